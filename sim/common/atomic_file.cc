@@ -1,0 +1,64 @@
+// AtomicFile: temp-file-then-rename, the POSIX way to publish a file all at once.
+#include "sim/common/atomic_file.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+#include <system_error>
+
+#include "sim/common/input_error.h"
+
+namespace attnsim::common {
+
+AtomicFile::AtomicFile(std::filesystem::path path)
+    : path_(std::move(path)),
+      tmp_path_(path_.string() + ".tmp-" + std::to_string(::getpid())),
+      out_(tmp_path_, std::ios::binary | std::ios::trunc) {
+  if (!out_) {
+    throw InputError(path_.string(),
+                     std::string("cannot create output file: ") + std::strerror(errno));
+  }
+}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) {
+    out_.close();
+    std::error_code ignored;
+    std::filesystem::remove(tmp_path_, ignored);
+  }
+}
+
+void AtomicFile::commit() {
+  out_.flush();
+  const bool write_ok = static_cast<bool>(out_);
+  out_.close();
+  if (!write_ok || out_.fail()) {
+    throw InputError(path_.string(), "write failed (disk full or file system error)");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp_path_, path_, ec);
+  if (ec) throw InputError(path_.string(), "cannot move output into place: " + ec.message());
+  committed_ = true;
+}
+
+void write_file_atomically(const std::filesystem::path& path, const std::string& content) {
+  AtomicFile file(path);
+  file.stream() << content;
+  file.commit();
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw InputError(path.string(),
+                     std::string("cannot open for reading: ") + std::strerror(errno));
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) throw InputError(path.string(), "read failed");
+  return content.str();
+}
+
+}  // namespace attnsim::common

@@ -1,0 +1,55 @@
+#include "sim/common/json_output.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "sim/common/atomic_file.h"
+#include "sim/common/input_error.h"
+
+namespace attnsim::common {
+namespace {
+
+TEST(PrettyJson, IndentsObjectsAndKeepsScalarArraysOnOneLine) {
+  boost::json::object stats;
+  stats["cycles"] = 1234;
+  stats["per_layer"] = boost::json::array{1, 2, 3};
+  stats["hbm"] = boost::json::object{{"bytes_read", 64}};
+  stats["empty"] = boost::json::object{};
+  EXPECT_EQ(to_pretty_json(stats),
+            "{\n"
+            "  \"cycles\": 1234,\n"
+            "  \"per_layer\": [1, 2, 3],\n"
+            "  \"hbm\": {\n"
+            "    \"bytes_read\": 64\n"
+            "  },\n"
+            "  \"empty\": {}\n"
+            "}\n");
+}
+
+TEST(PrettyJson, RoundTripsThroughTheParser) {
+  boost::json::value original =
+      boost::json::parse(R"({"a":[{"x":0.5},{"y":"s\"q"}],"b":true,"c":null,"d":-2.25})");
+  EXPECT_EQ(boost::json::parse(to_pretty_json(original)), original);
+}
+
+TEST(PrettyJson, DoublesAreShortestAndAlwaysLookLikeDoubles) {
+  boost::json::array values{0.1, 2.0, 1e-300, -1.5e21, std::nan(""), 7};
+  EXPECT_EQ(to_pretty_json(values), "[0.1, 2.0, 1e-300, -1.5e+21, null, 7]\n");
+}
+
+TEST(JsonFile, InvalidJsonIsAnInputErrorNamingTheFile) {
+  const auto path = std::filesystem::temp_directory_path() / "attnsim_bad_json_test.json";
+  write_file_atomically(path, "{\"a\": 1,");
+  try {
+    read_json_file(path);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("attnsim_bad_json_test.json"), std::string::npos);
+  }
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace attnsim::common
