@@ -62,6 +62,25 @@ std::vector<double> unit_work(const std::vector<TileCounts>& counts, const Kerne
   return work;
 }
 
+// Sums the cost-model terms of the items on the slot that finishes last.
+void record_critical_path(const LaunchRun& run, const std::vector<TileCounts>& counts,
+                          MaskingRule rule, Result& r) {
+  const auto& finish = run.schedule.slot_finish;
+  const auto critical =
+      static_cast<std::int32_t>(std::max_element(finish.begin(), finish.end()) - finish.begin());
+  const bool mask_everything = rule == MaskingRule::kAlwaysMask ||
+                               (rule == MaskingRule::kGlobalFastPath && has_masked_tiles(counts));
+  for (std::size_t pos = 0; pos < run.sequence.size(); ++pos) {
+    if (run.schedule.placements[pos].slot != critical) continue;
+    const TileCounts& c = counts[run.sequence[pos]];
+    const auto masked = static_cast<double>(c.partial + c.empty_visited);
+    const auto full = static_cast<double>(c.full);
+    r.critical_full_tiles += mask_everything ? 0.0 : full;
+    r.critical_masked_tiles += mask_everything ? full + masked : masked;
+    r.critical_items += 1;
+  }
+}
+
 }  // namespace
 
 ScheduleStats schedule_stats(const Schedule& schedule, const std::vector<double>& work) {
@@ -156,6 +175,7 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.waves = stats.waves;
   r.wave_efficiency = stats.wave_efficiency;
   r.tail_fraction = stats.tail_fraction;
+  record_critical_path(sparse_run, counts, kernel.masking_rule, r);
   const MemoryTraffic memory = estimate_memory(
       by_item(sparse_run),
       [&](std::int64_t item, std::vector<VisitedTile>& out) { classifier.visit(item, out); },

@@ -56,6 +56,11 @@ struct Result {
   double predicted_dense_ms = 0;
   double predicted_speedup = 0;
   double makespan_us = 0;
+  /// What the slot that finishes last ran, as the cost model charges it: the makespan is
+  /// critical_full_tiles x t_full + critical_masked_tiles x t_partial + critical_items x t_cta.
+  double critical_full_tiles = 0;
+  double critical_masked_tiles = 0;
+  double critical_items = 0;
   double hbm_bytes = 0;
   double hbm_us = 0;
   bool memory_bound = false;
