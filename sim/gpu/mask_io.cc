@@ -81,6 +81,25 @@ std::vector<std::uint8_t> flags(const NpzReader& npz, const std::string& name,
   return out;
 }
 
+// The optional exact token-level counts written by `tilesim gen`: [B, H] pairs.
+void read_allowed_pairs(const NpzReader& npz, BlockLayout& layout) {
+  if (!npz.has("allowed_pairs")) return;
+  const MaskGeometry& g = layout.geometry;
+  const NpyArray pairs = npz.get("allowed_pairs");
+  if (pairs.size() != g.batch * g.heads) {
+    throw InputError(npz.path(), array_field("allowed_pairs"),
+                     "shape [" + std::to_string(g.batch) + ", " + std::to_string(g.heads) + "]",
+                     shape_text(pairs.shape));
+  }
+  layout.allowed_pairs = pairs.to_int64(npz.path(), "allowed_pairs");
+  for (const std::int64_t v : *layout.allowed_pairs) {
+    if (v < 0 || v > g.seq_q * g.seq_kv) {
+      throw InputError(npz.path(), array_field("allowed_pairs"), "counts in [0, seq_q * seq_kv]",
+                       std::to_string(v));
+    }
+  }
+}
+
 BlockLayout read_dense_npz(const NpzReader& npz) {
   const std::string& source = npz.path();
   DenseBlockArrays arrays;
@@ -107,21 +126,7 @@ BlockLayout read_dense_npz(const NpzReader& npz) {
   require_seq_fits(source, array_field("seq_q"), g.seq_q, shape[2], g.block_q);
   require_seq_fits(source, array_field("seq_kv"), g.seq_kv, shape[3], g.block_kv);
   BlockLayout layout = layout_from_dense_arrays(arrays, source);
-  if (npz.has("allowed_pairs")) {
-    const NpyArray pairs = npz.get("allowed_pairs");
-    if (pairs.size() != g.batch * g.heads) {
-      throw InputError(source, array_field("allowed_pairs"),
-                       "shape [" + std::to_string(g.batch) + ", " + std::to_string(g.heads) + "]",
-                       shape_text(pairs.shape));
-    }
-    layout.allowed_pairs = pairs.to_int64(source, "allowed_pairs");
-    for (const std::int64_t v : *layout.allowed_pairs) {
-      if (v < 0 || v > g.seq_q * g.seq_kv) {
-        throw InputError(source, array_field("allowed_pairs"), "counts in [0, seq_q * seq_kv]",
-                         std::to_string(v));
-      }
-    }
-  }
+  read_allowed_pairs(npz, layout);
   return layout;
 }
 
@@ -189,7 +194,9 @@ BlockLayout read_flex_npz(const NpzReader& npz) {
                          std::to_string(g.block_kv),
                      std::to_string(g.seq_kv));
   }
-  return layout_from_flex_arrays(arrays, source);
+  BlockLayout layout = layout_from_flex_arrays(arrays, source);
+  read_allowed_pairs(npz, layout);
+  return layout;
 }
 
 BlockLayout read_class_npy(const std::filesystem::path& path) {
