@@ -25,22 +25,20 @@ bool BlockLayout::operator==(const BlockLayout& other) const {
          is_full == other.is_full && allowed_pairs == other.allowed_pairs;
 }
 
-BlockLayoutBuilder::BlockLayoutBuilder(const MaskGeometry& geometry) {
+BlockLayoutBuilder::BlockLayoutBuilder(const MaskGeometry& geometry)
+    : kv_blocks_(geometry.kv_blocks()) {
   layout_.geometry = geometry;
   layout_.row_begin.reserve(geometry.rows() + 1);
 }
 
-void BlockLayoutBuilder::add(std::int32_t kv_block, BlockClass block_class) {
-  if (block_class == BlockClass::kEmpty) return;
-  const bool row_has_entries =
-      static_cast<std::int64_t>(layout_.kv_block.size()) > layout_.row_begin.back();
-  if (kv_block < 0 || kv_block >= layout_.geometry.kv_blocks() ||
-      (row_has_entries && layout_.kv_block.back() >= kv_block)) {
-    throw std::logic_error("BlockLayoutBuilder: kv block " + std::to_string(kv_block) +
-                           " out of range or out of order");
-  }
-  layout_.kv_block.push_back(kv_block);
-  layout_.is_full.push_back(block_class == BlockClass::kFull ? 1 : 0);
+void BlockLayoutBuilder::reject(std::int32_t kv_block) const {
+  throw std::logic_error("BlockLayoutBuilder: kv block " + std::to_string(kv_block) +
+                         " out of range or out of order");
+}
+
+void BlockLayoutBuilder::reserve(std::int64_t entries) {
+  layout_.kv_block.reserve(entries);
+  layout_.is_full.reserve(entries);
 }
 
 void BlockLayoutBuilder::end_row() {

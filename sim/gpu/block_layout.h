@@ -56,14 +56,30 @@ class BlockLayoutBuilder {
  public:
   explicit BlockLayoutBuilder(const MaskGeometry& geometry);
   /// Adds a non-empty block to the current row (throws std::logic_error when out of order).
-  void add(std::int32_t kv_block, BlockClass block_class);
+  /// Inline: generated and loaded masks call it once per block.
+  void add(std::int32_t kv_block, BlockClass block_class) {
+    if (block_class == BlockClass::kEmpty) return;
+    const bool row_has_entries =
+        static_cast<std::int64_t>(layout_.kv_block.size()) > layout_.row_begin.back();
+    if (kv_block < 0 || kv_block >= kv_blocks_ ||
+        (row_has_entries && layout_.kv_block.back() >= kv_block)) {
+      reject(kv_block);
+    }
+    layout_.kv_block.push_back(kv_block);
+    layout_.is_full.push_back(block_class == BlockClass::kFull ? 1 : 0);
+  }
+  /// Capacity for `entries` blocks in all, to avoid regrowing large layouts.
+  void reserve(std::int64_t entries);
   /// Closes the current row and starts the next one.
   void end_row();
   /// All rows must have been ended.
   BlockLayout finish();
 
  private:
+  [[noreturn]] void reject(std::int32_t kv_block) const;
+
   BlockLayout layout_;
+  std::int64_t kv_blocks_;
 };
 
 /// Layout from a dense class array in C order [batch, heads, q_blocks, kv_blocks].

@@ -62,10 +62,10 @@ void require_seq_fits(const std::string& source, const std::string& field, std::
   }
 }
 
-// [B,H,NQ,NK] or [H,NQ,NK] flag array as 0/1 bytes.
+// [B,H,NQ,NK] or [H,NQ,NK] flag array, one byte per block.
 std::vector<std::uint8_t> flags(const NpzReader& npz, const std::string& name,
                                 std::vector<std::int64_t>& shape) {
-  const NpyArray array = npz.get(name);
+  NpyArray array = npz.get(name);
   if (array.dtype != DType::kBool && array.dtype != DType::kUInt8) {
     throw InputError(npz.path(), array_field(name), "dtype bool or uint8",
                      common::dtype_name(array.dtype));
@@ -76,9 +76,8 @@ std::vector<std::uint8_t> flags(const NpzReader& npz, const std::string& name,
   }
   shape = array.shape;
   if (shape.size() == 3) shape.insert(shape.begin(), 1);
-  std::vector<std::uint8_t> out(array.bytes.begin(), array.bytes.end());
-  for (std::uint8_t& v : out) v = v != 0;
-  return out;
+  // One byte per element: the bytes are the flags (any non-zero value counts as set).
+  return std::move(array.bytes);
 }
 
 // The optional exact token-level counts written by `tilesim gen`: [B, H] pairs.

@@ -18,8 +18,8 @@ struct MemoryTraffic {
   double hbm_us = 0;
 };
 
-/// Visited tiles of a work item (fills the vector), e.g. TileClassifier::visit.
-using VisitFunction = std::function<void(std::int64_t item, std::vector<VisitedTile>&)>;
+/// Visited tiles of a work item as runs (fills the vector), e.g. TileClassifier::visit.
+using VisitFunction = std::function<void(std::int64_t item, std::vector<TileRun>&)>;
 
 /// Lockstep-wave model: items are grouped, in start-time order, into waves of `slots` items.
 /// Within a wave each distinct (batch, kv head, kv tile) is read from HBM once (L2 serves the

@@ -129,12 +129,23 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.seq_kv = g.seq_kv;
   r.slots = slots;
 
-  // Counting.
+  // Counting. Each item's visited runs are kept for the memory model, so the mask is walked once.
   TileClassifier classifier(workload.mask, kernel.tile_q, kernel.tile_kv, kernel.visit_rule);
   std::vector<TileCounts> counts(classifier.items());
+  std::vector<TileRun> runs;
+  std::vector<std::int64_t> run_begin(classifier.items() + 1, 0);
+  std::vector<TileRun> item_runs;
   TileCounts total;
   for (std::int64_t item = 0; item < classifier.items(); ++item) {
-    counts[item] = classifier.count(item);
+    classifier.visit(item, item_runs);
+    for (const TileRun& run : item_runs) {
+      const std::int64_t length = run.end - run.begin;
+      if (run.tile_class == BlockClass::kFull) counts[item].full += length;
+      if (run.tile_class == BlockClass::kPartial) counts[item].partial += length;
+      if (run.tile_class == BlockClass::kEmpty) counts[item].empty_visited += length;
+    }
+    runs.insert(runs.end(), item_runs.begin(), item_runs.end());
+    run_begin[item + 1] = static_cast<std::int64_t>(runs.size());
     total += counts[item];
   }
   r.work_items = classifier.items();
@@ -178,7 +189,9 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   record_critical_path(sparse_run, counts, kernel.masking_rule, r);
   const MemoryTraffic memory = estimate_memory(
       by_item(sparse_run),
-      [&](std::int64_t item, std::vector<VisitedTile>& out) { classifier.visit(item, out); },
+      [&](std::int64_t item, std::vector<TileRun>& out) {
+        out.assign(runs.begin() + run_begin[item], runs.begin() + run_begin[item + 1]);
+      },
       g.heads, classifier.q_tiles(), classifier.kv_tiles(), g.seq_q, slots, kernel, gpu);
   r.hbm_bytes = memory.hbm_bytes;
   r.hbm_us = memory.hbm_us;
@@ -191,11 +204,8 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
                  dense_kernel, slots);
   const MemoryTraffic dense_memory = estimate_memory(
       by_item(dense_run),
-      [&](std::int64_t, std::vector<VisitedTile>& out) {
-        out.clear();
-        for (std::int64_t j = 0; j < dense_kv_tiles; ++j) {
-          out.push_back({static_cast<std::int32_t>(j), BlockClass::kFull});
-        }
+      [&](std::int64_t, std::vector<TileRun>& out) {
+        out.assign(1, {0, static_cast<std::int32_t>(dense_kv_tiles), BlockClass::kFull});
       },
       g.heads, dense_q_tiles, dense_kv_tiles, g.seq_q, slots, dense_kernel, gpu);
   r.predicted_dense_ms =

@@ -19,9 +19,11 @@ struct TileCounts {
   TileCounts& operator+=(const TileCounts& other);
 };
 
-/// One visited kernel tile; kEmpty marks an empty tile inside a range-driven visit.
-struct VisitedTile {
-  std::int32_t kv_tile;
+/// Consecutive visited kernel tiles [begin, end) of one class; kEmpty marks empty tiles inside a
+/// range-driven visit. Runs keep the work linear in the mask's runs of blocks, not its tiles.
+struct TileRun {
+  std::int32_t begin;
+  std::int32_t end;
   BlockClass tile_class;
 };
 
@@ -38,12 +40,18 @@ class TileClassifier {
   std::int64_t kv_tiles() const { return kv_tiles_; }
   std::int64_t items() const;
 
-  /// Tiles work item `item` visits, in kv order (replaces the content of `out`).
-  void visit(std::int64_t item, std::vector<VisitedTile>& out);
+  /// Tiles work item `item` visits, as runs in kv order (replaces the content of `out`);
+  /// neighbouring runs differ in class or are not adjacent.
+  void visit(std::int64_t item, std::vector<TileRun>& out);
   TileCounts count(std::int64_t item);
 
  private:
+  // Tiles that subdivide the mask blocks: each block maps to whole tiles of its class.
+  void visit_aligned(std::int64_t item, std::vector<TileRun>& out) const;
+  void visit_general(std::int64_t item, std::vector<TileRun>& out);
+
   const BlockLayout& layout_;
+  bool aligned_;
   std::int64_t tile_q_;
   std::int64_t tile_kv_;
   VisitRule visit_rule_;
@@ -51,11 +59,11 @@ class TileClassifier {
   std::int64_t kv_tiles_;
   // Scratch per kv tile, reset lazily through stamp_ so each item costs O(its blocks).
   std::vector<std::int64_t> stamp_;
-  std::vector<std::int32_t> nonempty_hits_;
   std::vector<std::int32_t> full_hits_;
   std::vector<std::int32_t> touched_;
   std::int64_t current_stamp_ = 0;
-  std::vector<VisitedTile> scratch_;
+  std::vector<TileRun> scratch_;
+  std::vector<TileRun> gap_scratch_;
 };
 
 /// Per work item counts for the whole layout, indexed like TileClassifier items.

@@ -128,7 +128,7 @@ TEST(MemoryModel, WavesShareKvTilesThroughL2) {
   KernelSpec kernel = kernel_with("non_persistent");
   const GpuSpec gpu = small_gpu(4);
   TileClassifier classifier(dense, 128, 128, VisitRule::kListDriven);
-  const VisitFunction visit = [&](std::int64_t item, std::vector<VisitedTile>& out) {
+  const VisitFunction visit = [&](std::int64_t item, std::vector<TileRun>& out) {
     classifier.visit(item, out);
   };
   const double kv_tile_bytes = 2.0 * 128 * 128 * 2;

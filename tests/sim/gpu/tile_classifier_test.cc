@@ -57,11 +57,16 @@ TEST(TileClassifier, SmallerTilesSplitEachBlockIntoTilesOfItsClass) {
   TileClassifier classifier(mask, 64, 32, VisitRule::kListDriven);
   EXPECT_EQ(classifier.q_tiles(), 4);
   EXPECT_EQ(classifier.kv_tiles(), 8);
-  std::vector<VisitedTile> tiles;
-  classifier.visit(2, tiles);  // Q tile 2 lies in block row 1: kv tiles 4..7, all full
-  ASSERT_EQ(tiles.size(), 4u);
-  EXPECT_EQ(tiles.front().kv_tile, 4);
-  EXPECT_EQ(tiles.front().tile_class, BlockClass::kFull);
+  std::vector<TileRun> runs;
+  classifier.visit(2, runs);  // Q tile 2 lies in block row 1: kv tiles 4..7, all full
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs.front().begin, 4);
+  EXPECT_EQ(runs.front().end, 8);
+  EXPECT_EQ(runs.front().tile_class, BlockClass::kFull);
+  classifier.visit(0, runs);  // row 0: full kv tiles 0..3, partial 4..7
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[1].begin, 4);
+  EXPECT_EQ(runs[1].tile_class, BlockClass::kPartial);
 }
 
 TEST(TileClassifier, LargerTilesArePartialUnlessEveryCoveredBlockIsFull) {
