@@ -82,6 +82,7 @@ class Mask:
     block_q: int
     block_kv: int
     allowed_pairs: np.ndarray | None = None
+    tile_grid: tuple[int, ...] | None = None  # tiles per dimension of a tile-order layout
 
 
 def load_gpu(name: str) -> Gpu:
@@ -121,6 +122,14 @@ def default_cost(gpu: Gpu, kernel: Kernel) -> Cost:
 def load_mask(path: Path) -> Mask:
     with np.load(path) as npz:
         arrays = {name: npz[name] for name in npz.files}
+    mask = load_blocks(arrays)
+    if "token_dims" in arrays:
+        mask.tile_grid = tuple(int(t // s) for t, s in zip(arrays["token_dims"],
+                                                           arrays["tile_dims"]))
+    return mask
+
+
+def load_blocks(arrays: dict[str, np.ndarray]) -> Mask:
     allowed = arrays.get("allowed_pairs")
     if "kv_num_blocks" in arrays:
         counts, indices = arrays["kv_num_blocks"], arrays["kv_indices"]
@@ -182,11 +191,23 @@ def tile_classes(mask: Mask, tile_q: int, tile_kv: int) -> np.ndarray:
     return out
 
 
-def visited(classes: np.ndarray, rule: str) -> np.ndarray:
-    """Bool [B, H, q_tiles, kv_tiles]: tiles each work item computes."""
+def visited(classes: np.ndarray, rule: str, tile_grid=None) -> np.ndarray:
+    """Bool [B, H, q_tiles, kv_tiles]: tiles each work item computes. With a tile grid (tile-order
+    layout, kernel tiles = mask tiles) ranges are taken per dimension of the grid."""
     nonempty = classes > 0
     if rule == "list":
         return nonempty
+    if tile_grid is not None:
+        out = np.zeros_like(nonempty)
+        coords = np.array(np.unravel_index(np.arange(classes.shape[-1]), tile_grid))  # [D, NK]
+        for index in np.ndindex(*classes.shape[:-1]):
+            row = nonempty[index]
+            if not row.any():
+                continue
+            lo = coords[:, row].min(axis=1, keepdims=True)
+            hi = coords[:, row].max(axis=1, keepdims=True)
+            out[index] = ((coords >= lo) & (coords <= hi)).all(axis=0)
+        return out
     kv = np.arange(classes.shape[-1])
     any_row = nonempty.any(axis=-1, keepdims=True)
     first = np.where(any_row, nonempty.argmax(axis=-1)[..., None], 0)
@@ -260,7 +281,9 @@ def simulate(mask: Mask, gpu: Gpu, kernel: Kernel, cost: Cost) -> dict:
     slots = gpu.sm_count * kernel.ctas_per_sm
     classes = tile_classes(mask, kernel.tile_q, kernel.tile_kv)
     q_tiles, kv_tiles = classes.shape[2:]
-    seen = visited(classes, kernel.visit_rule)
+    per_dim = mask.tile_grid is not None and (kernel.tile_q, kernel.tile_kv) == (
+        mask.block_q, mask.block_kv)
+    seen = visited(classes, kernel.visit_rule, mask.tile_grid if per_dim else None)
     full = ((classes == FULL) & seen).sum(axis=-1).reshape(-1)
     partial = ((classes == PARTIAL) & seen).sum(axis=-1).reshape(-1)
     empty = ((classes == EMPTY) & seen).sum(axis=-1).reshape(-1)

@@ -12,6 +12,12 @@ bool MaskGeometry::operator==(const MaskGeometry& other) const {
          seq_kv == other.seq_kv && block_q == other.block_q && block_kv == other.block_kv;
 }
 
+std::vector<std::int64_t> TokenTiling::grid() const {
+  std::vector<std::int64_t> tiles(token_dims.size());
+  for (std::size_t d = 0; d < tiles.size(); ++d) tiles[d] = token_dims[d] / tile_dims[d];
+  return tiles;
+}
+
 BlockClass BlockLayout::block_class(std::int64_t row, std::int64_t kv) const {
   const auto first = kv_block.begin() + row_begin[row];
   const auto last = kv_block.begin() + row_begin[row + 1];

@@ -30,6 +30,21 @@ struct MaskGeometry {
   bool operator==(const MaskGeometry& other) const;
 };
 
+/// A multi-dimensional token layout stored in tile order, as NATTEN runs it: tokens are numbered
+/// tile by tile (tiles row-major over the tile grid, tokens row-major inside a tile), so mask
+/// block b is the tile at row-major grid position b and range-driven kernels can take ranges per
+/// dimension of the tile grid.
+struct TokenTiling {
+  std::vector<std::int64_t> token_dims;  ///< e.g. {16, 48, 48} for T x H x W
+  std::vector<std::int64_t> tile_dims;   ///< divides token_dims; product = block size
+
+  /// Tiles per dimension.
+  std::vector<std::int64_t> grid() const;
+  bool operator==(const TokenTiling& other) const {
+    return token_dims == other.token_dims && tile_dims == other.tile_dims;
+  }
+};
+
 /// Block mask stored as sorted lists of non-empty kv blocks per (batch, head, q block) row, so
 /// memory and time grow with the non-empty blocks, not with NQ x NK.
 /// Contract: row r = (b * heads + h) * q_blocks + qb spans entries [row_begin[r], row_begin[r+1]);
@@ -43,6 +58,8 @@ struct BlockLayout {
   /// Allowed (query, key) pairs per (batch, head), when the token-level mask is known (generated
   /// masks); absent for block-only inputs, where partial blocks then count as fully allowed.
   std::optional<std::vector<std::int64_t>> allowed_pairs;
+  /// Present when the mask is in tile order of a multi-dimensional layout (see TokenTiling).
+  std::optional<TokenTiling> tiling;
 
   std::int64_t entries() const { return static_cast<std::int64_t>(kv_block.size()); }
   std::int64_t row_size(std::int64_t row) const { return row_begin[row + 1] - row_begin[row]; }

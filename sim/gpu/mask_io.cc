@@ -99,6 +99,37 @@ void read_allowed_pairs(const NpzReader& npz, BlockLayout& layout) {
   }
 }
 
+// The optional tile-order layout written by `tilesim gen gna --tile`: token_dims and tile_dims.
+void read_tiling(const NpzReader& npz, BlockLayout& layout) {
+  if (!npz.has("token_dims") && !npz.has("tile_dims")) return;
+  TokenTiling tiling;
+  for (const char* name : {"token_dims", "tile_dims"}) {
+    const NpyArray array = npz.get(name);
+    if (array.shape.size() != 1 || array.size() < 1 || array.size() > 3) {
+      throw InputError(npz.path(), array_field(name), "1 to 3 sizes, shape [D]",
+                       "shape " + shape_text(array.shape));
+    }
+    (std::string(name) == "token_dims" ? tiling.token_dims : tiling.tile_dims) =
+        array.to_int64(npz.path(), name);
+  }
+  const MaskGeometry& g = layout.geometry;
+  std::int64_t tokens = 1, volume = 1;
+  bool divides = tiling.token_dims.size() == tiling.tile_dims.size();
+  for (std::size_t d = 0; divides && d < tiling.token_dims.size(); ++d) {
+    divides = tiling.tile_dims[d] > 0 && tiling.token_dims[d] % tiling.tile_dims[d] == 0;
+    tokens *= tiling.token_dims[d];
+    volume *= tiling.tile_dims[d];
+  }
+  if (!divides || tokens != g.seq_q || tokens != g.seq_kv || volume != g.block_q ||
+      volume != g.block_kv) {
+    throw InputError(npz.path(), "arrays 'token_dims' and 'tile_dims'",
+                     "token dims with product seq_q = seq_kv, divided by tile dims with product "
+                     "block_q = block_kv",
+                     "dims that do not fit the mask");
+  }
+  layout.tiling = std::move(tiling);
+}
+
 BlockLayout read_dense_npz(const NpzReader& npz) {
   const std::string& source = npz.path();
   DenseBlockArrays arrays;
@@ -126,6 +157,7 @@ BlockLayout read_dense_npz(const NpzReader& npz) {
   require_seq_fits(source, array_field("seq_kv"), g.seq_kv, shape[3], g.block_kv);
   BlockLayout layout = layout_from_dense_arrays(arrays, source);
   read_allowed_pairs(npz, layout);
+  read_tiling(npz, layout);
   return layout;
 }
 
@@ -195,6 +227,7 @@ BlockLayout read_flex_npz(const NpzReader& npz) {
   }
   BlockLayout layout = layout_from_flex_arrays(arrays, source);
   read_allowed_pairs(npz, layout);
+  read_tiling(npz, layout);
   return layout;
 }
 
@@ -275,6 +308,11 @@ void write_mask(const std::filesystem::path& path, const BlockLayout& layout,
   }
   if (layout.allowed_pairs) {
     npz.add("allowed_pairs", NpyArray::from({g.batch, g.heads}, *layout.allowed_pairs));
+  }
+  if (layout.tiling) {
+    const auto rank = static_cast<std::int64_t>(layout.tiling->token_dims.size());
+    npz.add("token_dims", NpyArray::from({rank}, layout.tiling->token_dims));
+    npz.add("tile_dims", NpyArray::from({rank}, layout.tiling->tile_dims));
   }
   npz.commit();
 }

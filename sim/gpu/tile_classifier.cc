@@ -22,7 +22,13 @@ TileClassifier::TileClassifier(const BlockLayout& layout, std::int64_t tile_q, s
       q_tiles_(ceil_div(layout.geometry.seq_q, tile_q)),
       kv_tiles_(ceil_div(layout.geometry.seq_kv, tile_kv)),
       stamp_(aligned_ ? 0 : kv_tiles_, -1),
-      full_hits_(aligned_ ? 0 : kv_tiles_, 0) {}
+      full_hits_(aligned_ ? 0 : kv_tiles_, 0) {
+  const MaskGeometry& g = layout.geometry;
+  if (visit_rule == VisitRule::kRangeDriven && layout.tiling && tile_q == g.block_q &&
+      tile_kv == g.block_kv) {
+    tile_grid_ = layout.tiling->grid();
+  }
+}
 
 std::int64_t TileClassifier::items() const {
   return layout_.geometry.batch * layout_.geometry.heads * q_tiles_;
@@ -61,7 +67,51 @@ void TileClassifier::visit(std::int64_t item, std::vector<TileRun>& out) {
   } else {
     visit_general(item, out);
   }
-  if (visit_rule_ == VisitRule::kRangeDriven && out.size() > 1) fill_gaps(out, gap_scratch_);
+  if (visit_rule_ != VisitRule::kRangeDriven || out.empty()) return;
+  if (!tile_grid_.empty()) {
+    fill_box(out, gap_scratch_);
+  } else if (out.size() > 1) {
+    fill_gaps(out, gap_scratch_);
+  }
+}
+
+void TileClassifier::fill_box(std::vector<TileRun>& runs, std::vector<TileRun>& scratch) const {
+  const std::size_t rank = tile_grid_.size();
+  std::int64_t lo[8], hi[8], coord[8];
+  for (std::size_t d = 0; d < rank; ++d) {
+    lo[d] = tile_grid_[d];
+    hi[d] = -1;
+  }
+  for (const TileRun& run : runs) {
+    for (std::int32_t j = run.begin; j < run.end; ++j) {
+      std::int64_t rest = j;
+      for (std::size_t d = rank; d-- > 0;) {
+        const std::int64_t c = rest % tile_grid_[d];
+        rest /= tile_grid_[d];
+        lo[d] = std::min(lo[d], c);
+        hi[d] = std::max(hi[d], c);
+      }
+    }
+  }
+  // Row-major walk of the box gives increasing tile indices; the runs are walked alongside.
+  scratch.clear();
+  for (std::size_t d = 0; d < rank; ++d) coord[d] = lo[d];
+  std::size_t next_run = 0;
+  while (true) {
+    std::int64_t j = 0;
+    for (std::size_t d = 0; d < rank; ++d) j = j * tile_grid_[d] + coord[d];
+    while (next_run < runs.size() && runs[next_run].end <= j) ++next_run;
+    const bool listed = next_run < runs.size() && runs[next_run].begin <= j;
+    append_run(scratch, static_cast<std::int32_t>(j), static_cast<std::int32_t>(j + 1),
+               listed ? runs[next_run].tile_class : BlockClass::kEmpty);
+    std::size_t d = rank;
+    while (d > 0 && ++coord[d - 1] > hi[d - 1]) {
+      --d;
+      coord[d] = lo[d];
+    }
+    if (d == 0) break;
+  }
+  runs.swap(scratch);
 }
 
 void TileClassifier::visit_aligned(std::int64_t item, std::vector<TileRun>& out) const {

@@ -30,7 +30,9 @@ struct TileRun {
 /// Classifies kernel tiles (tile_q x tile_kv, any size relative to the mask blocks) of a block
 /// layout. Work item (b, h, i) has index (b * heads + h) * q_tiles + i and owns Q tile i.
 /// Rules: a tile is EMPTY when every mask block it overlaps is empty, FULL when every block it
-/// overlaps is full and no sequence end cuts it, PARTIAL otherwise.
+/// overlaps is full and no sequence end cuts it, PARTIAL otherwise. Range-driven visits span the
+/// first to the last non-empty tile; on a tile-order multi-dimensional layout (TokenTiling) whose
+/// tiles are the kernel's, they span that range in each dimension of the tile grid (NATTEN).
 class TileClassifier {
  public:
   TileClassifier(const BlockLayout& layout, std::int64_t tile_q, std::int64_t tile_kv,
@@ -49,12 +51,15 @@ class TileClassifier {
   // Tiles that subdivide the mask blocks: each block maps to whole tiles of its class.
   void visit_aligned(std::int64_t item, std::vector<TileRun>& out) const;
   void visit_general(std::int64_t item, std::vector<TileRun>& out);
+  // Range-driven on a tile-order layout: the box of tiles between the per-dimension extremes.
+  void fill_box(std::vector<TileRun>& runs, std::vector<TileRun>& scratch) const;
 
   const BlockLayout& layout_;
   bool aligned_;
   std::int64_t tile_q_;
   std::int64_t tile_kv_;
   VisitRule visit_rule_;
+  std::vector<std::int64_t> tile_grid_;  // tiles per dimension when ranges are per dimension
   std::int64_t q_tiles_;
   std::int64_t kv_tiles_;
   // Scratch per kv tile, reset lazily through stamp_ so each item costs O(its blocks).

@@ -38,6 +38,10 @@ CASES = [
     ("vertical_slash --seq 4096 --heads 2 --verticals 200 --slashes 100 --seed 2", "fa3",
      ["--tile-q", "176"]),
     ("mixture --seq 4096 --heads 8 --k 4", "flexattention", ["--gqa", "4"]),
+    ("gna --seq 4096 --heads 2 --dims 64x64 --window 12 --dilation 3 --tile 8x8 --block 64",
+     "natten", ["--tile-q", "64", "--tile-kv", "64"]),
+    ("gna --seq 4096 --dims 16x16x16 --window 4 --stride 2 --dilation 4 --tile 4x4x8",
+     "fa3", []),
 ]
 
 

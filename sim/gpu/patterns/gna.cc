@@ -71,7 +71,115 @@ class GnaHead final : public TokenMask {
   GnaConfig config_;
 };
 
+// Tile-order GNA: per dimension, a table of pairs between query tiles and key tiles; a block's
+// pairs are the product of its dimensions' entries.
+class TiledGnaHead final : public HeadMask {
+ public:
+  TiledGnaHead(const GnaConfig& config, const std::vector<std::int64_t>& tile_dims,
+               const MaskGeometry& geometry)
+      : geometry_(geometry), rank_(config.dims.size()) {
+    for (std::size_t d = 0; d < rank_; ++d) {
+      const std::int64_t tiles = config.dims[d] / tile_dims[d];
+      grid_.push_back(tiles);
+      std::vector<std::int64_t> table(tiles * tiles, 0);
+      for (std::int64_t qt = 0; qt < tiles; ++qt) {
+        for (std::int64_t kt = 0; kt < tiles; ++kt) {
+          table[qt * tiles + kt] =
+              gna_tile_pairs(qt, kt, tile_dims[d], config.dims[d], config.window[d],
+                             config.stride[d], config.dilation[d]);
+        }
+      }
+      pairs_.push_back(std::move(table));
+      tile_area_.push_back(tile_dims[d] * tile_dims[d]);
+    }
+  }
+
+  void block_row(std::int64_t qb, BlockRow& row) override {
+    row.clear();
+    // Query tile coordinates, last dimension fastest; per dimension the key tiles it reaches.
+    std::vector<std::int64_t> q_coord(rank_);
+    std::int64_t rest = qb;
+    for (std::size_t d = rank_; d-- > 0;) {
+      q_coord[d] = rest % grid_[d];
+      rest /= grid_[d];
+    }
+    std::vector<std::vector<std::int64_t>> reach(rank_);
+    for (std::size_t d = 0; d < rank_; ++d) {
+      for (std::int64_t kt = 0; kt < grid_[d]; ++kt) {
+        if (pairs_[d][q_coord[d] * grid_[d] + kt] > 0) reach[d].push_back(kt);
+      }
+      if (reach[d].empty()) return;
+    }
+    // Row-major walk of the product: increasing block index, as BlockRow requires.
+    std::vector<std::size_t> at(rank_, 0);
+    while (true) {
+      std::int64_t kb = 0, pairs = 1, area = 1;
+      for (std::size_t d = 0; d < rank_; ++d) {
+        const std::int64_t kt = reach[d][at[d]];
+        kb = kb * grid_[d] + kt;
+        pairs *= pairs_[d][q_coord[d] * grid_[d] + kt];
+        area *= tile_area_[d];
+      }
+      row.push_back({static_cast<std::int32_t>(kb),
+                     pairs == area ? BlockClass::kFull : BlockClass::kPartial, pairs});
+      std::size_t d = rank_;
+      while (d > 0 && ++at[d - 1] == reach[d - 1].size()) at[--d] = 0;
+      if (d == 0) break;
+    }
+  }
+
+ private:
+  MaskGeometry geometry_;
+  std::size_t rank_;
+  std::vector<std::int64_t> grid_;
+  std::vector<std::vector<std::int64_t>> pairs_;  // per dimension, [q tile][kv tile]
+  std::vector<std::int64_t> tile_area_;
+};
+
+class TiledGnaInstance final : public PatternInstance {
+ public:
+  TiledGnaInstance(GnaConfig config, std::vector<std::int64_t> tile_dims,
+                   const MaskGeometry& geometry)
+      : config_(std::move(config)), tile_dims_(std::move(tile_dims)), geometry_(geometry) {}
+  std::unique_ptr<HeadMask> make_head(std::int64_t, std::uint64_t) const override {
+    return make_tiled_gna_head(config_, tile_dims_, geometry_);
+  }
+  std::optional<TokenTiling> tiling() const override {
+    return TokenTiling{config_.dims, tile_dims_};
+  }
+
+ private:
+  GnaConfig config_;
+  std::vector<std::int64_t> tile_dims_;
+  MaskGeometry geometry_;
+};
+
 }  // namespace
+
+std::int64_t gna_tile_pairs(std::int64_t q_tile, std::int64_t kv_tile, std::int64_t tile,
+                            std::int64_t n, std::int64_t window, std::int64_t stride,
+                            std::int64_t dilation) {
+  const std::int64_t lo = kv_tile * tile, hi = lo + tile;
+  std::int64_t pairs = 0;
+  for (std::int64_t x = q_tile * tile; x < (q_tile + 1) * tile; ++x) {
+    const GnaRange r = gna_range(x, n, window, stride, dilation);
+    // Keys r.start + i * step for i in [0, count) that fall in [lo, hi).
+    const auto first_at_or_after = [&](std::int64_t bound) {
+      if (bound <= r.start) return std::int64_t{0};
+      return (bound - r.start + r.step - 1) / r.step;
+    };
+    const std::int64_t i0 = std::min(first_at_or_after(lo), r.count);
+    const std::int64_t i1 = std::min(first_at_or_after(hi), r.count);
+    pairs += i1 - i0;
+  }
+  return pairs;
+}
+
+std::unique_ptr<HeadMask> make_tiled_gna_head(const GnaConfig& config,
+                                              const std::vector<std::int64_t>& tile_dims,
+                                              const MaskGeometry& geometry) {
+  return std::make_unique<TiledGnaHead>(config, tile_dims, geometry);
+}
 
 GnaRange gna_range(std::int64_t x, std::int64_t n, std::int64_t window, std::int64_t stride,
                    std::int64_t dilation) {
@@ -118,6 +226,9 @@ const PatternFamily& gna_family() {
       "  in between = strided. Queries in one stride group share the window of their leader\n"
       "  (group start + S/2), clamped inside the layout (NATTEN's boundary behaviour).\n"
       "  Needs seq_q = seq_kv = product of dims.\n"
+      "  --tile AxB (optional): store the mask in NATTEN's tile order (tokens numbered tile by\n"
+      "  tile), with tile volume = --block; range-driven kernels then visit per-dimension tile\n"
+      "  ranges (the box of tiles a Q tile's windows reach), as NATTEN does.\n"
       "  Source: Hassani et al., \"Generalized Neighborhood Attention\", arXiv 2504.16922, 2025;\n"
       "  Hassani et al., \"Neighborhood Attention Transformer\", 2023; Hassani & Shi, \"Dilated\n"
       "  Neighborhood Attention Transformer\", 2022.\n",
@@ -130,8 +241,26 @@ const PatternFamily& gna_family() {
                       "a layout whose product equals seq_q = seq_kv = " + std::to_string(g.seq_q));
         }
         const GnaConfig config = read_gna_config(params, dims);
-        return std::make_unique<LambdaInstance>(
-            [config, g](std::int64_t, std::uint64_t) { return make_gna_head(config, g); });
+        if (params.has("tile")) {
+          const std::vector<std::int64_t> tile = params.get_dims("tile", {}, 1, g.seq_q);
+          std::int64_t volume = 1;
+          bool divides = tile.size() == dims.size();
+          for (std::size_t d = 0; divides && d < dims.size(); ++d) {
+            divides = dims[d] % tile[d] == 0;
+            volume *= tile[d];
+          }
+          if (!divides) {
+            params.fail("tile", "one size per dimension of dims, each dividing it");
+          }
+          if (g.block_q != volume || g.block_kv != volume) {
+            params.fail("tile", "a tile whose volume equals block_q = block_kv = " +
+                                    std::to_string(g.block_q) + " (set --block)");
+          }
+          return std::unique_ptr<PatternInstance>(
+              std::make_unique<TiledGnaInstance>(config, tile, g));
+        }
+        return std::unique_ptr<PatternInstance>(std::make_unique<LambdaInstance>(
+            [config, g](std::int64_t, std::uint64_t) { return make_gna_head(config, g); }));
       });
   return family;
 }

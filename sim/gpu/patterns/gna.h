@@ -35,4 +35,16 @@ GnaRange gna_range(std::int64_t x, std::int64_t n, std::int64_t window, std::int
 
 std::unique_ptr<HeadMask> make_gna_head(const GnaConfig& config, const MaskGeometry& geometry);
 
+/// Pairs between query tile `q_tile` and key tile `kv_tile` along one dimension: the sum over the
+/// tile's queries x of |keys of x in that dimension ∩ the key tile|.
+std::int64_t gna_tile_pairs(std::int64_t q_tile, std::int64_t kv_tile, std::int64_t tile,
+                            std::int64_t n, std::int64_t window, std::int64_t stride,
+                            std::int64_t dilation);
+
+/// The mask in tile order (TokenTiling): block (Q tile, KV tile) pair counts factor into a
+/// product over dimensions, so classification costs O(tiles^2 x dims), never a token loop.
+std::unique_ptr<HeadMask> make_tiled_gna_head(const GnaConfig& config,
+                                              const std::vector<std::int64_t>& tile_dims,
+                                              const MaskGeometry& geometry);
+
 }  // namespace attnsim::gpu

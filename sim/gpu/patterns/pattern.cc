@@ -241,6 +241,7 @@ BlockLayout generate_pattern(const PatternSpec& spec) {
   }
   BlockLayout layout = builder.finish();
   layout.allowed_pairs = std::move(allowed);
+  layout.tiling = instance->tiling();
   return layout;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -95,6 +96,8 @@ class PatternInstance {
   virtual ~PatternInstance() = default;
   /// `head` counts (batch, head) pairs: b * heads + h; `seed` is already per head.
   virtual std::unique_ptr<HeadMask> make_head(std::int64_t head, std::uint64_t seed) const = 0;
+  /// The multi-dimensional tile order the mask is generated in, if any (see TokenTiling).
+  virtual std::optional<TokenTiling> tiling() const { return std::nullopt; }
 };
 
 /// A pattern family (one per file under patterns/), chosen by name.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/gpu/patterns/pattern.h"
 #include "tests/sim/gpu/test_masks.h"
 
 namespace attnsim::gpu {
@@ -98,6 +99,52 @@ TEST(TileClassifier, EmptyRowsVisitNothingUnderEitherRule) {
     const std::vector<TileCounts> counts = count_tiles(mask, 128, 128, rule);
     EXPECT_EQ(counts[0].visited(), 0);
     EXPECT_EQ(counts[1].visited(), 1);
+  }
+}
+
+}  // namespace
+}  // namespace attnsim::gpu
+
+namespace attnsim::gpu {
+namespace {
+
+BlockLayout tiled_gna(const std::string& dims, const std::string& window,
+                      const std::string& dilation, const std::string& tile,
+                      const std::string& block) {
+  return generate_pattern(make_pattern_spec("gna",
+                                            {{"seq", "256"},
+                                             {"dims", dims},
+                                             {"window", window},
+                                             {"dilation", dilation},
+                                             {"tile", tile},
+                                             {"block", block}},
+                                            "test"));
+}
+
+TEST(TileClassifier, OneDimensionalTileOrderMatchesTheOneDimensionalRange) {
+  // In 1-D, tile order is token order: per-dimension ranges equal the plain range.
+  BlockLayout tiled = tiled_gna("256", "4", "8", "4", "4");
+  ASSERT_TRUE(tiled.tiling.has_value());
+  const TileCounts box = total(count_tiles(tiled, 4, 4, VisitRule::kRangeDriven));
+  tiled.tiling.reset();
+  const TileCounts plain = total(count_tiles(tiled, 4, 4, VisitRule::kRangeDriven));
+  EXPECT_EQ(box.visited(), plain.visited());
+  EXPECT_EQ(box.empty_visited, plain.empty_visited);
+  // Dilation 8 over tiles of 4 skips every other tile: ranges visit empty tiles.
+  EXPECT_GT(box.empty_visited, 0);
+}
+
+TEST(TileClassifier, RangesArePerDimensionOnTileOrderLayouts) {
+  // 16 x 16 tokens in 4 x 4 tiles; dilation 8 hits every other tile column and row.
+  const BlockLayout mask = tiled_gna("16x16", "2", "8", "4x4", "16");
+  const std::vector<TileCounts> list = count_tiles(mask, 16, 16, VisitRule::kListDriven);
+  const std::vector<TileCounts> range = count_tiles(mask, 16, 16, VisitRule::kRangeDriven);
+  ASSERT_EQ(list.size(), 16u);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    // Query tile (a, b) reaches key tiles {a%2, a%2+2} x {b%2, b%2+2}: 4 listed, a 3 x 3 box.
+    EXPECT_EQ(list[i].visited(), 4) << i;
+    EXPECT_EQ(range[i].visited(), 9) << i;
+    EXPECT_EQ(range[i].empty_visited, 5) << i;
   }
 }
 
