@@ -51,16 +51,12 @@ struct BlockLists {
   int block_kv = 128;     ///< a multiple of the kernel's KV tile (64)
 };
 
-/// The kernel's tile, for tilesim's `golden` preset and the docs.
+/// The kernel's geometry, for tilesim's `golden` preset and the docs: 128x64 tiles, 4 warps of 32
+/// query rows, 2 CTAs per SM (at d=64 and d=128).
 struct GoldenKernelGeometry {
   static constexpr int kTileQ = 128;
   static constexpr int kTileKv = 64;
-};
-
-/// How the 128 query rows of a CTA are split over warps.
-enum class KernelVariant {
-  kWarp32Rows,  ///< 4 warps of 32 rows, 2 CTAs per SM (FlashAttention-2's layout; the default)
-  kWarp16Rows,  ///< 8 warps of 16 rows, 1 CTA per SM, Q held in registers
+  static constexpr int kCtasPerSm = 2;
 };
 
 /// Empty string if the arguments can run, else every reason they cannot.
@@ -74,8 +70,7 @@ std::string can_run(ElementType type, const AttentionShape& shape, const BlockLi
 int launch_block_sparse_attention(ElementType type, const AttentionShape& shape, const void* q,
                                   const void* k, const void* v, void* out, const BlockLists& lists,
                                   const TokenRuleParams& rule, float softmax_scale,
-                                  void* stream = nullptr,
-                                  KernelVariant variant = KernelVariant::kWarp32Rows);
+                                  void* stream = nullptr);
 
 /// Naive float32 reference (one warp per query row, two passes), independent of the lists walk:
 /// `block_class` is a dense [mask_batch, mask_heads, NQ, NK] uint8 map (0 empty, 1 partial,

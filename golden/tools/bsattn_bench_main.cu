@@ -141,8 +141,6 @@ int run(int argc, char** argv) {
       "warmup", po::value<int>()->default_value(5), "untimed runs first")(
       "reps", po::value<int>()->default_value(20), "timed runs (the median is reported)")(
       "flush-l2", po::bool_switch(), "overwrite a buffer of twice the L2 size before each run")(
-      "variant", po::value<std::string>()->default_value("w32"),
-      "comma-separated kernel variants: w32 (4 warps x 32 rows), w16 (8 warps x 16 rows)")(
       "seed", po::value<std::uint32_t>()->default_value(1), "input data seed")(
       "out", po::value<std::string>(), "measurements JSON to write");
   po::variables_map vm;
@@ -164,18 +162,12 @@ int run(int argc, char** argv) {
   struct Config {
     std::string pattern;
     int seq, head_dim;
-    std::string variant;
   };
   std::vector<Config> configs;
-  for (const std::string& variant : split(vm["variant"].as<std::string>())) {
-    if (variant != "w32" && variant != "w16") {
-      throw InputError("--variant", "variant", "w32 or w16", variant);
-    }
-    for (const std::string& d : split(vm["head-dim"].as<std::string>())) {
-      for (const std::string& seq : split(vm["seq"].as<std::string>())) {
-        for (const std::string& pattern : split(vm["patterns"].as<std::string>())) {
-          configs.push_back({pattern, std::stoi(seq), std::stoi(d), variant});
-        }
+  for (const std::string& d : split(vm["head-dim"].as<std::string>())) {
+    for (const std::string& seq : split(vm["seq"].as<std::string>())) {
+      for (const std::string& pattern : split(vm["patterns"].as<std::string>())) {
+        configs.push_back({pattern, std::stoi(seq), std::stoi(d)});
       }
     }
   }
@@ -223,10 +215,8 @@ int run(int argc, char** argv) {
     for (int r = 0; r < warmup + reps; ++r) {
       if (flush) check_cuda(cudaMemsetAsync(flush, r & 0xff, flush_bytes), "L2 flush");
       check_cuda(cudaEventRecord(start), "cudaEventRecord");
-      const KernelVariant variant =
-          c.variant == "w32" ? KernelVariant::kWarp32Rows : KernelVariant::kWarp16Rows;
-      check_cuda(static_cast<cudaError_t>(launch_block_sparse_attention(
-                     type, shape, q, k, v, o, lists, mask.rule, scale, nullptr, variant)),
+      check_cuda(static_cast<cudaError_t>(launch_block_sparse_attention(type, shape, q, k, v, o,
+                                                                        lists, mask.rule, scale)),
                  "kernel launch");
       check_cuda(cudaEventRecord(stop), "cudaEventRecord");
       check_cuda(cudaEventSynchronize(stop), "kernel");
@@ -243,7 +233,6 @@ int run(int argc, char** argv) {
     boost::json::array all;
     for (float t : times_ms) all.push_back(t);
     runs.push_back(boost::json::object{{"mask", c.pattern},
-                                       {"variant", c.variant},
                                        {"ms", median},
                                        {"head_dim", c.head_dim},
                                        {"dtype", dtype},
@@ -273,11 +262,10 @@ int run(int argc, char** argv) {
                              {"kernel", "golden"},
                              {"device", boost::json::parse(to_json(*device))},
                              {"runs", runs}};
-  std::printf("%-16s %4s %6s %4s %10s %9s\n", "mask", "var", "seq", "d", "ms", "TFLOP/s");
+  std::printf("%-16s %6s %4s %10s %9s\n", "mask", "seq", "d", "ms", "TFLOP/s");
   for (const auto& run_value : runs) {
     const auto& r = run_value.as_object();
-    std::printf("%-16s %4s %6lld %4lld %10.3f %9.1f\n", r.at("mask").as_string().c_str(),
-                r.at("variant").as_string().c_str(),
+    std::printf("%-16s %6lld %4lld %10.3f %9.1f\n", r.at("mask").as_string().c_str(),
                 static_cast<long long>(r.at("seq_q").as_int64()),
                 static_cast<long long>(r.at("head_dim").as_int64()), r.at("ms").as_double(),
                 r.at("tflops").as_double());
