@@ -9,7 +9,7 @@ namespace attnsim::models {
 Violations FixedFormat::validate(const std::string& prefix) const {
   Violations v;
   v.require_in_range(prefix + ".total_bits", total_bits, 1, 32);
-  v.require_in_range(prefix + ".frac_bits", frac_bits, 0, total_bits);
+  v.require_in_range(prefix + ".frac_bits", frac_bits, -16, 48);
   return v;
 }
 
@@ -49,7 +49,7 @@ Violations SplitFormat::validate(const std::string& prefix) const {
   Violations v;
   v.require_in_range(prefix + ".msb_bits", msb_bits, 1, 24);
   v.require_in_range(prefix + ".lsb_bits", lsb_bits, 0, 16);
-  v.require_in_range(prefix + ".frac_bits", frac_bits, 0, msb_bits + lsb_bits);
+  v.require_in_range(prefix + ".frac_bits", frac_bits, -16, 48);
   return v;
 }
 

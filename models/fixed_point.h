@@ -12,7 +12,7 @@ namespace attnsim::models {
 /// A two's-complement (or unsigned) fixed-point format: a code c stands for c * 2^-frac_bits.
 struct FixedFormat {
   int total_bits = 16;  ///< 1..32, sign bit included when is_signed
-  int frac_bits = 8;    ///< 0..total_bits
+  int frac_bits = 8;    ///< -16..48: negative steps are coarser than 1 (a power-of-two scale)
   bool is_signed = true;
 
   /// Every reason the format is unusable; fields are prefixed with `prefix` ("q_format").
@@ -37,7 +37,7 @@ double dequantize(std::int64_t code, int frac_bits);
 struct SplitFormat {
   int msb_bits = 6;   ///< the part always fetched, sign included; 1..24
   int lsb_bits = 4;   ///< the part fetched on re-quantization; 0..16
-  int frac_bits = 6;  ///< fractional bits of the full (msb+lsb)-bit code
+  int frac_bits = 6;  ///< fractional bits of the full (msb+lsb)-bit code, -16..48
 
   Violations validate(const std::string& prefix) const;
   /// The full-precision format the split parts come from.

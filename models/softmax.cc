@@ -15,7 +15,7 @@ constexpr std::int64_t kMinScoreDifference = -(std::int64_t{1} << 40);
 
 Violations SoftmaxParams::validate(const std::string& prefix) const {
   Violations v;
-  v.require_in_range(prefix + ".score_frac_bits", score_frac_bits, 0, 40);
+  v.require_in_range(prefix + ".score_frac_bits", score_frac_bits, -32, 60);
   v.require_in_range(prefix + ".head_dim", head_dim, 1, 4096);
   v.require_in_range(prefix + ".constant_frac_bits", constant_frac_bits, 1, 20);
   v.require_in_range(prefix + ".exponent_frac_bits", exponent_frac_bits, 1, 20);
