@@ -10,8 +10,14 @@ function(run_step what)
 endfunction()
 
 run_step("cmake --install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
+# A sanitized build installs instrumented static libraries: the consumer needs the runtimes too.
+set(consumer_flags "")
+if(SANITIZE)
+  set(consumer_flags "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined")
+endif()
 run_step("configure consumer" ${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/build
-         -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DWITH_SYSTEMC=${WITH_SYSTEMC})
+         -G ${GENERATOR} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DWITH_SYSTEMC=${WITH_SYSTEMC}
+         ${consumer_flags})
 run_step("build consumer" ${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run_step("run consumer" ${WORK_DIR}/build/consumer)
 if(NOT step_output MATCHES "consumer: ok")

@@ -1,0 +1,98 @@
+// NumPy .npy and .npz files, read and written exactly as numpy.save / numpy.savez do.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace attnsim::common {
+
+/// Element types of the arrays we exchange with NumPy (little-endian on disk).
+enum class DType {
+  kBool,
+  kInt8,
+  kUInt8,
+  kInt16,
+  kUInt16,
+  kInt32,
+  kUInt32,
+  kInt64,
+  kUInt64,
+  kFloat16,
+  kFloat32,
+  kFloat64
+};
+
+/// NumPy's descr string ("<i4") and element size of a dtype.
+const char* npy_descr(DType dtype);
+std::size_t dtype_size(DType dtype);
+/// Human-readable dtype name as NumPy prints it ("int32").
+const char* dtype_name(DType dtype);
+
+/// An n-d array in C order with little-endian elements, as stored in an .npy file.
+struct NpyArray {
+  DType dtype = DType::kFloat64;
+  std::vector<std::int64_t> shape;  ///< empty for a 0-d (scalar) array
+  std::vector<std::uint8_t> bytes;
+
+  /// Number of elements (1 for a scalar).
+  std::int64_t size() const;
+
+  /// Elements as int64. Accepts bool and integer dtypes; throws InputError naming `source` and
+  /// array `name` for floating dtypes or uint64 values beyond int64.
+  std::vector<std::int64_t> to_int64(const std::string& source, const std::string& name) const;
+  /// Elements as double. Accepts every dtype (NaN/Inf pass through: callers that need finite
+  /// values check them, since only they know which arrays may hold them).
+  std::vector<double> to_float64(const std::string& source, const std::string& name) const;
+
+  /// An array of `values` with dtype deduced from T (bool, uint8, int8, int32, int64, float,
+  /// double). Throws std::invalid_argument if the shape does not match the number of values.
+  template <typename T>
+  static NpyArray from(std::vector<std::int64_t> shape, const std::vector<T>& values);
+};
+
+/// Parses .npy bytes; `source` names the file (and member) in errors.
+NpyArray parse_npy(const std::string& data, const std::string& source);
+/// Serialises as .npy format version 1.0 (2.0 when the header needs it), as numpy.save writes.
+std::string serialize_npy(const NpyArray& array);
+
+/// Reads an .npy file; InputError on truncation, corruption or unsupported dtypes.
+NpyArray read_npy(const std::filesystem::path& path);
+/// Writes an .npy file atomically.
+void write_npy(const std::filesystem::path& path, const NpyArray& array);
+
+/// Reads every member of an .npz archive (numpy.savez or savez_compressed) up front, so a corrupt
+/// member is reported when the file is opened, not halfway through a simulation.
+class NpzReader {
+ public:
+  explicit NpzReader(const std::filesystem::path& path);
+
+  /// `name` is the array name without ".npy".
+  bool has(const std::string& name) const;
+  std::vector<std::string> names() const;
+  /// Throws InputError "<file>: array '<name>': expected a present array, got missing" if absent.
+  NpyArray get(const std::string& name) const;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::map<std::string, NpyArray> arrays_;
+};
+
+/// Builds an .npz archive (deflate-compressed members, fixed timestamps so the same arrays give
+/// byte-identical files). Contract: nothing appears at `path` until commit() succeeds.
+class NpzWriter {
+ public:
+  explicit NpzWriter(std::filesystem::path path);
+  /// Adds or replaces array `name` (without ".npy"); members are written in insertion order.
+  void add(const std::string& name, const NpyArray& array);
+  void commit();
+
+ private:
+  std::filesystem::path path_;
+  std::vector<std::pair<std::string, std::string>> members_;  // name.npy -> .npy bytes
+};
+
+}  // namespace attnsim::common

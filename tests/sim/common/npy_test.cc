@@ -1,0 +1,175 @@
+#include "sim/common/npy.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "sim/common/atomic_file.h"
+#include "sim/common/input_error.h"
+
+namespace attnsim::common {
+namespace {
+
+namespace fs = std::filesystem;
+
+class NpyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           (std::string("attnsim_npy_") +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs a Python snippet with numpy in dir_; false if Debian's python3/numpy is unavailable.
+  bool python(const std::string& code) {
+    const fs::path script = dir_ / "snippet.py";
+    std::ofstream(script) << "import numpy as np, os\nos.chdir(r'" << dir_.string() << "')\n"
+                          << code;
+    const std::string command =
+        "/usr/bin/python3 " + script.string() + " 2>" + (dir_ / "python.err").string();
+    return std::system(command.c_str()) == 0;
+  }
+  bool have_numpy() { return python("pass\n"); }
+
+  std::string error_of(const std::function<void()>& body) {
+    try {
+      body();
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(NpyTest, SerializeThenParseKeepsDtypeShapeAndValues) {
+  const auto original = NpyArray::from<std::int32_t>({2, 3}, {1, -2, 3, -4, 5, 2147483647});
+  const NpyArray back = parse_npy(serialize_npy(original), "mem");
+  EXPECT_EQ(back.dtype, DType::kInt32);
+  EXPECT_EQ(back.shape, (std::vector<std::int64_t>{2, 3}));
+  EXPECT_EQ(back.to_int64("mem", "a"), (std::vector<std::int64_t>{1, -2, 3, -4, 5, 2147483647}));
+  // Data starts on a 64-byte boundary, as numpy.save writes it.
+  EXPECT_EQ((serialize_npy(original).size() - back.bytes.size()) % 64, 0u);
+}
+
+TEST_F(NpyTest, ScalarAndOneDimensionalShapes) {
+  const NpyArray scalar = parse_npy(serialize_npy(NpyArray::from<std::int64_t>({}, {128})), "m");
+  EXPECT_TRUE(scalar.shape.empty());
+  EXPECT_EQ(scalar.to_int64("m", "block_q"), std::vector<std::int64_t>{128});
+  const NpyArray vec = parse_npy(serialize_npy(NpyArray::from<double>({3}, {0.5, 1, 2})), "m");
+  EXPECT_EQ(vec.shape, std::vector<std::int64_t>{3});
+}
+
+TEST_F(NpyTest, FloatArraysDoNotConvertToIntegers) {
+  const auto floats = NpyArray::from<float>({2}, {1.0f, 2.5f});
+  const std::string error = error_of([&] { floats.to_int64("m.npz", "kv_indices"); });
+  EXPECT_EQ(error, "m.npz: array 'kv_indices': expected an integer or bool dtype, got float32");
+  EXPECT_EQ(floats.to_float64("m", "x"), (std::vector<double>{1.0, 2.5}));
+}
+
+TEST_F(NpyTest, TruncatedAndForeignDataAreInputErrors) {
+  std::string bytes = serialize_npy(NpyArray::from<double>({4}, {1, 2, 3, 4}));
+  EXPECT_NE(
+      error_of([&] { parse_npy(bytes.substr(0, bytes.size() - 3), "t.npy"); }).find("(truncated)"),
+      std::string::npos);
+  EXPECT_NE(error_of([&] { parse_npy(bytes.substr(0, 5), "t.npy"); }).find("t.npy"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { parse_npy("PK\x03\x04 not numpy at all", "x.npy"); }).find("npy magic"),
+            std::string::npos);
+  std::string big_endian = bytes;
+  big_endian.replace(big_endian.find("<f8"), 3, ">f8");
+  EXPECT_NE(error_of([&] { parse_npy(big_endian, "b.npy"); }).find("'>f8'"), std::string::npos);
+}
+
+TEST_F(NpyTest, NpzRoundTripIsByteIdenticalAndAtomic) {
+  NpzWriter writer(dir_ / "m.npz");
+  writer.add("full", NpyArray::from<bool>({1, 2, 2}, {true, false, false, true}));
+  writer.add("block_q", NpyArray::from<std::int64_t>({}, {128}));
+  EXPECT_FALSE(fs::exists(dir_ / "m.npz"));  // nothing until commit
+  writer.commit();
+  NpzWriter again(dir_ / "m2.npz");
+  again.add("full", NpyArray::from<bool>({1, 2, 2}, {true, false, false, true}));
+  again.add("block_q", NpyArray::from<std::int64_t>({}, {128}));
+  again.commit();
+  EXPECT_EQ(read_file(dir_ / "m.npz"), read_file(dir_ / "m2.npz"));
+
+  const NpzReader reader(dir_ / "m.npz");
+  EXPECT_EQ(reader.names(), (std::vector<std::string>{"block_q", "full"}));
+  EXPECT_EQ(reader.get("full").to_int64("", ""), (std::vector<std::int64_t>{1, 0, 0, 1}));
+  EXPECT_EQ(error_of([&] { reader.get("partial"); }),
+            (dir_ / "m.npz").string() +
+                ": array 'partial': expected a present array, got missing (the file has: "
+                "block_q, full)");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), {}), 2);  // no temporaries left
+}
+
+TEST_F(NpyTest, CorruptAndTruncatedNpzAreInputErrorsNamingTheFile) {
+  NpzWriter writer(dir_ / "m.npz");
+  std::vector<double> values(4096);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<double>(i * i % 977);
+  writer.add("q", NpyArray::from<double>({4096}, values));
+  writer.commit();
+  const std::string good = read_file(dir_ / "m.npz");
+  write_file_atomically(dir_ / "truncated.npz", good.substr(0, good.size() / 2));
+  EXPECT_NE(error_of([&] { NpzReader r(dir_ / "truncated.npz"); }).find("truncated.npz"),
+            std::string::npos);
+  std::string flipped = good;
+  flipped[good.size() / 3] = static_cast<char>(flipped[good.size() / 3] ^ 0x5a);
+  write_file_atomically(dir_ / "corrupt.npz", flipped);
+  EXPECT_NE(error_of([&] { NpzReader r(dir_ / "corrupt.npz"); }).find("corrupt.npz"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { NpzReader r(dir_ / "absent.npz"); }).find("file not found"),
+            std::string::npos);
+}
+
+TEST_F(NpyTest, ReadsWhatNumpyWrites) {
+  if (!have_numpy()) GTEST_SKIP() << "Debian python3 with numpy not available";
+  ASSERT_TRUE(
+      python("a = np.arange(24, dtype=np.int32).reshape(2, 3, 4)\n"
+             "np.savez('plain.npz', a=a, f=np.asfortranarray(a.astype(np.float32)),\n"
+             "         b=(a % 3 == 0), h=np.array([0.5, -2, 65504], dtype=np.float16))\n"
+             "np.savez_compressed('packed.npz', a=a.astype(np.uint8))\n"
+             "np.save('one.npy', np.int64(7))\n"));
+  for (const char* file : {"plain.npz", "packed.npz"}) {
+    const NpzReader reader(dir_ / file);
+    const std::vector<std::int64_t> a = reader.get("a").to_int64(file, "a");
+    ASSERT_EQ(a.size(), 24u);
+    for (std::int64_t i = 0; i < 24; ++i) EXPECT_EQ(a[i], i) << file;
+    EXPECT_EQ(reader.get("a").shape, (std::vector<std::int64_t>{2, 3, 4}));
+  }
+  const NpzReader plain(dir_ / "plain.npz");
+  const std::vector<double> f = plain.get("f").to_float64("plain", "f");  // Fortran order
+  for (std::int64_t i = 0; i < 24; ++i) EXPECT_EQ(f[i], static_cast<double>(i));
+  const std::vector<std::int64_t> b = plain.get("b").to_int64("plain", "b");
+  for (std::int64_t i = 0; i < 24; ++i) EXPECT_EQ(b[i], i % 3 == 0 ? 1 : 0);
+  EXPECT_EQ(plain.get("h").to_float64("plain", "h"), (std::vector<double>{0.5, -2, 65504}));
+  EXPECT_EQ(read_npy(dir_ / "one.npy").to_int64("one", "x"), std::vector<std::int64_t>{7});
+}
+
+TEST_F(NpyTest, NumpyReadsWhatWeWrite) {
+  if (!have_numpy()) GTEST_SKIP() << "Debian python3 with numpy not available";
+  NpzWriter writer(dir_ / "ours.npz");
+  writer.add("kv_num_blocks", NpyArray::from<std::int32_t>({1, 2, 3}, {0, 1, 2, 3, 4, 5}));
+  writer.add("seq", NpyArray::from<double>({2}, {0.25, -1e300}));
+  writer.add("flag", NpyArray::from<bool>({3}, {true, false, true}));
+  writer.commit();
+  write_npy(dir_ / "ours.npy", NpyArray::from<std::uint8_t>({2, 2}, {1, 2, 3, 255}));
+  EXPECT_TRUE(python(
+      "z = np.load('ours.npz')\n"
+      "assert z['kv_num_blocks'].dtype == np.int32 and z['kv_num_blocks'].shape == (1, 2, 3)\n"
+      "assert (z['kv_num_blocks'].ravel() == np.arange(6)).all()\n"
+      "assert list(z['seq']) == [0.25, -1e300] and z['flag'].dtype == bool\n"
+      "assert list(z['flag']) == [True, False, True]\n"
+      "o = np.load('ours.npy')\n"
+      "assert o.dtype == np.uint8 and o.tolist() == [[1, 2], [3, 255]]\n"));
+}
+
+}  // namespace
+}  // namespace attnsim::common
