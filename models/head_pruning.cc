@@ -33,7 +33,8 @@ std::optional<TopkResult> CascadeHeadPruner::prune_before_layer(int layer, std::
   TopkResult result = topk_select(scores, keep, topk_, lfsr);
   lfsr = result.lfsr_state_after;
   std::vector<int> survivors;
-  for (int position : result.selected) survivors.push_back(alive_[static_cast<std::size_t>(position)]);
+  for (int position : result.selected)
+    survivors.push_back(alive_[static_cast<std::size_t>(position)]);
   alive_.swap(survivors);
   return result;
 }

@@ -7,20 +7,19 @@
 namespace attnsim::models {
 
 std::int64_t ProgressiveQuantParams::threshold_code(int prob_frac_bits) const {
-  return static_cast<std::int64_t>(std::floor(std::ldexp(max_prob_threshold, prob_frac_bits) + 0.5));
+  return static_cast<std::int64_t>(
+      std::floor(std::ldexp(max_prob_threshold, prob_frac_bits) + 0.5));
 }
 
-ProgressiveQuantResult progressive_attention_probs(const std::vector<std::int32_t>& query,
-                                                   const CodeMatrix& msb_keys,
-                                                   const CodeMatrix& full_keys,
-                                                   const std::vector<int>& key_rows,
-                                                   const SoftmaxParams& softmax,
-                                                   const ProgressiveQuantParams& params,
-                                                   ActionCounts* counts) {
+ProgressiveQuantResult progressive_attention_probs(
+    const std::vector<std::int32_t>& query, const CodeMatrix& msb_keys, const CodeMatrix& full_keys,
+    const std::vector<int>& key_rows, const SoftmaxParams& softmax,
+    const ProgressiveQuantParams& params, ActionCounts* counts) {
   ProgressiveQuantResult out;
   if (!params.enabled) {
     out.probs = softmax_fixed(qk_scores(query, full_keys, key_rows, counts), softmax, counts);
-    out.max_prob_msb = out.probs.empty() ? 0 : *std::max_element(out.probs.begin(), out.probs.end());
+    out.max_prob_msb =
+        out.probs.empty() ? 0 : *std::max_element(out.probs.begin(), out.probs.end());
     return out;
   }
   out.probs = softmax_fixed(qk_scores(query, msb_keys, key_rows, counts), softmax, counts);

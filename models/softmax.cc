@@ -38,7 +38,8 @@ std::vector<std::int64_t> exp2_table(const SoftmaxParams& params) {
   const int segments = 1 << params.lut_index_bits;
   std::vector<std::int64_t> table(static_cast<std::size_t>(segments) + 1);
   for (int i = 0; i <= segments; ++i) {
-    const double y = std::exp2(static_cast<double>(i) / segments);
+    // pow rather than exp2: the NumPy reference calls the same libm function (math.pow).
+    const double y = std::pow(2.0, static_cast<double>(i) / segments);
     table[static_cast<std::size_t>(i)] =
         static_cast<std::int64_t>(std::floor(std::ldexp(y, params.exp_frac_bits) + 0.5));
   }

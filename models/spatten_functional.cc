@@ -81,15 +81,15 @@ Violations AttentionTensors::validate(const std::string& prefix) const {
   problems.require(heads >= 1, prefix + ".heads", "at least 1", heads);
   problems.require(tokens >= 1, prefix + ".tokens", "at least 1", tokens);
   problems.require(head_dim >= 1, prefix + ".head_dim", "at least 1", head_dim);
-  const std::size_t expected = static_cast<std::size_t>(std::max(layers, 0)) *
-                               std::max(heads, 0) * std::max(tokens, 0) * std::max(head_dim, 0);
+  const std::size_t expected = static_cast<std::size_t>(std::max(layers, 0)) * std::max(heads, 0) *
+                               std::max(tokens, 0) * std::max(head_dim, 0);
   const std::string shape = "layers*heads*tokens*head_dim = " + std::to_string(expected);
   problems.require(q.size() == expected, prefix + ".q", shape + " values", q.size());
   problems.require(k.size() == expected, prefix + ".k", shape + " values", k.size());
   problems.require(v.size() == expected, prefix + ".v", shape + " values", v.size());
   if (causal) {
     problems.require(prompt_tokens >= 1 && prompt_tokens <= tokens, prefix + ".prompt_tokens",
-              "a count in [1, tokens]", prompt_tokens);
+                     "a count in [1, tokens]", prompt_tokens);
   }
   return problems;
 }

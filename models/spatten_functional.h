@@ -1,5 +1,6 @@
-// The SpAtten algorithm end to end over an attention trace held in memory: quantization, progressive
-// quantization, cascade token and head pruning, local value pruning, with every decision recorded.
+// The SpAtten algorithm end to end over an attention trace held in memory: quantization,
+// progressive quantization, cascade token and head pruning, local value pruning, with every
+// decision recorded.
 #pragma once
 
 #include <cstdint>
@@ -38,13 +39,13 @@ struct AttentionTensors {
 
 /// The algorithm's settings; one struct so a run's resolved config is one object.
 struct SpattenParams {
-  bool quantize = true;    ///< false: 16-bit Q/K/V, no progressive quantization (dense baseline)
-  int query_bits = 16;     ///< Q code width
-  int key_msb_bits = 6;    ///< K bits always fetched
-  int key_lsb_bits = 4;    ///< K bits fetched on re-quantization
-  int value_bits = 6;      ///< V code width
-  int dense_bits = 16;     ///< width of every tensor when quantize is false
-  SoftmaxParams softmax;   ///< score_frac_bits and head_dim are set per head from the data
+  bool quantize = true;   ///< false: 16-bit Q/K/V, no progressive quantization (dense baseline)
+  int query_bits = 16;    ///< Q code width
+  int key_msb_bits = 6;   ///< K bits always fetched
+  int key_lsb_bits = 4;   ///< K bits fetched on re-quantization
+  int value_bits = 6;     ///< V code width
+  int dense_bits = 16;    ///< width of every tensor when quantize is false
+  SoftmaxParams softmax;  ///< score_frac_bits and head_dim are set per head from the data
   ProgressiveQuantParams progressive;
   PruningSchedule token_schedule;  ///< empty: no token pruning
   PruningSchedule head_schedule;   ///< empty: no head pruning
@@ -62,17 +63,17 @@ struct HeadStepRecord {
   int layer = 0;
   int head = 0;
   int head_dim = 0;
-  int sentence_length = 0;  ///< tokens visible in this iteration
-  int key_fetch = 0;        ///< alive keys the last query read
-  int value_fetch = 0;      ///< V rows the last query read
-  bool requantized = false;  ///< the last query re-fetched the K LSBs
+  int sentence_length = 0;        ///< tokens visible in this iteration
+  int key_fetch = 0;              ///< alive keys the last query read
+  int value_fetch = 0;            ///< V rows the last query read
+  bool requantized = false;       ///< the last query re-fetched the K LSBs
   bool token_topk_after = false;  ///< the importance top-k runs after this head-step
   int token_topk_k = -1;          ///< its k
   int queries = 0;                ///< queries this head-step ran
   std::int64_t key_fetch_total = 0;
   std::int64_t value_fetch_total = 0;
   int requantized_queries = 0;
-  std::vector<int> value_rows;    ///< V rows of the last query (token ids)
+  std::vector<int> value_rows;  ///< V rows of the last query (token ids)
   ActionCounts counts;
 };
 

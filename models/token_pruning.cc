@@ -31,14 +31,15 @@ std::optional<TopkResult> CascadeTokenPruner::prune_before_layer(int layer, std:
   std::vector<std::int64_t> scores;
   scores.reserve(alive_.size());
   for (int token : alive_) {
-    scores.push_back(saturate_to_score(importance_[static_cast<std::size_t>(token)],
-                                       topk_.score_bits));
+    scores.push_back(
+        saturate_to_score(importance_[static_cast<std::size_t>(token)], topk_.score_bits));
   }
   TopkResult result = topk_select(scores, keep, topk_, lfsr);
   lfsr = result.lfsr_state_after;
   std::vector<int> survivors;
   survivors.reserve(result.selected.size());
-  for (int position : result.selected) survivors.push_back(alive_[static_cast<std::size_t>(position)]);
+  for (int position : result.selected)
+    survivors.push_back(alive_[static_cast<std::size_t>(position)]);
   alive_.swap(survivors);
   return result;
 }

@@ -13,10 +13,10 @@ int value_keep_count(double keep_ratio, int alive_keys);
 
 /// What local value pruning kept for one head-step.
 struct ValuePruningResult {
-  std::vector<int> rows;                    ///< kept token ids, ascending
-  std::vector<std::int64_t> probs;          ///< their probabilities (not renormalised)
-  bool ran_topk = false;                    ///< false when every row is kept (engine bypassed)
-  TopkResult topk;                          ///< the engine's run, when ran_topk
+  std::vector<int> rows;            ///< kept token ids, ascending
+  std::vector<std::int64_t> probs;  ///< their probabilities (not renormalised)
+  bool ran_topk = false;            ///< false when every row is kept (engine bypassed)
+  TopkResult topk;                  ///< the engine's run, when ran_topk
 };
 
 /// Keeps the value_keep_count() rows with the largest probabilities (the hardware top-k with its
