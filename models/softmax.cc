@@ -58,8 +58,12 @@ std::int64_t exp2_fixed(std::int64_t t, const SoftmaxParams& params,
   const std::int64_t y0 = table[static_cast<std::size_t>(segment)];
   const std::int64_t y1 = table[static_cast<std::size_t>(segment) + 1];
   const std::int64_t mantissa = y0 + (((y1 - y0) * remainder) >> remainder_bits);
+  // Round, not truncate, when scaling by 2^integer_part: truncation biases every small term
+  // downwards, and over a thousand terms the bias in the sum shifts every probability.
   const std::int64_t shift = -integer_part;
-  return shift >= 62 ? 0 : mantissa >> shift;
+  if (shift == 0) return mantissa;
+  if (shift >= 62) return 0;
+  return (mantissa + (std::int64_t{1} << (shift - 1))) >> shift;
 }
 
 std::vector<std::int64_t> softmax_fixed(const std::vector<std::int64_t>& scores,

@@ -17,7 +17,7 @@ struct SoftmaxParams {
   int constant_frac_bits = 16;  ///< fractional bits of the constant log2(e)/sqrt(D)
   int exponent_frac_bits = 16;  ///< fractional bits of the base-2 exponent t = (s - max) * c
   int lut_index_bits = 5;       ///< 2^lut_index_bits linear segments for 2^f on [0, 1)
-  int exp_frac_bits = 16;       ///< fractional bits of exp values; exp(max) = 2^exp_frac_bits
+  int exp_frac_bits = 20;       ///< fractional bits of exp values; exp(max) = 2^exp_frac_bits
   int prob_frac_bits = 12;      ///< fractional bits of the unsigned probabilities
 
   Violations validate(const std::string& prefix) const;

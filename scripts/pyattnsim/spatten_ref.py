@@ -53,7 +53,7 @@ class Softmax:
     constant_frac_bits: int = 16
     exponent_frac_bits: int = 16
     lut_index_bits: int = 5
-    exp_frac_bits: int = 16
+    exp_frac_bits: int = 20
     prob_frac_bits: int = 12
 
     def constant(self) -> int:
@@ -77,8 +77,10 @@ def exp2_fixed(t: np.ndarray, p: Softmax) -> np.ndarray:
     rem = frac - (seg << rbits)
     y0, y1 = table[seg], table[seg + 1]
     mant = y0 + (((y1 - y0) * rem) >> rbits)
-    shift = -integer
-    return np.where(shift >= 62, 0, mant >> np.minimum(shift, 62))
+    # rounding shift (add half, then shift), as the hardware scales by 2^integer
+    shift = np.minimum(-integer, 62)
+    half = np.where(shift > 0, np.left_shift(1, np.maximum(shift - 1, 0)), 0)
+    return np.where(shift >= 62, 0, (mant + half) >> shift)
 
 
 def softmax_fixed(scores: np.ndarray, p: Softmax) -> np.ndarray:
