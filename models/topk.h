@@ -50,7 +50,7 @@ TopkResult topk_select(const std::vector<std::int64_t>& scores, int k, const Top
 /// topk_select starting from the reset state params.lfsr_seed.
 TopkResult topk_select(const std::vector<std::int64_t>& scores, int k, const TopkParams& params);
 
-/// Bytes of one element in the engine's buffers: the score plus its index.
+/// Bits of one element in the engine's buffers: the score plus an index of ceil(log2(max_n)) bits.
 int topk_element_bits(const TopkParams& params);
 
 }  // namespace attnsim::models
