@@ -79,7 +79,8 @@ const PatternFamily& permuted_block_sparse_family() {
       "  first blocks; --permute false keeps them scattered (the unpermuted baseline). Each q\n"
       "  block attends its own segment causally and the --k (16) earlier blocks holding the most\n"
       "  important keys.\n"
-      "  Source: Wang et al., \"Permuted Block-Sparse Attention\" (PBS-Attn), 2025.\n",
+      "  Source: Wang et al., \"Sparser Block-Sparse Attention via Token Permutation\"\n"
+      "  (PBS-Attn), arXiv 2510.21270, 2025.\n",
       [](PatternParams& params, const MaskGeometry& g) {
         const std::int64_t segment = params.get_int("segment", 2048, g.block_kv, g.seq_kv);
         if (segment % g.block_kv != 0) params.fail("segment", "a multiple of block_kv");
