@@ -1,0 +1,56 @@
+// Stream beats of the top-k engine, shared by the SystemC model and the RTL testbench. Each struct
+// matches a SystemVerilog packed struct of the same name field for field (lanes fixed at
+// kTopkMaxLanes here; the RTL has P lanes, and lanes >= P are zero).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <ostream>
+#include <vector>
+
+namespace attnsim::models {
+
+/// Lanes a beat can carry; TopkParams::lanes must not exceed it.
+inline constexpr int kTopkMaxLanes = 64;
+
+/// One input beat: up to P (score, index) pairs; `count` lanes are valid, from lane 0.
+/// RTL: typedef struct packed { logic last; logic [LaneCountW-1:0] count;
+///        logic [P-1:0][IndexW-1:0] index; logic [P-1:0][ScoreW-1:0] score; } topk_in_beat_t;
+struct TopkInBeat {
+  std::array<std::int64_t, kTopkMaxLanes> score{};
+  std::array<std::uint32_t, kTopkMaxLanes> index{};  ///< carried through to the output
+  std::uint8_t count = 0;                            ///< valid lanes, 1..P
+  bool last = false;                                 ///< final beat of the job
+};
+
+/// One output beat: up to P selected indices in original order.
+/// RTL: typedef struct packed { logic last; logic [LaneCountW-1:0] count;
+///        logic [P-1:0][IndexW-1:0] index; } topk_out_beat_t;
+struct TopkOutBeat {
+  std::array<std::uint32_t, kTopkMaxLanes> index{};
+  std::uint8_t count = 0;
+  bool last = false;
+};
+
+/// Equality over the valid lanes and flags: what a beat-by-beat comparison checks. Lanes past
+/// `count` are don't-care.
+bool operator==(const TopkInBeat& a, const TopkInBeat& b);
+bool operator==(const TopkOutBeat& a, const TopkOutBeat& b);
+inline bool operator!=(const TopkInBeat& a, const TopkInBeat& b) { return !(a == b); }
+inline bool operator!=(const TopkOutBeat& a, const TopkOutBeat& b) { return !(a == b); }
+
+/// Printable form (sc_fifo needs operator<< for its trace output).
+std::ostream& operator<<(std::ostream& os, const TopkInBeat& beat);
+std::ostream& operator<<(std::ostream& os, const TopkOutBeat& beat);
+
+/// Packs scores (with their indices) into ceil(n / lanes) input beats, the last one marked.
+std::vector<TopkInBeat> to_in_beats(const std::vector<std::int64_t>& scores,
+                                    const std::vector<std::uint32_t>& indices, int lanes);
+
+/// Packs selected indices into ceil(k / lanes) output beats, the last one marked.
+std::vector<TopkOutBeat> to_out_beats(const std::vector<std::uint32_t>& indices, int lanes);
+
+/// The indices carried by a sequence of output beats, in order.
+std::vector<std::uint32_t> from_out_beats(const std::vector<TopkOutBeat>& beats);
+
+}  // namespace attnsim::models

@@ -1,0 +1,109 @@
+// softmax-error: measures the hardware softmax (models/softmax.h) against float64.
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <vector>
+
+#include "models/softmax.h"
+#include "sim/common/cli.h"
+#include "sim/common/input_error.h"
+
+namespace {
+
+namespace po = boost::program_options;
+using attnsim::models::SoftmaxParams;
+
+// 2^f over every representable exponent in [-1, 0]: the approximation alone, without the shift.
+void print_exp_error(const SoftmaxParams& base) {
+  std::printf("exp: 2^t by %d-bit table + linear interpolation, relative error over t in [-1, 0]\n",
+              base.lut_index_bits);
+  std::printf("%10s %14s %14s\n", "lut bits", "max rel err", "mean rel err");
+  for (int bits = 3; bits <= 7; ++bits) {
+    SoftmaxParams p = base;
+    p.lut_index_bits = bits;
+    const auto table = attnsim::models::exp2_table(p);
+    const std::int64_t one = std::int64_t{1} << p.exponent_frac_bits;
+    double max_err = 0, sum_err = 0;
+    for (std::int64_t t = -one; t <= 0; ++t) {
+      const double exact = std::exp2(std::ldexp(static_cast<double>(t), -p.exponent_frac_bits));
+      const double got = std::ldexp(static_cast<double>(attnsim::models::exp2_fixed(t, p, table)),
+                                    -p.exp_frac_bits);
+      const double err = std::fabs(got - exact) / exact;
+      max_err = std::max(max_err, err);
+      sum_err += err;
+    }
+    std::printf("%10d %14.3g %14.3g%s\n", bits, max_err, sum_err / static_cast<double>(one + 1),
+                bits == base.lut_index_bits ? "   <- default" : "");
+  }
+}
+
+void print_softmax_error(const SoftmaxParams& base, int trials, int n, unsigned seed) {
+  std::printf("\nsoftmax: n = %d, logits ~ N(0, sigma^2) (after the 1/sqrt(D) scale), %d trials\n",
+              n, trials);
+  std::printf("%10s %8s %14s %14s %18s\n", "prob bits", "sigma", "max abs err", "mean abs err",
+              "max rel (p>=1e-2)");
+  std::mt19937_64 rng(seed);
+  for (int prob_bits : {8, 12, 16}) {
+    for (double sigma : {1.0, 2.0, 4.0}) {
+      SoftmaxParams p = base;
+      p.prob_frac_bits = prob_bits;
+      std::normal_distribution<double> logit(0.0, sigma);
+      const double to_score =
+          std::ldexp(std::sqrt(static_cast<double>(p.head_dim)), p.score_frac_bits);
+      double max_abs = 0, sum_abs = 0, max_rel = 0;
+      long count = 0;
+      for (int t = 0; t < trials; ++t) {
+        std::vector<std::int64_t> s(static_cast<std::size_t>(n));
+        for (auto& x : s) x = std::llround(logit(rng) * to_score);
+        const auto fixed = attnsim::models::softmax_fixed(s, p);
+        const auto exact = attnsim::models::softmax_reference(s, p);
+        for (std::size_t j = 0; j < s.size(); ++j) {
+          const double got = std::ldexp(static_cast<double>(fixed[j]), -prob_bits);
+          const double err = std::fabs(got - exact[j]);
+          max_abs = std::max(max_abs, err);
+          sum_abs += err;
+          ++count;
+          if (exact[j] >= 1e-2) max_rel = std::max(max_rel, err / exact[j]);
+        }
+      }
+      std::printf("%10d %8.1f %14.3g %14.3g %18.3g\n", prob_bits, sigma, max_abs,
+                  sum_abs / static_cast<double>(count), max_rel);
+    }
+  }
+}
+
+int run(int argc, char** argv) {
+  po::options_description options("softmax-error: hardware softmax against float64");
+  int trials = 0, n = 0;
+  unsigned seed = 0;
+  options.add_options()("help,h", "show this help")(
+      "trials", po::value(&trials)->default_value(200), "random score vectors per row")(
+      "n", po::value(&n)->default_value(1024), "scores per vector")(
+      "seed", po::value(&seed)->default_value(1), "seed");
+  po::variables_map vm;
+  po::store(po::parse_command_line(argc, argv, options), vm);
+  if (vm.count("help")) {
+    std::cout << options << '\n';
+    return attnsim::common::kExitOk;
+  }
+  po::notify(vm);
+  if (trials < 1 || n < 1) {
+    throw attnsim::common::InputError("command line", "--trials/--n", "positive integers",
+                                      std::to_string(trials) + "/" + std::to_string(n));
+  }
+  const SoftmaxParams p;
+  std::printf("# defaults: score frac %d, D %d, constant frac %d, exponent frac %d, exp frac %d\n",
+              p.score_frac_bits, p.head_dim, p.constant_frac_bits, p.exponent_frac_bits,
+              p.exp_frac_bits);
+  print_exp_error(p);
+  print_softmax_error(p, trials, n, seed);
+  return attnsim::common::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return attnsim::common::run_cli("softmax-error", [&] { return run(argc, argv); });
+}
