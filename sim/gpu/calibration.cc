@@ -204,7 +204,22 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
   // Every mask is read (and checked) before any fitting starts.
   std::vector<Workload> workloads;
   std::vector<KernelSpec> kernels;
-  for (const MeasuredRun& run : measurements.runs) {
+  for (std::size_t r = 0; r < measurements.runs.size(); ++r) {
+    const MeasuredRun& run = measurements.runs[r];
+    // One cost model per kernel configuration: a tile's time depends on head_dim and dtype.
+    const std::string field = "runs[" + std::to_string(r) + "]";
+    if (run.head_dim && *run.head_dim != kernel.head_dim) {
+      throw InputError(measurements.source, field + ".head_dim",
+                       std::to_string(kernel.head_dim) +
+                           " (the kernel's; calibrate one head dim at a time, --head-dim)",
+                       std::to_string(*run.head_dim));
+    }
+    if (run.dtype && *run.dtype != kernel.dtype) {
+      throw InputError(
+          measurements.source, field + ".dtype",
+          "'" + kernel.dtype + "' (the kernel's; calibrate one dtype at a time, --dtype)",
+          "'" + *run.dtype + "'");
+    }
     workloads.push_back(load_workload(run.mask, run.mask_path));
     kernels.push_back(kernel_for(run, kernel));
     throw_if_invalid(kernels.back().validate(), measurements.source + ": run '" + run.mask + "'");
@@ -308,6 +323,10 @@ json::object to_json(const CalibrationReport& report, const GpuSpec& gpu,
   o["tool"] = "tilesim calibrate";
   o["gpu"] = gpu.name;
   o["kernel"] = kernel.name;
+  o["kernel_config"] = json::object{{"tile_q", kernel.tile_q},
+                                    {"tile_kv", kernel.tile_kv},
+                                    {"head_dim", kernel.head_dim},
+                                    {"dtype", kernel.dtype}};
   o["cost_model"] = json::object{{"tile_full_us", report.cost.tile_full_us},
                                  {"tile_partial_us", report.cost.tile_partial_us},
                                  {"cta_us", report.cost.cta_us},
@@ -364,6 +383,22 @@ CostParams read_calibration(const fs::path& path, const GpuSpec& gpu, const Kern
     throw InputError(source, "kernel", "'" + kernel.name + "' (the --kernel in use)",
                      "'" + cal_kernel + "'");
   }
+  // Tile costs hold for the tile shape, head dim and dtype they were fitted on.
+  const json::object& config =
+      object_of(member(top, "kernel_config", source, "kernel_config"), source, "kernel_config");
+  const auto require_same = [&](const char* key, const std::string& in_use) {
+    const json::value& value = member(config, key, source, std::string("kernel_config.") + key);
+    const std::string fitted =
+        value.is_string() ? std::string(value.get_string()) : json::serialize(value);
+    if (fitted != in_use) {
+      throw InputError(source, std::string("kernel_config.") + key,
+                       in_use + " (the kernel in use; calibrate for it)", fitted);
+    }
+  };
+  require_same("tile_q", std::to_string(kernel.tile_q));
+  require_same("tile_kv", std::to_string(kernel.tile_kv));
+  require_same("head_dim", std::to_string(kernel.head_dim));
+  require_same("dtype", kernel.dtype);
   const json::object& c =
       object_of(member(top, "cost_model", source, "cost_model"), source, "cost_model");
   CostParams cost;
