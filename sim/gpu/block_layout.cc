@@ -87,6 +87,37 @@ std::vector<std::uint8_t> dense_classes(const BlockLayout& layout) {
   return classes;
 }
 
+std::optional<BlockLayout> broadcast_layout(const BlockLayout& layout, std::int64_t batch,
+                                            std::int64_t heads) {
+  const MaskGeometry& from = layout.geometry;
+  const auto fits = [](std::int64_t have, std::int64_t want) { return have == want || have == 1; };
+  if (!fits(from.batch, batch) || !fits(from.heads, heads)) return std::nullopt;
+  MaskGeometry to = from;
+  to.batch = batch;
+  to.heads = heads;
+  BlockLayoutBuilder builder(to);
+  std::vector<std::int64_t> allowed;
+  for (std::int64_t b = 0; b < batch; ++b) {
+    for (std::int64_t h = 0; h < heads; ++h) {
+      const std::int64_t source =
+          (from.batch == 1 ? 0 : b) * from.heads + (from.heads == 1 ? 0 : h);
+      if (layout.allowed_pairs) allowed.push_back((*layout.allowed_pairs)[source]);
+      for (std::int64_t qb = 0; qb < from.q_blocks(); ++qb) {
+        const std::int64_t row = source * from.q_blocks() + qb;
+        for (std::int64_t e = layout.row_begin[row]; e < layout.row_begin[row + 1]; ++e) {
+          builder.add(layout.kv_block[e],
+                      layout.is_full[e] ? BlockClass::kFull : BlockClass::kPartial);
+        }
+        builder.end_row();
+      }
+    }
+  }
+  BlockLayout out = builder.finish();
+  if (layout.allowed_pairs) out.allowed_pairs = std::move(allowed);
+  out.tiling = layout.tiling;
+  return out;
+}
+
 BlockLayout dense_layout(const MaskGeometry& geometry) {
   BlockLayoutBuilder builder(geometry);
   for (std::int64_t row = 0; row < geometry.rows(); ++row) {

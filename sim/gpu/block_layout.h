@@ -106,6 +106,12 @@ BlockLayout layout_from_dense_classes(const MaskGeometry& geometry,
 /// Dense class array [batch, heads, q_blocks, kv_blocks] (0 empty, 1 partial, 2 full).
 std::vector<std::uint8_t> dense_classes(const BlockLayout& layout);
 
+/// The mask repeated over `batch` x `heads` when it has a batch or head count of 1 (a broadcast
+/// BlockMask, as PyTorch and the golden kernel accept). Returns nullopt when a dimension is
+/// neither 1 nor the requested size.
+std::optional<BlockLayout> broadcast_layout(const BlockLayout& layout, std::int64_t batch,
+                                            std::int64_t heads);
+
 /// Every block full (the dense baseline of a geometry).
 BlockLayout dense_layout(const MaskGeometry& geometry);
 

@@ -116,13 +116,16 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
   MachineOptions machine;
   std::vector<std::string> masks;
   std::string format = "json", out, timeline, calibration;
+  std::int64_t batch = 0, heads = 0;
   po::options_description options(std::string("tilesim ") +
                                   (kind == ReportKind::kBounds ? "bounds" : "predict") +
                                   " [options] MASK...");
   options.add_options()("help,h", "show this help")("mask", po::value(&masks)->composing(),
                                                     "mask files or inline patterns")(
       "format", po::value(&format)->default_value(format), "json or table")(
-      "out", po::value(&out), "write to this file (atomically) instead of stdout");
+      "out", po::value(&out), "write to this file (atomically) instead of stdout")(
+      "batch", po::value(&batch), "broadcast masks stored with batch 1 to this batch size")(
+      "heads", po::value(&heads), "broadcast masks stored with 1 head to this many heads");
   if (kind == ReportKind::kPredict) {
     options.add_options()("calibration", po::value(&calibration),
                           "cost model fitted by `tilesim calibrate` (JSON)")(
@@ -154,7 +157,22 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
   // Everything is computed before anything is written: one bad mask leaves no output at all.
   std::vector<Result> results;
   for (const std::string& mask : masks) {
-    results.push_back(simulate(load_workload(mask, mask), gpu, kernel, cost, {!timeline.empty()}));
+    Workload workload = load_workload(mask, mask);
+    const MaskGeometry& g = workload.mask.geometry;
+    if (batch > 0 || heads > 0) {
+      const std::int64_t want_batch = batch > 0 ? batch : g.batch;
+      const std::int64_t want_heads = heads > 0 ? heads : g.heads;
+      std::optional<BlockLayout> broadcast =
+          broadcast_layout(workload.mask, want_batch, want_heads);
+      if (!broadcast) {
+        throw InputError(mask, "--batch/--heads",
+                         "a mask with batch 1 or " + std::to_string(want_batch) +
+                             " and heads 1 or " + std::to_string(want_heads),
+                         "batch " + std::to_string(g.batch) + ", heads " + std::to_string(g.heads));
+      }
+      workload.mask = std::move(*broadcast);
+    }
+    results.push_back(simulate(workload, gpu, kernel, cost, {!timeline.empty()}));
   }
 
   std::string text;

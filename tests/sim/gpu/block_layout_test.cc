@@ -41,3 +41,22 @@ TEST(BlockLayout, AllowedPairsCountBlocksClippedToSequenceEnds) {
 
 }  // namespace
 }  // namespace attnsim::gpu
+
+namespace attnsim::gpu {
+namespace {
+
+TEST(BlockLayout, BroadcastRepeatsSingleHeadMasks) {
+  BlockLayout one = testing::layout_from_rows({"F.", "pF"});
+  one.allowed_pairs = std::vector<std::int64_t>{1000};
+  const std::optional<BlockLayout> many = broadcast_layout(one, 2, 3);
+  ASSERT_TRUE(many.has_value());
+  EXPECT_EQ(many->geometry.rows(), 2 * 3 * 2);
+  EXPECT_EQ(many->entries(), 6 * one.entries());
+  EXPECT_EQ(many->block_class(2 * 5 + 1, 0), BlockClass::kPartial);  // last head, row 1
+  EXPECT_EQ(*many->allowed_pairs, std::vector<std::int64_t>(6, 1000));
+  EXPECT_FALSE(broadcast_layout(*many, 2, 4).has_value());  // 3 heads cannot become 4
+  EXPECT_EQ(*broadcast_layout(*many, 2, 3), *many);
+}
+
+}  // namespace
+}  // namespace attnsim::gpu

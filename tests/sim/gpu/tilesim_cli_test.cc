@@ -192,6 +192,23 @@ TEST_F(TilesimCli, CalibrationRoundTripsIntoPredict) {
                      {"result.json"});
 }
 
+TEST_F(TilesimCli, SingleHeadMasksBroadcastOverHeads) {
+  gen("causal --seq 4096 --heads 1 --format flex --out " + path("one.npz"));
+  gen("causal --seq 4096 --heads 8 --format flex --out " + path("eight.npz"));
+  const ToolRun broadcast = tilesim("predict --heads 8 " + path("one.npz"));
+  const ToolRun native = tilesim("predict " + path("eight.npz"));
+  ASSERT_EQ(broadcast.exit_code, 0) << broadcast.err;
+  const auto result = [](const std::string& text) {
+    boost::json::object r = boost::json::parse(text).at("results").at(0).as_object();
+    r.erase("mask");
+    return r;
+  };
+  EXPECT_EQ(result(broadcast.out), result(native.out));
+  expect_input_error("predict --heads 3 " + path("eight.npz") + " --out " + path("result.json"),
+                     "--batch/--heads: expected a mask with batch 1 or 1 and heads 1 or 3, got "
+                     "batch 1, heads 8");
+}
+
 TEST_F(TilesimCli, UsageErrorsExitTwo) {
   EXPECT_EQ(tilesim("").exit_code, 2);
   expect_input_error("frobnicate", "command: expected one of bounds, predict");
