@@ -8,8 +8,8 @@ and the runs to fit first.
         --fit 5 --out runs.json
     tilesim calibrate --kernel flexattention --measurements runs.json --fit-runs 5 --out cal.json
 
-Mask names understood: dense, causal, window:LEFT:0 (keys q-LEFT .. q, tilesim's causal_window
-with window LEFT+1). The --fit runs are spread over the masks and lengths: masks from the sparsest
+Mask names understood: dense, causal, window:LEFT:RIGHT (keys q-LEFT .. q+RIGHT: tilesim's
+causal_window with window LEFT+1 when RIGHT is 0, else band). The --fit runs are spread over the masks and lengths: masks from the sparsest
 (lowest allowed-pair density) to the densest, each contributing alternately its shortest and its
 longest remaining run, so the sparse masks' fixed costs are seen at both ends; the rest follow,
 held out.
@@ -38,9 +38,11 @@ def pattern_for(run: dict) -> str:
     if name == "causal":
         return f"pattern:causal,{geometry}"
     parts = name.split(":")
-    if len(parts) == 3 and parts[0] == "window" and parts[2] == "0":
-        return f"pattern:causal_window,{geometry},window={int(parts[1]) + 1}"
-    raise MeasurementError(f"mask '{name}': expected dense, causal or window:LEFT:0")
+    if len(parts) == 3 and parts[0] == "window" and parts[1].isdigit() and parts[2].isdigit():
+        if parts[2] == "0":
+            return f"pattern:causal_window,{geometry},window={int(parts[1]) + 1}"
+        return f"pattern:band,{geometry},left={parts[1]},right={parts[2]}"
+    raise MeasurementError(f"mask '{name}': expected dense, causal or window:LEFT:RIGHT")
 
 
 def spread(runs: list[dict], count: int) -> list[dict]:

@@ -53,6 +53,13 @@ def test_five_runs_predict_the_rest(tmp_path, kernel, head_dim, bound):
 
 
 def test_unknown_masks_are_named():
-    with pytest.raises(tilesim_measurements.MeasurementError, match="window:LEFT:0"):
-        tilesim_measurements.pattern_for({"mask": "window:10:10", "seq_q": 1, "seq_kv": 1,
+    with pytest.raises(tilesim_measurements.MeasurementError, match="window:LEFT:RIGHT"):
+        tilesim_measurements.pattern_for({"mask": "window:10", "seq_q": 1, "seq_kv": 1,
                                           "heads": 1})
+
+
+def test_two_sided_windows_become_bands():
+    run = {"mask": "window:200:50", "seq_q": 1000, "seq_kv": 1000, "heads": 1}
+    result = json.loads(tilesim("bounds", tilesim_measurements.pattern_for(run)))["results"][0]
+    expected = sum(min(q + 50, 999) - max(q - 200, 0) + 1 for q in range(1000))
+    assert round(result["density_tokens"] * 1000 * 1000) == expected

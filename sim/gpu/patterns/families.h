@@ -10,6 +10,7 @@ const PatternFamily& causal_family();
 const PatternFamily& sliding_window_family();
 const PatternFamily& gna_family();
 const PatternFamily& causal_window_family();
+const PatternFamily& band_family();
 const PatternFamily& a_shape_family();
 const PatternFamily& vertical_slash_family();
 const PatternFamily& block_topk_family();

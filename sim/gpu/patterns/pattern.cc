@@ -182,17 +182,12 @@ void add_block(const MaskGeometry& g, std::int64_t qb, std::int64_t kb, bool cau
 }
 
 std::vector<const PatternFamily*> pattern_families() {
-  return {&dense_family(),
-          &causal_family(),
-          &sliding_window_family(),
-          &gna_family(),
-          &causal_window_family(),
-          &a_shape_family(),
-          &vertical_slash_family(),
-          &block_topk_family(),
-          &permuted_block_sparse_family(),
-          &radial_family(),
-          &random_family(),
+  return {&dense_family(),          &causal_family(),
+          &sliding_window_family(), &gna_family(),
+          &causal_window_family(),  &band_family(),
+          &a_shape_family(),        &vertical_slash_family(),
+          &block_topk_family(),     &permuted_block_sparse_family(),
+          &radial_family(),         &random_family(),
           &mixture_family()};
 }
 

@@ -62,6 +62,12 @@ TEST(Patterns, CausalWindowAndAShapeMatchBruteForce) {
       [](std::int64_t q, std::int64_t k) { return k <= q && (k < 40 || k > q - 130); });
 }
 
+TEST(Patterns, BandIsAnAsymmetricClippedWindow) {
+  expect_matches_brute_force(
+      generate("band", {{"seq", "1000"}, {"left", "200"}, {"right", "50"}, {"block", "64"}}),
+      [](std::int64_t q, std::int64_t k) { return k >= q - 200 && k <= q + 50; });
+}
+
 TEST(Patterns, SlidingWindowIsNattensShiftedNeighborhood) {
   const std::int64_t s = 600, w = 75, dil = 3;
   expect_matches_brute_force(
