@@ -6,6 +6,7 @@
 
 #include "sim/common/progress.h"
 #include "sim/common/yaml_reader.h"
+#include "sim/gpu/calibration.h"
 #include "sim/gpu/patterns/pattern.h"
 #include "sim/gpu/simulate.h"
 
@@ -56,7 +57,7 @@ std::string csv_field(const std::string& text) {
 
 SweepSpec read_sweep_spec(const std::filesystem::path& path) {
   const YamlReader root = YamlReader::load_file(path);
-  root.reject_unknown_keys({"gpus", "kernels", "patterns"});
+  root.reject_unknown_keys({"gpus", "kernels", "patterns", "calibrations"});
   SweepSpec spec;
   spec.source = path.string();
   spec.gpus = scalar_or_list(root.child("gpus"));
@@ -72,6 +73,14 @@ SweepSpec read_sweep_spec(const std::filesystem::path& path) {
     }
     spec.patterns.push_back(std::move(pattern));
   }
+  if (root.has("calibrations")) {
+    for (const YamlReader& entry : root.list("calibrations")) {
+      entry.reject_unknown_keys({"gpu", "kernel", "file"});
+      const std::filesystem::path file = entry.get<std::string>("file");
+      spec.calibrations.push_back({entry.get<std::string>("gpu"), entry.get<std::string>("kernel"),
+                                   file.is_absolute() ? file : path.parent_path() / file});
+    }
+  }
   return spec;
 }
 
@@ -81,6 +90,20 @@ std::string run_sweep(const SweepSpec& spec, const PresetDirs& dirs, bool show_p
   for (const std::string& name : spec.gpus) gpus.push_back(load_gpu(name, dirs));
   std::vector<KernelSpec> kernels;
   for (const std::string& name : spec.kernels) kernels.push_back(load_kernel(name, dirs));
+  // Cost model per (GPU, kernel): a listed calibration, else the kernel's defaults.
+  std::vector<CostParams> costs;
+  std::vector<std::string> cost_sources;
+  for (const GpuSpec& gpu : gpus) {
+    for (const KernelSpec& kernel : kernels) {
+      costs.push_back(default_cost_params(gpu, kernel));
+      cost_sources.push_back("uncalibrated");
+      for (const SweepCalibration& c : spec.calibrations) {
+        if (c.gpu != gpu.name || c.kernel != kernel.name) continue;
+        costs.back() = read_calibration(c.file, gpu, kernel);
+        cost_sources.back() = c.file.string();
+      }
+    }
+  }
   std::vector<PatternSpec> points;
   std::vector<std::string> labels;
   for (const SweepPattern& pattern : spec.patterns) {
@@ -97,18 +120,21 @@ std::string run_sweep(const SweepSpec& spec, const PresetDirs& dirs, bool show_p
       "pattern,params,gpu,kernel,batch,heads,seq_q,seq_kv,tiles_full,tiles_partial,"
       "tiles_empty_visited,density_tokens,density_tiles,speedup_bound_flop,speedup_bound_tiles,"
       "speedup_bound_sched,predicted_ms,predicted_dense_ms,predicted_speedup,waves,"
-      "wave_efficiency,tail_fraction,memory_bound\n";
+      "wave_efficiency,tail_fraction,memory_bound,cost_model\n";
   common::ProgressLine progress("sweep", points.size() * gpus.size() * kernels.size(), std::cerr,
                                 show_progress);
   char numbers[512];
   for (std::size_t p = 0; p < points.size(); ++p) {
     const Workload workload{labels[p], generate_pattern(points[p])};
-    for (const GpuSpec& gpu : gpus) {
-      for (const KernelSpec& kernel : kernels) {
-        const Result r = simulate(workload, gpu, kernel, default_cost_params(gpu, kernel));
+    for (std::size_t gi = 0; gi < gpus.size(); ++gi) {
+      for (std::size_t ki = 0; ki < kernels.size(); ++ki) {
+        const GpuSpec& gpu = gpus[gi];
+        const KernelSpec& kernel = kernels[ki];
+        const std::size_t pair = gi * kernels.size() + ki;
+        const Result r = simulate(workload, gpu, kernel, costs[pair]);
         std::snprintf(numbers, sizeof numbers,
                       "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,"
-                      "%.9g,%.9g,%.9g,%.9g,%d\n",
+                      "%.9g,%.9g,%.9g,%.9g,%d,",
                       static_cast<long long>(r.batch), static_cast<long long>(r.heads),
                       static_cast<long long>(r.seq_q), static_cast<long long>(r.seq_kv),
                       static_cast<long long>(r.tiles_full), static_cast<long long>(r.tiles_partial),
@@ -118,7 +144,7 @@ std::string run_sweep(const SweepSpec& spec, const PresetDirs& dirs, bool show_p
                       r.predicted_speedup, r.waves, r.wave_efficiency, r.tail_fraction,
                       r.memory_bound ? 1 : 0);
         csv += points[p].family + "," + csv_field(labels[p]) + "," + csv_field(gpu.name) + "," +
-               csv_field(kernel.name) + "," + numbers;
+               csv_field(kernel.name) + "," + numbers + csv_field(cost_sources[pair]) + "\n";
         progress.advance();
       }
     }
@@ -136,8 +162,11 @@ std::string sweep_help() {
          "      seq: [8192, 32768]           # any gen parameter; lists are swept\n"
          "      heads: 32\n"
          "      window: [512, 1024, 2048]\n"
+         "  calibrations:                    # optional, per (GPU, kernel); paths relative to\n"
+         "    - {gpu: h200, kernel: golden, file: ../calibrations/h200_golden_d128.json}\n"
          "Every combination of list values is one mask; each mask runs on every GPU x kernel\n"
-         "with the kernel's uncalibrated cost model. CSV columns match the JSON field names.\n";
+         "with its calibration, else the kernel's uncalibrated cost model (column cost_model).\n"
+         "CSV columns match the JSON field names.\n";
 }
 
 }  // namespace attnsim::gpu

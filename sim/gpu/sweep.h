@@ -16,12 +16,20 @@ struct SweepPattern {
   std::vector<std::pair<std::string, std::vector<std::string>>> axes;
 };
 
+/// A calibration to use for one (GPU, kernel) pair instead of the kernel's defaults.
+struct SweepCalibration {
+  std::string gpu;
+  std::string kernel;
+  std::filesystem::path file;  ///< resolved against the sweep file
+};
+
 /// The whole sweep, read from YAML.
 struct SweepSpec {
   std::string source;
   std::vector<std::string> gpus;
   std::vector<std::string> kernels;
   std::vector<SweepPattern> patterns;
+  std::vector<SweepCalibration> calibrations;
 };
 
 /// Reads a sweep YAML (see sweep_help()); errors name the file, line and field.

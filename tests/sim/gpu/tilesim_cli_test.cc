@@ -209,6 +209,41 @@ TEST_F(TilesimCli, SingleHeadMasksBroadcastOverHeads) {
                      "batch 1, heads 8");
 }
 
+TEST_F(TilesimCli, SweepWritesOneRowPerPointWithItsCostModel) {
+  std::ofstream(path("runs.json")) << R"({"gpu": "h200", "kernel": "fa2", "runs": [
+      {"mask": "pattern:dense,seq=4096,heads=8", "ms": 0.9}]})";
+  ASSERT_EQ(tilesim("calibrate --kernel fa2 --measurements " + path("runs.json") + " --out " +
+                    path("cal.json"))
+                .exit_code,
+            0);
+  std::ofstream(path("sweep.yaml")) << "gpus: [h200, a100]\n"
+                                       "kernels: fa2\n"
+                                       "patterns:\n"
+                                       "  - pattern: causal_window\n"
+                                       "    seq: [2048, 4096]\n"
+                                       "    heads: 4\n"
+                                       "    window: [256, 512, 1024]\n"
+                                       "calibrations:\n"
+                                       "  - {gpu: h200, kernel: fa2, file: cal.json}\n";
+  const ToolRun run =
+      tilesim("sweep --config " + path("sweep.yaml") + " --out " + path("sweep.csv"));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string csv = common::read_file(path("sweep.csv"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 * 3 * 2);
+  EXPECT_EQ(csv.rfind("pattern,params,gpu,kernel,batch,heads,seq_q", 0), 0u);
+  EXPECT_NE(csv.find("heads=4;seq=2048;window=256,h200,fa2,"), std::string::npos);
+  std::size_t calibrated = 0;
+  for (std::size_t at = csv.find("cal.json"); at != std::string::npos;
+       at = csv.find("cal.json", at + 1)) {
+    ++calibrated;
+  }
+  EXPECT_EQ(calibrated, 6u);  // the h200 rows only
+  std::ofstream(path("bad.yaml")) << "gpus: h200\nkernels: fa2\npatterns:\n"
+                                     "  - pattern: spiral\n    seq: 1024\n";
+  expect_input_error("sweep --config " + path("bad.yaml") + " --out " + path("result.json"),
+                     "PATTERN: expected one of dense", {"result.json"});
+}
+
 TEST_F(TilesimCli, UsageErrorsExitTwo) {
   EXPECT_EQ(tilesim("").exit_code, 2);
   expect_input_error("frobnicate", "command: expected one of bounds, predict");
