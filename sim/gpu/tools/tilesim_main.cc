@@ -40,15 +40,16 @@ constexpr const char* kUsage =
     "or an inline pattern 'pattern:NAME,key=value,...' (see `tilesim gen --help`).\n"
     "Run `tilesim <command> --help` for a command's options.\n";
 
-// Preset folders: --preset-dir, then the install tree next to this executable, then the
-// configured install prefix, then the source tree this binary was built from.
+// Preset folders: --preset-dir, then the install tree next to this executable, then the source
+// tree this binary was built from (a build-tree binary must not pick up an older install's
+// presets), then the configured install prefix (a binary copied out of its install tree).
 PresetDirs resolve_preset_dirs(const std::vector<std::string>& user_dirs) {
   PresetDirs dirs(user_dirs.begin(), user_dirs.end());
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) dirs.push_back(exe.parent_path().parent_path() / ATTNSIM_GPU_PRESETS_RELATIVE_DIR);
-  dirs.push_back(ATTNSIM_GPU_PRESETS_INSTALL_DIR);
   dirs.push_back(ATTNSIM_GPU_PRESETS_SOURCE_DIR);
+  dirs.push_back(ATTNSIM_GPU_PRESETS_INSTALL_DIR);
   return dirs;
 }
 
