@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 
 #include "sim/common/input_error.h"
+#include "sim/common/npy.h"
 #include "sim/gpu/patterns/gna.h"
 
 namespace attnsim::gpu {
@@ -164,6 +166,33 @@ TEST(Patterns, BlockTopkKeepsKBlocksPlusTheDiagonal) {
     EXPECT_LE(layout.row_size(row), std::min<std::int64_t>(5, qb + 1));
     EXPECT_EQ(layout.block_class(row, qb), BlockClass::kPartial);  // the causal diagonal
   }
+}
+
+TEST(Patterns, BlockTopkReadsScoresFromAFile) {
+  // 8 x 8 blocks; every row scores block 3 highest, then block 6.
+  std::vector<float> scores(64, 0.0f);
+  for (int row = 0; row < 8; ++row) {
+    scores[row * 8 + 3] = 2.0f;
+    scores[row * 8 + 6] = 1.0f;
+  }
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / "tilesim_block_scores.npy";
+  common::write_npy(file, common::NpyArray::from<float>({1, 8, 8}, scores));
+  const BlockLayout open = generate(
+      "block_topk", {{"seq", "1024"}, {"k", "1"}, {"causal", "false"}, {"scores", file.string()}});
+  for (std::int64_t qb = 0; qb < 8; ++qb) {
+    ASSERT_EQ(open.row_size(qb), 1);
+    EXPECT_EQ(open.block_class(qb, 3), BlockClass::kFull);
+  }
+  const BlockLayout causal =
+      generate("block_topk", {{"seq", "1024"}, {"k", "1"}, {"scores", file.string()}});
+  // Row 1's candidates 0 and 1 tie at 0: the lower block wins, and the diagonal is kept too.
+  EXPECT_EQ(causal.row_size(1), 2);
+  EXPECT_EQ(causal.block_class(1, 0), BlockClass::kFull);
+  EXPECT_EQ(causal.block_class(5, 3), BlockClass::kFull);
+  EXPECT_EQ(causal.block_class(5, 5), BlockClass::kPartial);  // plus its diagonal
+  EXPECT_EQ(causal.row_size(5), 2);
+  std::filesystem::remove(file);
 }
 
 TEST(Patterns, BlockTopkThresholdKeepsTheWholeRowAtTauOne) {
