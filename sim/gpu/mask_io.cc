@@ -51,8 +51,15 @@ void require_positive(const std::string& source, const std::string& field, std::
 }
 
 // seq must fit the block count: (blocks - 1) * block < seq <= blocks * block.
+// Tile indices are 32-bit: sequences stay below 2^30 tokens (a thousand times 1M).
+constexpr std::int64_t kMaxSequence = std::int64_t{1} << 30;
+
 void require_seq_fits(const std::string& source, const std::string& field, std::int64_t seq,
                       std::int64_t blocks, std::int64_t block) {
+  if (seq > kMaxSequence || block > kMaxSequence) {
+    throw InputError(source, field, "at most 2^30 tokens and block size",
+                     std::to_string(std::max(seq, block)));
+  }
   if (seq <= (blocks - 1) * block || seq > blocks * block) {
     throw InputError(source, field,
                      "a length in (" + std::to_string((blocks - 1) * block) + ", " +
@@ -219,7 +226,7 @@ BlockLayout read_flex_npz(const NpzReader& npz) {
   g.seq_q = seq.empty() ? indices_shape[2] * g.block_q : seq[0];
   g.seq_kv = seq.empty() ? indices_shape[3] * g.block_kv : seq[1];
   require_seq_fits(source, "array 'seq_lengths'[0]", g.seq_q, indices_shape[2], g.block_q);
-  if (g.seq_kv <= 0 || g.kv_blocks() > arrays.max_kv) {
+  if (g.seq_kv <= 0 || g.seq_kv > kMaxSequence || g.kv_blocks() > arrays.max_kv) {
     throw InputError(source, "array 'seq_lengths'[1]",
                      "a kv length of at most " + std::to_string(arrays.max_kv) + " blocks of " +
                          std::to_string(g.block_kv),

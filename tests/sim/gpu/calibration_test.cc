@@ -8,6 +8,7 @@
 
 #include "sim/common/input_error.h"
 #include "sim/gpu/presets.h"
+#include "tests/sim/gpu/scratch_dir.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -58,7 +59,8 @@ TEST(Calibration, OneRunScalesTheDefaults) {
 }
 
 TEST(Calibration, MeasurementsAreCheckedFieldByField) {
-  const std::filesystem::path path = std::filesystem::temp_directory_path() / "tilesim_runs.json";
+  const std::filesystem::path dir = testing::fresh_scratch_dir("tilesim_calibration");
+  const std::filesystem::path path = dir / "runs.json";
   auto error_for = [&](const std::string& text) {
     std::ofstream(path) << text;
     try {
@@ -78,7 +80,7 @@ TEST(Calibration, MeasurementsAreCheckedFieldByField) {
             std::string::npos);
   EXPECT_NE(error_for(R"({"runs": [{"ms": 1}]})").find("runs[0].mask: expected a value"),
             std::string::npos);
-  std::filesystem::remove(path);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "sim/common/npy.h"
 #include "sim/gpu/mask_formats.h"
 #include "sim/gpu/patterns/pattern.h"
+#include "tests/sim/gpu/scratch_dir.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -21,10 +22,9 @@ using common::NpzWriter;
 class MaskFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tilesim_mask_io_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::create_directories(dir_);
+    dir_ = testing::fresh_scratch_dir(
+        "tilesim_mask_io_" +
+        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string error_reading(const fs::path& path) {

@@ -10,6 +10,7 @@
 #include "sim/common/input_error.h"
 #include "sim/common/npy.h"
 #include "sim/gpu/patterns/gna.h"
+#include "tests/sim/gpu/scratch_dir.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -175,8 +176,8 @@ TEST(Patterns, BlockTopkReadsScoresFromAFile) {
     scores[row * 8 + 3] = 2.0f;
     scores[row * 8 + 6] = 1.0f;
   }
-  const std::filesystem::path file =
-      std::filesystem::temp_directory_path() / "tilesim_block_scores.npy";
+  const std::filesystem::path dir = testing::fresh_scratch_dir("tilesim_block_scores");
+  const std::filesystem::path file = dir / "scores.npy";
   common::write_npy(file, common::NpyArray::from<float>({1, 8, 8}, scores));
   const BlockLayout open = generate(
       "block_topk", {{"seq", "1024"}, {"k", "1"}, {"causal", "false"}, {"scores", file.string()}});
@@ -192,7 +193,7 @@ TEST(Patterns, BlockTopkReadsScoresFromAFile) {
   EXPECT_EQ(causal.block_class(5, 3), BlockClass::kFull);
   EXPECT_EQ(causal.block_class(5, 5), BlockClass::kPartial);  // plus its diagonal
   EXPECT_EQ(causal.row_size(5), 2);
-  std::filesystem::remove(file);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Patterns, BlockTopkThresholdKeepsTheWholeRowAtTauOne) {

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "sim/common/input_error.h"
+#include "tests/sim/gpu/scratch_dir.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -59,9 +60,9 @@ TEST(Presets, KernelsCarryTheDocumentedScheduling) {
 class PresetFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tilesim_presets_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir_ = testing::fresh_scratch_dir(
+        "tilesim_presets_" +
+        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::create_directories(dir_ / "kernels");
   }
   void TearDown() override { fs::remove_all(dir_); }

@@ -12,6 +12,7 @@
 #include "sim/common/npy.h"
 #include "sim/gpu/mask_io.h"
 #include "sim/gpu/patterns/pattern.h"
+#include "tests/sim/gpu/scratch_dir.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -27,11 +28,9 @@ struct ToolRun {
 class TilesimCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tilesim_cli_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::fresh_scratch_dir(
+        "tilesim_cli_" +
+        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
   }
   void TearDown() override { fs::remove_all(dir_); }
 
