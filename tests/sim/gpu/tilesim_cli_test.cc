@@ -243,6 +243,17 @@ TEST_F(TilesimCli, SweepWritesOneRowPerPointWithItsCostModel) {
                      "PATTERN: expected one of dense", {"result.json"});
 }
 
+TEST_F(TilesimCli, OutputsThroughSymlinksKeepTheLink) {
+  // Renaming over a link (think /dev/stdout) would replace it with a plain file.
+  fs::create_symlink(path("target.json"), path("link.json"));
+  ASSERT_EQ(tilesim("bounds pattern:causal,seq=1024 --out " + path("link.json")).exit_code, 0);
+  EXPECT_TRUE(fs::is_symlink(path("link.json")));
+  EXPECT_NE(common::read_file(path("target.json")).find("\"results\""), std::string::npos);
+  expect_input_error("gen causal --seq 1024 --out " + path("link.json"),
+                     "expected a new or plain file (written atomically)", {});
+  EXPECT_TRUE(fs::is_symlink(path("link.json")));
+}
+
 TEST_F(TilesimCli, UsageErrorsExitTwo) {
   EXPECT_EQ(tilesim("").exit_code, 2);
   expect_input_error("frobnicate", "command: expected one of bounds, predict");
