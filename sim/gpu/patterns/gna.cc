@@ -71,87 +71,119 @@ class GnaHead final : public TokenMask {
   GnaConfig config_;
 };
 
-// Tile-order GNA: per dimension, a table of pairs between query tiles and key tiles; a block's
-// pairs are the product of its dimensions' entries.
+// Per dimension and query tile: the key tiles it reaches (first one and pairs with each), computed
+// once per pattern and shared by all heads. Only reachable tiles are stored, so a 1M-token 1-D
+// window costs (tiles x reach x tile) work, not tiles^2.
+struct GnaTileTables {
+  struct Dim {
+    std::int64_t tiles = 0;
+    std::int64_t tile_area = 0;
+    std::vector<std::int64_t> first_kt;  // per q tile
+    std::vector<std::int64_t> begin;     // per q tile, offset into pairs (+1 sentinel)
+    std::vector<std::int64_t> pairs;     // pairs with key tiles first_kt, first_kt + 1, ...
+  };
+  std::vector<Dim> dims;
+};
+
+std::shared_ptr<const GnaTileTables> make_tables(const GnaConfig& config,
+                                                 const std::vector<std::int64_t>& tile_dims) {
+  auto tables = std::make_shared<GnaTileTables>();
+  for (std::size_t d = 0; d < config.dims.size(); ++d) {
+    const std::int64_t n = config.dims[d], t = tile_dims[d];
+    GnaTileTables::Dim dim;
+    dim.tiles = n / t;
+    dim.tile_area = t * t;
+    dim.begin.push_back(0);
+    for (std::int64_t qt = 0; qt < dim.tiles; ++qt) {
+      std::int64_t lo = dim.tiles, hi = -1;
+      for (std::int64_t x = qt * t; x < (qt + 1) * t; ++x) {
+        const GnaRange r = gna_range(x, n, config.window[d], config.stride[d], config.dilation[d]);
+        lo = std::min(lo, r.start / t);
+        hi = std::max(hi, (r.start + (r.count - 1) * r.step) / t);
+      }
+      dim.first_kt.push_back(lo);
+      for (std::int64_t kt = lo; kt <= hi; ++kt) {
+        dim.pairs.push_back(
+            gna_tile_pairs(qt, kt, t, n, config.window[d], config.stride[d], config.dilation[d]));
+      }
+      dim.begin.push_back(static_cast<std::int64_t>(dim.pairs.size()));
+    }
+    tables->dims.push_back(std::move(dim));
+  }
+  return tables;
+}
+
+// Tile-order GNA: a block's pairs are the product of its dimensions' table entries.
 class TiledGnaHead final : public HeadMask {
  public:
-  TiledGnaHead(const GnaConfig& config, const std::vector<std::int64_t>& tile_dims,
-               const MaskGeometry& geometry)
-      : geometry_(geometry), rank_(config.dims.size()) {
-    for (std::size_t d = 0; d < rank_; ++d) {
-      const std::int64_t tiles = config.dims[d] / tile_dims[d];
-      grid_.push_back(tiles);
-      std::vector<std::int64_t> table(tiles * tiles, 0);
-      for (std::int64_t qt = 0; qt < tiles; ++qt) {
-        for (std::int64_t kt = 0; kt < tiles; ++kt) {
-          table[qt * tiles + kt] =
-              gna_tile_pairs(qt, kt, tile_dims[d], config.dims[d], config.window[d],
-                             config.stride[d], config.dilation[d]);
-        }
-      }
-      pairs_.push_back(std::move(table));
-      tile_area_.push_back(tile_dims[d] * tile_dims[d]);
-    }
-  }
+  explicit TiledGnaHead(std::shared_ptr<const GnaTileTables> tables)
+      : tables_(std::move(tables)), rank_(tables_->dims.size()) {}
 
   void block_row(std::int64_t qb, BlockRow& row) override {
     row.clear();
+    const auto& dims = tables_->dims;
     // Query tile coordinates, last dimension fastest; per dimension the key tiles it reaches.
-    std::vector<std::int64_t> q_coord(rank_);
+    std::int64_t q_coord[3] = {0, 0, 0};
     std::int64_t rest = qb;
     for (std::size_t d = rank_; d-- > 0;) {
-      q_coord[d] = rest % grid_[d];
-      rest /= grid_[d];
+      q_coord[d] = rest % dims[d].tiles;
+      rest /= dims[d].tiles;
     }
-    std::vector<std::vector<std::int64_t>> reach(rank_);
     for (std::size_t d = 0; d < rank_; ++d) {
-      for (std::int64_t kt = 0; kt < grid_[d]; ++kt) {
-        if (pairs_[d][q_coord[d] * grid_[d] + kt] > 0) reach[d].push_back(kt);
+      reach_[d].clear();
+      const GnaTileTables::Dim& dim = dims[d];
+      for (std::int64_t e = dim.begin[q_coord[d]]; e < dim.begin[q_coord[d] + 1]; ++e) {
+        if (dim.pairs[e] > 0) {
+          reach_[d].push_back({dim.first_kt[q_coord[d]] + e - dim.begin[q_coord[d]], dim.pairs[e]});
+        }
       }
-      if (reach[d].empty()) return;
+      if (reach_[d].empty()) return;
     }
     // Row-major walk of the product: increasing block index, as BlockRow requires.
-    std::vector<std::size_t> at(rank_, 0);
+    std::size_t at[3] = {0, 0, 0};
     while (true) {
       std::int64_t kb = 0, pairs = 1, area = 1;
       for (std::size_t d = 0; d < rank_; ++d) {
-        const std::int64_t kt = reach[d][at[d]];
-        kb = kb * grid_[d] + kt;
-        pairs *= pairs_[d][q_coord[d] * grid_[d] + kt];
-        area *= tile_area_[d];
+        kb = kb * dims[d].tiles + reach_[d][at[d]].first;
+        pairs *= reach_[d][at[d]].second;
+        area *= dims[d].tile_area;
       }
       row.push_back({static_cast<std::int32_t>(kb),
                      pairs == area ? BlockClass::kFull : BlockClass::kPartial, pairs});
       std::size_t d = rank_;
-      while (d > 0 && ++at[d - 1] == reach[d - 1].size()) at[--d] = 0;
+      while (d > 0 && ++at[d - 1] == reach_[d - 1].size()) at[--d] = 0;
       if (d == 0) break;
     }
   }
 
  private:
-  MaskGeometry geometry_;
+  std::shared_ptr<const GnaTileTables> tables_;
   std::size_t rank_;
-  std::vector<std::int64_t> grid_;
-  std::vector<std::vector<std::int64_t>> pairs_;  // per dimension, [q tile][kv tile]
-  std::vector<std::int64_t> tile_area_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> reach_[3];  // (key tile, pairs)
 };
 
 class TiledGnaInstance final : public PatternInstance {
  public:
-  TiledGnaInstance(GnaConfig config, std::vector<std::int64_t> tile_dims,
-                   const MaskGeometry& geometry)
-      : config_(std::move(config)), tile_dims_(std::move(tile_dims)), geometry_(geometry) {}
+  // `record_tiling` false: 1-D masks, where tile order is token order and the tables are only
+  // the fast way to classify blocks.
+  TiledGnaInstance(const GnaConfig& config, std::vector<std::int64_t> tile_dims, bool record_tiling)
+      : dims_(config.dims),
+        tile_dims_(std::move(tile_dims)),
+        record_tiling_(record_tiling),
+        tables_(make_tables(config, tile_dims_)) {}
   std::unique_ptr<HeadMask> make_head(std::int64_t, std::uint64_t) const override {
-    return make_tiled_gna_head(config_, tile_dims_, geometry_);
+    return std::make_unique<TiledGnaHead>(tables_);
   }
   std::optional<TokenTiling> tiling() const override {
-    return TokenTiling{config_.dims, tile_dims_};
+    if (!record_tiling_) return std::nullopt;
+    return TokenTiling{dims_, tile_dims_};
   }
 
  private:
-  GnaConfig config_;
+  std::vector<std::int64_t> dims_;
   std::vector<std::int64_t> tile_dims_;
-  MaskGeometry geometry_;
+  bool record_tiling_;
+  std::shared_ptr<const GnaTileTables> tables_;
 };
 
 }  // namespace
@@ -175,10 +207,19 @@ std::int64_t gna_tile_pairs(std::int64_t q_tile, std::int64_t kv_tile, std::int6
   return pairs;
 }
 
-std::unique_ptr<HeadMask> make_tiled_gna_head(const GnaConfig& config,
-                                              const std::vector<std::int64_t>& tile_dims,
-                                              const MaskGeometry& geometry) {
-  return std::make_unique<TiledGnaHead>(config, tile_dims, geometry);
+std::unique_ptr<PatternInstance> make_gna_instance(const GnaConfig& config,
+                                                   const std::vector<std::int64_t>& tile_dims,
+                                                   const MaskGeometry& geometry) {
+  if (!tile_dims.empty()) return std::make_unique<TiledGnaInstance>(config, tile_dims, true);
+  // 1-D with blocks that divide the sequence: token order is tile order, and the tables are far
+  // faster than per-query key lists (a dilated window is `window` separate keys per query).
+  if (config.dims.size() == 1 && geometry.block_q == geometry.block_kv &&
+      config.dims[0] % geometry.block_q == 0) {
+    return std::make_unique<TiledGnaInstance>(config, std::vector<std::int64_t>{geometry.block_q},
+                                              false);
+  }
+  return std::make_unique<LambdaInstance>(
+      [config, geometry](std::int64_t, std::uint64_t) { return make_gna_head(config, geometry); });
 }
 
 GnaRange gna_range(std::int64_t x, std::int64_t n, std::int64_t window, std::int64_t stride,
@@ -256,11 +297,9 @@ const PatternFamily& gna_family() {
             params.fail("tile", "a tile whose volume equals block_q = block_kv = " +
                                     std::to_string(g.block_q) + " (set --block)");
           }
-          return std::unique_ptr<PatternInstance>(
-              std::make_unique<TiledGnaInstance>(config, tile, g));
+          return make_gna_instance(config, tile, g);
         }
-        return std::unique_ptr<PatternInstance>(std::make_unique<LambdaInstance>(
-            [config, g](std::int64_t, std::uint64_t) { return make_gna_head(config, g); }));
+        return make_gna_instance(config, {}, g);
       });
   return family;
 }

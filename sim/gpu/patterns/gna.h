@@ -41,10 +41,11 @@ std::int64_t gna_tile_pairs(std::int64_t q_tile, std::int64_t kv_tile, std::int6
                             std::int64_t n, std::int64_t window, std::int64_t stride,
                             std::int64_t dilation);
 
-/// The mask in tile order (TokenTiling): block (Q tile, KV tile) pair counts factor into a
-/// product over dimensions, so classification costs O(tiles^2 x dims), never a token loop.
-std::unique_ptr<HeadMask> make_tiled_gna_head(const GnaConfig& config,
-                                              const std::vector<std::int64_t>& tile_dims,
-                                              const MaskGeometry& geometry);
+/// The GNA pattern of `config`: in tile order (TokenTiling recorded) when tile_dims is given,
+/// where a block's pairs factor into a product over dimensions, so classification never loops over
+/// tokens; otherwise in token order (1-D masks use the same tile tables internally).
+std::unique_ptr<PatternInstance> make_gna_instance(const GnaConfig& config,
+                                                   const std::vector<std::int64_t>& tile_dims,
+                                                   const MaskGeometry& geometry);
 
 }  // namespace attnsim::gpu

@@ -14,9 +14,7 @@ const PatternFamily& sliding_window_family() {
       "  \"Dilated Neighborhood Attention Transformer\", 2022.\n",
       [](PatternParams& params, const MaskGeometry& g) {
         if (g.seq_q != g.seq_kv) params.fail("seq_kv", "seq_kv equal to seq_q");
-        const GnaConfig config = read_gna_config(params, {g.seq_q});
-        return std::make_unique<LambdaInstance>(
-            [config, g](std::int64_t, std::uint64_t) { return make_gna_head(config, g); });
+        return make_gna_instance(read_gna_config(params, {g.seq_q}), {}, g);
       });
   return family;
 }

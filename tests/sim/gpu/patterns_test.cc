@@ -71,17 +71,32 @@ TEST(Patterns, BandIsAnAsymmetricClippedWindow) {
       [](std::int64_t q, std::int64_t k) { return k >= q - 200 && k <= q + 50; });
 }
 
+// NATTEN's neighborhood with dilation and stride, written out per key.
+Allowed natten_1d(std::int64_t s, std::int64_t w, std::int64_t dil, std::int64_t stride) {
+  return [=](std::int64_t q, std::int64_t k) {
+    if (k % dil != q % dil) return false;
+    const std::int64_t n = (s - q % dil + dil - 1) / dil;  // this dilation group's size
+    const std::int64_t leader = std::min(q / dil / stride * stride + stride / 2, n - 1);
+    const std::int64_t start = std::clamp<std::int64_t>(leader - w / 2, 0, n - w);
+    return k / dil >= start && k / dil < start + w;
+  };
+}
+
 TEST(Patterns, SlidingWindowIsNattensShiftedNeighborhood) {
-  const std::int64_t s = 600, w = 75, dil = 3;
+  // 600 tokens in blocks of 64: per-query key lists (the sequence is not a whole number of
+  // blocks).
   expect_matches_brute_force(
       generate("sliding_window",
                {{"seq", "600"}, {"window", "75"}, {"dilation", "3"}, {"block", "64"}}),
-      [&](std::int64_t q, std::int64_t k) {
-        if (k % dil != q % dil) return false;
-        const std::int64_t n = (s - q % dil + dil - 1) / dil;  // this dilation group's size
-        const std::int64_t start = std::clamp<std::int64_t>(q / dil - w / 2, 0, n - w);
-        return k / dil >= start && k / dil < start + w;
-      });
+      natten_1d(600, 75, 3, 1));
+  // 640 tokens: whole blocks, classified through the per-tile tables instead.
+  expect_matches_brute_force(
+      generate(
+          "sliding_window",
+          {{"seq", "640"}, {"window", "75"}, {"dilation", "3"}, {"stride", "5"}, {"block", "64"}}),
+      natten_1d(640, 75, 3, 5));
+  EXPECT_FALSE(generate("sliding_window", {{"seq", "640"}, {"window", "75"}, {"block", "64"}})
+                   .tiling.has_value());
 }
 
 TEST(Patterns, BlockedGnaIn2DIsBlockDiagonalOverTiles) {
