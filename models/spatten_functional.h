@@ -23,9 +23,13 @@ struct AttentionTensors {
   int heads = 0;
   int tokens = 0;
   int head_dim = 0;
-  std::vector<double> q;
-  std::vector<double> k;
+  std::vector<double> q;  ///< empty in a probabilities trace
+  std::vector<double> k;  ///< empty in a probabilities trace
   std::vector<double> v;
+  /// Optional [layer][head][query][key] attention probabilities. Used in place of Q.K and softmax
+  /// when q and k are empty (a "probabilities trace"): the probabilities over the alive keys are
+  /// the given ones renormalised (softmax over a subset), and nothing is ever re-quantized.
+  std::vector<double> probs;
   bool causal = true;     ///< decoder (GPT-2): query t sees keys 0..t
   int prompt_tokens = 0;  ///< causal only: iteration 0 is the prompt, then one token each
 
@@ -33,6 +37,12 @@ struct AttentionTensors {
   std::size_t offset(int layer, int head) const {
     return (static_cast<std::size_t>(layer) * heads + head) * tokens * head_dim;
   }
+  /// Offset of (layer, head, query 0, key 0) in probs.
+  std::size_t probs_offset(int layer, int head) const {
+    return (static_cast<std::size_t>(layer) * heads + head) * tokens * tokens;
+  }
+  /// True when the trace holds probabilities instead of Q and K.
+  bool probabilities_only() const { return q.empty() && k.empty() && !probs.empty(); }
   /// Every reason the shapes are inconsistent.
   Violations validate(const std::string& prefix) const;
 };

@@ -161,20 +161,39 @@ def saturate(x: np.ndarray, bits: int) -> np.ndarray:
     return np.clip(x, -hi - 1, hi)
 
 
-def run(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool, prompt_tokens: int,
-        p: Params) -> dict:
-    """Runs the algorithm on float arrays [layer, head, token, dim]; returns the decisions."""
-    layers, heads, tokens, dim = q.shape
+def given_probs(row: np.ndarray, rows: np.ndarray, prob_frac_bits: int) -> np.ndarray:
+    """A probabilities trace: the row's probabilities over `rows`, renormalised (summed in key
+    order, as the C++ does) and quantized to unsigned probability codes."""
+    total = 0.0
+    for j in rows:
+        total += float(row[j])
+    if total <= 0.0:
+        return np.zeros(len(rows), dtype=np.int64)
+    scaled = np.ldexp(row[rows] / total, prob_frac_bits)
+    top = (1 << (prob_frac_bits + 1)) - 1
+    return np.where(scaled >= top, top, np.floor(scaled + 0.5)).astype(np.int64)
+
+
+def run(q, k, v: np.ndarray, causal: bool, prompt_tokens: int, p: Params,
+        probs: np.ndarray | None = None) -> dict:
+    """Runs the algorithm on float arrays [layer, head, token, dim] (q and k None with `probs`
+    [layer, head, query, key] for a probabilities trace); returns the decisions."""
+    layers, heads, tokens, dim = v.shape
+    prob_only = q is None
+    probs_in = probs
     kb = p.key_msb_bits + p.key_lsb_bits if p.quantize else p.dense_bits
     qb = p.query_bits if p.quantize else p.dense_bits
     vb = p.value_bits if p.quantize else p.dense_bits
-    prog = p.quantize and p.progressive
+    prog = p.quantize and p.progressive and not prob_only
     quant = {}
     for l in range(layers):
         for h in range(heads):
+            fv = choose_frac_bits(float(np.abs(v[l, h]).max()), vb)
+            if prob_only:
+                quant[l, h] = (None, None, None, quantize(v[l, h], vb, fv), 0)
+                continue
             fq = choose_frac_bits(float(np.abs(q[l, h]).max()), qb)
             fk = choose_frac_bits(float(np.abs(k[l, h]).max()), kb)
-            fv = choose_frac_bits(float(np.abs(v[l, h]).max()), vb)
             kf = quantize(k[l, h], kb, fk)
             quant[l, h] = (quantize(q[l, h], qb, fq), kf,
                            msb_only(kf, p.key_lsb_bits) if prog else kf,
@@ -217,8 +236,12 @@ def run(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool, prompt_tokens
                     rows = alive[alive <= qi] if causal else alive
                     if len(rows) == 0:
                         continue
-                    probs = softmax_fixed(km[rows] @ qc[qi], sm)
                     requant = False
+                    if prob_only:
+                        probs = given_probs(probs_in[l, int(h), qi], rows,
+                                            p.softmax.prob_frac_bits)
+                    else:
+                        probs = softmax_fixed(km[rows] @ qc[qi], sm)
                     if prog and probs.max() < thr:
                         requant = True
                         probs = softmax_fixed(kf[rows] @ qc[qi], sm)

@@ -81,11 +81,13 @@ int validate(const std::vector<std::string>& args) {
   for (const std::string& file : files) {
     if (ends_with(file, ".npz")) {
       const auto t = attnsim::common::read_attention_trace(file);
-      std::printf("%s: ok: attention trace v%d, %d layers x %d heads x %d tokens x %d dims, %s\n",
-                  file.c_str(), attnsim::common::kAttentionTraceVersion, t.layers, t.heads,
-                  t.tokens, t.head_dim,
-                  t.causal ? ("causal, prompt " + std::to_string(t.prompt_tokens)).c_str()
-                           : "bidirectional");
+      std::printf(
+          "%s: ok: attention trace v%d (%s), %d layers x %d heads x %d tokens x %d dims, %s\n",
+          file.c_str(), attnsim::common::kAttentionTraceVersion,
+          t.probabilities_only() ? "probabilities and V" : "Q, K, V", t.layers, t.heads, t.tokens,
+          t.head_dim,
+          t.causal ? ("causal, prompt " + std::to_string(t.prompt_tokens)).c_str()
+                   : "bidirectional");
     } else {
       print_csv_summary(file, attnsim::common::read_spatten_workload(file));
     }
@@ -164,6 +166,7 @@ int derive(const std::vector<std::string>& args) {
 
   const attnsim::models::AttentionTensors tensors = attnsim::common::read_attention_trace(trace);
   p.topk.max_n = std::max(tensors.tokens, tensors.heads);
+  if (tensors.probabilities_only()) p.progressive.enabled = false;  // no K to re-fetch
   const attnsim::models::Violations problems = p.validate("derive", tensors.layers);
   if (!problems.ok()) throw InputError("command line", problems.to_string());
 

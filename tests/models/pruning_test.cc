@@ -141,7 +141,7 @@ TEST(ChooseFracBits, LargestScaleThatFits) {
 AttentionTensors random_tensors(int layers, int heads, int tokens, int dim, unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> normal;
-  AttentionTensors t{layers, heads, tokens, dim, {}, {}, {}, true, tokens - 3};
+  AttentionTensors t{layers, heads, tokens, dim, {}, {}, {}, {}, true, tokens - 3};
   const std::size_t n = static_cast<std::size_t>(layers) * heads * tokens * dim;
   for (auto* x : {&t.q, &t.k, &t.v}) {
     x->resize(n);

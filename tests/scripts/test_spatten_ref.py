@@ -184,6 +184,29 @@ def test_bidirectional_dense_and_unquantized_runs_agree(tmp_path):
 
 
 @needs_tool
+@pytest.mark.parametrize("kind", ["sink", "local"])
+def test_probabilities_trace_decisions_equal_the_reference(tmp_path, kind):
+    q, k, v = make_trace(kind, seed=8)
+    tokens, dim = q.shape[2], q.shape[3]
+    s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(dim)
+    s = np.where(np.triu(np.ones((tokens, tokens), bool), 1), -np.inf, s)
+    probs = np.exp(s - s.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    np.savez(tmp_path / "p.npz", format_version=np.int64(1), v=v, probs=probs,
+             causal=np.bool_(True), prompt_tokens=np.int64(30))
+    r = cli("validate", tmp_path / "p.npz")
+    assert r.returncode == 0 and "probabilities and V" in r.stdout, r.stderr
+    cpp, out = run_cpp(tmp_path, tmp_path / "p.npz", POLICY)
+    py = ref.run(None, None, v, True, 30, ref.Params(token_keep=POLICY["token_keep"],
+                                                      head_keep=POLICY["head_keep"],
+                                                      value_keep=POLICY["value_keep"]),
+                 probs=probs)
+    compare(cpp, py)
+    assert not any(s["requantized"] for s in cpp["head_steps"])
+    assert out.read_text().splitlines()[1].split(",")[8] == "-1"  # no re-quantization threshold
+
+
+@needs_tool
 def test_derivation_is_deterministic(tmp_path):
     q, k, v = make_trace("random", seed=7)
     write_npz(tmp_path / "t.npz", q, k, v)

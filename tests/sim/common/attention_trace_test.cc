@@ -28,7 +28,7 @@ class AttentionTraceTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   models::AttentionTensors sample() const {
-    models::AttentionTensors t{2, 3, 5, 4, {}, {}, {}, true, 3};
+    models::AttentionTensors t{2, 3, 5, 4, {}, {}, {}, {}, true, 3};
     for (int i = 0; i < 2 * 3 * 5 * 4; ++i) {
       t.q.push_back(0.25 * i);
       t.k.push_back(-0.5 * i);
@@ -85,6 +85,33 @@ TEST_F(AttentionTraceTest, AcceptsFloat32AndBidirectionalTraces) {
     m.erase("prompt_tokens");  // not needed without a causal mask
   });
   EXPECT_EQ(e, "no error");
+}
+
+TEST_F(AttentionTraceTest, ProbabilitiesTraceNeedsNoQueriesOrKeys) {
+  models::AttentionTensors t = sample();
+  t.q.clear();
+  t.k.clear();
+  t.probs.assign(2 * 3 * 5 * 5, 0.2);
+  write_attention_trace(dir_ / "p.npz", t);
+  const models::AttentionTensors back = read_attention_trace(dir_ / "p.npz");
+  EXPECT_TRUE(back.probabilities_only());
+  EXPECT_EQ(back.probs, t.probs);
+  EXPECT_EQ(back.v, t.v);
+  EXPECT_EQ(back.head_dim, 4);
+  const std::string e = error_of([](auto& m) {
+    m.erase("q");
+    m.erase("k");
+  });
+  EXPECT_NE(e.find("array 'q': expected a present array (or 'probs' without 'q' and 'k'"),
+            std::string::npos)
+      << e;
+  const std::string bad = error_of([](auto& m) {
+    m.erase("q");
+    m.erase("k");
+    m["probs"] = NpyArray::from<double>({2, 3, 5, 5}, std::vector<double>(150, 1.5));
+  });
+  EXPECT_NE(bad.find("array 'probs': expected probabilities in [0, 1], got 1.5"), std::string::npos)
+      << bad;
 }
 
 TEST_F(AttentionTraceTest, MissingArraysAreNamed) {
