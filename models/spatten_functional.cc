@@ -14,6 +14,10 @@
 namespace attnsim::models {
 namespace {
 
+// Caps a tensor's scale so q_frac + k_frac stays a valid shift for the softmax (<= 48 < 63) even
+// for tensors of tiny magnitude; such tensors simply use fewer of their bits.
+constexpr int kMaxTensorFracBits = 24;
+
 // One head of one layer, quantized once and shared by all its queries.
 struct QuantizedHead {
   CodeMatrix q;
@@ -158,7 +162,7 @@ Violations SpattenParams::validate(const std::string& prefix, int num_layers) co
 int choose_frac_bits(double max_abs, int bits) {
   if (!(max_abs > 0.0)) return 0;
   const double top = std::ldexp(1.0, bits - 1) - 1.0;
-  int f = 48;
+  int f = kMaxTensorFracBits;
   while (f > -16 && std::ldexp(max_abs, f) > top) --f;
   return f;
 }

@@ -104,7 +104,7 @@ struct SpattenRunResult {
   ActionCounts total;
 };
 
-/// The largest f in [-16, 48] with max_abs * 2^f <= 2^(bits-1) - 1: the power-of-two,
+/// The largest f in [-16, 24] with max_abs * 2^f <= 2^(bits-1) - 1: the power-of-two,
 /// per-tensor symmetric scale of a tensor whose largest magnitude is max_abs (0 -> 0).
 int choose_frac_bits(double max_abs, int bits);
 

@@ -38,7 +38,7 @@ def choose_frac_bits(max_abs: float, bits: int) -> int:
     if not max_abs > 0.0:
         return 0
     top = math.ldexp(1.0, bits - 1) - 1.0
-    f = 48
+    f = 24  # capped so q_frac + k_frac stays a valid softmax shift
     while f > -16 and math.ldexp(max_abs, f) > top:
         f -= 1
     return f

@@ -199,6 +199,17 @@ TEST(RunSpatten, PrunedRunRespectsTheSchedulesAndIsDeterministic) {
   EXPECT_EQ(a.total, b.total);
 }
 
+TEST(RunSpatten, TinyAndZeroTensorsAreHandled) {
+  AttentionTensors t = random_tensors(1, 2, 6, 4, 4);
+  for (double& x : t.q) x *= 1e-12;
+  for (double& x : t.k) x *= 1e-12;
+  std::fill(t.v.begin(), t.v.end(), 0.0);
+  const SpattenRunResult r = run_spatten(t, SpattenParams{});
+  ASSERT_FALSE(r.head_steps.empty());
+  EXPECT_EQ(r.head_steps.back().key_fetch, 6);
+  EXPECT_EQ(choose_frac_bits(1e-12, 16), 24);
+}
+
 TEST(RunSpatten, RejectsInconsistentInput) {
   AttentionTensors t = random_tensors(1, 1, 4, 2, 3);
   t.v.pop_back();
