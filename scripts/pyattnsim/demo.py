@@ -4,6 +4,7 @@ missing parts are listed with the issue that will bring them."""
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -33,6 +34,88 @@ class DemoStep:
     run: Callable[[BuildManifest, Path], StepResult] | None = None
 
 
+def run_tool(manifest: BuildManifest, tool: str, args: list[str], log: Path) -> str:
+    """Runs a built tool, keeps its stdout and stderr in `log`; raises on a non-zero exit."""
+    result = subprocess.run([str(manifest.tool(tool)), *args], capture_output=True, text=True)
+    log.write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        raise subprocess.SubprocessError(f"{tool} exited {result.returncode}: "
+                                         f"{result.stderr.strip()[:200]}")
+    return result.stdout
+
+
+# The GPU demo: bundled pattern families at one realistic shape, predicted for FlexAttention on an
+# H200 (the kernel and GPU measured in golden/results/h200/).
+TILESIM_MASKS = [
+    ("causal", ["causal"]),
+    ("sliding_window_2048", ["sliding_window", "--window", "2048"]),
+    ("a_shape", ["a_shape", "--sinks", "128", "--window", "1024"]),
+    ("random_25pct", ["random", "--density", "0.25"]),
+]
+
+
+def run_tilesim(manifest: BuildManifest, run_dir: Path) -> StepResult:
+    masks = run_dir / "tilesim"
+    masks.mkdir()
+    paths = []
+    for name, args in TILESIM_MASKS:
+        path = masks / f"{name}.npz"
+        run_tool(manifest, "tilesim", ["gen", *args, "--seq", "16384", "--heads", "32",
+                                        "--seed", "1", "--out", str(path)],
+                 masks / f"gen-{name}.log")
+        paths.append(str(path))
+    predictions = masks / "predictions.json"
+    timeline = masks / "timeline.csv"
+    run_tool(manifest, "tilesim", ["predict", *paths, "--gpu", "h200", "--kernel",
+                                   "flexattention", "--out", str(predictions), "--timeline",
+                                   str(timeline)], masks / "predict.log")
+    rows = json.loads(predictions.read_text())
+    rows = rows if isinstance(rows, list) else rows.get("results", [rows])
+    from . import plot_timeline  # matplotlib is only needed once a part plots
+    frame = plot_timeline.read_timeline(timeline)
+    first = frame["mask"].iloc[0]
+    plot_timeline.plot(frame[frame["mask"] == first], masks / "timeline-causal.png",
+                       title=f"tilesim: FlexAttention on H200, {Path(first).name}")
+    table = ", ".join(f"{Path(r['mask']).stem} {r['predicted_speedup']:.2f}x "
+                      f"(bound {r['speedup_bound_sched']:.2f}x)" for r in rows)
+    return StepResult(READY, f"S=16K H=32 on h200/flexattention: {table}",
+                      ["tilesim/predictions.json", "tilesim/timeline.csv",
+                       "tilesim/timeline-causal.png"])
+
+
+def run_spatten_functional(manifest: BuildManifest, run_dir: Path) -> StepResult:
+    out = run_dir / "spatten"
+    out.mkdir()
+    pruned = REPO_ROOT / "traces" / "spatten" / "summary-gpt2-small-wikitext2-per8.csv"
+    dense = REPO_ROOT / "traces" / "spatten" / "summary-gpt2-small-wikitext2-per8-step1+dedic.csv"
+    validation = run_tool(manifest, "spatten-trace", ["validate", str(pruned), str(dense)],
+                          out / "validate.log")
+    topk = run_tool(manifest, "topk-stats", ["--trials", "2000"], out / "topk-stats.txt")
+    softmax = run_tool(manifest, "softmax-error", [], out / "softmax-error.txt")
+    reduction = validation.splitlines()[0].rsplit("(", 1)[-1].rstrip(")")
+    topk_row = next((line.split("|")[1].strip() for line in topk.splitlines()
+                     if line.split()[:2] == ["1024", "512"]), "?")
+    exp_err = next((line.split()[1] for line in softmax.splitlines() if "<- default" in line),
+                   "?")
+    return StepResult(READY, f"GPT-2-small trace: K+V bytes {reduction} below dense; top-k "
+                             f"n=1024 k=512: {topk_row} cycles; exp max rel err {exp_err}",
+                      ["spatten/validate.log", "spatten/topk-stats.txt",
+                       "spatten/softmax-error.txt"])
+
+
+def run_bsattn_bench(manifest: BuildManifest, run_dir: Path) -> StepResult:
+    result = subprocess.run([str(manifest.tool("bsattn-bench")), "--seq", "4096", "--reps", "5",
+                             "--out", str(run_dir / "bsattn-bench.json")],
+                            capture_output=True, text=True)
+    (run_dir / "bsattn-bench.log").write_text(result.stdout + result.stderr)
+    if result.returncode == 1:
+        return StepResult(READY, "built; no GPU here (H200 measurements: golden/results/h200/)",
+                          ["bsattn-bench.log"])
+    if result.returncode != 0:
+        return StepResult(FAILED, result.stderr.strip()[:200], ["bsattn-bench.log"])
+    return StepResult(READY, "measured on this GPU", ["bsattn-bench.json", "bsattn-bench.log"])
+
+
 def run_gpu_info(manifest: BuildManifest, run_dir: Path) -> StepResult:
     result = subprocess.run([str(manifest.tool("gpu-info"))], capture_output=True, text=True)
     (run_dir / "gpu-info.txt").write_text(result.stdout + result.stderr)
@@ -45,11 +128,11 @@ def run_gpu_info(manifest: BuildManifest, run_dir: Path) -> StepResult:
 # In the order a reader meets them in README.md. A step without `run` is a part that does not exist
 # yet; it gains a runner when its issue lands.
 STEPS = [
-    DemoStep("GPU tile-occupancy simulator (tilesim)", "tilesim", 3),
-    DemoStep("SpAtten functional models and traces", "spatten-trace", 4),
+    DemoStep("GPU tile-occupancy simulator (tilesim)", "tilesim", 3, run_tilesim),
+    DemoStep("SpAtten functional models and traces", "spatten-trace", 4, run_spatten_functional),
     DemoStep("SpAtten accelerator model (spatten-sim)", "spatten-sim", 6),
     DemoStep("RTL top-k engine (topk-cosim)", "topk-cosim", 7),
-    DemoStep("Golden CUDA kernels (bsattn-bench)", "bsattn-bench", 5),
+    DemoStep("Golden CUDA kernel (bsattn-bench)", "bsattn-bench", 5, run_bsattn_bench),
     DemoStep("CUDA device query (gpu-info)", "gpu-info", 2, run_gpu_info),
 ]
 
@@ -59,11 +142,11 @@ def run_step(step: DemoStep, manifest: BuildManifest, run_dir: Path) -> StepResu
         return StepResult(NOT_YET, f"issue #{step.issue}")
     if manifest.tool(step.tool) is None:
         why = "CUDA not found or disabled" if step.tool in ("gpu-info", "bsattn-bench") else \
-            "its toolchain was not found or it is disabled"
+            "not in this build (scripts/attnsim build)"
         return StepResult(NOT_BUILT, why)
     try:
         return step.run(manifest, run_dir)
-    except (OSError, subprocess.SubprocessError) as error:
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError) as error:
         return StepResult(FAILED, str(error))
 
 

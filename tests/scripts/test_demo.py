@@ -25,11 +25,12 @@ def test_parts_without_a_runner_are_reported_as_not_implemented(tmp_path, capsys
     write_manifest(tmp_path / "b", {})
     assert demo.main(["--build-dir", str(tmp_path / "b"), "--out", str(tmp_path / "runs")]) == 0
     out = capsys.readouterr().out
-    assert "tilesim" in out and "not implemented yet  issue #3" in out
+    assert "spatten-sim" in out and "not implemented yet  issue #6" in out
     summary_files = list((tmp_path / "runs").glob("demo-*/summary.json"))
     assert len(summary_files) == 1
     parts = {p["tool"]: p for p in json.loads(summary_files[0].read_text())["parts"]}
     assert parts["spatten-sim"]["status"] == demo.NOT_YET
+    assert parts["tilesim"]["status"] == demo.NOT_BUILT  # has a runner, but not in this build
     assert parts["gpu-info"]["status"] == demo.NOT_BUILT  # no CUDA in this manifest
 
 
@@ -40,6 +41,13 @@ def test_a_built_tool_is_run_and_its_output_kept(tmp_path, capsys):
     assert "1 GPU(s) found" in capsys.readouterr().out
     (run_dir,) = (tmp_path / "r").glob("demo-*")
     assert "H200" in (run_dir / "gpu-info.txt").read_text()
+
+
+def test_a_failing_tool_marks_its_part_failed_and_the_demo_exits_1(tmp_path, capsys):
+    tool = fake_tool(tmp_path / "tilesim", "boom", 3)
+    write_manifest(tmp_path / "b", {"tilesim": tool})
+    assert demo.main(["--build-dir", str(tmp_path / "b"), "--out", str(tmp_path / "r")]) == 1
+    assert "FAILED" in capsys.readouterr().out
 
 
 def test_missing_manifest_is_a_clear_error(tmp_path, capsys):

@@ -1,0 +1,85 @@
+// Host API of the golden block-sparse attention forward kernel (FlashAttention-2 style, mma.sync).
+// Plain C++: callers need no CUDA headers; device pointers travel as void*.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace attnsim::golden {
+
+enum class ElementType { kBFloat16, kFloat16 };
+
+/// What PARTIAL tiles apply per token (FULL tiles apply nothing; EMPTY tiles are never visited).
+/// Positions are absolute, top-left aligned (FlexAttention's q_idx/kv_idx): kv is allowed when
+/// q - window_left <= kv <= q + window_right. Causal is {window_left = seq_kv, window_right = 0}.
+/// kTokenMask reads bit (kv % 32) of word [q * token_mask_words_per_row + kv / 32], shared by every
+/// batch and head. Keys at kv >= seq_kv are never allowed, whatever the rule.
+enum class TokenRule { kAllowAll, kWindow, kTokenMask };
+
+struct TokenRuleParams {
+  TokenRule rule = TokenRule::kAllowAll;
+  int window_left = 0;
+  int window_right = 0;
+  const std::uint32_t* token_mask = nullptr;  ///< device pointer, for kTokenMask
+  std::int64_t token_mask_words_per_row = 0;
+};
+
+/// Problem shape. Q and O are [batch, q_heads, seq_q, head_dim], K and V are
+/// [batch, kv_heads, seq_kv, head_dim], all contiguous; q_heads is a multiple of kv_heads (GQA).
+struct AttentionShape {
+  int batch = 1;
+  int q_heads = 1;
+  int kv_heads = 1;
+  int seq_q = 0;
+  int seq_kv = 0;
+  int head_dim = 128;  ///< 64 or 128
+};
+
+/// FlexAttention BlockMask lists on the device (int32): kv_num_blocks [mask_batch, mask_heads, NQ],
+/// kv_indices [mask_batch, mask_heads, NQ, NK] for PARTIAL blocks; full_* the same for FULL blocks.
+/// mask_batch is 1 or batch, mask_heads 1 or q_heads (1 broadcasts, as BlockMask allows).
+struct BlockLists {
+  const std::int32_t* kv_num_blocks = nullptr;
+  const std::int32_t* kv_indices = nullptr;
+  const std::int32_t* full_kv_num_blocks = nullptr;
+  const std::int32_t* full_kv_indices = nullptr;
+  int mask_batch = 1;
+  int mask_heads = 1;
+  int num_q_blocks = 0;   ///< NQ
+  int num_kv_blocks = 0;  ///< NK (the last dimension of the index arrays)
+  int block_q = 128;      ///< must equal the kernel's query tile (128)
+  int block_kv = 128;     ///< a multiple of the kernel's KV tile (64)
+};
+
+/// The kernel's geometry, for tilesim's `golden` preset and the docs: 128x64 tiles, 4 warps of 32
+/// query rows, 2 CTAs per SM (at d=64 and d=128).
+struct GoldenKernelGeometry {
+  static constexpr int kTileQ = 128;
+  static constexpr int kTileKv = 64;
+  static constexpr int kCtasPerSm = 2;
+};
+
+/// Empty string if the arguments can run, else every reason they cannot.
+std::string can_run(ElementType type, const AttentionShape& shape, const BlockLists& lists,
+                    const TokenRuleParams& rule);
+
+/// Launches the forward pass on `stream` (a cudaStream_t, or nullptr for the default stream).
+/// Grid (NQ, q_heads, batch), blockIdx.x fastest: FlexAttention's order. Each CTA walks its PARTIAL
+/// blocks, then its FULL blocks. Returns the launch's cudaError_t as an int (0 = success);
+/// throws std::invalid_argument with can_run's reasons first.
+int launch_block_sparse_attention(ElementType type, const AttentionShape& shape, const void* q,
+                                  const void* k, const void* v, void* out, const BlockLists& lists,
+                                  const TokenRuleParams& rule, float softmax_scale,
+                                  void* stream = nullptr);
+
+/// Naive float32 reference (one warp per query row, two passes), independent of the lists walk:
+/// `block_class` is a dense [mask_batch, mask_heads, NQ, NK] uint8 map (0 empty, 1 partial,
+/// 2 full) on the device. Output is float32 [batch, q_heads, seq_q, head_dim].
+int launch_reference_attention(ElementType type, const AttentionShape& shape, const void* q,
+                               const void* k, const void* v, float* out,
+                               const std::uint8_t* block_class, int mask_batch, int mask_heads,
+                               int num_q_blocks, int num_kv_blocks, int block_q, int block_kv,
+                               const TokenRuleParams& rule, float softmax_scale,
+                               void* stream = nullptr);
+
+}  // namespace attnsim::golden

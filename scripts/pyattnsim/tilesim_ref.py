@@ -1,0 +1,355 @@
+#!/usr/bin/python3
+"""NumPy reference for tilesim: the same tile classification, schedules, cost and memory model,
+written plainly (dense arrays, Python loops over work items), to check the C++ simulator.
+
+    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.tilesim_ref MASK.npz [--gpu h200]
+        [--kernel flexattention] [--tile-q N] [--tile-kv N]
+
+prints the same result fields as `tilesim predict` (JSON). Masks: the dense block layout
+(full/partial) or FlexAttention's BlockMask layout, as .npz.
+"""
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import math
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from . import REPO_ROOT
+
+PRESETS = REPO_ROOT / "sim" / "gpu" / "presets"
+EMPTY, PARTIAL, FULL = 0, 1, 2
+
+
+@dataclass
+class Gpu:
+    name: str
+    sm_count: int
+    clock_mhz: float
+    hbm_gb_per_s: float
+    l2_mib: float
+    peak_dense_bf16_tflops: float
+
+
+@dataclass
+class Kernel:
+    name: str
+    tile_q: int = 128
+    tile_kv: int = 128
+    visit_rule: str = "list"
+    masking_rule: str = "per_tile"
+    scheduler: str = "non_persistent"
+    launch_order: str = "q,b,h"
+    reverse_q: bool = False
+    ctas_per_sm: int = 1
+    head_dim: int = 128
+    dtype: str = "bf16"
+    q_heads_per_kv_head: int = 1
+    mma_efficiency: float = 0.5
+    partial_tile_cost_ratio: float = 1.6
+    cta_overhead_us: float = 2.0
+    launch_overhead_us: float = 10.0
+    dense_tile_q: int | None = None
+    dense_tile_kv: int | None = None
+    dense_scheduler: str | None = None
+
+    def dense_variant(self) -> "Kernel":
+        return replace(self, tile_q=self.dense_tile_q or self.tile_q,
+                       tile_kv=self.dense_tile_kv or self.tile_kv,
+                       scheduler=self.dense_scheduler or self.scheduler)
+
+
+@dataclass
+class Cost:
+    tile_full_us: float
+    tile_partial_us: float
+    cta_us: float
+    launch_us: float
+
+
+@dataclass
+class Mask:
+    """Block classes [B, H, NQ, NK] (0 empty, 1 partial, 2 full) and the geometry."""
+    classes: np.ndarray
+    seq_q: int
+    seq_kv: int
+    block_q: int
+    block_kv: int
+    allowed_pairs: np.ndarray | None = None
+
+
+def load_gpu(name: str) -> Gpu:
+    data = yaml.safe_load((PRESETS / "gpus" / f"{name}.yaml").read_text())
+    data.pop("description", None)
+    data.setdefault("name", name)
+    return Gpu(**data)
+
+
+def load_kernel(name: str) -> Kernel:
+    data = yaml.safe_load((PRESETS / "kernels" / f"{name}.yaml").read_text())
+    kernel = load_kernel(data.pop("inherits")) if "inherits" in data else Kernel(name=name)
+    kernel.name = name
+    data.pop("description", None)
+    for key, value in data.pop("cost", {}).items():
+        setattr(kernel, key, value)
+    for key, value in data.pop("dense", {}).items():
+        setattr(kernel, f"dense_{key}", value)
+    for key, value in data.items():
+        setattr(kernel, key, value)
+    return kernel
+
+
+def dtype_bytes(dtype: str) -> int:
+    return {"bf16": 2, "fp16": 2, "fp8": 1, "fp32": 4}[dtype]
+
+
+def default_cost(gpu: Gpu, kernel: Kernel) -> Cost:
+    sm_flops_per_us = gpu.peak_dense_bf16_tflops * 1e6 * (2.0 / dtype_bytes(kernel.dtype)) \
+        / gpu.sm_count
+    full = 4.0 * kernel.tile_q * kernel.tile_kv * kernel.head_dim \
+        / (sm_flops_per_us * kernel.mma_efficiency)
+    return Cost(full, full * kernel.partial_tile_cost_ratio, kernel.cta_overhead_us,
+                kernel.launch_overhead_us)
+
+
+def load_mask(path: Path) -> Mask:
+    with np.load(path) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    allowed = arrays.get("allowed_pairs")
+    if "kv_num_blocks" in arrays:
+        counts, indices = arrays["kv_num_blocks"], arrays["kv_indices"]
+        b, h, nq, max_kv = indices.shape
+        block_q, block_kv = (int(x) for x in arrays.get("BLOCK_SIZE", (128, 128)))
+        seq_q, seq_kv = (int(x) for x in arrays.get("seq_lengths", (nq * block_q, max_kv * block_kv)))
+        nk = -(-seq_kv // block_kv)
+        classes = np.zeros((b, h, nq, nk), dtype=np.uint8)
+        lists = [(counts, indices, PARTIAL)]
+        if "full_kv_num_blocks" in arrays:
+            lists.append((arrays["full_kv_num_blocks"], arrays["full_kv_indices"], FULL))
+        for num, idx, cls in lists:
+            for bi, hi, qi in np.ndindex(b, h, nq):
+                classes[bi, hi, qi, idx[bi, hi, qi, :num[bi, hi, qi]]] = cls
+        return Mask(classes, seq_q, seq_kv, block_q, block_kv, allowed)
+    full = arrays.get("full")
+    partial = arrays.get("partial")
+    shape = (full if full is not None else partial).shape
+    classes = np.zeros(shape, dtype=np.uint8)
+    if partial is not None:
+        classes[partial.astype(bool)] = PARTIAL
+    if full is not None:
+        classes[full.astype(bool)] = FULL
+    if classes.ndim == 3:
+        classes = classes[None]
+    block_q = int(arrays.get("block_q", 128))
+    block_kv = int(arrays.get("block_kv", 128))
+    seq_q = int(arrays.get("seq_q", classes.shape[2] * block_q))
+    seq_kv = int(arrays.get("seq_kv", classes.shape[3] * block_kv))
+    return Mask(classes, seq_q, seq_kv, block_q, block_kv, allowed)
+
+
+def tile_classes(mask: Mask, tile_q: int, tile_kv: int) -> np.ndarray:
+    """Kernel tile classes [B, H, q_tiles, kv_tiles] on a fine grid that both tilings divide."""
+    def fine_axis(seq, block, tile):
+        cell = math.gcd(block, tile)
+        cells = -(-seq // cell)
+        tiles = -(-seq // tile)
+        block_of_cell = np.arange(cells) * cell // block
+        return cell, cells, tiles, tile // cell, block_of_cell
+
+    _, cq, nqt, per_q, block_of_q = fine_axis(mask.seq_q, mask.block_q, tile_q)
+    _, ck, nkt, per_k, block_of_k = fine_axis(mask.seq_kv, mask.block_kv, tile_kv)
+    fine = mask.classes[:, :, block_of_q][:, :, :, block_of_k]
+    b, h = fine.shape[:2]
+    # Pad to whole tiles: padding is neither full nor non-empty.
+    padded = np.zeros((b, h, nqt * per_q, nkt * per_k), dtype=np.uint8)
+    padded[:, :, :cq, :ck] = fine
+    tiles = padded.reshape(b, h, nqt, per_q, nkt, per_k)
+    nonempty = (tiles > 0).any(axis=(3, 5))
+    full = (tiles == FULL).all(axis=(3, 5))
+    # Tiles cut by a sequence end are never full.
+    if mask.seq_q % tile_q:
+        full[:, :, -1, :] = False
+    if mask.seq_kv % tile_kv:
+        full[:, :, :, -1] = False
+    out = np.where(nonempty, PARTIAL, EMPTY).astype(np.uint8)
+    out[full & nonempty] = FULL
+    return out
+
+
+def visited(classes: np.ndarray, rule: str) -> np.ndarray:
+    """Bool [B, H, q_tiles, kv_tiles]: tiles each work item computes."""
+    nonempty = classes > 0
+    if rule == "list":
+        return nonempty
+    kv = np.arange(classes.shape[-1])
+    any_row = nonempty.any(axis=-1, keepdims=True)
+    first = np.where(any_row, nonempty.argmax(axis=-1)[..., None], 0)
+    last = np.where(any_row, classes.shape[-1] - 1 - nonempty[..., ::-1].argmax(axis=-1)[..., None], -1)
+    return (kv >= first) & (kv <= last)
+
+
+def launch_sequence(b: int, h: int, q_tiles: int, kernel: Kernel) -> list[int]:
+    dims = kernel.launch_order.split(",")
+    extent = {"q": q_tiles, "b": b, "h": h}
+    order = []
+    for c2 in range(extent[dims[2]]):
+        for c1 in range(extent[dims[1]]):
+            for c0 in range(extent[dims[0]]):
+                coord = {dims[0]: c0, dims[1]: c1, dims[2]: c2}
+                q = q_tiles - 1 - coord["q"] if kernel.reverse_q else coord["q"]
+                order.append((coord["b"] * h + coord["h"]) * q_tiles + q)
+    return order
+
+
+def schedule(work: list[float], slots: int, policy: str):
+    """(slot, start, end) per item (launch order) and each slot's finish time."""
+    placements = [None] * len(work)
+    finish = [0.0] * slots
+    if policy == "static_persistent":
+        for i, w in enumerate(work):
+            s = i % slots
+            placements[i] = (s, finish[s], finish[s] + w)
+            finish[s] += w
+        return placements, finish
+    order = list(range(len(work)))
+    if policy == "dynamic_longest_first":
+        order.sort(key=lambda i: -work[i])  # stable: ties keep launch order
+    heap = [(0.0, s) for s in range(slots)]
+    for i in order:
+        start, s = heapq.heappop(heap)
+        placements[i] = (s, start, start + work[i])
+        finish[s] = start + work[i]
+        heapq.heappush(heap, (start + work[i], s))
+    return placements, finish
+
+
+def item_work(full, masked, cost: Cost, rule: str, problem_masked: bool):
+    if rule == "always_mask" or (rule == "global_fast_path" and problem_masked):
+        return cost.cta_us + (full + masked) * cost.tile_partial_us
+    return cost.cta_us + full * cost.tile_full_us + masked * cost.tile_partial_us
+
+
+def memory_us(placements, seq, visits, heads, q_tiles, slots, kernel: Kernel, gpu: Gpu, seq_q, b):
+    """Lockstep waves: each (batch, kv head, kv tile) read once per wave of `slots` items."""
+    items_by_start = sorted(range(len(placements)), key=lambda pos: placements[pos][1])
+    element = dtype_bytes(kernel.dtype)
+    kv_tile_bytes = 2.0 * kernel.tile_kv * kernel.head_dim * element
+    fetches = 0
+    for w in range(0, len(items_by_start), slots):
+        seen = {}
+        for pos in items_by_start[w:w + slots]:
+            item = seq[pos]
+            bh = item // q_tiles
+            key = (bh // heads, (bh % heads) // kernel.q_heads_per_kv_head)
+            row = visits(item)
+            seen[key] = row if key not in seen else (seen[key] | row)
+        fetches += sum(int(v.sum()) for v in seen.values())
+    qo_bytes = 2.0 * b * heads * seq_q * kernel.head_dim * element
+    total = fetches * kv_tile_bytes + qo_bytes
+    return total, total / (gpu.hbm_gb_per_s * 1e3)
+
+
+def simulate(mask: Mask, gpu: Gpu, kernel: Kernel, cost: Cost) -> dict:
+    b, h = mask.classes.shape[:2]
+    slots = gpu.sm_count * kernel.ctas_per_sm
+    classes = tile_classes(mask, kernel.tile_q, kernel.tile_kv)
+    q_tiles, kv_tiles = classes.shape[2:]
+    seen = visited(classes, kernel.visit_rule)
+    full = ((classes == FULL) & seen).sum(axis=-1).reshape(-1)
+    partial = ((classes == PARTIAL) & seen).sum(axis=-1).reshape(-1)
+    empty = ((classes == EMPTY) & seen).sum(axis=-1).reshape(-1)
+    tiles_dense = b * h * q_tiles * kv_tiles
+    all_pairs = float(b * h * mask.seq_q * mask.seq_kv)
+    if mask.allowed_pairs is not None:
+        allowed = float(mask.allowed_pairs.sum())
+    else:
+        rows = np.minimum(mask.seq_q, (np.arange(mask.classes.shape[2]) + 1) * mask.block_q) \
+            - np.arange(mask.classes.shape[2]) * mask.block_q
+        cols = np.minimum(mask.seq_kv, (np.arange(mask.classes.shape[3]) + 1) * mask.block_kv) \
+            - np.arange(mask.classes.shape[3]) * mask.block_kv
+        allowed = float(((mask.classes > 0) * rows[:, None] * cols[None, :]).sum())
+    visited_total = int(full.sum() + partial.sum() + empty.sum())
+    r = {"batch": b, "heads": h, "seq_q": mask.seq_q, "seq_kv": mask.seq_kv,
+         "tiles_full": int(full.sum()), "tiles_partial": int(partial.sum()),
+         "tiles_empty_visited": int(empty.sum()), "tiles_dense": tiles_dense,
+         "density_tokens": allowed / all_pairs,
+         "density_tiles": float(full.sum() + partial.sum()) / tiles_dense,
+         "speedup_bound_flop": all_pairs / allowed if allowed else 0.0,
+         "speedup_bound_tiles": tiles_dense / visited_total if visited_total else 0.0}
+
+    dense = kernel.dense_variant()
+    dq, dk = -(-mask.seq_q // dense.tile_q), -(-mask.seq_kv // dense.tile_kv)
+    dense_full = np.full(b * h * dq, dk - (1 if mask.seq_kv % dense.tile_kv else 0))
+    if mask.seq_q % dense.tile_q:
+        dense_full[dq - 1::dq] = 0
+    dense_masked = dk - dense_full
+
+    def run(full_v, masked_v, kern, n_q, cost_or_none):
+        seq = launch_sequence(b, h, n_q, kern)
+        if cost_or_none is None:
+            area = kern.tile_q * kern.tile_kv
+            work = [float(area * (full_v[i] + masked_v[i])) for i in seq]
+        else:
+            problem_masked = bool(masked_v.sum() > 0)
+            work = [item_work(full_v[i], masked_v[i], cost_or_none, kern.masking_rule,
+                              problem_masked) for i in seq]
+        placements, finish = schedule(work, slots, kern.scheduler)
+        return seq, work, placements, finish
+
+    masked = partial + empty
+    _, _, _, sparse_finish = run(full, masked, kernel, q_tiles, None)
+    _, _, _, dense_finish = run(dense_full, dense_masked, dense, dq, None)
+    r["speedup_bound_sched"] = max(dense_finish) / max(sparse_finish) if max(sparse_finish) else 0.0
+
+    seq, work, placements, finish = run(full, masked, kernel, q_tiles, cost)
+    makespan = max(finish)
+    flat_seen = seen.reshape(-1, kv_tiles)
+    hbm_bytes, hbm_us = memory_us(placements, seq, lambda i: flat_seen[i], h, q_tiles, slots,
+                                  kernel, gpu, mask.seq_q, b)
+    r["predicted_ms"] = (cost.launch_us + max(makespan, hbm_us)) / 1e3
+    dseq, _, dplacements, dfinish = run(dense_full, dense_masked, dense, dq, cost)
+    all_kv = np.ones(dk, dtype=bool)
+    _, dense_hbm_us = memory_us(dplacements, dseq, lambda i: all_kv, h, dq, slots, dense, gpu,
+                                mask.seq_q, b)
+    r["predicted_dense_ms"] = (cost.launch_us + max(max(dfinish), dense_hbm_us)) / 1e3
+    r["predicted_speedup"] = r["predicted_dense_ms"] / r["predicted_ms"]
+    r["makespan_us"] = makespan
+    r["hbm_bytes"] = hbm_bytes
+    r["hbm_us"] = hbm_us
+    r["memory_bound"] = bool(hbm_us > makespan)
+    r["work_items"] = len(work)
+    r["slots"] = slots
+    r["waves"] = len(work) / slots
+    r["wave_efficiency"] = sum(work) / (slots * makespan) if makespan else 0.0
+    r["tail_fraction"] = (makespan - min(finish)) / makespan if makespan else 0.0
+    return r
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("masks", nargs="+", type=Path)
+    parser.add_argument("--gpu", default="h200")
+    parser.add_argument("--kernel", default="flexattention")
+    parser.add_argument("--tile-q", type=int)
+    parser.add_argument("--tile-kv", type=int)
+    args = parser.parse_args(argv)
+    gpu, kernel = load_gpu(args.gpu), load_kernel(args.kernel)
+    if args.tile_q:
+        kernel.tile_q = args.tile_q
+    if args.tile_kv:
+        kernel.tile_kv = args.tile_kv
+    cost = default_cost(gpu, kernel)
+    results = [dict(mask=str(m), **simulate(load_mask(m), gpu, kernel, cost)) for m in args.masks]
+    json.dump({"results": results}, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+// BlockLayout construction and conversions.
+#include "sim/gpu/block_layout.h"
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+
+namespace attnsim::gpu {
+
+bool MaskGeometry::operator==(const MaskGeometry& other) const {
+  return batch == other.batch && heads == other.heads && seq_q == other.seq_q &&
+         seq_kv == other.seq_kv && block_q == other.block_q && block_kv == other.block_kv;
+}
+
+BlockClass BlockLayout::block_class(std::int64_t row, std::int64_t kv) const {
+  const auto first = kv_block.begin() + row_begin[row];
+  const auto last = kv_block.begin() + row_begin[row + 1];
+  const auto it = std::lower_bound(first, last, static_cast<std::int32_t>(kv));
+  if (it == last || *it != kv) return BlockClass::kEmpty;
+  return is_full[it - kv_block.begin()] ? BlockClass::kFull : BlockClass::kPartial;
+}
+
+bool BlockLayout::operator==(const BlockLayout& other) const {
+  return geometry == other.geometry && row_begin == other.row_begin && kv_block == other.kv_block &&
+         is_full == other.is_full && allowed_pairs == other.allowed_pairs;
+}
+
+BlockLayoutBuilder::BlockLayoutBuilder(const MaskGeometry& geometry)
+    : kv_blocks_(geometry.kv_blocks()) {
+  layout_.geometry = geometry;
+  layout_.row_begin.reserve(geometry.rows() + 1);
+}
+
+void BlockLayoutBuilder::reject(std::int32_t kv_block) const {
+  throw std::logic_error("BlockLayoutBuilder: kv block " + std::to_string(kv_block) +
+                         " out of range or out of order");
+}
+
+void BlockLayoutBuilder::reserve(std::int64_t entries) {
+  layout_.kv_block.reserve(entries);
+  layout_.is_full.reserve(entries);
+}
+
+void BlockLayoutBuilder::end_row() {
+  layout_.row_begin.push_back(static_cast<std::int64_t>(layout_.kv_block.size()));
+}
+
+BlockLayout BlockLayoutBuilder::finish() {
+  if (static_cast<std::int64_t>(layout_.row_begin.size()) != layout_.geometry.rows() + 1) {
+    throw std::logic_error("BlockLayoutBuilder: " + std::to_string(layout_.row_begin.size() - 1) +
+                           " rows ended, geometry has " + std::to_string(layout_.geometry.rows()));
+  }
+  return std::move(layout_);
+}
+
+BlockLayout layout_from_dense_classes(const MaskGeometry& geometry,
+                                      const std::vector<std::uint8_t>& classes) {
+  const std::int64_t nk = geometry.kv_blocks();
+  if (static_cast<std::int64_t>(classes.size()) != geometry.rows() * nk) {
+    throw std::logic_error("layout_from_dense_classes: size does not match the geometry");
+  }
+  BlockLayoutBuilder builder(geometry);
+  for (std::int64_t row = 0; row < geometry.rows(); ++row) {
+    const std::uint8_t* cls = classes.data() + row * nk;
+    for (std::int64_t k = 0; k < nk; ++k) {
+      builder.add(static_cast<std::int32_t>(k), static_cast<BlockClass>(cls[k]));
+    }
+    builder.end_row();
+  }
+  return builder.finish();
+}
+
+std::vector<std::uint8_t> dense_classes(const BlockLayout& layout) {
+  const std::int64_t nk = layout.geometry.kv_blocks();
+  std::vector<std::uint8_t> classes(layout.geometry.rows() * nk, 0);
+  for (std::int64_t row = 0; row < layout.geometry.rows(); ++row) {
+    for (std::int64_t e = layout.row_begin[row]; e < layout.row_begin[row + 1]; ++e) {
+      classes[row * nk + layout.kv_block[e]] = layout.is_full[e] ? 2 : 1;
+    }
+  }
+  return classes;
+}
+
+BlockLayout dense_layout(const MaskGeometry& geometry) {
+  BlockLayoutBuilder builder(geometry);
+  for (std::int64_t row = 0; row < geometry.rows(); ++row) {
+    for (std::int64_t k = 0; k < geometry.kv_blocks(); ++k) {
+      builder.add(static_cast<std::int32_t>(k), BlockClass::kFull);
+    }
+    builder.end_row();
+  }
+  BlockLayout layout = builder.finish();
+  layout.allowed_pairs =
+      std::vector<std::int64_t>(geometry.batch * geometry.heads, geometry.seq_q * geometry.seq_kv);
+  return layout;
+}
+
+std::int64_t allowed_pairs_total(const BlockLayout& layout) {
+  if (layout.allowed_pairs) {
+    return std::accumulate(layout.allowed_pairs->begin(), layout.allowed_pairs->end(),
+                           std::int64_t{0});
+  }
+  const MaskGeometry& g = layout.geometry;
+  const std::int64_t nq = g.q_blocks();
+  std::int64_t total = 0;
+  for (std::int64_t row = 0; row < g.rows(); ++row) {
+    const std::int64_t qb = row % nq;
+    const std::int64_t rows_in_block = std::min(g.seq_q, (qb + 1) * g.block_q) - qb * g.block_q;
+    for (std::int64_t e = layout.row_begin[row]; e < layout.row_begin[row + 1]; ++e) {
+      const std::int64_t kb = layout.kv_block[e];
+      total += rows_in_block * (std::min(g.seq_kv, (kb + 1) * g.block_kv) - kb * g.block_kv);
+    }
+  }
+  return total;
+}
+
+}  // namespace attnsim::gpu

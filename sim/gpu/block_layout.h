@@ -1,0 +1,99 @@
+// The canonical in-memory mask: which (batch, head, q block, kv block) blocks are full or partial.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace attnsim::gpu {
+
+/// Rounds up a / b for positive b.
+constexpr std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+/// What a block (or a kernel tile) of the attention matrix contains.
+enum class BlockClass : std::uint8_t { kEmpty = 0, kPartial = 1, kFull = 2 };
+
+/// Shape of a masked attention problem and the granularity its mask is stored at.
+struct MaskGeometry {
+  std::int64_t batch = 1;
+  std::int64_t heads = 1;
+  std::int64_t seq_q = 0;
+  std::int64_t seq_kv = 0;
+  std::int64_t block_q = 128;
+  std::int64_t block_kv = 128;
+
+  std::int64_t q_blocks() const { return ceil_div(seq_q, block_q); }
+  std::int64_t kv_blocks() const { return ceil_div(seq_kv, block_kv); }
+  /// Number of (batch, head, q block) rows.
+  std::int64_t rows() const { return batch * heads * q_blocks(); }
+  bool operator==(const MaskGeometry& other) const;
+};
+
+/// Block mask stored as sorted lists of non-empty kv blocks per (batch, head, q block) row, so
+/// memory and time grow with the non-empty blocks, not with NQ x NK.
+/// Contract: row r = (b * heads + h) * q_blocks + qb spans entries [row_begin[r], row_begin[r+1]);
+/// kv_block is strictly increasing within a row and in [0, kv_blocks). Loaders check this for
+/// user input; BlockLayoutBuilder enforces it for generated masks.
+struct BlockLayout {
+  MaskGeometry geometry;
+  std::vector<std::int64_t> row_begin{0};
+  std::vector<std::int32_t> kv_block;
+  std::vector<std::uint8_t> is_full;
+  /// Allowed (query, key) pairs per (batch, head), when the token-level mask is known (generated
+  /// masks); absent for block-only inputs, where partial blocks then count as fully allowed.
+  std::optional<std::vector<std::int64_t>> allowed_pairs;
+
+  std::int64_t entries() const { return static_cast<std::int64_t>(kv_block.size()); }
+  std::int64_t row_size(std::int64_t row) const { return row_begin[row + 1] - row_begin[row]; }
+  /// Class of one block (binary search within its row).
+  BlockClass block_class(std::int64_t row, std::int64_t kv) const;
+  bool operator==(const BlockLayout& other) const;
+};
+
+/// Appends rows in order; each row's blocks must arrive with increasing kv index.
+class BlockLayoutBuilder {
+ public:
+  explicit BlockLayoutBuilder(const MaskGeometry& geometry);
+  /// Adds a non-empty block to the current row (throws std::logic_error when out of order).
+  /// Inline: generated and loaded masks call it once per block.
+  void add(std::int32_t kv_block, BlockClass block_class) {
+    if (block_class == BlockClass::kEmpty) return;
+    const bool row_has_entries =
+        static_cast<std::int64_t>(layout_.kv_block.size()) > layout_.row_begin.back();
+    if (kv_block < 0 || kv_block >= kv_blocks_ ||
+        (row_has_entries && layout_.kv_block.back() >= kv_block)) {
+      reject(kv_block);
+    }
+    layout_.kv_block.push_back(kv_block);
+    layout_.is_full.push_back(block_class == BlockClass::kFull ? 1 : 0);
+  }
+  /// Capacity for `entries` blocks in all, to avoid regrowing large layouts.
+  void reserve(std::int64_t entries);
+  /// Closes the current row and starts the next one.
+  void end_row();
+  /// All rows must have been ended.
+  BlockLayout finish();
+
+ private:
+  [[noreturn]] void reject(std::int32_t kv_block) const;
+
+  BlockLayout layout_;
+  std::int64_t kv_blocks_;
+};
+
+/// Layout from a dense class array in C order [batch, heads, q_blocks, kv_blocks].
+BlockLayout layout_from_dense_classes(const MaskGeometry& geometry,
+                                      const std::vector<std::uint8_t>& classes);
+
+/// Dense class array [batch, heads, q_blocks, kv_blocks] (0 empty, 1 partial, 2 full).
+std::vector<std::uint8_t> dense_classes(const BlockLayout& layout);
+
+/// Every block full (the dense baseline of a geometry).
+BlockLayout dense_layout(const MaskGeometry& geometry);
+
+/// Allowed pairs of the whole mask: exact when layout.allowed_pairs is known, otherwise every
+/// non-empty block counted as fully allowed (clipped to the sequence ends).
+std::int64_t allowed_pairs_total(const BlockLayout& layout);
+
+}  // namespace attnsim::gpu

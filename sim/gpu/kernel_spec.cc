@@ -1,0 +1,81 @@
+// KernelSpec names, parsing and validation.
+#include "sim/gpu/kernel_spec.h"
+
+#include <algorithm>
+
+#include "sim/gpu/schedulers/scheduler.h"
+
+namespace attnsim::gpu {
+
+std::string to_string(VisitRule rule) { return rule == VisitRule::kListDriven ? "list" : "range"; }
+
+std::string to_string(MaskingRule rule) {
+  switch (rule) {
+    case MaskingRule::kPerTile:
+      return "per_tile";
+    case MaskingRule::kGlobalFastPath:
+      return "global_fast_path";
+    case MaskingRule::kAlwaysMask:
+      return "always_mask";
+  }
+  return "?";
+}
+
+std::optional<VisitRule> parse_visit_rule(const std::string& text) {
+  if (text == "list") return VisitRule::kListDriven;
+  if (text == "range") return VisitRule::kRangeDriven;
+  return std::nullopt;
+}
+
+std::optional<MaskingRule> parse_masking_rule(const std::string& text) {
+  for (MaskingRule rule :
+       {MaskingRule::kPerTile, MaskingRule::kGlobalFastPath, MaskingRule::kAlwaysMask}) {
+    if (to_string(rule) == text) return rule;
+  }
+  return std::nullopt;
+}
+
+int dtype_bytes(const std::string& dtype) {
+  if (dtype == "bf16" || dtype == "fp16") return 2;
+  if (dtype == "fp8") return 1;
+  if (dtype == "fp32") return 4;
+  return 0;
+}
+
+KernelSpec KernelSpec::dense_variant() const {
+  KernelSpec dense = *this;
+  dense.tile_q = dense_tile_q.value_or(tile_q);
+  dense.tile_kv = dense_tile_kv.value_or(tile_kv);
+  dense.scheduler = dense_scheduler.value_or(scheduler);
+  return dense;
+}
+
+models::Violations KernelSpec::validate() const {
+  models::Violations v;
+  const std::int64_t max_tile = 1 << 16;
+  v.require_in_range<std::int64_t>("tile_q", tile_q, 1, max_tile);
+  v.require_in_range<std::int64_t>("tile_kv", tile_kv, 1, max_tile);
+  if (dense_tile_q) v.require_in_range<std::int64_t>("dense.tile_q", *dense_tile_q, 1, max_tile);
+  if (dense_tile_kv) {
+    v.require_in_range<std::int64_t>("dense.tile_kv", *dense_tile_kv, 1, max_tile);
+  }
+  const std::string schedulers = "one of " + scheduler_names();
+  v.require(is_scheduler_name(scheduler), "scheduler", schedulers, scheduler);
+  if (dense_scheduler) {
+    v.require(is_scheduler_name(*dense_scheduler), "dense.scheduler", schedulers, *dense_scheduler);
+  }
+  v.require_in_range("ctas_per_sm", ctas_per_sm, 1, 64);
+  v.require_in_range<std::int64_t>("head_dim", head_dim, 1, 1024);
+  v.require(dtype_bytes(dtype) > 0, "dtype", "one of bf16, fp16, fp8, fp32", dtype);
+  v.require_in_range("q_heads_per_kv_head", q_heads_per_kv_head, 1, 1024);
+  v.require(mma_efficiency > 0 && mma_efficiency <= 1, "cost.mma_efficiency",
+            "a fraction in (0, 1]", mma_efficiency);
+  v.require(partial_tile_cost_ratio >= 1, "cost.partial_tile_cost_ratio", "a number >= 1",
+            partial_tile_cost_ratio);
+  v.require(cta_overhead_us >= 0, "cost.cta_overhead_us", "a non-negative number", cta_overhead_us);
+  v.require(launch_overhead_us >= 0, "cost.launch_overhead_us", "a non-negative number",
+            launch_overhead_us);
+  return v;
+}
+
+}  // namespace attnsim::gpu

@@ -1,0 +1,66 @@
+// KernelSpec: how an attention kernel tiles, visits, masks and schedules its work.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "models/validation.h"
+#include "sim/gpu/launch_order.h"
+
+namespace attnsim::gpu {
+
+/// Which kernel tiles a work item (one CTA's Q tile) computes.
+enum class VisitRule {
+  kListDriven,   ///< only non-empty tiles (FlexAttention, Block-Sparse-Attention, MInference)
+  kRangeDriven,  ///< every tile between the first and last non-empty one (FA2/FA3 causal/local)
+};
+
+/// When a kernel pays for element-wise masking.
+enum class MaskingRule {
+  kPerTile,         ///< partial tiles masked, full tiles not (FlexAttention's two block lists)
+  kGlobalFastPath,  ///< one decision per problem: any partial tile makes every tile masked
+  kAlwaysMask,      ///< every tile masked
+};
+
+std::string to_string(VisitRule rule);
+std::string to_string(MaskingRule rule);
+std::optional<VisitRule> parse_visit_rule(const std::string& text);
+std::optional<MaskingRule> parse_masking_rule(const std::string& text);
+
+/// Bytes per element of a named dtype (bf16, fp16, fp8, fp32); 0 when unknown.
+int dtype_bytes(const std::string& dtype);
+
+/// One kernel. The cost-model defaults are used until a calibration replaces them.
+struct KernelSpec {
+  std::string name;
+  std::int64_t tile_q = 128;
+  std::int64_t tile_kv = 128;
+  VisitRule visit_rule = VisitRule::kListDriven;
+  MaskingRule masking_rule = MaskingRule::kPerTile;
+  std::string scheduler = "non_persistent";  ///< a name known to make_scheduler()
+  LaunchOrder launch_order;
+  int ctas_per_sm = 1;
+  std::int64_t head_dim = 128;
+  std::string dtype = "bf16";
+  int q_heads_per_kv_head = 1;  ///< GQA group size (1 = multi-head attention)
+
+  // Uncalibrated cost model (see cost_model.h).
+  double mma_efficiency = 0.5;           ///< fraction of the per-SM peak a full tile runs at
+  double partial_tile_cost_ratio = 1.6;  ///< t_partial / t_full
+  double cta_overhead_us = 2.0;          ///< per work item: prologue, Q load, epilogue
+  double launch_overhead_us = 10.0;      ///< per kernel launch
+
+  /// The dense baseline may run another configuration of the same kernel (FA3 uses 128x176
+  /// tiles and a static scheduler without a causal mask).
+  std::optional<std::int64_t> dense_tile_q;
+  std::optional<std::int64_t> dense_tile_kv;
+  std::optional<std::string> dense_scheduler;
+
+  /// This kernel as it runs the dense baseline.
+  KernelSpec dense_variant() const;
+  /// Every reason this spec is unusable, fields named as in the YAML.
+  models::Violations validate() const;
+};
+
+}  // namespace attnsim::gpu

@@ -1,0 +1,282 @@
+// Mask file reading (with layout detection and checks) and writing.
+#include "sim/gpu/mask_io.h"
+
+#include <algorithm>
+
+#include "sim/common/input_error.h"
+#include "sim/common/npy.h"
+#include "sim/gpu/mask_formats.h"
+
+namespace attnsim::gpu {
+namespace {
+
+using common::DType;
+using common::InputError;
+using common::NpyArray;
+using common::NpzReader;
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  }
+  return text + "]";
+}
+
+std::string array_field(const std::string& name) { return "array '" + name + "'"; }
+
+// A scalar (0-d or 1-element) integer array, or `fallback` when absent.
+std::int64_t scalar_or(const NpzReader& npz, const std::string& name, std::int64_t fallback) {
+  if (!npz.has(name)) return fallback;
+  const NpyArray array = npz.get(name);
+  if (array.size() != 1) {
+    throw InputError(npz.path(), array_field(name), "a scalar", "shape " + shape_text(array.shape));
+  }
+  return array.to_int64(npz.path(), name).front();
+}
+
+// Two integers (BLOCK_SIZE, seq_lengths), or nothing when absent.
+std::vector<std::int64_t> pair_or_empty(const NpzReader& npz, const std::string& name) {
+  if (!npz.has(name)) return {};
+  const NpyArray array = npz.get(name);
+  if (array.size() != 2) {
+    throw InputError(npz.path(), array_field(name), "2 integers (q, kv)",
+                     "shape " + shape_text(array.shape));
+  }
+  return array.to_int64(npz.path(), name);
+}
+
+void require_positive(const std::string& source, const std::string& field, std::int64_t value) {
+  if (value <= 0) throw InputError(source, field, "a positive integer", std::to_string(value));
+}
+
+// seq must fit the block count: (blocks - 1) * block < seq <= blocks * block.
+void require_seq_fits(const std::string& source, const std::string& field, std::int64_t seq,
+                      std::int64_t blocks, std::int64_t block) {
+  if (seq <= (blocks - 1) * block || seq > blocks * block) {
+    throw InputError(source, field,
+                     "a length in (" + std::to_string((blocks - 1) * block) + ", " +
+                         std::to_string(blocks * block) + "] for " + std::to_string(blocks) +
+                         " blocks of " + std::to_string(block),
+                     std::to_string(seq));
+  }
+}
+
+// [B,H,NQ,NK] or [H,NQ,NK] flag array, one byte per block.
+std::vector<std::uint8_t> flags(const NpzReader& npz, const std::string& name,
+                                std::vector<std::int64_t>& shape) {
+  NpyArray array = npz.get(name);
+  if (array.dtype != DType::kBool && array.dtype != DType::kUInt8) {
+    throw InputError(npz.path(), array_field(name), "dtype bool or uint8",
+                     common::dtype_name(array.dtype));
+  }
+  if (array.shape.size() != 3 && array.shape.size() != 4) {
+    throw InputError(npz.path(), array_field(name), "shape [B, H, NQ, NK] or [H, NQ, NK]",
+                     shape_text(array.shape));
+  }
+  shape = array.shape;
+  if (shape.size() == 3) shape.insert(shape.begin(), 1);
+  // One byte per element: the bytes are the flags (any non-zero value counts as set).
+  return std::move(array.bytes);
+}
+
+// The optional exact token-level counts written by `tilesim gen`: [B, H] pairs.
+void read_allowed_pairs(const NpzReader& npz, BlockLayout& layout) {
+  if (!npz.has("allowed_pairs")) return;
+  const MaskGeometry& g = layout.geometry;
+  const NpyArray pairs = npz.get("allowed_pairs");
+  if (pairs.size() != g.batch * g.heads) {
+    throw InputError(npz.path(), array_field("allowed_pairs"),
+                     "shape [" + std::to_string(g.batch) + ", " + std::to_string(g.heads) + "]",
+                     shape_text(pairs.shape));
+  }
+  layout.allowed_pairs = pairs.to_int64(npz.path(), "allowed_pairs");
+  for (const std::int64_t v : *layout.allowed_pairs) {
+    if (v < 0 || v > g.seq_q * g.seq_kv) {
+      throw InputError(npz.path(), array_field("allowed_pairs"), "counts in [0, seq_q * seq_kv]",
+                       std::to_string(v));
+    }
+  }
+}
+
+BlockLayout read_dense_npz(const NpzReader& npz) {
+  const std::string& source = npz.path();
+  DenseBlockArrays arrays;
+  std::vector<std::int64_t> shape;
+  if (npz.has("full")) arrays.full = flags(npz, "full", shape);
+  if (npz.has("partial")) {
+    std::vector<std::int64_t> partial_shape;
+    arrays.partial = flags(npz, "partial", partial_shape);
+    if (!shape.empty() && partial_shape != shape) {
+      throw InputError(source, array_field("partial"), "the shape of 'full', " + shape_text(shape),
+                       shape_text(partial_shape));
+    }
+    shape = partial_shape;
+  }
+  MaskGeometry& g = arrays.geometry;
+  g.batch = shape[0];
+  g.heads = shape[1];
+  g.block_q = scalar_or(npz, "block_q", 128);
+  g.block_kv = scalar_or(npz, "block_kv", 128);
+  require_positive(source, array_field("block_q"), g.block_q);
+  require_positive(source, array_field("block_kv"), g.block_kv);
+  g.seq_q = scalar_or(npz, "seq_q", shape[2] * g.block_q);
+  g.seq_kv = scalar_or(npz, "seq_kv", shape[3] * g.block_kv);
+  require_seq_fits(source, array_field("seq_q"), g.seq_q, shape[2], g.block_q);
+  require_seq_fits(source, array_field("seq_kv"), g.seq_kv, shape[3], g.block_kv);
+  BlockLayout layout = layout_from_dense_arrays(arrays, source);
+  read_allowed_pairs(npz, layout);
+  return layout;
+}
+
+std::vector<std::int64_t> integers(const NpzReader& npz, const std::string& name, std::size_t rank,
+                                   std::vector<std::int64_t>& shape) {
+  const NpyArray array = npz.get(name);
+  if (array.dtype == DType::kBool || array.dtype == DType::kFloat16 ||
+      array.dtype == DType::kFloat32 || array.dtype == DType::kFloat64) {
+    throw InputError(npz.path(), array_field(name), "an integer dtype (int32 as BlockMask stores)",
+                     common::dtype_name(array.dtype));
+  }
+  if (array.shape.size() != rank) {
+    throw InputError(npz.path(), array_field(name),
+                     rank == 3 ? "shape [B, H, NQ]" : "shape [B, H, NQ, NK]",
+                     shape_text(array.shape));
+  }
+  shape = array.shape;
+  return array.to_int64(npz.path(), name);
+}
+
+BlockLayout read_flex_npz(const NpzReader& npz) {
+  const std::string& source = npz.path();
+  FlexBlockArrays arrays;
+  std::vector<std::int64_t> counts_shape, indices_shape;
+  arrays.kv_num_blocks = integers(npz, "kv_num_blocks", 3, counts_shape);
+  arrays.kv_indices = integers(npz, "kv_indices", 4, indices_shape);
+  const std::vector<std::int64_t> rows_shape(indices_shape.begin(), indices_shape.begin() + 3);
+  if (counts_shape != rows_shape) {
+    throw InputError(source, array_field("kv_num_blocks"),
+                     "shape " + shape_text(rows_shape) + " (kv_indices without its last axis)",
+                     shape_text(counts_shape));
+  }
+  if (npz.has("full_kv_num_blocks") != npz.has("full_kv_indices")) {
+    throw InputError(source, "arrays 'full_kv_num_blocks' and 'full_kv_indices'", "both or neither",
+                     "only one");
+  }
+  if (npz.has("full_kv_num_blocks")) {
+    std::vector<std::int64_t> full_counts_shape, full_indices_shape;
+    arrays.full_kv_num_blocks = integers(npz, "full_kv_num_blocks", 3, full_counts_shape);
+    arrays.full_kv_indices = integers(npz, "full_kv_indices", 4, full_indices_shape);
+    if (full_counts_shape != counts_shape) {
+      throw InputError(source, array_field("full_kv_num_blocks"),
+                       "shape " + shape_text(counts_shape), shape_text(full_counts_shape));
+    }
+    if (full_indices_shape != indices_shape) {
+      throw InputError(source, array_field("full_kv_indices"), "shape " + shape_text(indices_shape),
+                       shape_text(full_indices_shape));
+    }
+  }
+  MaskGeometry& g = arrays.geometry;
+  g.batch = indices_shape[0];
+  g.heads = indices_shape[1];
+  arrays.max_kv = indices_shape[3];
+  const std::vector<std::int64_t> block = pair_or_empty(npz, "BLOCK_SIZE");
+  g.block_q = block.empty() ? 128 : block[0];
+  g.block_kv = block.empty() ? 128 : block[1];
+  require_positive(source, "array 'BLOCK_SIZE'", std::min(g.block_q, g.block_kv));
+  const std::vector<std::int64_t> seq = pair_or_empty(npz, "seq_lengths");
+  g.seq_q = seq.empty() ? indices_shape[2] * g.block_q : seq[0];
+  g.seq_kv = seq.empty() ? indices_shape[3] * g.block_kv : seq[1];
+  require_seq_fits(source, "array 'seq_lengths'[0]", g.seq_q, indices_shape[2], g.block_q);
+  if (g.seq_kv <= 0 || g.kv_blocks() > arrays.max_kv) {
+    throw InputError(source, "array 'seq_lengths'[1]",
+                     "a kv length of at most " + std::to_string(arrays.max_kv) + " blocks of " +
+                         std::to_string(g.block_kv),
+                     std::to_string(g.seq_kv));
+  }
+  BlockLayout layout = layout_from_flex_arrays(arrays, source);
+  read_allowed_pairs(npz, layout);
+  return layout;
+}
+
+BlockLayout read_class_npy(const std::filesystem::path& path) {
+  const std::string source = path.string();
+  const NpyArray array = common::read_npy(path);
+  if (array.shape.size() != 3 && array.shape.size() != 4) {
+    throw InputError(source, "array", "shape [B, H, NQ, NK] or [H, NQ, NK]",
+                     shape_text(array.shape));
+  }
+  const std::vector<std::int64_t> values = array.to_int64(source, "array");
+  std::vector<std::uint8_t> classes(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const std::int64_t v = array.dtype == DType::kBool ? values[i] * 2 : values[i];
+    if (v < 0 || v > 2) {
+      throw InputError(source, "array element " + std::to_string(i),
+                       "a block class 0 (empty), 1 (partial) or 2 (full)", std::to_string(v));
+    }
+    classes[i] = static_cast<std::uint8_t>(v);
+  }
+  std::vector<std::int64_t> shape = array.shape;
+  if (shape.size() == 3) shape.insert(shape.begin(), 1);
+  MaskGeometry g{shape[0], shape[1], shape[2] * 128, shape[3] * 128, 128, 128};
+  return layout_from_dense_classes(g, classes);
+}
+
+}  // namespace
+
+MaskFileFormat parse_mask_file_format(const std::string& text, const std::string& option) {
+  if (text == "dense") return MaskFileFormat::kDenseBlocks;
+  if (text == "flex") return MaskFileFormat::kFlexBlockMask;
+  throw InputError(option, "format", "dense or flex", "'" + text + "'");
+}
+
+BlockLayout read_mask(const std::filesystem::path& path) {
+  if (path.extension() == ".npy") return read_class_npy(path);
+  const NpzReader npz(path);
+  if (npz.has("kv_num_blocks") || npz.has("kv_indices")) return read_flex_npz(npz);
+  if (npz.has("full") || npz.has("partial")) return read_dense_npz(npz);
+  std::string present;
+  for (const std::string& name : npz.names()) present += (present.empty() ? "" : ", ") + name;
+  throw InputError(path.string(), "arrays",
+                   "'full'/'partial' (dense block layout) or 'kv_num_blocks'/'kv_indices' "
+                   "(FlexAttention BlockMask)",
+                   present.empty() ? "none" : present);
+}
+
+void write_mask(const std::filesystem::path& path, const BlockLayout& layout,
+                MaskFileFormat format) {
+  const MaskGeometry& g = layout.geometry;
+  common::NpzWriter npz(path);
+  if (format == MaskFileFormat::kDenseBlocks) {
+    const DenseBlockArrays arrays = dense_arrays_from_layout(layout);
+    const std::vector<std::int64_t> shape{g.batch, g.heads, g.q_blocks(), g.kv_blocks()};
+    const std::vector<bool> full(arrays.full.begin(), arrays.full.end());
+    const std::vector<bool> partial(arrays.partial.begin(), arrays.partial.end());
+    npz.add("full", NpyArray::from(shape, full));
+    npz.add("partial", NpyArray::from(shape, partial));
+    npz.add("block_q", NpyArray::from<std::int64_t>({}, {g.block_q}));
+    npz.add("block_kv", NpyArray::from<std::int64_t>({}, {g.block_kv}));
+    npz.add("seq_q", NpyArray::from<std::int64_t>({}, {g.seq_q}));
+    npz.add("seq_kv", NpyArray::from<std::int64_t>({}, {g.seq_kv}));
+  } else {
+    const FlexBlockArrays arrays = flex_arrays_from_layout(layout);
+    const std::vector<std::int64_t> rows{g.batch, g.heads, g.q_blocks()};
+    const std::vector<std::int64_t> indices{g.batch, g.heads, g.q_blocks(), arrays.max_kv};
+    auto int32 = [](const std::vector<std::int64_t>& v) {
+      return std::vector<std::int32_t>(v.begin(), v.end());
+    };
+    npz.add("kv_num_blocks", NpyArray::from(rows, int32(arrays.kv_num_blocks)));
+    npz.add("kv_indices", NpyArray::from(indices, int32(arrays.kv_indices)));
+    npz.add("full_kv_num_blocks", NpyArray::from(rows, int32(arrays.full_kv_num_blocks)));
+    npz.add("full_kv_indices", NpyArray::from(indices, int32(arrays.full_kv_indices)));
+    npz.add("BLOCK_SIZE",
+            NpyArray::from<std::int32_t>({2}, {static_cast<std::int32_t>(g.block_q),
+                                               static_cast<std::int32_t>(g.block_kv)}));
+    npz.add("seq_lengths", NpyArray::from<std::int64_t>({2}, {g.seq_q, g.seq_kv}));
+  }
+  if (layout.allowed_pairs) {
+    npz.add("allowed_pairs", NpyArray::from({g.batch, g.heads}, *layout.allowed_pairs));
+  }
+  npz.commit();
+}
+
+}  // namespace attnsim::gpu

@@ -1,0 +1,90 @@
+// Lockstep-wave HBM traffic estimate.
+#include "sim/gpu/memory_model.h"
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+namespace attnsim::gpu {
+
+MemoryTraffic estimate_memory(const Schedule& schedule, const VisitFunction& visit,
+                              std::int64_t heads, std::int64_t q_tiles, std::int64_t kv_tiles,
+                              std::int64_t seq_q, int slots, const KernelSpec& kernel,
+                              const GpuSpec& gpu) {
+  const auto items = static_cast<std::int64_t>(schedule.placements.size());
+  std::vector<std::int64_t> by_start(items);
+  std::iota(by_start.begin(), by_start.end(), 0);
+  std::stable_sort(by_start.begin(), by_start.end(), [&](std::int64_t a, std::int64_t b) {
+    return schedule.placements[a].start < schedule.placements[b].start;
+  });
+
+  const double element_bytes = dtype_bytes(kernel.dtype);
+  const double kv_tile_bytes = 2.0 * kernel.tile_kv * kernel.head_dim * element_bytes;  // K and V
+  const std::int64_t kv_heads =
+      (heads + kernel.q_heads_per_kv_head - 1) / kernel.q_heads_per_kv_head;
+  const std::int64_t batches = items / (heads * q_tiles);
+  // Per wave: the visited runs of every item, keyed by (batch, kv head). Each distinct tile is
+  // counted once, either by stamping tiles (cheap for short runs) or by sorting and merging the
+  // runs (cheap for long runs), whichever touches less.
+  struct Span {
+    std::int64_t group;
+    std::int32_t begin;
+    std::int32_t end;
+    bool operator<(const Span& o) const {
+      return group != o.group ? group < o.group : begin < o.begin;
+    }
+  };
+  std::vector<Span> spans;
+  std::vector<TileRun> runs;
+  std::vector<std::int64_t> stamped_in_wave;  // per (group, tile), allocated on first use
+  double kv_fetches = 0;
+  for (std::int64_t wave_begin = 0; wave_begin < items; wave_begin += slots) {
+    spans.clear();
+    const std::int64_t wave_end = std::min(items, wave_begin + slots);
+    for (std::int64_t n = wave_begin; n < wave_end; ++n) {
+      const std::int64_t item = by_start[n];
+      const std::int64_t bh = item / q_tiles;
+      const std::int64_t group = bh / heads * kv_heads + (bh % heads) / kernel.q_heads_per_kv_head;
+      visit(item, runs);
+      for (const TileRun& run : runs) spans.push_back({group, run.begin, run.end});
+    }
+    std::int64_t tiles_in_runs = 0;
+    for (const Span& span : spans) tiles_in_runs += span.end - span.begin;
+    const auto n_spans = static_cast<std::int64_t>(spans.size());
+    std::int64_t log_spans = 1;
+    while ((std::int64_t{1} << log_spans) < n_spans) ++log_spans;
+    if (tiles_in_runs <= 4 * n_spans * log_spans) {
+      if (stamped_in_wave.empty()) stamped_in_wave.assign(batches * kv_heads * kv_tiles, -1);
+      for (const Span& span : spans) {
+        std::int64_t* stamps = stamped_in_wave.data() + span.group * kv_tiles;
+        for (std::int32_t t = span.begin; t < span.end; ++t) {
+          if (stamps[t] == wave_begin) continue;
+          stamps[t] = wave_begin;
+          kv_fetches += 1;
+        }
+      }
+      continue;
+    }
+    std::sort(spans.begin(), spans.end());
+    std::int64_t group = -1;
+    std::int32_t covered_to = 0;  // end of the merged coverage of `group` so far
+    for (const Span& span : spans) {
+      if (span.group != group) {
+        group = span.group;
+        covered_to = 0;
+      }
+      const std::int32_t begin = std::max(span.begin, covered_to);
+      if (span.end > begin) kv_fetches += span.end - begin;
+      covered_to = std::max(covered_to, span.end);
+    }
+  }
+  // Q read and O written once per query row of every (batch, head).
+  const double qo_bytes = 2.0 * static_cast<double>(batches * heads * seq_q) *
+                          static_cast<double>(kernel.head_dim) * element_bytes;
+  MemoryTraffic traffic;
+  traffic.hbm_bytes = kv_fetches * kv_tile_bytes + qo_bytes;
+  traffic.hbm_us = traffic.hbm_bytes / (gpu.hbm_gb_per_s * 1e3);
+  return traffic;
+}
+
+}  // namespace attnsim::gpu

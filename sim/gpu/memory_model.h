@@ -1,0 +1,34 @@
+// Memory: HBM bytes a launch moves, assuming CTAs that run together share K/V through L2.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "sim/gpu/gpu_spec.h"
+#include "sim/gpu/kernel_spec.h"
+#include "sim/gpu/schedulers/scheduler.h"
+#include "sim/gpu/tile_classifier.h"
+
+namespace attnsim::gpu {
+
+/// HBM traffic of one launch and the time it needs at the GPU's bandwidth.
+struct MemoryTraffic {
+  double hbm_bytes = 0;
+  double hbm_us = 0;
+};
+
+/// Visited tiles of a work item as runs (fills the vector), e.g. TileClassifier::visit.
+using VisitFunction = std::function<void(std::int64_t item, std::vector<TileRun>&)>;
+
+/// Lockstep-wave model: items are grouped, in start-time order, into waves of `slots` items.
+/// Within a wave each distinct (batch, kv head, kv tile) is read from HBM once (L2 serves the
+/// other readers, as CTAs of one head walk K/V together); across waves nothing is reused. Q is
+/// read and O written once per item. GQA shares a kv head among q_heads_per_kv_head heads.
+/// Contract: items are indexed (b * heads + h) * q_tiles + i, like TileClassifier.
+MemoryTraffic estimate_memory(const Schedule& schedule, const VisitFunction& visit,
+                              std::int64_t heads, std::int64_t q_tiles, std::int64_t kv_tiles,
+                              std::int64_t seq_q, int slots, const KernelSpec& kernel,
+                              const GpuSpec& gpu);
+
+}  // namespace attnsim::gpu

@@ -1,0 +1,35 @@
+// a_shape: attention sinks plus a causal local window (streaming heads).
+#include "sim/gpu/patterns/families.h"
+#include "sim/gpu/patterns/simple_families.h"
+
+namespace attnsim::gpu {
+
+const PatternFamily& a_shape_family() {
+  static const SimpleFamily family(
+      "a_shape",
+      "  --sinks N (128): the first N keys, seen by every query at or after them;\n"
+      "  --window W (1024): keys q-W+1 .. q.\n"
+      "  Source: Xiao et al., \"Efficient Streaming Language Models with Attention Sinks\"\n"
+      "  (StreamingLLM), 2023; Xiao et al., \"DuoAttention\", 2024 (streaming heads);\n"
+      "  Jiang et al., \"MInference\", 2024 (A-shape heads).\n",
+      [](PatternParams& params, const MaskGeometry& g) {
+        const std::int64_t sinks = params.get_int("sinks", 128, 0, g.seq_kv);
+        const std::int64_t window = params.get_int("window", 1024, 1, g.seq_kv);
+        return std::make_unique<LambdaInstance>([g, sinks, window](std::int64_t, std::uint64_t) {
+          return std::make_unique<FunctionTokenMask>(
+              g, [g, sinks, window](std::int64_t q, std::vector<KeyInterval>& out) {
+                const std::int64_t local_begin = std::max(q - window + 1, std::int64_t{0});
+                const std::int64_t sink_end = std::min(sinks, q + 1);
+                if (sink_end >= local_begin) {
+                  push_interval(out, 0, q + 1, g.seq_kv);
+                  return;
+                }
+                push_interval(out, 0, sink_end, g.seq_kv);
+                push_interval(out, local_begin, q + 1, g.seq_kv);
+              });
+        });
+      });
+  return family;
+}
+
+}  // namespace attnsim::gpu

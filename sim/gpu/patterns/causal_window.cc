@@ -1,0 +1,25 @@
+// causal_window: query q attends the `window` most recent keys, itself included.
+#include "sim/gpu/patterns/families.h"
+#include "sim/gpu/patterns/simple_families.h"
+
+namespace attnsim::gpu {
+
+const PatternFamily& causal_window_family() {
+  static const SimpleFamily family(
+      "causal_window",
+      "  --window W (1024): keys q-W+1 .. q.\n"
+      "  Source: Beltagy et al., \"Longformer\", 2020; Jiang et al., \"Mistral 7B\", 2023\n"
+      "  (sliding-window attention).\n",
+      [](PatternParams& params, const MaskGeometry& g) {
+        const std::int64_t window = params.get_int("window", 1024, 1, g.seq_kv);
+        return std::make_unique<LambdaInstance>([g, window](std::int64_t, std::uint64_t) {
+          return std::make_unique<FunctionTokenMask>(
+              g, [g, window](std::int64_t q, std::vector<KeyInterval>& out) {
+                push_interval(out, q - window + 1, q + 1, g.seq_kv);
+              });
+        });
+      });
+  return family;
+}
+
+}  // namespace attnsim::gpu

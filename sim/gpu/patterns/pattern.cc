@@ -1,0 +1,330 @@
+// Pattern parameters, the analytic token-to-block classifier, the family registry and the
+// `tilesim gen` argument parser.
+#include "sim/gpu/patterns/pattern.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "sim/common/input_error.h"
+#include "sim/gpu/patterns/families.h"
+#include "sim/gpu/patterns/rng.h"
+
+namespace attnsim::gpu {
+namespace {
+
+using common::InputError;
+
+bool parse_int(const std::string& text, std::int64_t& value) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  const long long parsed = std::strtoll(text.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0') return false;
+  value = parsed;
+  return true;
+}
+
+bool parse_double(const std::string& text, double& value) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  value = std::strtod(text.c_str(), &end);
+  return errno == 0 && *end == '\0' && std::isfinite(value);
+}
+
+}  // namespace
+
+PatternParams::PatternParams(std::map<std::string, std::string> values, std::string source)
+    : values_(std::move(values)), source_(std::move(source)) {}
+
+void PatternParams::fail(const std::string& key, const std::string& expected) const {
+  const auto it = values_.find(key);
+  throw InputError(source_, key, expected,
+                   it == values_.end() ? "nothing" : "'" + it->second + "'");
+}
+
+std::int64_t PatternParams::get_int(const std::string& key, std::int64_t fallback, std::int64_t lo,
+                                    std::int64_t hi) {
+  used_.insert(key);
+  const auto it = values_.find(key);
+  if (it == values_.end()) return fallback;
+  std::int64_t value = 0;
+  if (!parse_int(it->second, value) || value < lo || value > hi) {
+    fail(key, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+  return value;
+}
+
+double PatternParams::get_double(const std::string& key, double fallback, double lo, double hi) {
+  used_.insert(key);
+  const auto it = values_.find(key);
+  if (it == values_.end()) return fallback;
+  double value = 0;
+  if (!parse_double(it->second, value) || value < lo || value > hi) {
+    fail(key, "a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+  return value;
+}
+
+bool PatternParams::get_bool(const std::string& key, bool fallback) {
+  used_.insert(key);
+  const auto it = values_.find(key);
+  if (it == values_.end()) return fallback;
+  if (it->second == "true" || it->second == "1") return true;
+  if (it->second == "false" || it->second == "0") return false;
+  fail(key, "true or false");
+}
+
+std::string PatternParams::get_string(const std::string& key, const std::string& fallback) {
+  used_.insert(key);
+  const auto it = values_.find(key);
+  return it == values_.end() ? fallback : it->second;
+}
+
+std::vector<std::int64_t> PatternParams::get_dims(const std::string& key,
+                                                  const std::vector<std::int64_t>& fallback,
+                                                  std::int64_t lo, std::int64_t hi) {
+  used_.insert(key);
+  const auto it = values_.find(key);
+  if (it == values_.end()) return fallback;
+  std::vector<std::int64_t> dims;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t x = it->second.find('x', start);
+    std::int64_t value = 0;
+    if (!parse_int(it->second.substr(start, x - start), value) || value < lo || value > hi) {
+      fail(key,
+           "sizes like 16x48x48, each in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    }
+    dims.push_back(value);
+    if (x == std::string::npos) break;
+    start = x + 1;
+  }
+  if (dims.size() > 3) fail(key, "1 to 3 sizes like 16x48x48");
+  return dims;
+}
+
+void PatternParams::reject_unused(const std::string& family) const {
+  std::string unknown;
+  for (const auto& entry : values_) {
+    if (!used_.count(entry.first)) unknown += (unknown.empty() ? "" : ", ") + entry.first;
+  }
+  if (unknown.empty()) return;
+  std::string known;
+  for (const std::string& key : used_) known += (known.empty() ? "" : ", ") + key;
+  throw InputError(source_, "pattern '" + family + "' parameters", "some of {" + known + "}",
+                   "unknown '" + unknown + "'");
+}
+
+TokenMask::TokenMask(const MaskGeometry& geometry)
+    : geometry_(geometry),
+      edge_pairs_(geometry.kv_blocks(), 0),
+      covered_diff_(geometry.kv_blocks() + 1, 0) {}
+
+void TokenMask::block_row(std::int64_t qb, BlockRow& row) {
+  row.clear();
+  const MaskGeometry& g = geometry_;
+  const std::int64_t nk = g.kv_blocks();
+  const std::int64_t bk = g.block_kv;
+  std::fill(edge_pairs_.begin(), edge_pairs_.end(), 0);
+  std::fill(covered_diff_.begin(), covered_diff_.end(), 0);
+  const std::int64_t q_begin = qb * g.block_q;
+  const std::int64_t q_end = std::min(g.seq_q, q_begin + g.block_q);
+  for (std::int64_t q = q_begin; q < q_end; ++q) {
+    key_intervals(q, intervals_);
+    for (const KeyInterval& iv : intervals_) {
+      const std::int64_t first = iv.begin / bk;
+      const std::int64_t last = (iv.end - 1) / bk;
+      if (first == last) {
+        edge_pairs_[first] += iv.end - iv.begin;
+        continue;
+      }
+      edge_pairs_[first] += (first + 1) * bk - iv.begin;
+      edge_pairs_[last] += iv.end - last * bk;
+      // Blocks strictly between first and last are covered over their whole width, and none
+      // of them is the last (possibly clipped) block.
+      covered_diff_[first + 1] += 1;
+      covered_diff_[last] -= 1;
+    }
+  }
+  std::int64_t covering_queries = 0;
+  const std::int64_t rows = q_end - q_begin;
+  for (std::int64_t kb = 0; kb < nk; ++kb) {
+    covering_queries += covered_diff_[kb];
+    const std::int64_t pairs = edge_pairs_[kb] + covering_queries * bk;
+    if (pairs == 0) continue;
+    const std::int64_t area = rows * (std::min(g.seq_kv, (kb + 1) * bk) - kb * bk);
+    row.push_back({static_cast<std::int32_t>(kb),
+                   pairs == area ? BlockClass::kFull : BlockClass::kPartial, pairs});
+  }
+}
+
+std::int64_t causal_pairs(std::int64_t q0, std::int64_t q1, std::int64_t k0, std::int64_t k1) {
+  std::int64_t pairs = 0;
+  for (std::int64_t q = q0; q < q1; ++q) {
+    pairs += std::clamp<std::int64_t>(q - k0 + 1, 0, k1 - k0);
+  }
+  return pairs;
+}
+
+void add_block(const MaskGeometry& g, std::int64_t qb, std::int64_t kb, bool causal,
+               BlockRow& row) {
+  const std::int64_t q0 = qb * g.block_q, q1 = std::min(g.seq_q, q0 + g.block_q);
+  const std::int64_t k0 = kb * g.block_kv, k1 = std::min(g.seq_kv, k0 + g.block_kv);
+  const std::int64_t area = (q1 - q0) * (k1 - k0);
+  const std::int64_t pairs = causal ? causal_pairs(q0, q1, k0, k1) : area;
+  if (pairs == 0) return;
+  row.push_back({static_cast<std::int32_t>(kb),
+                 pairs == area ? BlockClass::kFull : BlockClass::kPartial, pairs});
+}
+
+std::vector<const PatternFamily*> pattern_families() {
+  return {&dense_family(),
+          &causal_family(),
+          &sliding_window_family(),
+          &gna_family(),
+          &causal_window_family(),
+          &a_shape_family(),
+          &vertical_slash_family(),
+          &block_topk_family(),
+          &permuted_block_sparse_family(),
+          &radial_family(),
+          &random_family(),
+          &mixture_family()};
+}
+
+const PatternFamily& find_pattern_family(const std::string& name, const std::string& source) {
+  std::string names;
+  for (const PatternFamily* family : pattern_families()) {
+    if (family->name() == name) return *family;
+    names += (names.empty() ? "" : ", ") + family->name();
+  }
+  throw InputError(source, "PATTERN", "one of " + names, "'" + name + "'");
+}
+
+std::string pattern_help() {
+  std::string text =
+      "Geometry (every pattern): --seq N (or --seq-q/--seq-kv), --heads H, --batch B (1),\n"
+      "  --block N (or --block-q/--block-kv, default 128), --seed S (0), --format dense|flex.\n"
+      "Token-level patterns are classified exactly (allowed pairs per block); block-level\n"
+      "patterns select whole blocks.\n\nPatterns:\n";
+  for (const PatternFamily* family : pattern_families()) {
+    text += "\n" + family->name() + "\n" + family->help();
+  }
+  return text;
+}
+
+BlockLayout generate_pattern(const PatternSpec& spec) {
+  const PatternFamily& family = find_pattern_family(spec.family, spec.source);
+  PatternParams params(spec.params, spec.source);
+  const std::unique_ptr<PatternInstance> instance = family.configure(params, spec.geometry);
+  params.reject_unused(spec.family);
+
+  const MaskGeometry& g = spec.geometry;
+  BlockLayoutBuilder builder(g);
+  std::vector<std::int64_t> allowed(g.batch * g.heads, 0);
+  BlockRow row;
+  for (std::int64_t head = 0; head < g.batch * g.heads; ++head) {
+    const std::unique_ptr<HeadMask> mask =
+        instance->make_head(head, derive_seed(spec.seed, static_cast<std::uint64_t>(head)));
+    for (std::int64_t qb = 0; qb < g.q_blocks(); ++qb) {
+      mask->block_row(qb, row);
+      for (const BlockRowEntry& entry : row) {
+        builder.add(entry.kv_block, entry.block_class);
+        allowed[head] += entry.allowed_pairs;
+      }
+      builder.end_row();
+    }
+  }
+  BlockLayout layout = builder.finish();
+  layout.allowed_pairs = std::move(allowed);
+  return layout;
+}
+
+PatternSpec make_pattern_spec(const std::string& family, std::map<std::string, std::string> params,
+                              const std::string& source) {
+  PatternSpec spec;
+  spec.family = family;
+  spec.source = source;
+  PatternParams geometry(params, source);
+  const std::int64_t max_seq = std::int64_t{1} << 26;
+  const std::int64_t seq = geometry.get_int("seq", 0, 1, max_seq);
+  MaskGeometry& g = spec.geometry;
+  g.seq_q = geometry.get_int("seq_q", seq, 1, max_seq);
+  g.seq_kv = geometry.get_int("seq_kv", seq, 1, max_seq);
+  if (g.seq_q == 0 || g.seq_kv == 0) {
+    throw InputError(source, "seq", "a sequence length (--seq, or --seq-q and --seq-kv)", "none");
+  }
+  g.heads = geometry.get_int("heads", 1, 1, 4096);
+  g.batch = geometry.get_int("batch", 1, 1, 4096);
+  const std::int64_t block = geometry.get_int("block", 128, 1, 1 << 16);
+  g.block_q = geometry.get_int("block_q", block, 1, 1 << 16);
+  g.block_kv = geometry.get_int("block_kv", block, 1, 1 << 16);
+  spec.seed = static_cast<std::uint64_t>(
+      geometry.get_int("seed", 0, 0, std::numeric_limits<std::int64_t>::max()));
+  for (const char* key :
+       {"seq", "seq_q", "seq_kv", "heads", "batch", "block", "block_q", "block_kv", "seed"}) {
+    params.erase(key);
+  }
+  spec.params = std::move(params);
+  return spec;
+}
+
+GenRequest parse_gen_arguments(const std::vector<std::string>& args) {
+  GenRequest request;
+  const std::string family = args.at(0);
+  std::map<std::string, std::string> params;
+  std::string format = "dense";
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.rfind("--", 0) != 0 || arg.size() < 3) {
+      throw InputError("command line", "argument " + std::to_string(i + 1),
+                       "an option --name VALUE", "'" + arg + "'");
+    }
+    std::string key = arg.substr(2);
+    std::string value;
+    const std::size_t eq = key.find('=');
+    if (eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key = key.substr(0, eq);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      throw InputError("command line", "--" + key, "a value", "nothing");
+    }
+    std::replace(key.begin(), key.end(), '-', '_');
+    if (key == "out") {
+      request.out = value;
+    } else if (key == "format") {
+      format = value;
+    } else {
+      params[key] = value;
+    }
+  }
+  request.format = parse_mask_file_format(format, "--format");
+  request.spec = make_pattern_spec(family, std::move(params), "tilesim gen " + family);
+  return request;
+}
+
+BlockLayout generate_inline_pattern(const std::string& description, const std::string& source) {
+  std::map<std::string, std::string> params;
+  std::size_t start = description.find(',');
+  const std::string family = description.substr(0, start);
+  while (start != std::string::npos) {
+    const std::size_t next = description.find(',', start + 1);
+    const std::string item = description.substr(start + 1, next - start - 1);
+    const std::size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw InputError(source, "inline pattern", "items key=value after the pattern name",
+                       "'" + item + "'");
+    }
+    params[item.substr(0, eq)] = item.substr(eq + 1);
+    start = next;
+  }
+  return generate_pattern(make_pattern_spec(family, std::move(params), source));
+}
+
+}  // namespace attnsim::gpu

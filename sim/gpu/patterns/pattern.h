@@ -1,0 +1,146 @@
+// Mask pattern families (tilesim gen): token-level patterns are classified into blocks
+// analytically from per-query key intervals, never as an S x S matrix, so 1M tokens work.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/gpu/block_layout.h"
+#include "sim/gpu/mask_io.h"
+
+namespace attnsim::gpu {
+
+/// Named pattern parameters with typed, checked access. Every read marks the key used, so
+/// leftover keys (typos) are reported by reject_unused().
+class PatternParams {
+ public:
+  PatternParams(std::map<std::string, std::string> values, std::string source);
+
+  bool has(const std::string& key) const { return values_.count(key) != 0; }
+  std::int64_t get_int(const std::string& key, std::int64_t fallback, std::int64_t lo,
+                       std::int64_t hi);
+  double get_double(const std::string& key, double fallback, double lo, double hi);
+  bool get_bool(const std::string& key, bool fallback);
+  std::string get_string(const std::string& key, const std::string& fallback);
+  /// "16x48x48" -> {16, 48, 48}; each entry in [lo, hi].
+  std::vector<std::int64_t> get_dims(const std::string& key,
+                                     const std::vector<std::int64_t>& fallback, std::int64_t lo,
+                                     std::int64_t hi);
+  /// Throws InputError naming the source and the unknown keys, listing `allowed` ones.
+  void reject_unused(const std::string& family) const;
+  const std::string& source() const { return source_; }
+  [[noreturn]] void fail(const std::string& key, const std::string& expected) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::string source_;
+  mutable std::set<std::string> used_;
+};
+
+/// Non-empty blocks of one q block row, in increasing kv order, with their allowed pairs.
+struct BlockRowEntry {
+  std::int32_t kv_block;
+  BlockClass block_class;
+  std::int64_t allowed_pairs;
+};
+using BlockRow = std::vector<BlockRowEntry>;
+
+/// One head's mask.
+class HeadMask {
+ public:
+  virtual ~HeadMask() = default;
+  /// Replaces `row` with q block row qb's non-empty blocks.
+  virtual void block_row(std::int64_t qb, BlockRow& row) = 0;
+};
+
+/// Allowed keys of one query as a sorted list of disjoint half-open intervals [begin, end).
+struct KeyInterval {
+  std::int64_t begin;
+  std::int64_t end;
+};
+
+/// Token-level masks describe each query's keys; block classes and pair counts follow
+/// exactly, in O(block_q x intervals + kv_blocks) per block row.
+class TokenMask : public HeadMask {
+ public:
+  explicit TokenMask(const MaskGeometry& geometry);
+  void block_row(std::int64_t qb, BlockRow& row) final;
+
+ protected:
+  /// Contract: sorted, disjoint, non-empty, within [0, seq_kv); touching intervals may be
+  /// separate.
+  virtual void key_intervals(std::int64_t q, std::vector<KeyInterval>& out) = 0;
+  const MaskGeometry geometry_;
+
+ private:
+  std::vector<std::int64_t> edge_pairs_;    // pairs in partially covered blocks
+  std::vector<std::int64_t> covered_diff_;  // difference array of fully covered blocks
+  std::vector<KeyInterval> intervals_;
+};
+
+/// Pairs (q, k) with q in [q0, q1), k in [k0, k1) and k <= q.
+std::int64_t causal_pairs(std::int64_t q0, std::int64_t q1, std::int64_t k0, std::int64_t k1);
+
+/// Appends block (qb, kb) to `row` if it has allowed pairs: the whole block, or with `causal`
+/// only its part on or below the diagonal.
+void add_block(const MaskGeometry& g, std::int64_t qb, std::int64_t kb, bool causal, BlockRow& row);
+
+/// A family after its parameters were read and checked: makes each head's mask.
+class PatternInstance {
+ public:
+  virtual ~PatternInstance() = default;
+  /// `head` counts (batch, head) pairs: b * heads + h; `seed` is already per head.
+  virtual std::unique_ptr<HeadMask> make_head(std::int64_t head, std::uint64_t seed) const = 0;
+};
+
+/// A pattern family (one per file under patterns/), chosen by name.
+/// Contract: configure() reads every parameter it uses from `params` and throws InputError for
+/// bad values; results depend only on the parameters, the geometry and the seed.
+class PatternFamily {
+ public:
+  virtual ~PatternFamily() = default;
+  virtual std::string name() const = 0;
+  /// Parameters, their defaults, and the source paper.
+  virtual std::string help() const = 0;
+  virtual std::unique_ptr<PatternInstance> configure(PatternParams& params,
+                                                     const MaskGeometry& geometry) const = 0;
+};
+
+const PatternFamily& find_pattern_family(const std::string& name, const std::string& source);
+std::vector<const PatternFamily*> pattern_families();
+/// Every family's help text.
+std::string pattern_help();
+
+/// One generation request: family, geometry, parameters and seed.
+struct PatternSpec {
+  std::string family;
+  MaskGeometry geometry;
+  std::map<std::string, std::string> params;
+  std::uint64_t seed = 0;
+  std::string source = "command line";
+};
+
+/// Generates the block layout, with exact allowed-pair counts per (batch, head).
+BlockLayout generate_pattern(const PatternSpec& spec);
+
+/// `tilesim gen` arguments: PATTERN, then --key value pairs.
+struct GenRequest {
+  PatternSpec spec;
+  std::string out;
+  MaskFileFormat format = MaskFileFormat::kDenseBlocks;
+};
+GenRequest parse_gen_arguments(const std::vector<std::string>& args);
+
+/// Inline description "NAME,key=value,..." (keys as for gen, without dashes).
+BlockLayout generate_inline_pattern(const std::string& description, const std::string& source);
+
+/// Geometry keys (seq, seq_q, seq_kv, heads, batch, block, block_q, block_kv, seed) are taken out
+/// of `params` into `spec`; the rest stay for the family.
+PatternSpec make_pattern_spec(const std::string& family, std::map<std::string, std::string> params,
+                              const std::string& source);
+
+}  // namespace attnsim::gpu

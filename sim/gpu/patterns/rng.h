@@ -1,0 +1,44 @@
+// A small, fully specified random generator, so generated masks are byte-identical across
+// compilers and standard libraries (std:: distributions are implementation-defined).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace attnsim::gpu {
+
+/// SplitMix64 (Steele, Lea, Flood 2014): 64-bit state, passes BigCrush, trivially seedable.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
+
+  std::uint64_t next() {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  /// Uniform in [0, 1) with 53 random bits.
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  /// Uniform integer in [0, n) (n > 0); the modulo bias is below 2^-40 for n < 2^24.
+  std::uint64_t below(std::uint64_t n) { return next() % n; }
+  /// Standard normal (Box-Muller, one value per call).
+  double normal() {
+    const double u1 = 1.0 - uniform();  // (0, 1]: log stays finite
+    const double u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+/// Independent stream for (seed, a, b), e.g. one per head: mixing, not adding, keeps streams
+/// of neighbouring heads uncorrelated.
+inline std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0) {
+  SplitMix64 mix(seed ^ (a * 0xD1B54A32D192ED03ull) ^ (b * 0x8CB92BA72F3D8DD7ull));
+  mix.next();
+  return mix.next();
+}
+
+}  // namespace attnsim::gpu

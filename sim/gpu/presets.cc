@@ -1,0 +1,158 @@
+// YAML presets -> GpuSpec / KernelSpec.
+#include "sim/gpu/presets.h"
+
+#include <algorithm>
+#include <set>
+
+#include "sim/common/input_error.h"
+
+namespace attnsim::gpu {
+namespace {
+
+namespace fs = std::filesystem;
+using common::InputError;
+using common::YamlReader;
+
+bool looks_like_path(const std::string& text) {
+  return text.find('/') != std::string::npos || fs::path(text).extension() == ".yaml";
+}
+
+// Reads the fields of `node` over `kernel`, so missing fields keep inherited values.
+void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
+  node.reject_unknown_keys({"name", "inherits", "description", "tile_q", "tile_kv", "visit_rule",
+                            "masking_rule", "scheduler", "launch_order", "reverse_q", "ctas_per_sm",
+                            "head_dim", "dtype", "q_heads_per_kv_head", "cost", "dense"});
+  kernel.name = node.get_or<std::string>("name", kernel.name);
+  kernel.tile_q = node.get_or<std::int64_t>("tile_q", kernel.tile_q);
+  kernel.tile_kv = node.get_or<std::int64_t>("tile_kv", kernel.tile_kv);
+  if (node.has("visit_rule")) {
+    const YamlReader field = node.child("visit_rule");
+    const auto rule = parse_visit_rule(field.as<std::string>());
+    if (!rule) field.fail("one of list, range", "'" + field.as<std::string>() + "'");
+    kernel.visit_rule = *rule;
+  }
+  if (node.has("masking_rule")) {
+    const YamlReader field = node.child("masking_rule");
+    const auto rule = parse_masking_rule(field.as<std::string>());
+    if (!rule) {
+      field.fail("one of per_tile, global_fast_path, always_mask",
+                 "'" + field.as<std::string>() + "'");
+    }
+    kernel.masking_rule = *rule;
+  }
+  kernel.scheduler = node.get_or<std::string>("scheduler", kernel.scheduler);
+  const bool reverse_q = node.get_or<bool>("reverse_q", kernel.launch_order.reverse_q);
+  kernel.launch_order.reverse_q = reverse_q;
+  if (node.has("launch_order")) {
+    const YamlReader field = node.child("launch_order");
+    const auto order = parse_launch_order(field.as<std::string>(), reverse_q);
+    if (!order) {
+      field.fail("a permutation of q,b,h, fastest first (e.g. q,b,h)",
+                 "'" + field.as<std::string>() + "'");
+    }
+    kernel.launch_order = *order;
+  }
+  kernel.ctas_per_sm = node.get_or<int>("ctas_per_sm", kernel.ctas_per_sm);
+  kernel.head_dim = node.get_or<std::int64_t>("head_dim", kernel.head_dim);
+  kernel.dtype = node.get_or<std::string>("dtype", kernel.dtype);
+  kernel.q_heads_per_kv_head = node.get_or<int>("q_heads_per_kv_head", kernel.q_heads_per_kv_head);
+  if (node.has("cost")) {
+    const YamlReader cost = node.child("cost");
+    cost.reject_unknown_keys(
+        {"mma_efficiency", "partial_tile_cost_ratio", "cta_overhead_us", "launch_overhead_us"});
+    kernel.mma_efficiency = cost.get_or<double>("mma_efficiency", kernel.mma_efficiency);
+    kernel.partial_tile_cost_ratio =
+        cost.get_or<double>("partial_tile_cost_ratio", kernel.partial_tile_cost_ratio);
+    kernel.cta_overhead_us = cost.get_or<double>("cta_overhead_us", kernel.cta_overhead_us);
+    kernel.launch_overhead_us =
+        cost.get_or<double>("launch_overhead_us", kernel.launch_overhead_us);
+  }
+  if (node.has("dense")) {
+    const YamlReader dense = node.child("dense");
+    dense.reject_unknown_keys({"tile_q", "tile_kv", "scheduler"});
+    if (dense.has("tile_q")) kernel.dense_tile_q = dense.get<std::int64_t>("tile_q");
+    if (dense.has("tile_kv")) kernel.dense_tile_kv = dense.get<std::int64_t>("tile_kv");
+    if (dense.has("scheduler")) kernel.dense_scheduler = dense.get<std::string>("scheduler");
+  }
+}
+
+KernelSpec load_kernel_unvalidated(const std::string& name_or_path, const PresetDirs& dirs,
+                                   int depth) {
+  const fs::path file = find_preset("kernels", name_or_path, dirs);
+  const YamlReader root = YamlReader::load_file(file);
+  KernelSpec kernel;
+  if (root.has("inherits")) {
+    const YamlReader base = root.child("inherits");
+    if (depth > 8) base.fail("a shallow chain of inherited kernels", "a chain deeper than 8");
+    kernel = load_kernel_unvalidated(base.as<std::string>(), dirs, depth + 1);
+  }
+  kernel.name = fs::path(file).stem().string();
+  read_kernel_fields(root, kernel);
+  return kernel;
+}
+
+}  // namespace
+
+void throw_if_invalid(const models::Violations& violations, const std::string& source) {
+  if (violations.ok()) return;
+  throw InputError(source, violations.to_string());
+}
+
+fs::path find_preset(const std::string& kind, const std::string& name_or_path,
+                     const PresetDirs& dirs) {
+  if (looks_like_path(name_or_path)) {
+    if (!fs::is_regular_file(name_or_path)) {
+      throw InputError(name_or_path, "cannot open " + kind.substr(0, kind.size() - 1) + " file");
+    }
+    return name_or_path;
+  }
+  for (const fs::path& dir : dirs) {
+    const fs::path candidate = dir / kind / (name_or_path + ".yaml");
+    if (fs::is_regular_file(candidate)) return candidate;
+  }
+  std::string known;
+  for (const std::string& name : preset_names(kind, dirs)) {
+    known += (known.empty() ? "" : ", ") + name;
+  }
+  std::string searched;
+  for (const fs::path& dir : dirs) searched += (searched.empty() ? "" : ", ") + dir.string();
+  throw InputError(kind == "gpus" ? "--gpu" : "--kernel",
+                   "unknown " + kind.substr(0, kind.size() - 1) + " preset '" + name_or_path +
+                       "' (known: " + (known.empty() ? "none" : known) +
+                       "; searched: " + (searched.empty() ? "no folders" : searched) + ")");
+}
+
+std::vector<std::string> preset_names(const std::string& kind, const PresetDirs& dirs) {
+  std::set<std::string> names;
+  for (const fs::path& dir : dirs) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir / kind, ec)) {
+      if (entry.path().extension() == ".yaml") names.insert(entry.path().stem().string());
+    }
+  }
+  return {names.begin(), names.end()};
+}
+
+GpuSpec load_gpu(const std::string& name_or_path, const PresetDirs& dirs) {
+  const fs::path file = find_preset("gpus", name_or_path, dirs);
+  const YamlReader root = YamlReader::load_file(file);
+  root.reject_unknown_keys({"name", "description", "sm_count", "clock_mhz", "hbm_gb_per_s",
+                            "l2_mib", "peak_dense_bf16_tflops"});
+  GpuSpec gpu;
+  gpu.name = root.get_or<std::string>("name", file.stem().string());
+  gpu.sm_count = root.get<int>("sm_count");
+  gpu.clock_mhz = root.get<double>("clock_mhz");
+  gpu.hbm_gb_per_s = root.get<double>("hbm_gb_per_s");
+  gpu.l2_mib = root.get<double>("l2_mib");
+  gpu.peak_dense_bf16_tflops = root.get<double>("peak_dense_bf16_tflops");
+  throw_if_invalid(gpu.validate(), file.string());
+  return gpu;
+}
+
+KernelSpec load_kernel(const std::string& name_or_path, const PresetDirs& dirs) {
+  KernelSpec kernel = load_kernel_unvalidated(name_or_path, dirs, 0);
+  throw_if_invalid(kernel.validate(), find_preset("kernels", name_or_path, dirs).string());
+  return kernel;
+}
+
+}  // namespace attnsim::gpu

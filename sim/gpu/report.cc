@@ -1,0 +1,131 @@
+// JSON, table and CSV renderings of simulation results.
+#include "sim/gpu/report.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace attnsim::gpu {
+
+boost::json::object to_json(const Result& r, ReportKind kind) {
+  boost::json::object o;
+  o["mask"] = r.mask;
+  o["batch"] = r.batch;
+  o["heads"] = r.heads;
+  o["seq_q"] = r.seq_q;
+  o["seq_kv"] = r.seq_kv;
+  o["tiles_full"] = r.tiles_full;
+  o["tiles_partial"] = r.tiles_partial;
+  o["tiles_empty_visited"] = r.tiles_empty_visited;
+  o["tiles_dense"] = r.tiles_dense;
+  o["density_tokens"] = r.density_tokens;
+  o["density_tokens_exact"] = r.density_tokens_exact;
+  o["density_tiles"] = r.density_tiles;
+  o["speedup_bound_flop"] = r.speedup_bound_flop;
+  o["speedup_bound_tiles"] = r.speedup_bound_tiles;
+  o["speedup_bound_sched"] = r.speedup_bound_sched;
+  if (kind == ReportKind::kPredict) {
+    o["predicted_ms"] = r.predicted_ms;
+    o["predicted_dense_ms"] = r.predicted_dense_ms;
+    o["predicted_speedup"] = r.predicted_speedup;
+    o["makespan_us"] = r.makespan_us;
+    o["hbm_bytes"] = r.hbm_bytes;
+    o["hbm_us"] = r.hbm_us;
+    o["memory_bound"] = r.memory_bound;
+  }
+  o["work_items"] = r.work_items;
+  o["slots"] = r.slots;
+  o["waves"] = r.waves;
+  if (kind == ReportKind::kPredict) {
+    o["wave_efficiency"] = r.wave_efficiency;
+    o["tail_fraction"] = r.tail_fraction;
+  }
+  return o;
+}
+
+boost::json::object to_json(const GpuSpec& gpu) {
+  return {{"name", gpu.name},           {"sm_count", gpu.sm_count},
+          {"clock_mhz", gpu.clock_mhz}, {"hbm_gb_per_s", gpu.hbm_gb_per_s},
+          {"l2_mib", gpu.l2_mib},       {"peak_dense_bf16_tflops", gpu.peak_dense_bf16_tflops}};
+}
+
+boost::json::object to_json(const KernelSpec& k) {
+  boost::json::object o{{"name", k.name},
+                        {"tile_q", k.tile_q},
+                        {"tile_kv", k.tile_kv},
+                        {"visit_rule", to_string(k.visit_rule)},
+                        {"masking_rule", to_string(k.masking_rule)},
+                        {"scheduler", k.scheduler},
+                        {"launch_order", k.launch_order.to_string()},
+                        {"reverse_q", k.launch_order.reverse_q},
+                        {"ctas_per_sm", k.ctas_per_sm},
+                        {"head_dim", k.head_dim},
+                        {"dtype", k.dtype},
+                        {"q_heads_per_kv_head", k.q_heads_per_kv_head}};
+  o["cost"] = boost::json::object{{"mma_efficiency", k.mma_efficiency},
+                                  {"partial_tile_cost_ratio", k.partial_tile_cost_ratio},
+                                  {"cta_overhead_us", k.cta_overhead_us},
+                                  {"launch_overhead_us", k.launch_overhead_us}};
+  const KernelSpec dense = k.dense_variant();
+  o["dense"] = boost::json::object{
+      {"tile_q", dense.tile_q}, {"tile_kv", dense.tile_kv}, {"scheduler", dense.scheduler}};
+  return o;
+}
+
+boost::json::object to_json(const CostParams& cost) {
+  return {{"tile_full_us", cost.tile_full_us},
+          {"tile_partial_us", cost.tile_partial_us},
+          {"cta_us", cost.cta_us},
+          {"launch_us", cost.launch_us}};
+}
+
+std::string format_table(const std::vector<Result>& results, ReportKind kind) {
+  std::ostringstream out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-32s %6s %8s %8s %8s %7s %7s %7s %7s", "mask", "heads",
+                "seq_q", "tiles", "density", "flop", "tiles", "sched", "waves");
+  out << line;
+  if (kind == ReportKind::kPredict) {
+    std::snprintf(line, sizeof line, " %9s %9s %7s %6s %6s", "pred_ms", "dense_ms", "speedup",
+                  "eff", "tail");
+    out << line;
+  }
+  out << '\n';
+  for (const Result& r : results) {
+    std::string name = r.mask;
+    if (name.size() > 32) name = "..." + name.substr(name.size() - 29);
+    std::snprintf(line, sizeof line, "%-32s %6lld %8lld %8lld %8.4f %7.2f %7.2f %7.2f %7.2f",
+                  name.c_str(), static_cast<long long>(r.heads), static_cast<long long>(r.seq_q),
+                  static_cast<long long>(r.tiles_full + r.tiles_partial + r.tiles_empty_visited),
+                  r.density_tokens, r.speedup_bound_flop, r.speedup_bound_tiles,
+                  r.speedup_bound_sched, r.waves);
+    out << line;
+    if (kind == ReportKind::kPredict) {
+      std::snprintf(line, sizeof line, " %9.4f %9.4f %7.2f %6.3f %6.3f", r.predicted_ms,
+                    r.predicted_dense_ms, r.predicted_speedup, r.wave_efficiency, r.tail_fraction);
+      out << line;
+    }
+    out << '\n';
+  }
+  return out.str();
+}
+
+std::string format_timeline_csv(const std::vector<Result>& results) {
+  std::ostringstream out;
+  out << "mask,slot,sm,batch,head,q_tile,start_us,end_us,tiles_full,tiles_partial,"
+         "tiles_empty_visited\n";
+  char numbers[256];
+  for (const Result& r : results) {
+    for (const TimelineEntry& e : r.timeline) {
+      std::snprintf(numbers, sizeof numbers, ",%d,%d,%lld,%lld,%lld,%.6f,%.6f,%lld,%lld,%lld\n",
+                    e.slot, e.sm, static_cast<long long>(e.batch), static_cast<long long>(e.head),
+                    static_cast<long long>(e.q_tile), e.start_us, e.end_us,
+                    static_cast<long long>(e.tiles.full), static_cast<long long>(e.tiles.partial),
+                    static_cast<long long>(e.tiles.empty_visited));
+      // Mask names are paths: quote them so commas in names cannot break the columns.
+      out << '"' << r.mask << '"' << numbers;
+    }
+  }
+  return out.str();
+}
+
+}  // namespace attnsim::gpu

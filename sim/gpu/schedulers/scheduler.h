@@ -1,0 +1,53 @@
+// GPU tile schedulers: how work items (CTAs or persistent tiles) are placed on SM slots.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace attnsim::gpu {
+
+/// Where and when one work item runs.
+struct Placement {
+  std::int32_t slot = 0;  ///< SM slot: slot % sm_count is the SM
+  double start = 0;
+  double end = 0;
+};
+
+/// The outcome of scheduling: one placement per work item, in the order the items were given.
+struct Schedule {
+  std::vector<Placement> placements;
+  std::vector<double> slot_finish;  ///< when each slot runs out of work (0 if it never ran)
+
+  double makespan() const;
+};
+
+/// A scheduling policy, mirroring the kernels' own schedulers.
+/// Contract: work[i] >= 0 is the duration of the i-th item in launch order; slots >= 1. The
+/// result is deterministic: ties between equally free slots go to the lowest slot index, ties
+/// between equally long items to the earlier launch position.
+class TileScheduler {
+ public:
+  virtual ~TileScheduler() = default;
+  virtual std::string name() const = 0;
+  virtual Schedule run(const std::vector<double>& work, int slots) const = 0;
+};
+
+/// A scheduler by name: "non_persistent", "static_persistent" or "dynamic_longest_first".
+/// Throws std::invalid_argument for other names (callers validate names first).
+std::unique_ptr<TileScheduler> make_scheduler(const std::string& name);
+bool is_scheduler_name(const std::string& name);
+/// "non_persistent, static_persistent, dynamic_longest_first" (for error messages).
+std::string scheduler_names();
+
+/// Places items, in the given order, each on the slot that becomes free first. Shared by the
+/// non-persistent grid and the dynamic persistent scheduler, which differ only in item order.
+Schedule schedule_earliest_free(const std::vector<double>& work,
+                                const std::vector<std::int64_t>& order, int slots);
+
+std::unique_ptr<TileScheduler> make_non_persistent_scheduler();
+std::unique_ptr<TileScheduler> make_static_persistent_scheduler();
+std::unique_ptr<TileScheduler> make_longest_first_scheduler();
+
+}  // namespace attnsim::gpu

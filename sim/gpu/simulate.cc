@@ -1,0 +1,235 @@
+// simulate(): counting, scheduling, cost and memory put together for one mask.
+#include "sim/gpu/simulate.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "sim/gpu/launch_order.h"
+#include "sim/gpu/memory_model.h"
+#include "sim/gpu/schedulers/scheduler.h"
+
+namespace attnsim::gpu {
+namespace {
+
+// Per-item work in launch order, scheduled; placements come back in launch order too.
+struct LaunchRun {
+  std::vector<std::int64_t> sequence;  // launch position -> item
+  std::vector<double> work;            // by launch position
+  Schedule schedule;                   // by launch position
+};
+
+LaunchRun run_launch(const std::vector<double>& work_by_item, const MaskGeometry& g,
+                     std::int64_t q_tiles, const KernelSpec& kernel, int slots) {
+  LaunchRun run;
+  run.sequence = launch_sequence(g.batch, g.heads, q_tiles, kernel.launch_order);
+  run.work.reserve(run.sequence.size());
+  for (const std::int64_t item : run.sequence) run.work.push_back(work_by_item[item]);
+  run.schedule = make_scheduler(kernel.scheduler)->run(run.work, slots);
+  return run;
+}
+
+// The schedule re-indexed by item, as the memory model wants it.
+Schedule by_item(const LaunchRun& run) {
+  Schedule schedule = run.schedule;
+  for (std::size_t pos = 0; pos < run.sequence.size(); ++pos) {
+    schedule.placements[run.sequence[pos]] = run.schedule.placements[pos];
+  }
+  return schedule;
+}
+
+bool has_masked_tiles(const std::vector<TileCounts>& counts) {
+  return std::any_of(counts.begin(), counts.end(),
+                     [](const TileCounts& c) { return c.partial > 0 || c.empty_visited > 0; });
+}
+
+std::vector<double> item_times(const std::vector<TileCounts>& counts, const CostParams& cost,
+                               MaskingRule rule) {
+  const bool masked = has_masked_tiles(counts);
+  std::vector<double> work(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    work[i] = item_time_us(counts[i], cost, rule, masked);
+  }
+  return work;
+}
+
+// Speed-of-light work: every visited tile costs its area in pairs, no fixed costs.
+std::vector<double> unit_work(const std::vector<TileCounts>& counts, const KernelSpec& kernel) {
+  const double area = static_cast<double>(kernel.tile_q * kernel.tile_kv);
+  std::vector<double> work(counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    work[i] = area * static_cast<double>(counts[i].visited());
+  }
+  return work;
+}
+
+// Sums the cost-model terms of the items on the slot that finishes last.
+void record_critical_path(const LaunchRun& run, const std::vector<TileCounts>& counts,
+                          MaskingRule rule, Result& r) {
+  const auto& finish = run.schedule.slot_finish;
+  const auto critical =
+      static_cast<std::int32_t>(std::max_element(finish.begin(), finish.end()) - finish.begin());
+  const bool mask_everything = rule == MaskingRule::kAlwaysMask ||
+                               (rule == MaskingRule::kGlobalFastPath && has_masked_tiles(counts));
+  for (std::size_t pos = 0; pos < run.sequence.size(); ++pos) {
+    if (run.schedule.placements[pos].slot != critical) continue;
+    const TileCounts& c = counts[run.sequence[pos]];
+    const auto masked = static_cast<double>(c.partial + c.empty_visited);
+    const auto full = static_cast<double>(c.full);
+    r.critical_full_tiles += mask_everything ? 0.0 : full;
+    r.critical_masked_tiles += mask_everything ? full + masked : masked;
+    r.critical_items += 1;
+  }
+}
+
+}  // namespace
+
+ScheduleStats schedule_stats(const Schedule& schedule, const std::vector<double>& work) {
+  ScheduleStats stats;
+  stats.makespan = schedule.makespan();
+  stats.busy = std::accumulate(work.begin(), work.end(), 0.0);
+  const auto slots = static_cast<double>(schedule.slot_finish.size());
+  stats.waves = static_cast<double>(work.size()) / slots;
+  if (stats.makespan > 0) {
+    stats.wave_efficiency = stats.busy / (slots * stats.makespan);
+    const double first_idle =
+        *std::min_element(schedule.slot_finish.begin(), schedule.slot_finish.end());
+    stats.tail_fraction = (stats.makespan - first_idle) / stats.makespan;
+  }
+  return stats;
+}
+
+std::vector<TileCounts> dense_tile_counts(const MaskGeometry& g, std::int64_t tile_q,
+                                          std::int64_t tile_kv) {
+  const std::int64_t q_tiles = ceil_div(g.seq_q, tile_q);
+  const std::int64_t kv_tiles = ceil_div(g.seq_kv, tile_kv);
+  const bool kv_cut = g.seq_kv % tile_kv != 0;
+  std::vector<TileCounts> counts(g.batch * g.heads * q_tiles);
+  for (std::size_t item = 0; item < counts.size(); ++item) {
+    const bool q_cut =
+        static_cast<std::int64_t>(item) % q_tiles == q_tiles - 1 && g.seq_q % tile_q != 0;
+    if (q_cut) {
+      counts[item].partial = kv_tiles;
+    } else {
+      counts[item].partial = kv_cut ? 1 : 0;
+      counts[item].full = kv_tiles - counts[item].partial;
+    }
+  }
+  return counts;
+}
+
+Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& kernel,
+                const CostParams& cost, const SimulationOptions& options) {
+  const MaskGeometry& g = workload.mask.geometry;
+  const int slots = gpu.sm_count * kernel.ctas_per_sm;
+  Result r;
+  r.mask = workload.name;
+  r.batch = g.batch;
+  r.heads = g.heads;
+  r.seq_q = g.seq_q;
+  r.seq_kv = g.seq_kv;
+  r.slots = slots;
+
+  // Counting. Each item's visited runs are kept for the memory model, so the mask is walked once.
+  TileClassifier classifier(workload.mask, kernel.tile_q, kernel.tile_kv, kernel.visit_rule);
+  std::vector<TileCounts> counts(classifier.items());
+  std::vector<TileRun> runs;
+  std::vector<std::int64_t> run_begin(classifier.items() + 1, 0);
+  std::vector<TileRun> item_runs;
+  TileCounts total;
+  for (std::int64_t item = 0; item < classifier.items(); ++item) {
+    classifier.visit(item, item_runs);
+    for (const TileRun& run : item_runs) {
+      const std::int64_t length = run.end - run.begin;
+      if (run.tile_class == BlockClass::kFull) counts[item].full += length;
+      if (run.tile_class == BlockClass::kPartial) counts[item].partial += length;
+      if (run.tile_class == BlockClass::kEmpty) counts[item].empty_visited += length;
+    }
+    runs.insert(runs.end(), item_runs.begin(), item_runs.end());
+    run_begin[item + 1] = static_cast<std::int64_t>(runs.size());
+    total += counts[item];
+  }
+  r.work_items = classifier.items();
+  r.tiles_full = total.full;
+  r.tiles_partial = total.partial;
+  r.tiles_empty_visited = total.empty_visited;
+  r.tiles_dense = r.work_items * classifier.kv_tiles();
+  const double all_pairs = static_cast<double>(g.batch * g.heads) * g.seq_q * g.seq_kv;
+  const auto allowed = static_cast<double>(allowed_pairs_total(workload.mask));
+  r.density_tokens = allowed / all_pairs;
+  r.density_tokens_exact = workload.mask.allowed_pairs.has_value();
+  r.density_tiles = static_cast<double>(total.full + total.partial) / r.tiles_dense;
+  r.speedup_bound_flop = allowed > 0 ? all_pairs / allowed : 0.0;
+  r.speedup_bound_tiles =
+      total.visited() > 0 ? static_cast<double>(r.tiles_dense) / total.visited() : 0.0;
+
+  // The dense baseline: same kernel, its dense configuration, no mask.
+  const KernelSpec dense_kernel = kernel.dense_variant();
+  const std::int64_t dense_q_tiles = ceil_div(g.seq_q, dense_kernel.tile_q);
+  const std::int64_t dense_kv_tiles = ceil_div(g.seq_kv, dense_kernel.tile_kv);
+  const std::vector<TileCounts> dense_counts =
+      dense_tile_counts(g, dense_kernel.tile_q, dense_kernel.tile_kv);
+
+  // Speed of light for this kernel: its order and policy, zero fixed costs, partial = full.
+  const double sparse_sol =
+      run_launch(unit_work(counts, kernel), g, classifier.q_tiles(), kernel, slots)
+          .schedule.makespan();
+  const double dense_sol =
+      run_launch(unit_work(dense_counts, dense_kernel), g, dense_q_tiles, dense_kernel, slots)
+          .schedule.makespan();
+  r.speedup_bound_sched = sparse_sol > 0 ? dense_sol / sparse_sol : 0.0;
+
+  // Timing.
+  const LaunchRun sparse_run = run_launch(item_times(counts, cost, kernel.masking_rule), g,
+                                          classifier.q_tiles(), kernel, slots);
+  const ScheduleStats stats = schedule_stats(sparse_run.schedule, sparse_run.work);
+  r.makespan_us = stats.makespan;
+  r.waves = stats.waves;
+  r.wave_efficiency = stats.wave_efficiency;
+  r.tail_fraction = stats.tail_fraction;
+  record_critical_path(sparse_run, counts, kernel.masking_rule, r);
+  const MemoryTraffic memory = estimate_memory(
+      by_item(sparse_run),
+      [&](std::int64_t item, std::vector<TileRun>& out) {
+        out.assign(runs.begin() + run_begin[item], runs.begin() + run_begin[item + 1]);
+      },
+      g.heads, classifier.q_tiles(), classifier.kv_tiles(), g.seq_q, slots, kernel, gpu);
+  r.hbm_bytes = memory.hbm_bytes;
+  r.hbm_us = memory.hbm_us;
+  r.memory_bound = memory.hbm_us > stats.makespan;
+  r.predicted_ms = (cost.launch_us + std::max(stats.makespan, memory.hbm_us)) / 1e3;
+
+  const CostParams dense_cost = cost;  // one calibration covers both configurations
+  const LaunchRun dense_run =
+      run_launch(item_times(dense_counts, dense_cost, dense_kernel.masking_rule), g, dense_q_tiles,
+                 dense_kernel, slots);
+  const MemoryTraffic dense_memory = estimate_memory(
+      by_item(dense_run),
+      [&](std::int64_t, std::vector<TileRun>& out) {
+        out.assign(1, {0, static_cast<std::int32_t>(dense_kv_tiles), BlockClass::kFull});
+      },
+      g.heads, dense_q_tiles, dense_kv_tiles, g.seq_q, slots, dense_kernel, gpu);
+  r.predicted_dense_ms =
+      (cost.launch_us + std::max(dense_run.schedule.makespan(), dense_memory.hbm_us)) / 1e3;
+  r.predicted_speedup = r.predicted_ms > 0 ? r.predicted_dense_ms / r.predicted_ms : 0.0;
+
+  if (options.record_timeline) {
+    r.timeline.reserve(sparse_run.sequence.size());
+    for (std::size_t pos = 0; pos < sparse_run.sequence.size(); ++pos) {
+      const std::int64_t item = sparse_run.sequence[pos];
+      const Placement& p = sparse_run.schedule.placements[pos];
+      TimelineEntry entry;
+      entry.batch = item / classifier.q_tiles() / g.heads;
+      entry.head = item / classifier.q_tiles() % g.heads;
+      entry.q_tile = item % classifier.q_tiles();
+      entry.slot = p.slot;
+      entry.sm = p.slot % gpu.sm_count;  // the dispatcher spreads CTAs over SMs first
+      entry.start_us = p.start;
+      entry.end_us = p.end;
+      entry.tiles = counts[item];
+      r.timeline.push_back(entry);
+    }
+  }
+  return r;
+}
+
+}  // namespace attnsim::gpu

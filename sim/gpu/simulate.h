@@ -1,0 +1,101 @@
+// The simulator's entry point: a mask on a kernel on a GPU -> bounds, prediction, schedule.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/gpu/block_layout.h"
+#include "sim/gpu/cost_model.h"
+#include "sim/gpu/gpu_spec.h"
+#include "sim/gpu/kernel_spec.h"
+#include "sim/gpu/schedulers/scheduler.h"
+#include "sim/gpu/tile_classifier.h"
+
+namespace attnsim::gpu {
+
+/// One attention problem: its name (usually the mask file) and its mask.
+struct Workload {
+  std::string name;
+  BlockLayout mask;
+};
+
+/// One work item's run on the GPU, for the occupancy timeline.
+struct TimelineEntry {
+  std::int64_t batch = 0;
+  std::int64_t head = 0;
+  std::int64_t q_tile = 0;
+  std::int32_t slot = 0;
+  std::int32_t sm = 0;
+  double start_us = 0;
+  double end_us = 0;
+  TileCounts tiles;
+};
+
+/// Everything tilesim reports for one mask (JSON field names in result_json.cc match these).
+struct Result {
+  std::string mask;
+  std::int64_t batch = 0;
+  std::int64_t heads = 0;
+  std::int64_t seq_q = 0;
+  std::int64_t seq_kv = 0;
+
+  std::int64_t tiles_full = 0;
+  std::int64_t tiles_partial = 0;
+  std::int64_t tiles_empty_visited = 0;
+  std::int64_t tiles_dense = 0;       ///< tiles of the same tiling without a mask
+  double density_tokens = 0;          ///< allowed pairs / all pairs
+  bool density_tokens_exact = false;  ///< false: partial blocks counted as fully allowed
+  double density_tiles = 0;           ///< non-empty tiles / all tiles
+
+  double speedup_bound_flop = 0;
+  double speedup_bound_tiles = 0;
+  double speedup_bound_sched = 0;
+
+  double predicted_ms = 0;
+  double predicted_dense_ms = 0;
+  double predicted_speedup = 0;
+  double makespan_us = 0;
+  /// What the slot that finishes last ran, as the cost model charges it: the makespan is
+  /// critical_full_tiles x t_full + critical_masked_tiles x t_partial + critical_items x t_cta.
+  double critical_full_tiles = 0;
+  double critical_masked_tiles = 0;
+  double critical_items = 0;
+  double hbm_bytes = 0;
+  double hbm_us = 0;
+  bool memory_bound = false;
+
+  std::int64_t work_items = 0;
+  std::int64_t slots = 0;
+  double waves = 0;            ///< work items / slots
+  double wave_efficiency = 0;  ///< busy slot time / (slots x makespan)
+  double tail_fraction = 0;    ///< share of the makespan after the first slot ran dry for good
+
+  std::vector<TimelineEntry> timeline;  ///< filled when asked for, in launch order
+};
+
+struct SimulationOptions {
+  bool record_timeline = false;
+};
+
+/// Simulates `workload` under `kernel` on `gpu` with the cost model `cost`.
+/// Contract: gpu, kernel and cost have passed validate(); the mask is well-formed.
+Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& kernel,
+                const CostParams& cost, const SimulationOptions& options = {});
+
+/// Makespan statistics of one schedule of per-item work (exposed for tests and calibration).
+struct ScheduleStats {
+  double makespan = 0;
+  double busy = 0;
+  double waves = 0;
+  double wave_efficiency = 0;
+  double tail_fraction = 0;
+};
+ScheduleStats schedule_stats(const Schedule& schedule, const std::vector<double>& work);
+
+/// Tile counts per work item of the dense problem (every tile visited; tiles cut by a sequence
+/// end are partial), indexed like TileClassifier items.
+std::vector<TileCounts> dense_tile_counts(const MaskGeometry& geometry, std::int64_t tile_q,
+                                          std::int64_t tile_kv);
+
+}  // namespace attnsim::gpu

@@ -1,0 +1,172 @@
+// Kernel-tile classification over a BlockLayout, linear in the non-empty blocks.
+#include "sim/gpu/tile_classifier.h"
+
+#include <algorithm>
+
+namespace attnsim::gpu {
+
+TileCounts& TileCounts::operator+=(const TileCounts& other) {
+  full += other.full;
+  partial += other.partial;
+  empty_visited += other.empty_visited;
+  return *this;
+}
+
+TileClassifier::TileClassifier(const BlockLayout& layout, std::int64_t tile_q, std::int64_t tile_kv,
+                               VisitRule visit_rule)
+    : layout_(layout),
+      aligned_(layout.geometry.block_q % tile_q == 0 && layout.geometry.block_kv % tile_kv == 0),
+      tile_q_(tile_q),
+      tile_kv_(tile_kv),
+      visit_rule_(visit_rule),
+      q_tiles_(ceil_div(layout.geometry.seq_q, tile_q)),
+      kv_tiles_(ceil_div(layout.geometry.seq_kv, tile_kv)),
+      stamp_(aligned_ ? 0 : kv_tiles_, -1),
+      full_hits_(aligned_ ? 0 : kv_tiles_, 0) {}
+
+std::int64_t TileClassifier::items() const {
+  return layout_.geometry.batch * layout_.geometry.heads * q_tiles_;
+}
+
+namespace {
+
+// Appends a run, merging it into the previous one when adjacent and of the same class.
+void append_run(std::vector<TileRun>& out, std::int32_t begin, std::int32_t end,
+                BlockClass tile_class) {
+  if (!out.empty() && out.back().end == begin && out.back().tile_class == tile_class) {
+    out.back().end = end;
+  } else {
+    out.push_back({begin, end, tile_class});
+  }
+}
+
+// Range-driven kernels also compute the empty tiles between the first and last non-empty one.
+void fill_gaps(std::vector<TileRun>& runs, std::vector<TileRun>& scratch) {
+  scratch.clear();
+  for (const TileRun& run : runs) {
+    if (!scratch.empty() && scratch.back().end < run.begin) {
+      scratch.push_back({scratch.back().end, run.begin, BlockClass::kEmpty});
+    }
+    append_run(scratch, run.begin, run.end, run.tile_class);
+  }
+  runs.swap(scratch);
+}
+
+}  // namespace
+
+void TileClassifier::visit(std::int64_t item, std::vector<TileRun>& out) {
+  out.clear();
+  if (aligned_) {
+    visit_aligned(item, out);
+  } else {
+    visit_general(item, out);
+  }
+  if (visit_rule_ == VisitRule::kRangeDriven && out.size() > 1) fill_gaps(out, gap_scratch_);
+}
+
+void TileClassifier::visit_aligned(std::int64_t item, std::vector<TileRun>& out) const {
+  const MaskGeometry& g = layout_.geometry;
+  const std::int64_t i = item % q_tiles_;
+  const std::int64_t row = item / q_tiles_ * g.q_blocks() + i * tile_q_ / g.block_q;
+  const bool q_cut = (i + 1) * tile_q_ > g.seq_q;
+  const auto per_block = static_cast<std::int32_t>(g.block_kv / tile_kv_);
+  const auto kv_tiles = static_cast<std::int32_t>(kv_tiles_);
+  // The current run lives in locals and is flushed when the class changes or a gap appears:
+  // this loop runs once per non-empty block of the mask.
+  TileRun run{0, 0, BlockClass::kEmpty};
+  const std::int32_t* kv = layout_.kv_block.data();
+  const std::uint8_t* is_full = layout_.is_full.data();
+  for (std::int64_t e = layout_.row_begin[row]; e < layout_.row_begin[row + 1]; ++e) {
+    const std::int32_t begin = kv[e] * per_block;
+    const BlockClass tile_class = is_full[e] && !q_cut ? BlockClass::kFull : BlockClass::kPartial;
+    if (begin != run.end || tile_class != run.tile_class) {
+      if (run.end > run.begin) out.push_back(run);
+      run = {begin, begin, tile_class};
+    }
+    run.end = begin + per_block;
+  }
+  if (run.end > run.begin) {
+    run.end = std::min(run.end, kv_tiles);
+    out.push_back(run);
+  }
+  // A tile cut by the kv sequence end is partial even inside a full block.
+  const bool kv_cut = g.seq_kv % tile_kv_ != 0;
+  if (kv_cut && !out.empty() && out.back().end == kv_tiles &&
+      out.back().tile_class == BlockClass::kFull) {
+    if (--out.back().end == out.back().begin) out.pop_back();
+    append_run(out, kv_tiles - 1, kv_tiles, BlockClass::kPartial);
+  }
+}
+
+void TileClassifier::visit_general(std::int64_t item, std::vector<TileRun>& out) {
+  const MaskGeometry& g = layout_.geometry;
+  const std::int64_t bh = item / q_tiles_;
+  const std::int64_t i = item % q_tiles_;
+  const std::int64_t q_begin = i * tile_q_;
+  const std::int64_t q_end = std::min(g.seq_q, q_begin + tile_q_);
+  const bool q_cut = q_end - q_begin < tile_q_;
+  const std::int64_t qb_begin = q_begin / g.block_q;
+  const std::int64_t qb_end = ceil_div(q_end, g.block_q);
+
+  ++current_stamp_;
+  touched_.clear();
+  for (std::int64_t qb = qb_begin; qb < qb_end; ++qb) {
+    const std::int64_t row = bh * g.q_blocks() + qb;
+    for (std::int64_t e = layout_.row_begin[row]; e < layout_.row_begin[row + 1]; ++e) {
+      const std::int64_t kv_begin = layout_.kv_block[e] * g.block_kv;
+      const std::int64_t kv_end = std::min(g.seq_kv, kv_begin + g.block_kv);
+      const std::int64_t j_end = ceil_div(kv_end, tile_kv_);
+      for (std::int64_t j = kv_begin / tile_kv_; j < j_end; ++j) {
+        if (stamp_[j] != current_stamp_) {
+          stamp_[j] = current_stamp_;
+          full_hits_[j] = 0;
+          touched_.push_back(static_cast<std::int32_t>(j));
+        }
+        full_hits_[j] += layout_.is_full[e];
+      }
+    }
+  }
+  // One Q block's entries arrive in kv order; several Q blocks interleave and need a sort.
+  if (qb_end - qb_begin > 1) std::sort(touched_.begin(), touched_.end());
+  const std::int64_t q_blocks_covered = qb_end - qb_begin;
+  for (const std::int32_t j : touched_) {
+    const std::int64_t kv_begin = j * tile_kv_;
+    const std::int64_t kv_end = std::min(g.seq_kv, kv_begin + tile_kv_);
+    const bool cut = q_cut || kv_end - kv_begin < tile_kv_;
+    const std::int64_t kv_blocks_covered = ceil_div(kv_end, g.block_kv) - kv_begin / g.block_kv;
+    const bool all_full = full_hits_[j] == q_blocks_covered * kv_blocks_covered;
+    append_run(out, j, j + 1, all_full && !cut ? BlockClass::kFull : BlockClass::kPartial);
+  }
+}
+
+TileCounts TileClassifier::count(std::int64_t item) {
+  visit(item, scratch_);
+  TileCounts counts;
+  for (const TileRun& run : scratch_) {
+    const std::int64_t length = run.end - run.begin;
+    switch (run.tile_class) {
+      case BlockClass::kFull:
+        counts.full += length;
+        break;
+      case BlockClass::kPartial:
+        counts.partial += length;
+        break;
+      case BlockClass::kEmpty:
+        counts.empty_visited += length;
+        break;
+    }
+  }
+  return counts;
+}
+
+std::vector<TileCounts> count_tiles(const BlockLayout& layout, std::int64_t tile_q,
+                                    std::int64_t tile_kv, VisitRule visit_rule) {
+  TileClassifier classifier(layout, tile_q, tile_kv, visit_rule);
+  std::vector<TileCounts> counts(classifier.items());
+  for (std::int64_t item = 0; item < classifier.items(); ++item) {
+    counts[item] = classifier.count(item);
+  }
+  return counts;
+}
+
+}  // namespace attnsim::gpu

@@ -1,0 +1,73 @@
+// Counting: which kernel tiles each work item visits, and whether each is full, partial or empty.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/gpu/block_layout.h"
+#include "sim/gpu/kernel_spec.h"
+
+namespace attnsim::gpu {
+
+/// Tiles one work item (or a whole launch) computes, by class.
+struct TileCounts {
+  std::int64_t full = 0;
+  std::int64_t partial = 0;
+  std::int64_t empty_visited = 0;  ///< empty tiles a range-driven kernel still computes
+
+  std::int64_t visited() const { return full + partial + empty_visited; }
+  TileCounts& operator+=(const TileCounts& other);
+};
+
+/// Consecutive visited kernel tiles [begin, end) of one class; kEmpty marks empty tiles inside a
+/// range-driven visit. Runs keep the work linear in the mask's runs of blocks, not its tiles.
+struct TileRun {
+  std::int32_t begin;
+  std::int32_t end;
+  BlockClass tile_class;
+};
+
+/// Classifies kernel tiles (tile_q x tile_kv, any size relative to the mask blocks) of a block
+/// layout. Work item (b, h, i) has index (b * heads + h) * q_tiles + i and owns Q tile i.
+/// Rules: a tile is EMPTY when every mask block it overlaps is empty, FULL when every block it
+/// overlaps is full and no sequence end cuts it, PARTIAL otherwise.
+class TileClassifier {
+ public:
+  TileClassifier(const BlockLayout& layout, std::int64_t tile_q, std::int64_t tile_kv,
+                 VisitRule visit_rule);
+
+  std::int64_t q_tiles() const { return q_tiles_; }
+  std::int64_t kv_tiles() const { return kv_tiles_; }
+  std::int64_t items() const;
+
+  /// Tiles work item `item` visits, as runs in kv order (replaces the content of `out`);
+  /// neighbouring runs differ in class or are not adjacent.
+  void visit(std::int64_t item, std::vector<TileRun>& out);
+  TileCounts count(std::int64_t item);
+
+ private:
+  // Tiles that subdivide the mask blocks: each block maps to whole tiles of its class.
+  void visit_aligned(std::int64_t item, std::vector<TileRun>& out) const;
+  void visit_general(std::int64_t item, std::vector<TileRun>& out);
+
+  const BlockLayout& layout_;
+  bool aligned_;
+  std::int64_t tile_q_;
+  std::int64_t tile_kv_;
+  VisitRule visit_rule_;
+  std::int64_t q_tiles_;
+  std::int64_t kv_tiles_;
+  // Scratch per kv tile, reset lazily through stamp_ so each item costs O(its blocks).
+  std::vector<std::int64_t> stamp_;
+  std::vector<std::int32_t> full_hits_;
+  std::vector<std::int32_t> touched_;
+  std::int64_t current_stamp_ = 0;
+  std::vector<TileRun> scratch_;
+  std::vector<TileRun> gap_scratch_;
+};
+
+/// Per work item counts for the whole layout, indexed like TileClassifier items.
+std::vector<TileCounts> count_tiles(const BlockLayout& layout, std::int64_t tile_q,
+                                    std::int64_t tile_kv, VisitRule visit_rule);
+
+}  // namespace attnsim::gpu

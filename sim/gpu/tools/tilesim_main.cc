@@ -1,0 +1,299 @@
+// tilesim: the GPU tile-occupancy simulator's command line (bounds, predict, gen, calibrate,
+// sweep, presets).
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/common/atomic_file.h"
+#include "sim/common/cli.h"
+#include "sim/common/input_error.h"
+#include "sim/common/json_output.h"
+#include "sim/gpu/calibration.h"
+#include "sim/gpu/mask_io.h"
+#include "sim/gpu/patterns/pattern.h"
+#include "sim/gpu/presets.h"
+#include "sim/gpu/report.h"
+#include "sim/gpu/simulate.h"
+#include "sim/gpu/sweep.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+using attnsim::common::InputError;
+using namespace attnsim::gpu;
+
+constexpr const char* kUsage =
+    "usage: tilesim <command> [options]\n"
+    "  bounds MASK...     speedup bounds (FLOP, tiles, schedule) per mask\n"
+    "  predict MASK...    bounds plus the cost-model prediction (--calibration, --timeline)\n"
+    "  gen PATTERN        generate a mask (--seq, --heads, pattern options, --seed, --out)\n"
+    "  calibrate          fit the cost model to measured runs (--measurements, --out)\n"
+    "  sweep              pattern parameters x kernels x GPUs -> CSV (--config, --out)\n"
+    "  presets            list the GPU and kernel presets\n"
+    "MASK: an .npz (dense block layout or FlexAttention BlockMask), an .npy of block classes,\n"
+    "or an inline pattern 'pattern:NAME,key=value,...' (see `tilesim gen --help`).\n"
+    "Run `tilesim <command> --help` for a command's options.\n";
+
+// Preset folders: --preset-dir, then the install tree next to this executable, then the
+// configured install prefix, then the source tree this binary was built from.
+PresetDirs resolve_preset_dirs(const std::vector<std::string>& user_dirs) {
+  PresetDirs dirs(user_dirs.begin(), user_dirs.end());
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) dirs.push_back(exe.parent_path().parent_path() / ATTNSIM_GPU_PRESETS_RELATIVE_DIR);
+  dirs.push_back(ATTNSIM_GPU_PRESETS_INSTALL_DIR);
+  dirs.push_back(ATTNSIM_GPU_PRESETS_SOURCE_DIR);
+  return dirs;
+}
+
+po::variables_map parse(int argc, char** argv, const po::options_description& options,
+                        const po::positional_options_description& positional) {
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
+// Options every simulation command shares: which GPU and kernel, and overrides of the kernel.
+struct MachineOptions {
+  std::string gpu = "h200";
+  std::string kernel = "flexattention";
+  std::vector<std::string> preset_dirs;
+  std::optional<std::int64_t> tile_q, tile_kv, head_dim;
+  std::optional<int> q_heads_per_kv_head, ctas_per_sm;
+  std::optional<std::string> dtype, scheduler;
+
+  void add_to(po::options_description& options) {
+    options.add_options()("gpu", po::value(&gpu)->default_value(gpu),
+                          "GPU preset name or YAML file")(
+        "kernel", po::value(&kernel)->default_value(kernel), "kernel preset name or YAML file")(
+        "preset-dir", po::value(&preset_dirs)->composing(),
+        "extra folder with gpus/ and kernels/ presets (searched first; repeatable)")(
+        "tile-q", po::value<std::int64_t>(), "override the kernel's tile_q")(
+        "tile-kv", po::value<std::int64_t>(), "override the kernel's tile_kv")(
+        "head-dim", po::value<std::int64_t>(), "override the kernel's head_dim")(
+        "dtype", po::value<std::string>(), "override the kernel's dtype (bf16, fp16, fp8, fp32)")(
+        "gqa", po::value<int>(), "q heads per kv head")("ctas-per-sm", po::value<int>(),
+                                                        "override the kernel's CTAs per SM")(
+        "scheduler", po::value<std::string>(), "override the kernel's scheduler");
+  }
+  void read(const po::variables_map& vm) {
+    auto take = [&](const char* name, auto& target) {
+      using T = typename std::decay_t<decltype(target)>::value_type;
+      if (vm.count(name)) target = vm[name].as<T>();
+    };
+    take("tile-q", tile_q);
+    take("tile-kv", tile_kv);
+    take("head-dim", head_dim);
+    take("dtype", dtype);
+    take("gqa", q_heads_per_kv_head);
+    take("ctas-per-sm", ctas_per_sm);
+    take("scheduler", scheduler);
+  }
+  GpuSpec load_gpu_spec() const { return load_gpu(gpu, preset_dirs_resolved()); }
+  KernelSpec load_kernel_spec() const {
+    KernelSpec k = load_kernel(kernel, preset_dirs_resolved());
+    if (tile_q) k.tile_q = *tile_q;
+    if (tile_kv) k.tile_kv = *tile_kv;
+    if (head_dim) k.head_dim = *head_dim;
+    if (dtype) k.dtype = *dtype;
+    if (q_heads_per_kv_head) k.q_heads_per_kv_head = *q_heads_per_kv_head;
+    if (ctas_per_sm) k.ctas_per_sm = *ctas_per_sm;
+    if (scheduler) k.scheduler = *scheduler;
+    throw_if_invalid(k.validate(), "kernel '" + kernel + "' with command-line overrides");
+    return k;
+  }
+  PresetDirs preset_dirs_resolved() const { return resolve_preset_dirs(preset_dirs); }
+};
+
+int simulate_command(int argc, char** argv, ReportKind kind) {
+  MachineOptions machine;
+  std::vector<std::string> masks;
+  std::string format = "json", out, timeline, calibration;
+  po::options_description options(std::string("tilesim ") +
+                                  (kind == ReportKind::kBounds ? "bounds" : "predict") +
+                                  " [options] MASK...");
+  options.add_options()("help,h", "show this help")("mask", po::value(&masks)->composing(),
+                                                    "mask files or inline patterns")(
+      "format", po::value(&format)->default_value(format), "json or table")(
+      "out", po::value(&out), "write to this file (atomically) instead of stdout");
+  if (kind == ReportKind::kPredict) {
+    options.add_options()("calibration", po::value(&calibration),
+                          "cost model fitted by `tilesim calibrate` (JSON)")(
+        "timeline", po::value(&timeline), "write the per-slot schedule as CSV");
+  }
+  machine.add_to(options);
+  po::positional_options_description positional;
+  positional.add("mask", -1);
+  const po::variables_map vm = parse(argc, argv, options, positional);
+  if (vm.count("help")) {
+    std::cout << options;
+    return 0;
+  }
+  machine.read(vm);
+  if (format != "json" && format != "table") {
+    throw InputError("--format", "format", "json or table", "'" + format + "'");
+  }
+  if (masks.empty()) throw InputError("command line", "MASK", "at least one mask", "none");
+
+  const GpuSpec gpu = machine.load_gpu_spec();
+  const KernelSpec kernel = machine.load_kernel_spec();
+  CostParams cost = default_cost_params(gpu, kernel);
+  std::string cost_source = "kernel preset defaults (uncalibrated)";
+  if (!calibration.empty()) {
+    cost = read_calibration(calibration, gpu, kernel);
+    cost_source = calibration;
+  }
+
+  // Everything is computed before anything is written: one bad mask leaves no output at all.
+  std::vector<Result> results;
+  for (const std::string& mask : masks) {
+    results.push_back(simulate(load_workload(mask, mask), gpu, kernel, cost, {!timeline.empty()}));
+  }
+
+  std::string text;
+  if (format == "table") {
+    text = format_table(results, kind);
+  } else {
+    boost::json::object report;
+    report["tool"] = "tilesim";
+    report["command"] = kind == ReportKind::kBounds ? "bounds" : "predict";
+    report["gpu"] = to_json(gpu);
+    report["kernel"] = to_json(kernel);
+    if (kind == ReportKind::kPredict) {
+      boost::json::object cost_json = to_json(cost);
+      cost_json["source"] = cost_source;
+      report["cost_model"] = cost_json;
+    }
+    boost::json::array items;
+    for (const Result& r : results) items.push_back(to_json(r, kind));
+    report["results"] = items;
+    text = attnsim::common::to_pretty_json(report);
+  }
+  if (!timeline.empty()) {
+    attnsim::common::write_file_atomically(timeline, format_timeline_csv(results));
+  }
+  if (out.empty()) {
+    std::cout << text;
+  } else {
+    attnsim::common::write_file_atomically(out, text);
+  }
+  return 0;
+}
+
+int presets_command(int argc, char** argv) {
+  std::vector<std::string> dirs;
+  po::options_description options("tilesim presets [--preset-dir DIR]");
+  options.add_options()("help,h", "show this help")("preset-dir", po::value(&dirs)->composing(),
+                                                    "extra preset folder (searched first)");
+  const po::variables_map vm = parse(argc, argv, options, {});
+  if (vm.count("help")) {
+    std::cout << options;
+    return 0;
+  }
+  for (const char* kind : {"gpus", "kernels"}) {
+    std::cout << kind << ":";
+    for (const std::string& name : preset_names(kind, resolve_preset_dirs(dirs)))
+      std::cout << ' ' << name;
+    std::cout << '\n';
+  }
+  return 0;
+}
+
+int gen_command(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args.front() == "--help" || args.front() == "-h") {
+    std::cout << "usage: tilesim gen PATTERN --seq N --heads H [--batch B] [--seq-kv N]\n"
+                 "                   [--block-q 128] [--block-kv 128] [pattern options]\n"
+                 "                   [--seed S] [--format dense|flex] --out M.npz\n\n"
+              << pattern_help();
+    return 0;
+  }
+  GenRequest request = parse_gen_arguments(args);
+  if (request.out.empty()) throw InputError("command line", "--out", "an output .npz path", "none");
+  const BlockLayout layout = generate_pattern(request.spec);
+  write_mask(request.out, layout, request.format);
+  return 0;
+}
+
+int calibrate_command(int argc, char** argv) {
+  MachineOptions machine;
+  std::string measurements, out;
+  int fit_runs = 5;
+  po::options_description options(
+      "tilesim calibrate --gpu G --kernel K --measurements runs.json --out cal.json");
+  options.add_options()("help,h", "show this help")(
+      "measurements", po::value(&measurements)->required(),
+      "measured runs: {\"gpu\", \"kernel\", \"runs\": [{\"mask\", \"ms\", ...}]}")(
+      "out", po::value(&out)->required(), "calibration JSON to write")(
+      "fit-runs", po::value(&fit_runs)->default_value(fit_runs),
+      "fit on the first N runs (at most 5 is enough); the rest are held out and reported");
+  machine.add_to(options);
+  po::variables_map vm;
+  po::store(po::parse_command_line(argc, argv, options), vm);
+  if (vm.count("help")) {
+    std::cout << options;
+    return 0;
+  }
+  po::notify(vm);
+  machine.read(vm);
+  const GpuSpec gpu = machine.load_gpu_spec();
+  const KernelSpec kernel = machine.load_kernel_spec();
+  const Measurements runs = read_measurements(measurements);
+  const CalibrationReport report = calibrate(runs, gpu, kernel, fit_runs);
+  attnsim::common::write_json_file(out, to_json(report, gpu, kernel));
+  std::cout << format_calibration_summary(report);
+  return 0;
+}
+
+int sweep_command(int argc, char** argv) {
+  std::vector<std::string> dirs;
+  std::string config, out;
+  po::options_description options("tilesim sweep --config sweep.yaml --out results.csv");
+  options.add_options()("help,h", "show this help")("config", po::value(&config)->required(),
+                                                    "sweep description (YAML)")(
+      "out", po::value(&out)->required(), "CSV to write")(
+      "preset-dir", po::value(&dirs)->composing(), "extra preset folder (searched first)");
+  po::variables_map vm;
+  po::store(po::parse_command_line(argc, argv, options), vm);
+  if (vm.count("help")) {
+    std::cout << options << '\n' << sweep_help();
+    return 0;
+  }
+  po::notify(vm);
+  const SweepSpec spec = read_sweep_spec(config);
+  attnsim::common::write_file_atomically(
+      out, run_sweep(spec, resolve_preset_dirs(dirs), isatty(STDERR_FILENO) != 0));
+  return 0;
+}
+
+int dispatch(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << kUsage;
+    return argc < 2 ? attnsim::common::kExitInputError : 0;
+  }
+  const std::string command = argv[1];
+  // The subcommand sees argv without the program name.
+  const int sub_argc = argc - 1;
+  char** sub_argv = argv + 1;
+  if (command == "bounds") return simulate_command(sub_argc, sub_argv, ReportKind::kBounds);
+  if (command == "predict") return simulate_command(sub_argc, sub_argv, ReportKind::kPredict);
+  if (command == "gen") return gen_command(sub_argc, sub_argv);
+  if (command == "calibrate") return calibrate_command(sub_argc, sub_argv);
+  if (command == "sweep") return sweep_command(sub_argc, sub_argv);
+  if (command == "presets") return presets_command(sub_argc, sub_argv);
+  throw InputError("command line", "command",
+                   "one of bounds, predict, gen, calibrate, sweep, presets", "'" + command + "'");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return attnsim::common::run_cli("tilesim", [&] { return dispatch(argc, argv); });
+}

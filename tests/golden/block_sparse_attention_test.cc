@@ -1,0 +1,337 @@
+// The golden kernel against the float32 reference on fresh random inputs, over dense, causal,
+// windowed, token-masked, GQA and ragged-sequence cases; the reference itself against float64 on
+// sampled rows. Output is poisoned (NaN) before each run so unwritten elements are caught.
+#include "golden/block_sparse_attention.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "golden/device_info.h"
+
+namespace attnsim::golden {
+namespace {
+
+enum BlockClass : std::uint8_t { kEmpty = 0, kPartial = 1, kFull = 2 };
+
+#define CUDA_OK(call) ASSERT_EQ(cudaSuccess, static_cast<cudaError_t>(call)) << #call
+
+template <typename T>
+struct DeviceBuffer {
+  T* ptr = nullptr;
+  std::size_t count = 0;
+  explicit DeviceBuffer(std::size_t n) : count(n) {
+    if (cudaMalloc(&ptr, n * sizeof(T) + 16) != cudaSuccess) ptr = nullptr;
+  }
+  ~DeviceBuffer() { cudaFree(ptr); }
+  void upload(const std::vector<T>& host) {
+    cudaMemcpy(ptr, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice);
+  }
+  std::vector<T> download() const {
+    std::vector<T> host(count);
+    cudaMemcpy(host.data(), ptr, count * sizeof(T), cudaMemcpyDeviceToHost);
+    return host;
+  }
+};
+
+struct Case {
+  const char* name;
+  ElementType type;
+  AttentionShape shape;
+  int mask_batch, mask_heads, block_kv;
+  TokenRuleParams rule;  // token_mask filled in by the test when rule == kTokenMask
+  double block_density;  // for random block classes; < 0 means derive from the rule
+  bool dense;
+};
+
+float element_to_float(std::uint16_t bits, ElementType type) {
+  if (type == ElementType::kBFloat16) {
+    std::uint32_t f = static_cast<std::uint32_t>(bits) << 16;
+    float out;
+    std::memcpy(&out, &f, 4);
+    return out;
+  }
+  __half_raw raw;
+  raw.x = bits;
+  return __half2float(__half(raw));
+}
+
+std::uint16_t float_to_element(float x, ElementType type) {
+  if (type == ElementType::kBFloat16) return static_cast<__nv_bfloat16_raw>(__float2bfloat16(x)).x;
+  return static_cast<__half_raw>(__float2half(x)).x;
+}
+
+bool rule_allows(const TokenRuleParams& rule, const std::vector<std::uint32_t>& token_mask, int q,
+                 int kv) {
+  switch (rule.rule) {
+    case TokenRule::kWindow:
+      return kv >= q - rule.window_left && kv <= q + rule.window_right;
+    case TokenRule::kTokenMask:
+      return (token_mask[static_cast<std::size_t>(q) * rule.token_mask_words_per_row + kv / 32] >>
+              (kv % 32)) &
+             1u;
+    default:
+      return true;
+  }
+}
+
+// Classifies each (query block, key block) by counting allowed pairs: the same rule as tilesim.
+std::vector<std::uint8_t> classify(const Case& c, const std::vector<std::uint32_t>& token_mask,
+                                   int nq, int nk, std::mt19937& rng) {
+  std::vector<std::uint8_t> classes(static_cast<std::size_t>(c.mask_batch) * c.mask_heads * nq *
+                                    nk);
+  std::bernoulli_distribution keep(c.block_density);
+  for (std::size_t m = 0; m < classes.size() / (nq * nk); ++m) {
+    for (int i = 0; i < nq; ++i) {
+      for (int j = 0; j < nk; ++j) {
+        std::uint8_t& cls = classes[(m * nq + i) * nk + j];
+        if (c.dense) {
+          cls = kFull;
+          continue;
+        }
+        if (c.block_density >= 0 && !keep(rng)) {
+          cls = kEmpty;
+          continue;
+        }
+        long allowed = 0, total = 0;
+        for (int q = i * 128; q < std::min((i + 1) * 128, c.shape.seq_q); ++q) {
+          for (int kv = j * c.block_kv; kv < (j + 1) * c.block_kv; ++kv) {
+            ++total;
+            allowed += kv < c.shape.seq_kv && rule_allows(c.rule, token_mask, q, kv);
+          }
+        }
+        const bool cut = (i + 1) * 128 > c.shape.seq_q || (j + 1) * c.block_kv > c.shape.seq_kv;
+        cls = allowed == 0 ? kEmpty : (allowed == total && !cut ? kFull : kPartial);
+      }
+    }
+  }
+  return classes;
+}
+
+double reference_row_fp64(const std::vector<std::uint16_t>& q, const std::vector<std::uint16_t>& k,
+                          const std::vector<std::uint16_t>& v, const Case& c,
+                          const std::vector<std::uint8_t>& classes,
+                          const std::vector<std::uint32_t>& token_mask, int nq, int nk, int b,
+                          int h, int qi, const std::vector<float>& fp32_out) {
+  const AttentionShape& s = c.shape;
+  const int d = s.head_dim, kvh = h / (s.q_heads / s.kv_heads);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  std::vector<double> scores(s.seq_kv, -INFINITY);
+  double max_score = -INFINITY;
+  for (int kv = 0; kv < s.seq_kv; ++kv) {
+    const std::uint8_t cls =
+        classes[((static_cast<std::size_t>(c.mask_batch == 1 ? 0 : b) * c.mask_heads +
+                  (c.mask_heads == 1 ? 0 : h)) *
+                     nq +
+                 qi / 128) *
+                    nk +
+                kv / c.block_kv];
+    if (cls == kEmpty || (cls == kPartial && !rule_allows(c.rule, token_mask, qi, kv))) continue;
+    double dot = 0;
+    for (int i = 0; i < d; ++i) {
+      dot +=
+          static_cast<double>(element_to_float(
+              q[((static_cast<std::size_t>(b) * s.q_heads + h) * s.seq_q + qi) * d + i], c.type)) *
+          element_to_float(
+              k[((static_cast<std::size_t>(b) * s.kv_heads + kvh) * s.seq_kv + kv) * d + i],
+              c.type);
+    }
+    scores[kv] = dot * scale;
+    max_score = std::max(max_score, scores[kv]);
+  }
+  double sum = 0, err2 = 0, ref2 = 0;
+  std::vector<double> out(d, 0.0);
+  for (int kv = 0; kv < s.seq_kv; ++kv) {
+    if (scores[kv] == -INFINITY) continue;
+    const double w = std::exp(scores[kv] - max_score);
+    sum += w;
+    for (int i = 0; i < d; ++i) {
+      out[i] +=
+          w * element_to_float(
+                  v[((static_cast<std::size_t>(b) * s.kv_heads + kvh) * s.seq_kv + kv) * d + i],
+                  c.type);
+    }
+  }
+  for (int i = 0; i < d; ++i) {
+    const double ref = sum > 0 ? out[i] / sum : 0.0;
+    const double got =
+        fp32_out[((static_cast<std::size_t>(b) * s.q_heads + h) * s.seq_q + qi) * d + i];
+    err2 += (got - ref) * (got - ref);
+    ref2 += ref * ref;
+  }
+  return ref2 > 0 ? std::sqrt(err2 / ref2) : std::sqrt(err2);
+}
+
+void run_case(const Case& given, unsigned seed) {
+  Case c = given;  // the token-mask row stride is only known here
+  const AttentionShape& s = c.shape;
+  std::mt19937 rng(seed);
+  const int nq = (s.seq_q + 127) / 128, nk = (s.seq_kv + c.block_kv - 1) / c.block_kv;
+  std::vector<std::uint32_t> token_mask;
+  if (c.rule.rule == TokenRule::kTokenMask) {
+    c.rule.token_mask_words_per_row = (s.seq_kv + 31) / 32;
+    token_mask.resize(static_cast<std::size_t>(s.seq_q) * c.rule.token_mask_words_per_row);
+    for (auto& word : token_mask) word = rng() & rng();  // about 25 % of pairs allowed
+  }
+  TokenRuleParams rule = c.rule;
+  const std::vector<std::uint8_t> classes = classify(c, token_mask, nq, nk, rng);
+  std::vector<std::int32_t> num(static_cast<std::size_t>(c.mask_batch) * c.mask_heads * nq, 0);
+  std::vector<std::int32_t> full_num(num.size(), 0);
+  std::vector<std::int32_t> idx(num.size() * nk, 0), full_idx(num.size() * nk, 0);
+  for (std::size_t row = 0; row < num.size(); ++row) {
+    for (int j = 0; j < nk; ++j) {
+      const std::uint8_t cls = classes[row * nk + j];
+      if (cls == kPartial) idx[row * nk + num[row]++] = j;
+      if (cls == kFull) full_idx[row * nk + full_num[row]++] = j;
+    }
+  }
+  const std::size_t q_count = static_cast<std::size_t>(s.batch) * s.q_heads * s.seq_q * s.head_dim;
+  const std::size_t kv_count =
+      static_cast<std::size_t>(s.batch) * s.kv_heads * s.seq_kv * s.head_dim;
+  std::normal_distribution<float> normal(0.f, 1.f);
+  auto random_tensor = [&](std::size_t n) {
+    std::vector<std::uint16_t> t(n);
+    for (auto& x : t) x = float_to_element(normal(rng), c.type);
+    return t;
+  };
+  const auto hq = random_tensor(q_count), hk = random_tensor(kv_count),
+             hv = random_tensor(kv_count);
+
+  DeviceBuffer<std::uint16_t> q(q_count), k(kv_count), v(kv_count), out(q_count);
+  DeviceBuffer<float> ref(q_count);
+  DeviceBuffer<std::int32_t> d_num(num.size()), d_full_num(num.size()), d_idx(idx.size()),
+      d_full_idx(idx.size());
+  DeviceBuffer<std::uint8_t> d_classes(classes.size());
+  DeviceBuffer<std::uint32_t> d_token(std::max<std::size_t>(token_mask.size(), 1));
+  ASSERT_TRUE(q.ptr && k.ptr && v.ptr && out.ptr && ref.ptr);
+  q.upload(hq), k.upload(hk), v.upload(hv), d_num.upload(num), d_full_num.upload(full_num);
+  d_idx.upload(idx), d_full_idx.upload(full_idx), d_classes.upload(classes);
+  if (!token_mask.empty()) d_token.upload(token_mask);
+  rule.token_mask = token_mask.empty() ? nullptr : d_token.ptr;
+  BlockLists lists{
+      d_num.ptr, d_idx.ptr, d_full_num.ptr, d_full_idx.ptr, c.mask_batch, c.mask_heads, nq,
+      nk,        128,       c.block_kv};
+  const float scale = 1.f / std::sqrt(static_cast<float>(s.head_dim));
+  CUDA_OK(launch_reference_attention(c.type, s, q.ptr, k.ptr, v.ptr, ref.ptr, d_classes.ptr,
+                                     c.mask_batch, c.mask_heads, nq, nk, 128, c.block_kv, rule,
+                                     scale));
+  CUDA_OK(cudaDeviceSynchronize());
+  const auto want = ref.download();
+  CUDA_OK(cudaMemset(out.ptr, 0xff, q_count * 2));  // 0xffff is NaN in bf16 and fp16
+  CUDA_OK(
+      launch_block_sparse_attention(c.type, s, q.ptr, k.ptr, v.ptr, out.ptr, lists, rule, scale));
+  CUDA_OK(cudaDeviceSynchronize());
+  const auto got = out.download();
+  double err2 = 0, ref2 = 0;
+  std::size_t unwritten = 0;
+  for (std::size_t i = 0; i < q_count; ++i) {
+    const float g = element_to_float(got[i], c.type);
+    if (std::isnan(g)) {
+      ++unwritten;
+      continue;
+    }
+    err2 += (g - want[i]) * static_cast<double>(g - want[i]);
+    ref2 += static_cast<double>(want[i]) * want[i];
+  }
+  EXPECT_EQ(unwritten, 0u) << c.name << ": elements left unwritten (NaN)";
+  const double rel = std::sqrt(err2 / std::max(ref2, 1e-30));
+  EXPECT_LT(rel, 1e-2) << c.name;
+  std::printf("[ %-28s] rel err vs fp32 reference %.2e\n", c.name, rel);
+
+  // The reference against float64 on sampled rows: it must be far tighter than the kernel check.
+  std::uniform_int_distribution<int> pick_q(0, s.seq_q - 1), pick_b(0, s.batch - 1),
+      pick_h(0, s.q_heads - 1);
+  for (int sample = 0; sample < 6; ++sample) {
+    const double row_err = reference_row_fp64(hq, hk, hv, c, classes, token_mask, nq, nk,
+                                              pick_b(rng), pick_h(rng), pick_q(rng), want);
+    EXPECT_LT(row_err, 1e-4) << c.name << ": the fp32 reference disagrees with fp64";
+  }
+}
+
+class GoldenKernel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (cuda_device_count(&why) == 0) GTEST_SKIP() << "no CUDA device: " << why;
+  }
+};
+
+constexpr TokenRuleParams kAll{};
+constexpr TokenRuleParams kCausal{TokenRule::kWindow, 1 << 30, 0, nullptr, 0};
+
+TEST_F(GoldenKernel, DenseBf16HeadDim128) {
+  run_case({"dense bf16 d128",
+            ElementType::kBFloat16,
+            {1, 2, 2, 512, 512, 128},
+            1,
+            1,
+            128,
+            kAll,
+            -1,
+            true},
+           1);
+}
+
+TEST_F(GoldenKernel, CausalFp16HeadDim64RaggedLength) {
+  run_case({"causal fp16 d64 S=600",
+            ElementType::kFloat16,
+            {1, 3, 3, 600, 600, 64},
+            1,
+            1,
+            128,
+            kCausal,
+            -1,
+            false},
+           2);
+}
+
+TEST_F(GoldenKernel, SlidingWindowGqaBroadcastMask) {
+  const TokenRuleParams window{TokenRule::kWindow, 200, 50, nullptr, 0};
+  run_case({"window GQA bf16 d128",
+            ElementType::kBFloat16,
+            {2, 4, 2, 1024, 1024, 128},
+            1,
+            1,
+            128,
+            window,
+            -1,
+            false},
+           3);
+}
+
+TEST_F(GoldenKernel, RandomBlocksWithTokenMaskPerHead) {
+  const TokenRuleParams token{TokenRule::kTokenMask, 0, 0, nullptr, 0};
+  run_case({"random blocks + token mask",
+            ElementType::kBFloat16,
+            {2, 2, 1, 768, 896, 128},
+            2,
+            2,
+            128,
+            token,
+            0.5,
+            false},
+           4);
+}
+
+TEST_F(GoldenKernel, MaskBlocksWiderThanTheKernelTile) {
+  run_case({"causal block_kv=256 d64",
+            ElementType::kBFloat16,
+            {1, 2, 2, 1024, 1024, 64},
+            1,
+            1,
+            256,
+            kCausal,
+            -1,
+            false},
+           5);
+}
+
+}  // namespace
+}  // namespace attnsim::golden

@@ -1,0 +1,91 @@
+"""The C++ tilesim and the NumPy reference agree field by field on the same masks.
+
+Needs the built `tilesim` (ATTNSIM_BUILD_DIR, default build/default); skips without it."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pyattnsim import REPO_ROOT, tilesim_ref
+
+BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO_ROOT / "build" / "default"))
+TILESIM = BUILD / "sim" / "gpu" / "tilesim"
+pytestmark = pytest.mark.skipif(not TILESIM.exists(),
+                                reason=f"tilesim is not built ({TILESIM} missing)")
+
+INTEGER_FIELDS = ["batch", "heads", "seq_q", "seq_kv", "tiles_full", "tiles_partial",
+                  "tiles_empty_visited", "tiles_dense", "work_items", "slots", "memory_bound"]
+FLOAT_FIELDS = ["density_tokens", "density_tiles", "speedup_bound_flop", "speedup_bound_tiles",
+                "speedup_bound_sched", "predicted_ms", "predicted_dense_ms", "predicted_speedup",
+                "makespan_us", "hbm_bytes", "hbm_us", "waves", "wave_efficiency",
+                "tail_fraction"]
+
+CASES = [
+    # (gen arguments, kernel, extra predict arguments)
+    ("causal --seq 4096 --heads 4", "flexattention", []),
+    ("causal --seq 3000 --heads 3 --block 64", "fa2", []),
+    ("a_shape --seq 8192 --heads 2 --sinks 128 --window 1024", "fa2", []),
+    ("a_shape --seq 8192 --heads 2 --sinks 128 --window 1024", "fa3", []),
+    ("sliding_window --seq 6000 --heads 2 --window 700 --dilation 2", "flexattention", []),
+    ("gna --seq 4096 --dims 16x16x16 --window 8 --stride 4", "block_sparse_attn", []),
+    ("block_topk --seq 8192 --heads 4 --density 0.2 --seed 3", "flexattention", ["--tile-kv", "256"]),
+    ("random --seq 5000 --heads 3 --density 0.3 --causal true --seed 1", "minference", []),
+    ("vertical_slash --seq 4096 --heads 2 --verticals 200 --slashes 100 --seed 2", "fa3",
+     ["--tile-q", "176"]),
+    ("mixture --seq 4096 --heads 8 --k 4", "flexattention", ["--gqa", "4"]),
+]
+
+
+def run(args: list[str]) -> str:
+    return subprocess.run([str(TILESIM), *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("fmt", ["dense", "flex"])
+@pytest.mark.parametrize("gen, kernel_name, extra", CASES)
+def test_cpp_and_numpy_agree(tmp_path, gen, kernel_name, extra, fmt):
+    mask = tmp_path / "mask.npz"
+    run(["gen", *gen.split(), "--format", fmt, "--out", str(mask)])
+    cpp = json.loads(run(["predict", str(mask), "--kernel", kernel_name, *extra]))["results"][0]
+
+    gpu, kernel = tilesim_ref.load_gpu("h200"), tilesim_ref.load_kernel(kernel_name)
+    for flag, field in (("--tile-q", "tile_q"), ("--tile-kv", "tile_kv"),
+                        ("--gqa", "q_heads_per_kv_head")):
+        if flag in extra:
+            setattr(kernel, field, int(extra[extra.index(flag) + 1]))
+    ref = tilesim_ref.simulate(tilesim_ref.load_mask(mask), gpu, kernel,
+                               tilesim_ref.default_cost(gpu, kernel))
+    for field in INTEGER_FIELDS:
+        assert cpp[field] == ref[field], field
+    for field in FLOAT_FIELDS:
+        assert cpp[field] == pytest.approx(ref[field], rel=1e-9, abs=1e-12), field
+
+
+def test_reference_catches_a_wrong_schedule(tmp_path):
+    """The comparison can fail: a different scheduler changes the makespan."""
+    mask = tmp_path / "causal.npz"
+    run(["gen", "causal", "--seq", "32768", "--heads", "2", "--out", str(mask)])
+    gpu = tilesim_ref.load_gpu("h200")
+    kernel = tilesim_ref.load_kernel("flexattention")
+    m = tilesim_ref.load_mask(mask)
+    grid = tilesim_ref.simulate(m, gpu, kernel, tilesim_ref.default_cost(gpu, kernel))
+    kernel.scheduler = "dynamic_longest_first"
+    lpt = tilesim_ref.simulate(m, gpu, kernel, tilesim_ref.default_cost(gpu, kernel))
+    assert lpt["makespan_us"] < grid["makespan_us"]
+
+
+def test_tile_classes_split_and_merge_blocks():
+    classes = np.array([[[[FULL, PARTIAL], [EMPTY, FULL]]]], dtype=np.uint8)
+    mask = tilesim_ref.Mask(classes, 256, 256, 128, 128)
+    small = tilesim_ref.tile_classes(mask, 64, 64)
+    assert small.shape == (1, 1, 4, 4)
+    assert (small[0, 0, :2, :2] == FULL).all() and (small[0, 0, 2:, :2] == EMPTY).all()
+    big = tilesim_ref.tile_classes(mask, 256, 256)
+    assert big.tolist() == [[[[PARTIAL]]]]
+
+
+EMPTY, PARTIAL, FULL = tilesim_ref.EMPTY, tilesim_ref.PARTIAL, tilesim_ref.FULL

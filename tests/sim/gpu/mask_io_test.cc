@@ -1,0 +1,145 @@
+// Mask files: round trips in both layouts, and every malformed input named precisely.
+#include "sim/gpu/mask_io.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "sim/common/atomic_file.h"
+#include "sim/common/input_error.h"
+#include "sim/common/npy.h"
+#include "sim/gpu/mask_formats.h"
+#include "sim/gpu/patterns/pattern.h"
+
+namespace attnsim::gpu {
+namespace {
+
+namespace fs = std::filesystem;
+using common::NpyArray;
+using common::NpzWriter;
+
+class MaskFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("tilesim_mask_io_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string error_reading(const fs::path& path) {
+    try {
+      read_mask(path);
+    } catch (const common::InputError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  }
+  // A flex-layout file with one array replaced.
+  fs::path flex_with(const std::string& name, const NpyArray& array) {
+    const fs::path path = dir_ / ("flex_" + name + ".npz");
+    write_mask(path, sample_, MaskFileFormat::kFlexBlockMask);
+    NpzWriter npz(path);
+    const common::NpzReader original(path);
+    for (const std::string& n : original.names()) npz.add(n, original.get(n));
+    npz.add(name, array);
+    npz.commit();
+    return path;
+  }
+  fs::path dir_;
+  BlockLayout sample_ = generate_pattern(make_pattern_spec(
+      "causal_window", {{"seq", "1000"}, {"window", "300"}, {"heads", "2"}}, "test"));
+};
+
+TEST_F(MaskFiles, BothLayoutsRoundTripExactly) {
+  write_mask(dir_ / "a.npz", sample_, MaskFileFormat::kDenseBlocks);
+  write_mask(dir_ / "b.npz", sample_, MaskFileFormat::kFlexBlockMask);
+  EXPECT_EQ(read_mask(dir_ / "a.npz"), sample_);
+  EXPECT_EQ(read_mask(dir_ / "b.npz"), sample_);
+  EXPECT_EQ(read_mask(dir_ / "a.npz").geometry.seq_q, 1000);
+}
+
+TEST_F(MaskFiles, ThreeDimensionalDenseArraysMeanOneBatch) {
+  NpzWriter npz(dir_ / "h.npz");
+  npz.add("full", NpyArray::from<bool>({2, 1, 2}, {true, false, false, true}));
+  npz.commit();
+  const BlockLayout layout = read_mask(dir_ / "h.npz");
+  EXPECT_EQ(layout.geometry.batch, 1);
+  EXPECT_EQ(layout.geometry.heads, 2);
+  EXPECT_EQ(layout.geometry.seq_kv, 256);
+  EXPECT_EQ(layout.block_class(1, 1), BlockClass::kFull);
+}
+
+TEST_F(MaskFiles, TruncatedAndCorruptArchivesAreNamed) {
+  write_mask(dir_ / "a.npz", sample_, MaskFileFormat::kDenseBlocks);
+  std::string bytes = common::read_file(dir_ / "a.npz");
+  std::ofstream(dir_ / "truncated.npz", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  EXPECT_NE(error_reading(dir_ / "truncated.npz").find("truncated.npz"), std::string::npos);
+  std::ofstream(dir_ / "garbage.npz", std::ios::binary) << "this is not a zip file";
+  EXPECT_NE(error_reading(dir_ / "garbage.npz").find("garbage.npz: npz archive"),
+            std::string::npos);
+  EXPECT_NE(error_reading(dir_ / "missing.npz").find("file not found"), std::string::npos);
+}
+
+TEST_F(MaskFiles, WrongDtypesAndShapesAreNamed) {
+  NpzWriter floats(dir_ / "float.npz");
+  floats.add("full", NpyArray::from<float>({1, 2, 2}, {1, 0, 0, 1}));
+  floats.commit();
+  EXPECT_EQ(
+      error_reading(dir_ / "float.npz"),
+      (dir_ / "float.npz").string() + ": array 'full': expected dtype bool or uint8, got float32");
+  NpzWriter flat(dir_ / "flat.npz");
+  flat.add("partial", NpyArray::from<bool>({4}, {true, false, false, true}));
+  flat.commit();
+  EXPECT_NE(error_reading(dir_ / "flat.npz")
+                .find("array 'partial': expected shape [B, H, NQ, NK] or [H, NQ, NK], got [4]"),
+            std::string::npos);
+  const fs::path float_indices =
+      flex_with("kv_indices", NpyArray::from<float>({1, 2, 8, 8}, std::vector<float>(128, 0)));
+  EXPECT_NE(error_reading(float_indices).find("array 'kv_indices': expected an integer dtype"),
+            std::string::npos);
+  const fs::path short_counts = flex_with(
+      "kv_num_blocks", NpyArray::from<std::int32_t>({1, 2, 7}, std::vector<std::int32_t>(14, 1)));
+  EXPECT_NE(error_reading(short_counts).find("array 'kv_num_blocks': expected shape [1, 2, 8]"),
+            std::string::npos);
+  NpzWriter neither(dir_ / "neither.npz");
+  neither.add("scores", NpyArray::from<float>({2}, {1, 2}));
+  neither.commit();
+  EXPECT_NE(error_reading(dir_ / "neither.npz").find("got scores"), std::string::npos);
+}
+
+TEST_F(MaskFiles, IndicesOutOfRangeAndCountsAboveNkAreNamed) {
+  std::vector<std::int32_t> indices(2 * 8 * 8, 0);
+  indices[0] = 8;
+  const fs::path bad_index = flex_with("kv_indices", NpyArray::from({1, 2, 8, 8}, indices));
+  EXPECT_NE(error_reading(bad_index).find(
+                "array 'kv_indices' at [0, 0, 0, 0]: expected a kv block index in [0, 8), "
+                "got 8"),
+            std::string::npos)
+      << error_reading(bad_index);
+  std::vector<std::int32_t> counts(2 * 8, 0);
+  counts[3] = 9;
+  const fs::path big_count = flex_with("kv_num_blocks", NpyArray::from({1, 2, 8}, counts));
+  EXPECT_NE(error_reading(big_count).find(
+                "array 'kv_num_blocks' at [0, 0, 3]: expected a block count in [0, 8]"),
+            std::string::npos)
+      << error_reading(big_count);
+}
+
+TEST_F(MaskFiles, SequenceLengthsMustFitTheBlocks) {
+  const fs::path bad_seq =
+      flex_with("seq_lengths", NpyArray::from<std::int64_t>({2}, {5000, 1000}));
+  EXPECT_NE(error_reading(bad_seq).find("array 'seq_lengths'[0]: expected a length in (896, 1024]"),
+            std::string::npos)
+      << error_reading(bad_seq);
+}
+
+TEST_F(MaskFiles, WritingIsAtomic) {
+  // A folder that does not exist: the write fails and leaves nothing behind.
+  EXPECT_THROW(write_mask(dir_ / "no" / "m.npz", sample_, MaskFileFormat::kDenseBlocks),
+               std::exception);
+  EXPECT_FALSE(fs::exists(dir_ / "no"));
+}
+
+}  // namespace
+}  // namespace attnsim::gpu

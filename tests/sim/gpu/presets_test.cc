@@ -1,0 +1,108 @@
+// Shipped presets load and validate; bad presets are reported with file, line and field.
+#include "sim/gpu/presets.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "sim/common/input_error.h"
+
+namespace attnsim::gpu {
+namespace {
+
+namespace fs = std::filesystem;
+
+const PresetDirs kShipped{ATTNSIM_GPU_PRESETS_SOURCE_DIR};
+
+std::string error_of(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const common::InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Presets, EveryShippedGpuAndKernelLoads) {
+  EXPECT_EQ(preset_names("gpus", kShipped),
+            (std::vector<std::string>{"a100", "b200", "h100", "h200"}));
+  for (const std::string& name : preset_names("gpus", kShipped)) {
+    EXPECT_TRUE(load_gpu(name, kShipped).validate().ok()) << name;
+  }
+  const std::vector<std::string> kernels = preset_names("kernels", kShipped);
+  for (const char* required : {"flexattention", "fa2", "fa3", "block_sparse_attn"}) {
+    EXPECT_NE(std::find(kernels.begin(), kernels.end(), required), kernels.end()) << required;
+  }
+  for (const std::string& name : kernels) {
+    EXPECT_EQ(load_kernel(name, kShipped).name, name);
+  }
+}
+
+TEST(Presets, KernelsCarryTheDocumentedScheduling) {
+  const KernelSpec flex = load_kernel("flexattention", kShipped);
+  EXPECT_EQ(flex.scheduler, "non_persistent");
+  EXPECT_EQ(flex.launch_order.to_string(), "q,b,h");
+  EXPECT_EQ(flex.ctas_per_sm, 1);
+  EXPECT_EQ(flex.visit_rule, VisitRule::kListDriven);
+  const KernelSpec fa3 = load_kernel("fa3", kShipped);
+  EXPECT_EQ(fa3.scheduler, "dynamic_longest_first");
+  EXPECT_EQ(fa3.dense_variant().scheduler, "static_persistent");
+  EXPECT_EQ(fa3.dense_variant().tile_kv, 176);
+  EXPECT_EQ(fa3.visit_rule, VisitRule::kRangeDriven);
+  // block_sparse_attn inherits FA2's tiles and overrides the visit rule.
+  const KernelSpec bsa = load_kernel("block_sparse_attn", kShipped);
+  EXPECT_EQ(bsa.tile_kv, load_kernel("fa2", kShipped).tile_kv);
+  EXPECT_EQ(bsa.visit_rule, VisitRule::kListDriven);
+  EXPECT_EQ(load_gpu("h200", kShipped).sm_count, 132);
+}
+
+class PresetFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("tilesim_presets_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::create_directories(dir_ / "kernels");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / "kernels" / (name + ".yaml")) << text;
+  }
+  fs::path dir_;
+};
+
+TEST_F(PresetFiles, NegativeTileSizesAreRejectedWithTheField) {
+  write("bad", "tile_q: -64\ntile_kv: 0\n");
+  const std::string message = error_of([&] { load_kernel("bad", {dir_}); });
+  EXPECT_NE(message.find("bad.yaml"), std::string::npos) << message;
+  EXPECT_NE(message.find("tile_q: expected a value in [1, 65536], got -64"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("tile_kv: expected a value in [1, 65536], got 0"), std::string::npos)
+      << message;
+}
+
+TEST_F(PresetFiles, TyposAndBadEnumsNameFileLineAndField) {
+  write("typo", "tile_q: 128\ntile_kvv: 64\n");
+  EXPECT_NE(error_of([&] { load_kernel("typo", {dir_}); }).find("typo.yaml:2: tile_kvv"),
+            std::string::npos);
+  write("rule", "visit_rule: sometimes\n");
+  EXPECT_NE(error_of([&] {
+              load_kernel("rule", {dir_});
+            }).find("visit_rule: expected one of list, range, got 'sometimes'"),
+            std::string::npos);
+  write("sched", "scheduler: fifo\n");
+  EXPECT_NE(error_of([&] { load_kernel("sched", {dir_}); }).find("scheduler: expected one of"),
+            std::string::npos);
+}
+
+TEST_F(PresetFiles, UnknownPresetsListTheKnownOnes) {
+  const std::string message = error_of([&] { load_gpu("h300", kShipped); });
+  EXPECT_NE(message.find("unknown gpu preset 'h300' (known: a100, b200, h100, h200"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(error_of([&] { load_kernel("fa4", kShipped); }).find("unknown kernel preset 'fa4'"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace attnsim::gpu

@@ -1,0 +1,163 @@
+// simulate(): a causal triangle under each scheduler, masking rules, the memory term and GQA,
+// checked against hand-computed schedules.
+#include "sim/gpu/simulate.h"
+
+#include <gtest/gtest.h>
+
+#include "sim/gpu/memory_model.h"
+#include "tests/sim/gpu/test_masks.h"
+
+namespace attnsim::gpu {
+namespace {
+
+using testing::causal_layout;
+
+GpuSpec small_gpu(int sms) {
+  GpuSpec gpu;
+  gpu.name = "test";
+  gpu.sm_count = sms;
+  gpu.clock_mhz = 1000;
+  gpu.hbm_gb_per_s = 1e12;  // memory never binds unless a test wants it to
+  gpu.l2_mib = 50;
+  gpu.peak_dense_bf16_tflops = 100;
+  return gpu;
+}
+
+KernelSpec kernel_with(const std::string& scheduler) {
+  KernelSpec kernel;
+  kernel.name = "test";
+  kernel.scheduler = scheduler;
+  return kernel;
+}
+
+CostParams unit_cost() { return {1.0, 1.0, 0.0, 0.0}; }
+
+// Causal 8x8 blocks on 4 slots, item i costs i + 1 tiles.
+TEST(Simulate, CausalTriangleOnTheNonPersistentGrid) {
+  const Workload causal{"causal", causal_layout(8)};
+  const Result r = simulate(causal, small_gpu(4), kernel_with("non_persistent"), unit_cost());
+  // Slots start items 1..4 at t=0; items 5..8 go to slots 0..3 at t=1..4 and end at 6..12.
+  EXPECT_DOUBLE_EQ(r.makespan_us, 12.0);
+  EXPECT_DOUBLE_EQ(r.predicted_ms, 12.0 / 1e3);
+  EXPECT_DOUBLE_EQ(r.predicted_dense_ms, 16.0 / 1e3);  // 2 waves of 8 tiles
+  EXPECT_DOUBLE_EQ(r.speedup_bound_sched, 16.0 / 12.0);
+  EXPECT_DOUBLE_EQ(r.waves, 2.0);
+  EXPECT_DOUBLE_EQ(r.wave_efficiency, 36.0 / (4 * 12.0));
+  EXPECT_DOUBLE_EQ(r.tail_fraction, (12.0 - 6.0) / 12.0);
+  EXPECT_EQ(r.tiles_full, 28);
+  EXPECT_EQ(r.tiles_partial, 8);
+  EXPECT_EQ(r.tiles_empty_visited, 0);
+  EXPECT_EQ(r.tiles_dense, 64);
+  EXPECT_DOUBLE_EQ(r.speedup_bound_tiles, 64.0 / 36.0);
+  EXPECT_DOUBLE_EQ(r.density_tiles, 36.0 / 64.0);
+  EXPECT_FALSE(r.density_tokens_exact);
+}
+
+TEST(Simulate, CausalTriangleUnderStaticRoundRobin) {
+  const Workload causal{"causal", causal_layout(8)};
+  const Result r = simulate(causal, small_gpu(4), kernel_with("static_persistent"), unit_cost());
+  // Worker w runs items w and w + 4: (w + 1) + (w + 5), worst for w = 3.
+  EXPECT_DOUBLE_EQ(r.makespan_us, 12.0);
+  EXPECT_DOUBLE_EQ(r.tail_fraction, (12.0 - 6.0) / 12.0);
+}
+
+TEST(Simulate, CausalTriangleLongestFirstIsPerfectlyBalanced) {
+  const Workload causal{"causal", causal_layout(8)};
+  const Result r =
+      simulate(causal, small_gpu(4), kernel_with("dynamic_longest_first"), unit_cost());
+  // 8,7,6,5 then 4,3,2,1 fill each slot to 9 = 36 / 4.
+  EXPECT_DOUBLE_EQ(r.makespan_us, 9.0);
+  EXPECT_DOUBLE_EQ(r.speedup_bound_sched, 16.0 / 9.0);
+  EXPECT_DOUBLE_EQ(r.wave_efficiency, 1.0);
+  EXPECT_DOUBLE_EQ(r.tail_fraction, 0.0);
+}
+
+TEST(Simulate, ReversedLaunchOrderIsLongestFirstOnTheGrid) {
+  KernelSpec kernel = kernel_with("non_persistent");
+  kernel.launch_order.reverse_q = true;
+  const Result r = simulate({"causal", causal_layout(8)}, small_gpu(4), kernel, unit_cost());
+  EXPECT_DOUBLE_EQ(r.makespan_us, 9.0);
+}
+
+TEST(Simulate, MaskingRulesPriceTilesAsDocumented) {
+  const Workload causal{"causal", causal_layout(4)};
+  const CostParams cost{1.0, 3.0, 0.5, 10.0};
+  KernelSpec kernel = kernel_with("non_persistent");
+  const GpuSpec gpu = small_gpu(8);  // every item runs at once: makespan = longest item
+  // Per tile: the last row has 3 full tiles and 1 partial.
+  EXPECT_DOUBLE_EQ(simulate(causal, gpu, kernel, cost).makespan_us, 0.5 + 3 * 1.0 + 3.0);
+  kernel.masking_rule = MaskingRule::kAlwaysMask;
+  EXPECT_DOUBLE_EQ(simulate(causal, gpu, kernel, cost).makespan_us, 0.5 + 4 * 3.0);
+  // Global fast path: a causal mask has partial tiles, so every tile is masked ...
+  kernel.masking_rule = MaskingRule::kGlobalFastPath;
+  EXPECT_DOUBLE_EQ(simulate(causal, gpu, kernel, cost).makespan_us, 0.5 + 4 * 3.0);
+  // ... while a block-aligned mask of full blocks takes the fast path everywhere.
+  const Workload blocky{"blocky", testing::layout_from_rows({"FF..", "..FF", "FF..", "..FF"})};
+  const Result r = simulate(blocky, gpu, kernel, cost);
+  EXPECT_DOUBLE_EQ(r.makespan_us, 0.5 + 2 * 1.0);
+  EXPECT_DOUBLE_EQ(r.predicted_ms, (10.0 + 2.5) / 1e3);
+  EXPECT_DOUBLE_EQ(r.predicted_dense_ms, (10.0 + 0.5 + 4.0) / 1e3);
+}
+
+TEST(Simulate, DenseBaselineUsesTheKernelsDenseConfiguration) {
+  KernelSpec kernel = kernel_with("dynamic_longest_first");
+  kernel.dense_tile_kv = 256;
+  kernel.dense_scheduler = "static_persistent";
+  const Result r = simulate({"causal", causal_layout(8)}, small_gpu(4), kernel, unit_cost());
+  // Dense: 8 items of 4 tiles (256 wide) round-robin on 4 slots: 2 x 4 = 8 tile-times; the
+  // speed-of-light bound weighs tiles by area, so the dense side is 8 x 2 = 16 unit tiles.
+  EXPECT_DOUBLE_EQ(r.predicted_dense_ms, 8.0 / 1e3);
+  EXPECT_DOUBLE_EQ(r.speedup_bound_sched, 16.0 / 9.0);
+}
+
+TEST(Simulate, TimelineListsEveryItemInLaunchOrder) {
+  const Result r = simulate({"causal", causal_layout(8, 2)}, small_gpu(4),
+                            kernel_with("non_persistent"), unit_cost(), {true});
+  ASSERT_EQ(r.timeline.size(), 16u);
+  EXPECT_EQ(r.timeline[9].head, 1);
+  EXPECT_EQ(r.timeline[9].q_tile, 1);
+  EXPECT_EQ(r.timeline[9].tiles.visited(), 2);
+  for (const TimelineEntry& e : r.timeline) {
+    EXPECT_DOUBLE_EQ(e.end_us - e.start_us, static_cast<double>(e.tiles.visited()));
+    EXPECT_EQ(e.sm, e.slot);
+  }
+}
+
+TEST(MemoryModel, WavesShareKvTilesThroughL2) {
+  const BlockLayout dense = dense_layout({1, 2, 512, 512, 128, 128});
+  KernelSpec kernel = kernel_with("non_persistent");
+  const GpuSpec gpu = small_gpu(4);
+  TileClassifier classifier(dense, 128, 128, VisitRule::kListDriven);
+  const VisitFunction visit = [&](std::int64_t item, std::vector<TileRun>& out) {
+    classifier.visit(item, out);
+  };
+  const double kv_tile_bytes = 2.0 * 128 * 128 * 2;
+  const double qo_bytes = 2.0 * 2 * 512 * 128 * 2;
+  // 8 items (2 heads x 4 Q tiles) on 4 slots: wave 0 is head 0, wave 1 head 1; 4 tiles each.
+  Schedule two_waves = make_scheduler("non_persistent")->run(std::vector<double>(8, 1.0), 4);
+  EXPECT_DOUBLE_EQ(estimate_memory(two_waves, visit, 2, 4, 4, 512, 4, kernel, gpu).hbm_bytes,
+                   8 * kv_tile_bytes + qo_bytes);
+  // One slot: every item is its own wave and reads its whole K/V row.
+  Schedule serial = make_scheduler("non_persistent")->run(std::vector<double>(8, 1.0), 1);
+  EXPECT_DOUBLE_EQ(estimate_memory(serial, visit, 2, 4, 4, 512, 1, kernel, gpu).hbm_bytes,
+                   32 * kv_tile_bytes + qo_bytes);
+  // GQA: both heads read one kv head; 8 slots make one wave that reads it once.
+  kernel.q_heads_per_kv_head = 2;
+  Schedule one_wave = make_scheduler("non_persistent")->run(std::vector<double>(8, 1.0), 8);
+  const MemoryTraffic gqa = estimate_memory(one_wave, visit, 2, 4, 4, 512, 8, kernel, gpu);
+  EXPECT_DOUBLE_EQ(gqa.hbm_bytes, 4 * kv_tile_bytes + qo_bytes);
+  EXPECT_DOUBLE_EQ(gqa.hbm_us, gqa.hbm_bytes / (gpu.hbm_gb_per_s * 1e3));
+}
+
+TEST(Simulate, MemoryBoundLaunchesAreTimedByBandwidth) {
+  GpuSpec gpu = small_gpu(4);
+  gpu.hbm_gb_per_s = 1e-3;  // 1000 bytes per second: hopelessly memory-bound
+  const Result r =
+      simulate({"causal", causal_layout(8)}, gpu, kernel_with("non_persistent"), unit_cost());
+  EXPECT_TRUE(r.memory_bound);
+  EXPECT_DOUBLE_EQ(r.predicted_ms, r.hbm_us / 1e3);
+  EXPECT_GT(r.hbm_us, r.makespan_us);
+}
+
+}  // namespace
+}  // namespace attnsim::gpu

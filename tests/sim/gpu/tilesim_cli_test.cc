@@ -1,0 +1,203 @@
+// The tilesim binary end to end: outputs, determinism, and every bad input of issue #3 giving a
+// named error, exit code 2 and no output file.
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "sim/common/atomic_file.h"
+#include "sim/common/npy.h"
+#include "sim/gpu/mask_io.h"
+#include "sim/gpu/patterns/pattern.h"
+
+namespace attnsim::gpu {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ToolRun {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+class TilesimCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("tilesim_cli_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  ToolRun tilesim(const std::string& args) {
+    const std::string command = std::string(TILESIM_EXE) + " " + args + " > " +
+                                (dir_ / "stdout").string() + " 2> " + (dir_ / "stderr").string();
+    const int status = std::system(command.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, common::read_file(dir_ / "stdout"),
+            common::read_file(dir_ / "stderr")};
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // Runs a command that must fail on bad input: exit 2, the message, no output files.
+  void expect_input_error(const std::string& args, const std::string& message,
+                          const std::vector<std::string>& outputs = {"result.json", "timeline.csv",
+                                                                     "cal.json"}) {
+    const ToolRun run = tilesim(args);
+    EXPECT_EQ(run.exit_code, 2) << args << "\n" << run.err;
+    EXPECT_NE(run.err.find(message), std::string::npos) << "stderr: " << run.err;
+    EXPECT_TRUE(run.out.empty()) << run.out;
+    for (const std::string& output : outputs) EXPECT_FALSE(fs::exists(path(output))) << args;
+  }
+  void gen(const std::string& args) { ASSERT_EQ(tilesim("gen " + args).exit_code, 0) << args; }
+
+  fs::path dir_;
+};
+
+TEST_F(TilesimCli, PredictReportsEveryFieldTheIssueNames) {
+  gen("causal --seq 4096 --heads 4 --out " + path("causal.npz"));
+  const ToolRun run = tilesim("predict " + path("causal.npz") + " pattern:causal_window,seq=4096," +
+                              "heads=4,window=512 --out " + path("result.json") + " --timeline " +
+                              path("timeline.csv"));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const boost::json::value report = boost::json::parse(common::read_file(path("result.json")));
+  const boost::json::array& results = report.at("results").as_array();
+  ASSERT_EQ(results.size(), 2u);
+  for (const char* field :
+       {"mask", "batch", "heads", "seq_q", "seq_kv", "tiles_full", "tiles_partial",
+        "tiles_empty_visited", "density_tokens", "density_tiles", "speedup_bound_flop",
+        "speedup_bound_tiles", "speedup_bound_sched", "predicted_ms", "predicted_dense_ms",
+        "predicted_speedup", "waves", "wave_efficiency", "tail_fraction"}) {
+    EXPECT_TRUE(results[0].as_object().contains(field)) << field;
+  }
+  EXPECT_EQ(results[0].at("heads").as_int64(), 4);
+  EXPECT_DOUBLE_EQ(results[0].at("density_tokens").as_double(), 4097.0 / 8192.0);
+  EXPECT_EQ(report.at("kernel").at("name").as_string(), "flexattention");
+  // Timeline: a header and one row per work item (2 masks x 4 heads x 32 Q tiles).
+  const std::string timeline = common::read_file(path("timeline.csv"));
+  EXPECT_EQ(std::count(timeline.begin(), timeline.end(), '\n'), 1 + 2 * 4 * 32);
+}
+
+TEST_F(TilesimCli, GenIsDeterministicAndBothFormatsGiveIdenticalResults) {
+  const std::string args = "block_topk --seq 8192 --heads 4 --density 0.2 --seed 9 --out ";
+  gen(args + path("a1.npz"));
+  gen(args + path("a2.npz"));
+  gen(args + path("b.npz") + " --format flex");
+  EXPECT_EQ(common::read_file(path("a1.npz")), common::read_file(path("a2.npz")));
+  const ToolRun a = tilesim("predict " + path("a1.npz") + " --kernel fa2");
+  const ToolRun b = tilesim("predict " + path("b.npz") + " --kernel fa2");
+  ASSERT_EQ(a.exit_code, 0);
+  const auto strip = [&](std::string text, const std::string& name) {
+    return text.replace(text.find(name), name.size(), "MASK");
+  };
+  EXPECT_EQ(strip(a.out, path("a1.npz")), strip(b.out, path("b.npz")));
+  gen("block_topk --seq 8192 --heads 4 --density 0.2 --seed 10 --out " + path("c.npz"));
+  EXPECT_NE(common::read_file(path("a1.npz")), common::read_file(path("c.npz")));
+}
+
+TEST_F(TilesimCli, TableFormatHasOneRowPerMask) {
+  const ToolRun run =
+      tilesim("bounds pattern:causal,seq=2048 pattern:dense,seq=2048 --format table");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 3);
+}
+
+TEST_F(TilesimCli, CorruptAndTruncatedNpzAreInputErrors) {
+  gen("causal --seq 2048 --out " + path("good.npz"));
+  const std::string bytes = common::read_file(path("good.npz"));
+  std::ofstream(path("truncated.npz"), std::ios::binary) << bytes.substr(0, bytes.size() - 40);
+  expect_input_error("predict " + path("good.npz") + " " + path("truncated.npz") + " --out " +
+                         path("result.json") + " --timeline " + path("timeline.csv"),
+                     "truncated.npz");
+  std::ofstream(path("corrupt.npz"), std::ios::binary) << "PK\x03\x04 not really";
+  expect_input_error("bounds " + path("corrupt.npz") + " --out " + path("result.json"),
+                     "corrupt.npz: npz archive: expected a valid .npz (zip) file");
+}
+
+TEST_F(TilesimCli, WrongDtypeOrShapeIsAnInputError) {
+  common::NpzWriter npz(path("float.npz"));
+  npz.add("full", common::NpyArray::from<double>({1, 1, 2, 2}, {1, 0, 0, 1}));
+  npz.commit();
+  expect_input_error("bounds " + path("float.npz") + " --out " + path("result.json"),
+                     "float.npz: array 'full': expected dtype bool or uint8, got float64");
+  common::NpzWriter shape(path("shape.npz"));
+  shape.add("kv_num_blocks", common::NpyArray::from<std::int32_t>({2, 2}, {1, 1, 1, 1}));
+  shape.add("kv_indices", common::NpyArray::from<std::int32_t>({1, 1, 2, 2}, {0, 0, 1, 0}));
+  shape.commit();
+  expect_input_error("bounds " + path("shape.npz") + " --out " + path("result.json"),
+                     "array 'kv_num_blocks': expected shape [B, H, NQ], got [2, 2]");
+}
+
+TEST_F(TilesimCli, OutOfRangeIndicesAndCountsAreInputErrors) {
+  common::NpzWriter index(path("index.npz"));
+  index.add("kv_num_blocks", common::NpyArray::from<std::int32_t>({1, 1, 2}, {1, 1}));
+  index.add("kv_indices", common::NpyArray::from<std::int32_t>({1, 1, 2, 2}, {0, 0, 5, 0}));
+  index.commit();
+  expect_input_error("predict " + path("index.npz") + " --out " + path("result.json"),
+                     "index.npz: array 'kv_indices' at [0, 0, 1, 0]: expected a kv block index "
+                     "in [0, 2), got 5");
+  common::NpzWriter count(path("count.npz"));
+  count.add("kv_num_blocks", common::NpyArray::from<std::int32_t>({1, 1, 2}, {3, 1}));
+  count.add("kv_indices", common::NpyArray::from<std::int32_t>({1, 1, 2, 2}, {0, 1, 1, 0}));
+  count.commit();
+  expect_input_error("predict " + path("count.npz") + " --out " + path("result.json"),
+                     "count.npz: array 'kv_num_blocks' at [0, 0, 0]: expected a block count in "
+                     "[0, 2] (NK = 2), got 3");
+}
+
+TEST_F(TilesimCli, UnknownPresetsAndNegativeTilesAreInputErrors) {
+  expect_input_error("predict pattern:causal,seq=1024 --gpu h300 --out " + path("result.json"),
+                     "unknown gpu preset 'h300' (known: a100, b200, h100, h200");
+  expect_input_error("bounds pattern:causal,seq=1024 --kernel fa9 --out " + path("result.json"),
+                     "unknown kernel preset 'fa9'");
+  expect_input_error("bounds pattern:causal,seq=1024 --tile-q -64 --out " + path("result.json"),
+                     "tile_q: expected a value in [1, 65536], got -64");
+  expect_input_error("gen causal --seq 1024 --block -128 --out " + path("result.json"),
+                     "block: expected an integer in [1, 65536], got '-128'");
+}
+
+TEST_F(TilesimCli, MeasurementsWithMissingMasksAreInputErrors) {
+  gen("causal --seq 2048 --out " + path("present.npz"));
+  std::ofstream(path("runs.json")) << R"({"gpu": "h200", "kernel": "flexattention", "runs": [
+           {"mask": "present.npz", "ms": 0.5},
+           {"mask": "absent.npz", "ms": 0.7}]})";
+  expect_input_error("calibrate --measurements " + path("runs.json") + " --out " + path("cal.json"),
+                     "runs.json: runs[1].mask: expected an existing mask file (paths are "
+                     "relative to the measurements file), got 'absent.npz'");
+}
+
+TEST_F(TilesimCli, CalibrationRoundTripsIntoPredict) {
+  std::ofstream(path("runs.json")) << R"({"gpu": "h200", "kernel": "flexattention", "runs": [
+      {"mask": "pattern:dense,seq=8192,heads=32", "ms": 2.6},
+      {"mask": "pattern:dense,seq=32768,heads=32", "ms": 40.5},
+      {"mask": "pattern:causal,seq=8192,heads=32", "ms": 1.45},
+      {"mask": "pattern:causal_window,seq=16384,heads=32,window=2048", "ms": 1.2}]})";
+  const ToolRun fit =
+      tilesim("calibrate --measurements " + path("runs.json") + " --out " + path("cal.json"));
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_NE(fit.out.find("fit residual"), std::string::npos);
+  const ToolRun predicted =
+      tilesim("predict pattern:dense,seq=32768,heads=32 --calibration " + path("cal.json"));
+  ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+  const double ms =
+      boost::json::parse(predicted.out).at("results").at(0).at("predicted_ms").as_double();
+  EXPECT_NEAR(ms, 40.5, 40.5 * 0.05);
+  expect_input_error("predict pattern:dense,seq=1024 --kernel fa2 --calibration " +
+                         path("cal.json") + " --out " + path("result.json"),
+                     "cal.json: kernel: expected 'fa2' (the --kernel in use), got 'flexattention'",
+                     {"result.json"});
+}
+
+TEST_F(TilesimCli, UsageErrorsExitTwo) {
+  EXPECT_EQ(tilesim("").exit_code, 2);
+  expect_input_error("frobnicate", "command: expected one of bounds, predict");
+  expect_input_error("predict --format xml pattern:causal,seq=1024", "--format");
+  expect_input_error("predict --out " + path("result.json"), "MASK: expected at least one mask");
+}
+
+}  // namespace
+}  // namespace attnsim::gpu
