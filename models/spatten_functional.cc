@@ -9,6 +9,7 @@
 #include "models/fixed_point.h"
 #include "models/head_pruning.h"
 #include "models/token_pruning.h"
+#include "models/topk_latency.h"
 #include "models/value_pruning.h"
 
 namespace attnsim::models {
@@ -209,7 +210,20 @@ SpattenRunResult run_spatten(const AttentionTensors& t, const SpattenParams& p) 
         result.total += token_topk->counts;
       }
       if (head_topk) result.total += head_topk->counts;
-      result.layers.push_back({it, l, tokens.alive(), head_pruner.alive()});
+      LayerRecord layer{it, l, tokens.alive(), head_pruner.alive(), 0, 0};
+      if (token_topk) {
+        layer.token_topk_cycles =
+            topk_timing(*token_topk, static_cast<int>(token_topk->pass_candidates.front()),
+                        static_cast<int>(tokens.alive().size()), p.topk)
+                .latency_cycles;
+      }
+      if (head_topk) {
+        layer.head_topk_cycles =
+            topk_timing(*head_topk, static_cast<int>(head_topk->pass_candidates.front()),
+                        static_cast<int>(head_pruner.alive().size()), p.topk)
+                .latency_cycles;
+      }
+      result.layers.push_back(std::move(layer));
 
       for (int h : head_pruner.alive()) {
         const QuantizedHead& qh = heads[static_cast<std::size_t>(l)][static_cast<std::size_t>(h)];
@@ -242,7 +256,12 @@ SpattenRunResult run_spatten(const AttentionTensors& t, const SpattenParams& p) 
           counts.adds += static_cast<std::int64_t>(key_rows.size());
           const ValuePruningResult kept =
               local_value_pruning(key_rows, probs.probs, p.value_keep_ratio, p.topk, value_lfsr);
-          if (kept.ran_topk) counts += kept.topk.counts;
+          if (kept.ran_topk) {
+            counts += kept.topk.counts;
+            rec.value_topk_cycles_total += topk_timing(kept.topk, static_cast<int>(key_rows.size()),
+                                                       static_cast<int>(kept.rows.size()), p.topk)
+                                               .latency_cycles;
+          }
           const std::vector<std::int64_t> out = prob_times_v(kept.probs, qh.v, kept.rows, &counts);
           head_pruner.accumulate(h, out, p.softmax.prob_frac_bits);
           counts.adds += t.head_dim;

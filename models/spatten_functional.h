@@ -83,6 +83,9 @@ struct HeadStepRecord {
   std::int64_t key_fetch_total = 0;
   std::int64_t value_fetch_total = 0;
   int requantized_queries = 0;
+  /// Top-k engine cycles (topk_latency.h) of local value pruning, summed over the queries; 0 when
+  /// the engine was bypassed. Real data, so a timing model can charge the real latency.
+  std::int64_t value_topk_cycles_total = 0;
   std::vector<int> value_rows;  ///< V rows of the last query (token ids)
   ActionCounts counts;
 };
@@ -93,6 +96,8 @@ struct LayerRecord {
   int layer = 0;
   std::vector<int> alive_tokens;
   std::vector<int> alive_heads;
+  std::int64_t token_topk_cycles = 0;  ///< importance top-k before this layer (0: none ran)
+  std::int64_t head_topk_cycles = 0;   ///< head top-k before this layer (0: none ran)
 };
 
 /// Everything a run decided.

@@ -132,6 +132,18 @@ def topk(scores: np.ndarray, k: int, lfsr: int) -> TopkRun:
     return TopkRun(np.flatnonzero(keep), pivot, q, passes, lfsr)
 
 
+def topk_cycles(run: TopkRun, n: int, k: int, lanes: int = 16) -> int:
+    """Cycles from the first input beat to the last output beat (models/README.md): load
+    ceil(n/P); per pass 2 + ceil(m/P) + 3 + 1; output beat b leaves 4 cycles after the read of the
+    row holding its last element, at most one beat per cycle."""
+    start = -(-n // lanes) + sum(2 + -(-m // lanes) + 3 + 1 for m in run.pass_candidates)
+    last = -1
+    for b in range(-(-k // lanes)):
+        row = int(run.selected[min((b + 1) * lanes, k) - 1]) // lanes
+        last = max(start + row + 4, last + 1)
+    return last + 1
+
+
 def keep_count(ratio: float, full: int) -> int:
     return min(max(int(math.ceil(ratio * full)), 1), full)
 
@@ -211,10 +223,12 @@ def run(q, k, v: np.ndarray, causal: bool, prompt_tokens: int, p: Params,
         alive = np.arange(visible)
         alive_heads = np.arange(heads)
         for l in range(layers):
+            token_cycles = head_cycles = 0
             if p.token_keep:
                 keep = keep_count(p.token_keep[l], visible)
                 if keep < len(alive):
                     r = topk(saturate(tok_imp[alive], p.score_bits), keep, imp_lfsr)
+                    token_cycles = topk_cycles(r, len(alive), keep)
                     imp_lfsr = r.lfsr_after
                     alive = alive[r.selected]
                     if out["head_steps"]:
@@ -223,15 +237,19 @@ def run(q, k, v: np.ndarray, causal: bool, prompt_tokens: int, p: Params,
                 keep = keep_count(p.head_keep[l], heads)
                 if keep < len(alive_heads):
                     r = topk(saturate(head_imp[alive_heads], p.score_bits), keep, imp_lfsr)
+                    head_cycles = topk_cycles(r, len(alive_heads), keep)
                     imp_lfsr = r.lfsr_after
                     alive_heads = alive_heads[r.selected]
             out["layers"].append({"iteration": it, "layer": l, "alive_tokens": alive.tolist(),
-                                  "alive_heads": alive_heads.tolist()})
+                                  "alive_heads": alive_heads.tolist(),
+                                  "token_topk_cycles": token_cycles,
+                                  "head_topk_cycles": head_cycles})
             for h in alive_heads:
                 qc, kf, km, vc, sfrac = quant[l, int(h)]
                 sm = Softmax(**{**p.softmax.__dict__, "score_frac_bits": sfrac, "head_dim": dim})
                 step = {"iteration": it, "layer": l, "head": int(h), "token_topk_k": -1,
-                        "requantized_queries": 0, "key_fetch_total": 0, "value_fetch_total": 0}
+                        "requantized_queries": 0, "key_fetch_total": 0, "value_fetch_total": 0,
+                        "value_topk_cycles_total": 0}
                 for qi in range(first, visible):
                     rows = alive[alive <= qi] if causal else alive
                     if len(rows) == 0:
@@ -249,6 +267,7 @@ def run(q, k, v: np.ndarray, causal: bool, prompt_tokens: int, p: Params,
                     vkeep = keep_count(p.value_keep, len(rows))
                     if vkeep < len(rows):
                         r = topk(probs, vkeep, val_lfsr)
+                        step["value_topk_cycles_total"] += topk_cycles(r, len(rows), vkeep)
                         val_lfsr = r.lfsr_after
                         vrows, vprobs = rows[r.selected], probs[r.selected]
                     else:

@@ -128,7 +128,7 @@ def compare(cpp, py):
     for c, p in zip(cpp["head_steps"], py["head_steps"]):
         for key in ("iteration", "layer", "head", "key_fetch", "value_fetch", "requantized",
                     "value_rows", "token_topk_k", "requantized_queries", "key_fetch_total",
-                    "value_fetch_total"):
+                    "value_fetch_total", "value_topk_cycles_total"):
             assert c[key] == p[key], (key, c["iteration"], c["layer"], c["head"])
     assert cpp["token_importance"] == py["token_importance"]
     assert cpp["head_importance"] == py["head_importance"]
