@@ -38,3 +38,14 @@ def test_saved_trace_is_read_by_the_cpp_reader(tmp_path):
     assert r.returncode == 0, r.stderr
     # 4 iterations (prompt 9 + 3 generated) x 2 layers x 3 heads, plus header and config line
     assert len((tmp_path / "w.csv").read_text().splitlines()) == 1 + 4 * 2 * 3 + 1
+
+
+def test_bundled_sample_trace_is_what_its_generator_makes():
+    from pyattnsim import synthetic_trace
+    sample = np.load(REPO / "traces" / "attention" / "synthetic-sink-2x4x64x16.npz")
+    q, k, v = synthetic_trace.structured_qkv("sink", 2, 4, 64, 16, seed=1)
+    expected = synthetic_trace.trace_arrays(q, k, v, True, 56, np.float32)
+    assert sorted(sample.files) == sorted(expected)
+    for name, array in expected.items():
+        assert np.array_equal(sample[name], array), (
+            f"{name} differs: regenerate with the command in traces/README.md")

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from pyattnsim import spatten_ref as ref
+from pyattnsim import synthetic_trace
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO / "build" / "default"))
@@ -69,35 +70,8 @@ def test_quantize_and_msb_split():
 
 # ---- C++ against the reference -----------------------------------------------------------------
 
-def positional(tokens, dim, scale):
-    pos = np.arange(tokens)[:, None]
-    freq = 1.0 / (10.0 ** (np.arange(dim // 2) / (dim // 2)))
-    return scale * np.concatenate([np.sin(pos * freq), np.cos(pos * freq)], axis=1)
-
-
 def make_trace(kind, layers=3, heads=4, tokens=40, dim=16, seed=0):
-    rng = np.random.default_rng(seed)
-    shape = (layers, heads, tokens, dim)
-    q = rng.normal(size=shape)
-    k = rng.normal(size=shape)
-    v = rng.normal(size=shape)
-    # A direction every query shares, so chosen keys can be made to attract all of them.
-    shared = rng.normal(size=(layers, heads, 1, dim))
-    shared *= 3.0 / np.linalg.norm(shared, axis=-1, keepdims=True)
-    if kind == "sink":          # every query attends to token 0
-        q = 0.3 * q + shared
-        k[:, :, 0:1, :] = 3.0 * shared
-    elif kind == "local":       # scores decay with distance between query and key
-        pe = positional(tokens, dim, 2.0)
-        q = 0.3 * q + pe
-        k = 0.3 * k + pe
-    elif kind == "dominant":    # a few columns take most of the mass
-        q = 0.3 * q + shared
-        for j in (5, 17, 31):
-            k[:, :, j:j + 1, :] = 2.0 * shared + 0.1 * rng.normal(size=(layers, heads, 1, dim))
-    elif kind == "flat":        # near-uniform attention: forces re-quantization
-        q *= 0.05
-    return q, k, v
+    return synthetic_trace.structured_qkv(kind, layers, heads, tokens, dim, seed)
 
 
 def write_npz(path, q, k, v, causal=True, prompt=30, **extra):

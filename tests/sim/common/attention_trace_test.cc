@@ -78,6 +78,27 @@ TEST_F(AttentionTraceTest, WriteThenReadGivesTheSameTensors) {
   EXPECT_EQ(back.prompt_tokens, 3);
 }
 
+// The bundled sample (a compressed float32 .npz from pyattnsim.synthetic_trace): token 0 is a
+// sink every query attends to, so cascade token pruning must keep it in every layer.
+TEST_F(AttentionTraceTest, BundledSampleReadsAndKeepsItsSinkToken) {
+  const models::AttentionTensors t = read_attention_trace(
+      fs::path(ATTNSIM_TRACES_DIR) / "attention" / "synthetic-sink-2x4x64x16.npz");
+  EXPECT_EQ(t.layers, 2);
+  EXPECT_EQ(t.heads, 4);
+  EXPECT_EQ(t.tokens, 64);
+  EXPECT_EQ(t.head_dim, 16);
+  EXPECT_EQ(t.prompt_tokens, 56);
+  models::SpattenParams p;
+  p.token_schedule = models::PruningSchedule{{1.0, 0.25}};
+  p.prompt_all_queries = false;
+  const models::SpattenRunResult r = models::run_spatten(t, p);
+  ASSERT_EQ(r.layers.size(), 9u * 2);  // 9 iterations (prompt 56 + 8 tokens) x 2 layers
+  for (const models::LayerRecord& l : r.layers) {
+    ASSERT_FALSE(l.alive_tokens.empty());
+    EXPECT_EQ(l.alive_tokens.front(), 0) << "iteration " << l.iteration << " layer " << l.layer;
+  }
+}
+
 TEST_F(AttentionTraceTest, AcceptsFloat32AndBidirectionalTraces) {
   const std::string e = error_of([](auto& m) {
     m["q"] = NpyArray::from<float>({2, 3, 5, 4}, std::vector<float>(120, 0.5f));
