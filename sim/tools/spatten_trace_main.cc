@@ -173,7 +173,10 @@ int derive(const std::vector<std::string>& args) {
   const attnsim::models::SpattenRunResult run = attnsim::models::run_spatten(tensors, p);
   const auto workload = attnsim::common::to_spatten_workload(
       run, p, config_path.empty() ? "attnsim-derived:" + trace : config_path);
-  // Decisions first: if the CSV then fails, no partial pair is mistaken for a complete run.
+  // Check every row before writing anything, so a bad run leaves neither file behind.
+  for (std::size_t i = 0; i < workload.rows.size(); ++i) {
+    attnsim::common::validate_spatten_row(workload.rows[i], out + ": row " + std::to_string(i + 1));
+  }
   if (!decisions.empty()) {
     attnsim::common::write_json_file(decisions, attnsim::common::decisions_to_json(run));
   }
