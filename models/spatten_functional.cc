@@ -143,8 +143,6 @@ Violations SpattenParams::validate(const std::string& prefix, int num_layers) co
   v.require_in_range(prefix + ".value_bits", value_bits, 2, 24);
   v.require_in_range(prefix + ".dense_bits", dense_bits, 2, 24);
   v.merge(softmax.validate("softmax"), prefix);
-  v.require(progressive.lsb_bits == key_lsb_bits, prefix + ".progressive.lsb_bits",
-            "equal to key_lsb_bits", progressive.lsb_bits);
   v.require(progressive.max_prob_threshold >= 0.0 && progressive.max_prob_threshold <= 1.0,
             prefix + ".progressive.max_prob_threshold", "a probability in [0, 1]",
             progressive.max_prob_threshold);

@@ -159,7 +159,6 @@ int derive(const std::vector<std::string>& args) {
   p.topk.lfsr_seed = static_cast<std::uint16_t>(seed);
   p.quantize = !no_quantize;
   p.progressive.enabled = !no_progressive;
-  p.progressive.lsb_bits = p.key_lsb_bits;
   p.prompt_all_queries = !prompt_last_only;
   if (!token_keep.empty()) p.token_schedule.keep_ratio = parse_ratios(token_keep, "--token-keep");
   if (!head_keep.empty()) p.head_schedule.keep_ratio = parse_ratios(head_keep, "--head-keep");

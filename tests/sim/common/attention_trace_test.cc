@@ -1,6 +1,7 @@
 #include "sim/common/attention_trace.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -19,8 +20,9 @@ namespace fs = std::filesystem;
 class AttentionTraceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The pid keeps concurrent runs of this binary (other build trees, other checkouts) apart.
     dir_ = fs::temp_directory_path() /
-           (std::string("attnsim_trace_") +
+           ("attnsim_trace_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
