@@ -1,6 +1,7 @@
 #include "sim/common/spatten_workload_csv.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -96,7 +97,8 @@ TEST(SpattenWorkloadCsv, WriteThenReadGivesTheSameRows) {
   r.topk = -1;
   w.rows.push_back(r);
   w.config_path = "configs/x.yml";
-  const auto dir = std::filesystem::temp_directory_path() / "attnsim_csv_roundtrip";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("attnsim_csv_roundtrip_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   write_spatten_workload(dir / "w.csv", w);
   const SpattenWorkload back = read_spatten_workload(dir / "w.csv");
@@ -171,7 +173,8 @@ TEST(SpattenWorkloadCsv, HeaderAndConfigLineRules) {
 }
 
 TEST(SpattenWorkloadCsv, WriterLeavesNothingBehindOnBadRows) {
-  const auto dir = std::filesystem::temp_directory_path() / "attnsim_csv_bad_write";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("attnsim_csv_bad_write_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   SpattenWorkload w;
   SpattenWorkloadRow r;
