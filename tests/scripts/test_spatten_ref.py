@@ -108,10 +108,15 @@ def compare(cpp, py):
     assert cpp["head_importance"] == py["head_importance"]
 
 
+KIND_SEEDS = {"random": 11, "sink": 12, "local": 13, "dominant": 14, "flat": 15}
+
+
 @needs_tool
 @pytest.mark.parametrize("kind", ["random", "sink", "local", "dominant", "flat"])
 def test_cpp_decisions_equal_the_reference(tmp_path, kind):
-    q, k, v = make_trace(kind, seed=hash(kind) % 1000)
+    # A fixed seed per kind: str hashes are randomised per process (PYTHONHASHSEED), which made
+    # the data, and with it the "flat" re-quantization check, change from run to run.
+    q, k, v = make_trace(kind, seed=KIND_SEEDS[kind])
     write_npz(tmp_path / "t.npz", q, k, v)
     cpp, _ = run_cpp(tmp_path, tmp_path / "t.npz", POLICY)
     py = ref.run(q, k, v, True, 30, ref.Params(token_keep=POLICY["token_keep"],

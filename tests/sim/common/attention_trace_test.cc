@@ -12,6 +12,7 @@
 #include "sim/common/input_error.h"
 #include "sim/common/npy.h"
 
+#include "tests/support/scratch_dir.h"
 namespace attnsim::common {
 namespace {
 
@@ -19,16 +20,6 @@ namespace fs = std::filesystem;
 
 class AttentionTraceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    // The pid keeps concurrent runs of this binary (other build trees, other checkouts) apart.
-    dir_ = fs::temp_directory_path() /
-           ("attnsim_trace_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   models::AttentionTensors sample() const {
     models::AttentionTensors t{2, 3, 5, 4, {}, {}, {}, {}, true, 3};
     for (int i = 0; i < 2 * 3 * 5 * 4; ++i) {
@@ -62,7 +53,8 @@ class AttentionTraceTest : public ::testing::Test {
     return "no error";
   }
 
-  fs::path dir_;
+  attnsim::testing::ScratchDir scratch_;
+  const fs::path dir_ = scratch_.path();
 };
 
 TEST_F(AttentionTraceTest, WriteThenReadGivesTheSameTensors) {
