@@ -1,7 +1,6 @@
 #include "sim/common/attention_trace.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>

@@ -1,7 +1,6 @@
 #include "sim/common/spatten_workload_csv.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
