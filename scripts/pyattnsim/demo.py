@@ -104,8 +104,8 @@ def run_spatten_functional(manifest: BuildManifest, run_dir: Path) -> StepResult
 
 
 def run_bsattn_bench(manifest: BuildManifest, run_dir: Path) -> StepResult:
-    result = subprocess.run([str(manifest.tool("bsattn-bench")), "--seq", "4096", "--reps", "5",
-                             "--out", str(run_dir / "bsattn-bench.json")],
+    result = subprocess.run([str(manifest.tool("bsattn-bench")), "pattern:causal,seq=4096,heads=8",
+                             "--reps", "5", "--out", str(run_dir / "bsattn-bench.json")],
                             capture_output=True, text=True)
     (run_dir / "bsattn-bench.log").write_text(result.stdout + result.stderr)
     if result.returncode == 1:

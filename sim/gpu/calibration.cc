@@ -155,8 +155,9 @@ Measurements read_measurements(const fs::path& path) {
     const json::object& run = object_of(runs.get_array()[i], source, field);
     for (const auto& entry : run) {
       const std::string key = entry.key();
-      if (key != "mask" && key != "ms" && key != "head_dim" && key != "dtype") {
-        throw InputError(source, field + "." + key, "one of mask, ms, head_dim, dtype",
+      // "info" carries the harness's provenance (shape, repetitions, all timings) and is ignored.
+      if (key != "mask" && key != "ms" && key != "head_dim" && key != "dtype" && key != "info") {
+        throw InputError(source, field + "." + key, "one of mask, ms, head_dim, dtype, info",
                          "unknown key '" + key + "'");
       }
     }

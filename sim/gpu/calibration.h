@@ -24,7 +24,8 @@ struct MeasuredRun {
   std::optional<std::string> dtype;
 };
 
-/// A measurements file: {"gpu", "kernel", "runs": [{"mask", "ms", "head_dim", "dtype"}]}.
+/// A measurements file: {"gpu", "kernel", "runs": [{"mask", "ms", "head_dim", "dtype", "info"}]};
+/// "info" is free-form provenance from the benchmark harness and is not read.
 struct Measurements {
   std::string source;
   std::string gpu;
