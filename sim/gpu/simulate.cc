@@ -7,6 +7,7 @@
 #include "sim/gpu/launch_order.h"
 #include "sim/gpu/memory_model.h"
 #include "sim/gpu/schedulers/scheduler.h"
+#include "sim/gpu/speed_of_light.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -169,10 +170,17 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   const std::vector<TileCounts> dense_counts =
       dense_tile_counts(g, dense_kernel.tile_q, dense_kernel.tile_kv);
 
-  // Speed of light for this kernel: its order and policy, zero fixed costs, partial = full.
-  const double sparse_sol =
-      run_launch(unit_work(counts, kernel), g, classifier.q_tiles(), kernel, slots)
-          .schedule.makespan();
+  // Speed of light for this kernel: its order and policy, zero fixed costs, partial = full. The
+  // dense side keeps every slot at its full-occupancy rate (the dense launch is full nearly all
+  // the time, and its tail can only be faster); the sparse side lets a CTA alone on its SM use the
+  // whole SM, since a sparse launch often runs below full occupancy. With one CTA per SM both
+  // are the slot model.
+  const LaunchRun sparse_unit =
+      run_launch(unit_work(counts, kernel), g, classifier.q_tiles(), kernel, slots);
+  const double sparse_sol = kernel.ctas_per_sm == 1
+                                ? sparse_unit.schedule.makespan()
+                                : shared_sm_makespan(sparse_unit.work, gpu.sm_count,
+                                                     kernel.ctas_per_sm, kernel.scheduler);
   const double dense_sol =
       run_launch(unit_work(dense_counts, dense_kernel), g, dense_q_tiles, dense_kernel, slots)
           .schedule.makespan();

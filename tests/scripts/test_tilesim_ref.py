@@ -42,6 +42,9 @@ CASES = [
      "natten", ["--tile-q", "64", "--tile-kv", "64"]),
     ("gna --seq 4096 --dims 16x16x16 --window 4 --stride 2 --dilation 4 --tile 4x4x8",
      "fa3", []),
+    # Two CTAs per SM: the speed of light lets a lone CTA use its whole SM.
+    ("causal --seq 8192 --heads 8", "golden", []),
+    ("random --seq 6144 --heads 4 --density 0.2 --causal true --seed 4", "flexattention_d64", []),
 ]
 
 

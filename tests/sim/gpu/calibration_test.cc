@@ -8,7 +8,7 @@
 
 #include "sim/common/input_error.h"
 #include "sim/gpu/presets.h"
-#include "tests/sim/gpu/scratch_dir.h"
+#include "tests/support/scratch_dir.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -59,7 +59,7 @@ TEST(Calibration, OneRunScalesTheDefaults) {
 }
 
 TEST(Calibration, MeasurementsAreCheckedFieldByField) {
-  const std::filesystem::path dir = testing::fresh_scratch_dir("tilesim_calibration");
+  const attnsim::testing::ScratchDir dir;
   const std::filesystem::path path = dir / "runs.json";
   auto error_for = [&](const std::string& text) {
     std::ofstream(path) << text;
@@ -84,7 +84,6 @@ TEST(Calibration, MeasurementsAreCheckedFieldByField) {
             "(no error)");
   EXPECT_NE(error_for(R"({"runs": [{"ms": 1}]})").find("runs[0].mask: expected a value"),
             std::string::npos);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

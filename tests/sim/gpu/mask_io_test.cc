@@ -10,7 +10,7 @@
 #include "sim/common/npy.h"
 #include "sim/gpu/mask_formats.h"
 #include "sim/gpu/patterns/pattern.h"
-#include "tests/sim/gpu/scratch_dir.h"
+#include "tests/support/scratch_dir.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -21,12 +21,7 @@ using common::NpzWriter;
 
 class MaskFiles : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = testing::fresh_scratch_dir(
-        "tilesim_mask_io_" +
-        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { dir_ = scratch_.path(); }
   std::string error_reading(const fs::path& path) {
     try {
       read_mask(path);
@@ -46,6 +41,7 @@ class MaskFiles : public ::testing::Test {
     npz.commit();
     return path;
   }
+  attnsim::testing::ScratchDir scratch_;
   fs::path dir_;
   BlockLayout sample_ = generate_pattern(make_pattern_spec(
       "causal_window", {{"seq", "1000"}, {"window", "300"}, {"heads", "2"}}, "test"));

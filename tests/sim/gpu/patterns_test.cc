@@ -10,7 +10,7 @@
 #include "sim/common/input_error.h"
 #include "sim/common/npy.h"
 #include "sim/gpu/patterns/gna.h"
-#include "tests/sim/gpu/scratch_dir.h"
+#include "tests/support/scratch_dir.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -191,7 +191,7 @@ TEST(Patterns, BlockTopkReadsScoresFromAFile) {
     scores[row * 8 + 3] = 2.0f;
     scores[row * 8 + 6] = 1.0f;
   }
-  const std::filesystem::path dir = testing::fresh_scratch_dir("tilesim_block_scores");
+  const attnsim::testing::ScratchDir dir;
   const std::filesystem::path file = dir / "scores.npy";
   common::write_npy(file, common::NpyArray::from<float>({1, 8, 8}, scores));
   const BlockLayout open = generate(
@@ -208,7 +208,6 @@ TEST(Patterns, BlockTopkReadsScoresFromAFile) {
   EXPECT_EQ(causal.block_class(5, 3), BlockClass::kFull);
   EXPECT_EQ(causal.block_class(5, 5), BlockClass::kPartial);  // plus its diagonal
   EXPECT_EQ(causal.row_size(5), 2);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(Patterns, BlockTopkThresholdKeepsTheWholeRowAtTauOne) {

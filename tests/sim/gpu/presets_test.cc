@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "sim/common/input_error.h"
-#include "tests/sim/gpu/scratch_dir.h"
+#include "tests/support/scratch_dir.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -60,15 +60,13 @@ TEST(Presets, KernelsCarryTheDocumentedScheduling) {
 class PresetFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::fresh_scratch_dir(
-        "tilesim_presets_" +
-        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir_ = scratch_.path();
     fs::create_directories(dir_ / "kernels");
   }
-  void TearDown() override { fs::remove_all(dir_); }
   void write(const std::string& name, const std::string& text) {
     std::ofstream(dir_ / "kernels" / (name + ".yaml")) << text;
   }
+  attnsim::testing::ScratchDir scratch_;
   fs::path dir_;
 };
 

@@ -12,7 +12,7 @@
 #include "sim/common/npy.h"
 #include "sim/gpu/mask_io.h"
 #include "sim/gpu/patterns/pattern.h"
-#include "tests/sim/gpu/scratch_dir.h"
+#include "tests/support/scratch_dir.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -27,12 +27,7 @@ struct ToolRun {
 
 class TilesimCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = testing::fresh_scratch_dir(
-        "tilesim_cli_" +
-        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { dir_ = scratch_.path(); }
 
   ToolRun tilesim(const std::string& args) {
     const std::string command = std::string(TILESIM_EXE) + " " + args + " > " +
@@ -54,6 +49,7 @@ class TilesimCli : public ::testing::Test {
   }
   void gen(const std::string& args) { ASSERT_EQ(tilesim("gen " + args).exit_code, 0) << args; }
 
+  attnsim::testing::ScratchDir scratch_;
   fs::path dir_;
 };
 
