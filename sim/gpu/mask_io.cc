@@ -25,6 +25,17 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
 
 std::string array_field(const std::string& name) { return "array '" + name + "'"; }
 
+// Batch, heads and block counts are at least 1: an empty axis is no attention problem.
+void require_nonempty_axes(const std::string& source, const std::string& name,
+                           const std::vector<std::int64_t>& shape, std::size_t axes) {
+  for (std::size_t d = 0; d < axes && d < shape.size(); ++d) {
+    if (shape[d] < 1) {
+      throw InputError(source, array_field(name), "every axis of length 1 or more",
+                       "shape " + shape_text(shape));
+    }
+  }
+}
+
 // A scalar (0-d or 1-element) integer array, or `fallback` when absent.
 std::int64_t scalar_or(const NpzReader& npz, const std::string& name, std::int64_t fallback) {
   if (!npz.has(name)) return fallback;
@@ -81,6 +92,7 @@ std::vector<std::uint8_t> flags(const NpzReader& npz, const std::string& name,
     throw InputError(npz.path(), array_field(name), "shape [B, H, NQ, NK] or [H, NQ, NK]",
                      shape_text(array.shape));
   }
+  require_nonempty_axes(npz.path(), name, array.shape, array.shape.size());
   shape = array.shape;
   if (shape.size() == 3) shape.insert(shape.begin(), 1);
   // One byte per element: the bytes are the flags (any non-zero value counts as set).
@@ -181,6 +193,8 @@ std::vector<std::int64_t> integers(const NpzReader& npz, const std::string& name
                      rank == 3 ? "shape [B, H, NQ]" : "shape [B, H, NQ, NK]",
                      shape_text(array.shape));
   }
+  // The last axis of an index array may be empty (no kv blocks listed); the others may not.
+  require_nonempty_axes(npz.path(), name, array.shape, 3);
   shape = array.shape;
   return array.to_int64(npz.path(), name);
 }
@@ -245,6 +259,7 @@ BlockLayout read_class_npy(const std::filesystem::path& path) {
     throw InputError(source, "array", "shape [B, H, NQ, NK] or [H, NQ, NK]",
                      shape_text(array.shape));
   }
+  require_nonempty_axes(source, "array", array.shape, array.shape.size());
   const std::vector<std::int64_t> values = array.to_int64(source, "array");
   std::vector<std::uint8_t> classes(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {

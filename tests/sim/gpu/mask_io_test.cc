@@ -104,6 +104,22 @@ TEST_F(MaskFiles, WrongDtypesAndShapesAreNamed) {
   EXPECT_NE(error_reading(dir_ / "neither.npz").find("got scores"), std::string::npos);
 }
 
+TEST_F(MaskFiles, EmptyAxesAreRejectedNotDividedBy) {
+  NpzWriter empty(dir_ / "empty.npz");
+  empty.add("full", NpyArray::from<bool>({1, 1, 0, 0}, {}));
+  empty.commit();
+  EXPECT_NE(
+      error_reading(dir_ / "empty.npz")
+          .find("array 'full': expected every axis of length 1 or more, got shape [1, 1, 0, 0]"),
+      std::string::npos);
+  NpzWriter no_heads(dir_ / "no_heads.npz");
+  no_heads.add("kv_num_blocks", NpyArray::from<std::int32_t>({1, 0, 2}, {}));
+  no_heads.add("kv_indices", NpyArray::from<std::int32_t>({1, 0, 2, 2}, {}));
+  no_heads.commit();
+  EXPECT_NE(error_reading(dir_ / "no_heads.npz").find("expected every axis of length 1 or more"),
+            std::string::npos);
+}
+
 TEST_F(MaskFiles, IndicesOutOfRangeAndCountsAboveNkAreNamed) {
   std::vector<std::int32_t> indices(2 * 8 * 8, 0);
   indices[0] = 8;
