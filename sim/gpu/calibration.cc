@@ -181,7 +181,7 @@ Measurements read_measurements(const fs::path& path) {
       if (!fs::is_regular_file(r.mask_path)) {
         throw InputError(source, field + ".mask",
                          "an existing mask file (paths are relative to the measurements file)",
-                         "'" + r.mask + "' (" + r.mask_path.string() + " not found)");
+                         "'" + r.mask + "' (" + r.mask_path.string() + " is not a file)");
       }
     }
     m.runs.push_back(std::move(r));
@@ -223,6 +223,8 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
     }
     workloads.push_back(load_workload(run.mask, run.mask_path));
     kernels.push_back(kernel_for(run, kernel));
+    throw_if_invalid(check_workload(workloads.back(), kernels.back()),
+                     measurements.source + ": " + field + ".mask");
     throw_if_invalid(kernels.back().validate(), measurements.source + ": run '" + run.mask + "'");
   }
   const std::size_t n_fit = std::min<std::size_t>(fit_runs, measurements.runs.size());

@@ -118,6 +118,16 @@ std::vector<TileCounts> dense_tile_counts(const MaskGeometry& g, std::int64_t ti
   return counts;
 }
 
+models::Violations check_workload(const Workload& workload, const KernelSpec& kernel) {
+  models::Violations v;
+  const std::int64_t heads = workload.mask.geometry.heads;
+  v.require(heads % kernel.q_heads_per_kv_head == 0, "heads",
+            "a multiple of q_heads_per_kv_head (" + std::to_string(kernel.q_heads_per_kv_head) +
+                ", --gqa)",
+            heads);
+  return v;
+}
+
 Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& kernel,
                 const CostParams& cost, const SimulationOptions& options) {
   const MaskGeometry& g = workload.mask.geometry;

@@ -78,8 +78,13 @@ struct SimulationOptions {
   bool record_timeline = false;
 };
 
+/// What a workload must satisfy to run under `kernel` (e.g. heads a multiple of the GQA group);
+/// fields named as a user sees them.
+models::Violations check_workload(const Workload& workload, const KernelSpec& kernel);
+
 /// Simulates `workload` under `kernel` on `gpu` with the cost model `cost`.
-/// Contract: gpu, kernel and cost have passed validate(); the mask is well-formed.
+/// Contract: gpu, kernel and cost have passed validate(), the workload check_workload(); the
+/// mask is well-formed.
 Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& kernel,
                 const CostParams& cost, const SimulationOptions& options = {});
 

@@ -131,6 +131,7 @@ std::string run_sweep(const SweepSpec& spec, const PresetDirs& dirs, bool show_p
         const GpuSpec& gpu = gpus[gi];
         const KernelSpec& kernel = kernels[ki];
         const std::size_t pair = gi * kernels.size() + ki;
+        throw_if_invalid(check_workload(workload, kernel), spec.source + ": " + labels[p]);
         const Result r = simulate(workload, gpu, kernel, costs[pair]);
         std::snprintf(numbers, sizeof numbers,
                       "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,"

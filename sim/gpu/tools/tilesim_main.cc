@@ -209,6 +209,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
       }
       workload.mask = std::move(*broadcast);
     }
+    throw_if_invalid(check_workload(workload, kernel), mask);
     results.push_back(simulate(workload, gpu, kernel, cost, {!timeline.empty()}));
   }
 

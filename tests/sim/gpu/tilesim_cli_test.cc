@@ -255,6 +255,8 @@ TEST_F(TilesimCli, UsageErrorsExitTwo) {
   expect_input_error("frobnicate", "command: expected one of bounds, predict");
   expect_input_error("predict --format xml pattern:causal,seq=1024", "--format");
   expect_input_error("predict --out " + path("result.json"), "MASK: expected at least one mask");
+  expect_input_error("predict pattern:causal,seq=1024,heads=4 --gqa 3 --out " + path("result.json"),
+                     "heads: expected a multiple of q_heads_per_kv_head (3, --gqa), got 4");
 }
 
 }  // namespace
