@@ -65,7 +65,9 @@ def run_tilesim(tilesim: Path, args: list[str], cwd: Path) -> dict:
 
 
 def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int,
-                    families: dict[str, str]) -> list[Row]:
+                    families: dict[str, str], calibration_out: Path | None = None) -> list[Row]:
+    """Rows for every run of one kernel configuration; the fitted cost model is copied to
+    `calibration_out` when given (the calibrations tilesim ships come from here)."""
     measurements = json.loads((dataset / f"{kernel}.json").read_text())
     runs = [r for r in measurements["runs"] if r["head_dim"] == head_dim]
     by_case = {Path(r["mask"]).stem: r for r in runs}
@@ -86,6 +88,11 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int,
                                   "--fit-runs", str(len(CALIBRATION_CASES)),
                                   "--out", str(calibration)], dataset)
             fitted = json.loads(calibration.read_text())
+            if calibration_out is not None:  # tilesim's own bytes, published atomically
+                calibration_out.parent.mkdir(parents=True, exist_ok=True)
+                tmp = calibration_out.with_name(f"{calibration_out.name}.tmp-{os.getpid()}")
+                tmp.write_bytes(calibration.read_bytes())
+                os.replace(tmp, calibration_out)
         finally:
             fit_file.unlink(missing_ok=True)
     bounds = run_tilesim(tilesim, ["bounds", *[r["mask"] for r in ordered], "--gpu", "h200",
@@ -202,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
                         default=REPO_ROOT / "golden/results/h200/2026-11-23-dataset")
     parser.add_argument("--build-dir", type=Path, default=REPO_ROOT / "build" / "default")
     parser.add_argument("--out", type=Path, help="default: <dataset>/validation")
+    parser.add_argument("--calibrations", type=Path, default=REPO_ROOT / "sim/gpu/calibrations",
+                        help="where the fitted cost models go, one per kernel and head dim")
     args = parser.parse_args(argv)
     tilesim = (args.build_dir / "sim" / "gpu" / "tilesim").resolve()
     dataset = args.dataset.resolve()
@@ -220,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
             for head_dim in head_dims:
                 print(f"calibrating {kernel} d{head_dim} on {len(CALIBRATION_CASES)} runs",
                       file=sys.stderr)
-                rows += validate_kernel(tilesim, dataset, kernel, head_dim, families)
+                rows += validate_kernel(tilesim, dataset, kernel, head_dim, families,
+                                        args.calibrations / f"h200_{kernel}_d{head_dim}.json")
     except (OSError, KeyError, json.JSONDecodeError, ValidationError, RuntimeError) as error:
         print(f"validate_gpu: error: {error}", file=sys.stderr)
         return 2

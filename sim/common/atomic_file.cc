@@ -12,10 +12,18 @@
 
 namespace attnsim::common {
 
+bool replaces_by_rename(const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::filesystem::file_status own = std::filesystem::symlink_status(path, ec);
+  return ec || !std::filesystem::exists(own) || std::filesystem::is_regular_file(own);
+}
+
 AtomicFile::AtomicFile(std::filesystem::path path)
     : path_(std::move(path)),
-      tmp_path_(path_.string() + ".tmp-" + std::to_string(::getpid())),
-      out_(tmp_path_, std::ios::binary | std::ios::trunc) {
+      tmp_path_(replaces_by_rename(path_)
+                    ? std::filesystem::path(path_.string() + ".tmp-" + std::to_string(::getpid()))
+                    : std::filesystem::path()),
+      out_(tmp_path_.empty() ? path_ : tmp_path_, std::ios::binary | std::ios::trunc) {
   if (!out_) {
     throw InputError(path_.string(),
                      std::string("cannot create output file: ") + std::strerror(errno));
@@ -23,7 +31,7 @@ AtomicFile::AtomicFile(std::filesystem::path path)
 }
 
 AtomicFile::~AtomicFile() {
-  if (!committed_) {
+  if (!committed_ && !tmp_path_.empty()) {
     out_.close();
     std::error_code ignored;
     std::filesystem::remove(tmp_path_, ignored);
@@ -37,9 +45,11 @@ void AtomicFile::commit() {
   if (!write_ok || out_.fail()) {
     throw InputError(path_.string(), "write failed (disk full or file system error)");
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp_path_, path_, ec);
-  if (ec) throw InputError(path_.string(), "cannot move output into place: " + ec.message());
+  if (!tmp_path_.empty()) {
+    std::error_code ec;
+    std::filesystem::rename(tmp_path_, path_, ec);
+    if (ec) throw InputError(path_.string(), "cannot move output into place: " + ec.message());
+  }
   committed_ = true;
 }
 

@@ -10,6 +10,9 @@ namespace attnsim::common {
 /// Writes to a temporary sibling ("<name>.tmp-<pid>") and renames it over `path` on commit().
 /// Contract: until commit() returns, `path` keeps its previous content (or stays absent); the
 /// destructor removes the temporary file if commit() was never reached (exception, early return).
+/// A target that exists and is not a regular file (a symlink, /dev/stdout, a pipe) must not be
+/// replaced by a rename: it is written through in place instead, without the all-or-nothing
+/// guarantee (replaces_by_rename() tells which case applies).
 class AtomicFile {
  public:
   explicit AtomicFile(std::filesystem::path path);
@@ -23,10 +26,13 @@ class AtomicFile {
 
  private:
   std::filesystem::path path_;
-  std::filesystem::path tmp_path_;
+  std::filesystem::path tmp_path_;  ///< empty when writing in place
   std::ofstream out_;
   bool committed_ = false;
 };
+
+/// True when `path` is absent or a regular file, i.e. when a rename may publish over it.
+bool replaces_by_rename(const std::filesystem::path& path);
 
 /// Writes `content` to `path` atomically (see AtomicFile).
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);

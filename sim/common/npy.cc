@@ -453,7 +453,13 @@ void NpzWriter::add(const std::string& name, const NpyArray& array) {
 }
 
 void NpzWriter::commit() {
-  const std::string tmp = path_.string() + ".tmp-" + std::to_string(::getpid());
+  // The archive is built in a temporary file: beside a regular target so the rename stays on one
+  // file system, in the temp folder for a symlink or device target (never next to /dev/stdout).
+  const std::string tmp = replaces_by_rename(path_)
+                              ? path_.string() + ".tmp-" + std::to_string(::getpid())
+                              : (std::filesystem::temp_directory_path() /
+                                 ("attnsim-npz-" + std::to_string(::getpid()) + ".tmp"))
+                                    .string();
   int code = 0;
   zip_t* archive = zip_open(tmp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
   if (!archive) {
@@ -484,6 +490,13 @@ void NpzWriter::commit() {
   }
   if (zip_close(archive) != 0) fail("cannot write npz");
   std::error_code ec;
+  if (!replaces_by_rename(path_)) {
+    // A symlink, device or pipe is written through, never replaced (see AtomicFile).
+    const std::string bytes = read_file(tmp);
+    std::filesystem::remove(tmp, ec);
+    write_file_atomically(path_, bytes);
+    return;
+  }
   std::filesystem::rename(tmp, path_, ec);
   if (ec) {
     std::filesystem::remove(tmp, ec);

@@ -54,39 +54,13 @@ PresetDirs resolve_preset_dirs(const std::vector<std::string>& user_dirs) {
   return dirs;
 }
 
-// Atomic writes rename a temporary file over the target, which would replace a symlink, a device
-// or a pipe (/dev/stdout) with a plain file. Only absent paths and plain files are written
-// atomically; anything else is written in place.
-bool atomic_output(const std::string& path) {
-  std::error_code ec;
-  const fs::file_status own = fs::symlink_status(path, ec);
-  if (ec || !fs::exists(own)) return true;
-  return fs::is_regular_file(own);
-}
-
 // A text output: "-" means stdout.
 void write_text_output(const std::string& path, const std::string& text) {
   if (path == "-") {
     std::cout << text;
     return;
   }
-  if (atomic_output(path)) {
-    attnsim::common::write_file_atomically(path, text);
-    return;
-  }
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.flush();
-  if (!out) throw InputError(path, "cannot write the output");
-}
-
-// Binary outputs (.npz) and fitted models are only written atomically, to plain files.
-const std::string& regular_output_path(const std::string& path, const std::string& option) {
-  if (!atomic_output(path)) {
-    throw InputError(option, "path", "a new or plain file (written atomically)",
-                     "'" + path + "' (a symlink, device or pipe)");
-  }
-  return path;
+  attnsim::common::write_file_atomically(path, text);  // in place for symlinks and devices
 }
 
 po::variables_map parse(int argc, char** argv, const po::options_description& options,
@@ -267,7 +241,7 @@ int gen_command(int argc, char** argv) {
   }
   GenRequest request = parse_gen_arguments(args);
   if (request.out.empty()) throw InputError("command line", "--out", "an output .npz path", "none");
-  const std::string out = regular_output_path(request.out, "--out");
+  const std::string& out = request.out;
   const BlockLayout layout = generate_pattern(request.spec);
   write_mask(out, layout, request.format);
   return 0;
@@ -298,7 +272,7 @@ int calibrate_command(int argc, char** argv) {
   const KernelSpec kernel = machine.load_kernel_spec();
   const Measurements runs = read_measurements(measurements);
   const CalibrationReport report = calibrate(runs, gpu, kernel, fit_runs);
-  attnsim::common::write_json_file(regular_output_path(out, "--out"), to_json(report, gpu, kernel));
+  attnsim::common::write_json_file(out, to_json(report, gpu, kernel));
   std::cout << format_calibration_summary(report);
   return 0;
 }

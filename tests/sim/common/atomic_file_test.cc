@@ -38,6 +38,19 @@ TEST_F(AtomicFileTest, AbandonedWriteLeavesPreviousContentAndNoTemp) {
   EXPECT_EQ(entries(), 1u);
 }
 
+TEST_F(AtomicFileTest, SymlinkTargetsAreWrittenThroughNotReplaced) {
+  // /dev/stdout is a symlink: a rename over it would leave a plain file in its place.
+  write_file_atomically(dir_ / "real.txt", "old");
+  fs::create_symlink(dir_ / "real.txt", dir_ / "link.txt");
+  EXPECT_FALSE(replaces_by_rename(dir_ / "link.txt"));
+  EXPECT_TRUE(replaces_by_rename(dir_ / "real.txt"));
+  EXPECT_TRUE(replaces_by_rename(dir_ / "absent.txt"));
+  write_file_atomically(dir_ / "link.txt", "new");
+  EXPECT_TRUE(fs::is_symlink(dir_ / "link.txt"));
+  EXPECT_EQ(read_file(dir_ / "real.txt"), "new");
+  EXPECT_EQ(entries(), 2u);
+}
+
 TEST_F(AtomicFileTest, UnwritableDirectoryIsAnInputErrorNamingThePath) {
   const fs::path target = dir_ / "missing" / "out.txt";
   try {

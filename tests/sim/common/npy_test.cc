@@ -103,6 +103,18 @@ TEST_F(NpyTest, NpzRoundTripIsByteIdenticalAndAtomic) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_), {}), 2);  // no temporaries left
 }
 
+TEST_F(NpyTest, NpzThroughASymlinkKeepsTheLink) {
+  NpzWriter first(dir_ / "real.npz");
+  first.add("a", NpyArray::from<std::int32_t>({1}, {1}));
+  first.commit();
+  fs::create_symlink(dir_ / "real.npz", dir_ / "link.npz");
+  NpzWriter second(dir_ / "link.npz");
+  second.add("a", NpyArray::from<std::int32_t>({1}, {2}));
+  second.commit();
+  EXPECT_TRUE(fs::is_symlink(dir_ / "link.npz"));
+  EXPECT_EQ(NpzReader(dir_ / "real.npz").get("a").to_int64("", ""), std::vector<std::int64_t>{2});
+}
+
 TEST_F(NpyTest, CorruptAndTruncatedNpzAreInputErrorsNamingTheFile) {
   NpzWriter writer(dir_ / "m.npz");
   std::vector<double> values(4096);
