@@ -117,6 +117,8 @@ def main(argv=None) -> int:
     parser.add_argument("--dtype", choices=["bf16", "fp16"], default="bf16")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--matmul-reference", action="store_true",
+                        help="also measure a bf16 8192^3 matmul: the TFLOP/s ceiling to compare with")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     try:
@@ -176,10 +178,18 @@ def main(argv=None) -> int:
             print(f"{args.kernel:<14} {label:<44} d{head_dim:<4} {ms:10.3f} ms"
                   + (f" {tflops:8.1f} TFLOP/s" if tflops else ""), flush=True)
     props = torch.cuda.get_device_properties(0)
+    device = {"name": props.name, "sm_count": props.multi_processor_count,
+              "torch": torch.__version__, "cuda": torch.version.cuda}
+    if args.matmul_reference:
+        n = 8192
+        a, b = (torch.rand((n, n), device="cuda", dtype=torch.bfloat16) for _ in range(2))
+        times, _ = time_ms(torch, lambda: a @ b, args.warmup, args.reps)
+        device["bf16_matmul_8192_ms"] = statistics.median(times)
+        device["bf16_matmul_tflops"] = 2 * n ** 3 / statistics.median(times) / 1e9
+        print(f"bf16 matmul {n}^3: {device['bf16_matmul_tflops']:.1f} TFLOP/s", flush=True)
     result = {"gpu": props.name.removeprefix("NVIDIA ").lower().replace(" ", "-"),
               "kernel": args.kernel,
-              "device": {"name": props.name, "sm_count": props.multi_processor_count,
-                         "torch": torch.__version__, "cuda": torch.version.cuda},
+              "device": device,
               "runs": runs}
     if args.out:
         tmp = args.out.with_name(f"{args.out.name}.tmp-{os.getpid()}")

@@ -31,6 +31,7 @@ def family_args(family: str, seq: int) -> list[str]:
         "sliding_window": ["--window", str(seq // 8)],
         "gna": ["--dims", side, "--window", "31"],
         "causal_window": ["--window", str(seq // 8)],
+        "band": ["--left", str(seq // 16), "--right", str(seq // 64)],
         "a_shape": ["--sinks", "128", "--window", str(seq // 8)],
         "vertical_slash": ["--verticals", "1000", "--local", "512"],
         "block_topk": ["--density", "0.15"],
@@ -41,7 +42,7 @@ def family_args(family: str, seq: int) -> list[str]:
     }[family]
 
 
-FAMILIES = ["dense", "causal", "sliding_window", "gna", "causal_window", "a_shape",
+FAMILIES = ["dense", "causal", "sliding_window", "gna", "causal_window", "band", "a_shape",
             "vertical_slash", "block_topk", "permuted_block_sparse", "radial", "random", "mixture"]
 
 
