@@ -1,0 +1,42 @@
+// What every pipeline module shares: the config, the workload, the clock, the counters and the
+// per-head-step index lists, plus the transaction-level wait helper.
+#pragma once
+
+#include <systemc>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "models/spatten_beats.h"
+#include "sim/accel/clock.h"
+#include "sim/accel/config.h"
+#include "sim/accel/stats.h"
+#include "sim/accel/workload.h"
+
+namespace attnsim::accel {
+
+/// Shared state of one simulation. Modules read the workload and write only their own counters.
+struct PipelineContext {
+  const AccelConfig& config;
+  const AccelWorkload& workload;
+  const Clock& clock;
+  AccelStats& stats;
+  std::vector<std::vector<int>> key_indices;    ///< per head-step: fetched keys, ascending
+  std::vector<std::vector<int>> value_indices;  ///< per head-step: kept V rows (set by the top-k)
+
+  std::int64_t now() const { return static_cast<std::int64_t>(clock.now_cycles()); }
+  /// Waits (in the calling SC_THREAD) until cycle `c`; returns at once if it has passed.
+  void wait_until(std::int64_t c) const {
+    const std::int64_t t = now();
+    if (c > t) sc_core::wait(clock.cycles(static_cast<std::uint64_t>(c - t)));
+  }
+  const models::HeadStepShape& step(int i) const {
+    return workload.steps[static_cast<std::size_t>(i)];
+  }
+};
+
+/// The one beat type of every pipeline FIFO.
+using BeatFifo = sc_core::sc_fifo<models::HeadStepBeat>;
+
+}  // namespace attnsim::accel

@@ -1,0 +1,150 @@
+// CSV -> head-step shapes, fit checks and synthetic indices/scores for trace-driven runs.
+#include "sim/accel/workload.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/common/input_error.h"
+
+namespace attnsim::accel {
+namespace {
+
+using common::InputError;
+
+int width_or_dense(int bits) { return bits < 0 ? models::kDenseBits : bits; }
+
+// splitmix64: a small, well-mixed generator; each synthetic stream is seeded from its head-step.
+std::uint64_t mix(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t seed_of(std::uint64_t seed, std::uint64_t salt, int iteration, int layer, int head) {
+  std::uint64_t s = seed * 0x100000001B3ULL ^ salt;
+  s = mix(s) ^ static_cast<std::uint64_t>(iteration);
+  s = mix(s) ^ (static_cast<std::uint64_t>(layer) << 20) ^ static_cast<std::uint64_t>(head);
+  return mix(s);
+}
+
+double unit(std::uint64_t& state) { return static_cast<double>(mix(state) >> 11) * 0x1.0p-53; }
+
+}  // namespace
+
+AccelWorkload workload_from_csv(const common::SpattenWorkload& csv, const std::string& source) {
+  if (csv.rows.empty()) throw InputError(source, "rows", "at least one head-step", "none");
+  AccelWorkload w;
+  w.source = source;
+  w.head_dim = csv.rows.front().embedding_length_d;
+  for (std::size_t i = 0; i < csv.rows.size(); ++i) {
+    const common::SpattenWorkloadRow& r = csv.rows[i];
+    if (r.embedding_length_d != w.head_dim) {
+      throw InputError(source + ":" + std::to_string(i + 2), "embedding_length_D",
+                       "the same head dimension in every row (" + std::to_string(w.head_dim) + ")",
+                       std::to_string(r.embedding_length_d));
+    }
+    models::HeadStepShape s;
+    s.iteration = r.iteration_id;
+    s.layer = r.layer_id;
+    s.head = r.head_id;
+    s.head_dim = r.embedding_length_d;
+    s.tokens = r.sentence_length_l;
+    s.key_fetch = r.key_fetch_num;
+    s.value_fetch = r.value_fetch_num;
+    s.query_bits = width_or_dense(r.quant_query_bit);
+    s.key_msb_bits = width_or_dense(r.quant_key_bit);
+    s.requant = r.if_requant;
+    s.key_lsb_bits = r.if_requant ? std::max(0, r.auto_requant_incre) : 0;
+    s.value_bits = width_or_dense(r.quant_value_bit);
+    s.token_topk = r.if_topk;
+    s.topk_k = r.if_topk ? r.topk : 0;
+    s.topk_n = r.if_topk ? (r.topk <= r.key_fetch_num ? r.key_fetch_num : r.sentence_length_l) : 0;
+    w.max_tokens = std::max(w.max_tokens, s.tokens);
+    const int full_key_bits = r.quant_key_bit < 0
+                                  ? models::kDenseBits
+                                  : s.key_msb_bits + std::max(0, r.auto_requant_incre);
+    w.max_key_bits = std::max(w.max_key_bits, full_key_bits);
+    w.steps.push_back(s);
+  }
+  return w;
+}
+
+void check_workload_fits(const AccelConfig& config, const AccelWorkload& workload,
+                         const std::string& config_source) {
+  const models::Violations v =
+      config.validate_for_shape(workload.head_dim, workload.max_tokens, workload.max_key_bits);
+  if (!v.ok()) {
+    throw InputError(config_source, "cannot run " + workload.source + ":\n" + v.to_string());
+  }
+}
+
+std::vector<int> synthetic_key_indices(const models::HeadStepShape& step, std::uint64_t seed) {
+  std::vector<int> out;
+  out.reserve(static_cast<std::size_t>(step.key_fetch));
+  if (step.key_fetch >= step.tokens) {
+    for (int j = 0; j < step.tokens; ++j) out.push_back(j);
+    return out;
+  }
+  // Selection sampling (Knuth's algorithm S): every subset of the size equally likely, ascending.
+  std::uint64_t state = seed_of(seed, 0x4B45595355ULL, step.iteration, step.layer, 0);
+  int needed = step.key_fetch;
+  for (int j = 0; j < step.tokens && needed > 0; ++j) {
+    const int left = step.tokens - j;
+    if (unit(state) * left < needed) {
+      out.push_back(j);
+      --needed;
+    }
+  }
+  return out;
+}
+
+std::vector<std::int64_t> synthetic_probabilities(const models::HeadStepShape& step, int n,
+                                                  std::uint64_t seed) {
+  std::uint64_t state = seed_of(seed, 0x50524F42ULL, step.iteration, step.layer, step.head);
+  std::vector<std::int64_t> p(static_cast<std::size_t>(n));
+  for (auto& x : p) {
+    const double u = unit(state);
+    x = static_cast<std::int64_t>(std::floor(4095.0 * u * u * u * u));
+  }
+  return p;
+}
+
+std::vector<std::int64_t> synthetic_importances(const models::HeadStepShape& step, int n,
+                                                std::uint64_t seed) {
+  std::uint64_t state = seed_of(seed, 0x494D50ULL, step.iteration, step.layer, step.head);
+  std::vector<std::int64_t> p(static_cast<std::size_t>(n));
+  for (auto& x : p) {
+    const double u = unit(state);
+    x = static_cast<std::int64_t>(std::floor(1048575.0 * u * u * u));
+  }
+  return p;
+}
+
+void append_row_blocks(std::vector<std::uint64_t>& blocks, const models::HeadStepShape& step,
+                       Plane plane, const std::vector<int>& rows, int row_bits,
+                       int transaction_bytes) {
+  // 64 MiB per (layer, head, plane): room for 4096 tokens x 1024 dims x 16 bits; regions start on
+  // row-buffer boundaries so one head's stream does not straddle another's rows.
+  constexpr std::uint64_t kRegionBytes = std::uint64_t{1} << 26;
+  const std::uint64_t region =
+      ((static_cast<std::uint64_t>(step.layer) << 10 | static_cast<std::uint64_t>(step.head))
+       << 2) |
+      static_cast<std::uint64_t>(plane);
+  const std::uint64_t base_bits = region * kRegionBytes * 8;
+  const std::uint64_t block_bits = static_cast<std::uint64_t>(transaction_bytes) * 8;
+  bool have_last = false;
+  std::uint64_t last = 0;
+  for (int r : rows) {
+    const std::uint64_t begin = base_bits + static_cast<std::uint64_t>(r) * row_bits;
+    const std::uint64_t end = begin + static_cast<std::uint64_t>(row_bits) - 1;
+    for (std::uint64_t b = begin / block_bits; b <= end / block_bits; ++b) {
+      if (have_last && b <= last) continue;
+      blocks.push_back(b);
+      last = b;
+      have_last = true;
+    }
+  }
+}
+
+}  // namespace attnsim::accel
