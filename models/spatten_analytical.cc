@@ -19,7 +19,9 @@ AnalyticalResult analytical_cycles(const std::vector<HeadStepShape>& steps,
     const StepBytes bytes = step_payload_bytes(s);
     const std::int64_t dram = ceil_div(bytes.total(), p.dram_bytes_per_cycle);
     const std::int64_t qk = tries * qk_issue_cycles(s.key_fetch, p.qk_multipliers, s.head_dim);
-    const std::int64_t sm = tries * 3 * softmax_pass_cycles(s.key_fetch, p.softmax_lanes);
+    // The max/exp sub-stage makes two passes; the divide sub-stage, separate hardware, a third.
+    const std::int64_t pass = softmax_pass_cycles(s.key_fetch, p.softmax_lanes);
+    const std::int64_t sm = tries * 2 * pass;
     const std::int64_t pv = pv_issue_cycles(s.value_fetch, p.pv_multipliers, s.head_dim);
     const std::int64_t topk = topk_cycles.empty() ? 0 : topk_cycles[i];
     r.dram_cycles += dram;
@@ -32,7 +34,7 @@ AnalyticalResult analytical_cycles(const std::vector<HeadStepShape>& steps,
         (tries + 1) * p.dram_latency_cycles +
         tries * (p.qk_latency_cycles + p.softmax_latency_cycles + p.max_reduce_cycles) +
         p.pv_latency_cycles;
-    r.additive_cycles += dram + qk + sm + pv + topk + latencies;
+    r.additive_cycles += dram + qk + sm + tries * pass + pv + topk + latencies;
   }
   r.bound_cycles =
       std::max({r.dram_cycles, r.qk_cycles, r.softmax_cycles, r.pv_cycles, r.topk_cycles});

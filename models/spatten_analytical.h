@@ -26,7 +26,7 @@ struct AnalyticalParams {
 struct AnalyticalResult {
   std::int64_t dram_cycles = 0;     ///< payload / bandwidth (no latency)
   std::int64_t qk_cycles = 0;       ///< Q x K fill, both passes
-  std::int64_t softmax_cycles = 0;  ///< three passes of ceil(n / lanes), both passes
+  std::int64_t softmax_cycles = 0;  ///< max + exp passes of ceil(n / lanes), both tries
   std::int64_t topk_cycles = 0;     ///< the engines' latencies, as given
   std::int64_t pv_cycles = 0;       ///< prob x V fill
   /// No overlap at all: every stage of every head-step, with its pipeline latency and the DRAM

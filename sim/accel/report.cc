@@ -139,6 +139,7 @@ json::object stats_to_json(const AccelConfig& config, const AccelWorkload& workl
        json::object{{"fetcher", stage(stats.fetcher, stats.cycles)},
                     {"qk", stage(stats.qk, stats.cycles)},
                     {"softmax", stage(stats.softmax, stats.cycles)},
+                    {"softmax_divide", stage(stats.softmax_divide, stats.cycles)},
                     {"requant_controller", stage(stats.requant, stats.cycles)},
                     {"local_v_topk", stage(stats.vtopk, stats.cycles)},
                     {"token_topk", stage(stats.token_topk, stats.cycles)},

@@ -29,7 +29,7 @@ struct AccelStats {
   std::int64_t requant_steps = 0;
   DramKindStats dram_q, dram_k_msb, dram_k_lsb, dram_v;
   std::vector<ChannelStats> channels;
-  StageStats fetcher, qk, softmax, requant, vtopk, token_topk, pv, token_importance,
+  StageStats fetcher, qk, softmax, softmax_divide, requant, vtopk, token_topk, pv, token_importance,
       head_importance;
   std::int64_t vtopk_queue_cycles = 0;       ///< beats waiting for the busy local-V engine
   std::int64_t vtopk_added_cycles = 0;       ///< latency the engine adds after its input stream

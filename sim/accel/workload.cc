@@ -70,6 +70,15 @@ AccelWorkload workload_from_csv(const common::SpattenWorkload& csv, const std::s
   return w;
 }
 
+void drop_quantization(AccelWorkload& workload) {
+  for (models::HeadStepShape& s : workload.steps) {
+    s.query_bits = s.key_msb_bits = s.value_bits = models::kDenseBits;
+    s.key_lsb_bits = 0;
+    s.requant = false;
+  }
+  workload.max_key_bits = models::kDenseBits;
+}
+
 void check_workload_fits(const AccelConfig& config, const AccelWorkload& workload,
                          const std::string& config_source) {
   const models::Violations v =

@@ -27,6 +27,10 @@ struct AccelWorkload {
 /// mixed head dimensions or an empty workload.
 AccelWorkload workload_from_csv(const common::SpattenWorkload& csv, const std::string& source);
 
+/// The same head-steps with every width at 16 bits and no LSB re-fetch: the pruned workload
+/// without quantization, to separate the two in the speedup breakdown.
+void drop_quantization(AccelWorkload& workload);
+
 /// Throws InputError naming the config fields that cannot run this workload (multipliers not a
 /// multiple of D, buffers smaller than one head's keys, top-k capacity below L).
 void check_workload_fits(const AccelConfig& config, const AccelWorkload& workload,

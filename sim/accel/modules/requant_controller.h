@@ -39,6 +39,7 @@ class RequantController : public sc_core::sc_module {
     ctx_.wait_until(decision);
     ctx_.stats.actions.comparisons += ctx_.step(b.step).key_fetch;
     ctx_.stats.requant.jobs += 1;
+    ctx_.stats.requant.busy_cycles += ctx_.config.progressive_quant.max_reduce_cycles;
     if (needs_refetch(b)) {
       b.pass = 1;
       b.first_cycle = b.last_cycle = decision;

@@ -48,6 +48,7 @@ int run(int argc, char** argv) {
       "out", po::value(&out_dir), "run folder: config.yaml (resolved) and stats.json")(
       "format", po::value(&format)->default_value(format), "stdout: json or table")(
       "fast", "timing-only fast mode: plain HBM model whatever the config says")(
+      "ignore-quantization", "run every width at 16 bits with no LSB re-fetch (breakdowns)")(
       "validate-only", "check the config and the workload, print what would run, and stop");
   po::positional_options_description positional;
   positional.add("workload", 1);
@@ -65,8 +66,9 @@ int run(int argc, char** argv) {
 
   AccelConfig config = load_accel_config(config_name, resolve_preset_dir(preset_dir));
   if (vm.count("fast")) config.detailed = false;
-  const AccelWorkload workload =
+  AccelWorkload workload =
       workload_from_csv(attnsim::common::read_spatten_workload(workload_path), workload_path);
+  if (vm.count("ignore-quantization")) drop_quantization(workload);
   check_workload_fits(config, workload, config_name);
 
   if (vm.count("validate-only")) {
