@@ -214,8 +214,13 @@ models::Violations HbmParams::validate() const {
 
 models::Violations AccelConfig::validate() const {
   models::Violations v;
-  v.require(clock_hz > 0 && std::isfinite(clock_hz) && clock_hz <= 1e12, "clock_hz",
-            "a frequency in (0, 1e12] Hz", clock_hz);
+  // SystemC time has a 1 ps resolution: the period must be a whole number of picoseconds, else
+  // cycle counts would drift (sim/accel/clock.h).
+  const double period_ps = clock_hz > 0 ? 1e12 / clock_hz : 0;
+  v.require(clock_hz > 0 && std::isfinite(clock_hz) && clock_hz <= 1e12 &&
+                std::abs(period_ps - std::round(period_ps)) <= 1e-6 * period_ps,
+            "clock_hz", "a frequency in (0, 1e12] Hz whose period is a whole number of ps",
+            clock_hz);
   v.merge(hbm.validate(), "hbm");
   v.require_in_range("fetcher.address_ports", fetcher.address_ports, 1, 4096);
   v.require_in_range("fetcher.data_ports", fetcher.data_ports, 1, 4096);
@@ -237,7 +242,7 @@ models::Violations AccelConfig::validate() const {
   }
   v.require_in_range("progressive_quant.max_reduce_cycles", progressive_quant.max_reduce_cycles, 0,
                      1000);
-  v.merge(topk.engine.validate(""), "topk");
+  v.merge(topk.engine.validate("topk"), "");
   v.require_in_range("pv.multipliers", pv.multipliers, 1, 1 << 20);
   v.require_in_range("pv.latency_cycles", pv.latency_cycles, 0, 1000);
   // Up to two head-steps (one per key buffer half) sit between the fetcher and the controller;

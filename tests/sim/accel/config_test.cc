@@ -98,6 +98,21 @@ TEST(AccelConfig, ShapeChecksMultipliersAndBuffers) {
   EXPECT_EQ(v.items().size(), 2u);
 }
 
+TEST(AccelConfig, ClockAndTopkFieldsAreNamedAsInTheFile) {
+  AccelConfig c;
+  c.clock_hz = 3e9;  // 333.33 ps: not representable at SystemC's 1 ps resolution
+  c.topk.engine.lanes = 100;
+  const std::string text = c.validate().to_string();
+  EXPECT_NE(text.find("clock_hz: expected a frequency in (0, 1e12] Hz whose period"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\ntopk.lanes: expected a value in [1, 64], got 100"), std::string::npos)
+      << text;
+  c.clock_hz = 800e6;  // 1,250 ps
+  c.topk.engine.lanes = 16;
+  EXPECT_TRUE(c.validate().ok()) << c.validate().to_string();
+}
+
 TEST(AccelConfig, FifoDepthBelowTwoIsRejected) {
   // The pipeline holds up to two head-steps between the fetcher and the controller (one per key
   // buffer half); shallower FIFOs could deadlock the re-fetch loop.
