@@ -22,7 +22,9 @@ using common::YamlReader;
 // A config field: its YAML name and where its value lives.
 struct Field {
   const char* name;
-  std::variant<int*, std::int64_t*, std::uint64_t*, double*, bool*, std::string*> target;
+  std::variant<int*, std::int64_t*, std::uint64_t*, double*, bool*, std::string*,
+               std::vector<double>*>
+      target;
 };
 
 struct Section {
@@ -99,12 +101,34 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
         {"topk_engine_mm2", &c.area.topk_engine_mm2},
         {"fetcher_mm2", &c.area.fetcher_mm2},
         {"other_mm2", &c.area.other_mm2}}},
+      {"algorithm",
+       {{"token_keep", &c.algorithm.token_keep},
+        {"head_keep", &c.algorithm.head_keep},
+        {"value_keep", &c.algorithm.value_keep},
+        {"quantize", &c.algorithm.quantize},
+        {"progressive", &c.algorithm.progressive},
+        {"requant_threshold", &c.algorithm.requant_threshold},
+        {"query_bits", &c.algorithm.query_bits},
+        {"key_msb_bits", &c.algorithm.key_msb_bits},
+        {"key_lsb_bits", &c.algorithm.key_lsb_bits},
+        {"value_bits", &c.algorithm.value_bits},
+        {"prob_frac_bits", &c.algorithm.prob_frac_bits},
+        {"prompt_all_queries", &c.algorithm.prompt_all_queries}}},
   };
 }
 
-void read_field(const YamlReader& node, const Field& field) {
-  std::visit([&](auto* target) { *target = node.as<std::decay_t<decltype(*target)>>(); },
-             field.target);
+template <typename T>
+void read_value(const YamlReader& parent, const char* name, T* target) {
+  *target = parent.child(name).as<T>();
+}
+
+void read_value(const YamlReader& parent, const char* name, std::vector<double>* target) {
+  target->clear();
+  for (const YamlReader& item : parent.list(name)) target->push_back(item.as<double>());
+}
+
+void read_field(const YamlReader& parent, const Field& field) {
+  std::visit([&](auto* target) { read_value(parent, field.name, target); }, field.target);
 }
 
 void check_keys(const YamlReader& node, const std::vector<Field>& fields,
@@ -169,7 +193,7 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
     const YamlReader node = top ? root : root.child(s.name);
     if (!top) check_keys(node, s.fields, {});
     for (const Field& f : s.fields) {
-      if (node.has(f.name)) read_field(node.child(f.name), f);
+      if (node.has(f.name)) read_field(node, f);
     }
   }
   if (timing == "plain") {
@@ -272,6 +296,16 @@ models::Violations AccelConfig::validate() const {
     v.require(value >= 0 && std::isfinite(value), std::string("area.") + field,
               "a non-negative number", value);
   }
+  const AlgorithmParams& al = algorithm;
+  v.require(al.value_keep > 0 && al.value_keep <= 1, "algorithm.value_keep", "a ratio in (0, 1]",
+            al.value_keep);
+  v.require(al.requant_threshold >= 0 && al.requant_threshold <= 1, "algorithm.requant_threshold",
+            "a probability in [0, 1]", al.requant_threshold);
+  v.require_in_range("algorithm.query_bits", al.query_bits, 2, 16);
+  v.require_in_range("algorithm.key_msb_bits", al.key_msb_bits, 1, 16);
+  v.require_in_range("algorithm.key_lsb_bits", al.key_lsb_bits, 0, 15);
+  v.require_in_range("algorithm.value_bits", al.value_bits, 2, 16);
+  v.require_in_range("algorithm.prob_frac_bits", al.prob_frac_bits, 4, 16);
   return v;
 }
 

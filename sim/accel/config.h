@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -116,6 +117,23 @@ struct AreaParams {
   double other_mm2 = 1.0;            ///< control, accumulators, I/O
 };
 
+/// How an attention trace (.npz) is turned into decisions by the functional models
+/// (models::SpattenParams); unused for CSV workloads, whose decisions are already made.
+struct AlgorithmParams {
+  std::vector<double> token_keep;  ///< per-layer token keep ratios; empty: no token pruning
+  std::vector<double> head_keep;   ///< per-layer head keep ratios; empty: no head pruning
+  double value_keep = 1.0;         ///< local value pruning keep ratio (1: engine bypassed)
+  bool quantize = true;            ///< false: 16-bit tensors, no progressive quantization
+  bool progressive = true;         ///< re-fetch K LSBs when the max probability is low
+  double requant_threshold = 0.05;
+  int query_bits = 16;
+  int key_msb_bits = 6;
+  int key_lsb_bits = 4;
+  int value_bits = 6;
+  int prob_frac_bits = 12;
+  bool prompt_all_queries = false;  ///< iteration 0 runs every prompt query (slow) or the last
+};
+
 /// The whole accelerator. `name` is informational (the preset it came from).
 struct AccelConfig {
   std::string name = "spatten";
@@ -132,6 +150,7 @@ struct AccelConfig {
   PipelineParams pipeline;
   EnergyParams energy;
   AreaParams area;
+  AlgorithmParams algorithm;
 
   /// Every violation; workload-independent. Fields named as in the YAML ("hbm.channels").
   models::Violations validate() const;

@@ -129,6 +129,7 @@ json::object stats_to_json(const AccelConfig& config, const AccelWorkload& workl
             ratio(static_cast<double>(red.dense_bytes), static_cast<double>(transactions * tb))}}}};
   json::object out{
       {"workload", workload.source},
+      {"workload_kind", workload.from_trace ? "attention-trace" : "csv"},
       {"config", config.name},
       {"cycles", stats.cycles},
       {"seconds", seconds},

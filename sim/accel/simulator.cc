@@ -19,9 +19,14 @@ AccelStats simulate(const AccelConfig& config, const AccelWorkload& workload) {
   AccelStats stats;
   const Clock clock(config.clock_hz);
   PipelineContext ctx{config, workload, clock, stats, {}, {}};
-  ctx.key_indices.reserve(workload.steps.size());
-  for (const models::HeadStepShape& s : workload.steps) {
-    ctx.key_indices.push_back(synthetic_key_indices(s, config.topk.synthetic_seed));
+  // A trace's keys are the functional models' decisions; a CSV has counts only.
+  if (workload.from_trace) {
+    ctx.key_indices = workload.key_rows;
+  } else {
+    ctx.key_indices.reserve(workload.steps.size());
+    for (const models::HeadStepShape& s : workload.steps) {
+      ctx.key_indices.push_back(synthetic_key_indices(s, config.topk.synthetic_seed));
+    }
   }
   ctx.value_indices.resize(workload.steps.size());
 

@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "sim/common/input_error.h"
+#include "sim/common/spatten_derivation.h"
 
 namespace attnsim::accel {
 namespace {
@@ -66,6 +68,55 @@ AccelWorkload workload_from_csv(const common::SpattenWorkload& csv, const std::s
                                   : s.key_msb_bits + std::max(0, r.auto_requant_incre);
     w.max_key_bits = std::max(w.max_key_bits, full_key_bits);
     w.steps.push_back(s);
+  }
+  return w;
+}
+
+AccelWorkload workload_from_trace(const AccelConfig& config, const models::AttentionTensors& trace,
+                                  const std::string& source, const std::string& config_source) {
+  const AlgorithmParams& a = config.algorithm;
+  models::SpattenParams p;
+  p.quantize = a.quantize;
+  p.query_bits = a.query_bits;
+  p.key_msb_bits = a.key_msb_bits;
+  p.key_lsb_bits = a.key_lsb_bits;
+  p.value_bits = a.value_bits;
+  p.softmax.prob_frac_bits = a.prob_frac_bits;
+  p.progressive.enabled = a.progressive;
+  p.progressive.lsb_bits = a.key_lsb_bits;
+  p.progressive.max_prob_threshold = a.requant_threshold;
+  p.token_schedule.keep_ratio = a.token_keep;
+  p.head_schedule.keep_ratio = a.head_keep;
+  p.value_keep_ratio = a.value_keep;
+  p.prompt_all_queries = a.prompt_all_queries;
+  p.topk = config.topk.engine;
+  p.topk.max_n = std::max({p.topk.max_n, trace.tokens, trace.heads});
+  const models::Violations v = p.validate("algorithm", trace.layers);
+  if (!v.ok()) throw InputError(config_source, "cannot run " + source + ":\n" + v.to_string());
+
+  const models::SpattenRunResult run = models::run_spatten(trace, p);
+  AccelWorkload w = workload_from_csv(common::to_spatten_workload(run, p, source), source);
+  w.from_trace = true;
+  for (const models::HeadStepRecord& r : run.head_steps) {
+    // The last query (position L - 1) reads the alive tokens it can see.
+    std::vector<int> keys;
+    for (const models::LayerRecord& l : run.layers) {
+      if (l.iteration != r.iteration || l.layer != r.layer) continue;
+      for (int t : l.alive_tokens) {
+        if (t < r.sentence_length) keys.push_back(t);
+      }
+    }
+    std::sort(keys.begin(), keys.end());
+    if (static_cast<int>(keys.size()) != r.key_fetch) {
+      throw std::logic_error("workload_from_trace: alive tokens disagree with the key fetch count");
+    }
+    std::vector<int> values = r.value_rows;
+    std::sort(values.begin(), values.end());
+    w.key_rows.push_back(std::move(keys));
+    w.value_rows.push_back(std::move(values));
+  }
+  if (w.key_rows.size() != w.steps.size()) {
+    throw std::logic_error("workload_from_trace: one CSV row per head-step expected");
   }
   return w;
 }

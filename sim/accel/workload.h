@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "models/spatten_functional.h"
 #include "models/spatten_step.h"
 #include "sim/accel/config.h"
 #include "sim/common/spatten_workload_csv.h"
@@ -19,6 +20,12 @@ struct AccelWorkload {
   int head_dim = 0;      ///< D (the same for every head-step)
   int max_tokens = 0;    ///< largest L
   int max_key_bits = 0;  ///< largest MSB + LSB key width
+  /// Attention-trace workloads only (empty for CSV): per head-step, the keys the last query read
+  /// and the V rows local value pruning kept, as the functional models decided (token ids,
+  /// ascending).
+  std::vector<std::vector<int>> key_rows;
+  std::vector<std::vector<int>> value_rows;
+  bool from_trace = false;
 };
 
 /// One head-step per CSV row, in file order. Widths of -1 become 16 bits; the token top-k of a row
@@ -30,6 +37,13 @@ AccelWorkload workload_from_csv(const common::SpattenWorkload& csv, const std::s
 /// The same head-steps with every width at 16 bits and no LSB re-fetch: the pruned workload
 /// without quantization, to separate the two in the speedup breakdown.
 void drop_quantization(AccelWorkload& workload);
+
+/// Runs the functional models (models::run_spatten with config.algorithm) over an attention trace
+/// and returns its head-steps with the real fetch counts, re-fetch decisions, kept keys and kept
+/// V rows. Rows are those `spatten-trace derive` writes (sim/common/spatten_derivation.h).
+/// Throws InputError naming `config_source` for algorithm settings the trace cannot use.
+AccelWorkload workload_from_trace(const AccelConfig& config, const models::AttentionTensors& trace,
+                                  const std::string& source, const std::string& config_source);
 
 /// Throws InputError naming the config fields that cannot run this workload (multipliers not a
 /// multiple of D, buffers smaller than one head's keys, top-k capacity below L).

@@ -45,7 +45,12 @@ class TopkUnit : public sc_core::sc_module {
           0, b.last_cycle + 1 - (start + models::ceil_div(s.key_fetch, lanes)));
       const std::int64_t end = start + r.latency_cycles + gaps;
       values.clear();
-      for (int pos : r.selected) values.push_back(keys[static_cast<std::size_t>(pos)]);
+      if (ctx_.workload.from_trace) {
+        // The functional models kept these rows; the engine above supplies the timing only.
+        values = ctx_.workload.value_rows[static_cast<std::size_t>(b.step)];
+      } else {
+        for (int pos : r.selected) values.push_back(keys[static_cast<std::size_t>(pos)]);
+      }
       ctx_.stats.actions += r.counts;
       ctx_.stats.vtopk.busy_cycles += end - start;
       ctx_.stats.vtopk.jobs += 1;

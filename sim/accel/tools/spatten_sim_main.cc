@@ -11,6 +11,7 @@
 #include "sim/accel/report.h"
 #include "sim/accel/simulator.h"
 #include "sim/accel/workload.h"
+#include "sim/common/attention_trace.h"
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
@@ -38,10 +39,11 @@ fs::path resolve_preset_dir(const std::string& user_dir) {
 int run(int argc, char** argv) {
   std::string workload_path, config_name = "spatten", preset_dir, out_dir, format = "json";
   po::options_description options(
-      "usage: spatten-sim [options] WORKLOAD.csv\n"
-      "Simulates the SpAtten accelerator on a SpAtten workload CSV (traces/README.md)");
+      "usage: spatten-sim [options] WORKLOAD\n"
+      "Simulates the SpAtten accelerator on a SpAtten workload CSV or an attention trace .npz\n"
+      "(traces/README.md; a trace runs the functional models with the config's algorithm:)");
   options.add_options()("help,h", "show this help")("workload", po::value(&workload_path),
-                                                    "the workload CSV")(
+                                                    "the workload: .csv or .npz")(
       "config", po::value(&config_name)->default_value(config_name),
       "preset name (spatten, spatten-1-8) or YAML file")("preset-dir", po::value(&preset_dir),
                                                          "folder of preset YAML files")(
@@ -66,8 +68,12 @@ int run(int argc, char** argv) {
 
   AccelConfig config = load_accel_config(config_name, resolve_preset_dir(preset_dir));
   if (vm.count("fast")) config.detailed = false;
+  const bool is_trace = fs::path(workload_path).extension() == ".npz";
   AccelWorkload workload =
-      workload_from_csv(attnsim::common::read_spatten_workload(workload_path), workload_path);
+      is_trace
+          ? workload_from_trace(config, attnsim::common::read_attention_trace(workload_path),
+                                workload_path, config_name)
+          : workload_from_csv(attnsim::common::read_spatten_workload(workload_path), workload_path);
   if (vm.count("ignore-quantization")) drop_quantization(workload);
   check_workload_fits(config, workload, config_name);
 
@@ -81,9 +87,10 @@ int run(int argc, char** argv) {
               << config.pv.multipliers << " multipliers, " << config.hbm.channels
               << " HBM channels, " << hbm_timing_name(config.effective_hbm_timing())
               << " DRAM timing, " << config.clock_hz / 1e9 << " GHz)\n"
-              << "workload " << workload_path << ": OK (" << workload.steps.size()
-              << " head-steps, D = " << workload.head_dim << ", L <= " << workload.max_tokens
-              << ", " << requant << " LSB re-fetches, " << topk << " token top-k points)\n";
+              << (is_trace ? "attention trace " : "workload ") << workload_path << ": OK ("
+              << workload.steps.size() << " head-steps, D = " << workload.head_dim
+              << ", L <= " << workload.max_tokens << ", " << requant << " LSB re-fetches, " << topk
+              << " token top-k points)\n";
     return attnsim::common::kExitOk;
   }
 

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "sim/common/attention_trace.h"
 #include "sim/common/json_output.h"
 
 namespace {
@@ -119,6 +120,40 @@ TEST(SpattenSimCli, RunFoldersAreByteIdenticalAndTheConfigReloads) {
                 .status,
             0);
   EXPECT_EQ(read(d / "a" / "stats.json"), read(d / "c" / "stats.json"));
+}
+
+TEST(SpattenSimCli, AttentionTracesRunThroughTheFunctionalModels) {
+  const fs::path d = temp_dir("trace");
+  attnsim::models::AttentionTensors t;
+  t.layers = 2;
+  t.heads = 2;
+  t.tokens = 40;
+  t.head_dim = 64;
+  t.prompt_tokens = 36;
+  const std::size_t n = static_cast<std::size_t>(t.layers * t.heads * t.tokens * t.head_dim);
+  for (auto* x : {&t.q, &t.k, &t.v}) {
+    x->resize(n);
+    for (std::size_t i = 0; i < n; ++i)
+      (*x)[i] = std::sin(0.37 * static_cast<double>(i) + 1.3 * x->size());
+  }
+  attnsim::common::write_attention_trace(d / "t.npz", t);
+  const Result v = run("--validate-only " + (d / "t.npz").string());
+  EXPECT_EQ(v.status, 0) << v.output;
+  EXPECT_NE(v.output.find("attention trace"), std::string::npos) << v.output;
+  EXPECT_NE(v.output.find("20 head-steps"), std::string::npos) << v.output;  // 5 iterations x 2 x 2
+  const fs::path config = write(
+      d, "c.yaml", "inherits: spatten\nalgorithm:\n  token_keep: [1, 0.5]\n  value_keep: 0.5\n");
+  ASSERT_EQ(run("--config " + config.string() + " --out " + (d / "run").string() + " " +
+                (d / "t.npz").string())
+                .status,
+            0);
+  const boost::json::value stats = attnsim::common::read_json_file(d / "run" / "stats.json");
+  EXPECT_EQ(stats.at("workload_kind").as_string(), "attention-trace");
+  EXPECT_EQ(stats.at("head_steps").as_int64(), 20);
+  // An algorithm the trace cannot use names the field.
+  const fs::path bad = write(d, "bad.yaml", "inherits: spatten\nalgorithm:\n  token_keep: [1]\n");
+  expect_input_error(run("--config " + bad.string() + " " + (d / "t.npz").string()),
+                     "algorithm.token_schedule.keep_ratio: expected one ratio per layer (2)");
 }
 
 // Integers exactly; doubles to 1e-9 relative (Boost's parser may read a double 1 ulp off).

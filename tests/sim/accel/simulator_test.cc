@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
 #include "models/spatten_analytical.h"
 #include "models/topk.h"
 #include "models/topk_latency.h"
@@ -144,6 +147,64 @@ TEST(AccelSimulator, Gpt2LiesBetweenTheOverlapBoundAndTheAdditiveModel) {
       models::analytical_cycles(w.steps, analytical_params(c), s.vtopk_cycles_per_step);
   EXPECT_GE(s.cycles, a.bound_cycles);
   EXPECT_LE(s.cycles, a.additive_cycles);
+}
+
+models::AttentionTensors random_trace() {
+  models::AttentionTensors t;
+  t.layers = 2;
+  t.heads = 4;
+  t.tokens = 96;
+  t.head_dim = 64;
+  t.prompt_tokens = 80;
+  std::mt19937 rng(7);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  const std::size_t n = static_cast<std::size_t>(t.layers * t.heads * t.tokens * t.head_dim);
+  for (auto* x : {&t.q, &t.k, &t.v}) {
+    x->resize(n);
+    for (double& e : *x) e = normal(rng);
+  }
+  return t;
+}
+
+TEST(AccelSimulator, TraceDrivenRunsFetchWhatTheFunctionalModelsDecided) {
+  AccelConfig c;
+  c.algorithm.token_keep = {1.0, 0.5};
+  c.algorithm.value_keep = 0.25;
+  const models::AttentionTensors trace = random_trace();
+  const AccelWorkload w = workload_from_trace(c, trace, "random.npz", "test");
+  ASSERT_TRUE(w.from_trace);
+  // The same decisions straight from the functional models, for the expected bytes.
+  models::SpattenParams p;
+  p.token_schedule.keep_ratio = {1.0, 0.5};
+  p.value_keep_ratio = 0.25;
+  p.topk.max_n = 96;
+  p.prompt_all_queries = false;  // the config's default: the prompt's last query only
+  const models::SpattenRunResult run = models::run_spatten(trace, p);
+  ASSERT_EQ(run.head_steps.size(), w.steps.size());
+  std::int64_t k_bytes = 0, v_bytes = 0, lsb_bytes = 0, requant = 0;
+  for (std::size_t i = 0; i < run.head_steps.size(); ++i) {
+    const models::HeadStepRecord& r = run.head_steps[i];
+    k_bytes += static_cast<std::int64_t>(r.key_fetch) * 64 * 6 / 8;
+    lsb_bytes += r.requantized ? static_cast<std::int64_t>(r.key_fetch) * 64 * 4 / 8 : 0;
+    v_bytes += static_cast<std::int64_t>(r.value_fetch) * 64 * 6 / 8;
+    requant += r.requantized ? 1 : 0;
+    // Kept V rows are real token ids among the keys the query read.
+    std::vector<int> rows = r.value_rows;
+    std::sort(rows.begin(), rows.end());
+    EXPECT_EQ(w.value_rows[i], rows);
+    for (int row : rows) {
+      EXPECT_TRUE(std::binary_search(w.key_rows[i].begin(), w.key_rows[i].end(), row));
+    }
+  }
+  EXPECT_GT(requant, 0);  // the random trace exercises the re-fetch path
+  const AccelStats s = simulate(c, w);
+  EXPECT_EQ(s.dram_k_msb.payload_bytes, k_bytes);
+  EXPECT_EQ(s.dram_k_lsb.payload_bytes, lsb_bytes);
+  EXPECT_EQ(s.dram_v.payload_bytes, v_bytes);
+  EXPECT_EQ(s.requant_steps, requant);
+  EXPECT_EQ(s.head_steps, static_cast<std::int64_t>(w.steps.size()));
+  ASSERT_EQ(s.completion_order.size(), w.steps.size());
+  EXPECT_TRUE(std::is_sorted(s.completion_order.begin(), s.completion_order.end()));
 }
 
 }  // namespace
