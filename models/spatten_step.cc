@@ -26,6 +26,7 @@ StepBytes step_payload_bytes(const HeadStepShape& s) {
   StepBytes b;
   const std::int64_t key_elems = static_cast<std::int64_t>(s.key_fetch) * s.head_dim;
   b.q = packed_bytes(s.head_dim, s.query_bits);
+  if (s.kv_reused) return b;
   b.k_msb = packed_bytes(key_elems, s.key_msb_bits);
   b.k_lsb = s.requant ? packed_bytes(key_elems, s.key_lsb_bits) : 0;
   b.v = packed_bytes(static_cast<std::int64_t>(s.value_fetch) * s.head_dim, s.value_bits);
@@ -46,6 +47,16 @@ DramReduction dram_reduction(const std::vector<HeadStepShape>& steps) {
   std::map<int, int> tokens_of_iteration;
   std::map<std::pair<int, int>, int> dim_of_layer_step;
   for (const HeadStepShape& s : steps) {
+    if (s.kv_reused) {
+      // Only the query moves; the dense baseline reuses K and V the same way.
+      const std::int64_t q_dense = packed_bytes(s.head_dim, kDenseBits);
+      r.dense_bytes += q_dense;
+      r.after_head_bytes += q_dense;
+      r.after_token_bytes += q_dense;
+      r.after_local_v_bytes += q_dense;
+      r.actual_bytes += step_payload_bytes(s).total();
+      continue;
+    }
     heads = std::max(heads, s.head + 1);
     int& l = tokens_of_iteration[s.iteration];
     l = std::max(l, s.tokens);

@@ -27,6 +27,9 @@ struct HeadStepShape {
   bool token_topk = false;  ///< the token-importance top-k runs after this head-step
   int topk_k = 0;           ///< its k
   int topk_n = 0;           ///< its n (candidates)
+  /// Another query of the same (iteration, layer, head) as the previous head-step: its K and V
+  /// are already in the buffers, so only Q is fetched (BERT-style heads, all queries at once).
+  bool kv_reused = false;
 };
 
 /// DRAM payload of one head-step, bytes, packed densely (before transaction rounding).

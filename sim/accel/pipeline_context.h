@@ -31,6 +31,12 @@ struct PipelineContext {
     const std::int64_t t = now();
     if (c > t) sc_core::wait(clock.cycles(static_cast<std::uint64_t>(c - t)));
   }
+  /// Whether head-step i is the last user of its buffer halves: the next head-step does not
+  /// reuse its K and V. Buffer halves are taken by the first query of a head, freed after the last.
+  bool last_user_of_buffers(int i) const {
+    const std::size_t next = static_cast<std::size_t>(i) + 1;
+    return next >= workload.steps.size() || !workload.steps[next].kv_reused;
+  }
   const models::HeadStepShape& step(int i) const {
     return workload.steps[static_cast<std::size_t>(i)];
   }

@@ -121,6 +121,33 @@ AccelWorkload workload_from_trace(const AccelConfig& config, const models::Atten
   return w;
 }
 
+void expand_queries(AccelWorkload& workload, int queries) {
+  if (queries < 1 || queries > 4096) {
+    throw InputError("command line", "--queries-per-head-step", "an integer in [1, 4096]",
+                     std::to_string(queries));
+  }
+  if (queries == 1) return;
+  std::vector<models::HeadStepShape> out;
+  out.reserve(workload.steps.size() * static_cast<std::size_t>(queries));
+  std::vector<std::vector<int>> keys, values;
+  for (std::size_t i = 0; i < workload.steps.size(); ++i) {
+    for (int q = 0; q < queries; ++q) {
+      models::HeadStepShape s = workload.steps[i];
+      s.kv_reused = q > 0;
+      s.requant = q == 0 && s.requant;  // a re-fetch brings the LSBs in for every later query
+      s.token_topk = q == queries - 1 && s.token_topk;
+      out.push_back(s);
+      if (workload.from_trace) {
+        keys.push_back(workload.key_rows[i]);
+        values.push_back(workload.value_rows[i]);
+      }
+    }
+  }
+  workload.steps = std::move(out);
+  workload.key_rows = std::move(keys);
+  workload.value_rows = std::move(values);
+}
+
 void drop_quantization(AccelWorkload& workload) {
   for (models::HeadStepShape& s : workload.steps) {
     s.query_bits = s.key_msb_bits = s.value_bits = models::kDenseBits;

@@ -34,6 +34,11 @@ struct AccelWorkload {
 /// mixed head dimensions or an empty workload.
 AccelWorkload workload_from_csv(const common::SpattenWorkload& csv, const std::string& source);
 
+/// Every head-step becomes `queries` head-steps of one query each; all but the first reuse its K
+/// and V (HeadStepShape::kv_reused), and the token top-k (if any) follows the last. Models heads
+/// that run all their queries at once (BERT). Throws InputError for queries outside [1, 4096].
+void expand_queries(AccelWorkload& workload, int queries);
+
 /// The same head-steps with every width at 16 bits and no LSB re-fetch: the pruned workload
 /// without quantization, to separate the two in the speedup breakdown.
 void drop_quantization(AccelWorkload& workload);

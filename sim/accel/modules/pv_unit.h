@@ -31,7 +31,7 @@ class PvUnit : public sc_core::sc_module {
       ctx_.stats.pv.busy_cycles += end - start;
       ctx_.stats.pv.jobs += 1;
       ctx_.wait_until(end);
-      v_free_.write(1);
+      if (ctx_.last_user_of_buffers(b.step)) v_free_.write(1);
       b.first_cycle = b.last_cycle = end - 1 + c.pv.latency_cycles;
       out_.write(b);
     }

@@ -49,13 +49,14 @@ class QkvFetcher : public sc_core::sc_module {
         fetch_keys(b, /*lsb=*/true);
         continue;
       }
-      if (pending_v && v_free_.nb_read(token_)) {
+      // A query reusing its head's K and V needs no buffer half of its own.
+      if (pending_v && (ctx_.step(pending_v->step).kv_reused || v_free_.nb_read(token_))) {
         fetch_values(*pending_v);
         pending_v.reset();
         continue;
       }
       if (pending_k) {
-        if (k_free_.nb_read(token_)) {
+        if (ctx_.step(pending_k->step).kv_reused || k_free_.nb_read(token_)) {
           if (k_wait_since >= 0) ctx_.stats.k_buffer_stall_cycles += ctx_.now() - k_wait_since;
           k_wait_since = -1;
           fetch_keys(*pending_k, /*lsb=*/false);
@@ -105,7 +106,8 @@ class QkvFetcher : public sc_core::sc_module {
       count(ctx_.stats.dram_q, bytes.q, 0);
     }
     const std::size_t before = blocks_.size();
-    const std::vector<int>& rows = ctx_.key_indices[static_cast<std::size_t>(b.step)];
+    const std::vector<int>& rows =
+        s.kv_reused ? no_rows_ : ctx_.key_indices[static_cast<std::size_t>(b.step)];
     if (lsb) {
       append_row_blocks(blocks_, s, Plane::kKeyLsb, rows, s.head_dim * s.key_lsb_bits, tb);
       count(ctx_.stats.dram_k_lsb, bytes.k_lsb, before);
@@ -121,7 +123,7 @@ class QkvFetcher : public sc_core::sc_module {
     const models::HeadStepShape& s = ctx_.step(b.step);
     blocks_.clear();
     append_row_blocks(blocks_, s, Plane::kValue,
-                      ctx_.value_indices[static_cast<std::size_t>(b.step)],
+                      s.kv_reused ? no_rows_ : ctx_.value_indices[static_cast<std::size_t>(b.step)],
                       s.head_dim * s.value_bits, ctx_.config.hbm.transaction_bytes);
     const std::int64_t payload = models::step_payload_bytes(s).v;
     count(ctx_.stats.dram_v, payload, 0);
@@ -139,6 +141,7 @@ class QkvFetcher : public sc_core::sc_module {
   BeatFifo& v_out_;
   std::unique_ptr<HbmModel> hbm_;
   std::vector<std::uint64_t> blocks_;  // reused: no allocation per fetch
+  const std::vector<int> no_rows_;     // a query whose K and V are already in the buffers
   int token_ = 0;
 };
 

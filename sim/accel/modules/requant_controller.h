@@ -50,7 +50,7 @@ class RequantController : public sc_core::sc_module {
     b.last_cycle = decision;
     to_topk_.write(b);
     to_importance_.write(b);
-    k_free_.write(1);
+    if (ctx_.last_user_of_buffers(b.step)) k_free_.write(1);
     return false;
   }
 

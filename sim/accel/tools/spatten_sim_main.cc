@@ -37,6 +37,7 @@ fs::path resolve_preset_dir(const std::string& user_dir) {
 }
 
 int run(int argc, char** argv) {
+  int queries = 1;
   std::string workload_path, config_name = "spatten", preset_dir, out_dir, format = "json";
   po::options_description options(
       "usage: spatten-sim [options] WORKLOAD\n"
@@ -50,6 +51,8 @@ int run(int argc, char** argv) {
       "out", po::value(&out_dir), "run folder: config.yaml (resolved) and stats.json")(
       "format", po::value(&format)->default_value(format), "stdout: json or table")(
       "fast", "timing-only fast mode: plain HBM model whatever the config says")(
+      "queries-per-head-step", po::value(&queries)->default_value(1),
+      "queries per head-step sharing one K/V fetch (BERT: the sequence length)")(
       "ignore-quantization", "run every width at 16 bits with no LSB re-fetch (breakdowns)")(
       "validate-only", "check the config and the workload, print what would run, and stop");
   po::positional_options_description positional;
@@ -75,6 +78,7 @@ int run(int argc, char** argv) {
                                 workload_path, config_name)
           : workload_from_csv(attnsim::common::read_spatten_workload(workload_path), workload_path);
   if (vm.count("ignore-quantization")) drop_quantization(workload);
+  expand_queries(workload, queries);
   check_workload_fits(config, workload, config_name);
 
   if (vm.count("validate-only")) {

@@ -199,7 +199,7 @@ TEST(SpattenSimCli, StatsMatchTheGeneratedGoldens) {
         name);
     ++checked;
   }
-  EXPECT_EQ(checked, 5);
+  EXPECT_EQ(checked, 6);
 }
 
 }  // namespace

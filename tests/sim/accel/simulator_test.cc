@@ -95,6 +95,23 @@ TEST(AccelSimulator, OneChannelDramTimeIsBandwidthBound) {
   EXPECT_LE(s.cycles, transactions + one.additive_cycles - one.dram_cycles);
 }
 
+TEST(AccelSimulator, QueriesOfOneHeadShareOneFetchAndStreamBackToBack) {
+  AccelConfig c;
+  AccelWorkload w = synthetic(12, 384, 384, -1, 12);
+  expand_queries(w, 64);
+  const AccelStats s = simulate(c, w);
+  EXPECT_EQ(s.head_steps, 12 * 64);
+  EXPECT_EQ(s.qk.jobs, 12 * 64);
+  // K and V are fetched once per head: 384 rows x 96 bytes = 1,152 transactions each.
+  EXPECT_EQ(s.dram_k_msb.transactions, 12 * 1152);
+  EXPECT_EQ(s.dram_v.transactions, 12 * 1152);
+  // Each query's 96-byte Q row (token 383, 32-byte aligned) is 3 transactions.
+  EXPECT_EQ(s.dram_q.transactions, 12 * 64 * 3);
+  // Queries after the first take no buffer half, so they stream: the softmax (two passes of
+  // 384 / 8 cycles per query, the slowest stage) is busy nearly all the time.
+  EXPECT_GT(static_cast<double>(s.softmax.busy_cycles) / static_cast<double>(s.cycles), 0.9);
+}
+
 common::SpattenWorkload gpt2(const std::string& name) {
   return common::read_spatten_workload(kTraces + "/spatten/" + name);
 }

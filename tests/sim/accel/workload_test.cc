@@ -67,6 +67,28 @@ TEST(AccelWorkload, FitCheckNamesTheConfigField) {
   }
 }
 
+TEST(AccelWorkload, QueryExpansionReusesKeysAndValuesAfterTheFirstQuery) {
+  common::SpattenWorkload csv;
+  csv.rows = {row(0, 0, 100, 40, 10), row(0, 1, 100, 40, 10)};
+  csv.rows[1].if_topk = true;
+  csv.rows[1].topk = 20;
+  AccelWorkload w = workload_from_csv(csv, "w.csv");
+  expand_queries(w, 3);
+  ASSERT_EQ(w.steps.size(), 6u);
+  const bool reused[] = {false, true, true, false, true, true};
+  const bool topk[] = {false, false, false, false, false, true};
+  const bool requant[] = {true, false, false, true, false, false};
+  for (std::size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(w.steps[i].kv_reused, reused[i]) << i;
+    EXPECT_EQ(w.steps[i].token_topk, topk[i]) << i;
+    EXPECT_EQ(w.steps[i].requant, requant[i]) << i;
+  }
+  // Only Q moves for a reused query: 64 x 16 bits.
+  EXPECT_EQ(models::step_payload_bytes(w.steps[1]).total(), 128);
+  EXPECT_EQ(models::step_payload_bytes(w.steps[0]).k_msb, 40 * 64 * 6 / 8);
+  EXPECT_THROW(expand_queries(w, 0), common::InputError);
+}
+
 TEST(AccelWorkload, SyntheticKeysAreASortedSubsetSharedByTheHeadsOfALayer) {
   models::HeadStepShape s;
   s.tokens = 993;
