@@ -26,8 +26,11 @@ from pathlib import Path
 from . import REPO_ROOT
 
 CASES = [
-    ("gpt2-per8", "spatten", "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"),
-    ("gpt2-dense", "spatten-16bit", "traces/spatten/summary-gpt2-small-wikitext2-per8-step1+dedic.csv"),
+    ("gpt2-per8", ["--config", "spatten", "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"]),
+    ("gpt2-dense", ["--config", "spatten-16bit",
+                    "traces/spatten/summary-gpt2-small-wikitext2-per8-step1+dedic.csv"]),
+    ("bert-like", ["--config", "spatten", "--queries-per-head-step", "384",
+                   "sim/accel/examples/bert-like-base-384.csv"]),
 ]
 LINE = re.compile(r"spatten-sim: (\d+) cycles simulated in ([0-9.e+-]+) s")
 
@@ -42,8 +45,8 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def run_once(tool: Path, config: str, workload: str, fast: bool) -> tuple[int, float, float]:
-    cmd = [str(tool), "--config", config, workload] + (["--fast"] if fast else [])
+def run_once(tool: Path, args: list[str], fast: bool) -> tuple[int, float, float]:
+    cmd = [str(tool), *args] + (["--fast"] if fast else [])
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0"] + cmd
     env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
@@ -70,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {cpu_name()}, one core (taskset -c 0), best of {args.repeats}")
     print(f"{'case':<12} {'mode':<9} {'cycles':>10} {'simulate s':>11} {'process s':>10} "
           f"{'M cycles/s':>11}")
-    for name, config, workload in CASES:
+    for name, case_args in CASES:
         for fast in (True, False):
-            runs = [run_once(tool, config, workload, fast) for _ in range(args.repeats)]
+            runs = [run_once(tool, case_args, fast) for _ in range(args.repeats)]
             cycles = runs[0][0]
             sim_s = min(r[1] for r in runs)
             wall_s = min(r[2] for r in runs)
