@@ -1,9 +1,16 @@
 // The behavioural top-k engine: the models/ algorithm and cycle model.
 #include "sim/accel/topk_engine.h"
 
+#include <algorithm>
+
 #include "models/topk_latency.h"
 
 namespace attnsim::accel {
+
+void saturate_scores(std::vector<std::int64_t>& scores, int score_bits) {
+  const std::int64_t hi = (std::int64_t{1} << (score_bits - 1)) - 1;
+  for (std::int64_t& x : scores) x = std::min(x, hi);
+}
 
 TopkJobResult BehaviouralTopkEngine::run(const std::vector<std::int64_t>& scores, int k) {
   const models::TopkResult result = models::topk_select(scores, k, params_, lfsr_);

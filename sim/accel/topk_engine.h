@@ -19,6 +19,10 @@ struct TopkJobResult {
   models::ActionCounts counts;          ///< comparisons and buffer traffic
 };
 
+/// Saturates scores to the engine's signed `score_bits` width, as the functional models saturate
+/// importances before ranking them.
+void saturate_scores(std::vector<std::int64_t>& scores, int score_bits);
+
 /// Contract: jobs run one at a time in call order; the engine keeps its state (the LFSR) from one
 /// job to the next, as the hardware does; 1 <= k <= n = scores.size() <= params.max_n. An
 /// implementation returns exactly the `models/` decisions and cycles (the RTL is proven equal).

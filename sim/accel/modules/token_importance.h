@@ -34,8 +34,10 @@ class TokenImportance : public sc_core::sc_module {
       if (!s.token_topk) continue;
       const int n = std::max(s.topk_n, 1);
       const int k = std::min(std::max(s.topk_k, 1), n);
-      const TopkJobResult r =
-          engine_.run(synthetic_importances(s, n, ctx_.config.topk.synthetic_seed), k);
+      std::vector<std::int64_t> scores =
+          synthetic_importances(s, n, ctx_.config.topk.synthetic_seed);
+      saturate_scores(scores, ctx_.config.topk.engine.score_bits);
+      const TopkJobResult r = engine_.run(scores, k);
       const std::int64_t start = std::max(ctx_.now(), add_end);
       const std::int64_t end = start + r.latency_cycles;
       ctx_.stats.actions += r.counts;

@@ -38,8 +38,10 @@ class TopkUnit : public sc_core::sc_module {
       }
       const std::int64_t start = std::max(ctx_.now(), b.first_cycle);
       if (ctx_.now() > b.first_cycle) ctx_.stats.vtopk_queue_cycles += ctx_.now() - b.first_cycle;
-      const TopkJobResult r = engine_.run(
-          synthetic_probabilities(s, s.key_fetch, ctx_.config.topk.synthetic_seed), s.value_fetch);
+      std::vector<std::int64_t> scores =
+          synthetic_probabilities(s, s.key_fetch, ctx_.config.topk.synthetic_seed);
+      saturate_scores(scores, ctx_.config.topk.engine.score_bits);
+      const TopkJobResult r = engine_.run(scores, s.value_fetch);
       // Input arriving slower than P per cycle stretches the load phase one cycle per gap.
       const std::int64_t gaps = std::max<std::int64_t>(
           0, b.last_cycle + 1 - (start + models::ceil_div(s.key_fetch, lanes)));

@@ -87,6 +87,15 @@ TEST(SpattenSimCli, BadConfigsExitTwoNamingTheField) {
   expect_input_error(run("--validate-only"), "WORKLOAD");
 }
 
+TEST(SpattenSimCli, NarrowTopkScoreWidthsSaturateInsteadOfFailing) {
+  // Synthetic probabilities are 12-bit and importances 20-bit; an 8-bit engine ranks them
+  // saturated, as the functional models saturate importances, rather than rejecting them.
+  const fs::path d = temp_dir("narrow");
+  const fs::path c = write(d, "c.yaml", "inherits: spatten\ntopk:\n  score_bits: 8\n");
+  const Result r = run("--fast --config " + c.string() + " " + kGpt2);
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
 TEST(SpattenSimCli, ImpossibleWorkloadsExitTwoNamingLineAndColumn) {
   const fs::path d = temp_dir("bad_workload");
   std::string csv = read(kRoot / "traces/spatten/small.csv");
