@@ -56,17 +56,16 @@ class RequantController : public sc_core::sc_module {
 
   void run() {
     bool waiting = false;  // a re-fetch is in flight; later beats are held
-    std::deque<models::HeadStepBeat> held;
     for (;;) {
       const models::HeadStepBeat b = in_.read();
       if (waiting && b.pass == 0) {
-        held.push_back(b);
+        held_.push_back(b);
         continue;
       }
       waiting = decide(b);
-      while (!waiting && !held.empty()) {
-        const models::HeadStepBeat next = held.front();
-        held.pop_front();
+      while (!waiting && !held_.empty()) {
+        const models::HeadStepBeat next = held_.front();
+        held_.pop_front();
         waiting = decide(next);
       }
     }
@@ -78,6 +77,9 @@ class RequantController : public sc_core::sc_module {
   BeatFifo& to_topk_;
   BeatFifo& to_importance_;
   sc_core::sc_fifo<int>& k_free_;
+  // A member, not a local of run(): SystemC never unwinds a thread still blocked when the
+  // simulation ends, so a local would leak (LeakSanitizer reports it).
+  std::deque<models::HeadStepBeat> held_;
 };
 
 }  // namespace attnsim::accel
