@@ -113,18 +113,11 @@ __device__ __forceinline__ float fast_exp2(float x) {
   return y;
 }
 
-__device__ __forceinline__ bool token_allowed(const TokenRuleParams& rule, int q, int kv) {
-  switch (rule.rule) {
-    case TokenRule::kWindow:
-      return kv >= q - rule.window_left && kv <= q + rule.window_right;
-    case TokenRule::kTokenMask:
-      return (rule.token_mask[static_cast<std::int64_t>(q) * rule.token_mask_words_per_row +
-                              (kv >> 5)] >>
-              (kv & 31)) &
-             1u;
-    default:
-      return true;
-  }
+// True when every (query, key) pair of the tile lies inside the window: the tile then needs no
+// per-element masking (only tiles the window boundary crosses do, as in FlashAttention-2).
+__device__ __forceinline__ bool window_covers_tile(const TokenRuleParams& rule, int q_first,
+                                                   int q_last, int kv_first, int kv_last) {
+  return kv_first >= q_last - rule.window_left && kv_last <= q_first + rule.window_right;
 }
 
 struct KernelParams {
@@ -138,8 +131,10 @@ struct KernelParams {
   float scale_log2;  // softmax scale * log2(e): exponentials are exp2
 };
 
-// Two CTAs fit per SM: 128 threads x 255 registers, 96 KB of shared memory at d=128.
-template <typename T, int kHeadDim>
+// Two CTAs fit per SM: 128 threads x 255 registers, 96 KB of shared memory at d=128. The token
+// rule is a template parameter: the masking loop runs per element on every PARTIAL tile, so it must
+// compile to two compares and a select, with no branch on the rule.
+template <typename T, int kHeadDim, TokenRule kRule>
 __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(KernelParams p) {
   constexpr int kKSteps = kHeadDim / 16;  // MMA k-steps over the head dimension
   constexpr int kSTiles = kTileKv / 8;    // n-tiles of one S row block
@@ -266,18 +261,52 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
     }
 
     // Masking: PARTIAL tiles apply the token rule; any tile reaching past seq_kv masks the tail.
+    // Each row's allowed keys form one interval [lo, hi] (window rules) computed once per tile;
+    // the token-mask rule adds one bit test per element from two words per row.
     const bool past_end = kv0 + kTileKv > s.seq_kv;
-    if (is_partial || past_end) {
+    bool mask_elements = is_partial || past_end;
+    if constexpr (kRule == TokenRule::kWindow) {
+      const int q_first = q0, q_last = min(q0 + kTileQ, s.seq_q) - 1;
+      mask_elements = past_end || (is_partial && !window_covers_tile(p.rule, q_first, q_last, kv0,
+                                                                     kv0 + kTileKv - 1));
+    }
+    if (mask_elements) {
+      const int kv_thread = kv0 + thread_in_group * 2;
 #pragma unroll
       for (int m = 0; m < kMTiles; ++m) {
 #pragma unroll
-        for (int nt = 0; nt < kSTiles; ++nt) {
+        for (int r = 0; r < 2; ++r) {
+          const int q = q0 + warp_row0 + m * 16 + group + r * 8;
+          int lo = 0, hi = s.seq_kv - 1;
+          if constexpr (kRule == TokenRule::kWindow) {
+            if (is_partial) {
+              lo = max(lo, q - p.rule.window_left);
+              hi = min(hi, q + p.rule.window_right);
+            }
+          }
+          std::uint64_t bits = ~0ull;  // the tile's 64 keys for this row (token-mask rule)
+          if constexpr (kRule == TokenRule::kTokenMask) {
+            if (is_partial && q < s.seq_q) {
+              const std::uint32_t* row = p.rule.token_mask + static_cast<std::int64_t>(q) *
+                                                                 p.rule.token_mask_words_per_row;
+              const int word = kv0 >> 5;
+              const std::uint32_t low = row[word];
+              const std::uint32_t high =
+                  word + 1 < p.rule.token_mask_words_per_row ? row[word + 1] : 0u;
+              bits = (static_cast<std::uint64_t>(high) << 32) | low;
+            }
+          }
 #pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const int q = q0 + warp_row0 + m * 16 + group + (e >= 2 ? 8 : 0);
-            const int kv = kv0 + nt * 8 + thread_in_group * 2 + (e & 1);
-            const bool allowed = kv < s.seq_kv && (!is_partial || token_allowed(p.rule, q, kv));
-            if (!allowed) s_acc[m][nt][e] = -INFINITY;
+          for (int nt = 0; nt < kSTiles; ++nt) {
+#pragma unroll
+            for (int c = 0; c < 2; ++c) {
+              const int kv = kv_thread + nt * 8 + c;
+              bool allowed = kv >= lo && kv <= hi;
+              if constexpr (kRule == TokenRule::kTokenMask) {
+                allowed = allowed && ((bits >> (nt * 8 + thread_in_group * 2 + c)) & 1u);
+              }
+              if (!allowed) s_acc[m][nt][2 * r + c] = -INFINITY;
+            }
           }
         }
       }
@@ -370,16 +399,27 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
   }
 }
 
-template <typename T, int kHeadDim>
+template <typename T, int kHeadDim, TokenRule kRule>
 int launch_typed(const KernelParams& params, cudaStream_t stream) {
   constexpr int kSharedBytes = (kTileQ + 4 * kTileKv) * kHeadDim * static_cast<int>(sizeof(T));
-  auto kernel = block_sparse_attention_kernel<T, kHeadDim>;
+  auto kernel = block_sparse_attention_kernel<T, kHeadDim, kRule>;
   cudaError_t status =
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSharedBytes);
   if (status != cudaSuccess) return status;
   const dim3 grid(params.lists.num_q_blocks, params.shape.q_heads, params.shape.batch);
   kernel<<<grid, kThreads, kSharedBytes, stream>>>(params);
   return cudaGetLastError();
+}
+
+template <TokenRule kRule>
+int launch_for_rule(ElementType type, const AttentionShape& shape, const KernelParams& params,
+                    cudaStream_t stream) {
+  if (type == ElementType::kBFloat16) {
+    return shape.head_dim == 64 ? launch_typed<__nv_bfloat16, 64, kRule>(params, stream)
+                                : launch_typed<__nv_bfloat16, 128, kRule>(params, stream);
+  }
+  return shape.head_dim == 64 ? launch_typed<__half, 64, kRule>(params, stream)
+                              : launch_typed<__half, 128, kRule>(params, stream);
 }
 
 }  // namespace
@@ -420,12 +460,14 @@ int launch_block_sparse_attention(ElementType type, const AttentionShape& shape,
   if (!reasons.empty()) throw std::invalid_argument("block-sparse attention: " + reasons);
   const KernelParams params{q, k, v, out, shape, lists, rule, softmax_scale * 1.4426950408889634f};
   const auto s = static_cast<cudaStream_t>(stream);
-  if (type == ElementType::kBFloat16) {
-    return shape.head_dim == 64 ? launch_typed<__nv_bfloat16, 64>(params, s)
-                                : launch_typed<__nv_bfloat16, 128>(params, s);
+  switch (rule.rule) {
+    case TokenRule::kWindow:
+      return launch_for_rule<TokenRule::kWindow>(type, shape, params, s);
+    case TokenRule::kTokenMask:
+      return launch_for_rule<TokenRule::kTokenMask>(type, shape, params, s);
+    default:
+      return launch_for_rule<TokenRule::kAllowAll>(type, shape, params, s);
   }
-  return shape.head_dim == 64 ? launch_typed<__half, 64>(params, s)
-                              : launch_typed<__half, 128>(params, s);
 }
 
 }  // namespace attnsim::golden

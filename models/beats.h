@@ -8,10 +8,9 @@
 #include <ostream>
 #include <vector>
 
-namespace attnsim::models {
+#include "models/topk.h"
 
-/// Lanes a beat can carry; TopkParams::lanes must not exceed it.
-inline constexpr int kTopkMaxLanes = 64;
+namespace attnsim::models {
 
 /// One input beat: up to P (score, index) pairs; `count` lanes are valid, from lane 0.
 /// RTL: typedef struct packed { logic last; logic [LaneCountW-1:0] count;

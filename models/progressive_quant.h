@@ -15,7 +15,6 @@ namespace attnsim::models {
 /// Progressive-quantization settings for one head-step.
 struct ProgressiveQuantParams {
   bool enabled = true;               ///< false: always use the full K codes (no MSB-only first try)
-  int lsb_bits = 4;                  ///< K bits fetched only on re-quantization
   double max_prob_threshold = 0.05;  ///< re-quantize when max probability < this
 
   /// The threshold as a probability code: round(threshold * 2^prob_frac_bits).

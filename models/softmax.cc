@@ -26,6 +26,9 @@ Violations SoftmaxParams::validate(const std::string& prefix) const {
             prefix + ".exponent_frac_bits",
             "at most score_frac_bits + constant_frac_bits (the product is only shifted right)",
             exponent_frac_bits);
+  v.require(
+      score_frac_bits + constant_frac_bits - exponent_frac_bits <= 62, prefix + ".score_frac_bits",
+      "at most 62 + exponent_frac_bits - constant_frac_bits (a 64-bit shift)", score_frac_bits);
   return v;
 }
 

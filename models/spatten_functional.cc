@@ -9,10 +9,15 @@
 #include "models/fixed_point.h"
 #include "models/head_pruning.h"
 #include "models/token_pruning.h"
+#include "models/topk_latency.h"
 #include "models/value_pruning.h"
 
 namespace attnsim::models {
 namespace {
+
+// Caps a tensor's scale so q_frac + k_frac stays a valid shift for the softmax (<= 48 < 63) even
+// for tensors of tiny magnitude; such tensors simply use fewer of their bits.
+constexpr int kMaxTensorFracBits = 24;
 
 // One head of one layer, quantized once and shared by all its queries.
 struct QuantizedHead {
@@ -45,14 +50,40 @@ QuantizedHead quantize_head(const AttentionTensors& t, const SpattenParams& p, i
   const int k_bits = p.quantize ? p.key_msb_bits + p.key_lsb_bits : p.dense_bits;
   const int v_bits = p.quantize ? p.value_bits : p.dense_bits;
   QuantizedHead h;
-  h.q_frac = choose_frac_bits(max_abs(&t.q[base], count), q_bits);
-  h.k_frac = choose_frac_bits(max_abs(&t.k[base], count), k_bits);
   h.v_frac = choose_frac_bits(max_abs(&t.v[base], count), v_bits);
-  h.q = quantize_matrix(&t.q[base], t.tokens, t.head_dim, {q_bits, h.q_frac, true});
-  h.k_full = quantize_matrix(&t.k[base], t.tokens, t.head_dim, {k_bits, h.k_frac, true});
-  h.k_msb = p.quantize && p.progressive.enabled ? msb_keys_of(h.k_full, p.key_lsb_bits) : h.k_full;
+  if (!t.probabilities_only()) {
+    h.q_frac = choose_frac_bits(max_abs(&t.q[base], count), q_bits);
+    h.k_frac = choose_frac_bits(max_abs(&t.k[base], count), k_bits);
+    h.q = quantize_matrix(&t.q[base], t.tokens, t.head_dim, {q_bits, h.q_frac, true});
+    h.k_full = quantize_matrix(&t.k[base], t.tokens, t.head_dim, {k_bits, h.k_frac, true});
+    h.k_msb =
+        p.quantize && p.progressive.enabled ? msb_keys_of(h.k_full, p.key_lsb_bits) : h.k_full;
+  }
   h.v = quantize_matrix(&t.v[base], t.tokens, t.head_dim, {v_bits, h.v_frac, true});
   return h;
+}
+
+// A probabilities trace: the given probabilities of query `qi` over `key_rows`, renormalised
+// (softmax over a subset of keys is the full softmax renormalised) and quantized to probability
+// codes. The sum runs in key order so the NumPy reference can reproduce it exactly. Counts what the
+// hardware would have done for them: Q.K MACs and the softmax.
+ProgressiveQuantResult given_probs(const AttentionTensors& t, int layer, int head, int qi,
+                                   const std::vector<int>& key_rows, int prob_frac_bits,
+                                   ActionCounts& counts) {
+  const double* row =
+      &t.probs[t.probs_offset(layer, head) + static_cast<std::size_t>(qi) * t.tokens];
+  double sum = 0;
+  for (int j : key_rows) sum += row[j];
+  ProgressiveQuantResult out;
+  const FixedFormat format{prob_frac_bits + 1, prob_frac_bits, false};
+  for (int j : key_rows) out.probs.push_back(sum > 0 ? quantize(row[j] / sum, format) : 0);
+  const auto n = static_cast<std::int64_t>(key_rows.size());
+  counts.macs += n * t.head_dim;
+  counts.comparisons += n - 1;
+  counts.exps += n;
+  counts.adds += n - 1;
+  counts.divides += n;
+  return out;
 }
 
 // Bytes a query moves for this head-step: Q once, K (MSBs, then LSBs on re-quantization), V rows.
@@ -84,9 +115,19 @@ Violations AttentionTensors::validate(const std::string& prefix) const {
   const std::size_t expected = static_cast<std::size_t>(std::max(layers, 0)) * std::max(heads, 0) *
                                std::max(tokens, 0) * std::max(head_dim, 0);
   const std::string shape = "layers*heads*tokens*head_dim = " + std::to_string(expected);
-  problems.require(q.size() == expected, prefix + ".q", shape + " values", q.size());
-  problems.require(k.size() == expected, prefix + ".k", shape + " values", k.size());
+  if (!probabilities_only()) {
+    problems.require(q.size() == expected, prefix + ".q", shape + " values", q.size());
+    problems.require(k.size() == expected, prefix + ".k", shape + " values", k.size());
+  }
   problems.require(v.size() == expected, prefix + ".v", shape + " values", v.size());
+  if (!probs.empty()) {
+    const std::size_t expected_probs = static_cast<std::size_t>(std::max(layers, 0)) *
+                                       std::max(heads, 0) * std::max(tokens, 0) *
+                                       std::max(tokens, 0);
+    problems.require(probs.size() == expected_probs, prefix + ".probs",
+                     "layers*heads*tokens*tokens = " + std::to_string(expected_probs) + " values",
+                     probs.size());
+  }
   if (causal) {
     problems.require(prompt_tokens >= 1 && prompt_tokens <= tokens, prefix + ".prompt_tokens",
                      "a count in [1, tokens]", prompt_tokens);
@@ -102,8 +143,6 @@ Violations SpattenParams::validate(const std::string& prefix, int num_layers) co
   v.require_in_range(prefix + ".value_bits", value_bits, 2, 24);
   v.require_in_range(prefix + ".dense_bits", dense_bits, 2, 24);
   v.merge(softmax.validate("softmax"), prefix);
-  v.require(progressive.lsb_bits == key_lsb_bits, prefix + ".progressive.lsb_bits",
-            "equal to key_lsb_bits", progressive.lsb_bits);
   v.require(progressive.max_prob_threshold >= 0.0 && progressive.max_prob_threshold <= 1.0,
             prefix + ".progressive.max_prob_threshold", "a probability in [0, 1]",
             progressive.max_prob_threshold);
@@ -122,7 +161,7 @@ Violations SpattenParams::validate(const std::string& prefix, int num_layers) co
 int choose_frac_bits(double max_abs, int bits) {
   if (!(max_abs > 0.0)) return 0;
   const double top = std::ldexp(1.0, bits - 1) - 1.0;
-  int f = 48;
+  int f = kMaxTensorFracBits;
   while (f > -16 && std::ldexp(max_abs, f) > top) --f;
   return f;
 }
@@ -147,7 +186,8 @@ SpattenRunResult run_spatten(const AttentionTensors& t, const SpattenParams& p) 
   std::uint16_t importance_lfsr = p.topk.lfsr_seed;
   std::uint16_t value_lfsr = p.topk.lfsr_seed;
   ProgressiveQuantParams progressive = p.progressive;
-  progressive.enabled = p.quantize && p.progressive.enabled;
+  // Without Q and K nothing can be recomputed, so a probabilities trace never re-quantizes.
+  progressive.enabled = p.quantize && p.progressive.enabled && !t.probabilities_only();
   const int iterations = t.causal ? t.tokens - t.prompt_tokens + 1 : 1;
 
   for (int it = 0; it < iterations; ++it) {
@@ -168,7 +208,20 @@ SpattenRunResult run_spatten(const AttentionTensors& t, const SpattenParams& p) 
         result.total += token_topk->counts;
       }
       if (head_topk) result.total += head_topk->counts;
-      result.layers.push_back({it, l, tokens.alive(), head_pruner.alive()});
+      LayerRecord layer{it, l, tokens.alive(), head_pruner.alive(), 0, 0};
+      if (token_topk) {
+        layer.token_topk_cycles =
+            topk_timing(*token_topk, static_cast<int>(token_topk->pass_candidates.front()),
+                        static_cast<int>(tokens.alive().size()), p.topk)
+                .latency_cycles;
+      }
+      if (head_topk) {
+        layer.head_topk_cycles =
+            topk_timing(*head_topk, static_cast<int>(head_topk->pass_candidates.front()),
+                        static_cast<int>(head_pruner.alive().size()), p.topk)
+                .latency_cycles;
+      }
+      result.layers.push_back(std::move(layer));
 
       for (int h : head_pruner.alive()) {
         const QuantizedHead& qh = heads[static_cast<std::size_t>(l)][static_cast<std::size_t>(h)];
@@ -188,15 +241,25 @@ SpattenRunResult run_spatten(const AttentionTensors& t, const SpattenParams& p) 
             if (!t.causal || token <= qi) key_rows.push_back(token);
           }
           if (key_rows.empty()) continue;  // every earlier token was pruned: nothing to attend
-          const std::vector<std::int32_t> query(qh.q.row(qi), qh.q.row(qi) + t.head_dim);
           ActionCounts counts;
-          const ProgressiveQuantResult probs = progressive_attention_probs(
-              query, qh.k_msb, qh.k_full, key_rows, softmax, progressive, &counts);
+          ProgressiveQuantResult probs;
+          if (t.probabilities_only()) {
+            probs = given_probs(t, l, h, qi, key_rows, p.softmax.prob_frac_bits, counts);
+          } else {
+            const std::vector<std::int32_t> query(qh.q.row(qi), qh.q.row(qi) + t.head_dim);
+            probs = progressive_attention_probs(query, qh.k_msb, qh.k_full, key_rows, softmax,
+                                                progressive, &counts);
+          }
           tokens.accumulate(key_rows, probs.probs);
           counts.adds += static_cast<std::int64_t>(key_rows.size());
           const ValuePruningResult kept =
               local_value_pruning(key_rows, probs.probs, p.value_keep_ratio, p.topk, value_lfsr);
-          if (kept.ran_topk) counts += kept.topk.counts;
+          if (kept.ran_topk) {
+            counts += kept.topk.counts;
+            rec.value_topk_cycles_total += topk_timing(kept.topk, static_cast<int>(key_rows.size()),
+                                                       static_cast<int>(kept.rows.size()), p.topk)
+                                               .latency_cycles;
+          }
           const std::vector<std::int64_t> out = prob_times_v(kept.probs, qh.v, kept.rows, &counts);
           head_pruner.accumulate(h, out, p.softmax.prob_frac_bits);
           counts.adds += t.head_dim;

@@ -23,9 +23,13 @@ struct AttentionTensors {
   int heads = 0;
   int tokens = 0;
   int head_dim = 0;
-  std::vector<double> q;
-  std::vector<double> k;
+  std::vector<double> q;  ///< empty in a probabilities trace
+  std::vector<double> k;  ///< empty in a probabilities trace
   std::vector<double> v;
+  /// Optional [layer][head][query][key] attention probabilities. Used in place of Q.K and softmax
+  /// when q and k are empty (a "probabilities trace"): the probabilities over the alive keys are
+  /// the given ones renormalised (softmax over a subset), and nothing is ever re-quantized.
+  std::vector<double> probs;
   bool causal = true;     ///< decoder (GPT-2): query t sees keys 0..t
   int prompt_tokens = 0;  ///< causal only: iteration 0 is the prompt, then one token each
 
@@ -33,6 +37,12 @@ struct AttentionTensors {
   std::size_t offset(int layer, int head) const {
     return (static_cast<std::size_t>(layer) * heads + head) * tokens * head_dim;
   }
+  /// Offset of (layer, head, query 0, key 0) in probs.
+  std::size_t probs_offset(int layer, int head) const {
+    return (static_cast<std::size_t>(layer) * heads + head) * tokens * tokens;
+  }
+  /// True when the trace holds probabilities instead of Q and K.
+  bool probabilities_only() const { return q.empty() && k.empty() && !probs.empty(); }
   /// Every reason the shapes are inconsistent.
   Violations validate(const std::string& prefix) const;
 };
@@ -73,6 +83,9 @@ struct HeadStepRecord {
   std::int64_t key_fetch_total = 0;
   std::int64_t value_fetch_total = 0;
   int requantized_queries = 0;
+  /// Top-k engine cycles (topk_latency.h) of local value pruning, summed over the queries; 0 when
+  /// the engine was bypassed. Real data, so a timing model can charge the real latency.
+  std::int64_t value_topk_cycles_total = 0;
   std::vector<int> value_rows;  ///< V rows of the last query (token ids)
   ActionCounts counts;
 };
@@ -83,6 +96,8 @@ struct LayerRecord {
   int layer = 0;
   std::vector<int> alive_tokens;
   std::vector<int> alive_heads;
+  std::int64_t token_topk_cycles = 0;  ///< importance top-k before this layer (0: none ran)
+  std::int64_t head_topk_cycles = 0;   ///< head top-k before this layer (0: none ran)
 };
 
 /// Everything a run decided.
@@ -94,7 +109,7 @@ struct SpattenRunResult {
   ActionCounts total;
 };
 
-/// The largest f in [-16, 48] with max_abs * 2^f <= 2^(bits-1) - 1: the power-of-two,
+/// The largest f in [-16, 24] with max_abs * 2^f <= 2^(bits-1) - 1: the power-of-two,
 /// per-tensor symmetric scale of a tensor whose largest magnitude is max_abs (0 -> 0).
 int choose_frac_bits(double max_abs, int bits);
 

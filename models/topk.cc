@@ -17,7 +17,7 @@ int bits_for(std::int64_t values) {  // ceil(log2(values)), at least 1
 
 Violations TopkParams::validate(const std::string& prefix) const {
   Violations v;
-  v.require_in_range(prefix + ".lanes", lanes, 1, 64);
+  v.require_in_range(prefix + ".lanes", lanes, 1, kTopkMaxLanes);
   v.require_in_range(prefix + ".score_bits", score_bits, 2, 63);
   v.require_in_range(prefix + ".max_n", max_n, 1, 65536);
   v.require(lfsr_seed != 0, prefix + ".lfsr_seed", "a non-zero 16-bit value", lfsr_seed);

@@ -12,6 +12,9 @@
 
 namespace attnsim::models {
 
+/// Most lanes the engine (and a beat, beats.h) can have.
+inline constexpr int kTopkMaxLanes = 64;
+
 /// Parameters of the top-k engine (the RTL's attn_topk parameters plus its cycle constants).
 /// models/README.md ("Top-k engine") defines the micro-architecture these constants time.
 struct TopkParams {

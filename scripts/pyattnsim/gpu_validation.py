@@ -27,6 +27,8 @@ from .runinfo import git_revision, write_json_atomically
 CALIBRATION_CASES = ["dense-s4096-h32", "dense-s32768-h8", "causal-s16384-h16",
                      "random-s8192-h32", "vertical_slash-s8192-h32"]
 KERNELS = ["golden", "flexattention"]
+# tilesim preset per (kernel, head dim) where the kernel compiles a different configuration.
+PRESETS = {("flexattention", 64): "flexattention_d64"}
 ERROR_TARGET_MEDIAN, ERROR_TARGET_MAX, BOUND_NOISE = 0.02, 0.05, 0.01
 
 
@@ -76,9 +78,10 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int,
         # The reordered file sits in the dataset folder so its relative mask paths stay valid.
         fit_file = Path(scratch).parent / f".fit-{kernel}-d{head_dim}-{os.getpid()}.json"
         try:
-            fit_file.write_text(json.dumps({**measurements, "runs": ordered}))
+            preset = PRESETS.get((kernel, head_dim), kernel)
+            fit_file.write_text(json.dumps({**measurements, "kernel": preset, "runs": ordered}))
             calibration = Path(scratch) / "cal.json"
-            run_tilesim(tilesim, ["calibrate", "--gpu", "h200", "--kernel", kernel,
+            run_tilesim(tilesim, ["calibrate", "--gpu", "h200", "--kernel", preset,
                                   "--head-dim", str(head_dim), "--measurements", str(fit_file),
                                   "--fit-runs", str(len(CALIBRATION_CASES)),
                                   "--out", str(calibration)], dataset)
@@ -86,7 +89,8 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int,
         finally:
             fit_file.unlink(missing_ok=True)
     bounds = run_tilesim(tilesim, ["bounds", *[r["mask"] for r in ordered], "--gpu", "h200",
-                                   "--kernel", kernel, "--head-dim", str(head_dim)], dataset)
+                                   "--kernel", PRESETS.get((kernel, head_dim), kernel),
+                                   "--head-dim", str(head_dim)], dataset)
     bound_of = {Path(b["mask"]).stem: b["speedup_bound_sched"] for b in bounds["results"]}
     dense_ms = {(r["info"]["seq_q"], r["info"]["heads"]): r["ms"] for r in runs
                 if Path(r["mask"]).stem.startswith("dense-")}

@@ -38,7 +38,7 @@ def choose_frac_bits(max_abs: float, bits: int) -> int:
     if not max_abs > 0.0:
         return 0
     top = math.ldexp(1.0, bits - 1) - 1.0
-    f = 48
+    f = 24  # capped so q_frac + k_frac stays a valid softmax shift
     while f > -16 and math.ldexp(max_abs, f) > top:
         f -= 1
     return f
@@ -132,6 +132,18 @@ def topk(scores: np.ndarray, k: int, lfsr: int) -> TopkRun:
     return TopkRun(np.flatnonzero(keep), pivot, q, passes, lfsr)
 
 
+def topk_cycles(run: TopkRun, n: int, k: int, lanes: int = 16) -> int:
+    """Cycles from the first input beat to the last output beat (models/README.md): load
+    ceil(n/P); per pass 2 + ceil(m/P) + 3 + 1; output beat b leaves 4 cycles after the read of the
+    row holding its last element, at most one beat per cycle."""
+    start = -(-n // lanes) + sum(2 + -(-m // lanes) + 3 + 1 for m in run.pass_candidates)
+    last = -1
+    for b in range(-(-k // lanes)):
+        row = int(run.selected[min((b + 1) * lanes, k) - 1]) // lanes
+        last = max(start + row + 4, last + 1)
+    return last + 1
+
+
 def keep_count(ratio: float, full: int) -> int:
     return min(max(int(math.ceil(ratio * full)), 1), full)
 
@@ -161,20 +173,39 @@ def saturate(x: np.ndarray, bits: int) -> np.ndarray:
     return np.clip(x, -hi - 1, hi)
 
 
-def run(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool, prompt_tokens: int,
-        p: Params) -> dict:
-    """Runs the algorithm on float arrays [layer, head, token, dim]; returns the decisions."""
-    layers, heads, tokens, dim = q.shape
+def given_probs(row: np.ndarray, rows: np.ndarray, prob_frac_bits: int) -> np.ndarray:
+    """A probabilities trace: the row's probabilities over `rows`, renormalised (summed in key
+    order, as the C++ does) and quantized to unsigned probability codes."""
+    total = 0.0
+    for j in rows:
+        total += float(row[j])
+    if total <= 0.0:
+        return np.zeros(len(rows), dtype=np.int64)
+    scaled = np.ldexp(row[rows] / total, prob_frac_bits)
+    top = (1 << (prob_frac_bits + 1)) - 1
+    return np.where(scaled >= top, top, np.floor(scaled + 0.5)).astype(np.int64)
+
+
+def run(q, k, v: np.ndarray, causal: bool, prompt_tokens: int, p: Params,
+        probs: np.ndarray | None = None) -> dict:
+    """Runs the algorithm on float arrays [layer, head, token, dim] (q and k None with `probs`
+    [layer, head, query, key] for a probabilities trace); returns the decisions."""
+    layers, heads, tokens, dim = v.shape
+    prob_only = q is None
+    probs_in = probs
     kb = p.key_msb_bits + p.key_lsb_bits if p.quantize else p.dense_bits
     qb = p.query_bits if p.quantize else p.dense_bits
     vb = p.value_bits if p.quantize else p.dense_bits
-    prog = p.quantize and p.progressive
+    prog = p.quantize and p.progressive and not prob_only
     quant = {}
     for l in range(layers):
         for h in range(heads):
+            fv = choose_frac_bits(float(np.abs(v[l, h]).max()), vb)
+            if prob_only:
+                quant[l, h] = (None, None, None, quantize(v[l, h], vb, fv), 0)
+                continue
             fq = choose_frac_bits(float(np.abs(q[l, h]).max()), qb)
             fk = choose_frac_bits(float(np.abs(k[l, h]).max()), kb)
-            fv = choose_frac_bits(float(np.abs(v[l, h]).max()), vb)
             kf = quantize(k[l, h], kb, fk)
             quant[l, h] = (quantize(q[l, h], qb, fq), kf,
                            msb_only(kf, p.key_lsb_bits) if prog else kf,
@@ -192,10 +223,12 @@ def run(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool, prompt_tokens
         alive = np.arange(visible)
         alive_heads = np.arange(heads)
         for l in range(layers):
+            token_cycles = head_cycles = 0
             if p.token_keep:
                 keep = keep_count(p.token_keep[l], visible)
                 if keep < len(alive):
                     r = topk(saturate(tok_imp[alive], p.score_bits), keep, imp_lfsr)
+                    token_cycles = topk_cycles(r, len(alive), keep)
                     imp_lfsr = r.lfsr_after
                     alive = alive[r.selected]
                     if out["head_steps"]:
@@ -204,21 +237,29 @@ def run(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool, prompt_tokens
                 keep = keep_count(p.head_keep[l], heads)
                 if keep < len(alive_heads):
                     r = topk(saturate(head_imp[alive_heads], p.score_bits), keep, imp_lfsr)
+                    head_cycles = topk_cycles(r, len(alive_heads), keep)
                     imp_lfsr = r.lfsr_after
                     alive_heads = alive_heads[r.selected]
             out["layers"].append({"iteration": it, "layer": l, "alive_tokens": alive.tolist(),
-                                  "alive_heads": alive_heads.tolist()})
+                                  "alive_heads": alive_heads.tolist(),
+                                  "token_topk_cycles": token_cycles,
+                                  "head_topk_cycles": head_cycles})
             for h in alive_heads:
                 qc, kf, km, vc, sfrac = quant[l, int(h)]
                 sm = Softmax(**{**p.softmax.__dict__, "score_frac_bits": sfrac, "head_dim": dim})
                 step = {"iteration": it, "layer": l, "head": int(h), "token_topk_k": -1,
-                        "requantized_queries": 0, "key_fetch_total": 0, "value_fetch_total": 0}
+                        "requantized_queries": 0, "key_fetch_total": 0, "value_fetch_total": 0,
+                        "value_topk_cycles_total": 0}
                 for qi in range(first, visible):
                     rows = alive[alive <= qi] if causal else alive
                     if len(rows) == 0:
                         continue
-                    probs = softmax_fixed(km[rows] @ qc[qi], sm)
                     requant = False
+                    if prob_only:
+                        probs = given_probs(probs_in[l, int(h), qi], rows,
+                                            p.softmax.prob_frac_bits)
+                    else:
+                        probs = softmax_fixed(km[rows] @ qc[qi], sm)
                     if prog and probs.max() < thr:
                         requant = True
                         probs = softmax_fixed(kf[rows] @ qc[qi], sm)
@@ -226,6 +267,7 @@ def run(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool, prompt_tokens
                     vkeep = keep_count(p.value_keep, len(rows))
                     if vkeep < len(rows):
                         r = topk(probs, vkeep, val_lfsr)
+                        step["value_topk_cycles_total"] += topk_cycles(r, len(rows), vkeep)
                         val_lfsr = r.lfsr_after
                         vrows, vprobs = rows[r.selected], probs[r.selected]
                     else:

@@ -83,7 +83,6 @@ AccelWorkload workload_from_trace(const AccelConfig& config, const models::Atten
   p.value_bits = a.value_bits;
   p.softmax.prob_frac_bits = a.prob_frac_bits;
   p.progressive.enabled = a.progressive;
-  p.progressive.lsb_bits = a.key_lsb_bits;
   p.progressive.max_prob_threshold = a.requant_threshold;
   p.token_schedule.keep_ratio = a.token_keep;
   p.head_schedule.keep_ratio = a.head_keep;

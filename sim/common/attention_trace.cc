@@ -85,10 +85,21 @@ models::AttentionTensors read_attention_trace(const std::filesystem::path& path)
                      std::to_string(version));
   }
   models::AttentionTensors t;
-  t.q = read_tensor(npz, "q", {});
-  const std::vector<std::int64_t> shape = npz.get("q").shape;
-  t.k = read_tensor(npz, "k", shape);
-  t.v = read_tensor(npz, "v", shape);
+  // Q and K, or (a probabilities trace) the probabilities alone; V always.
+  const bool probabilities_only = !npz.has("q") && !npz.has("k") && npz.has("probs");
+  if (!probabilities_only && !npz.has("q")) {
+    throw InputError(npz.path(), "array 'q'",
+                     "a present array (or 'probs' without 'q' and 'k' for a probabilities trace)",
+                     "missing");
+  }
+  if (probabilities_only) {
+    t.v = read_tensor(npz, "v", {});
+  } else {
+    t.q = read_tensor(npz, "q", {});
+    t.k = read_tensor(npz, "k", npz.get("q").shape);
+    t.v = read_tensor(npz, "v", npz.get("q").shape);
+  }
+  const std::vector<std::int64_t> shape = npz.get(probabilities_only ? "v" : "q").shape;
   t.layers = static_cast<int>(shape[0]);
   t.heads = static_cast<int>(shape[1]);
   t.tokens = static_cast<int>(shape[2]);
@@ -106,18 +117,21 @@ models::AttentionTensors read_attention_trace(const std::filesystem::path& path)
     t.prompt_tokens = t.tokens;
   }
   if (npz.has("probs")) {
-    // Optional: the captured probabilities, checked so a bad capture is caught at the boundary.
     const NpyArray probs = npz.get("probs");
     const std::vector<std::int64_t> expected{shape[0], shape[1], shape[2], shape[2]};
     if (probs.shape != expected) {
-      throw InputError(npz.path(), "array 'probs' shape", shape_text(expected),
+      throw InputError(npz.path(), "array 'probs' shape",
+                       shape_text(expected) + " ([layers, heads, tokens, tokens])",
                        shape_text(probs.shape));
     }
-    for (double p : probs.to_float64(npz.path(), "probs")) {
+    std::vector<double> values = probs.to_float64(npz.path(), "probs");
+    for (double p : values) {
       if (!std::isfinite(p) || p < 0 || p > 1) {
         throw InputError(npz.path(), "array 'probs'", "probabilities in [0, 1]", std::to_string(p));
       }
     }
+    // Kept only where it is the data; with Q and K present it is checked and not used.
+    if (probabilities_only) t.probs = std::move(values);
   }
   return t;
 }
@@ -127,9 +141,14 @@ void write_attention_trace(const std::filesystem::path& path, const models::Atte
   NpzWriter npz(path);
   npz.add("format_version",
           NpyArray::from<std::int64_t>({}, std::vector<std::int64_t>{kAttentionTraceVersion}));
-  npz.add("q", NpyArray::from(shape, t.q));
-  npz.add("k", NpyArray::from(shape, t.k));
+  if (!t.probabilities_only()) {
+    npz.add("q", NpyArray::from(shape, t.q));
+    npz.add("k", NpyArray::from(shape, t.k));
+  }
   npz.add("v", NpyArray::from(shape, t.v));
+  if (!t.probs.empty()) {
+    npz.add("probs", NpyArray::from({t.layers, t.heads, t.tokens, t.tokens}, t.probs));
+  }
   npz.add("causal", NpyArray::from<bool>({}, std::vector<bool>{t.causal}));
   npz.add("prompt_tokens",
           NpyArray::from<std::int64_t>({}, std::vector<std::int64_t>{t.prompt_tokens}));

@@ -67,7 +67,9 @@ boost::json::value decisions_to_json(const models::SpattenRunResult& run) {
     layers.push_back({{"iteration", l.iteration},
                       {"layer", l.layer},
                       {"alive_tokens", to_json_array(l.alive_tokens)},
-                      {"alive_heads", to_json_array(l.alive_heads)}});
+                      {"alive_heads", to_json_array(l.alive_heads)},
+                      {"token_topk_cycles", l.token_topk_cycles},
+                      {"head_topk_cycles", l.head_topk_cycles}});
   }
   boost::json::array steps;
   for (const models::HeadStepRecord& s : run.head_steps) {
@@ -83,6 +85,7 @@ boost::json::value decisions_to_json(const models::SpattenRunResult& run) {
                      {"key_fetch_total", s.key_fetch_total},
                      {"value_fetch_total", s.value_fetch_total},
                      {"requantized_queries", s.requantized_queries},
+                     {"value_topk_cycles_total", s.value_topk_cycles_total},
                      {"value_rows", to_json_array(s.value_rows)},
                      {"counts", action_counts_to_json(s.counts)}});
   }

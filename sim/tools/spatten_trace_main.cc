@@ -81,11 +81,13 @@ int validate(const std::vector<std::string>& args) {
   for (const std::string& file : files) {
     if (ends_with(file, ".npz")) {
       const auto t = attnsim::common::read_attention_trace(file);
-      std::printf("%s: ok: attention trace v%d, %d layers x %d heads x %d tokens x %d dims, %s\n",
-                  file.c_str(), attnsim::common::kAttentionTraceVersion, t.layers, t.heads,
-                  t.tokens, t.head_dim,
-                  t.causal ? ("causal, prompt " + std::to_string(t.prompt_tokens)).c_str()
-                           : "bidirectional");
+      std::printf(
+          "%s: ok: attention trace v%d (%s), %d layers x %d heads x %d tokens x %d dims, %s\n",
+          file.c_str(), attnsim::common::kAttentionTraceVersion,
+          t.probabilities_only() ? "probabilities and V" : "Q, K, V", t.layers, t.heads, t.tokens,
+          t.head_dim,
+          t.causal ? ("causal, prompt " + std::to_string(t.prompt_tokens)).c_str()
+                   : "bidirectional");
     } else {
       print_csv_summary(file, attnsim::common::read_spatten_workload(file));
     }
@@ -157,20 +159,23 @@ int derive(const std::vector<std::string>& args) {
   p.topk.lfsr_seed = static_cast<std::uint16_t>(seed);
   p.quantize = !no_quantize;
   p.progressive.enabled = !no_progressive;
-  p.progressive.lsb_bits = p.key_lsb_bits;
   p.prompt_all_queries = !prompt_last_only;
   if (!token_keep.empty()) p.token_schedule.keep_ratio = parse_ratios(token_keep, "--token-keep");
   if (!head_keep.empty()) p.head_schedule.keep_ratio = parse_ratios(head_keep, "--head-keep");
 
   const attnsim::models::AttentionTensors tensors = attnsim::common::read_attention_trace(trace);
   p.topk.max_n = std::max(tensors.tokens, tensors.heads);
+  if (tensors.probabilities_only()) p.progressive.enabled = false;  // no K to re-fetch
   const attnsim::models::Violations problems = p.validate("derive", tensors.layers);
   if (!problems.ok()) throw InputError("command line", problems.to_string());
 
   const attnsim::models::SpattenRunResult run = attnsim::models::run_spatten(tensors, p);
   const auto workload = attnsim::common::to_spatten_workload(
       run, p, config_path.empty() ? "attnsim-derived:" + trace : config_path);
-  // Decisions first: if the CSV then fails, no partial pair is mistaken for a complete run.
+  // Check every row before writing anything, so a bad run leaves neither file behind.
+  for (std::size_t i = 0; i < workload.rows.size(); ++i) {
+    attnsim::common::validate_spatten_row(workload.rows[i], out + ": row " + std::to_string(i + 1));
+  }
   if (!decisions.empty()) {
     attnsim::common::write_json_file(decisions, attnsim::common::decisions_to_json(run));
   }

@@ -141,7 +141,7 @@ TEST(ChooseFracBits, LargestScaleThatFits) {
 AttentionTensors random_tensors(int layers, int heads, int tokens, int dim, unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> normal;
-  AttentionTensors t{layers, heads, tokens, dim, {}, {}, {}, true, tokens - 3};
+  AttentionTensors t{layers, heads, tokens, dim, {}, {}, {}, {}, true, tokens - 3};
   const std::size_t n = static_cast<std::size_t>(layers) * heads * tokens * dim;
   for (auto* x : {&t.q, &t.k, &t.v}) {
     x->resize(n);
@@ -197,6 +197,17 @@ TEST(RunSpatten, PrunedRunRespectsTheSchedulesAndIsDeterministic) {
     EXPECT_EQ(s.value_fetch, value_keep_count(0.3, s.key_fetch));
   }
   EXPECT_EQ(a.total, b.total);
+}
+
+TEST(RunSpatten, TinyAndZeroTensorsAreHandled) {
+  AttentionTensors t = random_tensors(1, 2, 6, 4, 4);
+  for (double& x : t.q) x *= 1e-12;
+  for (double& x : t.k) x *= 1e-12;
+  std::fill(t.v.begin(), t.v.end(), 0.0);
+  const SpattenRunResult r = run_spatten(t, SpattenParams{});
+  ASSERT_FALSE(r.head_steps.empty());
+  EXPECT_EQ(r.head_steps.back().key_fetch, 6);
+  EXPECT_EQ(choose_frac_bits(1e-12, 16), 24);
 }
 
 TEST(RunSpatten, RejectsInconsistentInput) {

@@ -146,3 +146,37 @@ def test_multihead_attention_trace_reproduces_its_weights(batch_first):
 def test_a_model_without_attention_is_an_error():
     with pytest.raises(ValueError, match="no attention module"):
         capture_attention.capture(nn.Linear(2, 2), lambda: None, causal=False)
+
+
+def _eager(config):
+    # The attention probabilities are only returned by the eager implementation.
+    config._attn_implementation = "eager"
+    return config
+
+
+def test_hugging_face_gpt2_and_bert_modules():
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(3)
+    for name, causal in (("gpt2", True), ("bert", False)):
+        if name == "gpt2":
+            config = transformers.GPT2Config(n_layer=2, n_head=2, n_embd=16, vocab_size=40,
+                                             n_positions=32)
+            model = transformers.GPT2Model(_eager(config)).eval()
+        else:
+            config = transformers.BertConfig(num_hidden_layers=2, num_attention_heads=2,
+                                             hidden_size=16, intermediate_size=32, vocab_size=40)
+            model = transformers.BertModel(_eager(config)).eval()
+        ids = torch.randint(0, 40, (1, 12))
+        holder = {}
+
+        def run():
+            holder["out"] = model(input_ids=ids, output_attentions=True)
+
+        trace = capture_attention.capture(model, run, causal=causal, prompt_tokens=10)
+        assert trace["q"].shape == (2, 2, 12, 8), name
+        for layer in range(2):
+            s = trace["q"][layer] @ trace["k"][layer].transpose(0, 2, 1) / math.sqrt(8)
+            if causal:
+                s = np.where(np.triu(np.ones((12, 12), bool), 1), -np.inf, s)
+            np.testing.assert_allclose(softmax_np(s), holder["out"].attentions[layer][0].numpy(),
+                                       atol=1e-5, err_msg=name)

@@ -10,7 +10,8 @@ import pytest
 
 from pyattnsim import gpu_validation
 
-BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", Path(__file__).resolve().parents[2] / "build/default"))
+BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR",
+                            Path(__file__).resolve().parents[2] / "build/default")).resolve()
 TILESIM = BUILD / "sim" / "gpu" / "tilesim"
 
 # Small shapes under the case names the calibration rule expects, plus held-out cases.

@@ -11,6 +11,7 @@
 #include "sim/common/input_error.h"
 #include "sim/common/npy.h"
 
+#include "tests/support/scratch_dir.h"
 namespace attnsim::common {
 namespace {
 
@@ -18,17 +19,8 @@ namespace fs = std::filesystem;
 
 class AttentionTraceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           (std::string("attnsim_trace_") +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   models::AttentionTensors sample() const {
-    models::AttentionTensors t{2, 3, 5, 4, {}, {}, {}, true, 3};
+    models::AttentionTensors t{2, 3, 5, 4, {}, {}, {}, {}, true, 3};
     for (int i = 0; i < 2 * 3 * 5 * 4; ++i) {
       t.q.push_back(0.25 * i);
       t.k.push_back(-0.5 * i);
@@ -60,7 +52,8 @@ class AttentionTraceTest : public ::testing::Test {
     return "no error";
   }
 
-  fs::path dir_;
+  attnsim::testing::ScratchDir scratch_;
+  const fs::path dir_ = scratch_.path();
 };
 
 TEST_F(AttentionTraceTest, WriteThenReadGivesTheSameTensors) {
@@ -78,6 +71,27 @@ TEST_F(AttentionTraceTest, WriteThenReadGivesTheSameTensors) {
   EXPECT_EQ(back.prompt_tokens, 3);
 }
 
+// The bundled sample (a compressed float32 .npz from pyattnsim.synthetic_trace): token 0 is a
+// sink every query attends to, so cascade token pruning must keep it in every layer.
+TEST_F(AttentionTraceTest, BundledSampleReadsAndKeepsItsSinkToken) {
+  const models::AttentionTensors t = read_attention_trace(
+      fs::path(ATTNSIM_TRACES_DIR) / "attention" / "synthetic-sink-2x4x64x16.npz");
+  EXPECT_EQ(t.layers, 2);
+  EXPECT_EQ(t.heads, 4);
+  EXPECT_EQ(t.tokens, 64);
+  EXPECT_EQ(t.head_dim, 16);
+  EXPECT_EQ(t.prompt_tokens, 56);
+  models::SpattenParams p;
+  p.token_schedule = models::PruningSchedule{{1.0, 0.25}};
+  p.prompt_all_queries = false;
+  const models::SpattenRunResult r = models::run_spatten(t, p);
+  ASSERT_EQ(r.layers.size(), 9u * 2);  // 9 iterations (prompt 56 + 8 tokens) x 2 layers
+  for (const models::LayerRecord& l : r.layers) {
+    ASSERT_FALSE(l.alive_tokens.empty());
+    EXPECT_EQ(l.alive_tokens.front(), 0) << "iteration " << l.iteration << " layer " << l.layer;
+  }
+}
+
 TEST_F(AttentionTraceTest, AcceptsFloat32AndBidirectionalTraces) {
   const std::string e = error_of([](auto& m) {
     m["q"] = NpyArray::from<float>({2, 3, 5, 4}, std::vector<float>(120, 0.5f));
@@ -85,6 +99,33 @@ TEST_F(AttentionTraceTest, AcceptsFloat32AndBidirectionalTraces) {
     m.erase("prompt_tokens");  // not needed without a causal mask
   });
   EXPECT_EQ(e, "no error");
+}
+
+TEST_F(AttentionTraceTest, ProbabilitiesTraceNeedsNoQueriesOrKeys) {
+  models::AttentionTensors t = sample();
+  t.q.clear();
+  t.k.clear();
+  t.probs.assign(2 * 3 * 5 * 5, 0.2);
+  write_attention_trace(dir_ / "p.npz", t);
+  const models::AttentionTensors back = read_attention_trace(dir_ / "p.npz");
+  EXPECT_TRUE(back.probabilities_only());
+  EXPECT_EQ(back.probs, t.probs);
+  EXPECT_EQ(back.v, t.v);
+  EXPECT_EQ(back.head_dim, 4);
+  const std::string e = error_of([](auto& m) {
+    m.erase("q");
+    m.erase("k");
+  });
+  EXPECT_NE(e.find("array 'q': expected a present array (or 'probs' without 'q' and 'k'"),
+            std::string::npos)
+      << e;
+  const std::string bad = error_of([](auto& m) {
+    m.erase("q");
+    m.erase("k");
+    m["probs"] = NpyArray::from<double>({2, 3, 5, 5}, std::vector<double>(150, 1.5));
+  });
+  EXPECT_NE(bad.find("array 'probs': expected probabilities in [0, 1], got 1.5"), std::string::npos)
+      << bad;
 }
 
 TEST_F(AttentionTraceTest, MissingArraysAreNamed) {

@@ -7,6 +7,7 @@
 
 #include "sim/common/atomic_file.h"
 #include "sim/common/input_error.h"
+#include "tests/support/scratch_dir.h"
 
 namespace attnsim::common {
 namespace {
@@ -40,7 +41,8 @@ TEST(PrettyJson, DoublesAreShortestAndAlwaysLookLikeDoubles) {
 }
 
 TEST(JsonFile, InvalidJsonIsAnInputErrorNamingTheFile) {
-  const auto path = std::filesystem::temp_directory_path() / "attnsim_bad_json_test.json";
+  const attnsim::testing::ScratchDir scratch;
+  const auto path = scratch / "attnsim_bad_json_test.json";
   write_file_atomically(path, "{\"a\": 1,");
   try {
     read_json_file(path);
@@ -48,7 +50,6 @@ TEST(JsonFile, InvalidJsonIsAnInputErrorNamingTheFile) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("attnsim_bad_json_test.json"), std::string::npos);
   }
-  std::filesystem::remove(path);
 }
 
 }  // namespace

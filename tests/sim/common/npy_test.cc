@@ -9,6 +9,7 @@
 
 #include "sim/common/atomic_file.h"
 #include "sim/common/input_error.h"
+#include "tests/support/scratch_dir.h"
 
 namespace attnsim::common {
 namespace {
@@ -17,15 +18,6 @@ namespace fs = std::filesystem;
 
 class NpyTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           (std::string("attnsim_npy_") +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Runs a Python snippet with numpy in dir_; false if Debian's python3/numpy is unavailable.
   bool python(const std::string& code) {
     const fs::path script = dir_ / "snippet.py";
@@ -46,7 +38,8 @@ class NpyTest : public ::testing::Test {
     return "";
   }
 
-  fs::path dir_;
+  attnsim::testing::ScratchDir scratch_;
+  const fs::path dir_ = scratch_.path();
 };
 
 TEST_F(NpyTest, SerializeThenParseKeepsDtypeShapeAndValues) {

@@ -10,6 +10,7 @@
 #include "sim/common/atomic_file.h"
 #include "sim/common/input_error.h"
 
+#include "tests/support/scratch_dir.h"
 namespace attnsim::common {
 namespace {
 
@@ -96,13 +97,12 @@ TEST(SpattenWorkloadCsv, WriteThenReadGivesTheSameRows) {
   r.topk = -1;
   w.rows.push_back(r);
   w.config_path = "configs/x.yml";
-  const auto dir = std::filesystem::temp_directory_path() / "attnsim_csv_roundtrip";
-  std::filesystem::create_directories(dir);
+  const attnsim::testing::ScratchDir scratch;
+  const std::filesystem::path dir = scratch.path();
   write_spatten_workload(dir / "w.csv", w);
   const SpattenWorkload back = read_spatten_workload(dir / "w.csv");
   EXPECT_EQ(back.rows, w.rows);
   EXPECT_EQ(back.config_path, w.config_path);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(SpattenWorkloadCsv, MalformedRowsNameFileLineAndField) {
@@ -171,8 +171,8 @@ TEST(SpattenWorkloadCsv, HeaderAndConfigLineRules) {
 }
 
 TEST(SpattenWorkloadCsv, WriterLeavesNothingBehindOnBadRows) {
-  const auto dir = std::filesystem::temp_directory_path() / "attnsim_csv_bad_write";
-  std::filesystem::create_directories(dir);
+  const attnsim::testing::ScratchDir scratch;
+  const std::filesystem::path dir = scratch.path();
   SpattenWorkload w;
   SpattenWorkloadRow r;
   r.sentence_length_l = 4;
@@ -180,7 +180,6 @@ TEST(SpattenWorkloadCsv, WriterLeavesNothingBehindOnBadRows) {
   w.rows.push_back(r);
   EXPECT_THROW(write_spatten_workload(dir / "w.csv", w), InputError);
   EXPECT_TRUE(std::filesystem::is_empty(dir));
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
