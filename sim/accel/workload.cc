@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 #include "sim/common/input_error.h"
 #include "sim/common/spatten_derivation.h"
@@ -117,6 +118,22 @@ AccelWorkload workload_from_trace(const AccelConfig& config, const models::Atten
   if (w.key_rows.size() != w.steps.size()) {
     throw std::logic_error("workload_from_trace: one CSV row per head-step expected");
   }
+  for (const models::HeadStepRecord& r : run.head_steps) {
+    w.value_topk_cycles.push_back(r.queries > 0 ? r.value_topk_cycles_total / r.queries : 0);
+  }
+  // The importance top-k before layer (it, l) runs after the last head-step that precedes it.
+  w.importance_topk_cycles.assign(w.steps.size(), 0);
+  std::size_t next = 0;
+  for (const models::LayerRecord& l : run.layers) {
+    while (next < w.steps.size() && std::make_pair(w.steps[next].iteration, w.steps[next].layer) <
+                                        std::make_pair(l.iteration, l.layer)) {
+      ++next;
+    }
+    const std::int64_t cycles = l.token_topk_cycles + l.head_topk_cycles;
+    if (cycles == 0 || next == 0) continue;  // nothing ran, or nothing precedes the first layer
+    w.importance_topk_cycles[next - 1] += cycles;
+    w.steps[next - 1].token_topk = true;  // head-only top-k points hold the issue too
+  }
   return w;
 }
 
@@ -129,6 +146,7 @@ void expand_queries(AccelWorkload& workload, int queries) {
   std::vector<models::HeadStepShape> out;
   out.reserve(workload.steps.size() * static_cast<std::size_t>(queries));
   std::vector<std::vector<int>> keys, values;
+  std::vector<std::int64_t> value_cycles, importance_cycles;
   for (std::size_t i = 0; i < workload.steps.size(); ++i) {
     for (int q = 0; q < queries; ++q) {
       models::HeadStepShape s = workload.steps[i];
@@ -139,12 +157,16 @@ void expand_queries(AccelWorkload& workload, int queries) {
       if (workload.from_trace) {
         keys.push_back(workload.key_rows[i]);
         values.push_back(workload.value_rows[i]);
+        value_cycles.push_back(workload.value_topk_cycles[i]);
+        importance_cycles.push_back(q == queries - 1 ? workload.importance_topk_cycles[i] : 0);
       }
     }
   }
   workload.steps = std::move(out);
   workload.key_rows = std::move(keys);
   workload.value_rows = std::move(values);
+  workload.value_topk_cycles = std::move(value_cycles);
+  workload.importance_topk_cycles = std::move(importance_cycles);
 }
 
 void drop_quantization(AccelWorkload& workload) {

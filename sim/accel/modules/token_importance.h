@@ -32,6 +32,17 @@ class TokenImportance : public sc_core::sc_module {
           models::softmax_pass_cycles(s.key_fetch, ctx_.config.softmax.lanes);
       ctx_.stats.token_importance.jobs += 1;
       if (!s.token_topk) continue;
+      if (ctx_.workload.from_trace) {
+        // The functional models' importance top-k latency on the real importances.
+        const std::int64_t latency =
+            ctx_.workload.importance_topk_cycles[static_cast<std::size_t>(b.step)];
+        const std::int64_t end = std::max(ctx_.now(), add_end) + latency;
+        ctx_.stats.token_topk.busy_cycles += latency;
+        ctx_.stats.token_topk.jobs += 1;
+        ctx_.wait_until(end);
+        topk_done_.write(b.step);
+        continue;
+      }
       const int n = std::max(s.topk_n, 1);
       const int k = std::min(std::max(s.topk_k, 1), n);
       std::vector<std::int64_t> scores =

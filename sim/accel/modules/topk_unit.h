@@ -29,6 +29,10 @@ class TopkUnit : public sc_core::sc_module {
       const models::HeadStepShape& s = ctx_.step(b.step);
       const std::vector<int>& keys = ctx_.key_indices[static_cast<std::size_t>(b.step)];
       std::vector<int>& values = ctx_.value_indices[static_cast<std::size_t>(b.step)];
+      if (ctx_.workload.from_trace) {
+        run_real(b);
+        continue;
+      }
       if (s.value_fetch >= s.key_fetch || s.value_fetch == 0) {
         // Bypass: every alive key's V row is fetched (or none at all).
         values = s.value_fetch == 0 ? std::vector<int>{} : keys;
@@ -62,6 +66,32 @@ class TopkUnit : public sc_core::sc_module {
       b.first_cycle = b.last_cycle = end;
       out_.write(b);
     }
+  }
+
+  // Attention traces: the functional models' kept rows and their engine latency on the real
+  // probabilities (0 when the engine was bypassed). The comparisons are in the trace's action
+  // counts, not here.
+  void run_real(models::HeadStepBeat b) {
+    const std::size_t i = static_cast<std::size_t>(b.step);
+    ctx_.value_indices[i] = ctx_.workload.value_rows[i];
+    const std::int64_t latency = ctx_.workload.value_topk_cycles[i];
+    ctx_.stats.vtopk_cycles_per_step.push_back(latency);
+    if (latency == 0) {
+      out_.write(b);
+      return;
+    }
+    const int n = ctx_.step(b.step).key_fetch;
+    const std::int64_t start = std::max(ctx_.now(), b.first_cycle);
+    if (ctx_.now() > b.first_cycle) ctx_.stats.vtopk_queue_cycles += ctx_.now() - b.first_cycle;
+    const std::int64_t gaps = std::max<std::int64_t>(
+        0, b.last_cycle + 1 - (start + models::ceil_div(n, ctx_.config.topk.engine.lanes)));
+    const std::int64_t end = start + latency + gaps;
+    ctx_.stats.vtopk.busy_cycles += end - start;
+    ctx_.stats.vtopk.jobs += 1;
+    ctx_.stats.vtopk_added_cycles += std::max<std::int64_t>(0, end - (b.last_cycle + 1));
+    ctx_.wait_until(end);
+    b.first_cycle = b.last_cycle = end;
+    out_.write(b);
   }
 
   PipelineContext& ctx_;

@@ -214,7 +214,19 @@ TEST(AccelSimulator, TraceDrivenRunsFetchWhatTheFunctionalModelsDecided) {
     }
   }
   EXPECT_GT(requant, 0);  // the random trace exercises the re-fetch path
+  std::int64_t importance_cycles = 0;
+  for (const models::LayerRecord& l : run.layers) {
+    importance_cycles += l.token_topk_cycles + l.head_topk_cycles;
+  }
+  EXPECT_GT(importance_cycles, 0);
   const AccelStats s = simulate(c, w);
+  // The engines charge the functional models' real latencies (one query per head-step here).
+  ASSERT_EQ(s.vtopk_cycles_per_step.size(), run.head_steps.size());
+  for (std::size_t i = 0; i < run.head_steps.size(); ++i) {
+    ASSERT_EQ(run.head_steps[i].queries, 1);
+    EXPECT_EQ(s.vtopk_cycles_per_step[i], run.head_steps[i].value_topk_cycles_total) << i;
+  }
+  EXPECT_EQ(s.token_topk.busy_cycles, importance_cycles);
   EXPECT_EQ(s.dram_k_msb.payload_bytes, k_bytes);
   EXPECT_EQ(s.dram_k_lsb.payload_bytes, lsb_bytes);
   EXPECT_EQ(s.dram_v.payload_bytes, v_bytes);
