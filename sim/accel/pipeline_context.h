@@ -13,6 +13,7 @@
 #include "sim/accel/config.h"
 #include "sim/accel/stats.h"
 #include "sim/accel/workload.h"
+#include "sim/common/progress.h"
 
 namespace attnsim::accel {
 
@@ -24,6 +25,7 @@ struct PipelineContext {
   AccelStats& stats;
   std::vector<std::vector<int>> key_indices;    ///< per head-step: fetched keys, ascending
   std::vector<std::vector<int>> value_indices;  ///< per head-step: kept V rows (set by the top-k)
+  common::ProgressLine* progress = nullptr;     ///< advanced once per finished head-step
 
   std::int64_t now() const { return static_cast<std::int64_t>(clock.now_cycles()); }
   /// Waits (in the calling SC_THREAD) until cycle `c`; returns at once if it has passed.

@@ -18,7 +18,10 @@ namespace attnsim::accel {
 AccelStats simulate(const AccelConfig& config, const AccelWorkload& workload) {
   AccelStats stats;
   const Clock clock(config.clock_hz);
-  PipelineContext ctx{config, workload, clock, stats, {}, {}};
+  // Head-steps done, on stderr when it is a terminal (long workloads take seconds).
+  common::ProgressLine progress =
+      common::ProgressLine::for_stderr("spatten-sim: head-steps", workload.steps.size());
+  PipelineContext ctx{config, workload, clock, stats, {}, {}, &progress};
   // A trace's keys are the functional models' decisions; a CSV has counts only.
   if (workload.from_trace) {
     ctx.key_indices = workload.key_rows;
@@ -54,6 +57,7 @@ AccelStats simulate(const AccelConfig& config, const AccelWorkload& workload) {
   HeadImportance head("head_importance", ctx, head_out);
 
   sc_core::sc_start();
+  progress.finish();
   stats.channels = fetcher.hbm().channel_stats();
   return stats;
 }

@@ -30,6 +30,7 @@ class HeadImportance : public sc_core::sc_module {
       ctx_.stats.head_importance.jobs += 1;
       ctx_.stats.head_steps += 1;
       ctx_.stats.completion_order.push_back(b.step);
+      if (ctx_.progress != nullptr) ctx_.progress->advance();
       ctx_.wait_until(end);
       ctx_.stats.cycles = std::max(ctx_.stats.cycles, end);
     }
