@@ -89,6 +89,23 @@ TEST(AccelWorkload, QueryExpansionReusesKeysAndValuesAfterTheFirstQuery) {
   EXPECT_THROW(expand_queries(w, 0), common::InputError);
 }
 
+TEST(AccelWorkload, DroppingQuantizationLeavesPruningAndWidensEverything) {
+  common::SpattenWorkload csv;
+  csv.rows = {row(0, 0, 100, 40, 10)};
+  AccelWorkload w = workload_from_csv(csv, "w.csv");
+  drop_quantization(w);
+  const models::HeadStepShape& s = w.steps[0];
+  EXPECT_EQ(s.key_fetch, 40);
+  EXPECT_EQ(s.value_fetch, 10);
+  EXPECT_FALSE(s.requant);
+  const models::StepBytes b = models::step_payload_bytes(s);
+  EXPECT_EQ(b.k_msb, 40 * 64 * 2);
+  EXPECT_EQ(b.k_lsb, 0);
+  EXPECT_EQ(b.v, 10 * 64 * 2);
+  EXPECT_EQ(w.max_key_bits, 16);
+  EXPECT_DOUBLE_EQ(models::dram_reduction(w.steps).quant_factor(), 1.0);
+}
+
 TEST(AccelWorkload, SyntheticKeysAreASortedSubsetSharedByTheHeadsOfALayer) {
   models::HeadStepShape s;
   s.tokens = 993;
