@@ -154,7 +154,7 @@ json::object stats_to_json(const AccelConfig& config, const AccelWorkload& workl
                             {"token_jobs", stats.token_topk.jobs},
                             {"token_busy_cycles", stats.token_topk.busy_cycles},
                             {"token_issue_stall_cycles", stats.token_topk_stall_cycles}}},
-      {"k_buffer_stall_cycles", stats.k_buffer_stall_cycles},
+      {"fetch_issue_stall_cycles", stats.fetch_issue_stall_cycles},
       {"ops",
        json::object{{"executed", executed},
                     {"dense_equivalent", dense},

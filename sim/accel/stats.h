@@ -34,7 +34,8 @@ struct AccelStats {
   std::int64_t vtopk_queue_cycles = 0;       ///< beats waiting for the busy local-V engine
   std::int64_t vtopk_added_cycles = 0;       ///< latency the engine adds after its input stream
   std::int64_t token_topk_stall_cycles = 0;  ///< issue held until the token top-k finished
-  std::int64_t k_buffer_stall_cycles = 0;    ///< a new head-step waited for a free key buffer half
+  /// A new head-step waited for a free key buffer half or a front-end slot.
+  std::int64_t fetch_issue_stall_cycles = 0;
   models::ActionCounts actions;
   std::vector<std::int64_t> vtopk_cycles_per_step;  ///< local-V engine latency per head-step
   std::vector<std::int32_t> completion_order;  ///< head-steps in the order their outputs finished

@@ -143,6 +143,14 @@ void expand_queries(AccelWorkload& workload, int queries) {
                      std::to_string(queries));
   }
   if (queries == 1) return;
+  // Every head-step costs about 100 bytes of shape and bookkeeping: stay within a few GB.
+  constexpr std::size_t kMaxHeadSteps = std::size_t{1} << 24;
+  if (workload.steps.size() * static_cast<std::size_t>(queries) > kMaxHeadSteps) {
+    throw InputError("command line", "--queries-per-head-step",
+                     "at most " + std::to_string(kMaxHeadSteps) + " head-steps in all (" +
+                         std::to_string(workload.steps.size()) + " rows)",
+                     std::to_string(queries));
+  }
   std::vector<models::HeadStepShape> out;
   out.reserve(workload.steps.size() * static_cast<std::size_t>(queries));
   std::vector<std::vector<int>> keys, values;
@@ -155,8 +163,9 @@ void expand_queries(AccelWorkload& workload, int queries) {
       s.token_topk = q == queries - 1 && s.token_topk;
       out.push_back(s);
       if (workload.from_trace) {
-        keys.push_back(workload.key_rows[i]);
-        values.push_back(workload.value_rows[i]);
+        // Only the first query fetches; the others need no row lists.
+        keys.push_back(q == 0 ? workload.key_rows[i] : std::vector<int>{});
+        values.push_back(q == 0 ? workload.value_rows[i] : std::vector<int>{});
         value_cycles.push_back(workload.value_topk_cycles[i]);
         importance_cycles.push_back(q == queries - 1 ? workload.importance_topk_cycles[i] : 0);
       }

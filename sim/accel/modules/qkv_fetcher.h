@@ -14,19 +14,21 @@ namespace attnsim::accel {
 
 /// Contract: serves, in this priority, K LSB re-fetches (`refetch`, into the head-step's own key
 /// buffer half), V fetches (`v_req`, each needing a free value half from `v_free`) and new
-/// head-steps (`k_req`: Q + K MSBs, each needing a free key half from `k_free`). Writes one beat
+/// head-steps (`k_req`: Q + K MSBs, each needing a front-end slot from `slots` and, unless it
+/// reuses its head's K, a free key half from `k_free`). Writes one beat
 /// per fetch to `k_out` or `v_out`, stamped with the cycles its first and last data arrive.
 class QkvFetcher : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(QkvFetcher);
   QkvFetcher(sc_core::sc_module_name name, PipelineContext& ctx, BeatFifo& k_req, BeatFifo& refetch,
-             BeatFifo& v_req, sc_core::sc_fifo<int>& k_free, sc_core::sc_fifo<int>& v_free,
-             BeatFifo& k_out, BeatFifo& v_out)
+             BeatFifo& v_req, sc_core::sc_fifo<int>& slots, sc_core::sc_fifo<int>& k_free,
+             sc_core::sc_fifo<int>& v_free, BeatFifo& k_out, BeatFifo& v_out)
       : sc_module(name),
         ctx_(ctx),
         k_req_(k_req),
         refetch_(refetch),
         v_req_(v_req),
+        slots_(slots),
         k_free_(k_free),
         v_free_(v_free),
         k_out_(k_out),
@@ -56,8 +58,11 @@ class QkvFetcher : public sc_core::sc_module {
         continue;
       }
       if (pending_k) {
-        if (ctx_.step(pending_k->step).kv_reused || k_free_.nb_read(token_)) {
-          if (k_wait_since >= 0) ctx_.stats.k_buffer_stall_cycles += ctx_.now() - k_wait_since;
+        const bool reused = ctx_.step(pending_k->step).kv_reused;
+        if (slots_.num_available() > 0 && (reused || k_free_.num_available() > 0)) {
+          slots_.read();
+          if (!reused) k_free_.read();
+          if (k_wait_since >= 0) ctx_.stats.fetch_issue_stall_cycles += ctx_.now() - k_wait_since;
           k_wait_since = -1;
           fetch_keys(*pending_k, /*lsb=*/false);
           pending_k.reset();
@@ -67,7 +72,7 @@ class QkvFetcher : public sc_core::sc_module {
       }
       sc_core::wait(refetch_.data_written_event() | v_req_.data_written_event() |
                     k_req_.data_written_event() | k_free_.data_written_event() |
-                    v_free_.data_written_event());
+                    slots_.data_written_event() | v_free_.data_written_event());
     }
   }
 
@@ -135,6 +140,7 @@ class QkvFetcher : public sc_core::sc_module {
   BeatFifo& k_req_;
   BeatFifo& refetch_;
   BeatFifo& v_req_;
+  sc_core::sc_fifo<int>& slots_;
   sc_core::sc_fifo<int>& k_free_;
   sc_core::sc_fifo<int>& v_free_;
   BeatFifo& k_out_;

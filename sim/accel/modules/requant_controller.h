@@ -11,19 +11,21 @@ namespace attnsim::accel {
 
 /// Contract: reads probability beats; for a pass-0 beat of a re-quantized head-step writes a
 /// pass-1 beat to `refetch`; forwards each head-step's final beat, in workload order, to
-/// `to_topk` and `to_importance`, and then frees its key buffer half on `k_free`.
+/// `to_topk` and `to_importance`, and then returns its front-end slot on `slots` and, after the
+/// last query of a head, the key buffer half on `k_free`.
 class RequantController : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(RequantController);
   RequantController(sc_core::sc_module_name name, PipelineContext& ctx, BeatFifo& in,
                     BeatFifo& refetch, BeatFifo& to_topk, BeatFifo& to_importance,
-                    sc_core::sc_fifo<int>& k_free)
+                    sc_core::sc_fifo<int>& slots, sc_core::sc_fifo<int>& k_free)
       : sc_module(name),
         ctx_(ctx),
         in_(in),
         refetch_(refetch),
         to_topk_(to_topk),
         to_importance_(to_importance),
+        slots_(slots),
         k_free_(k_free) {
     SC_THREAD(run);
   }
@@ -50,6 +52,7 @@ class RequantController : public sc_core::sc_module {
     b.last_cycle = decision;
     to_topk_.write(b);
     to_importance_.write(b);
+    slots_.write(1);
     if (ctx_.last_user_of_buffers(b.step)) k_free_.write(1);
     return false;
   }
@@ -76,6 +79,7 @@ class RequantController : public sc_core::sc_module {
   BeatFifo& refetch_;
   BeatFifo& to_topk_;
   BeatFifo& to_importance_;
+  sc_core::sc_fifo<int>& slots_;
   sc_core::sc_fifo<int>& k_free_;
   // A member, not a local of run(): SystemC never unwinds a thread still blocked when the
   // simulation ends, so a local would leak (LeakSanitizer reports it).

@@ -54,7 +54,7 @@ class TopkUnit : public sc_core::sc_module {
       if (ctx_.workload.from_trace) {
         // The functional models kept these rows; the engine above supplies the timing only.
         values = ctx_.workload.value_rows[static_cast<std::size_t>(b.step)];
-      } else {
+      } else if (!s.kv_reused) {  // a reused query fetches no V rows
         for (int pos : r.selected) values.push_back(keys[static_cast<std::size_t>(pos)]);
       }
       ctx_.stats.actions += r.counts;

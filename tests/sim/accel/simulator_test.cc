@@ -155,6 +155,22 @@ TEST(AccelSimulator, Gpt2DramBytesAreConservedAndOrderIsKept) {
   }
 }
 
+TEST(AccelSimulator, ReusedQueriesWithRefetchesAndTopkStallsNeverDeadlock) {
+  // Queries reusing their head's K take no key buffer half, so only the front-end slots bound
+  // them; re-fetches, held beats and local-V top-k back-pressure meet here. Without the slots the
+  // first GPT-2 layer with 8 queries per head deadlocked before any head-step finished.
+  common::SpattenWorkload csv = gpt2("summary-gpt2-small-wikitext2-per8.csv");
+  csv.rows.resize(24);
+  AccelWorkload w = workload_from_csv(csv, "gpt2-24");
+  expand_queries(w, 8);
+  std::int64_t requant = 0;
+  for (const auto& r : csv.rows) requant += r.if_requant ? 1 : 0;
+  const AccelStats s = simulate(AccelConfig{}, w);
+  EXPECT_EQ(s.head_steps, 24 * 8);
+  EXPECT_EQ(s.requant_steps, requant);  // the first query of each re-quantized head
+  EXPECT_TRUE(std::is_sorted(s.completion_order.begin(), s.completion_order.end()));
+}
+
 TEST(AccelSimulator, Gpt2LiesBetweenTheOverlapBoundAndTheAdditiveModel) {
   const AccelWorkload w = workload_from_csv(gpt2("summary-gpt2-small-wikitext2-per8.csv"), "gpt2");
   AccelConfig c;
