@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""Speed of spatten-sim: simulated cycles per host second on the GPT-2-small workloads, in the
+fast (plain HBM) and detailed (banked HBM) configurations, pinned to one core.
+
+    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.spatten_sim_bench [--build-dir build/default]
+        [--repeats 5] [--out bench.json]
+
+Two times per case, each the best of --repeats runs: `simulate`, what spatten-sim reports on
+stderr (elaboration, synthetic indices and sc_start: the model itself), and `process`, the whole
+command (start-up, CSV parsing, stats.json). The issue's target: the 4,608-head-step workload in
+about a second or less on one core.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import REPO_ROOT
+
+CASES = [
+    ("gpt2-per8", ["--config", "spatten", "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"]),
+    ("gpt2-dense", ["--config", "spatten-16bit",
+                    "traces/spatten/summary-gpt2-small-wikitext2-per8-step1+dedic.csv"]),
+    ("bert-like", ["--config", "spatten", "--queries-per-head-step", "384",
+                   "sim/accel/examples/bert-like-base-384.csv"]),
+]
+LINE = re.compile(r"spatten-sim: (\d+) cycles simulated in ([0-9.e+-]+) s")
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def run_once(tool: Path, args: list[str], fast: bool) -> tuple[int, float, float]:
+    cmd = [str(tool), *args] + (["--fast"] if fast else [])
+    if shutil.which("taskset"):
+        cmd = ["taskset", "-c", "0"] + cmd
+    env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    match = LINE.search(done.stderr)
+    if not match:
+        raise RuntimeError(f"no timing line in spatten-sim's output: {done.stderr!r}")
+    return int(match.group(1)), float(match.group(2)), wall
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", type=Path, default=REPO_ROOT / "build" / "default")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    tool = args.build_dir / "sim" / "accel" / "spatten-sim"
+    if not tool.exists():
+        print(f"spatten_sim_bench: {tool} not built", file=sys.stderr)
+        return 2
+    rows = []
+    print(f"machine: {cpu_name()}, one core (taskset -c 0), best of {args.repeats}")
+    print(f"{'case':<12} {'mode':<9} {'cycles':>10} {'simulate s':>11} {'process s':>10} "
+          f"{'M cycles/s':>11}")
+    for name, case_args in CASES:
+        for fast in (True, False):
+            runs = [run_once(tool, case_args, fast) for _ in range(args.repeats)]
+            cycles = runs[0][0]
+            sim_s = min(r[1] for r in runs)
+            wall_s = min(r[2] for r in runs)
+            mode = "fast" if fast else "detailed"
+            rows.append({"case": name, "mode": mode, "cycles": cycles, "simulate_s": sim_s,
+                         "process_s": wall_s, "cycles_per_s": cycles / sim_s})
+            print(f"{name:<12} {mode:<9} {cycles:>10} {sim_s:>11.3f} {wall_s:>10.3f} "
+                  f"{cycles / sim_s / 1e6:>11.2f}")
+    if args.out:
+        args.out.write_text(json.dumps({"machine": cpu_name(), "rows": rows}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+// The plain and banked HBM timing models.
+#include "sim/accel/hbm.h"
+
+#include <algorithm>
+
+namespace attnsim::accel {
+namespace {
+
+// Bandwidth and a fixed latency per channel: a transaction occupies its channel's data bus for
+// burst_cycles() and returns latency_cycles after it starts.
+class PlainHbm : public HbmModel {
+ public:
+  explicit PlainHbm(const HbmParams& p)
+      : HbmModel(p.channels), p_(p), bus_free_(static_cast<std::size_t>(p.channels), 0) {}
+
+  DramWindow access(const std::vector<std::uint64_t>& blocks, std::int64_t issue_cycle,
+                    int issue_per_cycle) override {
+    DramWindow w{issue_cycle, issue_cycle};
+    const int burst = p_.burst_cycles();
+    const auto channels = static_cast<std::uint64_t>(p_.channels);
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      const std::size_t c = blocks[i] % channels;
+      const std::int64_t issue = issue_cycle + static_cast<std::int64_t>(i) / issue_per_cycle;
+      const std::int64_t start = std::max(issue, bus_free_[c]);
+      bus_free_[c] = start + burst;
+      const std::int64_t done = start + burst + p_.latency_cycles;
+      if (i == 0) w.first_cycle = done;
+      w.last_cycle = std::max(w.last_cycle, done);
+      stats_[c].transactions += 1;
+      stats_[c].busy_cycles += burst;
+    }
+    return w;
+  }
+
+ private:
+  HbmParams p_;
+  std::vector<std::int64_t> bus_free_;
+};
+
+// Open-page banks: a row hit issues its read at once; a miss activates (tRCD) and a conflict first
+// precharges (tRP, not before tRAS after the last activate). Data returns tCL after the read and
+// then needs the channel's data bus for burst_cycles(). Within a channel, consecutive
+// transactions fill a row's columns, then move to the next bank: row-major interleaving
+// (row : bank : column : channel), so a sequential stream hits open rows.
+class BankedHbm : public HbmModel {
+ public:
+  explicit BankedHbm(const HbmParams& p)
+      : HbmModel(p.channels),
+        p_(p),
+        bus_free_(static_cast<std::size_t>(p.channels), 0),
+        banks_(static_cast<std::size_t>(p.channels) *
+               static_cast<std::size_t>(p.banks_per_channel)) {}
+
+  DramWindow access(const std::vector<std::uint64_t>& blocks, std::int64_t issue_cycle,
+                    int issue_per_cycle) override {
+    DramWindow w{issue_cycle, issue_cycle};
+    const int burst = p_.burst_cycles();
+    const auto channels = static_cast<std::uint64_t>(p_.channels);
+    const auto columns = static_cast<std::uint64_t>(p_.row_bytes / p_.transaction_bytes);
+    const auto banks = static_cast<std::uint64_t>(p_.banks_per_channel);
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      const std::size_t c = blocks[i] % channels;
+      const std::uint64_t in_channel = blocks[i] / channels;
+      const std::uint64_t bank_index = (in_channel / columns) % banks;
+      const std::int64_t row = static_cast<std::int64_t>(in_channel / columns / banks);
+      Bank& bank = banks_[c * banks + bank_index];
+      std::int64_t t =
+          std::max(issue_cycle + static_cast<std::int64_t>(i) / issue_per_cycle, bank.ready);
+      if (bank.open_row != row) {
+        if (bank.open_row >= 0) {
+          t = std::max(t, bank.activated + p_.t_ras_cycles) + p_.t_rp_cycles;
+          stats_[c].row_conflicts += 1;
+        } else {
+          stats_[c].row_misses += 1;
+        }
+        bank.activated = t;
+        t += p_.t_rcd_cycles;
+        bank.open_row = row;
+      } else {
+        stats_[c].row_hits += 1;
+      }
+      const std::int64_t data = std::max(t + p_.t_cl_cycles, bus_free_[c]);
+      bus_free_[c] = data + burst;
+      // The next read of this bank may follow one burst later (column commands pipeline).
+      bank.ready = data - p_.t_cl_cycles + burst;
+      const std::int64_t done = data + burst + p_.latency_cycles;
+      if (i == 0) w.first_cycle = done;
+      w.last_cycle = std::max(w.last_cycle, done);
+      stats_[c].transactions += 1;
+      stats_[c].busy_cycles += burst;
+    }
+    return w;
+  }
+
+ private:
+  struct Bank {
+    std::int64_t open_row = -1;
+    std::int64_t ready = 0;
+    std::int64_t activated = 0;
+  };
+  HbmParams p_;
+  std::vector<std::int64_t> bus_free_;
+  std::vector<Bank> banks_;
+};
+
+}  // namespace
+
+std::unique_ptr<HbmModel> make_hbm_model(const HbmParams& params, HbmTiming timing) {
+  if (timing == HbmTiming::kPlain) return std::make_unique<PlainHbm>(params);
+  return std::make_unique<BankedHbm>(params);
+}
+
+}  // namespace attnsim::accel

@@ -1,0 +1,40 @@
+// From counters to results: stats.json (energy, power, area, DRAM reduction, utilization, the
+// analytical comparison) and the human summary of --format table.
+#pragma once
+
+#include <string>
+
+#include <boost/json.hpp>
+
+#include "models/spatten_analytical.h"
+#include "sim/accel/config.h"
+#include "sim/accel/stats.h"
+#include "sim/accel/workload.h"
+
+namespace attnsim::accel {
+
+/// Energy of a run by action, joules, from the per-action table.
+struct EnergyBreakdown {
+  double mac_j = 0, compare_j = 0, add_j = 0, exp_j = 0, divide_j = 0, sram_j = 0, dram_j = 0,
+         static_j = 0;
+  double on_chip_j() const {
+    return mac_j + compare_j + add_j + exp_j + divide_j + sram_j + static_j;
+  }
+  double total_j() const { return on_chip_j() + dram_j; }
+};
+EnergyBreakdown energy_of(const AccelConfig& config, const AccelStats& stats);
+
+/// Chip area from the per-component table, mm^2 (total only; the JSON has the parts).
+double area_mm2(const AccelConfig& config);
+
+/// The analytical model's parameters for this config (one source: the config).
+models::AnalyticalParams analytical_params(const AccelConfig& config);
+
+/// Every stats.json field (sim/accel/README.md lists them). Deterministic: no host times.
+boost::json::object stats_to_json(const AccelConfig& config, const AccelWorkload& workload,
+                                  const AccelStats& stats);
+
+/// A short human-readable summary of stats_to_json's object.
+std::string stats_table(const boost::json::object& stats);
+
+}  // namespace attnsim::accel
