@@ -216,26 +216,35 @@ std::vector<int> synthetic_key_indices(const models::HeadStepShape& step, std::u
   return out;
 }
 
-std::vector<std::int64_t> synthetic_probabilities(const models::HeadStepShape& step, int n,
-                                                  std::uint64_t seed) {
-  std::uint64_t state = seed_of(seed, 0x50524F42ULL, step.iteration, step.layer, step.head);
+namespace {
+
+// n values floor(scale * u^power), u uniform in [0, 1) from the step's own stream: a heavy head of
+// small values and a few large ones, like real scores. The multiplications run left to right, as
+// the two callers' original expressions did, so the synthetic data (and the goldens) are unchanged.
+std::vector<std::int64_t> skewed_values(const models::HeadStepShape& step, int n,
+                                        std::uint64_t seed, std::uint64_t salt, double scale,
+                                        int power) {
+  std::uint64_t state = seed_of(seed, salt, step.iteration, step.layer, step.head);
   std::vector<std::int64_t> p(static_cast<std::size_t>(n));
   for (auto& x : p) {
     const double u = unit(state);
-    x = static_cast<std::int64_t>(std::floor(4095.0 * u * u * u * u));
+    double v = scale * u;
+    for (int i = 1; i < power; ++i) v *= u;
+    x = static_cast<std::int64_t>(std::floor(v));
   }
   return p;
 }
 
+}  // namespace
+
+std::vector<std::int64_t> synthetic_probabilities(const models::HeadStepShape& step, int n,
+                                                  std::uint64_t seed) {
+  return skewed_values(step, n, seed, 0x50524F42ULL, 4095.0, 4);
+}
+
 std::vector<std::int64_t> synthetic_importances(const models::HeadStepShape& step, int n,
                                                 std::uint64_t seed) {
-  std::uint64_t state = seed_of(seed, 0x494D50ULL, step.iteration, step.layer, step.head);
-  std::vector<std::int64_t> p(static_cast<std::size_t>(n));
-  for (auto& x : p) {
-    const double u = unit(state);
-    x = static_cast<std::int64_t>(std::floor(1048575.0 * u * u * u));
-  }
-  return p;
+  return skewed_values(step, n, seed, 0x494D50ULL, 1048575.0, 3);
 }
 
 void append_row_blocks(std::vector<std::uint64_t>& blocks, const models::HeadStepShape& step,
