@@ -111,13 +111,16 @@ def run_spatten_sim(manifest: BuildManifest, run_dir: Path) -> StepResult:
                                                str(pruned)], out / "per8.log")
     (out / "per8.txt").write_text(table)
     stats = json.loads((out / "per8" / "stats.json").read_text())
+    from . import plot_spatten  # matplotlib is only needed once a part plots
+    plot_spatten.plot(plot_spatten.read_stats(out / "per8" / "stats.json"), out / "per8.png",
+                      title="spatten-sim: GPT-2-small pruned workload (SpAtten preset)")
     return StepResult(READY, f"GPT-2-small pruned workload on SpAtten: {stats['cycles']} cycles "
                              f"({stats['seconds'] * 1e3:.2f} ms), DRAM "
                              f"{stats['dram']['reduction']['total']:.1f}x below dense, "
                              f"{stats['ops']['dense_equivalent_ops_per_s'] / 1e12:.2f} "
                              "dense-equivalent TOPS",
                       ["spatten-sim/per8.txt", "spatten-sim/per8/stats.json",
-                       "spatten-sim/per8/config.yaml"])
+                       "spatten-sim/per8/config.yaml", "spatten-sim/per8.png"])
 
 
 def run_bsattn_bench(manifest: BuildManifest, run_dir: Path) -> StepResult:
