@@ -6,6 +6,16 @@
 namespace attnsim::accel {
 namespace {
 
+// Books one transaction that returns its data at `done_cycle` after `burst` cycles on the bus:
+// the window closes at the last return, and the first transaction's return opens it.
+void complete(DramWindow& w, ChannelStats& channel, bool first, std::int64_t done_cycle,
+              int burst) {
+  if (first) w.first_cycle = done_cycle;
+  w.last_cycle = std::max(w.last_cycle, done_cycle);
+  channel.transactions += 1;
+  channel.busy_cycles += burst;
+}
+
 // Bandwidth and a fixed latency per channel: a transaction occupies its channel's data bus for
 // burst_cycles() and returns latency_cycles after it starts.
 class PlainHbm : public HbmModel {
@@ -23,11 +33,7 @@ class PlainHbm : public HbmModel {
       const std::int64_t issue = issue_cycle + static_cast<std::int64_t>(i) / issue_per_cycle;
       const std::int64_t start = std::max(issue, bus_free_[c]);
       bus_free_[c] = start + burst;
-      const std::int64_t done = start + burst + p_.latency_cycles;
-      if (i == 0) w.first_cycle = done;
-      w.last_cycle = std::max(w.last_cycle, done);
-      stats_[c].transactions += 1;
-      stats_[c].busy_cycles += burst;
+      complete(w, stats_[c], i == 0, start + burst + p_.latency_cycles, burst);
     }
     return w;
   }
@@ -83,11 +89,7 @@ class BankedHbm : public HbmModel {
       bus_free_[c] = data + burst;
       // The next read of this bank may follow one burst later (column commands pipeline).
       bank.ready = data - p_.t_cl_cycles + burst;
-      const std::int64_t done = data + burst + p_.latency_cycles;
-      if (i == 0) w.first_cycle = done;
-      w.last_cycle = std::max(w.last_cycle, done);
-      stats_[c].transactions += 1;
-      stats_[c].busy_cycles += burst;
+      complete(w, stats_[c], i == 0, data + burst + p_.latency_cycles, burst);
     }
     return w;
   }
