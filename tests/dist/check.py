@@ -171,7 +171,7 @@ def check_verilator_lint(root: Path):
     problems = []
     for filelist in tops:
         top = Path(filelist).stem
-        result = subprocess.run([verilator, "--lint-only", "-Wall", "--top-module", top,
+        result = subprocess.run([verilator, "--lint-only", "-Wall", "--assert", "--top-module", top,
                                  *waivers, "-f", filelist], cwd=root, capture_output=True,
                                 text=True)
         if result.returncode != 0 or "%Warning" in result.stderr:

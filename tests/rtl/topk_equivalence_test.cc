@@ -1,0 +1,148 @@
+// attn_topk (Verilated) against models/: selected indices, cycles and activity counts, on random
+// jobs with heavy ties, sorted inputs, odd sizes, every k, random input gaps and output stalls.
+// About 10^4 jobs in all; `topk-cosim --vectors 1000000` is the long run (rtl/README.md).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "models/topk_latency.h"
+#include "rtl/topk/topk_equivalence.h"
+#include "rtl/topk/topk_rtl.h"
+#include "sim/common/input_error.h"
+
+namespace attnsim::rtl {
+namespace {
+
+std::unique_ptr<TopkRtl> engine_for(int lanes, int max_n) {
+  models::TopkParams p;
+  p.lanes = lanes;
+  p.max_n = max_n;
+  return make_topk_rtl(p, "test");
+}
+
+// Runs `vectors` random jobs; stops at the first few mismatches so a failure stays readable.
+void expect_equivalent(int lanes, int max_n, int vectors, const TopkBackpressure& backpressure,
+                       std::uint64_t seed) {
+  TopkEquivalence eq(engine_for(lanes, max_n), backpressure);
+  std::mt19937_64 rng(seed);
+  int failures = 0;
+  std::int64_t stalls = 0;
+  std::int64_t gaps = 0;
+  for (int i = 0; i < vectors && failures < 5; ++i) {
+    const TopkVector v = random_topk_vector(rng, eq.params().score_bits, max_n);
+    const TopkComparison c = eq.check(v);
+    stalls += c.output_stall_cycles;
+    gaps += c.input_gap_cycles;
+    if (!c.mismatch.empty()) {
+      ++failures;
+      ADD_FAILURE() << "job " << i << ": " << c.mismatch;
+    }
+  }
+  // The stimulus really exercised back-pressure when asked to.
+  if (backpressure.output_stall > 0) {
+    EXPECT_GT(stalls, vectors);
+  }
+  if (backpressure.input_gap > 0) {
+    EXPECT_GT(gaps, vectors / 4);
+  }
+}
+
+TEST(TopkRtl, BuildsExist) {
+  const auto builds = topk_rtl_builds();
+  ASSERT_GE(builds.size(), 2u);
+  bool spatten_engine = false;
+  for (const auto& b : builds) spatten_engine |= b.lanes == 16 && b.max_n >= 4096;
+  EXPECT_TRUE(spatten_engine) << "the SpAtten engine (P = 16, n up to 4096) must be built";
+}
+
+TEST(TopkRtl, SevenFifteenThirtyThreeWithTies) {
+  // conventions.md: odd sizes 7, 15, 33 with heavy ties, every k, both lane counts.
+  for (int lanes : {16, 5}) {
+    TopkEquivalence eq(engine_for(lanes, 600), TopkBackpressure{0.2, 0.3, 7});
+    std::mt19937_64 rng(lanes);
+    for (int n : {7, 15, 33}) {
+      for (int k = 1; k <= n; ++k) {
+        for (ScoreKind kind : {ScoreKind::kHeavyTies, ScoreKind::kAllEqual, ScoreKind::kUniform}) {
+          const TopkComparison c = eq.check(make_topk_vector(rng, 32, n, k, kind));
+          ASSERT_EQ(c.mismatch, "");
+        }
+      }
+    }
+  }
+}
+
+TEST(TopkRtl, NoBackpressureMatchesEveryBeatCycleP16) {
+  expect_equivalent(16, 4096, 1500, TopkBackpressure{0, 0, 1}, 11);
+}
+
+TEST(TopkRtl, RandomBackpressureP16) {
+  expect_equivalent(16, 4096, 1500, TopkBackpressure{0.15, 0.3, 2}, 12);
+}
+
+TEST(TopkRtl, NoBackpressureOddLanes) {
+  expect_equivalent(5, 600, 3000, TopkBackpressure{0, 0, 3}, 13);
+}
+
+TEST(TopkRtl, RandomBackpressureOddLanes) {
+  expect_equivalent(5, 600, 3000, TopkBackpressure{0.3, 0.5, 4}, 14);
+}
+
+TEST(TopkRtl, LatencyIsTheModelsClosedForm) {
+  // A job whose cycles are known by hand: n = 32 equal scores, k = 1, P = 16. Load 2 beats; one
+  // pass over 32 (2 rows): 2 + 2 + 3 + 1 = 8; output: the first element's row 0 leaves 4 cycles
+  // after the output pass starts. Cycle of the beat = 2 + 8 + 0 + 4 = 14, latency 15.
+  auto rtl = engine_for(16, 4096);
+  std::vector<std::int64_t> scores(32, 5);
+  std::vector<std::uint32_t> indices(32);
+  for (std::uint32_t i = 0; i < 32; ++i) indices[i] = 100 + i;
+  const TopkRtlJob job = rtl->run(models::to_in_beats(scores, indices, 16), 1);
+  ASSERT_EQ(job.out.size(), 1u);
+  EXPECT_EQ(job.out[0].count, 1);
+  EXPECT_EQ(job.out[0].index[0], 100u);
+  EXPECT_TRUE(job.out[0].last);
+  EXPECT_EQ(job.cycles, 15);
+}
+
+TEST(TopkRtl, LfsrCarriesAcrossJobsAsInTheModel) {
+  // The same job twice: the pivots differ (the LFSR moved on), so the pass counts may differ, but
+  // both runs equal the model's run from the carried state; equivalence over a sequence checks it.
+  TopkEquivalence eq(engine_for(16, 4096), TopkBackpressure{});
+  std::mt19937_64 rng(5);
+  const TopkVector v = make_topk_vector(rng, 32, 1000, 300, ScoreKind::kUniform);
+  std::int64_t first = 0;
+  bool cycles_changed = false;
+  for (int i = 0; i < 20; ++i) {
+    const TopkComparison c = eq.check(v);
+    ASSERT_EQ(c.mismatch, "");
+    if (i == 0) first = c.rtl_cycles;
+    cycles_changed |= c.rtl_cycles != first;
+  }
+  EXPECT_TRUE(cycles_changed)
+      << "identical jobs took identical cycles 20 times: is the LFSR reset?";
+}
+
+TEST(TopkRtl, RejectsParametersWithoutABuild) {
+  models::TopkParams p;
+  p.lanes = 7;
+  EXPECT_THROW(make_topk_rtl(p, "config.yaml"), common::InputError);
+  p.lanes = 16;
+  p.pass_finish_cycles = 2;  // a different machine than the RTL
+  EXPECT_THROW(make_topk_rtl(p, "config.yaml"), common::InputError);
+  p = models::TopkParams{};
+  p.max_n = 8192;
+  EXPECT_THROW(make_topk_rtl(p, "config.yaml"), common::InputError);
+}
+
+TEST(TopkRtl, RejectsMalformedJobs) {
+  auto rtl = engine_for(16, 4096);
+  std::vector<std::int64_t> scores(20, 1);
+  std::vector<std::uint32_t> indices(20, 0);
+  auto beats = models::to_in_beats(scores, indices, 16);
+  EXPECT_THROW(rtl->run(beats, 0), std::invalid_argument);
+  EXPECT_THROW(rtl->run(beats, 21), std::invalid_argument);
+  beats[0].count = 3;  // a short beat before the last
+  EXPECT_THROW(rtl->run(beats, 1), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace attnsim::rtl
