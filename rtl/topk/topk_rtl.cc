@@ -6,6 +6,7 @@
 #include <verilated_vcd_c.h>
 
 #include <algorithm>
+#include <atomic>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -68,7 +69,11 @@ class VerilatedTopk final : public TopkRtl {
   explicit VerilatedTopk(const TopkRtlBuild& build) : build_(build) {
     context_.traceEverOn(true);
     context_.fatalOnError(true);
-    model_ = std::make_unique<Model>(&context_, "attn_topk");
+    // Verilator registers scopes by name across contexts: each live instance needs its own.
+    static std::atomic<int> instances{0};
+    const int instance = instances++;
+    model_ = std::make_unique<Model>(
+        &context_, instance == 0 ? "attn_topk" : ("attn_topk_" + std::to_string(instance)).c_str());
     model_->clk_i = 0;
     model_->rst_ni = 0;
     model_->in_valid_i = 0;
@@ -82,6 +87,10 @@ class VerilatedTopk final : public TopkRtl {
   ~VerilatedTopk() override {
     if (trace_) trace_->close();
     model_->final();
+    // Verilator unregisters the model's scopes through the thread's current context, which is
+    // whichever engine ran last on this thread: make it ours before the model goes.
+    Verilated::threadContextp(&context_);
+    model_.reset();
   }
 
   const TopkRtlBuild& build() const override { return build_; }

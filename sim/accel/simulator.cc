@@ -18,7 +18,8 @@
 
 namespace attnsim::accel {
 
-AccelStats simulate(const AccelConfig& config, const AccelWorkload& workload) {
+AccelStats simulate(const AccelConfig& config, const AccelWorkload& workload,
+                    const TopkEngineFactory& make_topk_engine) {
   AccelStats stats;
   const Clock clock(config.clock_hz);
   // Head-steps done, on stderr when it is a terminal (long workloads take seconds).
@@ -56,15 +57,17 @@ AccelStats simulate(const AccelConfig& config, const AccelWorkload& workload) {
   // buffer halves limit the others to two.
   sc_core::sc_fifo<int> slots("slots", 3 * depth);
   for (int i = 0; i < 3 * depth; ++i) slots.write(i);
-  BehaviouralTopkEngine value_engine(config.topk.engine), importance_engine(config.topk.engine);
+  const std::unique_ptr<TopkEngine> value_engine = make_topk_engine(config.topk.engine, "value");
+  const std::unique_ptr<TopkEngine> importance_engine =
+      make_topk_engine(config.topk.engine, "importance");
 
   StepSource source("source", ctx, k_req, topk_done);
   QkvFetcher fetcher("fetcher", ctx, k_req, refetch, v_req, slots, k_free, v_free, k_data, v_data);
   QkUnit qk("qk", ctx, k_data, scores);
   SoftmaxUnit softmax("softmax", ctx, scores, probs);
   RequantController requant("requant", ctx, probs, refetch, to_topk, to_importance, slots, k_free);
-  TopkUnit vtopk("vtopk", ctx, value_engine, to_topk, v_req);
-  TokenImportance importance("token_importance", ctx, importance_engine, to_importance, topk_done);
+  TopkUnit vtopk("vtopk", ctx, *value_engine, to_topk, v_req);
+  TokenImportance importance("token_importance", ctx, *importance_engine, to_importance, topk_done);
   PvUnit pv("pv", ctx, v_data, head_out, v_free);
   HeadImportance head("head_importance", ctx, head_out);
 

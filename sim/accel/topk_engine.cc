@@ -26,4 +26,9 @@ TopkJobResult BehaviouralTopkEngine::run(const std::vector<std::int64_t>& scores
   return out;
 }
 
+std::unique_ptr<TopkEngine> make_behavioural_topk_engine(const models::TopkParams& params,
+                                                         const std::string& /*role*/) {
+  return std::make_unique<BehaviouralTopkEngine>(params);
+}
+
 }  // namespace attnsim::accel

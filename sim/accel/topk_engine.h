@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "models/action_counts.h"
@@ -43,5 +45,14 @@ class BehaviouralTopkEngine : public TopkEngine {
   models::TopkParams params_;
   std::uint16_t lfsr_;
 };
+
+/// Makes the engine for one top-k role ("value": local value pruning; "importance": token and
+/// head importance). The simulator asks for one engine per role.
+using TopkEngineFactory = std::function<std::unique_ptr<TopkEngine>(
+    const models::TopkParams& params, const std::string& role)>;
+
+/// The default factory: a BehaviouralTopkEngine per role.
+std::unique_ptr<TopkEngine> make_behavioural_topk_engine(const models::TopkParams& params,
+                                                         const std::string& role);
 
 }  // namespace attnsim::accel

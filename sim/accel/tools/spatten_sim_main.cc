@@ -1,13 +1,19 @@
 // spatten-sim: runs the SystemC model of SpAtten on a workload and writes a run folder.
 #include <systemc>  // declares sc_main extern "C", as libsystemc calls it
 
+#include <unistd.h>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/accel/config.h"
+#ifdef ATTNSIM_WITH_RTL_TOPK
+#include "sim/accel/rtl_topk_engine.h"
+#endif
 #include "sim/accel/report.h"
 #include "sim/accel/simulator.h"
 #include "sim/accel/workload.h"
@@ -36,8 +42,56 @@ fs::path resolve_preset_dir(const std::string& user_dir) {
   return ATTNSIM_ACCEL_PRESETS_SOURCE_DIR;
 }
 
+// Waveform files being written: (temporary, final); renamed only after a finished simulation.
+using PendingTraces = std::vector<std::pair<fs::path, fs::path>>;
+
+// --topk-engine: the behavioural model or, for co-simulation, the Verilated RTL.
+TopkEngineFactory topk_engine_factory(const std::string& engine, const std::string& trace,
+                                      std::int64_t trace_cycles, PendingTraces& pending) {
+  if (engine == "behavioural") {
+    if (!trace.empty()) {
+      throw InputError("--topk-trace", "option", "--topk-engine rtl (waveforms come from the RTL)",
+                       trace);
+    }
+    return make_behavioural_topk_engine;
+  }
+  if (engine != "rtl") throw InputError("--topk-engine", "value", "behavioural or rtl", engine);
+#ifdef ATTNSIM_WITH_RTL_TOPK
+  return [trace, trace_cycles, &pending](const attnsim::models::TopkParams& params,
+                                         const std::string& role) {
+    auto rtl = std::make_unique<RtlTopkEngine>(params, "config topk");
+    if (!trace.empty()) {
+      // The value engine's waveform goes to the given file, the other role's next to it.
+      fs::path final_path = trace;
+      if (role != "value") {
+        final_path.replace_filename(final_path.stem().string() + "-" + role +
+                                    final_path.extension().string());
+      }
+      fs::path tmp = final_path;
+      tmp += ".tmp-" + std::to_string(::getpid());
+      try {
+        rtl->trace_to(tmp.string(), trace_cycles);
+      } catch (const InputError&) {
+        throw InputError(final_path.string(), "cannot open the waveform file for writing");
+      }
+      pending.emplace_back(tmp, final_path);
+    }
+    return std::unique_ptr<TopkEngine>(std::move(rtl));
+  };
+#else
+  (void)trace_cycles;
+  (void)pending;
+  throw InputError("--topk-engine", "value",
+                   "behavioural (this spatten-sim was built without Verilator, so without the "
+                   "RTL top-k engine)",
+                   engine);
+#endif
+}
+
 int run(int argc, char** argv) {
   int queries = 1;
+  std::string topk_engine = "behavioural", topk_trace;
+  std::int64_t topk_trace_cycles = 200000;
   std::string workload_path, config_name = "spatten", preset_dir, out_dir, format = "json";
   po::options_description options(
       "usage: spatten-sim [options] WORKLOAD\n"
@@ -54,7 +108,14 @@ int run(int argc, char** argv) {
       "queries-per-head-step", po::value(&queries)->default_value(1),
       "queries per head-step sharing one K/V fetch (BERT: the sequence length)")(
       "ignore-quantization", "run every width at 16 bits with no LSB re-fetch (breakdowns)")(
-      "validate-only", "check the config and the workload, print what would run, and stop");
+      "validate-only", "check the config and the workload, print what would run, and stop")(
+      "topk-engine", po::value(&topk_engine)->default_value(topk_engine),
+      "top-k engines: behavioural (models/) or rtl (co-simulate the Verilated attn_topk)")(
+      "topk-trace", po::value(&topk_trace),
+      "with --topk-engine rtl: VCD of the value engine (the importance engine's goes next to it, "
+      "as NAME-importance.vcd)")("topk-trace-cycles",
+                                 po::value(&topk_trace_cycles)->default_value(topk_trace_cycles),
+                                 "cycles of each engine the waveforms cover");
   po::positional_options_description positional;
   positional.add("workload", 1);
   po::variables_map vm;
@@ -98,8 +159,18 @@ int run(int argc, char** argv) {
     return attnsim::common::kExitOk;
   }
 
+  PendingTraces traces;
+  const TopkEngineFactory make_topk_engine =
+      topk_engine_factory(topk_engine, topk_trace, topk_trace_cycles, traces);
   const auto t0 = std::chrono::steady_clock::now();
-  const AccelStats stats = simulate(config, workload);
+  AccelStats stats;
+  try {
+    stats = simulate(config, workload, make_topk_engine);
+  } catch (...) {
+    for (const auto& [tmp, final_path] : traces) fs::remove(tmp);
+    throw;
+  }
+  for (const auto& [tmp, final_path] : traces) fs::rename(tmp, final_path);
   const double host_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const boost::json::object json = stats_to_json(config, workload, stats);
@@ -116,7 +187,8 @@ int run(int argc, char** argv) {
   }
   // Host time goes to stderr only: stats.json stays byte-identical between runs.
   std::cerr << "spatten-sim: " << stats.cycles << " cycles simulated in " << host_s << " s ("
-            << static_cast<double>(stats.cycles) / host_s / 1e6 << " M cycles/s)\n";
+            << static_cast<double>(stats.cycles) / host_s / 1e6 << " M cycles/s), top-k engines: "
+            << (topk_engine == "rtl" ? "Verilated RTL (attn_topk)" : "behavioural") << "\n";
   return attnsim::common::kExitOk;
 }
 
