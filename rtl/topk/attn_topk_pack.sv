@@ -23,25 +23,24 @@ module attn_topk_pack #(
 
   localparam int unsigned SumW = CountW + 1;
 
-  // The new row shifted up behind the residue: a barrel shift by res_count_i over 2 x Lanes lanes.
+  // The new row shifted up behind the residue over 2 x Lanes lanes: a log shifter by res_count_i
+  // lanes (level b moves by 2^b lanes when bit b is set), written with constant shifts so that
+  // synthesis builds ceil(log2(Lanes + 1)) levels of 2:1 muxes rather than a variable bit shifter
+  // per lane.
+  logic [2*Lanes*Width-1:0] shifted;
   logic [2*Lanes*Width-1:0] joined;
   logic [SumW-1:0]          total;
 
   always_comb begin
-    // Lanes below Lanes take the residue or the new row; those above only the new row
-    // (res_count_i < Lanes).
-    for (int unsigned j = 0; j < Lanes; j++) begin
-      if (j < 32'(res_count_i)) begin
-        joined[j*Width +: Width] = res_data_i[j*Width +: Width];
-      end else begin
-        joined[j*Width +: Width] = new_data_i[(j-32'(res_count_i))*Width +: Width];
-      end
+    shifted = {{(Lanes*Width){1'b0}}, new_data_i};
+    for (int unsigned b = 0; b < CountW; b++) begin
+      if (res_count_i[b]) shifted = shifted << ((1 << b) * Width);
     end
-    for (int unsigned j = Lanes; j < 2 * Lanes; j++) begin
-      joined[j*Width +: Width] = '0;
-      if (j - 32'(res_count_i) < Lanes) begin
-        joined[j*Width +: Width] = new_data_i[(j-32'(res_count_i))*Width +: Width];
-      end
+    // Below the residue count the residue's lanes, above it the shifted new row (zero beyond its
+    // last lane); res_count_i < Lanes, so lanes >= Lanes are never residue lanes.
+    joined = shifted;
+    for (int unsigned j = 0; j < Lanes; j++) begin
+      if (j < 32'(res_count_i)) joined[j*Width +: Width] = res_data_i[j*Width +: Width];
     end
     total  = SumW'(res_count_i) + SumW'(new_count_i);
     full_o = total >= SumW'(Lanes);
