@@ -18,6 +18,7 @@
 //   out_* : output stream of beats of up to Lanes selected indices (the in_index_i values of the
 //           kept elements), in input order, out_count_o valid lanes from lane 0, out_last_o on the
 //           job's final beat. ceil(k / Lanes) beats per job.
+//   Rows of lanes are flat vectors, lane i at [i*W +: W] (the bit layout of [Lanes-1:0][W-1:0]).
 //   perf_*: what the finished job did, for energy accounting (models::ActionCounts in elements):
 //           comparisons, buffer element reads, buffer element writes. Valid from the job's final
 //           output beat until the next job's first input beat.
