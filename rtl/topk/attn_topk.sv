@@ -18,6 +18,7 @@
 //   out_* : output stream of beats of up to Lanes selected indices (the in_index_i values of the
 //           kept elements), in input order, out_count_o valid lanes from lane 0, out_last_o on the
 //           job's final beat. ceil(k / Lanes) beats per job.
+//   Rows of lanes are flat vectors, lane i at [i*W +: W] (the bit layout of [Lanes-1:0][W-1:0]).
 //   perf_*: what the finished job did, for energy accounting (models::ActionCounts in elements):
 //           comparisons, buffer element reads, buffer element writes. Valid from the job's final
 //           output beat until the next job's first input beat.
@@ -42,26 +43,26 @@ module attn_topk #(
   localparam int unsigned NW      = $clog2(MaxN + 1),
   localparam int unsigned PerfW   = 32
 ) (
-  input  logic                         clk_i,
-  input  logic                         rst_ni,
+  input  logic                      clk_i,
+  input  logic                      rst_ni,
 
-  input  logic                         in_valid_i,
-  output logic                         in_ready_o,
-  input  logic [Lanes-1:0][ScoreW-1:0] in_score_i,
-  input  logic [Lanes-1:0][IndexW-1:0] in_index_i,
-  input  logic [CountW-1:0]            in_count_i,
-  input  logic                         in_last_i,
-  input  logic [NW-1:0]                k_i,
+  input  logic                      in_valid_i,
+  output logic                      in_ready_o,
+  input  logic [Lanes*ScoreW-1:0]   in_score_i,
+  input  logic [Lanes*IndexW-1:0]   in_index_i,
+  input  logic [CountW-1:0]         in_count_i,
+  input  logic                      in_last_i,
+  input  logic [NW-1:0]             k_i,
 
-  output logic                         out_valid_o,
-  input  logic                         out_ready_i,
-  output logic [Lanes-1:0][IndexW-1:0] out_index_o,
-  output logic [CountW-1:0]            out_count_o,
-  output logic                         out_last_o,
+  output logic                      out_valid_o,
+  input  logic                      out_ready_i,
+  output logic [Lanes*IndexW-1:0]   out_index_o,
+  output logic [CountW-1:0]         out_count_o,
+  output logic                      out_last_o,
 
-  output logic [PerfW-1:0]             perf_comparisons_o,
-  output logic [PerfW-1:0]             perf_reads_o,
-  output logic [PerfW-1:0]             perf_writes_o
+  output logic [PerfW-1:0]          perf_comparisons_o,
+  output logic [PerfW-1:0]          perf_reads_o,
+  output logic [PerfW-1:0]          perf_writes_o
 );
 
   localparam int unsigned Rows     = (MaxN + Lanes - 1) / Lanes;
@@ -70,8 +71,11 @@ module attn_topk #(
   localparam int unsigned LaneW    = (Lanes > 1) ? $clog2(Lanes) : 1;
   localparam logic [15:0] LfsrTaps = 16'hB400;
 
-  typedef logic [Lanes-1:0][ScoreW-1:0] score_row_t;
-  typedef logic [Lanes-1:0][IndexW-1:0] index_row_t;
+  // A row of Lanes elements as a flat vector, lane i at [i*W +: W]: the bit layout of
+  // [Lanes-1:0][W-1:0], written flat because Yosys 0.23 (scripts/synth_topk.sh) reads no
+  // multi-dimensional packed arrays.
+  typedef logic [Lanes*ScoreW-1:0] score_row_t;
+  typedef logic [Lanes*IndexW-1:0] index_row_t;
 
   // Buffer 0 is the original buffer (scores with their indices, kept for the output pass);
   // buffers 1..3 hold candidates. A pass reads one buffer and writes its greater and lesser sides
@@ -144,17 +148,17 @@ module attn_topk #(
     logic [CountW-1:0] sum;
     sum = '0;
     for (int unsigned i = 0; i < Lanes; i++) sum = sum + CountW'(bits[i]);
-    return sum;
+    popcount = sum;
   endfunction
 
   function automatic logic [Lanes-1:0] lanes_below(logic [CountW-1:0] count);
     logic [Lanes-1:0] mask;
     for (int unsigned i = 0; i < Lanes; i++) mask[i] = CountW'(i) < count;
-    return mask;
+    lanes_below = mask;
   endfunction
 
   function automatic logic [RowW-1:0] rows_of(logic [NW-1:0] elements);  // ceil(elements / Lanes)
-    return RowW'((NW'(elements) + NW'(Lanes - 1)) / NW'(Lanes));
+    rows_of = RowW'((NW'(elements) + NW'(Lanes - 1)) / NW'(Lanes));
   endfunction
 
   // Valid lanes of row `row` of a buffer holding `elements` elements.
@@ -163,22 +167,22 @@ module attn_topk #(
     logic [NW:0] left;
     start = (NW+1)'(row) * (NW+1)'(Lanes);
     left  = (NW+1)'(elements) - start;
-    return (left >= (NW+1)'(Lanes)) ? CountW'(Lanes) : CountW'(left);
+    row_count = (left >= (NW+1)'(Lanes)) ? CountW'(Lanes) : CountW'(left);
   endfunction
 
   function automatic logic [AddrW-1:0] addr(logic [RowW-1:0] row);
-    return AddrW'(row);
+    addr = AddrW'(row);
   endfunction
   function automatic logic [1:0] slot(buf_e b);  // index of a candidate buffer in cand_q
-    return 2'(b) - 2'd1;
+    slot = 2'(b) - 2'd1;
   endfunction
 
   // The two candidate buffers a pass reading `from` writes to.
   function automatic buf_e gt_target(buf_e from);
-    return (from == BufA) ? BufB : BufA;
+    gt_target = (from == BufA) ? BufB : BufA;
   endfunction
   function automatic buf_e lt_target(buf_e from);
-    return (from == BufC || from == BufOrig) ? BufB : BufC;
+    lt_target = (from == BufC || from == BufOrig) ? BufB : BufC;
   endfunction
 
   // ---- datapath (combinational)
@@ -204,14 +208,14 @@ module attn_topk #(
   // Compare stage.
   logic [Lanes-1:0] rd_lanes, cmp_gt, cmp_lt, cmp_eq, cmp_keep;
   logic [NW-1:0]    equal_before;
+  logic [ScoreW-1:0] ref_value;  // pass: the pivot; output pass: the threshold
   always_comb begin
     rd_lanes = lanes_below(rd_count_q);
+    ref_value = out_mode ? threshold_q : pivot_q;
     for (int unsigned i = 0; i < Lanes; i++) begin
-      automatic logic signed [ScoreW-1:0] x = rd_score_q[i];
-      automatic logic signed [ScoreW-1:0] ref_value = out_mode ? threshold_q : pivot_q;
-      cmp_gt[i] = rd_lanes[i] && (x > ref_value);
-      cmp_lt[i] = rd_lanes[i] && (x < ref_value);
-      cmp_eq[i] = rd_lanes[i] && (x == ref_value);
+      cmp_gt[i] = rd_lanes[i] && ($signed(rd_score_q[i*ScoreW +: ScoreW]) > $signed(ref_value));
+      cmp_lt[i] = rd_lanes[i] && ($signed(rd_score_q[i*ScoreW +: ScoreW]) < $signed(ref_value));
+      cmp_eq[i] = rd_lanes[i] && (rd_score_q[i*ScoreW +: ScoreW] == ref_value);
     end
     // Tie rule: an element equal to the threshold is kept while fewer than q equal ones precede
     // it (a prefix count over the row plus the running count of earlier rows).
@@ -327,9 +331,7 @@ module attn_topk #(
       // -- control
       unique case (state_q)
         StLoad: begin
-          if (in_fire) begin
-            orig_score_q[addr(row_q)] <= in_score_i;
-            orig_index_q[addr(row_q)] <= in_index_i;
+          if (in_fire) begin  // the beat is written to the original buffer (buffer writes below)
             row_q <= row_q + 1'b1;
             n_q   <= n_q + NW'(in_count_i);
             perf_wr_q <= perf_wr_q + PerfW'(in_count_i);
@@ -410,7 +412,7 @@ module attn_topk #(
         end
         // The pivot's row arrives in the first stream cycle.
         if (state_q == StStream && row_q == '0) begin
-          pivot_q <= rd_score_q[LaneW'(pivot_pos_q % NW'(Lanes))];
+          pivot_q <= rd_score_q[32'(LaneW'(pivot_pos_q % NW'(Lanes))) * ScoreW +: ScoreW];
         end
       end
 
@@ -450,24 +452,16 @@ module attn_topk #(
 
       // -- pack stage: quick-select passes write candidate rows
       if (!out_mode && ze_valid_q) begin
-        if (gt_full) begin
-          cand_q[slot(gt_buf_q)][addr(gt_wr_row_q)] <= gt_full_row;
-          gt_wr_row_q <= gt_wr_row_q + 1'b1;
-        end
-        if (lt_full) begin
-          cand_q[slot(lt_buf_q)][addr(lt_wr_row_q)] <= lt_full_row;
-          lt_wr_row_q <= lt_wr_row_q + 1'b1;
-        end
+        if (gt_full) gt_wr_row_q <= gt_wr_row_q + 1'b1;  // a full row is written (below)
+        if (lt_full) lt_wr_row_q <= lt_wr_row_q + 1'b1;
         gt_res_q       <= gt_rest;
         gt_res_count_q <= gt_rest_count;
         lt_res_q       <= lt_rest;
         lt_res_count_q <= lt_rest_count;
         perf_wr_q <= perf_wr_q + PerfW'(ze_gt_count_q) + PerfW'(ze_lt_count_q);
       end
-      // Flush the partial rows when the pass finishes.
+      // Flush the partial rows when the pass finishes (written below).
       if (pass_finish) begin
-        if (gt_res_count_q != '0) cand_q[slot(gt_buf_q)][addr(gt_wr_row_q)] <= gt_res_q;
-        if (lt_res_count_q != '0) cand_q[slot(lt_buf_q)][addr(lt_wr_row_q)] <= lt_res_q;
         gt_res_count_q <= '0;
         lt_res_count_q <= '0;
       end
@@ -525,6 +519,26 @@ module attn_topk #(
     end
   end
 
+  // ---- buffer writes
+  // The buffers have no reset, like the SRAM macros they stand for, and are written in their own
+  // process: Yosys keeps memories written under an asynchronous reset only as flip-flops. A row
+  // is never read before this job (load) or this pass (candidates) wrote it, so what the buffers
+  // hold after reset is never seen. The pack stage writes a full row while a row is in the
+  // pipeline and flushes the partial row in the cycle the pipeline is empty (pass_finish), never
+  // both; the greater and lesser sides always go to different candidate buffers.
+  logic orig_we, gt_we, lt_we;
+  assign orig_we = in_fire;
+  assign gt_we   = (!out_mode && ze_valid_q && gt_full) || (pass_finish && gt_res_count_q != '0);
+  assign lt_we   = (!out_mode && ze_valid_q && lt_full) || (pass_finish && lt_res_count_q != '0);
+  always_ff @(posedge clk_i) begin
+    if (orig_we) begin
+      orig_score_q[addr(row_q)] <= in_score_i;
+      orig_index_q[addr(row_q)] <= in_index_i;
+    end
+    if (gt_we) cand_q[slot(gt_buf_q)][addr(gt_wr_row_q)] <= pass_finish ? gt_res_q : gt_full_row;
+    if (lt_we) cand_q[slot(lt_buf_q)][addr(lt_wr_row_q)] <= pass_finish ? lt_res_q : lt_full_row;
+  end
+
   assign out_valid_o        = out_valid_q;
   assign out_index_o        = out_index_q;
   assign out_count_o        = out_count_q;
@@ -537,11 +551,11 @@ module attn_topk #(
 `ifndef SYNTHESIS
   logic past_valid_q;
   logic in_held_q, out_held_q;
-  logic [Lanes-1:0][ScoreW-1:0] in_score_past_q;
-  logic [Lanes-1:0][IndexW-1:0] in_index_past_q;
+  score_row_t in_score_past_q;
+  index_row_t in_index_past_q;
   logic [CountW-1:0] in_count_past_q;
   logic in_last_past_q;
-  logic [Lanes-1:0][IndexW-1:0] out_index_past_q;
+  index_row_t out_index_past_q;
   logic [CountW-1:0] out_count_past_q;
   logic out_last_past_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin

@@ -15,37 +15,48 @@ module attn_topk_compact #(
   localparam int unsigned CountW = $clog2(Lanes + 1),
   localparam int unsigned Levels = (Lanes > 1) ? $clog2(Lanes) : 1
 ) (
-  input  logic [Lanes-1:0][Width-1:0] in_data_i,
-  input  logic [Lanes-1:0]            keep_i,
-  output logic [Lanes-1:0][Width-1:0] out_data_o,
-  output logic [CountW-1:0]           out_count_o
+  input  logic [Lanes*Width-1:0] in_data_i,   // lane i: [i*Width +: Width]
+  input  logic [Lanes-1:0]       keep_i,
+  output logic [Lanes*Width-1:0] out_data_o,  // lane j: [j*Width +: Width]
+  output logic [CountW-1:0]      out_count_o
 );
 
   always_comb begin
     // Every lane in flight through the levels: its data, whether it holds a kept element, and how
     // far it still has to move.
-    logic [Lanes-1:0][Width-1:0]  data, data_next;
-    logic [Lanes-1:0]             valid, valid_next;
-    logic [Lanes-1:0][CountW-1:0] shift, shift_next;
-    logic [CountW-1:0]            dropped_below;
+    logic [Lanes*Width-1:0]  data, data_next;
+    logic [Lanes-1:0]        valid, valid_next;
+    logic [Lanes*CountW-1:0] shift, shift_next;  // lane i: [i*CountW +: CountW]
+    logic [CountW-1:0]       dropped_below;
     dropped_below = '0;
+    data  = in_data_i;
+    valid = keep_i;
     for (int unsigned i = 0; i < Lanes; i++) begin
-      data[i]  = in_data_i[i];
-      valid[i] = keep_i[i];
-      shift[i] = dropped_below;
+      shift[i*CountW +: CountW] = dropped_below;
       dropped_below = dropped_below + CountW'(!keep_i[i]);
     end
     out_count_o = CountW'(Lanes) - dropped_below;
 
     for (int unsigned l = 0; l < Levels; l++) begin
       for (int unsigned p = 0; p < Lanes; p++) begin
+        // The lane that may arrive from above (clamped to p at the top, where none can arrive, so
+        // that no select runs past the row).
+        int unsigned a;
+        a = (p + (1 << l) < Lanes) ? p + (1 << l) : p;
         // A lane arriving from above wins; a lane that stays keeps its place (never both).
-        logic from_above, stays;
-        from_above = p + (1 << l) < Lanes && valid[p + (1 << l)] && shift[p + (1 << l)][l];
-        stays      = valid[p] && !shift[p][l];
-        data_next[p]  = from_above ? data[p + (1 << l)] : stays ? data[p] : '0;
-        shift_next[p] = from_above ? shift[p + (1 << l)] : stays ? shift[p] : '0;
-        valid_next[p] = from_above || stays;
+        if (a != p && valid[a] && shift[a*CountW + l]) begin
+          data_next[p*Width +: Width]    = data[a*Width +: Width];
+          shift_next[p*CountW +: CountW] = shift[a*CountW +: CountW];
+          valid_next[p]                  = 1'b1;
+        end else if (valid[p] && !shift[p*CountW + l]) begin
+          data_next[p*Width +: Width]    = data[p*Width +: Width];
+          shift_next[p*CountW +: CountW] = shift[p*CountW +: CountW];
+          valid_next[p]                  = 1'b1;
+        end else begin
+          data_next[p*Width +: Width]    = '0;
+          shift_next[p*CountW +: CountW] = '0;
+          valid_next[p]                  = 1'b0;
+        end
       end
       data  = data_next;
       shift = shift_next;
