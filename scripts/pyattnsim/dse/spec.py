@@ -1,0 +1,573 @@
+"""Sweep specs: read a YAML file, check every field before anything runs, expand it into points.
+
+A point is a plain dict (JSON-serialisable) holding everything its evaluator needs; its key is a
+hash of that dict, so the same design evaluated twice has one key whatever order it ran in.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import itertools
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from .. import REPO_ROOT
+
+ACCEL_PRESET_DIR = REPO_ROOT / "sim" / "accel" / "presets"
+EVALUATORS = ("spatten", "tilesim")
+SAMPLING_METHODS = ("grid", "random", "lhs")
+# tilesim parameters a spec may sweep: kernel overrides (tilesim's option names) plus the mask
+# geometry that `masks:` templates take; "tile" is "QxKV" and sets tile_q and tile_kv together.
+TILESIM_KERNEL_KEYS = ("tile_q", "tile_kv", "head_dim", "dtype", "gqa", "ctas_per_sm",
+                       "scheduler")
+TILESIM_RESULT_COLUMNS = (
+    "batch", "heads", "seq_q", "seq_kv", "tiles_full", "tiles_partial", "tiles_empty_visited",
+    "tiles_dense", "density_tokens", "density_tokens_exact", "density_tiles",
+    "speedup_bound_flop", "speedup_bound_tiles", "speedup_bound_sched", "predicted_ms",
+    "predicted_dense_ms", "predicted_speedup", "makespan_us", "hbm_bytes", "hbm_us",
+    "memory_bound", "work_items", "slots", "waves", "wave_efficiency", "tail_fraction")
+# spatten-sim's stats.json fields under short names (the full flattened stats are kept too).
+SPATTEN_HEADLINE = {
+    "cycles": "cycles", "seconds": "seconds", "energy_j": "energy_j.total",
+    "area_mm2": "area_mm2.total", "power_w": "power_w.total",
+    "dram_bytes": "dram.transferred_bytes", "dram_reduction": "dram.reduction.total",
+    "bandwidth_utilization": "dram.bandwidth_utilization",
+    "ops_per_s": "ops.dense_equivalent_ops_per_s",
+}
+DERIVED_FUNCTIONS = {"min": min, "max": max, "abs": abs, "log": math.log, "log2": math.log2,
+                     "sqrt": math.sqrt}
+PLOT_KINDS = ("pareto", "heatmap", "scatter", "predicted_vs_measured")
+
+
+class SpecError(Exception):
+    """An invalid spec; the message names the file, the key and what was expected."""
+
+
+@dataclass
+class Parameter:
+    name: str
+    values: list | None = None       # explicit choices
+    low: float | None = None         # or a range
+    high: float | None = None
+    steps: int | None = None         # grid points over the range
+    log: bool = False
+    integer: bool = False
+    targets: list[str] = field(default_factory=list)  # what the value sets (default: name)
+
+
+@dataclass
+class Spec:
+    source: Path
+    name: str
+    evaluator: str
+    seed: int
+    method: str
+    samples: int | None
+    parameters: list[Parameter]
+    fixed_axes: dict[str, list]      # always crossed in full: workload, or gpu/kernel/mask
+    settings: dict[str, Any]         # evaluator settings that are the same for every point
+    derived: dict[str, str]
+    objectives: dict[str, str]
+    plots: list[dict]
+    raw: dict = field(default_factory=dict)
+
+    def resolved(self) -> dict:
+        """The spec with every default filled in, as the run folder records it."""
+        return {
+            "name": self.name, "evaluator": self.evaluator, "seed": self.seed,
+            "sampling": {"method": self.method, "samples": self.samples},
+            "parameters": {p.name: {k: v for k, v in vars(p).items() if k != "name"}
+                           for p in self.parameters},
+            "fixed_axes": self.fixed_axes, "settings": self.settings, "derived": self.derived,
+            "objectives": self.objectives, "plots": self.plots,
+        }
+
+    def hash(self) -> str:
+        return hashlib.sha256(canonical_json(self.resolved()).encode()).hexdigest()[:12]
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def point_key(point: dict) -> str:
+    return hashlib.sha256(canonical_json(point).encode()).hexdigest()[:20]
+
+
+def column_name(parameter: str) -> str:
+    """How a parameter or stats field is named in derived expressions ("hbm.channels" ->
+    "hbm_channels")."""
+    return re.sub(r"\W", "_", parameter)
+
+
+class _Reader:
+    """Field access that names the file and the dotted key in every error."""
+
+    def __init__(self, source: Path):
+        self.source = source
+
+    def fail(self, key: str, expected: str, got) -> SpecError:
+        return SpecError(f"{self.source}: {key}: expected {expected}, got {got!r}")
+
+    def take(self, mapping: dict, key: str, prefix: str, kind, expected: str, default=...):
+        if key not in mapping:
+            if default is ...:
+                raise SpecError(f"{self.source}: {prefix}{key}: missing (expected {expected})")
+            return default
+        value = mapping[key]
+        ok = isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, float, (int, float)))
+        if not ok:
+            raise self.fail(prefix + key, expected, value)
+        return value
+
+
+def load_spec(path: Path) -> Spec:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise SpecError(f"{path}: not readable: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise SpecError(f"{path}: not valid YAML: {error}") from None
+    return parse_spec(raw, path)
+
+
+TOP_KEYS = {"name", "evaluator", "seed", "sampling", "parameters", "workloads", "base_config",
+            "fast", "gpus", "kernels", "masks", "mode", "calibration", "derived", "objectives",
+            "plots"}
+
+
+def parse_spec(raw, source: Path) -> Spec:
+    r = _Reader(source)
+    if not isinstance(raw, dict):
+        raise r.fail("(top level)", "a mapping", type(raw).__name__)
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise r.fail(str(key), "one of " + ", ".join(sorted(TOP_KEYS)), "unknown key")
+    name = r.take(raw, "name", "", str, "a string", source.stem)
+    evaluator = r.take(raw, "evaluator", "", str, "spatten or tilesim")
+    if evaluator not in EVALUATORS:
+        raise r.fail("evaluator", " or ".join(EVALUATORS), evaluator)
+    seed = r.take(raw, "seed", "", int, "an integer", 0)
+    sampling = r.take(raw, "sampling", "", dict, "a mapping", {})
+    for key in sampling:
+        if key not in ("method", "samples"):
+            raise r.fail(f"sampling.{key}", "method or samples", "unknown key")
+    method = r.take(sampling, "method", "sampling.", str, "grid, random or lhs", "grid")
+    if method not in SAMPLING_METHODS:
+        raise r.fail("sampling.method", "grid, random or lhs", method)
+    samples = r.take(sampling, "samples", "sampling.", int, "a positive integer", None)
+    if method == "grid" and samples is not None:
+        raise r.fail("sampling.samples", "no samples with method grid", samples)
+    if method != "grid" and (samples is None or samples < 1):
+        raise r.fail("sampling.samples", f"a positive integer with method {method}", samples)
+
+    raw_params = r.take(raw, "parameters", "", dict, "a mapping of parameter name to values",
+                        {})
+    parameters = [_parameter(r, name_, body, method) for name_, body in raw_params.items()]
+
+    if evaluator == "spatten":
+        fixed_axes, settings = _spatten_settings(r, raw, parameters)
+    else:
+        fixed_axes, settings = _tilesim_settings(r, raw, parameters)
+
+    known = _known_columns(evaluator, parameters, fixed_axes)
+    derived_raw = r.take(raw, "derived", "", dict, "a mapping of column name to expression", {})
+    derived = {}
+    for column, expression in derived_raw.items():
+        if not isinstance(expression, str):
+            raise r.fail(f"derived.{column}", "an expression string", expression)
+        _check_expression(r, f"derived.{column}", expression, known)
+        derived[str(column)] = expression
+        known.add(str(column))
+
+    objectives_raw = r.take(raw, "objectives", "", dict, "a mapping of column to min or max", {})
+    objectives = {}
+    for column, sense in objectives_raw.items():
+        if column not in known:
+            raise r.fail(f"objectives.{column}", "a result, parameter or derived column",
+                         column)
+        if sense not in ("min", "max"):
+            raise r.fail(f"objectives.{column}", "min or max", sense)
+        objectives[str(column)] = sense
+
+    plots = []
+    for i, plot in enumerate(r.take(raw, "plots", "", list, "a list of plots", [])):
+        plots.append(_plot(r, f"plots[{i}]", plot, known, objectives))
+
+    spec = Spec(source=source, name=name, evaluator=evaluator, seed=seed, method=method,
+                samples=samples, parameters=parameters, fixed_axes=fixed_axes,
+                settings=settings, derived=derived, objectives=objectives, plots=plots, raw=raw)
+    if not expand_points(spec):
+        raise SpecError(f"{source}: the spec expands to no points")
+    return spec
+
+
+def _parameter(r: _Reader, name: str, body, method: str) -> Parameter:
+    key = f"parameters.{name}"
+    if not isinstance(body, dict):
+        raise r.fail(key, "a mapping with values: [...] or range: [low, high]", body)
+    for k in body:
+        if k not in ("values", "range", "steps", "log", "type", "set"):
+            raise r.fail(f"{key}.{k}", "values, range, steps, log, type or set", "unknown key")
+    p = Parameter(name=str(name))
+    targets = body.get("set", [str(name)])
+    if isinstance(targets, str):
+        targets = [targets]
+    if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
+        raise r.fail(f"{key}.set", "a config key or a non-empty list of them", targets)
+    p.targets = targets
+    if "values" in body:
+        if "range" in body:
+            raise r.fail(key, "either values or range, not both", "both")
+        values = body["values"]
+        if not isinstance(values, list) or not values:
+            raise r.fail(f"{key}.values", "a non-empty list", values)
+        for v in values:
+            if not isinstance(v, (int, float, str, bool)):
+                raise r.fail(f"{key}.values", "numbers, strings or booleans", v)
+        p.values = values
+        return p
+    if "range" not in body:
+        raise r.fail(key, "values: [...] or range: [low, high]", "neither")
+    rng = body["range"]
+    if (not isinstance(rng, list) or len(rng) != 2
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in rng)):
+        raise r.fail(f"{key}.range", "[low, high] numbers", rng)
+    p.low, p.high = float(rng[0]), float(rng[1])
+    if not p.low < p.high:
+        raise r.fail(f"{key}.range", "low < high (a non-empty range)", rng)
+    kind = body.get("type", "int" if all(isinstance(x, int) for x in rng) else "float")
+    if kind not in ("int", "float"):
+        raise r.fail(f"{key}.type", "int or float", kind)
+    p.integer = kind == "int"
+    p.log = body.get("log", False)
+    if not isinstance(p.log, bool):
+        raise r.fail(f"{key}.log", "true or false", p.log)
+    if p.log and p.low <= 0:
+        raise r.fail(f"{key}.range", "a positive low bound with log: true", rng)
+    if method == "grid":
+        steps = body.get("steps")
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise r.fail(f"{key}.steps", "a positive integer (a grid over a range needs steps)",
+                         steps)
+        p.steps = steps
+    elif "steps" in body:
+        raise r.fail(f"{key}.steps", f"no steps with sampling method {method}", body["steps"])
+    return p
+
+
+def _accel_preset(name: str) -> dict:
+    """The preset's fields with its inherits chain applied (to check keys and types)."""
+    path = ACCEL_PRESET_DIR / f"{name}.yaml" if not name.endswith(".yaml") else Path(name)
+    data = yaml.safe_load(path.read_text())
+    parent = data.pop("inherits", None)
+    if parent is None:
+        return data
+    base = _accel_preset(parent)
+    _merge(base, data)
+    return base
+
+
+def _merge(base: dict, override: dict) -> None:
+    for k, v in override.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _merge(base[k], v)
+        else:
+            base[k] = v
+
+
+def _lookup(config: dict, dotted: str):
+    node = config
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return ...
+        node = node[part]
+    return node
+
+
+def _spatten_settings(r: _Reader, raw: dict, parameters: list[Parameter]):
+    for key in ("gpus", "kernels", "masks", "mode", "calibration"):
+        if key in raw:
+            raise r.fail(key, "no tilesim keys with evaluator spatten", "a tilesim key")
+    base = r.take(raw, "base_config", "", str, "a spatten-sim preset name or YAML path",
+                  "spatten")
+    if base.endswith(".yaml"):
+        base_path = _resolve_path(r.source, base)
+        if base_path is None:
+            raise r.fail("base_config", "an existing YAML file", base)
+        base = str(base_path)
+    try:
+        preset = _accel_preset(base)
+    except (OSError, yaml.YAMLError):
+        raise r.fail("base_config", "a preset in sim/accel/presets or a readable YAML file",
+                     base) from None
+    for p in parameters:
+        for target in p.targets:
+            current = _lookup(preset, target)
+            where = f"parameters.{p.name}" + (".set" if target != p.name else "")
+            if current is ... or isinstance(current, (dict, list)):
+                raise r.fail(where, "a spatten-sim config key holding a number, string or "
+                             "boolean (see sim/accel/presets/spatten.yaml)", target)
+            for value in (p.values or [p.low, p.high]):
+                if not _same_kind(current, value):
+                    raise r.fail(f"parameters.{p.name}",
+                                 f"values of {target}'s type ({type(current).__name__})", value)
+            if p.values is None and isinstance(current, int) and not p.integer:
+                raise r.fail(f"parameters.{p.name}.type", f"int ({target} is an integer)",
+                             "float")
+    workloads = r.take(raw, "workloads", "", list, "a non-empty list of workload files")
+    if not workloads:
+        raise r.fail("workloads", "a non-empty list of workload files", workloads)
+    resolved = []
+    for i, w in enumerate(workloads):
+        path = _resolve_path(r.source, w) if isinstance(w, str) else None
+        if path is None:
+            raise r.fail(f"workloads[{i}]", "an existing workload file (CSV or .npz), relative "
+                         "to the repository root or the spec", w)
+        resolved.append(_display_path(path))
+    fast = r.take(raw, "fast", "", bool, "true or false", False)
+    return {"workload": resolved}, {"base_config": _display_path(Path(base)) if
+                                     base.endswith(".yaml") else base, "fast": fast}
+
+
+def _same_kind(current, value) -> bool:
+    if isinstance(current, bool) or isinstance(value, bool):
+        return isinstance(current, bool) and isinstance(value, bool)
+    if isinstance(current, int):
+        return isinstance(value, (int, float)) and float(value).is_integer()
+    if isinstance(current, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, str)
+
+
+def _tilesim_settings(r: _Reader, raw: dict, parameters: list[Parameter]):
+    for key in ("workloads", "base_config", "fast"):
+        if key in raw:
+            raise r.fail(key, "no spatten keys with evaluator tilesim", "a spatten key")
+    gpus = r.take(raw, "gpus", "", list, "a non-empty list of GPU presets", ["h200"])
+    kernels = r.take(raw, "kernels", "", list, "a non-empty list of kernel presets",
+                     ["flexattention"])
+    for key, items in (("gpus", gpus), ("kernels", kernels)):
+        if not items or not all(isinstance(x, str) for x in items):
+            raise r.fail(key, "a non-empty list of preset names", items)
+    masks = r.take(raw, "masks", "", dict,
+                   "a mapping of mask name to 'pattern:...' template or mask file")
+    if not masks:
+        raise r.fail("masks", "at least one mask", masks)
+    mode = r.take(raw, "mode", "", str, "bounds or predict", "predict")
+    if mode not in ("bounds", "predict"):
+        raise r.fail("mode", "bounds or predict", mode)
+    calibration = r.take(raw, "calibration", "", str, "a calibration JSON file", "")
+    if calibration:
+        path = _resolve_path(r.source, calibration)
+        if path is None:
+            raise r.fail("calibration", "an existing calibration JSON", calibration)
+        calibration = _display_path(path)
+    names = {p.name for p in parameters}
+    for p in parameters:
+        allowed = set(TILESIM_KERNEL_KEYS) | {"tile"}
+        for target in p.targets:
+            if target not in allowed and not any(f"{{{target}}}" in str(t)
+                                                 for t in masks.values()):
+                raise r.fail(f"parameters.{p.name}", "a kernel override (" +
+                             ", ".join(TILESIM_KERNEL_KEYS) + ", tile as QxKV) or a field "
+                             "used in a masks template", target)
+            if target == "tile":
+                for v in p.values or [None]:
+                    if not isinstance(v, str) or not re.fullmatch(r"\d+x\d+", v):
+                        raise r.fail(f"parameters.{p.name}.values", "tile shapes like 128x64",
+                                     v)
+    resolved_masks = {}
+    for mask_name, template in masks.items():
+        if not isinstance(template, str):
+            raise r.fail(f"masks.{mask_name}", "a 'pattern:...' string or a mask file", template)
+        for field_name in re.findall(r"\{(\w+)\}", template):
+            if field_name not in names:
+                raise r.fail(f"masks.{mask_name}", f"a parameter named '{field_name}' "
+                             "(templates may use parameters only)", template)
+        if not template.startswith("pattern:"):
+            path = _resolve_path(r.source, template)
+            if path is None:
+                raise r.fail(f"masks.{mask_name}", "an existing mask file or 'pattern:...'",
+                             template)
+            template = str(path)
+        resolved_masks[str(mask_name)] = template
+    fixed = {"gpu": gpus, "kernel": kernels, "mask": list(resolved_masks)}
+    return fixed, {"mode": mode, "calibration": calibration, "masks": resolved_masks}
+
+
+def _resolve_path(spec_path: Path, name: str) -> Path | None:
+    for base in (REPO_ROOT, spec_path.parent):
+        candidate = (base / name).resolve()
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _display_path(path: Path) -> str:
+    """Repository-relative when inside the repository, so point keys do not depend on where
+    the checkout lives."""
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _known_columns(evaluator: str, parameters: list[Parameter], fixed_axes: dict) -> set:
+    columns = {column_name(p.name) for p in parameters} | {p.name for p in parameters}
+    columns |= set(fixed_axes)
+    if evaluator == "spatten":
+        columns |= set(SPATTEN_HEADLINE)
+    else:
+        columns |= set(TILESIM_RESULT_COLUMNS)
+    return columns
+
+
+def _check_expression(r: _Reader, key: str, expression: str, known: set) -> None:
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        raise r.fail(key, "an arithmetic expression over result columns", expression) from None
+    allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load,
+               ast.Call, ast.operator, ast.unaryop)
+    for node in ast.walk(tree):
+        if not isinstance(node, allowed):
+            raise r.fail(key, "arithmetic (+ - * / ** and min, max, abs, log, log2, sqrt)",
+                         expression)
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
+                                               and node.func.id in DERIVED_FUNCTIONS):
+            raise r.fail(key, "calls of " + ", ".join(DERIVED_FUNCTIONS), expression)
+        if isinstance(node, ast.Name) and node.id not in known | set(DERIVED_FUNCTIONS):
+            raise r.fail(key, "columns among " + ", ".join(sorted(known)), node.id)
+
+
+def evaluate_expression(expression: str, row: dict) -> float:
+    """A derived column on one result row; NaN when an input is missing or the maths fails."""
+    namespace = {column_name(k): v for k, v in row.items()}
+    try:
+        value = eval(compile(expression, "<derived>", "eval"),  # noqa: S307 (checked AST)
+                     {"__builtins__": {}, **DERIVED_FUNCTIONS}, namespace)
+        return float(value)
+    except (NameError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return float("nan")
+
+
+def _plot(r: _Reader, key: str, plot, known: set, objectives: dict) -> dict:
+    if not isinstance(plot, dict) or plot.get("kind") not in PLOT_KINDS:
+        raise r.fail(f"{key}.kind", " or ".join(PLOT_KINDS), plot)
+    kind = plot["kind"]
+    needs = {"pareto": ("x", "y"), "heatmap": ("x", "y", "value"), "scatter": ("x", "y"),
+             "predicted_vs_measured": ()}[kind]
+    optional = {"pareto": ("color",), "heatmap": ("facet",), "scatter": ("color",),
+                "predicted_vs_measured": ("validation_csv",)}[kind]
+    for k in plot:
+        if k not in ("kind", "name") + needs + optional:
+            raise r.fail(f"{key}.{k}", "one of " + ", ".join(("kind", "name") + needs + optional),
+                         "unknown key")
+    for k in needs + optional:
+        if k in plot and k != "validation_csv" and str(plot[k]) not in known:
+            raise r.fail(f"{key}.{k}", "a result, parameter or derived column", plot[k])
+        if k in needs and k not in plot:
+            raise r.fail(f"{key}.{k}", "a column name", "missing")
+    resolved = dict(plot)
+    if kind == "pareto":
+        resolved["x_sense"] = objectives.get(plot["x"], "min")
+        resolved["y_sense"] = objectives.get(plot["y"], "min")
+    resolved.setdefault("name", f"{kind}-" + "-".join(str(plot[k]) for k in needs) if needs
+                        else kind)
+    if kind == "predicted_vs_measured":
+        csv = plot.get("validation_csv",
+                       "golden/results/h200/2026-11-23-dataset/validation/validation.csv")
+        path = _resolve_path(r.source, csv)
+        if path is None:
+            raise r.fail(f"{key}.validation_csv", "an existing validation CSV", csv)
+        resolved["validation_csv"] = _display_path(path)
+    return resolved
+
+
+# ---- expansion into points
+
+def _parameter_grid(p: Parameter) -> list:
+    if p.values is not None:
+        return list(p.values)
+    if p.log:
+        values = np.geomspace(p.low, p.high, p.steps)
+    else:
+        values = np.linspace(p.low, p.high, p.steps)
+    return [int(round(v)) for v in values] if p.integer else [float(v) for v in values]
+
+
+def _from_unit(p: Parameter, u: float):
+    """Maps u in [0, 1) to a value of `p` (a choice, or a point of its range)."""
+    if p.values is not None:
+        return p.values[min(int(u * len(p.values)), len(p.values) - 1)]
+    if p.log:
+        value = math.exp(math.log(p.low) + u * (math.log(p.high) - math.log(p.low)))
+    else:
+        value = p.low + u * (p.high - p.low)
+    return int(round(value)) if p.integer else float(value)
+
+
+def sample_parameters(spec: Spec) -> list[dict]:
+    """Parameter assignments in a deterministic order (for a seed)."""
+    params = spec.parameters
+    if not params:
+        return [{}]
+    if spec.method == "grid":
+        grids = [_parameter_grid(p) for p in params]
+        return [dict(zip((p.name for p in params), combo)) for combo in itertools.product(*grids)]
+    rng = np.random.Generator(np.random.PCG64(spec.seed))
+    n = spec.samples
+    if spec.method == "random":
+        units = rng.random((n, len(params)))
+    else:  # Latin hypercube: one sample in each of n strata per parameter, strata shuffled
+        units = np.empty((n, len(params)))
+        for j in range(len(params)):
+            units[:, j] = (rng.permutation(n) + rng.random(n)) / n
+    return [{p.name: _from_unit(p, float(units[i, j])) for j, p in enumerate(params)}
+            for i in range(n)]
+
+
+def expand_points(spec: Spec) -> list[dict]:
+    """Every point of the sweep: sampled parameters x the fixed axes. Duplicates (a grid over
+    few choices sampled at random) are kept once."""
+    points, seen = [], set()
+    axes = list(spec.fixed_axes)
+    for assignment in sample_parameters(spec):
+        for combo in itertools.product(*(spec.fixed_axes[a] for a in axes)):
+            point = {"evaluator": spec.evaluator, "params": assignment,
+                     **dict(zip(axes, combo)),
+                     **_point_settings(spec, dict(zip(axes, combo)), assignment)}
+            key = point_key(point)
+            if key not in seen:
+                seen.add(key)
+                points.append(point)
+    return points
+
+
+def _point_settings(spec: Spec, axes: dict, assignment: dict) -> dict:
+    """What the evaluator runs: config keys or kernel overrides set from the parameters."""
+    targets = {}
+    for p in spec.parameters:
+        for target in p.targets:
+            targets[target] = assignment[p.name]
+    if spec.evaluator == "spatten":
+        return {**spec.settings, "config": targets}
+    overrides = {k: v for k, v in targets.items() if k in TILESIM_KERNEL_KEYS}
+    if "tile" in targets:
+        tile_q, tile_kv = str(targets["tile"]).split("x")
+        overrides.update(tile_q=int(tile_q), tile_kv=int(tile_kv))
+    # A point carries only its own mask, so its key does not change when another mask is added
+    # to the spec.
+    template = spec.settings["masks"][axes["mask"]]
+    mask = template.format(**{**targets, **assignment})
+    return {"mode": spec.settings["mode"], "calibration": spec.settings["calibration"],
+            "overrides": overrides, "mask_argument": mask}

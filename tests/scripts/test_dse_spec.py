@@ -1,0 +1,120 @@
+"""DSE specs: bad input fails before anything runs, naming the file and key; sampling is
+deterministic for a seed and covers what it promises; derived expressions and Pareto fronts."""
+import math
+import subprocess
+
+import pytest
+import yaml
+
+from dse_support import GPT2, REPO, dse_command, env
+from pyattnsim.dse.plots import pareto_front
+from pyattnsim.dse.spec import (SpecError, evaluate_expression, expand_points, load_spec,
+                                parse_spec, point_key)
+
+TILESIM = {"evaluator": "tilesim", "masks": {"c": "pattern:causal,seq={seq},heads=2"},
+           "parameters": {"seq": {"values": [1024, 2048]}}}
+
+
+def spec_file(tmp_path, body: dict):
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(body))
+    return path
+
+
+@pytest.mark.parametrize("body, key, expected", [
+    ({**TILESIM, "parameters": {"seq": {"values": [1024]}, "warp_size": {"values": [32]}}},
+     "parameters.warp_size", "kernel override"),
+    ({**TILESIM, "parameters": {"seq": {"range": [4096, 1024], "steps": 3}}},
+     "parameters.seq.range", "non-empty range"),
+    ({**TILESIM, "parameters": {"seq": {"values": []}}}, "parameters.seq.values", "non-empty"),
+    ({**TILESIM, "seed": "one"}, "seed", "an integer"),
+    ({**TILESIM, "colour": 1}, "colour", "one of"),
+    ({**TILESIM, "sampling": {"method": "lhs"}}, "sampling.samples", "positive integer"),
+    ({**TILESIM, "derived": {"x": "__import__('os')"}}, "derived.x", "calls of"),
+    ({**TILESIM, "derived": {"x": "predicted_ms / nonsense"}}, "derived.x", "columns among"),
+    ({"evaluator": "spatten", "workloads": [GPT2], "parameters": {"qk.multiplierz": {"values": [512]}}},
+     "parameters.qk.multiplierz", "spatten-sim config key"),
+    ({"evaluator": "spatten", "workloads": [GPT2], "parameters": {"hbm.channels": {"values": ["many"]}}},
+     "parameters.hbm.channels", "type (int)"),
+    ({"evaluator": "spatten", "workloads": ["no/such.csv"]}, "workloads[0]", "existing workload"),
+])
+def test_an_invalid_spec_names_the_file_and_key(tmp_path, body, key, expected):
+    path = spec_file(tmp_path, body)
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: {key}: expected") and expected in message, message
+
+
+def test_the_cli_exits_2_and_writes_nothing_on_a_bad_spec(tmp_path):
+    path = spec_file(tmp_path, {**TILESIM, "parameters": {"seq": {"values": []}}})
+    out = tmp_path / "run"
+    run = subprocess.run(dse_command("run", path, "--out", out, "--serial"), env=env(),
+                         capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert run.returncode == 2
+    assert f"{path}: parameters.seq.values: expected a non-empty list" in run.stderr
+    assert not out.exists()
+
+
+def test_grid_is_the_full_product_and_keys_are_unique(tmp_path):
+    spec = parse_spec({**TILESIM, "kernels": ["fa2", "flexattention"],
+                       "parameters": {"seq": {"values": [1024, 2048, 4096]},
+                                      "tile": {"values": ["64x64", "128x64"]}}},
+                      tmp_path / "s.yaml")
+    points = expand_points(spec)
+    assert len(points) == 3 * 2 * 2
+    assert len({point_key(p) for p in points}) == 12
+    one = next(p for p in points if p["params"] == {"seq": 2048, "tile": "128x64"}
+               and p["kernel"] == "fa2")
+    assert one["mask_argument"] == "pattern:causal,seq=2048,heads=2"
+    assert one["overrides"] == {"tile_q": 128, "tile_kv": 64}
+
+
+def test_a_range_grid_has_its_steps(tmp_path):
+    spec = parse_spec({**TILESIM, "parameters": {"seq": {"range": [1024, 8192], "steps": 4,
+                                                         "log": True}}}, tmp_path / "s.yaml")
+    assert [p["params"]["seq"] for p in expand_points(spec)] == [1024, 2048, 4096, 8192]
+
+
+def _lhs(tmp_path, seed):
+    return parse_spec({**TILESIM, "seed": seed, "sampling": {"method": "lhs", "samples": 10},
+                       "parameters": {"seq": {"range": [0, 1000], "type": "float"},
+                                      "window": {"range": [0, 10], "type": "float"}},
+                       "masks": {"w": "pattern:causal_window,seq=4096,window={window}"
+                                      ",heads={seq}"}},
+                      tmp_path / "s.yaml")
+
+
+def test_latin_hypercube_is_seeded_and_fills_every_stratum(tmp_path):
+    first = [p["params"] for p in expand_points(_lhs(tmp_path, 7))]
+    again = [p["params"] for p in expand_points(_lhs(tmp_path, 7))]
+    other = [p["params"] for p in expand_points(_lhs(tmp_path, 8))]
+    assert first == again and first != other
+    # One sample in each tenth of each range: what makes it a Latin hypercube.
+    assert sorted(int(p["seq"] // 100) for p in first) == list(range(10))
+    assert sorted(int(p["window"]) for p in first) == list(range(10))
+
+
+def test_random_sampling_draws_from_the_choices_with_a_seed(tmp_path):
+    body = {**TILESIM, "seed": 3, "sampling": {"method": "random", "samples": 40},
+            "parameters": {"seq": {"values": [1024, 2048]},
+                           "scheduler": {"values": ["non_persistent", "static_persistent"]}}}
+    a = expand_points(parse_spec(body, tmp_path / "s.yaml"))
+    b = expand_points(parse_spec(body, tmp_path / "s.yaml"))
+    assert a == b
+    # 40 draws over 4 combinations: duplicates are kept once, and all 4 turn up.
+    assert len(a) == 4
+
+
+def test_derived_expressions():
+    row = {"cycles": 200.0, "hbm.channels": 8, "energy_j": 2.0}
+    assert evaluate_expression("1000 / cycles", row) == 5.0
+    assert evaluate_expression("energy_j * hbm_channels + max(1, 3)", row) == 19.0
+    assert math.isnan(evaluate_expression("1 / (cycles - 200)", row))
+
+
+def test_pareto_front_keeps_the_non_dominated_points():
+    points = [(1, 9), (2, 5), (3, 6), (4, 2), (5, 2), (2, 8), (6, 1)]
+    assert pareto_front(points) == [0, 1, 3, 6]
+    assert pareto_front(points, "min", "max") == [0]  # (1, 9) beats every other point
+    assert pareto_front(points, "max", "max") == [6, 4, 2, 5, 0]
