@@ -149,6 +149,23 @@ def run_topk_cosim(manifest: BuildManifest, run_dir: Path) -> StepResult:
                        "topk-cosim/cosim-per8/stats.json"])
 
 
+def run_dse(manifest: BuildManifest, run_dir: Path) -> StepResult:
+    from .dse.runner import run_sweep  # Dask and matplotlib load only when this part runs
+    from .dse.spec import load_spec
+    if manifest.python_module("attnsim_native") is None:
+        return StepResult(NOT_BUILT, "the attnsim_native Python module is not in this build")
+    spec = load_spec(REPO_ROOT / "scripts" / "pyattnsim" / "dse" / "examples" / "gpu_heatmap.yaml")
+    # In-process and serial: the demo's point is the result, not the scale-out.
+    summary = run_sweep(spec, run_dir / "dse-gpu-heatmap", manifest.build_dir, serial=True,
+                        quiet=True)
+    plots = [str(Path(p).relative_to(run_dir)) for p in summary["plots"]]
+    status = READY if summary["failed"] == 0 else FAILED
+    return StepResult(status, f"GPU sweep (tile x scheduler x family x seq on h200): "
+                              f"{summary['ok']} of {summary['points']} points, "
+                              f"{len(plots)} plots (examples in scripts/pyattnsim/dse/examples/)",
+                      ["dse-gpu-heatmap/results.csv"] + plots)
+
+
 def run_bsattn_bench(manifest: BuildManifest, run_dir: Path) -> StepResult:
     result = subprocess.run([str(manifest.tool("bsattn-bench")), "pattern:causal,seq=4096,heads=8",
                              "--reps", "5", "--out", str(run_dir / "bsattn-bench.json")],
@@ -178,6 +195,7 @@ STEPS = [
     DemoStep("SpAtten functional models and traces", "spatten-trace", 4, run_spatten_functional),
     DemoStep("SpAtten accelerator model (spatten-sim)", "spatten-sim", 6, run_spatten_sim),
     DemoStep("RTL top-k engine (topk-cosim)", "topk-cosim", 7, run_topk_cosim),
+    DemoStep("Design-space exploration (pyattnsim.dse)", "tilesim", 8, run_dse),
     DemoStep("Golden CUDA kernel (bsattn-bench)", "bsattn-bench", 5, run_bsattn_bench),
     DemoStep("CUDA device query (gpu-info)", "gpu-info", 2, run_gpu_info),
 ]
