@@ -118,3 +118,17 @@ def test_pareto_front_keeps_the_non_dominated_points():
     assert pareto_front(points) == [0, 1, 3, 6]
     assert pareto_front(points, "min", "max") == [0]  # (1, 9) beats every other point
     assert pareto_front(points, "max", "max") == [6, 4, 2, 5, 0]
+
+
+def test_tilesim_points_are_batched_and_spatten_points_are_not():
+    from pyattnsim.dse.runner import TILESIM_BATCH, batch_points, batch_task_key
+    tiles = [(f"k{i}", {"evaluator": "tilesim"}) for i in range(1000)]
+    batches = batch_points(tiles, workers=2)
+    assert [key for batch in batches for key, _ in batch] == [key for key, _ in tiles]
+    assert max(len(b) for b in batches) == TILESIM_BATCH
+    assert len({batch_task_key(b) for b in batches}) == len(batches)
+    few = batch_points(tiles[:20], workers=2)  # every worker still gets several tasks
+    assert len(few) >= 8 and sum(len(b) for b in few) == 20
+    accel = [(f"s{i}", {"evaluator": "spatten"}) for i in range(5)]
+    assert batch_points(accel, workers=2) == [[item] for item in accel]
+    assert batch_points([], workers=2) == []

@@ -7,6 +7,7 @@ record is committed as it arrives, so a killed sweep loses at most the points in
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -18,7 +19,7 @@ from tqdm import tqdm
 
 from .. import REPO_ROOT
 from ..runinfo import git_revision, write_json_atomically
-from .evaluators import Context, evaluate_point
+from .evaluators import Context, evaluate_batch, evaluate_point
 from .spec import Spec, column_name, evaluate_expression, expand_points, point_key
 from .store import Store
 
@@ -73,26 +74,50 @@ def run_dask(pending: list[tuple[str, dict]], context: Context, store: Store, ba
         client = Client(scheduler, timeout=30)
     try:
         points = dict(pending)
-        # The point key as the task key: resubmitting after a lost client reuses nothing stale,
-        # and a task the scheduler reruns on another worker (its first worker died) keeps it.
-        futures = [client.submit(evaluate_point, key, point, context, key=f"dse-{key}",
-                                 pure=False, retries=2)
-                   for key, point in pending]
+        batches = batch_points(pending, workers)
+        # The batch's point keys name the task: resubmitting after a lost client reuses nothing
+        # stale, and a task the scheduler reruns on another worker (its first worker died) keeps
+        # it. A killed sweep loses at most the batches in flight.
+        futures = {client.submit(evaluate_batch, batch, context, key=batch_task_key(batch),
+                                 pure=False, retries=2): batch
+                   for batch in batches}
         for future in as_completed(futures):
-            key = future.key[len("dse-"):]
             try:
-                record = future.result()
+                records = future.result()
             except Exception as error:  # noqa: BLE001 (CancelledError is one too)
                 # KilledWorker: the task took down (or went down with) too many workers.
-                record = {"key": key, "status": "failed", "result": None, "seconds": None,
-                          "worker": None, "error": f"{type(error).__name__}: {error}"}
-            store.add(points[key], record)
-            bar.update(1)
+                records = [{"key": key, "status": "failed", "result": None, "seconds": None,
+                            "worker": None, "error": f"{type(error).__name__}: {error}"}
+                           for key, _ in futures[future]]
+            for record in records:
+                store.add(points[record["key"]], record)
+                bar.update(1)
             future.release()
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+# tilesim points take about a millisecond in-process, Dask's per-task cost several: batch them.
+# spatten-sim points are process runs of a tenth of a second or more: one task each.
+TILESIM_BATCH = 32
+
+
+def batch_points(pending: list[tuple[str, dict]], workers: int) -> list[list[tuple[str, dict]]]:
+    """Dask tasks of points: single points, or batches of tilesim points small enough that every
+    worker gets several (the last ones finish together)."""
+    if not pending or pending[0][1].get("evaluator") != "tilesim":
+        return [[item] for item in pending]
+    size = max(1, min(TILESIM_BATCH, len(pending) // max(1, 4 * workers)))
+    return [pending[i:i + size] for i in range(0, len(pending), size)]
+
+
+def batch_task_key(batch: list[tuple[str, dict]]) -> str:
+    if len(batch) == 1:
+        return f"dse-{batch[0][0]}"
+    digest = hashlib.sha256("".join(key for key, _ in batch).encode()).hexdigest()[:16]
+    return f"dse-batch-{len(batch)}-{digest}"
 
 
 def run_sweep(spec: Spec, folder: Path, build_dir: Path, *, scheduler: str | None = None,
