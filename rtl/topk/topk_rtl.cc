@@ -21,19 +21,26 @@ namespace {
 // bit l * Width. These read and write one lane of any width up to 64 bits.
 template <typename Port>
 void put_bits(Port& port, int lsb, int width, std::uint64_t value) {
-  for (int b = 0; b < width; ++b) {
-    const int bit = lsb + b;
-    const std::uint32_t mask = 1u << (bit % 32);
+  // A 32-bit word at a time: a lane spans at most three words.
+  for (int done = 0; done < width;) {
+    const int bit = lsb + done;
+    const int chunk = std::min(width - done, 32 - bit % 32);
+    const std::uint32_t mask = (chunk == 32 ? 0xFFFFFFFFu : ((1u << chunk) - 1u)) << (bit % 32);
+    const auto bits = static_cast<std::uint32_t>(value >> done) << (bit % 32);
     auto&& word = port[bit / 32];
-    word = ((value >> b) & 1u) != 0 ? (word | mask) : (word & ~mask);
+    word = (static_cast<std::uint32_t>(word) & ~mask) | (bits & mask);
+    done += chunk;
   }
 }
 template <typename Port>
 std::uint64_t get_bits(const Port& port, int lsb, int width) {
   std::uint64_t value = 0;
-  for (int b = 0; b < width; ++b) {
-    const int bit = lsb + b;
-    value |= static_cast<std::uint64_t>((port[bit / 32] >> (bit % 32)) & 1u) << b;
+  for (int done = 0; done < width;) {
+    const int bit = lsb + done;
+    const int chunk = std::min(width - done, 32 - bit % 32);
+    const std::uint64_t mask = (std::uint64_t{1} << chunk) - 1u;
+    value |= ((static_cast<std::uint32_t>(port[bit / 32]) >> (bit % 32)) & mask) << done;
+    done += chunk;
   }
   return value;
 }
