@@ -144,6 +144,12 @@ def plot_predicted_vs_measured(plot: dict, out: Path) -> Path:
         ax.scatter([float(r["measured_ms"]) for r in sel],
                    [float(r["predicted_ms"]) for r in sel], s=14, alpha=0.7,
                    label=f"{kernel} d{head_dim}")
+    # The calibration runs were fitted, so only the held-out ones test the model: mark them apart.
+    fitted = [r for r in rows if str(r.get("in_fit", "0")) == "1"]
+    if fitted:
+        ax.scatter([float(r["measured_ms"]) for r in fitted],
+                   [float(r["predicted_ms"]) for r in fitted], s=30, marker="x", color="black",
+                   linewidths=0.8, label="in the calibration fit")
     values = [float(r[c]) for r in rows for c in ("measured_ms", "predicted_ms")]
     lo, hi = min(values), max(values)
     ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="predicted = measured")
@@ -151,7 +157,8 @@ def plot_predicted_vs_measured(plot: dict, out: Path) -> Path:
     ax.set_yscale("log")
     ax.set_xlabel("measured on the H200 (ms)")
     ax.set_ylabel("tilesim predicted (ms)")
-    ax.set_title(f"{len(rows)} runs, {plot['validation_csv'].split('/')[-3]}", fontsize=9)
+    ax.set_title(f"{len(rows)} runs ({len(rows) - len(fitted)} held out), "
+                 f"{plot['validation_csv'].split('/')[-3]}", fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, which="both")
     return _save(fig, out)
