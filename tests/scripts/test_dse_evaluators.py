@@ -55,9 +55,12 @@ def test_a_calibrated_prediction_equals_the_cli():
     assert native == cli and native["predicted_ms"] != uncalibrated["predicted_ms"]
 
 
-def test_bad_overrides_and_masks_become_failed_records():
-    manifest_or_skip()
-    context = Context(str(build_dir()))
+@pytest.mark.parametrize("via_cli", [False, True])
+def test_bad_overrides_and_masks_become_failed_records(via_cli):
+    manifest = manifest_or_skip()
+    if not via_cli and manifest.python_module("attnsim_native") is None:
+        pytest.skip("this build has no attnsim_native")
+    context = Context(str(build_dir()), tilesim_via_cli=via_cli)
     bad_override = {"evaluator": "tilesim", "mask_argument": "pattern:causal,seq=1024,heads=1",
                     "gpu": "h200", "kernel": "fa2", "overrides": {"tile_q": -3},
                     "mode": "predict", "calibration": ""}
