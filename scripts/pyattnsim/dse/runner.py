@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from tqdm import tqdm
@@ -67,8 +68,12 @@ def run_dask(pending: list[tuple[str, dict]], context: Context, store: Store, ba
 
     cluster = None
     if scheduler is None:
+        # A folder of its own for the workers' scratch space: the shared default collects stale
+        # folders of killed workers, which every later cluster purges with a log line.
+        scratch = tempfile.mkdtemp(prefix="attnsim-dask-")
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=None, silence_logs=40,
+                               local_directory=scratch)
         client = Client(cluster)
     else:
         client = Client(scheduler, timeout=30)
@@ -97,6 +102,7 @@ def run_dask(pending: list[tuple[str, dict]], context: Context, store: Store, ba
         client.close()
         if cluster is not None:
             cluster.close()
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 # tilesim points take about a millisecond in-process, Dask's per-task cost several: batch them.
