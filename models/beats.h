@@ -1,6 +1,6 @@
-// Stream beats of the top-k engine, shared by the SystemC model and the RTL testbench. Each struct
-// matches a SystemVerilog packed struct of the same name field for field (lanes fixed at
-// kTopkMaxLanes here; the RTL has P lanes, and lanes >= P are zero).
+// Stream beats of the top-k engine, shared by the SystemC model and the RTL driver. Each struct
+// carries the payload of one attn_topk stream (rtl/topk/attn_topk.sv) field for field (lanes fixed
+// at kTopkMaxLanes here; the RTL has P lanes, and lanes >= P are zero).
 #pragma once
 
 #include <array>
@@ -13,8 +13,8 @@
 namespace attnsim::models {
 
 /// One input beat: up to P (score, index) pairs; `count` lanes are valid, from lane 0.
-/// RTL: typedef struct packed { logic last; logic [LaneCountW-1:0] count;
-///        logic [P-1:0][IndexW-1:0] index; logic [P-1:0][ScoreW-1:0] score; } topk_in_beat_t;
+/// RTL ports: in_score_i [P*ScoreW-1:0] and in_index_i [P*IndexW-1:0] (lane i at [i*W +: W]),
+/// in_count_i, in_last_i.
 struct TopkInBeat {
   std::array<std::int64_t, kTopkMaxLanes> score{};
   std::array<std::uint32_t, kTopkMaxLanes> index{};  ///< carried through to the output
@@ -23,8 +23,7 @@ struct TopkInBeat {
 };
 
 /// One output beat: up to P selected indices in original order.
-/// RTL: typedef struct packed { logic last; logic [LaneCountW-1:0] count;
-///        logic [P-1:0][IndexW-1:0] index; } topk_out_beat_t;
+/// RTL ports: out_index_o [P*IndexW-1:0] (lane i at [i*W +: W]), out_count_o, out_last_o.
 struct TopkOutBeat {
   std::array<std::uint32_t, kTopkMaxLanes> index{};
   std::uint8_t count = 0;
