@@ -99,6 +99,7 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
         {"sram_mm2_per_kib", &c.area.sram_mm2_per_kib},
         {"softmax_lane_mm2", &c.area.softmax_lane_mm2},
         {"topk_engine_mm2", &c.area.topk_engine_mm2},
+        {"topk_logic_share", &c.area.topk_logic_share},
         {"fetcher_mm2", &c.area.fetcher_mm2},
         {"other_mm2", &c.area.other_mm2}}},
       {"algorithm",
@@ -296,6 +297,8 @@ models::Violations AccelConfig::validate() const {
     v.require(value >= 0 && std::isfinite(value), std::string("area.") + field,
               "a non-negative number", value);
   }
+  v.require(a.topk_logic_share >= 0 && a.topk_logic_share <= 1, "area.topk_logic_share",
+            "a share in [0, 1]", a.topk_logic_share);
   const AlgorithmParams& al = algorithm;
   v.require(al.value_keep > 0 && al.value_keep <= 1, "algorithm.value_keep", "a ratio in (0, 1]",
             al.value_keep);

@@ -112,9 +112,13 @@ struct AreaParams {
   double multiplier_mm2 = 0.0045;    ///< one 12x16-bit multiplier with its adder-tree share
   double sram_mm2_per_kib = 0.0125;  ///< single-port SRAM macro incl. periphery
   double softmax_lane_mm2 = 0.05;    ///< exp table, interpolation, divider share
-  double topk_engine_mm2 = 0.25;     ///< comparators, zero eliminators, FIFOs
-  double fetcher_mm2 = 0.6;          ///< crossbars, reorder FIFOs, address generation
-  double other_mm2 = 1.0;            ///< control, accumulators, I/O
+  double topk_engine_mm2 = 0.25;     ///< one top-k engine at P = 16, max_n = 4096, 32-bit scores
+  /// Share of topk_engine_mm2 that grows with the lanes P (comparators, zero eliminators, row
+  /// registers); the rest (the four buffers) grows with the buffer bits. 0.28: the Yosys estimate
+  /// of the RTL, 0.099 mm^2 of logic in 0.358 mm^2 (rtl/README.md, Synthesis estimate).
+  double topk_logic_share = 0.28;
+  double fetcher_mm2 = 0.6;  ///< crossbars, reorder FIFOs, address generation
+  double other_mm2 = 1.0;    ///< control, accumulators, I/O
 };
 
 /// How an attention trace (.npz) is turned into decisions by the functional models

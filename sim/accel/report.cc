@@ -43,11 +43,35 @@ EnergyBreakdown energy_of(const AccelConfig& config, const AccelStats& stats) {
   return b;
 }
 
+namespace {
+
+// Bits of the engine's four buffers: the original one (score and index) and three candidate
+// buffers (scores), as the RTL holds them.
+double topk_buffer_bits(const models::TopkParams& p) {
+  const double n = p.max_n;
+  return n * models::topk_element_bits(p) + 3 * n * p.score_bits;
+}
+
+}  // namespace
+
+double topk_engine_area_mm2(const AccelConfig& c) {
+  const AreaParams& a = c.area;
+  models::TopkParams reference;  // the engine topk_engine_mm2 describes
+  reference.lanes = 16;
+  reference.max_n = 4096;
+  reference.score_bits = 32;
+  const models::TopkParams& engine = c.topk.engine;
+  return a.topk_engine_mm2 *
+         (a.topk_logic_share * engine.lanes / reference.lanes +
+          (1 - a.topk_logic_share) * topk_buffer_bits(engine) / topk_buffer_bits(reference));
+}
+
 double area_mm2(const AccelConfig& c) {
   const AreaParams& a = c.area;
   return (c.qk.multipliers + c.pv.multipliers) * a.multiplier_mm2 +
          static_cast<double>(c.sram.key_bytes + c.sram.value_bytes) / 1024.0 * a.sram_mm2_per_kib +
-         c.softmax.lanes * a.softmax_lane_mm2 + 2 * a.topk_engine_mm2 + a.fetcher_mm2 + a.other_mm2;
+         c.softmax.lanes * a.softmax_lane_mm2 + 2 * topk_engine_area_mm2(c) + a.fetcher_mm2 +
+         a.other_mm2;
 }
 
 models::AnalyticalParams analytical_params(const AccelConfig& c) {
@@ -187,7 +211,7 @@ json::object stats_to_json(const AccelConfig& config, const AccelWorkload& workl
            {"sram", static_cast<double>(config.sram.key_bytes + config.sram.value_bytes) / 1024.0 *
                         a.sram_mm2_per_kib},
            {"softmax", config.softmax.lanes * a.softmax_lane_mm2},
-           {"topk_engines", 2 * a.topk_engine_mm2},
+           {"topk_engines", 2 * topk_engine_area_mm2(config)},
            {"fetcher", a.fetcher_mm2},
            {"other", a.other_mm2},
            {"total", area_mm2(config)}}},

@@ -25,6 +25,9 @@ struct EnergyBreakdown {
 EnergyBreakdown energy_of(const AccelConfig& config, const AccelStats& stats);
 
 /// Chip area from the per-component table, mm^2 (total only; the JSON has the parts).
+/// Area of one top-k engine: area.topk_engine_mm2 (P = 16, max_n = 4096, 32-bit scores) with its
+/// logic share scaled by P and the rest by the buffer bits.
+double topk_engine_area_mm2(const AccelConfig& config);
 double area_mm2(const AccelConfig& config);
 
 /// The analytical model's parameters for this config (one source: the config).

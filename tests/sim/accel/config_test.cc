@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sim/accel/report.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
 
@@ -119,6 +120,29 @@ TEST(AccelConfig, FifoDepthBelowTwoIsRejected) {
   AccelConfig c;
   c.pipeline.fifo_depth = 1;
   EXPECT_NE(c.validate().to_string().find("pipeline.fifo_depth"), std::string::npos);
+}
+
+TEST(AccelArea, TopkEngineScalesItsLogicWithLanesAndItsBuffersWithMaxN) {
+  AccelConfig c = load_accel_config("spatten", kPresets);
+  const double reference = c.area.topk_engine_mm2;
+  const double logic = c.area.topk_logic_share * reference;
+  EXPECT_DOUBLE_EQ(topk_engine_area_mm2(c), reference);  // the preset is the reference engine
+  c.topk.engine.lanes = 32;                              // logic doubles, buffers stay
+  EXPECT_DOUBLE_EQ(topk_engine_area_mm2(c), reference + logic);
+  c.topk.engine.lanes = 16;
+  // max_n 2048: buffers of 2048 x (32 + 11) + 3 x 2048 x 32 bits against 4096 x (32 + 12) +
+  // 3 x 4096 x 32 (the index takes ceil(log2 max_n) bits).
+  c.topk.engine.max_n = 2048;
+  const double buffer_ratio = (2048.0 * 43 + 3 * 2048.0 * 32) / (4096.0 * 44 + 3 * 4096.0 * 32);
+  EXPECT_DOUBLE_EQ(topk_engine_area_mm2(c), logic + (reference - logic) * buffer_ratio);
+  EXPECT_NEAR(area_mm2(c) - area_mm2(load_accel_config("spatten", kPresets)),
+              2 * (topk_engine_area_mm2(c) - reference), 1e-12);  // a difference of sums
+}
+
+TEST(AccelArea, LogicShareOutsideZeroOneIsRejected) {
+  EXPECT_NE(error_of("inherits: spatten\narea:\n  topk_logic_share: 1.5\n")
+                .find("area.topk_logic_share: expected a share in [0, 1]"),
+            std::string::npos);
 }
 
 }  // namespace
