@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace attnsim::models {
 namespace {
@@ -34,6 +35,25 @@ std::ostream& operator<<(std::ostream& os, const TopkOutBeat& beat) {
   os << "out{count=" << int{beat.count} << (beat.last ? ",last" : "") << ":";
   for (int i = 0; i < beat.count; ++i) os << ' ' << beat.index[i];
   return os << '}';
+}
+
+int check_job_beats(const std::vector<TopkInBeat>& in, int lanes) {
+  if (in.empty()) throw std::invalid_argument("top-k job: a job needs at least one beat");
+  int n = 0;
+  for (std::size_t b = 0; b < in.size(); ++b) {
+    const TopkInBeat& beat = in[b];
+    const bool final_beat = b + 1 == in.size();
+    const int count = beat.count;
+    // Only the final beat may be partial: the load phase writes one full buffer row per beat.
+    if (beat.last != final_beat || count < 1 || count > lanes || (!final_beat && count != lanes)) {
+      throw std::invalid_argument("top-k job: beat " + std::to_string(b) + " has count " +
+                                  std::to_string(count) + (beat.last ? " and last" : "") +
+                                  "; expected full beats of " + std::to_string(lanes) +
+                                  " and `last` on the final one");
+    }
+    n += count;
+  }
+  return n;
 }
 
 std::vector<TopkInBeat> to_in_beats(const std::vector<std::int64_t>& scores,

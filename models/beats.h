@@ -41,6 +41,11 @@ inline bool operator!=(const TopkOutBeat& a, const TopkOutBeat& b) { return !(a 
 std::ostream& operator<<(std::ostream& os, const TopkInBeat& beat);
 std::ostream& operator<<(std::ostream& os, const TopkOutBeat& beat);
 
+/// Checks the beat rules of one top-k job: at least one beat, every beat but the last carrying
+/// exactly `lanes` elements, the last 1..lanes with `last` set (and no other beat with it).
+/// Returns n, the job's element count; throws std::invalid_argument naming the first bad beat.
+int check_job_beats(const std::vector<TopkInBeat>& in, int lanes);
+
 /// Packs scores (with their indices) into ceil(n / lanes) input beats, the last one marked.
 std::vector<TopkInBeat> to_in_beats(const std::vector<std::int64_t>& scores,
                                     const std::vector<std::uint32_t>& indices, int lanes);

@@ -12,23 +12,12 @@ TopkEngine::TopkEngine(const TopkParams& params) : params_(params), lfsr_(params
 }
 
 TopkJob TopkEngine::run(const std::vector<TopkInBeat>& in, int k) {
-  if (in.empty()) throw std::invalid_argument("TopkEngine: a job needs at least one beat");
+  check_job_beats(in, params_.lanes);
   std::vector<std::int64_t> scores;
   std::vector<std::uint32_t> indices;
-  for (std::size_t b = 0; b < in.size(); ++b) {
-    const TopkInBeat& beat = in[b];
-    const bool final_beat = b + 1 == in.size();
-    const int count = beat.count;
-    // Only the final beat may be partial: the load phase writes one full buffer row per beat.
-    if (beat.last != final_beat || count < 1 || count > params_.lanes ||
-        (!final_beat && count != params_.lanes)) {
-      throw std::invalid_argument("TopkEngine: beat " + std::to_string(b) + " has count " +
-                                  std::to_string(count) + (beat.last ? " and last" : "") +
-                                  "; expected full beats of " + std::to_string(params_.lanes) +
-                                  " and `last` on the final one");
-    }
-    scores.insert(scores.end(), beat.score.begin(), beat.score.begin() + count);
-    indices.insert(indices.end(), beat.index.begin(), beat.index.begin() + count);
+  for (const TopkInBeat& beat : in) {
+    scores.insert(scores.end(), beat.score.begin(), beat.score.begin() + beat.count);
+    indices.insert(indices.end(), beat.index.begin(), beat.index.begin() + beat.count);
   }
   TopkJob job;
   job.result = topk_select(scores, k, params_, lfsr_);

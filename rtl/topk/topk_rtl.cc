@@ -193,24 +193,17 @@ class VerilatedTopk final : public TopkRtl {
   }
 
   void check_job(const std::vector<models::TopkInBeat>& in, int k) const {
-    std::int64_t n = 0;
-    for (std::size_t b = 0; b < in.size(); ++b) {
-      const bool last = b + 1 == in.size();
-      if (in[b].last != last || in[b].count < 1 || in[b].count > build_.lanes ||
-          (!last && in[b].count != build_.lanes)) {
-        throw std::invalid_argument("attn_topk job: beat " + std::to_string(b) +
-                                    " breaks the beat rules (full beats, `last` on the final one)");
-      }
-      const std::int64_t hi = (std::int64_t{1} << (build_.score_bits - 1)) - 1;
-      for (int l = 0; l < in[b].count; ++l) {
-        if (in[b].score[l] > hi || in[b].score[l] < -hi - 1 ||
-            in[b].index[l] >= (std::uint64_t{1} << build_.index_bits)) {
+    const int n = models::check_job_beats(in, build_.lanes);
+    const std::int64_t hi = (std::int64_t{1} << (build_.score_bits - 1)) - 1;
+    for (const models::TopkInBeat& beat : in) {
+      for (int l = 0; l < beat.count; ++l) {
+        if (beat.score[l] > hi || beat.score[l] < -hi - 1 ||
+            beat.index[l] >= (std::uint64_t{1} << build_.index_bits)) {
           throw std::invalid_argument("attn_topk job: a score or index exceeds the build's widths");
         }
       }
-      n += in[b].count;
     }
-    if (in.empty() || n > build_.max_n || k < 1 || k > n) {
+    if (n > build_.max_n || k < 1 || k > n) {
       throw std::invalid_argument("attn_topk job: need 1 <= k <= n <= max_n (n=" +
                                   std::to_string(n) + ", k=" + std::to_string(k) + ")");
     }

@@ -58,5 +58,19 @@ TEST(TopkEngine, RejectsMalformedJobsAndParams) {
   EXPECT_THROW(TopkEngine{p}, std::invalid_argument);
 }
 
+TEST(TopkBeats, CheckJobBeatsCountsElementsAndNamesTheBadBeat) {
+  EXPECT_EQ(check_job_beats(beats_of({1, 2, 3, 4, 5, 6}, 4), 4), 6);
+  EXPECT_EQ(check_job_beats(beats_of({1, 2, 3, 4}, 4), 4), 4);
+  std::vector<TopkInBeat> in = beats_of({1, 2, 3, 4, 5, 6, 7, 8, 9}, 4);
+  in[1].last = true;  // `last` before the final beat
+  try {
+    check_job_beats(in, 4);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("beat 1"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(check_job_beats(beats_of({1, 2, 3, 4, 5}, 4), 3), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace attnsim::models
