@@ -24,11 +24,13 @@
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
 #include "sim/common/progress.h"
+#include "sim/common/running_stats.h"
 
 namespace {
 
 namespace po = boost::program_options;
 using attnsim::common::InputError;
+using attnsim::common::RunningStats;
 using namespace attnsim::rtl;
 
 // "128,512" -> {128, 512}; empty -> {} (random).
@@ -72,35 +74,10 @@ std::string bucket_of(int value) {
   return std::to_string(lo) + "-" + std::to_string(hi);
 }
 
-struct Moments {
-  double sum = 0, sum_sq = 0;
-  std::int64_t count = 0, min = 0, max = 0;
-  void add(std::int64_t x) {
-    min = count == 0 ? x : std::min(min, x);
-    max = count == 0 ? x : std::max(max, x);
-    sum += static_cast<double>(x);
-    sum_sq += static_cast<double>(x) * static_cast<double>(x);
-    ++count;
-  }
-  void merge(const Moments& o) {
-    if (o.count == 0) return;
-    min = count == 0 ? o.min : std::min(min, o.min);
-    max = count == 0 ? o.max : std::max(max, o.max);
-    sum += o.sum;
-    sum_sq += o.sum_sq;
-    count += o.count;
-  }
-  double mean() const { return count ? sum / static_cast<double>(count) : 0.0; }
-  double stddev() const {
-    return count ? std::sqrt(std::max(0.0, sum_sq / static_cast<double>(count) - mean() * mean()))
-                 : 0.0;
-  }
-};
-
 struct Group {
-  Moments engine_cycles;  // RTL cycles without the inserted gaps and stalls
-  Moments model_cycles;   // models/ latency
-  Moments rtl_cycles;     // as measured, gaps and stalls included
+  RunningStats engine_cycles;  // RTL cycles without the inserted gaps and stalls
+  RunningStats model_cycles;   // models/ latency
+  RunningStats rtl_cycles;     // as measured, gaps and stalls included
   std::int64_t mismatches = 0;
   void merge(const Group& o) {
     engine_cycles.merge(o.engine_cycles);
@@ -228,9 +205,10 @@ int run(int argc, char** argv) {
         const auto key = fixed_sizes ? std::make_pair(std::to_string(n), std::to_string(v.k))
                                      : std::make_pair(bucket_of(n), bucket_of(v.k));
         Group& g = groups[static_cast<std::size_t>(t)][key];
-        g.engine_cycles.add(c.rtl_cycles - c.input_gap_cycles - c.output_stall_cycles);
-        g.model_cycles.add(c.model_cycles);
-        g.rtl_cycles.add(c.rtl_cycles);
+        g.engine_cycles.add(
+            static_cast<double>(c.rtl_cycles - c.input_gap_cycles - c.output_stall_cycles));
+        g.model_cycles.add(static_cast<double>(c.model_cycles));
+        g.rtl_cycles.add(static_cast<double>(c.rtl_cycles));
         if (!c.mismatch.empty()) {
           ++g.mismatches;
           if (mismatch_text[static_cast<std::size_t>(t)].size() < 20) {
@@ -295,10 +273,10 @@ int run(int argc, char** argv) {
   for (const auto& [key, g] : rows) {
     std::printf("%-11s %-11s %8lld %10lld %14.1f +- %-6.1f %10lld..%-10lld %12.1f\n",
                 key.first.c_str(), key.second.c_str(),
-                static_cast<long long>(g.engine_cycles.count), static_cast<long long>(g.mismatches),
-                g.engine_cycles.mean(), g.engine_cycles.stddev(),
-                static_cast<long long>(g.engine_cycles.min),
-                static_cast<long long>(g.engine_cycles.max), g.model_cycles.mean());
+                static_cast<long long>(g.engine_cycles.count()),
+                static_cast<long long>(g.mismatches), g.engine_cycles.mean(),
+                g.engine_cycles.stddev(), static_cast<long long>(g.engine_cycles.min()),
+                static_cast<long long>(g.engine_cycles.max()), g.model_cycles.mean());
   }
   for (const auto& list : mismatch_text) {
     for (const std::string& m : list) std::printf("MISMATCH %s\n", m.c_str());
@@ -322,16 +300,17 @@ int run(int argc, char** argv) {
     out["mismatches"] = total.mismatches;
     boost::json::array groups_json;
     for (const auto& [key, g] : rows) {
-      groups_json.push_back(boost::json::object{{"n", key.first},
-                                                {"k", key.second},
-                                                {"vectors", g.engine_cycles.count},
-                                                {"mismatches", g.mismatches},
-                                                {"engine_cycles_mean", g.engine_cycles.mean()},
-                                                {"engine_cycles_sd", g.engine_cycles.stddev()},
-                                                {"engine_cycles_min", g.engine_cycles.min},
-                                                {"engine_cycles_max", g.engine_cycles.max},
-                                                {"model_cycles_mean", g.model_cycles.mean()},
-                                                {"rtl_cycles_mean", g.rtl_cycles.mean()}});
+      groups_json.push_back(boost::json::object{
+          {"n", key.first},
+          {"k", key.second},
+          {"vectors", g.engine_cycles.count()},
+          {"mismatches", g.mismatches},
+          {"engine_cycles_mean", g.engine_cycles.mean()},
+          {"engine_cycles_sd", g.engine_cycles.stddev()},
+          {"engine_cycles_min", static_cast<std::int64_t>(g.engine_cycles.min())},
+          {"engine_cycles_max", static_cast<std::int64_t>(g.engine_cycles.max())},
+          {"model_cycles_mean", g.model_cycles.mean()},
+          {"rtl_cycles_mean", g.rtl_cycles.mean()}});
     }
     out["groups"] = std::move(groups_json);
     attnsim::common::write_json_file(json_path, out);

@@ -12,6 +12,7 @@
 #include "models/topk_latency.h"
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
+#include "sim/common/running_stats.h"
 
 namespace {
 
@@ -40,19 +41,6 @@ std::vector<Case> parse_cases(const std::string& text) {
   }
   return cases;
 }
-
-struct Moments {
-  double sum = 0;
-  double sum_sq = 0;
-  long count = 0;
-  void add(double x) {
-    sum += x;
-    sum_sq += x * x;
-    ++count;
-  }
-  double mean() const { return sum / static_cast<double>(count); }
-  double stddev() const { return std::sqrt(std::max(0.0, sum_sq / count - mean() * mean())); }
-};
 
 int run(int argc, char** argv) {
   po::options_description options("topk-stats: top-k engine cycles on random scores");
@@ -89,7 +77,7 @@ int run(int argc, char** argv) {
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<std::int64_t> score(0, 65535);
   for (const Case& c : cases) {
-    Moments ours, theirs, passes, load, pass_cycles, output;
+    attnsim::common::RunningStats ours, theirs, passes, load, pass_cycles, output;
     std::uint16_t lfsr = params.lfsr_seed;
     std::vector<std::int64_t> s(static_cast<std::size_t>(c.n));
     for (int t = 0; t < trials; ++t) {
