@@ -251,14 +251,20 @@ int calibrate_command(int argc, char** argv) {
   MachineOptions machine;
   std::string measurements, out;
   int fit_runs = 5;
+  int rule_runs = 0;
   po::options_description options(
-      "tilesim calibrate --gpu G --kernel K --measurements runs.json --out cal.json");
+      "tilesim calibrate --gpu G --kernel K --measurements runs.json --out cal.json "
+      "[--fit-runs 5] [--rule-runs N]");
   options.add_options()("help,h", "show this help")(
       "measurements", po::value(&measurements)->required(),
       "measured runs: {\"gpu\", \"kernel\", \"runs\": [{\"mask\", \"ms\", ...}]}")(
       "out", po::value(&out)->required(), "calibration JSON to write")(
       "fit-runs", po::value(&fit_runs)->default_value(fit_runs),
-      "fit on the first N runs (at most 5 is enough); the rest are held out and reported");
+      "fit the base cost model on the first N runs (5 is enough: dense short and long, causal, "
+      "a block-sparse mask, a short sparse run)")(
+      "rule-runs", po::value(&rule_runs)->default_value(rule_runs),
+      "the next N runs, one per mask rule, each fit its rule's cost; the rest are held out and "
+      "reported");
   machine.add_to(options);
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
@@ -271,7 +277,7 @@ int calibrate_command(int argc, char** argv) {
   const GpuSpec gpu = machine.load_gpu_spec();
   const KernelSpec kernel = machine.load_kernel_spec();
   const Measurements runs = read_measurements(measurements);
-  const CalibrationReport report = calibrate(runs, gpu, kernel, fit_runs);
+  const CalibrationReport report = calibrate(runs, gpu, kernel, fit_runs, rule_runs);
   attnsim::common::write_json_file(out, to_json(report, gpu, kernel));
   std::cout << format_calibration_summary(report);
   return 0;
