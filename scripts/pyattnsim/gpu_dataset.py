@@ -103,7 +103,7 @@ def check_rules(out_dir: Path) -> list[str]:
     """Problems where a generated mask's `rule` differs from the rule its case expects."""
     import numpy as np
 
-    from .mask_rules import RuleError, parse_rule, rules_equivalent
+    from .mask_rules import RuleError, rules_equivalent
     problems = []
     for case in json.loads((out_dir / "cases.json").read_text())["cases"]:
         if "rule" not in case:

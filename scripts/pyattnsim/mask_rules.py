@@ -119,6 +119,14 @@ def parse_rule(text: str) -> Rule:
     for key, default in RULE_KEYS[name].items():
         if default is None:
             rule.get(key)
+    for key, value in params.items():  # every value is an integer or an x-list of them
+        if key != "lengths":
+            rule.ints(key)
+            continue
+        for part in value.split("/"):
+            if not all(n.isdigit() for n in part.split("x")):
+                raise RuleError(f"rule '{text}': key 'lengths': expected integers separated by "
+                                f"'x' (per batch by '/'), got '{value}'")
     return rule
 
 
