@@ -2,7 +2,6 @@
 rules-2026-12 dataset's coverage, counts and roles."""
 import collections
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
