@@ -6,11 +6,21 @@ on dense or causal inline patterns. Needs torch >= 2.5 with CUDA (the H200 machi
     torch_attention_bench.py --kernel flexattention masks/*.npz --head-dim 64,128 --out flex.json
     torch_attention_bench.py --kernel sdpa pattern:dense,seq=16384,heads=32 --out sdpa.json
 
+    torch_attention_bench.py --kernel flexattention --cases DATASET/cases.json --head-dim 64 \
+        --out flex-d64.json --time-budget-s 500 --resume
+
 Mask files are tilesim's: FlexAttention's BlockMask layout (kv_num_blocks, kv_indices,
-full_kv_num_blocks, full_kv_indices, BLOCK_SIZE, seq_lengths, optional allowed_pairs) or the dense
-block layout (full, partial). PARTIAL blocks apply a mask_mod that compares positions but keeps every
-key (bsattn-bench's --rule allow): the masked path's cost is paid while any pattern, whatever its
-token-level rule, can be measured. Exit status 2 on bad input or without torch/CUDA.
+full_kv_num_blocks, full_kv_indices, BLOCK_SIZE, seq_lengths, optional allowed_pairs and `rule`) or
+the dense block layout (full, partial). PARTIAL blocks apply the file's token rule (mask_rules.md,
+pyattnsim.mask_rules) as the mask_mod; without one, `allow`: a mask_mod that compares positions but
+keeps every key (the masked path's cost is paid). `--rule` overrides the file's rule.
+
+Where the blocks are the rule's own classification (token-level families), the BlockMask is built
+as users do, `create_block_mask(mask_mod, B, 1, Q, KV, BLOCK_SIZE=128)`, and compared with the
+file's lists (`block_mask_matches_tilesim` in each run's info); otherwise (block-level families,
+`allow`) it is `BlockMask.from_kv_blocks` of the file's lists with the rule's mask_mod.
+`--gqa G` (or a case's `gqa`) gives K/V heads/G heads (enable_gqa). Exit status 2 on bad input
+or without torch/CUDA.
 """
 from __future__ import annotations
 
@@ -19,9 +29,13 @@ import json
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pyattnsim import mask_rules  # noqa: E402
 
 
 class BenchInputError(ValueError):
@@ -67,8 +81,61 @@ def block_lists(path: Path) -> dict:
     else:
         seq_q, seq_kv = nq * block[0], lists["kv_indices"].shape[-1] * block[1]
     pairs = int(z["allowed_pairs"].sum()) if "allowed_pairs" in files else None
+    rule = None
+    if "rule" in files:
+        value = z["rule"]
+        if value.ndim != 0 or value.dtype.kind not in "US":
+            raise BenchInputError(f"{path}: field 'rule': expected a 0-d string array, got "
+                                  f"dtype {value.dtype} shape {value.shape}")
+        rule = str(value[()])
     return {"lists": lists, "block": block, "batch": batch, "heads": heads, "seq_q": seq_q,
-            "seq_kv": seq_kv, "allowed_pairs": pairs}
+            "seq_kv": seq_kv, "allowed_pairs": pairs, "file_rule": rule}
+
+
+def resolve_rule(p: dict, source: str, override: str | None = None, gqa: int = 1,
+                 block_source: str = "auto") -> dict:
+    """Checks the rule (the file's, or `override`) and GQA against the mask's geometry: adds
+    `rule` (a mask_rules.Rule), `rule_text` (canonical), `gqa`, `kv_heads`, `block_source`."""
+    text = override if override is not None else (p.get("file_rule") or "allow")
+    field = "--rule" if override is not None else "rule"
+    try:
+        rule = mask_rules.parse_rule(text)
+        geometry = mask_rules.Geometry(p["seq_q"], p["seq_kv"], p["batch"], p["heads"],
+                                       p["block"][0])
+        if rule.name != "custom":
+            mask_rules.predicate(rule, geometry)  # checks parameters against the geometry
+    except mask_rules.RuleError as error:
+        raise BenchInputError(f"{source}: field '{field}': {error}") from None
+    if gqa < 1 or p["heads"] % gqa:
+        raise BenchInputError(f"{source}: field 'gqa': {gqa} does not divide heads {p['heads']}")
+    if block_source not in ("auto", "rule", "file"):
+        raise BenchInputError(f"{source}: field 'block_source': expected auto, rule or file, "
+                              f"got {block_source!r}")
+    if block_source == "rule" and rule.name in ("allow", "custom"):
+        raise BenchInputError(f"{source}: field 'block_source': 'rule' needs a token rule, "
+                              f"the rule is {rule.name}")
+    return {**p, "rule": rule, "rule_text": rule.text(), "gqa": gqa,
+            "kv_heads": p["heads"] // gqa, "block_source": block_source}
+
+
+def read_cases(path: Path) -> list[dict]:
+    """Cases of a dataset's cases.json: mask path (relative to the file), gqa, block_source."""
+    try:
+        cases = json.loads(path.read_text())["cases"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BenchInputError(f"{path}: not a cases.json with a 'cases' list: {error}") from None
+    out = []
+    for i, case in enumerate(cases):
+        if not isinstance(case, dict) or "mask" not in case:
+            raise BenchInputError(f"{path}: case {i}: field 'mask' missing")
+        gqa = case.get("gqa", 1)
+        if not isinstance(gqa, int):
+            raise BenchInputError(f"{path}: case {i}: field 'gqa': expected an integer")
+        out.append({"name": case.get("name", Path(case["mask"]).stem),
+                    "mask": str(path.parent / case["mask"]), "gqa": gqa,
+                    "block_source": case.get("block_source", "auto"),
+                    "head_dims": case.get("head_dims")})
+    return out
 
 
 def parse_inline(pattern: str) -> dict:
@@ -109,27 +176,161 @@ def time_ms(torch, call, warmup: int, reps: int) -> tuple[list[float], int]:
     return times, calls
 
 
+def compare_block_masks(file_lists: dict, torch_lists: dict, seq_q: int, seq_kv: int,
+                        block: int) -> dict:
+    """Rows (b, h, q block) where FlexAttention's create_block_mask and the file disagree on any
+    block's class. A block clipped by an unaligned sequence end that tilesim calls FULL and torch
+    PARTIAL (torch pads with masked-out positions) is an edge difference, not a mismatch."""
+    nk = -(-seq_kv // block)
+    nq = -(-seq_q // block)
+    cf = mask_rules.classes_from_lists(file_lists, nk)
+    ct = mask_rules.classes_from_lists(torch_lists, nk)[:, :, :nq]
+    shape = np.broadcast_shapes(cf.shape, ct.shape)
+    cf, ct = np.broadcast_to(cf, shape), np.broadcast_to(ct, shape)
+    differ = cf != ct
+    edge = np.zeros(shape, bool)
+    if seq_q % block:
+        edge[:, :, -1, :] = True
+    if seq_kv % block:
+        edge[..., -1] = True
+    edge_ok = edge & (cf == mask_rules.FULL) & (ct == mask_rules.PARTIAL)
+    return {"block_mask_matches_tilesim": not bool((differ & ~edge_ok).any()),
+            "block_mask_mismatch_rows": int((differ & ~edge_ok).any(-1).sum()),
+            "block_mask_edge_rows": int(edge_ok.any(-1).sum())}
+
+
+def write_result(path: Path | None, result: dict) -> None:
+    if path is None:
+        return
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(result, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def parse_head_dims(text: str) -> list[int]:
+    try:
+        dims = [int(d) for d in text.split(",")]
+    except ValueError:
+        raise BenchInputError(f"--head-dim: expected comma-separated integers, got {text!r}") \
+            from None
+    if not dims or any(d not in (64, 128) for d in dims):
+        raise BenchInputError(f"--head-dim: 64 and/or 128, got {text!r}")
+    return dims
+
+
+def plan(args) -> list[dict]:
+    """Every (problem, head dim) to run, checked before torch is touched."""
+    head_dims = parse_head_dims(args.head_dim)
+    if args.kernel == "sdpa":
+        if args.cases:
+            raise BenchInputError("--cases: FlexAttention only")
+        problems = [(m, parse_inline(m), None) for m in args.masks]
+        return [{"label": m, "p": p, "head_dim": d} for d in head_dims for m, p, _ in problems]
+    entries = []
+    if args.cases:
+        for case in read_cases(args.cases):
+            entries.append((case["mask"], case))
+    entries += [(m, {"gqa": None, "block_source": None, "head_dims": None}) for m in args.masks]
+    if not entries:
+        raise BenchInputError("no masks: give mask files or --cases")
+    problems = []
+    for mask, case in entries:
+        p = block_lists(Path(mask))
+        gqa = args.gqa if args.gqa is not None else (case["gqa"] or 1)
+        source = args.block_source or case["block_source"] or "auto"
+        problems.append((mask, resolve_rule(p, mask, args.rule, gqa, source), case["head_dims"]))
+    return [{"label": m, "p": p, "head_dim": d} for d in head_dims
+            for m, p, dims in problems if dims is None or d in dims]
+
+
+def build_block_mask(torch, p: dict, flex_api: dict) -> tuple[object, dict]:
+    """The BlockMask a run uses and what was found building it (see the module doc)."""
+    BlockMask, create_block_mask = flex_api["BlockMask"], flex_api["create_block_mask"]
+    rule, geometry = p["rule"], mask_rules.Geometry(p["seq_q"], p["seq_kv"], p["batch"],
+                                                    p["heads"], p["block"][0])
+    if rule.name == "custom":
+        mask_mod = mask_rules.predicate("allow", geometry, xp=torch, device="cuda")
+    else:
+        mask_mod = mask_rules.predicate(rule, geometry, xp=torch, device="cuda")
+    info = {"block_source": "file"}
+    want_rule = p["block_source"] == "rule" or (
+        p["block_source"] == "auto" and rule.name not in ("allow", "custom"))
+    if want_rule:
+        batch = p["batch"] if rule.depends_on_batch else 1
+        started = time.perf_counter()
+        try:
+            kwargs = {"device": "cuda", "BLOCK_SIZE": p["block"][0]}
+            if "_compile" in flex_api["create_params"]:
+                kwargs["_compile"] = True
+            created = create_block_mask(mask_mod, batch, 1, p["seq_q"], p["seq_kv"], **kwargs)
+            torch.cuda.synchronize()
+        except Exception as error:  # noqa: BLE001 (OOM, compile errors: fall back, say why)
+            info["block_mask_error"] = f"{type(error).__name__}: {error}"[:500]
+            print(f"WARNING: create_block_mask failed ({info['block_mask_error'][:200]}); "
+                  f"using the file's blocks", flush=True)
+            created = None
+        info["block_mask_s"] = time.perf_counter() - started
+        if created is not None:
+            torch_lists = {k: getattr(created, k).cpu().numpy() for k in
+                           ("kv_num_blocks", "kv_indices", "full_kv_num_blocks",
+                            "full_kv_indices")}
+            info.update(compare_block_masks(p["lists"], torch_lists, p["seq_q"], p["seq_kv"],
+                                            p["block"][0]))
+            selection = rule.name == "causal" and p["block_source"] == "auto" and \
+                not info["block_mask_matches_tilesim"]
+            if selection:  # a block selection with a causal diagonal (block-level family)
+                info["block_source"] = "file"
+            else:
+                info["block_source"] = "rule"
+                if not info["block_mask_matches_tilesim"]:
+                    print(f"WARNING: !!! create_block_mask of rule '{p['rule_text']}' differs "
+                          f"from the file's blocks in {info['block_mask_mismatch_rows']} rows "
+                          f"!!!", flush=True)
+                return created, info
+    tensors = {k: torch.from_numpy(a).cuda() for k, a in p["lists"].items()}
+    block_mask = BlockMask.from_kv_blocks(
+        tensors["kv_num_blocks"], tensors["kv_indices"],
+        tensors["full_kv_num_blocks"], tensors["full_kv_indices"],
+        BLOCK_SIZE=p["block"], mask_mod=mask_mod, seq_lengths=(p["seq_q"], p["seq_kv"]))
+    return block_mask, info
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("masks", nargs="+", help="mask files (flexattention) or inline patterns")
+    parser.add_argument("masks", nargs="*", help="mask files (flexattention) or inline patterns")
     parser.add_argument("--kernel", choices=["flexattention", "sdpa"], default="flexattention")
+    parser.add_argument("--cases", type=Path,
+                        help="a dataset's cases.json: its masks, with per-case gqa, head dims "
+                             "and block source")
+    parser.add_argument("--rule", help="token rule of PARTIAL blocks for every mask (default: "
+                                       "the file's `rule`, else allow)")
+    parser.add_argument("--gqa", type=int, help="query heads per K/V head (default: the case's, "
+                                                 "else 1)")
+    parser.add_argument("--block-source", choices=["auto", "rule", "file"],
+                        help="BlockMask from create_block_mask of the rule, or the file's lists "
+                             "(default: the case's, else auto)")
     parser.add_argument("--head-dim", default="128", help="comma-separated: 64, 128")
     parser.add_argument("--dtype", choices=["bf16", "fp16"], default="bf16")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--matmul-reference", action="store_true",
                         help="also measure a bf16 8192^3 matmul: the TFLOP/s ceiling to compare with")
+    parser.add_argument("--time-budget-s", type=float,
+                        help="stop starting runs when this many seconds have passed (the output "
+                             "holds every finished run)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in --out and skip them")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    started = time.monotonic()
     try:
-        problems = [parse_inline(m) if args.kernel == "sdpa" else block_lists(Path(m))
-                    for m in args.masks]
+        todo = plan(args)
     except BenchInputError as error:
         print(f"torch_attention_bench: error: {error}", file=sys.stderr)
         return 2
     try:
         import torch
-        from torch.nn.attention.flex_attention import BlockMask, flex_attention
+        from torch.nn.attention.flex_attention import BlockMask, create_block_mask, flex_attention
     except ImportError as error:
         print(f"torch_attention_bench: error: needs torch with flex_attention: {error}",
               file=sys.stderr)
@@ -137,49 +338,79 @@ def main(argv=None) -> int:
     if not torch.cuda.is_available():
         print("torch_attention_bench: error: no CUDA device", file=sys.stderr)
         return 2
+    import inspect
+    flex_api = {"BlockMask": BlockMask, "create_block_mask": create_block_mask,
+                "create_params": set(inspect.signature(create_block_mask).parameters)}
+    # Every case is a new shape and mask_mod: let dynamo recompile instead of falling back to
+    # eager after its default 8 recompiles.
+    for key in ("cache_size_limit", "recompile_limit", "accumulated_cache_size_limit",
+                "accumulated_recompile_limit"):
+        if hasattr(torch._dynamo.config, key):
+            setattr(torch._dynamo.config, key, 4096)
     dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float16
     flex = torch.compile(flex_attention, dynamic=False)
     out_dir = (args.out.parent if args.out else Path.cwd()).resolve()
-    runs = []
-    for head_dim in (int(d) for d in args.head_dim.split(",")):
-        for mask, p in zip(args.masks, problems):
-            gen = torch.Generator(device="cuda").manual_seed(head_dim * 1000003 + p["seq_q"])
-            q, k, v = (torch.rand((p["batch"], p["heads"], p["seq_q"] if i == 0 else p["seq_kv"],
-                                   head_dim), device="cuda", dtype=dtype, generator=gen) * 2 - 1
-                       for i in range(3))
-            if args.kernel == "flexattention":
-                limit = p["seq_kv"] + p["seq_q"]
-
-                def keep_all(b, h, q_idx, kv_idx, limit=limit):
-                    return kv_idx - q_idx < limit  # a real comparison, true for every pair
-
-                tensors = {k2: torch.from_numpy(a).cuda() for k2, a in p["lists"].items()}
-                block_mask = BlockMask.from_kv_blocks(
-                    tensors["kv_num_blocks"], tensors["kv_indices"],
-                    tensors["full_kv_num_blocks"], tensors["full_kv_indices"],
-                    BLOCK_SIZE=p["block"], mask_mod=keep_all,
-                    seq_lengths=(p["seq_q"], p["seq_kv"]))
-                call = lambda: flex(q, k, v, block_mask=block_mask)  # noqa: E731
-                label = os.path.relpath(Path(mask).resolve(), out_dir)
-            else:
-                call = lambda c=p["causal"]: torch.nn.functional.scaled_dot_product_attention(  # noqa: E731
-                    q, k, v, is_causal=c)
-                label = mask
-            times, calls = time_ms(torch, call, args.warmup, args.reps)
-            ms = statistics.median(times)
-            pairs = p["allowed_pairs"]
-            tflops = 4 * head_dim * pairs / ms / 1e9 if pairs else None
-            runs.append({"mask": label, "ms": ms, "head_dim": head_dim, "dtype": args.dtype,
-                         "info": {"batch": p["batch"], "heads": p["heads"], "seq_q": p["seq_q"],
-                                  "seq_kv": p["seq_kv"], "allowed_pairs": pairs,
-                                  "tflops": tflops, "ms_min": min(times), "ms_max": max(times),
-                                  "reps": args.reps, "calls_per_sample": calls,
-                                  "ms_all": times}})
-            print(f"{args.kernel:<14} {label:<44} d{head_dim:<4} {ms:10.3f} ms"
-                  + (f" {tflops:8.1f} TFLOP/s" if tflops else ""), flush=True)
     props = torch.cuda.get_device_properties(0)
     device = {"name": props.name, "sm_count": props.multi_processor_count,
               "torch": torch.__version__, "cuda": torch.version.cuda}
+    runs = []
+    if args.resume and args.out and args.out.is_file():
+        try:
+            runs = json.loads(args.out.read_text())["runs"]
+        except (ValueError, KeyError) as error:
+            print(f"torch_attention_bench: error: --resume: {args.out}: {error}", file=sys.stderr)
+            return 2
+    done = {(r["mask"], r["head_dim"]) for r in runs}
+    result = {"gpu": props.name.removeprefix("NVIDIA ").lower().replace(" ", "-"),
+              "kernel": args.kernel, "device": device, "runs": runs}
+    stopped = None
+    for count, item in enumerate(todo, 1):
+        p, head_dim, mask = item["p"], item["head_dim"], item["label"]
+        label = os.path.relpath(Path(mask).resolve(), out_dir) \
+            if args.kernel == "flexattention" else mask
+        if (label, head_dim) in done:
+            continue
+        elapsed = time.monotonic() - started
+        if args.time_budget_s is not None and elapsed > args.time_budget_s:
+            stopped = f"time budget {args.time_budget_s:.0f} s spent after {elapsed:.0f} s"
+            break
+        gen = torch.Generator(device="cuda").manual_seed(head_dim * 1000003 + p["seq_q"])
+        kv_heads = p.get("kv_heads", p["heads"])
+        q, k, v = (torch.rand((p["batch"], p["heads"] if i == 0 else kv_heads,
+                               p["seq_q"] if i == 0 else p["seq_kv"], head_dim),
+                              device="cuda", dtype=dtype, generator=gen) * 2 - 1
+                   for i in range(3))
+        extra, top = {}, {}
+        if args.kernel == "flexattention":
+            block_mask, extra = build_block_mask(torch, p, flex_api)
+            gqa = p["gqa"] > 1
+            call = lambda: flex(q, k, v, block_mask=block_mask, enable_gqa=gqa)  # noqa: E731
+            top = {"rule": p["rule_text"], "gqa": p["gqa"]}
+        else:
+            call = lambda c=p["causal"]: torch.nn.functional.scaled_dot_product_attention(  # noqa: E731
+                q, k, v, is_causal=c)
+        t0 = time.perf_counter()
+        call()
+        torch.cuda.synchronize()
+        compile_s = time.perf_counter() - t0
+        times, calls = time_ms(torch, call, args.warmup, args.reps)
+        ms = statistics.median(times)
+        pairs = p["allowed_pairs"]
+        tflops = 4 * head_dim * pairs / ms / 1e9 if pairs else None
+        runs.append({"mask": label, "ms": ms, "head_dim": head_dim, "dtype": args.dtype, **top,
+                     "info": {"batch": p["batch"], "heads": p["heads"], "kv_heads": kv_heads,
+                              "seq_q": p["seq_q"], "seq_kv": p["seq_kv"], "allowed_pairs": pairs,
+                              "tflops": tflops, "ms_min": min(times), "ms_max": max(times),
+                              "reps": args.reps, "calls_per_sample": calls,
+                              "compile_s": compile_s, **extra, "ms_all": times}})
+        print(f"[{count}/{len(todo)} {time.monotonic() - started:6.0f}s] {args.kernel:<14} "
+              f"{label:<52} d{head_dim:<4} {ms:10.3f} ms"
+              + (f" {tflops:8.1f} TFLOP/s" if tflops else "")
+              + (f" compile {compile_s:5.1f}s" if args.kernel == "flexattention" else "")
+              + ("" if extra.get("block_mask_matches_tilesim", True) else " BLOCKS DIFFER"),
+              flush=True)
+        if len(runs) % 20 == 0:
+            write_result(args.out, result)
     if args.matmul_reference:
         n = 8192
         a, b = (torch.rand((n, n), device="cuda", dtype=torch.bfloat16) for _ in range(2))
@@ -187,14 +418,11 @@ def main(argv=None) -> int:
         device["bf16_matmul_8192_ms"] = statistics.median(times)
         device["bf16_matmul_tflops"] = 2 * n ** 3 / statistics.median(times) / 1e9
         print(f"bf16 matmul {n}^3: {device['bf16_matmul_tflops']:.1f} TFLOP/s", flush=True)
-    result = {"gpu": props.name.removeprefix("NVIDIA ").lower().replace(" ", "-"),
-              "kernel": args.kernel,
-              "device": device,
-              "runs": runs}
-    if args.out:
-        tmp = args.out.with_name(f"{args.out.name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
-        os.replace(tmp, args.out)
+    if stopped:
+        result["stopped"] = stopped
+        print(f"torch_attention_bench: stopped: {stopped}; {len(runs)} runs written "
+              f"(rerun with --resume to continue)", flush=True)
+    write_result(args.out, result)
     return 0
 
 

@@ -1,11 +1,17 @@
-"""The GPU validation dataset: every tilesim pattern family at four shapes, written as mask files by
-`tilesim gen` with fixed seeds, plus `cases.json` recording each case's exact command, so the masks
-(which are not committed) can be regenerated bit for bit.
+"""The GPU validation datasets, written as mask files by `tilesim gen` with fixed seeds, plus
+`cases.json` recording each case's exact command, so the masks (which are not committed) can be
+regenerated bit for bit.
 
     /usr/bin/python3 -m pyattnsim.gpu_dataset --tilesim build/default/sim/gpu/tilesim --out DIR
+    /usr/bin/python3 -m pyattnsim.gpu_dataset --dataset rules-2026-12 --tilesim ... --out DIR
+    /usr/bin/python3 -m pyattnsim.gpu_dataset --dataset rules-2026-12 --cases-only --out DIR
+    /usr/bin/python3 -m pyattnsim.gpu_dataset --check DIR     # file rules vs cases.json
 
-Shapes cover sequence 4K-32K and 8-32 heads at batch 1; head dims (64, 128) are chosen at run time.
-Masks are written in FlexAttention's BlockMask layout, so PyTorch reads them without conversion.
+`2026-11-23` (the default): every tilesim pattern family at four shapes, batch 1, 8-32 heads; head
+dims (64, 128) are chosen at run time. `rules-2026-12` (issue #12, pyattnsim.gpu_dataset_rules):
+the token-level mask rules people write with FlexAttention, with batch, GQA and unaligned lengths;
+each case carries its head dims, GQA group, expected rule and role (calibration, rule_calibration,
+held_out). Masks are written in FlexAttention's BlockMask layout.
 """
 from __future__ import annotations
 
@@ -58,9 +64,30 @@ def cases() -> list[dict]:
     return out
 
 
-def generate(tilesim: Path, out_dir: Path) -> list[dict]:
+DATASETS = ["2026-11-23", "rules-2026-12"]
+
+
+def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
+    if dataset == "2026-11-23":
+        return cases()
+    if dataset == "rules-2026-12":
+        from .gpu_dataset_rules import cases as rules_cases
+        return rules_cases()
+    raise ValueError(f"unknown dataset '{dataset}' (known: {', '.join(DATASETS)})")
+
+
+def write_cases(out_dir: Path, dataset: str) -> list[dict]:
+    all_cases = dataset_cases(dataset)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    value = {"cases": all_cases} if dataset == "2026-11-23" else \
+        {"dataset": dataset, "cases": all_cases}
+    write_json_atomically(out_dir / "cases.json", value)
+    return all_cases
+
+
+def generate(tilesim: Path, out_dir: Path, dataset: str = "2026-11-23") -> list[dict]:
     (out_dir / "masks").mkdir(parents=True, exist_ok=True)
-    all_cases = cases()
+    all_cases = dataset_cases(dataset)
     for i, case in enumerate(all_cases, 1):
         result = subprocess.run([str(tilesim.resolve()), *case["tilesim_args"]], cwd=out_dir,
                                 capture_output=True, text=True)
@@ -68,20 +95,66 @@ def generate(tilesim: Path, out_dir: Path) -> list[dict]:
             raise RuntimeError(f"tilesim {' '.join(case['tilesim_args'])}: {result.stderr.strip()}")
         print(f"\r[{i}/{len(all_cases)}] {case['name']:<40}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    write_json_atomically(out_dir / "cases.json", {"cases": all_cases})
+    write_cases(out_dir, dataset)
     return all_cases
+
+
+def check_rules(out_dir: Path) -> list[str]:
+    """Problems where a generated mask's `rule` differs from the rule its case expects."""
+    import numpy as np
+
+    from .mask_rules import RuleError, rules_equivalent
+    problems = []
+    for case in json.loads((out_dir / "cases.json").read_text())["cases"]:
+        if "rule" not in case:
+            continue
+        path = out_dir / case["mask"]
+        try:
+            with np.load(path) as z:
+                found = str(z["rule"][()]) if "rule" in z.files else None
+        except (OSError, ValueError) as error:
+            problems.append(f"{path}: unreadable: {error}")
+            continue
+        expected = case["rule"] or None
+        try:
+            same = (found is None and expected is None) or (
+                found is not None and expected is not None and rules_equivalent(found, expected))
+        except RuleError as error:
+            problems.append(f"{path}: {error}")
+            continue
+        if not same:
+            problems.append(f"{path}: rule {found!r}, case expects {expected!r}")
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tilesim", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--dataset", choices=DATASETS, default="2026-11-23")
+    parser.add_argument("--tilesim", type=Path)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--cases-only", action="store_true",
+                        help="write cases.json only (masks are generated where they are timed)")
+    parser.add_argument("--check", type=Path, metavar="DIR",
+                        help="compare each generated mask's rule with its case's; exit 1 on any")
     args = parser.parse_args(argv)
-    if not args.tilesim.is_file():
+    if args.check:
+        problems = check_rules(args.check)
+        for problem in problems:
+            print(f"gpu_dataset: RULE MISMATCH: {problem}", file=sys.stderr)
+        print(f"gpu_dataset: {len(problems)} rule mismatches in {args.check}")
+        return 1 if problems else 0
+    if args.out is None:
+        print("gpu_dataset: error: --out is required", file=sys.stderr)
+        return 2
+    if args.cases_only:
+        written = write_cases(args.out, args.dataset)
+        print(f"{len(written)} cases in {args.out / 'cases.json'}")
+        return 0
+    if args.tilesim is None or not args.tilesim.is_file():
         print(f"gpu_dataset: error: --tilesim: {args.tilesim}: not found", file=sys.stderr)
         return 2
     try:
-        generated = generate(args.tilesim, args.out)
+        generated = generate(args.tilesim, args.out, args.dataset)
     except RuntimeError as error:
         print(f"gpu_dataset: error: {error}", file=sys.stderr)
         return 1

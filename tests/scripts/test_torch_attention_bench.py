@@ -45,3 +45,44 @@ def test_bad_masks_and_patterns_are_rejected_with_the_file_named(tmp_path):
     with pytest.raises(bench.BenchInputError, match="SDPA runs"):
         bench.parse_inline("pattern:radial,seq=128")
     assert bench.main(["--kernel", "sdpa", "pattern:window,seq=8"]) == 2
+
+
+def test_torch_bench_reads_the_rule_and_rejects_bad_rules_and_gqa(tmp_path):
+    args = dict(kv_num_blocks=np.ones((1, 4, 2), np.int32),
+                kv_indices=np.zeros((1, 4, 2, 2), np.int32), BLOCK_SIZE=np.array([128, 128]),
+                seq_lengths=np.array([200, 200]))
+    np.savez(tmp_path / "band.npz", **args, rule=np.array("band,right=5,left=5"))
+    np.savez(tmp_path / "plain.npz", **args)
+    np.savez(tmp_path / "bad.npz", **args, rule=np.array("band,left=5"))
+    p = bench.resolve_rule(bench.block_lists(tmp_path / "band.npz"), "band.npz", gqa=2)
+    assert (p["rule_text"], p["kv_heads"]) == ("band,left=5,right=5", 2)
+    p = bench.resolve_rule(bench.block_lists(tmp_path / "plain.npz"), "plain.npz")
+    assert p["rule_text"] == "allow"
+    p = bench.resolve_rule(bench.block_lists(tmp_path / "plain.npz"), "plain.npz",
+                           override="causal")
+    assert p["rule_text"] == "causal"
+    with pytest.raises(bench.BenchInputError, match="bad.npz: field 'rule': .*missing key 'right'"):
+        bench.resolve_rule(bench.block_lists(tmp_path / "bad.npz"), "bad.npz")
+    with pytest.raises(bench.BenchInputError, match="field 'gqa': 3 does not divide heads 4"):
+        bench.resolve_rule(bench.block_lists(tmp_path / "plain.npz"), "plain.npz", gqa=3)
+    assert bench.main([str(tmp_path / "bad.npz")]) == 2
+    assert bench.main([str(tmp_path / "plain.npz"), "--rule", "document,lengths=7"]) == 2
+    assert bench.main([str(tmp_path / "plain.npz"), "--head-dim", "96"]) == 2
+    (tmp_path / "cases.json").write_text('{"cases": [{"name": "x"}]}')
+    assert bench.main(["--cases", str(tmp_path / "cases.json")]) == 2
+
+
+def test_torch_bench_block_mask_comparison_allows_only_clipped_edge_differences():
+    def lists(partial, full):
+        return {"kv_num_blocks": np.array([[[len(r) for r in partial]]], np.int32),
+                "kv_indices": np.array([[[r + [0] * (2 - len(r)) for r in partial]]], np.int32),
+                "full_kv_num_blocks": np.array([[[len(r) for r in full]]], np.int32),
+                "full_kv_indices": np.array([[[r + [0] * (2 - len(r)) for r in full]]],
+                                            np.int32)}
+    tilesim = lists([[0], [1]], [[], [0]])
+    torch_like = lists([[0], [0, 1]], [[], []])        # the clipped full block (1, 0): partial
+    found = bench.compare_block_masks(tilesim, torch_like, 200, 200, 128)
+    assert found == {"block_mask_matches_tilesim": True, "block_mask_mismatch_rows": 0,
+                     "block_mask_edge_rows": 1}
+    found = bench.compare_block_masks(tilesim, torch_like, 256, 256, 128)
+    assert found["block_mask_matches_tilesim"] is False and found["block_mask_mismatch_rows"] == 1

@@ -1,0 +1,263 @@
+"""The rules-2026-12 H200 dataset (issue #12): the masks people write with FlexAttention.
+
+Token-level mask_mod rules with partial tiles (document packing, prefix-LM, sliding and causal
+windows, dilated 1-D and 2-D/3-D neighborhoods, A-shape, causal) and the block-level families,
+at batch 1-8, GQA groups 1/4/8, 8-48 heads, S 2048-65536 (a few unaligned), head dims 64 and 128.
+Every case is run by both kernels (golden and FlexAttention) at both head dims with the same mask.
+
+Roles, fixed before anything is measured:
+  calibration       5 cases, the same for every (kernel, head dim): dense at the smallest shape,
+                    dense at a large shape, causal mid-size, a block-level random mask, one short
+                    (< 0.2 ms) sparse run;
+  rule_calibration  exactly one case per rule name (the rule's per-element cost);
+  held_out          everything else.
+Document lengths are drawn here with numpy from the case's seed and written into the command
+(`--lengths`), so the rule text is known before generation.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+HEAD_DIMS = [64, 128]
+# Dense-FLOP estimate of a run: H200 bf16 attention at about this rate.
+EST_TFLOPS = 420.0
+TOKEN_FAMILIES = {"causal", "causal_window", "band", "sliding_window", "gna", "a_shape",
+                  "document", "prefix_lm"}
+BLOCK_FAMILIES = {"dense", "block_topk", "random", "radial", "vertical_slash", "mixture",
+                  "permuted_block_sparse"}
+
+
+def doc_lengths(seq: int, rng: np.random.Generator, dist: str) -> list[int]:
+    """Document lengths summing to `seq`: `lognormal` (mean seq/8, sigma 0.8: a few long
+    documents) or `short` (uniform 200-1000, mean ~600: many short ones)."""
+    lengths: list[int] = []
+    while sum(lengths) < seq:
+        if dist == "lognormal":
+            mean, sigma = seq / 8, 0.8
+            n = int(round(rng.lognormal(np.log(mean) - sigma ** 2 / 2, sigma)))
+        elif dist == "short":
+            n = int(rng.integers(200, 1001))
+        else:
+            raise ValueError(dist)
+        lengths.append(max(16, n))
+    lengths[-1] -= sum(lengths) - seq
+    if lengths[-1] < 1:
+        lengths.pop()
+        lengths[-1] += seq - sum(lengths)
+    return lengths
+
+
+def document_lengths_text(seq: int, batch: int, seed: int, dist: str) -> str:
+    """`a1xa2/b1xb2...`: one list per batch element (one list when batch is 1)."""
+    rng = np.random.default_rng(seed)
+    return "/".join("x".join(str(n) for n in doc_lengths(seq, rng, dist)) for _ in range(batch))
+
+
+# (family, params, seq, batch, heads, gqa); params are tilesim gen options without dashes.
+# `doc` params: {"dist": lognormal|short, "causal": 0|1} -> --lengths drawn from the seed.
+CALIBRATION = [
+    ("dense", {}, 2048, 1, 16, 1),
+    ("dense", {}, 16384, 1, 32, 1),
+    ("causal", {}, 8192, 2, 24, 1),
+    ("random", {"density": 0.2}, 16384, 1, 16, 1),
+    ("block_topk", {"density": 0.1, "causal": 0}, 4096, 1, 8, 1),
+]
+RULE_CALIBRATION = [
+    ("vertical_slash", {"verticals": 1000, "local": 512}, 8192, 1, 32, 1),          # allow
+    ("causal", {}, 4096, 4, 12, 1),
+    ("causal_window", {"window": 1000}, 16384, 1, 32, 4),
+    ("band", {"left": 700, "right": 700}, 16384, 1, 32, 1),
+    ("sliding_window", {"window": 1025, "dilation": 2}, 16384, 1, 32, 1),
+    ("gna", {"dims": "128x128", "window": "21"}, 16384, 1, 16, 1),
+    ("document", {"dist": "lognormal", "causal": 1}, 16384, 2, 16, 1),
+    ("prefix_lm", {"prefix": 3001}, 8192, 2, 16, 1),
+    ("a_shape", {"sinks": 128, "window": 2000}, 16384, 1, 32, 1),
+]
+HELD_OUT = [
+    # document packing, causal: lognormal (mean S/8) and many short uniform documents
+    ("document", {"dist": "lognormal", "causal": 1}, 4096, 8, 16, 4),
+    ("document", {"dist": "lognormal", "causal": 1}, 8192, 4, 32, 8),
+    ("document", {"dist": "lognormal", "causal": 1}, 10000, 2, 12, 1),
+    ("document", {"dist": "lognormal", "causal": 1}, 32768, 1, 40, 8),
+    ("document", {"dist": "lognormal", "causal": 1}, 65536, 1, 8, 1),
+    ("document", {"dist": "short", "causal": 1}, 3000, 4, 24, 4),
+    ("document", {"dist": "short", "causal": 1}, 4096, 8, 12, 1),
+    ("document", {"dist": "short", "causal": 1}, 8192, 2, 48, 4),
+    ("document", {"dist": "short", "causal": 1}, 16384, 4, 16, 8),
+    ("document", {"dist": "short", "causal": 1}, 32768, 1, 32, 1),
+    ("document", {"dist": "short", "causal": 1}, 65536, 1, 16, 4),
+    # document packing, bidirectional (encoder packing)
+    ("document", {"dist": "lognormal", "causal": 0}, 8192, 2, 24, 1),
+    ("document", {"dist": "short", "causal": 0}, 16384, 1, 40, 8),
+    ("document", {"dist": "lognormal", "causal": 0}, 32768, 1, 16, 4),
+    # prefix-LM, prefixes off the 128 grid
+    ("prefix_lm", {"prefix": 1000}, 4096, 4, 16, 1),
+    ("prefix_lm", {"prefix": 2500}, 10000, 2, 24, 8),
+    ("prefix_lm", {"prefix": 5555}, 16384, 1, 32, 4),
+    ("prefix_lm", {"prefix": 777}, 32768, 1, 12, 1),
+    ("prefix_lm", {"prefix": 12345}, 65536, 1, 8, 8),
+    # token sliding window |q - kv| <= w, w off the 128 grid
+    ("band", {"left": 127, "right": 127}, 4096, 8, 32, 4),
+    ("band", {"left": 300, "right": 300}, 3000, 4, 16, 1),
+    ("band", {"left": 1000, "right": 1000}, 32768, 2, 24, 8),
+    ("band", {"left": 2049, "right": 2049}, 65536, 1, 40, 8),
+    ("band", {"left": 513, "right": 513}, 10000, 1, 48, 4),
+    ("band", {"left": 1500, "right": 200}, 16384, 2, 16, 1),
+    # causal window q - W < kv <= q
+    ("causal_window", {"window": 257}, 4096, 4, 24, 1),
+    ("causal_window", {"window": 1000}, 8192, 8, 16, 8),
+    ("causal_window", {"window": 3000}, 32768, 1, 48, 4),
+    ("causal_window", {"window": 4095}, 65536, 1, 32, 8),
+    ("causal_window", {"window": 700}, 10000, 2, 12, 1),
+    # 1-D neighborhood, dilated
+    ("sliding_window", {"window": 513, "dilation": 2}, 4096, 4, 16, 4),
+    ("sliding_window", {"window": 1001, "dilation": 3}, 16384, 2, 24, 8),
+    ("sliding_window", {"window": 2049, "dilation": 4}, 32768, 1, 32, 1),
+    ("sliding_window", {"window": 777, "dilation": 2}, 10000, 1, 40, 8),
+    ("sliding_window", {"window": 1537}, 65536, 1, 16, 4),
+    ("sliding_window", {"window": 255, "dilation": 3, "stride": 5}, 8192, 2, 12, 1),
+    # 2-D and 3-D neighborhood
+    ("gna", {"dims": "64x64", "window": "15"}, 4096, 8, 16, 8),
+    ("gna", {"dims": "64x128", "window": "31x17"}, 8192, 2, 24, 4),
+    ("gna", {"dims": "128x128", "window": "33", "stride": "4"}, 16384, 1, 32, 1),
+    ("gna", {"dims": "100x100", "window": "25"}, 10000, 2, 16, 1),
+    ("gna", {"dims": "128x256", "window": "21x41", "dilation": "2"}, 32768, 1, 24, 8),
+    ("gna", {"dims": "16x16x16", "window": "5x7x7"}, 4096, 4, 12, 1),
+    ("gna", {"dims": "8x32x32", "window": "3x9x9", "dilation": "1x2x2"}, 8192, 2, 16, 4),
+    ("gna", {"dims": "16x32x32", "window": "7x11x11", "stride": "1x2x2"}, 16384, 1, 40, 8),
+    ("gna", {"dims": "32x32x64", "window": "9x9x13"}, 65536, 1, 8, 1),
+    ("gna", {"dims": "16x32x64", "window": "5x13x13", "stride": "1x3x3", "dilation": "2x1x1"},
+     32768, 1, 16, 4),
+    # A-shape (sinks + causal window)
+    ("a_shape", {"sinks": 4, "window": 1000}, 4096, 8, 24, 8),
+    ("a_shape", {"sinks": 128, "window": 4000}, 32768, 1, 48, 4),
+    ("a_shape", {"sinks": 64, "window": 2048}, 65536, 1, 16, 8),
+    ("a_shape", {"sinks": 200, "window": 1500}, 10000, 2, 12, 1),
+    # causal
+    ("causal", {}, 2048, 8, 12, 1),
+    ("causal", {}, 3000, 2, 16, 4),
+    ("causal", {}, 10000, 1, 24, 8),
+    ("causal", {}, 16384, 1, 40, 8),
+    ("causal", {}, 32768, 1, 8, 1),
+    # block-level families (blocks from the file; rule causal only where generated causal)
+    ("dense", {}, 4096, 4, 24, 4),
+    ("dense", {}, 8192, 1, 40, 8),
+    ("dense", {}, 2048, 8, 48, 8),
+    ("block_topk", {"density": 0.15, "causal": 1}, 8192, 2, 32, 4),
+    ("block_topk", {"density": 0.05, "causal": 1}, 65536, 1, 8, 1),
+    ("block_topk", {"density": 0.2, "causal": 0}, 16384, 1, 24, 8),
+    ("block_topk", {"density": 0.1, "causal": 1}, 32768, 1, 16, 4),
+    ("random", {"density": 0.1}, 8192, 4, 12, 1),
+    ("random", {"density": 0.3, "causal": 1}, 16384, 1, 32, 8),
+    ("random", {"density": 0.05}, 65536, 1, 8, 8),
+    ("radial", {"frames": 32}, 8192, 2, 24, 1),
+    ("radial", {"frames": 64}, 32768, 1, 16, 4),
+    ("vertical_slash", {"verticals": 500, "local": 256}, 4096, 4, 32, 8),
+    ("vertical_slash", {"verticals": 2000, "local": 1024}, 32768, 1, 24, 4),
+    ("vertical_slash", {"verticals": 1000, "slashes": 2000, "local": 512}, 65536, 1, 8, 1),
+    ("mixture", {"window": 1024, "density": 0.15}, 16384, 1, 40, 8),
+    ("mixture", {"window": 512, "density": 0.1}, 8192, 4, 16, 4),
+    ("permuted_block_sparse", {"segment": 2048, "k": 8}, 16384, 2, 16, 1),
+    ("permuted_block_sparse", {"segment": 4096, "k": 16}, 32768, 1, 48, 8),
+    ("permuted_block_sparse", {"segment": 1024, "k": 4}, 8192, 1, 24, 4),
+]
+
+
+def expected_rule(family: str, params: dict, lengths: str | None) -> str | None:
+    """The rule `tilesim gen` writes into the mask (canonical key order; None: no rule)."""
+    def text(name, **kv):
+        return ",".join([name] + [f"{k}={kv[k]}" for k in sorted(kv)])
+    if family == "causal":
+        return "causal"
+    if family in ("causal_window",):
+        return text("causal_window", window=params["window"])
+    if family == "band":
+        return text("band", left=params["left"], right=params["right"])
+    if family == "sliding_window":
+        return text("sliding_window", window=params["window"],
+                    **{k: params[k] for k in ("dilation", "stride") if k in params})
+    if family == "gna":
+        return text("gna", **{k: params[k] for k in ("dims", "window", "stride", "dilation")
+                              if k in params})
+    if family == "a_shape":
+        return text("a_shape", sinks=params["sinks"], window=params["window"])
+    if family == "prefix_lm":
+        return text("prefix_lm", prefix=params["prefix"])
+    if family == "document":
+        return text("document", causal=params["causal"], lengths=lengths)
+    if family in ("block_topk", "random") and int(params.get("causal", 0)) == 1:
+        return "causal"
+    return None
+
+
+def estimated_pairs(family: str, params: dict, seq: int, lengths: str | None) -> float:
+    """Allowed pairs of one (batch, head), roughly (tiles, not pairs, set the cost: an estimate)."""
+    s = float(seq)
+    if family == "dense":
+        return s * s
+    if family == "causal":
+        return s * (s + 1) / 2
+    if family == "causal_window":
+        w = params["window"]
+        return s * w - w * w / 2
+    if family == "band":
+        return s * (params["left"] + params["right"] + 1)
+    if family == "sliding_window":
+        return s * params["window"]
+    if family == "gna":
+        dims = [int(d) for d in str(params["dims"]).split("x")]
+        window = [int(w) for w in str(params["window"]).split("x")]
+        return s * float(np.prod(window if len(window) == len(dims) else window * len(dims)))
+    if family == "a_shape":
+        return s * (params["window"] + params["sinks"])
+    if family == "prefix_lm":
+        p = params["prefix"]
+        return s * (s + 1) / 2 + p * (s - p) / 2
+    if family == "document":
+        first = [int(n) for n in lengths.split("/")[0].split("x")]
+        return sum(n * n for n in first) / (2 if params["causal"] else 1)
+    if family in ("block_topk", "random"):
+        return s * s * params["density"] / (2 if params.get("causal") else 1)
+    if family == "vertical_slash":
+        return s * (params["verticals"] + params.get("slashes", 1000) + params["local"]) / 2
+    if family == "mixture":
+        return s * s * 0.3
+    if family == "radial":
+        return s * s * 0.15
+    if family == "permuted_block_sparse":
+        return s * params["k"] * 128 + s * params["segment"] / 2
+    raise ValueError(family)
+
+
+def make_case(role: str, index: int, family: str, params: dict, seq: int, batch: int, heads: int,
+              gqa: int) -> dict:
+    seed = 1200 + index
+    params = dict(params)
+    gen_params = dict(params)
+    lengths = dist = None
+    if family == "document":
+        dist = params.pop("dist")
+        lengths = document_lengths_text(seq, batch, seed, dist)
+        gen_params = {"lengths": lengths, "causal": params["causal"]}
+    name = f"{family}-{index:03d}-s{seq}-b{batch}-h{heads}-g{gqa}"
+    mask = f"masks/{name}.npz"
+    options = [x for k, v in gen_params.items() for x in (f"--{k}", str(v))]
+    args = ["gen", family, *options, "--seq", str(seq), "--heads", str(heads), "--batch",
+            str(batch), "--seed", str(seed), "--format", "flex", "--out", mask]
+    pairs = estimated_pairs(family, params, seq, lengths)
+    est = {str(d): 4 * d * pairs * batch * heads / (EST_TFLOPS * 1e12) * 1e3 for d in HEAD_DIMS}
+    return {"name": name, "family": family, "role": role, "seq": seq, "batch": batch,
+            "heads": heads, "gqa": gqa, "kv_heads": heads // gqa, "head_dims": list(HEAD_DIMS),
+            "seed": seed, "rule": expected_rule(family, params, lengths),
+            "block_source": "rule" if family in TOKEN_FAMILIES else "file",
+            "mask": mask, "tilesim_args": args, "est_ms": est,
+            **({"doc_dist": dist} if dist else {})}
+
+
+def cases() -> list[dict]:
+    out = []
+    for role, table in (("calibration", CALIBRATION), ("rule_calibration", RULE_CALIBRATION),
+                        ("held_out", HELD_OUT)):
+        for entry in table:
+            out.append(make_case(role, len(out), *entry))
+    return out
