@@ -85,8 +85,12 @@ class Rule:
         return numbers
 
     def normalized(self) -> dict:
-        """Every key with defaults filled in (for comparing two rules' meaning)."""
-        return {k: self.params.get(k, d) for k, d in RULE_KEYS[self.name].items()}
+        """Every key with defaults filled in (for comparing two rules' meaning); per-dimension
+        lists whose entries are all equal read as that one value ("1x1" is "1")."""
+        def canonical(value):
+            parts = str(value).split("x") if value is not None else [value]
+            return parts[0] if len(set(parts)) == 1 else str(value)
+        return {k: canonical(self.params.get(k, d)) for k, d in RULE_KEYS[self.name].items()}
 
     @property
     def depends_on_batch(self) -> bool:
@@ -261,14 +265,12 @@ def allowed_matrix(rule_text: str | Rule, geometry: Geometry, b: int = 0) -> np.
 
 def block_classes(rule_text: str | Rule, geometry: Geometry, block: int = 128):
     """Brute-force block classes [batch, NQ, NK] (EMPTY/PARTIAL/FULL) and allowed pairs per block,
-    as tilesim classifies them: a block clipped by the sequence end is FULL when every pair inside
-    the sequence is allowed."""
+    as FlexAttention's create_block_mask and tilesim classify them: the mask is padded with False
+    to whole blocks, so a block clipped by a sequence end is PARTIAL."""
     nq, nk = -(-geometry.seq_q // block), -(-geometry.seq_kv // block)
     classes = np.zeros((geometry.batch, nq, nk), np.int8)
     pairs = np.zeros((geometry.batch, nq, nk), np.int64)
-    qs = np.minimum(np.arange(1, nq + 1) * block, geometry.seq_q) - np.arange(nq) * block
-    ks = np.minimum(np.arange(1, nk + 1) * block, geometry.seq_kv) - np.arange(nk) * block
-    area = qs[:, None] * ks[None, :]
+    area = block * block
     for b in range(geometry.batch):
         keep = np.zeros((nq * block, nk * block), bool)
         keep[:geometry.seq_q, :geometry.seq_kv] = allowed_matrix(rule_text, geometry, b)

@@ -8,7 +8,7 @@ import pytest
 
 from pyattnsim import REPO_ROOT
 from pyattnsim.gpu_dataset_rules import cases as rules_cases
-from pyattnsim.mask_rules import (FULL, Geometry, RuleError, allowed_matrix, block_classes,
+from pyattnsim.mask_rules import (FULL, PARTIAL, Geometry, RuleError, allowed_matrix, block_classes,
                                   classes_from_lists, parse_rule, predicate, rules_equivalent)
 
 TILESIM = REPO_ROOT / "build" / "default" / "sim" / "gpu" / "tilesim"
@@ -101,9 +101,12 @@ def test_rule_block_classes_match_tilesim_gen(tmp_path, family, options, rule):
         assert rules_equivalent(str(z["rule"][()]), rule)
 
 
-def test_rule_block_classes_count_clipped_edge_blocks_as_full():
-    classes, _ = block_classes("allow", Geometry(200, 200))
-    assert (classes == FULL).all()
+def test_rule_block_classes_count_clipped_edge_blocks_as_partial():
+    # create_block_mask pads the mask with False to whole blocks: a clipped block is partial.
+    classes, pairs = block_classes("allow", Geometry(200, 200))
+    assert classes[0, 0, 0] == FULL
+    assert (classes[0, 1, :] == PARTIAL).all() and (classes[0, :, 1] == PARTIAL).all()
+    assert pairs.sum() == 200 * 200
 
 
 def test_dataset_rules_2026_12_meets_its_coverage_counts_and_roles():
