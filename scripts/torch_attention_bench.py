@@ -243,6 +243,12 @@ def plan(args) -> list[dict]:
             for m, p, dims in problems if dims is None or d in dims]
 
 
+# create_block_mask is run eagerly (it materialises the S x S mask, and its compiled form costs
+# 5-50 s of compilation per rule and shape on the H200); above this length the file's blocks are
+# used unchecked. tilesim's classification is checked against brute force on the CPU too.
+CHECK_BLOCKS_MAX_SEQ = 16384
+
+
 def build_block_mask(torch, p: dict, flex_api: dict) -> tuple[object, dict]:
     """The BlockMask a run uses and what was found building it (see the module doc)."""
     BlockMask, create_block_mask = flex_api["BlockMask"], flex_api["create_block_mask"]
@@ -255,13 +261,14 @@ def build_block_mask(torch, p: dict, flex_api: dict) -> tuple[object, dict]:
     info = {"block_source": "file"}
     want_rule = p["block_source"] == "rule" or (
         p["block_source"] == "auto" and rule.name not in ("allow", "custom"))
+    if want_rule and max(p["seq_q"], p["seq_kv"]) > CHECK_BLOCKS_MAX_SEQ:
+        info["block_mask_checked"] = False  # see CHECK_BLOCKS_MAX_SEQ
+        want_rule = False
     if want_rule:
         batch = p["batch"] if rule.depends_on_batch else 1
         started = time.perf_counter()
         try:
             kwargs = {"device": "cuda", "BLOCK_SIZE": p["block"][0]}
-            if "_compile" in flex_api["create_params"]:
-                kwargs["_compile"] = True
             created = create_block_mask(mask_mod, batch, 1, p["seq_q"], p["seq_kv"], **kwargs)
             torch.cuda.synchronize()
         except Exception as error:  # noqa: BLE001 (OOM, compile errors: fall back, say why)
@@ -363,6 +370,8 @@ def main(argv=None) -> int:
     done = {(r["mask"], r["head_dim"]) for r in runs}
     result = {"gpu": props.name.removeprefix("NVIDIA ").lower().replace(" ", "-"),
               "kernel": args.kernel, "device": device, "runs": runs}
+    failed = []
+    result["failed"] = failed
     stopped = None
     for count, item in enumerate(todo, 1):
         p, head_dim, mask = item["p"], item["head_dim"], item["label"]
@@ -381,19 +390,27 @@ def main(argv=None) -> int:
                               device="cuda", dtype=dtype, generator=gen) * 2 - 1
                    for i in range(3))
         extra, top = {}, {}
-        if args.kernel == "flexattention":
-            block_mask, extra = build_block_mask(torch, p, flex_api)
-            gqa = p["gqa"] > 1
-            call = lambda: flex(q, k, v, block_mask=block_mask, enable_gqa=gqa)  # noqa: E731
-            top = {"rule": p["rule_text"], "gqa": p["gqa"]}
-        else:
-            call = lambda c=p["causal"]: torch.nn.functional.scaled_dot_product_attention(  # noqa: E731
-                q, k, v, is_causal=c)
-        t0 = time.perf_counter()
-        call()
-        torch.cuda.synchronize()
-        compile_s = time.perf_counter() - t0
-        times, calls = time_ms(torch, call, args.warmup, args.reps)
+        try:
+            if args.kernel == "flexattention":
+                block_mask, extra = build_block_mask(torch, p, flex_api)
+                gqa = p["gqa"] > 1
+                call = lambda: flex(q, k, v, block_mask=block_mask, enable_gqa=gqa)  # noqa: E731
+                top = {"rule": p["rule_text"], "gqa": p["gqa"]}
+            else:
+                call = lambda c=p["causal"]: torch.nn.functional.scaled_dot_product_attention(  # noqa: E731
+                    q, k, v, is_causal=c)
+            t0 = time.perf_counter()
+            call()
+            torch.cuda.synchronize()
+            compile_s = time.perf_counter() - t0
+            times, calls = time_ms(torch, call, args.warmup, args.reps)
+        except Exception as error:  # noqa: BLE001 (one failing case must not lose the others)
+            failed.append({"mask": label, "head_dim": head_dim,
+                           "error": f"{type(error).__name__}: {error}"[:1000]})
+            print(f"[{count}/{len(todo)}] FAILED {label} d{head_dim}: "
+                  f"{failed[-1]['error'][:300]}", flush=True)
+            torch.cuda.empty_cache()
+            continue
         ms = statistics.median(times)
         pairs = p["allowed_pairs"]
         tflops = 4 * head_dim * pairs / ms / 1e9 if pairs else None

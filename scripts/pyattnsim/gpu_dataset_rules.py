@@ -167,6 +167,8 @@ def expected_rule(family: str, params: dict, lengths: str | None) -> str | None:
     """The rule `tilesim gen` writes into the mask (canonical key order; None: no rule)."""
     def text(name, **kv):
         return ",".join([name] + [f"{k}={kv[k]}" for k in sorted(kv)])
+    if family == "dense":
+        return "allow"  # no partial blocks: the rule never runs
     if family == "causal":
         return "causal"
     if family in ("causal_window",):

@@ -4,7 +4,7 @@
     keep = pred(b, h, q_idx, kv_idx)      # numpy arrays, or torch tensors inside a mask_mod
 
 Every predicate is written against an array namespace `xp` (numpy or torch) with operations both
-have: `//`, `%`, comparisons, `&`, `|`, `xp.minimum`/`xp.maximum`/`xp.clip`. The same function is
+have: `//`, `%`, comparisons, `&`, `|`, `xp.where`. The same function is
 FlexAttention's mask_mod on the GPU and the brute-force reference here (`block_classes`).
 Rule text is `NAME[,key=value...]`; lists use `x`, per-batch lists `/` (document lengths).
 """
@@ -164,9 +164,13 @@ def _gna_member(xp, x, y, n: int, window: int, stride: int, dilation: int):
     residue = x % dilation
     m = x // dilation
     sub_n = (n - residue + dilation - 1) // dilation
-    w = xp.clip(sub_n, None, window)
-    leader = xp.minimum((m // stride) * stride + stride // 2, sub_n - 1)
-    start = xp.clip(leader - window // 2, 0, sub_n - w)
+    # Clamps through `where`: torch's clip with tensor bounds breaks under FlexAttention's vmap.
+    w = xp.where(sub_n < window, sub_n, window)
+    leader = (m // stride) * stride + stride // 2
+    leader = xp.where(leader < sub_n - 1, leader, sub_n - 1)
+    start = leader - window // 2
+    start = xp.where(start > sub_n - w, sub_n - w, start)
+    start = xp.where(start < 0, 0, start)
     ym = y // dilation
     return (y % dilation == residue) & (ym >= start) & (ym < start + w)
 
