@@ -128,11 +128,11 @@ __device__ __forceinline__ bool window_covers_tile(const TokenRuleParams& rule, 
 template <TokenRule kRule>
 constexpr bool kRuleUsesWords = kRule == TokenRule::kDocument || kRule == TokenRule::kNeighborhood;
 template <TokenRule kRule>
-constexpr bool kRuleHasInterval = kRule == TokenRule::kWindow ||
-                                  kRule == TokenRule::kPrefixWindow ||
-                                  kRule == TokenRule::kDocument;
-constexpr int kRowWordsBytes = 2 * kTileQ * 4;    // two words per query row
-constexpr int kKeyWordsBytes = 2 * kTileKv * 4;   // one word per key, two stages
+constexpr bool kRuleHasInterval =
+    kRule == TokenRule::kWindow || kRule == TokenRule::kPrefixWindow ||
+    kRule == TokenRule::kDocument;
+constexpr int kRowWordsBytes = 2 * kTileQ * 4;   // two words per query row
+constexpr int kKeyWordsBytes = 2 * kTileKv * 4;  // one word per key, two stages
 
 struct KernelParams {
   const void* q;
@@ -217,7 +217,6 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
   };
   if (num_tiles > 0) load_kv_tile(0);
   cp_async_commit();
-  const int partial_tiles = num_partial * tiles_per_block;
   // Word rules: the key words of tile t into stage t % 2 (read after the next barrier).
   auto fill_key_words = [&](int t) {
     if (threadIdx.x >= kTileKv) return;
@@ -247,7 +246,7 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
     }
     row_words[2 * threadIdx.x] = low;
     row_words[2 * threadIdx.x + 1] = span;
-    if (partial_tiles > 0) fill_key_words(0);
+    if (num_partial > 0) fill_key_words(0);
   }
 
   float o_acc[kMTiles][kOTiles][4];
@@ -272,7 +271,7 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
 
   for (int t = 0; t < num_tiles; ++t) {
     const int kv0 = tile_start(t);
-    const bool is_partial = t < partial_tiles;
+    const bool is_partial = t < num_partial * tiles_per_block;
     const T* k_smem = k_stages + (t & 1) * kTileKv * kHeadDim;
     const T* v_smem = v_stages + (t & 1) * kTileKv * kHeadDim;
     cp_async_wait_all();
@@ -280,7 +279,7 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
     if (t + 1 < num_tiles) load_kv_tile(t + 1);
     cp_async_commit();
     if constexpr (kRuleUsesWords<kRule>) {
-      if (t + 1 < partial_tiles) fill_key_words(t + 1);
+      if (t + 1 < num_partial * tiles_per_block) fill_key_words(t + 1);
     }
 
     // S = Q K^T for this warp's rows and the tile's 64 keys.
@@ -318,20 +317,24 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
     // the prefix end, the word rules one test of the key's word against the row's words.
     const bool past_end = kv0 + kTileKv > s.seq_kv;
     bool mask_elements = is_partial || past_end;
-    if constexpr (kRule == TokenRule::kWindow || kRule == TokenRule::kPrefixWindow) {
+    if constexpr (kRule == TokenRule::kWindow) {
       const int q_first = q0, q_last = min(q0 + kTileQ, s.seq_q) - 1;
-      bool covered = window_covers_tile(p.rule, q_first, q_last, kv0, kv0 + kTileKv - 1);
-      if constexpr (kRule == TokenRule::kPrefixWindow) {
-        covered = covered || (kv0 + kTileKv <= p.rule.prefix &&
-                              (!p.rule.prefix_causal || kv0 + kTileKv - 1 <= q_first));
-      }
-      mask_elements = past_end || (is_partial && !covered);
+      mask_elements = past_end || (is_partial && !window_covers_tile(p.rule, q_first, q_last, kv0,
+                                                                     kv0 + kTileKv - 1));
+    }
+    if constexpr (kRule == TokenRule::kPrefixWindow) {  // covered by the window or the prefix
+      const int q_first = q0, q_last = min(q0 + kTileQ, s.seq_q) - 1;
+      const bool in_prefix =
+          kv0 + kTileKv <= p.rule.prefix && (!p.rule.prefix_causal || kv0 + kTileKv - 1 <= q_first);
+      mask_elements =
+          past_end || (is_partial && !in_prefix &&
+                       !window_covers_tile(p.rule, q_first, q_last, kv0, kv0 + kTileKv - 1));
     }
     if (mask_elements) {
       const int kv_thread = kv0 + thread_in_group * 2;
       const int prefix_end = is_partial ? min(p.rule.prefix, s.seq_kv) : 0;  // kPrefixWindow
       const std::uint32_t* tile_words = key_words + (t & 1) * kTileKv + thread_in_group * 2;
-      const std::uint32_t guards = neighborhood_guards(p.rule.grid_rank);    // kNeighborhood
+      const std::uint32_t guards = neighborhood_guards(p.rule.grid_rank);  // kNeighborhood
 #pragma unroll
       for (int m = 0; m < kMTiles; ++m) {
 #pragma unroll
@@ -387,9 +390,8 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
                 allowed = allowed && (!is_partial || key_word == row_low);
               }
               if constexpr (kRule == TokenRule::kNeighborhood) {
-                allowed =
-                    allowed && (!is_partial || neighborhood_allows(key_word, row_low, row_span,
-                                                                   guards));
+                allowed = allowed &&
+                          (!is_partial || neighborhood_allows(key_word, row_low, row_span, guards));
               }
               if (!allowed) s_acc[m][nt][2 * r + c] = -INFINITY;
             }
@@ -566,11 +568,12 @@ std::string can_run(ElementType, const AttentionShape& shape, const BlockLists& 
         fits = fits && packed_end <= (std::int64_t{1} << neighborhood_field_bits(rank));
       }
       require(positive, "neighborhood dims, window, stride and dilation must be >= 1");
-      require(product == shape.seq_q,
-              "the neighborhood grid's dims must multiply to seq_q (" +
-                  std::to_string(shape.seq_q) + "), got " + std::to_string(product));
-      require(fits, "neighborhood dims too large for the packed coordinates (dilation * "
-                    "ceil(dim / dilation) <= 2^31 at rank 1, 2^15 at rank 2, 2^9 at rank 3)");
+      require(product == shape.seq_q, "the neighborhood grid's dims must multiply to seq_q (" +
+                                          std::to_string(shape.seq_q) + "), got " +
+                                          std::to_string(product));
+      require(fits,
+              "neighborhood dims too large for the packed coordinates (dilation * "
+              "ceil(dim / dilation) <= 2^31 at rank 1, 2^15 at rank 2, 2^9 at rank 3)");
     }
   }
   return reasons;

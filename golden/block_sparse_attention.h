@@ -32,14 +32,14 @@ struct TokenRuleParams {
   int window_right = 0;                       ///< kWindow, kPrefixWindow, kDocument
   const std::uint32_t* token_mask = nullptr;  ///< device pointer, for kTokenMask
   std::int64_t token_mask_words_per_row = 0;
-  int prefix = 0;             ///< kPrefixWindow: keys kv < prefix are kept as well
-  bool prefix_causal = false; ///< kPrefixWindow: ... but only those with kv <= q (a_shape's sinks)
-  const std::int32_t* document_ids = nullptr; ///< kDocument: device int32 [batch, seq_kv]
-  int grid_rank = 0;                          ///< kNeighborhood: 1, 2 or 3 dimensions
-  int grid_dims[3] = {0, 0, 0};               ///< kNeighborhood: sizes, slowest first
-  int neighborhood_window[3] = {0, 0, 0};     ///< per dimension, >= 1
-  int neighborhood_stride[3] = {1, 1, 1};     ///< per dimension, >= 1
-  int neighborhood_dilation[3] = {1, 1, 1};   ///< per dimension, >= 1
+  int prefix = 0;              ///< kPrefixWindow: keys kv < prefix are kept as well
+  bool prefix_causal = false;  ///< kPrefixWindow: ... but only those with kv <= q (a_shape's sinks)
+  const std::int32_t* document_ids = nullptr;  ///< kDocument: device int32 [batch, seq_kv]
+  int grid_rank = 0;                           ///< kNeighborhood: 1, 2 or 3 dimensions
+  int grid_dims[3] = {0, 0, 0};                ///< kNeighborhood: sizes, slowest first
+  int neighborhood_window[3] = {0, 0, 0};      ///< per dimension, >= 1
+  int neighborhood_stride[3] = {1, 1, 1};      ///< per dimension, >= 1
+  int neighborhood_dilation[3] = {1, 1, 1};    ///< per dimension, >= 1
 };
 
 /// Problem shape. Q and O are [batch, q_heads, seq_q, head_dim], K and V are

@@ -99,8 +99,8 @@ ATTNSIM_HOST_DEVICE inline void neighborhood_row_words(const TokenRuleParams& p,
 /// True when the key of `key_word` is in the neighborhood of the query of (`low`, `span`).
 ATTNSIM_HOST_DEVICE inline bool neighborhood_allows(std::uint32_t key_word, std::uint32_t low,
                                                     std::uint32_t span, std::uint32_t guards) {
-  const std::uint32_t above = key_word - low;               // guard set: c' >= first key
-  const std::uint32_t within = span - (above & ~guards);    // guard set: c' - first <= count - 1
+  const std::uint32_t above = key_word - low;             // guard set: c' >= first key
+  const std::uint32_t within = span - (above & ~guards);  // guard set: c' - first <= count - 1
   return (above & within & guards) == guards;
 }
 

@@ -33,8 +33,8 @@ __device__ bool reference_neighborhood(const TokenRuleParams& rule, int q, int k
     q /= n;
     kv /= n;
     const int dilation = rule.neighborhood_dilation[d];
-    const NeighborhoodRange r =
-        neighborhood_range(x, n, rule.neighborhood_window[d], rule.neighborhood_stride[d], dilation);
+    const NeighborhoodRange r = neighborhood_range(x, n, rule.neighborhood_window[d],
+                                                   rule.neighborhood_stride[d], dilation);
     bool hit = false;
     for (int i = 0; i < r.count; ++i) hit = hit || c == r.residue + (r.start + i) * dilation;
     if (!hit) return false;
@@ -61,7 +61,8 @@ __device__ bool reference_allowed(const ReferenceParams& p, int batch, int head,
     case TokenRule::kPrefixWindow:
       return (kv < p.rule.prefix && (!p.rule.prefix_causal || kv <= q)) || in_window;
     case TokenRule::kDocument: {
-      const std::int32_t* docs = p.rule.document_ids + static_cast<std::int64_t>(batch) * p.shape.seq_kv;
+      const std::int32_t* docs =
+          p.rule.document_ids + static_cast<std::int64_t>(batch) * p.shape.seq_kv;
       return in_window && docs[q] == docs[kv];
     }
     case TokenRule::kNeighborhood:

@@ -39,10 +39,10 @@ class RuleReader {
     char* end = nullptr;
     const long parsed = value.empty() ? 0 : std::strtol(value.c_str(), &end, 10);
     if (value.empty() || *end != '\0' || parsed < min_value || parsed > max_value) {
-      throw InputError(source_, field(key),
-                       "an integer in [" + std::to_string(min_value) + ", " +
-                           std::to_string(max_value) + "]",
-                       "'" + value + "'");
+      throw InputError(
+          source_, field(key),
+          "an integer in [" + std::to_string(min_value) + ", " + std::to_string(max_value) + "]",
+          "'" + value + "'");
     }
     return static_cast<int>(parsed);
   }
@@ -56,14 +56,15 @@ class RuleReader {
   std::vector<int> get_list(const std::string& key, const std::string& value,
                             long min_value) const {
     std::vector<int> values;
-    for (const std::string& item : split(value, 'x')) values.push_back(to_int(key, item, min_value));
+    for (const std::string& item : split(value, 'x'))
+      values.push_back(to_int(key, item, min_value));
     return values;
   }
 
   // One value for every dimension, or one per dimension (gna's window, stride and dilation).
   std::vector<int> per_dim(const std::string& key, int fallback, std::size_t rank) const {
-    std::vector<int> values = has(key) ? get_list(key, rule_.params.at(key), 1)
-                                       : std::vector<int>{fallback};
+    std::vector<int> values =
+        has(key) ? get_list(key, rule_.params.at(key), 1) : std::vector<int>{fallback};
     if (values.size() == 1) values.assign(rank, values.front());
     if (values.size() != rank) {
       throw InputError(source_, field(key),
@@ -164,7 +165,9 @@ GoldenTokenRule token_rule_from_mask_rule(const gpu::MaskRule& rule, int batch, 
     }
     p = neighborhood(reader, dims, seq_q, seq_kv);
   } else if (name == "document") {
-    if (seq_q != seq_kv) reader.fail("lengths", "seq_q == seq_kv", std::to_string(seq_q) + " vs " + std::to_string(seq_kv));
+    if (seq_q != seq_kv)
+      reader.fail("lengths", "seq_q == seq_kv",
+                  std::to_string(seq_q) + " vs " + std::to_string(seq_kv));
     const bool causal = reader.get_int("causal", 1, 0, 1) == 1;
     p.rule = TokenRule::kDocument;
     p.window_left = seq_kv;

@@ -52,8 +52,7 @@ TEST(GoldenTokenRule, PrefixAndSinks) {
 }
 
 TEST(GoldenTokenRule, Neighborhoods) {
-  const TokenRuleParams sliding =
-      translate("sliding_window,window=65,dilation=2,stride=4").params;
+  const TokenRuleParams sliding = translate("sliding_window,window=65,dilation=2,stride=4").params;
   EXPECT_EQ(sliding.rule, TokenRule::kNeighborhood);
   EXPECT_EQ(sliding.grid_rank, 1);
   EXPECT_EQ(sliding.grid_dims[0], 1024);
@@ -86,12 +85,12 @@ TEST(GoldenTokenRule, DocumentIdsFromLengths) {
 // Each bad text throws InputError naming the rule's field.
 TEST(GoldenTokenRule, BadTextsNameTheField) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"document,lengths=3x4", "rule document lengths"},         // sum 7, not 8
-      {"document,lengths=4x4/8/8", "rule document lengths"},     // 3 lists for batch 2
+      {"document,lengths=3x4", "rule document lengths"},      // sum 7, not 8
+      {"document,lengths=4x4/8/8", "rule document lengths"},  // 3 lists for batch 2
       {"document,lengths=4xq", "rule document lengths"},
       {"document,lengths=8,causal=2", "rule document causal"},
-      {"gna,dims=3x3,window=3", "rule gna dims"},                // 9 tokens, not 8
-      {"gna,dims=8,window=3", "rule gna dims"},                  // 1-D is sliding_window
+      {"gna,dims=3x3,window=3", "rule gna dims"},  // 9 tokens, not 8
+      {"gna,dims=8,window=3", "rule gna dims"},    // 1-D is sliding_window
       {"gna,dims=2x4,window=3x3x3", "rule gna window"},
       {"gna,dims=2x4,window=3,tile=1x2", "rule gna tile"},
       {"sliding_window,window=0", "rule sliding_window window"},
@@ -140,7 +139,8 @@ void expect_packed_matches_gna(const std::vector<int>& dims, const std::vector<i
         qr /= dims[d];
         kr /= dims[d];
         const gpu::GnaRange r = gpu::gna_range(x, dims[d], window[d], stride[d], dilation[d]);
-        want = want && c >= r.start && c < r.start + r.count * r.step && (c - r.start) % r.step == 0;
+        want =
+            want && c >= r.start && c < r.start + r.count * r.step && (c - r.start) % r.step == 0;
         const NeighborhoodRange mine =
             neighborhood_range(x, dims[d], window[d], stride[d], dilation[d]);
         ASSERT_EQ(mine.residue + mine.start * dilation[d], r.start);
