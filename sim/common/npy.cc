@@ -34,7 +34,52 @@ constexpr DTypeInfo kDTypes[] = {
     {DType::kUInt32, "<u4", "uint32", 4},   {DType::kInt64, "<i8", "int64", 8},
     {DType::kUInt64, "<u8", "uint64", 8},   {DType::kFloat16, "<f2", "float16", 2},
     {DType::kFloat32, "<f4", "float32", 4}, {DType::kFloat64, "<f8", "float64", 8},
+    {DType::kBytes, "|S", "bytes", 1},      {DType::kUnicode, "<U", "str", 4},
 };
+
+bool is_text(DType dtype) { return dtype == DType::kBytes || dtype == DType::kUnicode; }
+
+void append_utf8(std::string& out, std::uint32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xc0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xe0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  }
+}
+
+// UTF-8 to code points; a byte that starts no valid sequence stands for itself (Latin-1).
+std::vector<std::uint32_t> code_points(const std::string& utf8) {
+  std::vector<std::uint32_t> out;
+  for (std::size_t i = 0; i < utf8.size();) {
+    const auto b = static_cast<unsigned char>(utf8[i]);
+    const int extra = b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : b >= 0xc0 ? 1 : 0;
+    std::uint32_t c = extra == 3 ? b & 0x07 : extra == 2 ? b & 0x0f : extra == 1 ? b & 0x1f : b;
+    bool valid = i + extra < utf8.size() || extra == 0;
+    for (int k = 1; valid && k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(utf8[i + k]);
+      valid = (next & 0xc0) == 0x80;
+      c = (c << 6) | (next & 0x3f);
+    }
+    if (!valid) {
+      out.push_back(b);
+      ++i;
+      continue;
+    }
+    out.push_back(c);
+    i += 1 + extra;
+  }
+  return out;
+}
 
 const DTypeInfo& info(DType dtype) {
   for (const DTypeInfo& entry : kDTypes) {
@@ -146,6 +191,53 @@ std::vector<std::uint8_t> fortran_to_c(const std::vector<std::uint8_t>& in,
 const char* npy_descr(DType dtype) { return info(dtype).descr; }
 std::size_t dtype_size(DType dtype) { return info(dtype).size; }
 const char* dtype_name(DType dtype) { return info(dtype).name; }
+
+std::size_t NpyArray::item_size() const {
+  return dtype_size(dtype) * (is_text(dtype) ? static_cast<std::size_t>(chars) : 1);
+}
+
+std::string NpyArray::to_text(const std::string& source, const std::string& name) const {
+  std::string out;
+  if (is_text(dtype) && size() == 1) {
+    for (std::int64_t i = 0; i < chars; ++i) {
+      const std::uint32_t c =
+          dtype == DType::kBytes
+              ? bytes[i]
+              : load<std::uint32_t>(bytes.data() + 4 * static_cast<std::size_t>(i));
+      if (dtype == DType::kBytes) {
+        out += static_cast<char>(c);
+      } else {
+        append_utf8(out, c);
+      }
+    }
+    while (!out.empty() && out.back() == '\0') out.pop_back();
+    return out;
+  }
+  if ((dtype == DType::kUInt8 || dtype == DType::kInt8) && shape.size() == 1) {
+    out.assign(bytes.begin(), bytes.end());
+    while (!out.empty() && out.back() == '\0') out.pop_back();
+    return out;
+  }
+  std::string shape_text;
+  for (const std::int64_t d : shape)
+    shape_text += (shape_text.empty() ? "" : ", ") + std::to_string(d);
+  throw InputError(source, "array '" + name + "'",
+                   "one string (numpy str or bytes, 0-d) or a 1-d uint8 array of bytes",
+                   std::string(dtype_name(dtype)) + " of shape [" + shape_text + "]");
+}
+
+NpyArray NpyArray::from_text(const std::string& utf8) {
+  NpyArray array;
+  array.dtype = DType::kUnicode;
+  const std::vector<std::uint32_t> points = code_points(utf8);
+  // NumPy gives the empty string one (NUL) character.
+  array.chars = std::max<std::int64_t>(1, static_cast<std::int64_t>(points.size()));
+  array.bytes.assign(static_cast<std::size_t>(array.chars) * 4, 0);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    std::memcpy(&array.bytes[4 * i], &points[i], 4);
+  }
+  return array;
+}
 
 std::int64_t NpyArray::size() const {
   std::int64_t n = 1;
@@ -296,7 +388,19 @@ NpyArray parse_npy(const std::string& data, const std::string& source) {
   const std::string fortran = header_value(header, "fortran_order", source);
   NpyArray array;
   bool known = false;
+  // Strings: '<U12' / '|U12' (UTF-32LE), '|S12' / '<S12' / 'S12' (bytes); the size follows.
+  const std::size_t kind = descr.find_first_of("US");
+  if (kind != std::string::npos && kind <= 1 &&
+      (kind == 0 || descr[0] == '<' || descr[0] == '|' || descr[0] == '=') &&
+      descr.size() > kind + 1 &&
+      descr.find_first_not_of("0123456789", kind + 1) == std::string::npos &&
+      descr.size() - kind - 1 <= 9) {
+    array.dtype = descr[kind] == 'U' ? DType::kUnicode : DType::kBytes;
+    array.chars = std::stoll(descr.substr(kind + 1));
+    known = true;
+  }
   for (const DTypeInfo& entry : kDTypes) {
+    if (is_text(entry.dtype)) continue;
     // '<' and '|' both mean "no swap needed" for one-byte types; NumPy writes either.
     const std::string alt = std::string(entry.descr).replace(0, 1, entry.size == 1 ? "<" : "|");
     if (descr == entry.descr || (entry.size == 1 && descr == alt)) {
@@ -305,11 +409,12 @@ NpyArray parse_npy(const std::string& data, const std::string& source) {
     }
   }
   if (!known) {
-    throw InputError(source, "dtype", "bool, (u)int8/16/32/64 or float16/32/64, little-endian",
+    throw InputError(source, "dtype",
+                     "bool, (u)int8/16/32/64, float16/32/64 (little-endian), str or bytes",
                      "'" + descr + "'");
   }
   array.shape = parse_shape(header_value(header, "shape", source), source);
-  const std::size_t item = dtype_size(array.dtype);
+  const std::size_t item = array.item_size();
   const std::size_t expected_bytes = static_cast<std::size_t>(array.size()) * item;
   const std::size_t available = data.size() - header_start - header_size;
   if (available != expected_bytes) {
@@ -335,8 +440,10 @@ std::string serialize_npy(const NpyArray& array) {
     if (i + 1 < array.shape.size()) shape += ", ";
   }
   shape += ")";
-  std::string header = "{'descr': '" + std::string(npy_descr(array.dtype)) +
-                       "', 'fortran_order': False, 'shape': " + shape + ", }";
+  std::string descr = npy_descr(array.dtype);
+  if (is_text(array.dtype)) descr += std::to_string(array.chars);
+  std::string header =
+      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
   // Pad with spaces so the data starts on a 64-byte boundary, newline-terminated, as NumPy does.
   const bool v2 = header.size() + 11 > 65535;
   const std::size_t prefix = v2 ? 12 : 10;

@@ -22,10 +22,13 @@ enum class DType {
   kUInt64,
   kFloat16,
   kFloat32,
-  kFloat64
+  kFloat64,
+  kBytes,   ///< NumPy 'S<n>': n bytes per element (NUL-padded)
+  kUnicode  ///< NumPy 'U<n>': n UTF-32LE code points per element (NUL-padded)
 };
 
-/// NumPy's descr string ("<i4") and element size of a dtype.
+/// NumPy's descr string ("<i4") and element size of a dtype (for kBytes / kUnicode: of one
+/// character; NpyArray::item_size() has the element's).
 const char* npy_descr(DType dtype);
 std::size_t dtype_size(DType dtype);
 /// Human-readable dtype name as NumPy prints it ("int32").
@@ -36,9 +39,19 @@ struct NpyArray {
   DType dtype = DType::kFloat64;
   std::vector<std::int64_t> shape;  ///< empty for a 0-d (scalar) array
   std::vector<std::uint8_t> bytes;
+  std::int64_t chars = 1;  ///< characters per element of kBytes / kUnicode arrays
 
   /// Number of elements (1 for a scalar).
   std::int64_t size() const;
+  /// Bytes per element.
+  std::size_t item_size() const;
+
+  /// The text of a string array: one 'U' or 'S' element (trailing NULs dropped; 'U' as UTF-8),
+  /// or a 1-d uint8/int8 array of bytes. Throws InputError naming `source` and array `name`
+  /// for other dtypes or shapes.
+  std::string to_text(const std::string& source, const std::string& name) const;
+  /// A 0-d 'U' array of `utf8` (what numpy.savez writes for a Python str).
+  static NpyArray from_text(const std::string& utf8);
 
   /// Elements as int64. Accepts bool and integer dtypes; throws InputError naming `source` and
   /// array `name` for floating dtypes or uint64 values beyond int64.

@@ -28,7 +28,7 @@ BlockClass BlockLayout::block_class(std::int64_t row, std::int64_t kv) const {
 
 bool BlockLayout::operator==(const BlockLayout& other) const {
   return geometry == other.geometry && row_begin == other.row_begin && kv_block == other.kv_block &&
-         is_full == other.is_full && allowed_pairs == other.allowed_pairs;
+         is_full == other.is_full && allowed_pairs == other.allowed_pairs && rule == other.rule;
 }
 
 BlockLayoutBuilder::BlockLayoutBuilder(const MaskGeometry& geometry)
@@ -115,6 +115,7 @@ std::optional<BlockLayout> broadcast_layout(const BlockLayout& layout, std::int6
   BlockLayout out = builder.finish();
   if (layout.allowed_pairs) out.allowed_pairs = std::move(allowed);
   out.tiling = layout.tiling;
+  out.rule = layout.rule;
   return out;
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/gpu/mask_rule.h"
+
 namespace attnsim::gpu {
 
 /// Rounds up a / b for positive b.
@@ -60,6 +62,9 @@ struct BlockLayout {
   std::optional<std::vector<std::int64_t>> allowed_pairs;
   /// Present when the mask is in tile order of a multi-dimensional layout (see TokenTiling).
   std::optional<TokenTiling> tiling;
+  /// The token-level rule the partial blocks apply (mask_rules.md), when known. Set through
+  /// apply_mask_rule (which also makes allowed_pairs exact) or by generate_pattern.
+  std::optional<MaskRule> rule;
 
   std::int64_t entries() const { return static_cast<std::int64_t>(kv_block.size()); }
   std::int64_t row_size(std::int64_t row) const { return row_begin[row + 1] - row_begin[row]; }

@@ -9,6 +9,7 @@
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
 #include "sim/gpu/mask_io.h"
+#include "sim/gpu/mask_rule_apply.h"
 #include "sim/gpu/patterns/pattern.h"
 #include "sim/gpu/presets.h"
 
@@ -113,6 +114,7 @@ KernelSpec kernel_for(const MeasuredRun& run, const KernelSpec& kernel) {
   KernelSpec k = kernel;
   if (run.head_dim) k.head_dim = *run.head_dim;
   if (run.dtype) k.dtype = *run.dtype;
+  if (run.gqa) k.q_heads_per_kv_head = *run.gqa;
   return k;
 }
 
@@ -129,12 +131,15 @@ double rms(const std::vector<RunFit>& runs, bool in_fit) {
 
 }  // namespace
 
-Workload load_workload(const std::string& argument, const fs::path& path) {
+Workload load_workload(const std::string& argument, const fs::path& path,
+                       const std::optional<MaskRule>& rule) {
   const std::string prefix = "pattern:";
-  if (argument.rfind(prefix, 0) == 0) {
-    return {argument, generate_inline_pattern(argument.substr(prefix.size()), argument)};
-  }
-  return {argument, read_mask(path)};
+  Workload workload{argument,
+                    argument.rfind(prefix, 0) == 0
+                        ? generate_inline_pattern(argument.substr(prefix.size()), argument)
+                        : read_mask(path)};
+  if (rule) apply_mask_rule(workload.mask, *rule, argument);
+  return workload;
 }
 
 Measurements read_measurements(const fs::path& path) {
@@ -156,8 +161,10 @@ Measurements read_measurements(const fs::path& path) {
     for (const auto& entry : run) {
       const std::string key = entry.key();
       // "info" carries the harness's provenance (shape, repetitions, all timings) and is ignored.
-      if (key != "mask" && key != "ms" && key != "head_dim" && key != "dtype" && key != "info") {
-        throw InputError(source, field + "." + key, "one of mask, ms, head_dim, dtype, info",
+      if (key != "mask" && key != "ms" && key != "head_dim" && key != "dtype" && key != "rule" &&
+          key != "gqa" && key != "info") {
+        throw InputError(source, field + "." + key,
+                         "one of mask, ms, head_dim, dtype, rule, gqa, info",
                          "unknown key '" + key + "'");
       }
     }
@@ -176,6 +183,18 @@ Measurements read_measurements(const fs::path& path) {
       r.head_dim = static_cast<std::int64_t>(d);
     }
     if (run.if_contains("dtype")) r.dtype = text(run.at("dtype"), source, field + ".dtype");
+    if (run.if_contains("rule")) {
+      r.rule = text(run.at("rule"), source, field + ".rule");
+      parse_mask_rule(*r.rule, source, field + ".rule");  // checked now, applied with the mask
+    }
+    if (run.if_contains("gqa")) {
+      const double q = number(run.at("gqa"), source, field + ".gqa");
+      if (q < 1 || q > 1024 || q != std::floor(q)) {
+        throw InputError(source, field + ".gqa", "an integer in [1, 1024] (q heads per kv head)",
+                         json::serialize(run.at("gqa")));
+      }
+      r.gqa = static_cast<int>(q);
+    }
     if (r.mask.rfind("pattern:", 0) != 0) {
       r.mask_path = fs::path(r.mask).is_absolute() ? fs::path(r.mask) : base / r.mask;
       if (!fs::is_regular_file(r.mask_path)) {
@@ -221,7 +240,9 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
           "'" + kernel.dtype + "' (the kernel's; calibrate one dtype at a time, --dtype)",
           "'" + *run.dtype + "'");
     }
-    workloads.push_back(load_workload(run.mask, run.mask_path));
+    std::optional<MaskRule> rule;
+    if (run.rule) rule = parse_mask_rule(*run.rule, measurements.source, field + ".rule");
+    workloads.push_back(load_workload(run.mask, run.mask_path, rule));
     kernels.push_back(kernel_for(run, kernel));
     throw_if_invalid(check_workload(workloads.back(), kernels.back()),
                      measurements.source + ": " + field + ".mask");

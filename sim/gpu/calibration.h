@@ -11,6 +11,7 @@
 #include "sim/gpu/cost_model.h"
 #include "sim/gpu/gpu_spec.h"
 #include "sim/gpu/kernel_spec.h"
+#include "sim/gpu/mask_rule.h"
 #include "sim/gpu/simulate.h"
 
 namespace attnsim::gpu {
@@ -22,10 +23,13 @@ struct MeasuredRun {
   double ms = 0;
   std::optional<std::int64_t> head_dim;
   std::optional<std::string> dtype;
+  std::optional<std::string> rule;  ///< token rule applied to this run's mask (mask_rules.md)
+  std::optional<int> gqa;           ///< q heads per kv head of this run
 };
 
-/// A measurements file: {"gpu", "kernel", "runs": [{"mask", "ms", "head_dim", "dtype", "info"}]};
-/// "info" is free-form provenance from the benchmark harness and is not read.
+/// A measurements file: {"gpu", "kernel", "runs": [{"mask", "ms", "head_dim", "dtype", "rule",
+/// "gqa", "info"}]}; "rule" is a token rule applied to the run's mask, "gqa" its q heads per kv
+/// head; "info" is free-form provenance from the benchmark harness and is not read.
 struct Measurements {
   std::string source;
   std::string gpu;
@@ -75,7 +79,9 @@ std::string format_calibration_summary(const CalibrationReport& report);
 CostParams read_calibration(const std::filesystem::path& path, const GpuSpec& gpu,
                             const KernelSpec& kernel);
 
-/// A mask argument: an .npz/.npy file or "pattern:NAME,key=value,...".
-Workload load_workload(const std::string& argument, const std::filesystem::path& path);
+/// A mask argument: an .npz/.npy file or "pattern:NAME,key=value,...". With `rule`, that rule is
+/// applied to the mask (replacing the file's own; apply_mask_rule).
+Workload load_workload(const std::string& argument, const std::filesystem::path& path,
+                       const std::optional<MaskRule>& rule = std::nullopt);
 
 }  // namespace attnsim::gpu

@@ -6,6 +6,7 @@
 #include "sim/common/input_error.h"
 #include "sim/common/npy.h"
 #include "sim/gpu/mask_formats.h"
+#include "sim/gpu/mask_rule_apply.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -149,6 +150,14 @@ void read_tiling(const NpzReader& npz, BlockLayout& layout) {
   layout.tiling = std::move(tiling);
 }
 
+// The optional token rule (mask_rules.md): a string array 'rule', applied to the layout (which
+// checks the FULL blocks against it and makes allowed_pairs exact).
+void read_rule(const NpzReader& npz, BlockLayout& layout) {
+  if (!npz.has("rule")) return;
+  const std::string text = npz.get("rule").to_text(npz.path(), "rule");
+  apply_mask_rule(layout, parse_mask_rule(text, npz.path(), array_field("rule")), npz.path());
+}
+
 BlockLayout read_dense_npz(const NpzReader& npz) {
   const std::string& source = npz.path();
   DenseBlockArrays arrays;
@@ -177,6 +186,7 @@ BlockLayout read_dense_npz(const NpzReader& npz) {
   BlockLayout layout = layout_from_dense_arrays(arrays, source);
   read_allowed_pairs(npz, layout);
   read_tiling(npz, layout);
+  read_rule(npz, layout);
   return layout;
 }
 
@@ -249,6 +259,7 @@ BlockLayout read_flex_npz(const NpzReader& npz) {
   BlockLayout layout = layout_from_flex_arrays(arrays, source);
   read_allowed_pairs(npz, layout);
   read_tiling(npz, layout);
+  read_rule(npz, layout);
   return layout;
 }
 
@@ -336,6 +347,7 @@ void write_mask(const std::filesystem::path& path, const BlockLayout& layout,
     npz.add("token_dims", NpyArray::from({rank}, layout.tiling->token_dims));
     npz.add("tile_dims", NpyArray::from({rank}, layout.tiling->tile_dims));
   }
+  if (layout.rule) npz.add("rule", NpyArray::from_text(layout.rule->text()));
   npz.commit();
 }
 

@@ -9,6 +9,11 @@ namespace attnsim::gpu {
 boost::json::object to_json(const Result& r, ReportKind kind) {
   boost::json::object o;
   o["mask"] = r.mask;
+  if (r.mask_rule.empty()) {
+    o["mask_rule"] = nullptr;
+  } else {
+    o["mask_rule"] = r.mask_rule;
+  }
   o["batch"] = r.batch;
   o["heads"] = r.heads;
   o["seq_q"] = r.seq_q;

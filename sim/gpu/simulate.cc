@@ -134,6 +134,7 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   const int slots = gpu.sm_count * kernel.ctas_per_sm;
   Result r;
   r.mask = workload.name;
+  r.mask_rule = workload.mask.rule ? workload.mask.rule->text() : std::string();
   r.batch = g.batch;
   r.heads = g.heads;
   r.seq_q = g.seq_q;

@@ -35,6 +35,7 @@ struct TimelineEntry {
 /// Everything tilesim reports for one mask (JSON field names in result_json.cc match these).
 struct Result {
   std::string mask;
+  std::string mask_rule;  ///< the mask's token rule, canonical text (mask_rules.md); empty: none
   std::int64_t batch = 0;
   std::int64_t heads = 0;
   std::int64_t seq_q = 0;

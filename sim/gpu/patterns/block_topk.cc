@@ -93,6 +93,11 @@ class TopkInstance final : public PatternInstance {
   std::unique_ptr<HeadMask> make_head(std::int64_t head, std::uint64_t seed) const override {
     return std::make_unique<TopkHead>(config_, head, seed);
   }
+  // Causal selections cut their diagonal blocks by the causal rule; the others keep whole blocks.
+  std::optional<MaskRule> rule() const override {
+    if (!config_.causal) return std::nullopt;
+    return MaskRule{"causal", {}};
+  }
 
  private:
   TopkConfig config_;

@@ -16,12 +16,22 @@ const PatternFamily& causal_family() {
           params.fail("align", "top_left or bottom_right");
         }
         const std::int64_t offset = align == "bottom_right" ? g.seq_kv - g.seq_q : 0;
-        return std::make_unique<LambdaInstance>([g, offset](std::int64_t, std::uint64_t) {
-          return std::make_unique<FunctionTokenMask>(
-              g, [g, offset](std::int64_t q, std::vector<KeyInterval>& out) {
-                push_interval(out, 0, q + offset + 1, g.seq_kv);
-              });
-        });
+        // Rules are top-left aligned: a bottom-right diagonal above it is the band q - seq_kv ..
+        // q + offset; one below it (seq_kv < seq_q) has no rule of the vocabulary.
+        std::optional<MaskRule> rule;
+        if (offset == 0) rule = make_rule("causal");
+        if (offset > 0) {
+          rule = make_rule("band",
+                           {{"left", std::to_string(g.seq_kv)}, {"right", std::to_string(offset)}});
+        }
+        return std::make_unique<LambdaInstance>(
+            [g, offset](std::int64_t, std::uint64_t) {
+              return std::make_unique<FunctionTokenMask>(
+                  g, [g, offset](std::int64_t q, std::vector<KeyInterval>& out) {
+                    push_interval(out, 0, q + offset + 1, g.seq_kv);
+                  });
+            },
+            rule);
       });
   return family;
 }

@@ -26,7 +26,8 @@ const PatternFamily& dense_family() {
       "dense", "  No parameters. Every query attends every key (the dense baseline).\n",
       [](PatternParams&, const MaskGeometry& g) {
         return std::make_unique<LambdaInstance>(
-            [g](std::int64_t, std::uint64_t) { return std::make_unique<DenseHead>(g); });
+            [g](std::int64_t, std::uint64_t) { return std::make_unique<DenseHead>(g); },
+            make_rule("allow"));
       });
   return family;
 }

@@ -18,5 +18,7 @@ const PatternFamily& permuted_block_sparse_family();
 const PatternFamily& radial_family();
 const PatternFamily& random_family();
 const PatternFamily& mixture_family();
+const PatternFamily& document_family();
+const PatternFamily& prefix_lm_family();
 
 }  // namespace attnsim::gpu

@@ -166,11 +166,13 @@ class TiledGnaInstance final : public PatternInstance {
  public:
   // `record_tiling` false: 1-D masks, where tile order is token order and the tables are only
   // the fast way to classify blocks.
-  TiledGnaInstance(const GnaConfig& config, std::vector<std::int64_t> tile_dims, bool record_tiling)
+  TiledGnaInstance(const GnaConfig& config, std::vector<std::int64_t> tile_dims, bool record_tiling,
+                   MaskRule rule)
       : dims_(config.dims),
         tile_dims_(std::move(tile_dims)),
         record_tiling_(record_tiling),
-        tables_(make_tables(config, tile_dims_)) {}
+        tables_(make_tables(config, tile_dims_)),
+        rule_(std::move(rule)) {}
   std::unique_ptr<HeadMask> make_head(std::int64_t, std::uint64_t) const override {
     return std::make_unique<TiledGnaHead>(tables_);
   }
@@ -178,12 +180,14 @@ class TiledGnaInstance final : public PatternInstance {
     if (!record_tiling_) return std::nullopt;
     return TokenTiling{dims_, tile_dims_};
   }
+  std::optional<MaskRule> rule() const override { return rule_; }
 
  private:
   std::vector<std::int64_t> dims_;
   std::vector<std::int64_t> tile_dims_;
   bool record_tiling_;
   std::shared_ptr<const GnaTileTables> tables_;
+  MaskRule rule_;
 };
 
 }  // namespace
@@ -209,17 +213,31 @@ std::int64_t gna_tile_pairs(std::int64_t q_tile, std::int64_t kv_tile, std::int6
 
 std::unique_ptr<PatternInstance> make_gna_instance(const GnaConfig& config,
                                                    const std::vector<std::int64_t>& tile_dims,
-                                                   const MaskGeometry& geometry) {
-  if (!tile_dims.empty()) return std::make_unique<TiledGnaInstance>(config, tile_dims, true);
+                                                   const MaskGeometry& geometry, MaskRule rule) {
+  if (!tile_dims.empty()) {
+    return std::make_unique<TiledGnaInstance>(config, tile_dims, true, std::move(rule));
+  }
   // 1-D with blocks that divide the sequence: token order is tile order, and the tables are far
   // faster than per-query key lists (a dilated window is `window` separate keys per query).
   if (config.dims.size() == 1 && geometry.block_q == geometry.block_kv &&
       config.dims[0] % geometry.block_q == 0) {
     return std::make_unique<TiledGnaInstance>(config, std::vector<std::int64_t>{geometry.block_q},
-                                              false);
+                                              false, std::move(rule));
   }
   return std::make_unique<LambdaInstance>(
-      [config, geometry](std::int64_t, std::uint64_t) { return make_gna_head(config, geometry); });
+      [config, geometry](std::int64_t, std::uint64_t) { return make_gna_head(config, geometry); },
+      std::move(rule));
+}
+
+MaskRule gna_rule(const std::string& name, const GnaConfig& config,
+                  const std::vector<std::int64_t>& tile_dims) {
+  MaskRule rule{name,
+                {{"window", join_dims(config.window)},
+                 {"stride", join_dims(config.stride)},
+                 {"dilation", join_dims(config.dilation)}}};
+  if (name == "gna") rule.params["dims"] = join_dims(config.dims);
+  if (!tile_dims.empty()) rule.params["tile"] = join_dims(tile_dims);
+  return rule;
 }
 
 GnaRange gna_range(std::int64_t x, std::int64_t n, std::int64_t window, std::int64_t stride,
@@ -297,9 +315,9 @@ const PatternFamily& gna_family() {
             params.fail("tile", "a tile whose volume equals block_q = block_kv = " +
                                     std::to_string(g.block_q) + " (set --block)");
           }
-          return make_gna_instance(config, tile, g);
+          return make_gna_instance(config, tile, g, gna_rule("gna", config, tile));
         }
-        return make_gna_instance(config, {}, g);
+        return make_gna_instance(config, {}, g, gna_rule("gna", config, {}));
       });
   return family;
 }

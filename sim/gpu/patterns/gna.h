@@ -43,9 +43,15 @@ std::int64_t gna_tile_pairs(std::int64_t q_tile, std::int64_t kv_tile, std::int6
 
 /// The GNA pattern of `config`: in tile order (TokenTiling recorded) when tile_dims is given,
 /// where a block's pairs factor into a product over dimensions, so classification never loops over
-/// tokens; otherwise in token order (1-D masks use the same tile tables internally).
+/// tokens; otherwise in token order (1-D masks use the same tile tables internally). The instance
+/// reports `rule` as its token rule.
 std::unique_ptr<PatternInstance> make_gna_instance(const GnaConfig& config,
                                                    const std::vector<std::int64_t>& tile_dims,
-                                                   const MaskGeometry& geometry);
+                                                   const MaskGeometry& geometry, MaskRule rule);
+
+/// The rule text of a GNA config: window, stride and dilation written per dimension (`name` gna
+/// also writes dims, and tile when the mask is in tile order).
+MaskRule gna_rule(const std::string& name, const GnaConfig& config,
+                  const std::vector<std::int64_t>& tile_dims);
 
 }  // namespace attnsim::gpu

@@ -151,15 +151,16 @@ void TokenMask::block_row(std::int64_t qb, BlockRow& row) {
     }
   }
   std::int64_t covering_queries = 0;
-  const std::int64_t rows = q_end - q_begin;
   for (std::int64_t kb = 0; kb < nk; ++kb) {
     covering_queries += covered_diff_[kb];
     const std::int64_t pairs = edge_pairs_[kb] + covering_queries * bk;
     if (pairs == 0) continue;
-    const std::int64_t area = rows * (std::min(g.seq_kv, (kb + 1) * bk) - kb * bk);
-    row.push_back({static_cast<std::int32_t>(kb),
-                   pairs == area ? BlockClass::kFull : BlockClass::kPartial, pairs});
+    row.push_back({static_cast<std::int32_t>(kb), block_class_of(g, pairs), pairs});
   }
+}
+
+BlockClass block_class_of(const MaskGeometry& g, std::int64_t pairs) {
+  return pairs == g.block_q * g.block_kv ? BlockClass::kFull : BlockClass::kPartial;
 }
 
 std::int64_t causal_pairs(std::int64_t q0, std::int64_t q1, std::int64_t k0, std::int64_t k1) {
@@ -177,8 +178,7 @@ void add_block(const MaskGeometry& g, std::int64_t qb, std::int64_t kb, bool cau
   const std::int64_t area = (q1 - q0) * (k1 - k0);
   const std::int64_t pairs = causal ? causal_pairs(q0, q1, k0, k1) : area;
   if (pairs == 0) return;
-  row.push_back({static_cast<std::int32_t>(kb),
-                 pairs == area ? BlockClass::kFull : BlockClass::kPartial, pairs});
+  row.push_back({static_cast<std::int32_t>(kb), block_class_of(g, pairs), pairs});
 }
 
 std::vector<const PatternFamily*> pattern_families() {
@@ -188,7 +188,8 @@ std::vector<const PatternFamily*> pattern_families() {
           &a_shape_family(),        &vertical_slash_family(),
           &block_topk_family(),     &permuted_block_sparse_family(),
           &radial_family(),         &random_family(),
-          &mixture_family()};
+          &mixture_family(),        &document_family(),
+          &prefix_lm_family()};
 }
 
 const PatternFamily& find_pattern_family(const std::string& name, const std::string& source) {
@@ -215,6 +216,7 @@ std::string pattern_help() {
 BlockLayout generate_pattern(const PatternSpec& spec) {
   const PatternFamily& family = find_pattern_family(spec.family, spec.source);
   PatternParams params(spec.params, spec.source);
+  params.set_seed(spec.seed);
   const std::unique_ptr<PatternInstance> instance = family.configure(params, spec.geometry);
   params.reject_unused(spec.family);
 
@@ -237,6 +239,7 @@ BlockLayout generate_pattern(const PatternSpec& spec) {
   BlockLayout layout = builder.finish();
   layout.allowed_pairs = std::move(allowed);
   layout.tiling = instance->tiling();
+  layout.rule = instance->rule();
   return layout;
 }
 

@@ -34,11 +34,16 @@ class PatternParams {
   /// Throws InputError naming the source and the unknown keys, listing `allowed` ones.
   void reject_unused(const std::string& family) const;
   const std::string& source() const { return source_; }
+  /// The pattern's --seed (families whose structure is per batch element, not per head, derive
+  /// their streams from it); generate_pattern sets it.
+  std::uint64_t seed() const { return seed_; }
+  void set_seed(std::uint64_t seed) { seed_ = seed; }
   [[noreturn]] void fail(const std::string& key, const std::string& expected) const;
 
  private:
   std::map<std::string, std::string> values_;
   std::string source_;
+  std::uint64_t seed_ = 0;
   mutable std::set<std::string> used_;
 };
 
@@ -83,6 +88,11 @@ class TokenMask : public HeadMask {
   std::vector<KeyInterval> intervals_;
 };
 
+/// The class of a non-empty block with `pairs` allowed pairs: FULL only when every pair of the
+/// whole block_q x block_kv block is allowed, so a block cut by a sequence end is PARTIAL (as
+/// FlexAttention's create_block_mask pads the mask with False).
+BlockClass block_class_of(const MaskGeometry& g, std::int64_t pairs);
+
 /// Pairs (q, k) with q in [q0, q1), k in [k0, k1) and k <= q.
 std::int64_t causal_pairs(std::int64_t q0, std::int64_t q1, std::int64_t k0, std::int64_t k1);
 
@@ -98,6 +108,10 @@ class PatternInstance {
   virtual std::unique_ptr<HeadMask> make_head(std::int64_t head, std::uint64_t seed) const = 0;
   /// The multi-dimensional tile order the mask is generated in, if any (see TokenTiling).
   virtual std::optional<TokenTiling> tiling() const { return std::nullopt; }
+  /// The token rule this pattern's partial blocks apply, with every parameter written out
+  /// (mask_rules.md); none when partial blocks follow no rule of the vocabulary. This is the one
+  /// place a pattern spec maps to its rule (generate_pattern stores it in the layout).
+  virtual std::optional<MaskRule> rule() const { return std::nullopt; }
 };
 
 /// A pattern family (one per file under patterns/), chosen by name.

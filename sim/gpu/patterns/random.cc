@@ -42,9 +42,11 @@ const PatternFamily& random_family() {
         const double density = params.get_double("density", 0.1, 0.0, 1.0);
         const bool causal = params.get_bool("causal", false);
         const bool diagonal = params.get_bool("diagonal", true);
-        return std::make_unique<LambdaInstance>([=](std::int64_t, std::uint64_t seed) {
-          return std::make_unique<RandomHead>(g, density, causal, diagonal, seed);
-        });
+        return std::make_unique<LambdaInstance>(
+            [=](std::int64_t, std::uint64_t seed) {
+              return std::make_unique<RandomHead>(g, density, causal, diagonal, seed);
+            },
+            causal ? std::optional<MaskRule>(make_rule("causal")) : std::nullopt);
       });
   return family;
 }

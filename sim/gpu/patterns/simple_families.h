@@ -2,7 +2,10 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "sim/gpu/patterns/pattern.h"
@@ -13,13 +16,16 @@ namespace attnsim::gpu {
 class LambdaInstance final : public PatternInstance {
  public:
   using Make = std::function<std::unique_ptr<HeadMask>(std::int64_t head, std::uint64_t seed)>;
-  explicit LambdaInstance(Make make) : make_(std::move(make)) {}
+  explicit LambdaInstance(Make make, std::optional<MaskRule> rule = std::nullopt)
+      : make_(std::move(make)), rule_(std::move(rule)) {}
   std::unique_ptr<HeadMask> make_head(std::int64_t head, std::uint64_t seed) const override {
     return make_(head, seed);
   }
+  std::optional<MaskRule> rule() const override { return rule_; }
 
  private:
   Make make_;
+  std::optional<MaskRule> rule_;
 };
 
 /// TokenMask whose key intervals come from a function of the query index.
@@ -58,6 +64,18 @@ class SimpleFamily final : public PatternFamily {
   std::string help_;
   Configure configure_;
 };
+
+/// A rule from its name and parameters given as numbers or text.
+inline MaskRule make_rule(std::string name, std::map<std::string, std::string> params = {}) {
+  return MaskRule{std::move(name), std::move(params)};
+}
+
+/// "3x5x7" for {3, 5, 7}.
+inline std::string join_dims(const std::vector<std::int64_t>& values) {
+  std::string text;
+  for (const std::int64_t v : values) text += (text.empty() ? "" : "x") + std::to_string(v);
+  return text;
+}
 
 /// Appends [begin, end) clipped to [0, limit) when non-empty.
 inline void push_interval(std::vector<KeyInterval>& out, std::int64_t begin, std::int64_t end,

@@ -14,7 +14,8 @@ const PatternFamily& sliding_window_family() {
       "  \"Dilated Neighborhood Attention Transformer\", 2022.\n",
       [](PatternParams& params, const MaskGeometry& g) {
         if (g.seq_q != g.seq_kv) params.fail("seq_kv", "seq_kv equal to seq_q");
-        return make_gna_instance(read_gna_config(params, {g.seq_q}), {}, g);
+        const GnaConfig config = read_gna_config(params, {g.seq_q});
+        return make_gna_instance(config, {}, g, gna_rule("sliding_window", config, {}));
       });
   return family;
 }

@@ -126,7 +126,7 @@ struct MachineOptions {
 int simulate_command(int argc, char** argv, ReportKind kind) {
   MachineOptions machine;
   std::vector<std::string> masks;
-  std::string format = "json", out, timeline, calibration;
+  std::string format = "json", out, timeline, calibration, rule_text;
   std::int64_t batch = 0, heads = 0;
   po::options_description options(std::string("tilesim ") +
                                   (kind == ReportKind::kBounds ? "bounds" : "predict") +
@@ -136,7 +136,10 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
       "format", po::value(&format)->default_value(format), "json or table")(
       "out", po::value(&out), "write to this file (atomically; - for stdout) instead of stdout")(
       "batch", po::value(&batch), "broadcast masks stored with batch 1 to this batch size")(
-      "heads", po::value(&heads), "broadcast masks stored with 1 head to this many heads");
+      "heads", po::value(&heads), "broadcast masks stored with 1 head to this many heads")(
+      "rule", po::value(&rule_text),
+      "token rule applied to every mask (mask_rules.md, e.g. causal_window,window=1024), "
+      "replacing the masks' own");
   if (kind == ReportKind::kPredict) {
     options.add_options()("calibration", po::value(&calibration),
                           "cost model fitted by `tilesim calibrate` (JSON)")(
@@ -165,10 +168,13 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
     cost_source = calibration;
   }
 
+  std::optional<MaskRule> rule;
+  if (!rule_text.empty()) rule = parse_mask_rule(rule_text, "command line", "--rule");
+
   // Everything is computed before anything is written: one bad mask leaves no output at all.
   std::vector<Result> results;
   for (const std::string& mask : masks) {
-    Workload workload = load_workload(mask, mask);
+    Workload workload = load_workload(mask, mask, rule);
     const MaskGeometry& g = workload.mask.geometry;
     if (batch > 0 || heads > 0) {
       const std::int64_t want_batch = batch > 0 ? batch : g.batch;
@@ -249,7 +255,7 @@ int gen_command(int argc, char** argv) {
 
 int calibrate_command(int argc, char** argv) {
   MachineOptions machine;
-  std::string measurements, out;
+  std::string measurements, out, rule_text;
   int fit_runs = 5;
   po::options_description options(
       "tilesim calibrate --gpu G --kernel K --measurements runs.json --out cal.json");
@@ -258,7 +264,10 @@ int calibrate_command(int argc, char** argv) {
       "measured runs: {\"gpu\", \"kernel\", \"runs\": [{\"mask\", \"ms\", ...}]}")(
       "out", po::value(&out)->required(), "calibration JSON to write")(
       "fit-runs", po::value(&fit_runs)->default_value(fit_runs),
-      "fit on the first N runs (at most 5 is enough); the rest are held out and reported");
+      "fit on the first N runs (at most 5 is enough); the rest are held out and reported")(
+      "rule", po::value(&rule_text),
+      "token rule applied to every run's mask (mask_rules.md), replacing the masks' own and "
+      "the runs' \"rule\" fields");
   machine.add_to(options);
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
@@ -270,7 +279,11 @@ int calibrate_command(int argc, char** argv) {
   machine.read(vm);
   const GpuSpec gpu = machine.load_gpu_spec();
   const KernelSpec kernel = machine.load_kernel_spec();
-  const Measurements runs = read_measurements(measurements);
+  Measurements runs = read_measurements(measurements);
+  if (!rule_text.empty()) {
+    parse_mask_rule(rule_text, "command line", "--rule");
+    for (MeasuredRun& run : runs.runs) run.rule = rule_text;
+  }
   const CalibrationReport report = calibrate(runs, gpu, kernel, fit_runs);
   attnsim::common::write_json_file(out, to_json(report, gpu, kernel));
   std::cout << format_calibration_summary(report);

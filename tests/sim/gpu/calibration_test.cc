@@ -76,7 +76,7 @@ TEST(Calibration, MeasurementsAreCheckedFieldByField) {
                 .find("runs[0].ms: expected a positive time"),
             std::string::npos);
   EXPECT_NE(error_for(R"({"runs": [{"mask": "pattern:causal,seq=128", "ms": 1, "msec": 2}]})")
-                .find("runs[0].msec: expected one of mask, ms, head_dim, dtype, info"),
+                .find("runs[0].msec: expected one of mask, ms, head_dim, dtype, rule, gqa, info"),
             std::string::npos);
   // The benchmark harness's provenance travels in "info" and does not trip the key check.
   EXPECT_EQ(error_for(R"({"gpu": "h200", "kernel": "golden", "runs": [{"mask": )"

@@ -27,17 +27,18 @@ void expect_matches_brute_force(const BlockLayout& layout, const Allowed& allowe
   std::int64_t total = 0;
   for (std::int64_t qb = 0; qb < g.q_blocks(); ++qb) {
     for (std::int64_t kb = 0; kb < g.kv_blocks(); ++kb) {
-      std::int64_t pairs = 0, area = 0;
+      std::int64_t pairs = 0;
       for (std::int64_t q = qb * g.block_q; q < std::min(g.seq_q, (qb + 1) * g.block_q); ++q) {
         for (std::int64_t k = kb * g.block_kv; k < std::min(g.seq_kv, (kb + 1) * g.block_kv); ++k) {
           pairs += allowed(q, k);
-          ++area;
         }
       }
       total += pairs;
-      const BlockClass expected = pairs == 0      ? BlockClass::kEmpty
-                                  : pairs == area ? BlockClass::kFull
-                                                  : BlockClass::kPartial;
+      // FULL only when the whole block is allowed: a block cut by a sequence end is PARTIAL, as
+      // FlexAttention's create_block_mask pads the mask with False.
+      const BlockClass expected = pairs == 0                        ? BlockClass::kEmpty
+                                  : pairs == g.block_q * g.block_kv ? BlockClass::kFull
+                                                                    : BlockClass::kPartial;
       ASSERT_EQ(layout.block_class(qb, kb), expected) << "block " << qb << ", " << kb;
     }
   }
@@ -239,6 +240,142 @@ TEST(Patterns, MixtureAssignsHeadsInOrder) {
   EXPECT_LT(layout.allowed_pairs->at(1), causal_pairs / 4);
   EXPECT_EQ(layout.allowed_pairs->at(1), layout.allowed_pairs->at(2));
   EXPECT_NE(layout.allowed_pairs->at(3), layout.allowed_pairs->at(1));
+}
+
+TEST(Patterns, DocumentMatchesBruteForceWithUnalignedLengths) {
+  // Documents [0,100), [100,101), [101,500), [500,1000).
+  const auto doc = [](std::int64_t t) { return t < 100 ? 0 : t < 101 ? 1 : t < 500 ? 2 : 3; };
+  for (const char* block_kv : {"64", "128"}) {
+    expect_matches_brute_force(
+        generate("document", {{"seq", "1000"},
+                              {"block_q", "64"},
+                              {"block_kv", block_kv},
+                              {"lengths", "100x1x399x500"}}),
+        [&](std::int64_t q, std::int64_t k) { return doc(q) == doc(k) && k <= q; });
+    expect_matches_brute_force(generate("document", {{"seq", "1000"},
+                                                     {"block_q", "128"},
+                                                     {"block_kv", block_kv},
+                                                     {"lengths", "100x1x399x500"},
+                                                     {"causal", "0"}}),
+                               [&](std::int64_t q, std::int64_t k) { return doc(q) == doc(k); });
+  }
+}
+
+TEST(Patterns, DocumentListsPerBatchElementApplyToTheirOwnBatch) {
+  const BlockLayout layout = generate("document", {{"seq", "300"},
+                                                   {"batch", "2"},
+                                                   {"heads", "2"},
+                                                   {"block", "64"},
+                                                   {"lengths", "100x200/300"},
+                                                   {"causal", "0"}});
+  // Closed form: batch 0 has 100^2 + 200^2 pairs, batch 1 300^2, the same for both heads.
+  EXPECT_EQ(*layout.allowed_pairs, (std::vector<std::int64_t>{50000, 50000, 90000, 90000}));
+  EXPECT_EQ(layout.rule->text(), "document,causal=0,lengths=100x200/300");
+}
+
+std::vector<std::vector<std::int64_t>> rule_lengths(const BlockLayout& layout) {
+  const std::string text = layout.rule->params.at("lengths");
+  std::vector<std::vector<std::int64_t>> lists(1);
+  std::string number;
+  for (const char c : text + "/") {
+    if (c == 'x' || c == '/') {
+      lists.back().push_back(std::stoll(number));
+      number.clear();
+      if (c == '/') lists.emplace_back();
+    } else {
+      number += c;
+    }
+  }
+  lists.pop_back();
+  return lists;
+}
+
+TEST(Patterns, DocumentGeneratedLengthsAreSeededPerBatchElementAndWrittenOut) {
+  const std::map<std::string, std::string> params{{"seq", "5000"},      {"batch", "3"},
+                                                  {"doc_mean", "200"},  {"doc_dist", "lognormal"},
+                                                  {"doc_sigma", "0.8"}, {"seed", "5"}};
+  const BlockLayout a = generate("document", params);
+  const auto lists = rule_lengths(a);
+  ASSERT_EQ(lists.size(), 3u);
+  EXPECT_NE(lists[0], lists[1]);
+  for (const auto& lengths : lists) {
+    std::int64_t sum = 0;
+    for (const std::int64_t l : lengths) {
+      sum += l;
+      EXPECT_GE(l, 1);
+    }
+    EXPECT_EQ(sum, 5000);
+    EXPECT_GT(lengths.size(), 5u);  // mean 200 over 5000 tokens: about 25 documents
+  }
+  EXPECT_EQ(generate("document", params), a);
+  auto other = params;
+  other["seed"] = "6";
+  EXPECT_NE(rule_lengths(generate("document", other)), lists);
+  // The rule written out generates the same mask.
+  const BlockLayout again = generate(
+      "document", {{"seq", "5000"}, {"batch", "3"}, {"lengths", a.rule->params.at("lengths")}});
+  EXPECT_EQ(again, a);
+
+  // fixed: 300-token documents, the last cut; one list for all batch elements.
+  const BlockLayout fixed =
+      generate("document", {{"seq", "1000"}, {"batch", "2"}, {"doc_mean", "300"}});
+  EXPECT_EQ(fixed.rule->text(), "document,causal=1,lengths=300x300x300x100");
+  // uniform: lengths in [1, 2M - 1], except the last one which is cut.
+  const auto uniform = rule_lengths(
+      generate("document", {{"seq", "20000"}, {"doc_mean", "50"}, {"doc_dist", "uniform"}}));
+  for (std::size_t i = 0; i + 1 < uniform[0].size(); ++i) {
+    EXPECT_GE(uniform[0][i], 1);
+    EXPECT_LE(uniform[0][i], 99);
+  }
+}
+
+TEST(Patterns, PrefixLmMatchesBruteForce) {
+  expect_matches_brute_force(
+      generate("prefix_lm", {{"seq", "1000"}, {"block", "64"}, {"prefix", "77"}}),
+      [](std::int64_t q, std::int64_t k) { return k < 77 || k <= q; });
+  expect_matches_brute_force(generate("prefix_lm", {{"seq_q", "300"},
+                                                    {"seq_kv", "500"},
+                                                    {"block_q", "128"},
+                                                    {"block_kv", "64"},
+                                                    {"prefix", "450"}}),
+                             [](std::int64_t q, std::int64_t k) { return k < 450 || k <= q; });
+  expect_matches_brute_force(generate("prefix_lm", {{"seq", "700"}, {"prefix", "0"}}),
+                             [](std::int64_t q, std::int64_t k) { return k <= q; });
+}
+
+TEST(Patterns, GeneratedMasksCarryTheirRuleWithEveryParameter) {
+  const auto rule_of = [](const std::string& family, std::map<std::string, std::string> params) {
+    params["seq"] = params.count("seq") ? params["seq"] : "1024";
+    const BlockLayout layout = generate(family, params);
+    return layout.rule ? layout.rule->text() : std::string("none");
+  };
+  EXPECT_EQ(rule_of("dense", {}), "allow");
+  EXPECT_EQ(rule_of("causal", {}), "causal");
+  EXPECT_EQ(rule_of("causal", {{"seq_q", "256"}, {"seq_kv", "1024"}, {"align", "bottom_right"}}),
+            "band,left=1024,right=768");
+  EXPECT_EQ(rule_of("causal", {{"seq_q", "1024"}, {"seq_kv", "256"}, {"align", "bottom_right"}}),
+            "none");
+  EXPECT_EQ(rule_of("causal_window", {}), "causal_window,window=1024");
+  EXPECT_EQ(rule_of("band", {{"left", "30"}}), "band,left=30,right=0");
+  EXPECT_EQ(rule_of("a_shape", {{"window", "256"}}), "a_shape,sinks=128,window=256");
+  EXPECT_EQ(rule_of("sliding_window", {{"window", "65"}}),
+            "sliding_window,dilation=1,stride=1,window=65");
+  EXPECT_EQ(rule_of("gna", {{"dims", "32x32"}, {"window", "5x7"}, {"dilation", "2"}}),
+            "gna,dilation=2x2,dims=32x32,stride=1x1,window=5x7");
+  EXPECT_EQ(rule_of("gna", {{"dims", "32x32"}, {"window", "5"}, {"tile", "8x16"}}),
+            "gna,dilation=1x1,dims=32x32,stride=1x1,tile=8x16,window=5x5");
+  EXPECT_EQ(rule_of("prefix_lm", {{"prefix", "100"}}), "prefix_lm,prefix=100");
+  EXPECT_EQ(rule_of("document", {{"lengths", "1000x24"}}), "document,causal=1,lengths=1000x24");
+  EXPECT_EQ(rule_of("random", {{"causal", "true"}}), "causal");
+  EXPECT_EQ(rule_of("random", {}), "none");
+  EXPECT_EQ(rule_of("block_topk", {{"k", "2"}}), "causal");
+  EXPECT_EQ(rule_of("block_topk", {{"k", "2"}, {"causal", "false"}}), "none");
+  for (const char* family : {"vertical_slash", "radial", "mixture", "permuted_block_sparse"}) {
+    std::map<std::string, std::string> params;
+    if (family == std::string("radial")) params["frames"] = "8";
+    const std::string rule = rule_of(family, params);
+    EXPECT_EQ(rule, "none") << family;
+  }
 }
 
 TEST(Patterns, AMillionTokensNeedNoSquareMatrix) {
