@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -114,9 +115,9 @@ int run(int argc, char** argv) {
       "causal_window,window=W, band,left=L,right=R, sliding_window,window=W[,dilation=D,stride=S], "
       "gna,dims=AxB[xC],window=..[,stride=..,dilation=..], "
       "document,lengths=AxB[/CxD][,causal=0|1], "
-      "prefix_lm,prefix=P, a_shape,sinks=N,window=W (window:LEFT:RIGHT reads as band; default "
-      "allow)")("kv-heads", po::value<int>()->default_value(0),
-                "key/value heads (0: one per query head)")(
+      "prefix_lm,prefix=P, a_shape,sinks=N,window=W (window:LEFT:RIGHT reads as band; default: "
+      "each mask's own rule, else allow)")("kv-heads", po::value<int>()->default_value(0),
+                                           "key/value heads (0: one per query head)")(
       "gqa", po::value<int>()->default_value(0),
       "query heads per key/value head (0: see --kv-heads); K/V get heads / G heads")(
       "head-dim", po::value<std::string>()->default_value("128"), "comma-separated: 64, 128")(
@@ -144,9 +145,8 @@ int run(int argc, char** argv) {
                      std::to_string(reps) + "/" + std::to_string(warmup));
   const ElementType type = dtype == "bf16" ? ElementType::kBFloat16 : ElementType::kFloat16;
 
-  // TODO(lead): once BlockLayout carries the mask file's rule (rules-cpp), default to it here
-  // (workloads[w].mask.rule) when --rule is not given; until then the default stays "allow".
-  const std::string rule_text = vm.count("rule") ? vm["rule"].as<std::string>() : "allow";
+  // Without --rule each mask runs its own rule (BlockLayout::rule), or allow when it has none.
+  const bool rule_given = vm.count("rule") > 0;
   const int gqa = vm["gqa"].as<int>(), kv_heads_option = vm["kv-heads"].as<int>();
   if (gqa < 0 || kv_heads_option < 0 || (gqa > 0 && kv_heads_option > 0)) {
     throw InputError("--gqa/--kv-heads", "heads", "at most one of them, >= 0",
@@ -163,9 +163,13 @@ int run(int argc, char** argv) {
     const bool inline_pattern = argument.rfind("pattern:", 0) == 0;
     workloads.push_back(gpu::load_workload(argument, argument));
     const gpu::MaskGeometry& g = workloads.back().mask.geometry;
+    const std::optional<gpu::MaskRule>& own = workloads.back().mask.rule;
+    const std::string rule_text = rule_given ? vm["rule"].as<std::string>()
+                                  : own      ? own->text()
+                                             : "allow";
     rules.push_back(token_rule_from_text(rule_text, static_cast<int>(g.batch),
                                          static_cast<int>(g.seq_q), static_cast<int>(g.seq_kv),
-                                         "--rule"));
+                                         rule_given ? "--rule" : argument + " (its rule)"));
     if (gqa > 0 && g.heads % gqa != 0) {
       throw InputError(argument, "heads", "a multiple of --gqa " + std::to_string(gqa),
                        std::to_string(g.heads));
@@ -295,7 +299,9 @@ int run(int argc, char** argv) {
                                                            {"kv_heads", kv_heads},
                                                            {"seq_q", g.seq_q},
                                                            {"seq_kv", g.seq_kv},
-                                                           {"rule", rule_text},
+                                                           {"rule_source", rule_given  ? "--rule"
+                                                                           : mask.rule ? "mask"
+                                                                                       : "default"},
                                                            {"allowed_pairs", pairs},
                                                            {"tflops", flops / median / 1e9},
                                                            {"ms_min", sorted.front()},
