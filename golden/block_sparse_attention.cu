@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "golden/block_sparse_attention.h"
+#include "golden/neighborhood.h"
 
 namespace attnsim::golden {
 namespace {
@@ -120,6 +121,19 @@ __device__ __forceinline__ bool window_covers_tile(const TokenRuleParams& rule, 
   return kv_first >= q_last - rule.window_left && kv_last <= q_first + rule.window_right;
 }
 
+// Rules whose test compares a per-key word with per-row words kept in shared memory: the key
+// words of a tile are computed once per CTA (64 threads, one key each) instead of once per row,
+// the row words once per CTA. kDocument: one word each (the document id); kNeighborhood: one word
+// per key, two per row (neighborhood.h's packed form).
+template <TokenRule kRule>
+constexpr bool kRuleUsesWords = kRule == TokenRule::kDocument || kRule == TokenRule::kNeighborhood;
+template <TokenRule kRule>
+constexpr bool kRuleHasInterval =
+    kRule == TokenRule::kWindow || kRule == TokenRule::kPrefixWindow ||
+    kRule == TokenRule::kDocument;
+constexpr int kRowWordsBytes = 2 * kTileQ * 4;   // two words per query row
+constexpr int kKeyWordsBytes = 2 * kTileKv * 4;  // one word per key, two stages
+
 struct KernelParams {
   const void* q;
   const void* k;
@@ -144,6 +158,9 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
   T* q_smem = reinterpret_cast<T*>(shared_raw);
   T* k_stages = q_smem + kTileQ * kHeadDim;
   T* v_stages = k_stages + 2 * kTileKv * kHeadDim;
+  // kRuleUsesWords only: two words per query row, then one word per key of two tile stages.
+  auto* row_words = reinterpret_cast<std::uint32_t*>(v_stages + 2 * kTileKv * kHeadDim);
+  std::uint32_t* key_words = row_words + 2 * kTileQ;
 
   const int q_block = blockIdx.x;
   const int head = blockIdx.y;
@@ -200,6 +217,37 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
   };
   if (num_tiles > 0) load_kv_tile(0);
   cp_async_commit();
+  // Word rules: the key words of tile t into stage t % 2 (read after the next barrier).
+  auto fill_key_words = [&](int t) {
+    if (threadIdx.x >= kTileKv) return;
+    const int kv = tile_start(t) + static_cast<int>(threadIdx.x);
+    std::uint32_t word = 0;
+    if (kv < s.seq_kv) {
+      if constexpr (kRule == TokenRule::kDocument) {
+        word = static_cast<std::uint32_t>(
+            p.rule.document_ids[static_cast<std::int64_t>(batch) * s.seq_kv + kv]);
+      } else {
+        word = neighborhood_key_word(p.rule, kv);
+      }
+    }
+    key_words[(t & 1) * kTileKv + threadIdx.x] = word;
+  };
+  if constexpr (kRuleUsesWords<kRule>) {
+    static_assert(kThreads == kTileQ, "one thread per query row computes its row words");
+    const int q = q0 + static_cast<int>(threadIdx.x);
+    std::uint32_t low = 0, span = 0;
+    if (q < s.seq_q) {
+      if constexpr (kRule == TokenRule::kDocument) {
+        low = static_cast<std::uint32_t>(
+            p.rule.document_ids[static_cast<std::int64_t>(batch) * s.seq_kv + q]);
+      } else {
+        neighborhood_row_words(p.rule, q, &low, &span);
+      }
+    }
+    row_words[2 * threadIdx.x] = low;
+    row_words[2 * threadIdx.x + 1] = span;
+    if (num_partial > 0) fill_key_words(0);
+  }
 
   float o_acc[kMTiles][kOTiles][4];
   float row_max[kMTiles][2];
@@ -230,6 +278,9 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
     __syncthreads();  // tile t (and Q) landed; every warp is done with tile t-1's stage
     if (t + 1 < num_tiles) load_kv_tile(t + 1);
     cp_async_commit();
+    if constexpr (kRuleUsesWords<kRule>) {
+      if (t + 1 < num_partial * tiles_per_block) fill_key_words(t + 1);
+    }
 
     // S = Q K^T for this warp's rows and the tile's 64 keys.
     float s_acc[kMTiles][kSTiles][4];
@@ -261,8 +312,9 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
     }
 
     // Masking: PARTIAL tiles apply the token rule; any tile reaching past seq_kv masks the tail.
-    // Each row's allowed keys form one interval [lo, hi] (window rules) computed once per tile;
-    // the token-mask rule adds one bit test per element from two words per row.
+    // Each row's window keys form one interval [lo, hi] computed once per tile; the token-mask
+    // rule adds one bit test per element from two words per row, kPrefixWindow one compare with
+    // the prefix end, the word rules one test of the key's word against the row's words.
     const bool past_end = kv0 + kTileKv > s.seq_kv;
     bool mask_elements = is_partial || past_end;
     if constexpr (kRule == TokenRule::kWindow) {
@@ -270,19 +322,40 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
       mask_elements = past_end || (is_partial && !window_covers_tile(p.rule, q_first, q_last, kv0,
                                                                      kv0 + kTileKv - 1));
     }
+    if constexpr (kRule == TokenRule::kPrefixWindow) {  // covered by the window or the prefix
+      const int q_first = q0, q_last = min(q0 + kTileQ, s.seq_q) - 1;
+      const bool in_prefix =
+          kv0 + kTileKv <= p.rule.prefix && (!p.rule.prefix_causal || kv0 + kTileKv - 1 <= q_first);
+      mask_elements =
+          past_end || (is_partial && !in_prefix &&
+                       !window_covers_tile(p.rule, q_first, q_last, kv0, kv0 + kTileKv - 1));
+    }
     if (mask_elements) {
       const int kv_thread = kv0 + thread_in_group * 2;
+      const int prefix_end = is_partial ? min(p.rule.prefix, s.seq_kv) : 0;  // kPrefixWindow
+      const std::uint32_t* tile_words = key_words + (t & 1) * kTileKv + thread_in_group * 2;
+      const std::uint32_t guards = neighborhood_guards(p.rule.grid_rank);  // kNeighborhood
 #pragma unroll
       for (int m = 0; m < kMTiles; ++m) {
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
           const int q = q0 + warp_row0 + m * 16 + group + r * 8;
           int lo = 0, hi = s.seq_kv - 1;
-          if constexpr (kRule == TokenRule::kWindow) {
+          if constexpr (kRuleHasInterval<kRule>) {
             if (is_partial) {
               lo = max(lo, q - p.rule.window_left);
               hi = min(hi, q + p.rule.window_right);
             }
+          }
+          int row_prefix_end = prefix_end;  // kPrefixWindow
+          if constexpr (kRule == TokenRule::kPrefixWindow) {
+            if (p.rule.prefix_causal) row_prefix_end = min(prefix_end, q + 1);
+          }
+          std::uint32_t row_low = 0, row_span = 0;  // word rules: this row's words
+          if constexpr (kRuleUsesWords<kRule>) {
+            const int row_in_tile = warp_row0 + m * 16 + group + r * 8;
+            row_low = row_words[2 * row_in_tile];
+            row_span = row_words[2 * row_in_tile + 1];
           }
           std::uint64_t bits = ~0ull;  // the tile's 64 keys for this row (token-mask rule)
           if constexpr (kRule == TokenRule::kTokenMask) {
@@ -298,12 +371,27 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
           }
 #pragma unroll
           for (int nt = 0; nt < kSTiles; ++nt) {
+            uint2 words = make_uint2(0u, 0u);  // the keys' words, for the word rules
+            if constexpr (kRuleUsesWords<kRule>) {
+              words = *reinterpret_cast<const uint2*>(tile_words + nt * 8);
+            }
 #pragma unroll
             for (int c = 0; c < 2; ++c) {
               const int kv = kv_thread + nt * 8 + c;
               bool allowed = kv >= lo && kv <= hi;
               if constexpr (kRule == TokenRule::kTokenMask) {
                 allowed = allowed && ((bits >> (nt * 8 + thread_in_group * 2 + c)) & 1u);
+              }
+              if constexpr (kRule == TokenRule::kPrefixWindow) {
+                allowed = allowed || kv < row_prefix_end;
+              }
+              const std::uint32_t key_word = c == 0 ? words.x : words.y;
+              if constexpr (kRule == TokenRule::kDocument) {
+                allowed = allowed && (!is_partial || key_word == row_low);
+              }
+              if constexpr (kRule == TokenRule::kNeighborhood) {
+                allowed = allowed &&
+                          (!is_partial || neighborhood_allows(key_word, row_low, row_span, guards));
               }
               if (!allowed) s_acc[m][nt][2 * r + c] = -INFINITY;
             }
@@ -401,7 +489,8 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
 
 template <typename T, int kHeadDim, TokenRule kRule>
 int launch_typed(const KernelParams& params, cudaStream_t stream) {
-  constexpr int kSharedBytes = (kTileQ + 4 * kTileKv) * kHeadDim * static_cast<int>(sizeof(T));
+  constexpr int kSharedBytes = (kTileQ + 4 * kTileKv) * kHeadDim * static_cast<int>(sizeof(T)) +
+                               (kRuleUsesWords<kRule> ? kRowWordsBytes + kKeyWordsBytes : 0);
   auto kernel = block_sparse_attention_kernel<T, kHeadDim, kRule>;
   cudaError_t status =
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSharedBytes);
@@ -450,6 +539,43 @@ std::string can_run(ElementType, const AttentionShape& shape, const BlockLists& 
   require(rule.rule != TokenRule::kTokenMask ||
               (rule.token_mask && rule.token_mask_words_per_row * 32 >= shape.seq_kv),
           "a token mask needs ceil(seq_kv / 32) words per row");
+  const bool window_rule = rule.rule == TokenRule::kWindow ||
+                           rule.rule == TokenRule::kPrefixWindow ||
+                           rule.rule == TokenRule::kDocument;
+  require(!window_rule || (rule.window_left >= 0 && rule.window_right >= 0),
+          "window_left and window_right must be >= 0");
+  require(rule.rule != TokenRule::kPrefixWindow || rule.prefix >= 0, "prefix must be >= 0");
+  if (rule.rule == TokenRule::kDocument || rule.rule == TokenRule::kNeighborhood) {
+    require(shape.seq_q == shape.seq_kv, "document and neighborhood rules need seq_q == seq_kv");
+  }
+  require(rule.rule != TokenRule::kDocument || rule.document_ids,
+          "the document rule needs document ids [batch, seq_kv] on the device");
+  if (rule.rule == TokenRule::kNeighborhood) {
+    const int rank = rule.grid_rank;
+    require(rank >= 1 && rank <= 3, "the neighborhood rule needs grid_rank 1, 2 or 3");
+    if (rank >= 1 && rank <= 3) {
+      std::int64_t product = 1;
+      bool positive = true, fits = true;
+      for (int d = 0; d < rank; ++d) {
+        const int n = rule.grid_dims[d], dilation = rule.neighborhood_dilation[d];
+        positive = positive && n > 0 && rule.neighborhood_window[d] > 0 &&
+                   rule.neighborhood_stride[d] > 0 && dilation > 0;
+        if (n <= 0 || dilation <= 0) continue;
+        product *= n;
+        // neighborhood.h's packed coordinates: dilation * ceil(n / dilation) <= 2^field_bits.
+        const std::int64_t packed_end =
+            static_cast<std::int64_t>(dilation) * ((n + dilation - 1) / dilation);
+        fits = fits && packed_end <= (std::int64_t{1} << neighborhood_field_bits(rank));
+      }
+      require(positive, "neighborhood dims, window, stride and dilation must be >= 1");
+      require(product == shape.seq_q, "the neighborhood grid's dims must multiply to seq_q (" +
+                                          std::to_string(shape.seq_q) + "), got " +
+                                          std::to_string(product));
+      require(fits,
+              "neighborhood dims too large for the packed coordinates (dilation * "
+              "ceil(dim / dilation) <= 2^31 at rank 1, 2^15 at rank 2, 2^9 at rank 3)");
+    }
+  }
   return reasons;
 }
 
@@ -465,6 +591,12 @@ int launch_block_sparse_attention(ElementType type, const AttentionShape& shape,
       return launch_for_rule<TokenRule::kWindow>(type, shape, params, s);
     case TokenRule::kTokenMask:
       return launch_for_rule<TokenRule::kTokenMask>(type, shape, params, s);
+    case TokenRule::kPrefixWindow:
+      return launch_for_rule<TokenRule::kPrefixWindow>(type, shape, params, s);
+    case TokenRule::kDocument:
+      return launch_for_rule<TokenRule::kDocument>(type, shape, params, s);
+    case TokenRule::kNeighborhood:
+      return launch_for_rule<TokenRule::kNeighborhood>(type, shape, params, s);
     default:
       return launch_for_rule<TokenRule::kAllowAll>(type, shape, params, s);
   }

@@ -10,18 +10,36 @@ namespace attnsim::golden {
 enum class ElementType { kBFloat16, kFloat16 };
 
 /// What PARTIAL tiles apply per token (FULL tiles apply nothing; EMPTY tiles are never visited).
-/// Positions are absolute, top-left aligned (FlexAttention's q_idx/kv_idx): kv is allowed when
-/// q - window_left <= kv <= q + window_right. Causal is {window_left = seq_kv, window_right = 0}.
-/// kTokenMask reads bit (kv % 32) of word [q * token_mask_words_per_row + kv / 32], shared by every
-/// batch and head. Keys at kv >= seq_kv are never allowed, whatever the rule.
-enum class TokenRule { kAllowAll, kWindow, kTokenMask };
+/// Positions are absolute, top-left aligned (FlexAttention's q_idx/kv_idx); the names of
+/// sim/gpu/mask_rules.md map onto these as golden/token_rule_from_mask_rule.h says.
+/// - kAllowAll: every key (the masked path without removing keys).
+/// - kWindow: q - window_left <= kv <= q + window_right (causal: {seq_kv, 0}; band; causal_window).
+/// - kTokenMask: bit (kv % 32) of word [q * token_mask_words_per_row + kv / 32], shared by every
+///   batch and head.
+/// - kPrefixWindow: kv < prefix (and kv <= q when prefix_causal), or the kWindow interval
+///   (prefix_lm: {seq_kv, 0, prefix}; a_shape: {window - 1, 0, sinks, prefix_causal}).
+/// - kDocument: document_ids[b][q] == document_ids[b][kv] and the kWindow interval (causal
+///   documents: {seq_kv, 0}; non-causal: {seq_kv, seq_kv}); needs seq_q == seq_kv.
+/// - kNeighborhood: NATTEN / GNA on a row-major grid of grid_rank dimensions (product = seq_q =
+///   seq_kv): in every dimension the key's coordinate is in gna_range(query's coordinate)
+///   (golden/gna_range.h; mask_rules.md's sliding_window is rank 1, gna rank 2 or 3).
+/// Keys at kv >= seq_kv are never allowed, whatever the rule.
+enum class TokenRule { kAllowAll, kWindow, kTokenMask, kPrefixWindow, kDocument, kNeighborhood };
 
 struct TokenRuleParams {
   TokenRule rule = TokenRule::kAllowAll;
-  int window_left = 0;
-  int window_right = 0;
+  int window_left = 0;                        ///< kWindow, kPrefixWindow, kDocument
+  int window_right = 0;                       ///< kWindow, kPrefixWindow, kDocument
   const std::uint32_t* token_mask = nullptr;  ///< device pointer, for kTokenMask
   std::int64_t token_mask_words_per_row = 0;
+  int prefix = 0;              ///< kPrefixWindow: keys kv < prefix are kept as well
+  bool prefix_causal = false;  ///< kPrefixWindow: ... but only those with kv <= q (a_shape's sinks)
+  const std::int32_t* document_ids = nullptr;  ///< kDocument: device int32 [batch, seq_kv]
+  int grid_rank = 0;                           ///< kNeighborhood: 1, 2 or 3 dimensions
+  int grid_dims[3] = {0, 0, 0};                ///< kNeighborhood: sizes, slowest first
+  int neighborhood_window[3] = {0, 0, 0};      ///< per dimension, >= 1
+  int neighborhood_stride[3] = {1, 1, 1};      ///< per dimension, >= 1
+  int neighborhood_dilation[3] = {1, 1, 1};    ///< per dimension, >= 1
 };
 
 /// Problem shape. Q and O are [batch, q_heads, seq_q, head_dim], K and V are

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "golden/block_sparse_attention.h"
+#include "golden/neighborhood.h"
 
 namespace attnsim::golden {
 namespace {
@@ -24,6 +25,23 @@ struct ReferenceParams {
   float scale;
 };
 
+// The neighborhood rule directly from gna_range's definition: in every dimension the key's
+// coordinate is one of residue + dilation * [start, start + count) (not the kernel's packed form).
+__device__ bool reference_neighborhood(const TokenRuleParams& rule, int q, int kv) {
+  for (int d = rule.grid_rank - 1; d >= 0; --d) {
+    const int n = rule.grid_dims[d], x = q % n, c = kv % n;
+    q /= n;
+    kv /= n;
+    const int dilation = rule.neighborhood_dilation[d];
+    const NeighborhoodRange r = neighborhood_range(x, n, rule.neighborhood_window[d],
+                                                   rule.neighborhood_stride[d], dilation);
+    bool hit = false;
+    for (int i = 0; i < r.count; ++i) hit = hit || c == r.residue + (r.start + i) * dilation;
+    if (!hit) return false;
+  }
+  return true;
+}
+
 __device__ bool reference_allowed(const ReferenceParams& p, int batch, int head, int q, int kv) {
   if (kv >= p.shape.seq_kv) return false;
   const std::int64_t index =
@@ -36,9 +54,19 @@ __device__ bool reference_allowed(const ReferenceParams& p, int batch, int head,
   const std::uint8_t cls = p.block_class[index];
   if (cls == 2) return true;
   if (cls == 0) return false;
+  const bool in_window = kv >= q - p.rule.window_left && kv <= q + p.rule.window_right;
   switch (p.rule.rule) {
     case TokenRule::kWindow:
-      return kv >= q - p.rule.window_left && kv <= q + p.rule.window_right;
+      return in_window;
+    case TokenRule::kPrefixWindow:
+      return (kv < p.rule.prefix && (!p.rule.prefix_causal || kv <= q)) || in_window;
+    case TokenRule::kDocument: {
+      const std::int32_t* docs =
+          p.rule.document_ids + static_cast<std::int64_t>(batch) * p.shape.seq_kv;
+      return in_window && docs[q] == docs[kv];
+    }
+    case TokenRule::kNeighborhood:
+      return reference_neighborhood(p.rule, q, kv);
     case TokenRule::kTokenMask:
       return (p.rule.token_mask[static_cast<std::int64_t>(q) * p.rule.token_mask_words_per_row +
                                 kv / 32] >>

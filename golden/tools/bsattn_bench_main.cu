@@ -11,12 +11,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "golden/block_sparse_attention.h"
 #include "golden/device_info.h"
+#include "golden/token_rule_from_mask_rule.h"
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
@@ -80,19 +82,6 @@ HostBlockLists lists_from_layout(const gpu::BlockLayout& layout) {
   return lists;
 }
 
-// --rule: what PARTIAL blocks apply per token. "allow" runs the masked path without removing keys.
-TokenRuleParams parse_rule(const std::string& spec) {
-  if (spec == "allow") return {};
-  if (spec == "causal") return {TokenRule::kWindow, 1 << 30, 0, nullptr, 0};
-  int left = -1, right = -1;
-  char colon = 0;
-  std::istringstream in(spec.rfind("window:", 0) == 0 ? spec.substr(7) : "");
-  if (in >> left >> colon >> right && colon == ':' && left >= 0 && right >= 0 && in.eof()) {
-    return {TokenRule::kWindow, left, right, nullptr, 0};
-  }
-  throw InputError("--rule", "rule", "allow, causal or window:LEFT:RIGHT", spec);
-}
-
 template <typename T>
 T* device_copy(const std::vector<T>& host) {
   T* device = nullptr;
@@ -121,9 +110,16 @@ int run(int argc, char** argv) {
   options.add_options()("help", "this help")(
       "mask", po::value<std::vector<std::string>>()->multitoken(),
       "masks: .npz/.npy files or inline patterns 'pattern:NAME,key=value,...' (tilesim's syntax)")(
-      "rule", po::value<std::string>()->default_value("allow"),
-      "token rule in PARTIAL blocks: allow, causal or window:LEFT:RIGHT")(
-      "kv-heads", po::value<int>()->default_value(0), "key/value heads (0: one per query head)")(
+      "rule", po::value<std::string>(),
+      "token rule in PARTIAL blocks, sim/gpu/mask_rules.md syntax: allow, causal, "
+      "causal_window,window=W, band,left=L,right=R, sliding_window,window=W[,dilation=D,stride=S], "
+      "gna,dims=AxB[xC],window=..[,stride=..,dilation=..], "
+      "document,lengths=AxB[/CxD][,causal=0|1], "
+      "prefix_lm,prefix=P, a_shape,sinks=N,window=W (window:LEFT:RIGHT reads as band; default: "
+      "each mask's own rule, else allow)")("kv-heads", po::value<int>()->default_value(0),
+                                           "key/value heads (0: one per query head)")(
+      "gqa", po::value<int>()->default_value(0),
+      "query heads per key/value head (0: see --kv-heads); K/V get heads / G heads")(
       "head-dim", po::value<std::string>()->default_value("128"), "comma-separated: 64, 128")(
       "dtype", po::value<std::string>()->default_value("bf16"), "bf16 or fp16")(
       "warmup", po::value<int>()->default_value(5), "untimed runs first")(
@@ -149,16 +145,35 @@ int run(int argc, char** argv) {
                      std::to_string(reps) + "/" + std::to_string(warmup));
   const ElementType type = dtype == "bf16" ? ElementType::kBFloat16 : ElementType::kFloat16;
 
-  const TokenRuleParams rule = parse_rule(vm["rule"].as<std::string>());
+  // Without --rule each mask runs its own rule (BlockLayout::rule), or allow when it has none.
+  const bool rule_given = vm.count("rule") > 0;
+  const int gqa = vm["gqa"].as<int>(), kv_heads_option = vm["kv-heads"].as<int>();
+  if (gqa < 0 || kv_heads_option < 0 || (gqa > 0 && kv_heads_option > 0)) {
+    throw InputError("--gqa/--kv-heads", "heads", "at most one of them, >= 0",
+                     std::to_string(gqa) + "/" + std::to_string(kv_heads_option));
+  }
   const std::filesystem::path out_dir =
       vm.count("out") ? std::filesystem::absolute(vm["out"].as<std::string>()).parent_path()
                       : std::filesystem::current_path();
   // Every mask is read and checked before the GPU is touched.
   std::vector<gpu::Workload> workloads;
   std::vector<std::string> mask_labels;  // as tilesim calibrate expects: relative to --out's folder
+  std::vector<GoldenTokenRule> rules;    // per mask: the rule depends on its geometry
   for (const std::string& argument : vm["mask"].as<std::vector<std::string>>()) {
     const bool inline_pattern = argument.rfind("pattern:", 0) == 0;
     workloads.push_back(gpu::load_workload(argument, argument));
+    const gpu::MaskGeometry& g = workloads.back().mask.geometry;
+    const std::optional<gpu::MaskRule>& own = workloads.back().mask.rule;
+    const std::string rule_text = rule_given ? vm["rule"].as<std::string>()
+                                  : own      ? own->text()
+                                             : "allow";
+    rules.push_back(token_rule_from_text(rule_text, static_cast<int>(g.batch),
+                                         static_cast<int>(g.seq_q), static_cast<int>(g.seq_kv),
+                                         rule_given ? "--rule" : argument + " (its rule)"));
+    if (gqa > 0 && g.heads % gqa != 0) {
+      throw InputError(argument, "heads", "a multiple of --gqa " + std::to_string(gqa),
+                       std::to_string(g.heads));
+    }
     mask_labels.push_back(
         inline_pattern
             ? argument
@@ -192,7 +207,18 @@ int run(int argc, char** argv) {
       const gpu::BlockLayout& mask = workloads[w].mask;
       const gpu::MaskGeometry& g = mask.geometry;
       const int heads = static_cast<int>(g.heads), batch = static_cast<int>(g.batch);
-      const int kv_heads = vm["kv-heads"].as<int>() > 0 ? vm["kv-heads"].as<int>() : heads;
+      const int kv_heads = gqa > 0 ? heads / gqa : kv_heads_option > 0 ? kv_heads_option : heads;
+      if (heads % kv_heads != 0) {
+        throw InputError(workloads[w].name, "heads",
+                         "a multiple of --kv-heads " + std::to_string(kv_heads),
+                         std::to_string(heads));
+      }
+      TokenRuleParams rule = rules[w].params;
+      std::int32_t* d_docs = nullptr;
+      if (!rules[w].document_ids.empty()) {
+        d_docs = device_copy(rules[w].document_ids);
+        rule.document_ids = d_docs;
+      }
       const AttentionShape shape{
           batch, heads, kv_heads, static_cast<int>(g.seq_q), static_cast<int>(g.seq_kv), head_dim};
       const HostBlockLists host = lists_from_layout(mask);
@@ -264,6 +290,8 @@ int run(int argc, char** argv) {
       runs.push_back(
           boost::json::object{{"mask", mask_labels[w]},
                               {"ms", median},
+                              {"rule", rules[w].text},
+                              {"gqa", heads / kv_heads},
                               {"head_dim", head_dim},
                               {"dtype", dtype},
                               {"info", boost::json::object{{"batch", batch},
@@ -271,7 +299,9 @@ int run(int argc, char** argv) {
                                                            {"kv_heads", kv_heads},
                                                            {"seq_q", g.seq_q},
                                                            {"seq_kv", g.seq_kv},
-                                                           {"rule", vm["rule"].as<std::string>()},
+                                                           {"rule_source", rule_given  ? "--rule"
+                                                                           : mask.rule ? "mask"
+                                                                                       : "default"},
                                                            {"allowed_pairs", pairs},
                                                            {"tflops", flops / median / 1e9},
                                                            {"ms_min", sorted.front()},
@@ -283,7 +313,8 @@ int run(int argc, char** argv) {
       progress.advance();
       for (void* p : {static_cast<void*>(q), static_cast<void*>(k), static_cast<void*>(v),
                       static_cast<void*>(o), static_cast<void*>(d_num), static_cast<void*>(d_idx),
-                      static_cast<void*>(d_full_num), static_cast<void*>(d_full_idx)}) {
+                      static_cast<void*>(d_full_num), static_cast<void*>(d_full_idx),
+                      static_cast<void*>(d_docs)}) {
         cudaFree(p);
       }
     }

@@ -1,6 +1,8 @@
 // The golden kernel against the float32 reference on fresh random inputs, over dense, causal,
-// windowed, token-masked, GQA and ragged-sequence cases; the reference itself against float64 on
-// sampled rows. Output is poisoned (NaN) before each run so unwritten elements are caught.
+// windowed, token-masked, document, prefix-LM, A-shape, neighborhood (1-D to 3-D), GQA and
+// ragged-sequence cases; the reference itself against float64 on sampled rows, with the rule
+// evaluated on the host independently (neighborhoods by tilesim's gna_range). Output is poisoned
+// (NaN) before each run so unwritten elements are caught.
 #include "golden/block_sparse_attention.h"
 
 #include <cuda_bf16.h>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "golden/device_info.h"
+#include "sim/gpu/patterns/gna.h"
 
 namespace attnsim::golden {
 namespace {
@@ -49,6 +52,7 @@ struct Case {
   TokenRuleParams rule;  // token_mask filled in by the test when rule == kTokenMask
   double block_density;  // for random block classes; < 0 means derive from the rule
   bool dense;
+  std::vector<int> document_lengths = {};  // kDocument: per batch element, concatenated
 };
 
 float element_to_float(std::uint16_t bits, ElementType type) {
@@ -68,11 +72,34 @@ std::uint16_t float_to_element(float x, ElementType type) {
   return static_cast<__half_raw>(__float2half(x)).x;
 }
 
-bool rule_allows(const TokenRuleParams& rule, const std::vector<std::uint32_t>& token_mask, int q,
-                 int kv) {
+// The neighborhood rule by tilesim's own gna_range (not golden/neighborhood.h).
+bool neighborhood_allows_host(const TokenRuleParams& rule, int q, int kv) {
+  for (int d = rule.grid_rank - 1; d >= 0; --d) {
+    const int n = rule.grid_dims[d], x = q % n, c = kv % n;
+    q /= n;
+    kv /= n;
+    const gpu::GnaRange r =
+        gpu::gna_range(x, n, rule.neighborhood_window[d], rule.neighborhood_stride[d],
+                       rule.neighborhood_dilation[d]);
+    if (c < r.start || c >= r.start + r.count * r.step || (c - r.start) % r.step != 0) return false;
+  }
+  return true;
+}
+
+// `docs`: the document ids [batch, seq_kv] (kDocument only).
+bool rule_allows(const TokenRuleParams& rule, const std::vector<std::uint32_t>& token_mask,
+                 const std::vector<std::int32_t>& docs, int seq_kv, int b, int q, int kv) {
+  const bool in_window = kv >= q - rule.window_left && kv <= q + rule.window_right;
+  const std::size_t row = static_cast<std::size_t>(b) * seq_kv;
   switch (rule.rule) {
     case TokenRule::kWindow:
-      return kv >= q - rule.window_left && kv <= q + rule.window_right;
+      return in_window;
+    case TokenRule::kPrefixWindow:
+      return in_window || (kv < rule.prefix && (!rule.prefix_causal || kv <= q));
+    case TokenRule::kDocument:
+      return in_window && docs[row + q] == docs[row + kv];
+    case TokenRule::kNeighborhood:
+      return neighborhood_allows_host(rule, q, kv);
     case TokenRule::kTokenMask:
       return (token_mask[static_cast<std::size_t>(q) * rule.token_mask_words_per_row + kv / 32] >>
               (kv % 32)) &
@@ -84,7 +111,8 @@ bool rule_allows(const TokenRuleParams& rule, const std::vector<std::uint32_t>& 
 
 // Classifies each (query block, key block) by counting allowed pairs: the same rule as tilesim.
 std::vector<std::uint8_t> classify(const Case& c, const std::vector<std::uint32_t>& token_mask,
-                                   int nq, int nk, std::mt19937& rng) {
+                                   const std::vector<std::int32_t>& docs, int nq, int nk,
+                                   std::mt19937& rng) {
   std::vector<std::uint8_t> classes(static_cast<std::size_t>(c.mask_batch) * c.mask_heads * nq *
                                     nk);
   std::bernoulli_distribution keep(c.block_density);
@@ -104,7 +132,9 @@ std::vector<std::uint8_t> classify(const Case& c, const std::vector<std::uint32_
         for (int q = i * 128; q < std::min((i + 1) * 128, c.shape.seq_q); ++q) {
           for (int kv = j * c.block_kv; kv < (j + 1) * c.block_kv; ++kv) {
             ++total;
-            allowed += kv < c.shape.seq_kv && rule_allows(c.rule, token_mask, q, kv);
+            const int b = static_cast<int>(m) / c.mask_heads;  // a document mask is per batch
+            allowed += kv < c.shape.seq_kv &&
+                       rule_allows(c.rule, token_mask, docs, c.shape.seq_kv, b, q, kv);
           }
         }
         const bool cut = (i + 1) * 128 > c.shape.seq_q || (j + 1) * c.block_kv > c.shape.seq_kv;
@@ -118,8 +148,9 @@ std::vector<std::uint8_t> classify(const Case& c, const std::vector<std::uint32_
 double reference_row_fp64(const std::vector<std::uint16_t>& q, const std::vector<std::uint16_t>& k,
                           const std::vector<std::uint16_t>& v, const Case& c,
                           const std::vector<std::uint8_t>& classes,
-                          const std::vector<std::uint32_t>& token_mask, int nq, int nk, int b,
-                          int h, int qi, const std::vector<float>& fp32_out) {
+                          const std::vector<std::uint32_t>& token_mask,
+                          const std::vector<std::int32_t>& docs, int nq, int nk, int b, int h,
+                          int qi, const std::vector<float>& fp32_out) {
   const AttentionShape& s = c.shape;
   const int d = s.head_dim, kvh = h / (s.q_heads / s.kv_heads);
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
@@ -133,7 +164,10 @@ double reference_row_fp64(const std::vector<std::uint16_t>& q, const std::vector
                  qi / 128) *
                     nk +
                 kv / c.block_kv];
-    if (cls == kEmpty || (cls == kPartial && !rule_allows(c.rule, token_mask, qi, kv))) continue;
+    if (cls == kEmpty ||
+        (cls == kPartial && !rule_allows(c.rule, token_mask, docs, s.seq_kv, b, qi, kv))) {
+      continue;
+    }
     double dot = 0;
     for (int i = 0; i < d; ++i) {
       dot +=
@@ -180,8 +214,16 @@ void run_case(const Case& given, unsigned seed) {
     token_mask.resize(static_cast<std::size_t>(s.seq_q) * c.rule.token_mask_words_per_row);
     for (auto& word : token_mask) word = rng() & rng();  // about 25 % of pairs allowed
   }
+  std::vector<std::int32_t> docs;  // kDocument: ids [batch, seq_kv] from the lengths
+  for (std::size_t i = 0; i < c.document_lengths.size(); ++i) {
+    docs.insert(docs.end(), c.document_lengths[i], static_cast<std::int32_t>(i));
+  }
+  if (c.rule.rule == TokenRule::kDocument) {
+    ASSERT_EQ(docs.size(), static_cast<std::size_t>(s.batch) * s.seq_kv) << c.name;
+    ASSERT_EQ(c.mask_batch, s.batch) << c.name << ": documents differ per batch element";
+  }
   TokenRuleParams rule = c.rule;
-  const std::vector<std::uint8_t> classes = classify(c, token_mask, nq, nk, rng);
+  const std::vector<std::uint8_t> classes = classify(c, token_mask, docs, nq, nk, rng);
   std::vector<std::int32_t> num(static_cast<std::size_t>(c.mask_batch) * c.mask_heads * nq, 0);
   std::vector<std::int32_t> full_num(num.size(), 0);
   std::vector<std::int32_t> idx(num.size() * nk, 0), full_idx(num.size() * nk, 0);
@@ -210,11 +252,14 @@ void run_case(const Case& given, unsigned seed) {
       d_full_idx(idx.size());
   DeviceBuffer<std::uint8_t> d_classes(classes.size());
   DeviceBuffer<std::uint32_t> d_token(std::max<std::size_t>(token_mask.size(), 1));
+  DeviceBuffer<std::int32_t> d_docs(std::max<std::size_t>(docs.size(), 1));
   ASSERT_TRUE(q.ptr && k.ptr && v.ptr && out.ptr && ref.ptr);
   q.upload(hq), k.upload(hk), v.upload(hv), d_num.upload(num), d_full_num.upload(full_num);
   d_idx.upload(idx), d_full_idx.upload(full_idx), d_classes.upload(classes);
   if (!token_mask.empty()) d_token.upload(token_mask);
   rule.token_mask = token_mask.empty() ? nullptr : d_token.ptr;
+  if (!docs.empty()) d_docs.upload(docs);
+  rule.document_ids = docs.empty() ? nullptr : d_docs.ptr;
   BlockLists lists{
       d_num.ptr, d_idx.ptr, d_full_num.ptr, d_full_idx.ptr, c.mask_batch, c.mask_heads, nq,
       nk,        128,       c.block_kv};
@@ -249,7 +294,7 @@ void run_case(const Case& given, unsigned seed) {
   std::uniform_int_distribution<int> pick_q(0, s.seq_q - 1), pick_b(0, s.batch - 1),
       pick_h(0, s.q_heads - 1);
   for (int sample = 0; sample < 6; ++sample) {
-    const double row_err = reference_row_fp64(hq, hk, hv, c, classes, token_mask, nq, nk,
+    const double row_err = reference_row_fp64(hq, hk, hv, c, classes, token_mask, docs, nq, nk,
                                               pick_b(rng), pick_h(rng), pick_q(rng), want);
     EXPECT_LT(row_err, 1e-4) << c.name << ": the fp32 reference disagrees with fp64";
   }
@@ -331,6 +376,173 @@ TEST_F(GoldenKernel, MaskBlocksWiderThanTheKernelTile) {
             -1,
             false},
            5);
+}
+
+// Document lengths for `batch` elements of `seq` tokens: random documents of 1 to `longest`
+// tokens, different in every batch element.
+std::vector<int> random_documents(int batch, int seq, int longest, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> length(1, longest);
+  std::vector<int> lengths;
+  for (int b = 0; b < batch; ++b) {
+    for (int left = seq; left > 0;) {
+      const int l = std::min(left, length(rng));
+      lengths.push_back(l);
+      left -= l;
+    }
+  }
+  return lengths;
+}
+
+TokenRuleParams document_rule(int seq, bool causal) {
+  TokenRuleParams rule;
+  rule.rule = TokenRule::kDocument;
+  rule.window_left = seq;
+  rule.window_right = causal ? 0 : seq;
+  return rule;
+}
+
+TokenRuleParams prefix_rule(int left, int prefix, bool prefix_causal) {
+  TokenRuleParams rule;
+  rule.rule = TokenRule::kPrefixWindow;
+  rule.window_left = left;
+  rule.prefix = prefix;
+  rule.prefix_causal = prefix_causal;
+  return rule;
+}
+
+TokenRuleParams neighborhood_rule(const std::vector<int>& dims, const std::vector<int>& window,
+                                  const std::vector<int>& stride,
+                                  const std::vector<int>& dilation) {
+  TokenRuleParams rule;
+  rule.rule = TokenRule::kNeighborhood;
+  rule.grid_rank = static_cast<int>(dims.size());
+  for (std::size_t d = 0; d < dims.size(); ++d) {
+    rule.grid_dims[d] = dims[d];
+    rule.neighborhood_window[d] = window[d];
+    rule.neighborhood_stride[d] = stride[d];
+    rule.neighborhood_dilation[d] = dilation[d];
+  }
+  return rule;
+}
+
+TEST_F(GoldenKernel, DocumentCausalPerBatchGqaHeadDim128) {
+  Case c{"document causal B=3 GQA d128",
+         ElementType::kBFloat16,
+         {3, 4, 2, 1000, 1000, 128},
+         3,
+         1,
+         128,
+         document_rule(1000, true),
+         -1,
+         false};
+  c.document_lengths = random_documents(3, 1000, 300, 11);
+  run_case(c, 6);
+}
+
+TEST_F(GoldenKernel, DocumentNonCausalHeadDim64) {
+  Case c{"document non-causal B=2 d64",
+         ElementType::kBFloat16,
+         {2, 2, 2, 777, 777, 64},
+         2,
+         2,
+         128,
+         document_rule(777, false),
+         -1,
+         false};
+  c.document_lengths = random_documents(2, 777, 200, 12);
+  run_case(c, 7);
+}
+
+TEST_F(GoldenKernel, PrefixLmGqaHeadDim64) {
+  run_case({"prefix_lm P=300 GQA d64",
+            ElementType::kBFloat16,
+            {2, 6, 3, 900, 900, 64},
+            1,
+            1,
+            128,
+            prefix_rule(900, 300, false),
+            -1,
+            false},
+           8);
+}
+
+TEST_F(GoldenKernel, AShapeSinksHeadDim128) {
+  run_case({"a_shape sinks=100 W=200 d128",
+            ElementType::kBFloat16,
+            {1, 2, 2, 1100, 1100, 128},
+            1,
+            1,
+            128,
+            prefix_rule(199, 100, true),
+            -1,
+            false},
+           9);
+}
+
+TEST_F(GoldenKernel, SlidingWindow1dHeadDim128) {
+  run_case({"sliding_window W=129 d128",
+            ElementType::kBFloat16,
+            {1, 2, 2, 1000, 1000, 128},
+            1,
+            1,
+            128,
+            neighborhood_rule({1000}, {129}, {1}, {1}),
+            -1,
+            false},
+           10);
+}
+
+TEST_F(GoldenKernel, SlidingWindowDilatedStridedGqaHeadDim64) {
+  run_case({"sliding_window W=65 S=2 D=3 GQA d64",
+            ElementType::kBFloat16,
+            {2, 4, 1, 1200, 1200, 64},
+            1,
+            1,
+            128,
+            neighborhood_rule({1200}, {65}, {2}, {3}),
+            -1,
+            false},
+           11);
+}
+
+TEST_F(GoldenKernel, Gna2dGqaHeadDim128) {
+  run_case({"gna 30x40 W=7x9 S=2x3 D=1x2 d128",
+            ElementType::kBFloat16,
+            {2, 4, 2, 1200, 1200, 128},
+            1,
+            1,
+            128,
+            neighborhood_rule({30, 40}, {7, 9}, {2, 3}, {1, 2}),
+            -1,
+            false},
+           12);
+}
+
+TEST_F(GoldenKernel, Gna3dHeadDim64) {
+  run_case({"gna 6x10x20 W=3x5x7 D=1x2x1 d64",
+            ElementType::kBFloat16,
+            {1, 2, 2, 1200, 1200, 64},
+            1,
+            1,
+            128,
+            neighborhood_rule({6, 10, 20}, {3, 5, 7}, {1, 1, 1}, {1, 2, 1}),
+            -1,
+            false},
+           13);
+}
+
+TEST_F(GoldenKernel, Gna2dBlockedHeadDim64Wide256) {
+  run_case({"gna 32x32 blocked block_kv=256 d64",
+            ElementType::kBFloat16,
+            {1, 2, 2, 1024, 1024, 64},
+            1,
+            1,
+            256,
+            neighborhood_rule({32, 32}, {8, 8}, {8, 8}, {1, 1}),
+            -1,
+            false},
+           14);
 }
 
 }  // namespace

@@ -23,5 +23,39 @@ TEST(GoldenKernelArguments, AValidProblemHasNoReasons) {
   EXPECT_EQ(can_run(ElementType::kFloat16, {1, 4, 2, 1000, 1024, 64}, lists, {}), "");
 }
 
+TEST(GoldenKernelArguments, RuleChecks) {
+  const std::int32_t dummy[1] = {0};
+  const BlockLists lists{dummy, dummy, dummy, dummy, 1, 1, 8, 8, 128, 128};
+  TokenRuleParams document;
+  document.rule = TokenRule::kDocument;
+  EXPECT_NE(can_run(ElementType::kBFloat16, {1, 1, 1, 1000, 1000, 64}, lists, document)
+                .find("document ids"),
+            std::string::npos);
+  document.document_ids = dummy;
+  EXPECT_NE(can_run(ElementType::kBFloat16, {1, 1, 1, 1000, 1024, 64}, lists, document)
+                .find("seq_q == seq_kv"),
+            std::string::npos);
+  EXPECT_EQ(can_run(ElementType::kBFloat16, {1, 1, 1, 1000, 1000, 64}, lists, document), "");
+  TokenRuleParams grid;
+  grid.rule = TokenRule::kNeighborhood;
+  grid.grid_rank = 2;
+  grid.grid_dims[0] = 30;
+  grid.grid_dims[1] = 33;
+  grid.neighborhood_window[0] = grid.neighborhood_window[1] = 3;
+  EXPECT_NE(can_run(ElementType::kBFloat16, {1, 1, 1, 1000, 1000, 64}, lists, grid)
+                .find("multiply to seq_q"),
+            std::string::npos);
+  grid.grid_dims[1] = 25;
+  grid.grid_dims[0] = 40;
+  EXPECT_EQ(can_run(ElementType::kBFloat16, {1, 1, 1, 1000, 1000, 64}, lists, grid), "");
+  grid.grid_rank = 3;  // 1 x 1 x 1000: the last dimension exceeds 9 packed bits
+  grid.grid_dims[0] = grid.grid_dims[1] = 1;
+  grid.grid_dims[2] = 1000;
+  grid.neighborhood_window[2] = 3;
+  EXPECT_NE(
+      can_run(ElementType::kBFloat16, {1, 1, 1, 1000, 1000, 64}, lists, grid).find("too large"),
+      std::string::npos);
+}
+
 }  // namespace
 }  // namespace attnsim::golden
