@@ -155,10 +155,21 @@ def parse_inline(pattern: str) -> dict:
 SAMPLE_TARGET_MS = 2.0
 
 
+# Each run's warm-up lasts at least this long: a GPU idle before the run starts at a low clock
+# (345 MHz on the H200) and needs some milliseconds of work to reach its boost clock.
+WARMUP_MIN_MS = 100.0
+
+
 def time_ms(torch, call, warmup: int, reps: int) -> tuple[list[float], int]:
     """Per-call times of `reps` samples, and the calls per sample."""
-    for _ in range(warmup):
+    started = time.perf_counter()
+    done = 0
+    while done < warmup or (time.perf_counter() - started) * 1e3 < WARMUP_MIN_MS:
         call()
+        done += 1
+        if done % 8 == 0:
+            torch.cuda.synchronize()
+    torch.cuda.synchronize()
     start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     start.record()
     call()

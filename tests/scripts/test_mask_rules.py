@@ -136,7 +136,11 @@ def test_dataset_rules_2026_12_meets_its_coverage_counts_and_roles():
     assert {c["heads"] for c in cases} >= {8, 12, 16, 24, 32, 40, 48}
     assert min(c["seq"] for c in cases) == 2048 and max(c["seq"] for c in cases) == 65536
     assert any(c["seq"] % 128 for c in cases if c["block_source"] == "rule")
-    assert all(c["seq"] % 128 == 0 for c in cases if c["block_source"] == "file")
+    # Block-level masks at whole blocks, except the dense runs that show FlexAttention's
+    # unaligned-length kernel variant (gpu_dataset_rules.LATE).
+    assert all(c["seq"] % 128 == 0 for c in cases
+               if c["block_source"] == "file" and c["family"] != "dense")
+    assert any(c["seq"] % 128 for c in cases if c["role"] == "calibration")
     assert all(c["heads"] % c["gqa"] == 0 for c in cases)
     docs = [c for c in cases if c["family"] == "document"]
     assert {c["doc_dist"] for c in docs} >= {"lognormal", "short"}
