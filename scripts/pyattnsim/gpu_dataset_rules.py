@@ -259,15 +259,22 @@ def make_case(role: str, index: int, family: str, params: dict, seq: int, batch:
 # Added after the first H200 visit (2026-12-02) and appended, so the earlier case names stay.
 # FlexAttention compiles a slower kernel variant when a sequence length is not a multiple of its
 # tile (Triton's IS_DIVISIBLE); the unaligned runs of that visit showed it. An unaligned dense run
-# now calibrates that cost, in place of the random block mask (random-003, now held out); its
-# aligned twin and two more unaligned shapes are held out.
+# now calibrates that cost; its aligned twin and two more unaligned shapes are held out.
+# The first validation also showed that no calibration run had short rows that are not host-bound
+# (dense-000 and block_topk-004 both sit on FlexAttention's ~0.1 ms host floor), so nothing
+# pinned the per-CTA cost: random-076 (about 6 full blocks per row, no partial tiles, 0.3-0.6 ms)
+# replaces dense-000 and random-003 in the calibration set. One run per base parameter: dense-001
+# full tiles, random-076 per-CTA cost, causal-002 mask work, block_topk-004 host floor, dense-089
+# unaligned variant. This revision came after looking at held-out errors: those errors are not
+# blind, and the hidden validation sets are what tests it.
 LATE = [
     ("calibration", ("dense", {}, 10000, 1, 16, 1)),
     ("held_out", ("dense", {}, 10240, 1, 16, 1)),
     ("held_out", ("causal", {}, 8000, 1, 32, 1)),
     ("held_out", ("dense", {}, 4000, 2, 24, 4)),
 ]
-DEMOTED = {"random-003-s16384-b1-h16-g1"}
+DEMOTED = {"random-003-s16384-b1-h16-g1", "dense-000-s2048-b1-h16-g1"}
+PROMOTED = {"random-076-s8192-b4-h12-g1"}
 
 
 def cases() -> list[dict]:
@@ -281,4 +288,6 @@ def cases() -> list[dict]:
     for case in out:
         if case["name"] in DEMOTED:
             case["role"] = "held_out"
+        if case["name"] in PROMOTED:
+            case["role"] = "calibration"
     return out

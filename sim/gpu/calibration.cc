@@ -24,26 +24,30 @@ namespace json = boost::json;
 using common::InputError;
 
 // The base parameters, in this order, and how the fit treats each.
-constexpr std::size_t kParams = 5;
+constexpr std::size_t kParams = 6;
 using Vec = std::array<double, kParams>;
-constexpr std::array<const char*, kParams> kParamNames = {"tile_full_us", "mask_op_us", "cta_us",
-                                                          "launch_us", "host_floor_us"};
-// Prior width (one standard deviation) and upper bound, as multiples of the preset's value.
-// The full tile's preset comes from a measured dense rate: it is trusted more. The fixed costs
-// are bounded so that no fit can explain a shape effect with a launch of 100 us.
-constexpr Vec kPriorWidth = {0.5, 1.0, 1.0, 1.0, 1.0};
-constexpr Vec kUpperBound = {4.0, 20.0, 10.0, 4.0, 5.0};
+constexpr std::array<const char*, kParams> kParamNames = {
+    "tile_full_us", "mask_op_us", "cta_us", "launch_us", "host_floor_us", "unaligned_tile_us"};
+// Prior width (one standard deviation) and upper bound, as multiples of the preset's value; a
+// preset of 0 (no host floor, no unaligned variant) takes the floor values instead. The full
+// tile's preset comes from a measured dense rate: it is trusted more. The fixed costs are bounded
+// so that no fit can explain a shape effect with a launch of 100 us.
+constexpr Vec kPriorWidth = {0.5, 1.0, 1.0, 1.0, 1.0, 1.0};
+constexpr Vec kUpperBound = {4.0, 20.0, 10.0, 4.0, 5.0, 4.0};
+constexpr Vec kWidthFloor = {0.1, 1e-6, 1.0, 1.0, 1.0, 0.1};
 // Weight of the prior against the data: one prior standard deviation costs as much as an
 // error of 0.3 % on one run, so the runs decide every parameter they constrain at all.
 constexpr double kPriorWeight = 1e-5;
 // Share of a parameter's uncertainty the prior still holds above which it counts as a prior.
 constexpr double kDeterminedBelow = 0.3;
-// Rule scales: prior 1 (the op count is right), width 1, bounds [0, 20].
+// A rule's element cost, in units of its op-count estimate: prior 1 (the op count is right),
+// width 1, bounds [0, 20].
 constexpr double kRuleScaleWidth = 1.0;
 constexpr double kRuleScaleMax = 20.0;
 
 Vec as_vec(const CostParams& c) {
-  return {c.tile_full_us, c.mask_op_us, c.cta_us, c.launch_us, c.host_floor_us};
+  return {c.tile_full_us, c.mask_op_us, c.cta_us, c.launch_us, c.host_floor_us,
+          c.unaligned_tile_us};
 }
 void set_base(CostParams& c, const Vec& v) {
   c.tile_full_us = v[0];
@@ -51,6 +55,7 @@ void set_base(CostParams& c, const Vec& v) {
   c.cta_us = v[2];
   c.launch_us = v[3];
   c.host_floor_us = v[4];
+  c.unaligned_tile_us = v[5];
 }
 
 const json::value& member(const json::object& object, const std::string& key,
@@ -101,7 +106,7 @@ bool solve(std::array<std::array<double, kParams + 1>, kParams>& m, std::size_t 
 // Box-constrained least squares with a Gaussian prior, in units of the prior widths:
 //   min sum_r (rows[r] . z - b[r])^2 + w * |z - z0|^2,  lo <= z <= hi.
 // The objective is strictly convex, so the optimum is the best feasible solution over all
-// assignments of each variable to free / lower bound / upper bound (3^5 small solves).
+// assignments of each variable to free / lower bound / upper bound (3^6 small solves).
 Vec bounded_map_fit(const std::vector<Vec>& rows, const std::vector<double>& b, const Vec& z0,
                     const Vec& lo, const Vec& hi, double w) {
   Vec best = z0;
@@ -350,119 +355,192 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
   const Vec p0 = as_vec(prior);
   Vec width{}, z0{}, lo{}, hi{};
   for (std::size_t j = 0; j < kParams; ++j) {
-    // A zero preset (no host floor, say) still gets a prior width: 1 us.
-    width[j] = std::max(kPriorWidth[j] * p0[j], j == 1 ? 1e-9 : 1.0);
+    width[j] = std::max(kPriorWidth[j] * p0[j], kWidthFloor[j]);
     z0[j] = p0[j] / width[j];
     lo[j] = 0.0;
-    hi[j] = std::max(kUpperBound[j] * p0[j], j == 1 ? 1e-9 : 1.0) / width[j];
+    hi[j] = std::max(kUpperBound[j] * p0[j], kWidthFloor[j]) / width[j];
   }
 
   // Base fit. The prediction is max(floor, launch + max(makespan, memory)), the makespan linear
   // in the costs while the schedule stands: linearise on each run's current branch and critical
   // slot, solve, re-simulate, until nothing moves.
   CalibrationReport report;
-  CostParams params = prior;
   CostParams best = prior;
-  double best_objective = std::numeric_limits<double>::infinity();
   std::vector<Vec> last_rows;
   const auto relative_error = [&](std::size_t r, const CostParams& cost) {
     const double predicted = simulate(workloads[r], gpu, kernels[r], cost).predicted_ms;
     return (predicted - measurements.runs[r].ms) / measurements.runs[r].ms;
   };
-  for (int iteration = 1; iteration <= 30; ++iteration) {
-    report.iterations = iteration;
-    // Each run's device-time row (launch + critical slot, or launch + memory) and its current
-    // branch; the floor's row is the unit vector of host_floor_us.
-    std::vector<Vec> device_rows;
-    std::vector<double> device_targets;
-    std::vector<bool> host_bound;
-    for (std::size_t r = 0; r < n_base; ++r) {
-      const Result res = simulate(workloads[r], gpu, kernels[r], params);
-      const double y = measurements.runs[r].ms * 1e3;
-      Vec a{};
-      double constant = 0;
-      if (res.memory_bound) {
-        a[3] = 1;
-        constant = res.hbm_us;
-      } else {
-        const KernelSpec& k = kernels[r];
-        const double elements = static_cast<double>(k.tile_q) * static_cast<double>(k.tile_kv);
-        const std::optional<MaskRule>& rule = workloads[r].mask.rule;
-        a[0] = res.critical_full_tiles + res.critical_masked_tiles;
-        a[1] = res.critical_masked_tiles * elements * mask_rule_ops(rule) * params.scale_of(rule);
-        a[2] = res.critical_items;
-        a[3] = 1;
-      }
-      // Relative error, in prior-width units of each parameter.
-      for (std::size_t j = 0; j < kParams; ++j) a[j] *= width[j] / y;
-      device_rows.push_back(a);
-      device_targets.push_back((y - constant) / y);
-      host_bound.push_back(res.host_bound);
-    }
-    // The floor makes the time a maximum of two linear pieces: try each run on either piece
-    // (few runs: every assignment; many: the current one) and keep the best fit of the maximum.
-    Vec floor_unit{};
-    floor_unit[4] = 1;
-    const bool enumerate = n_base <= 6;
-    const unsigned assignments = enumerate ? 1u << n_base : 1u;
-    Vec z{};
-    std::vector<Vec> chosen_rows;
-    double best_linear = std::numeric_limits<double>::infinity();
-    for (unsigned code = 0; code < assignments; ++code) {
-      std::vector<Vec> rows;
-      std::vector<double> targets;
+  // The base fit prices each run's masked tiles with the current rule scales, and the rule fits
+  // stand on the base: alternate the two until neither moves (a few rounds), so that a base run
+  // whose masked tiles follow a rule (a causal run, the cut tiles of an unaligned length) is
+  // explained with that rule's final cost.
+  constexpr int kRounds = 8;
+  for (int round = 1; round <= kRounds; ++round) {
+    const CostParams start = best;
+    CostParams params = best;
+    double best_objective = std::numeric_limits<double>::infinity();
+    for (int iteration = 1; iteration <= 30; ++iteration) {
+      report.iterations = iteration;
+      // Each run's device-time row (launch + critical slot, or launch + memory) and its current
+      // branch; the floor's row is the unit vector of host_floor_us.
+      std::vector<Vec> device_rows;
+      std::vector<double> device_targets;
+      std::vector<bool> host_bound;
       for (std::size_t r = 0; r < n_base; ++r) {
-        const bool on_floor = enumerate ? ((code >> r) & 1u) != 0 : host_bound[r];
-        if (on_floor) {
-          Vec a = floor_unit;
-          a[4] *= width[4] / (measurements.runs[r].ms * 1e3);
-          rows.push_back(a);
-          targets.push_back(1.0);
+        const Result res = simulate(workloads[r], gpu, kernels[r], params);
+        const double y = measurements.runs[r].ms * 1e3;
+        Vec a{};
+        double constant = 0;
+        if (res.memory_bound) {
+          a[3] = 1;
+          constant = res.hbm_us;
         } else {
-          rows.push_back(device_rows[r]);
-          targets.push_back(device_targets[r]);
+          const KernelSpec& k = kernels[r];
+          const double elements = static_cast<double>(k.tile_q) * static_cast<double>(k.tile_kv);
+          const std::optional<MaskRule>& rule = workloads[r].mask.rule;
+          a[0] = res.critical_full_tiles + res.critical_masked_tiles;
+          // A rule with its own fitted cost is a known constant here; the others inform the
+          // generic cost per operation.
+          if (params.has_rule_cost(rule)) {
+            constant = res.critical_masked_tiles * elements *
+                       params.mask_element_us(rule, k.mask_evaluation);
+          } else {
+            a[1] = res.critical_masked_tiles * elements * mask_rule_ops(rule, k.mask_evaluation);
+          }
+          a[2] = res.critical_items;
+          a[3] = 1;
+          a[5] = res.unaligned_variant ? a[0] : 0.0;
+        }
+        // Relative error, in prior-width units of each parameter.
+        for (std::size_t j = 0; j < kParams; ++j) a[j] *= width[j] / y;
+        device_rows.push_back(a);
+        device_targets.push_back((y - constant) / y);
+        host_bound.push_back(res.host_bound);
+      }
+      // The floor makes the time a maximum of two linear pieces: try each run on either piece
+      // (few runs: every assignment; many: the current one) and keep the best fit of the maximum.
+      Vec floor_unit{};
+      floor_unit[4] = 1;
+      const bool enumerate = n_base <= 6;
+      const unsigned assignments = enumerate ? 1u << n_base : 1u;
+      Vec z{};
+      std::vector<Vec> chosen_rows;
+      double best_linear = std::numeric_limits<double>::infinity();
+      for (unsigned code = 0; code < assignments; ++code) {
+        std::vector<Vec> rows;
+        std::vector<double> targets;
+        for (std::size_t r = 0; r < n_base; ++r) {
+          const bool on_floor = enumerate ? ((code >> r) & 1u) != 0 : host_bound[r];
+          if (on_floor) {
+            Vec a = floor_unit;
+            a[4] *= width[4] / (measurements.runs[r].ms * 1e3);
+            rows.push_back(a);
+            targets.push_back(1.0);
+          } else {
+            rows.push_back(device_rows[r]);
+            targets.push_back(device_targets[r]);
+          }
+        }
+        const Vec candidate = bounded_map_fit(rows, targets, z0, lo, hi, kPriorWeight);
+        double objective = 0;
+        for (std::size_t r = 0; r < n_base; ++r) {
+          double device = -device_targets[r] + 1.0;  // the constant part, relative
+          for (std::size_t j = 0; j < kParams; ++j) device += device_rows[r][j] * candidate[j];
+          const double floor = candidate[4] * width[4] / (measurements.runs[r].ms * 1e3);
+          objective += std::pow(std::max(device, floor) - 1.0, 2);
+        }
+        for (std::size_t j = 0; j < kParams; ++j) {
+          objective += kPriorWeight * std::pow(candidate[j] - z0[j], 2);
+        }
+        if (objective < best_linear) {
+          best_linear = objective;
+          z = candidate;
+          chosen_rows = rows;
         }
       }
-      const Vec candidate = bounded_map_fit(rows, targets, z0, lo, hi, kPriorWeight);
+      const std::vector<Vec>& rows = chosen_rows;
+      Vec next_vec{};
+      for (std::size_t j = 0; j < kParams; ++j) next_vec[j] = z[j] * width[j];
+      CostParams next = params;
+      set_base(next, next_vec);
+      // Score the new point with real schedules (the linearisation may have moved them).
       double objective = 0;
-      for (std::size_t r = 0; r < n_base; ++r) {
-        double device = -device_targets[r] + 1.0;  // the constant part, relative
-        for (std::size_t j = 0; j < kParams; ++j) device += device_rows[r][j] * candidate[j];
-        const double floor = candidate[4] * width[4] / (measurements.runs[r].ms * 1e3);
-        objective += std::pow(std::max(device, floor) - 1.0, 2);
+      for (std::size_t r = 0; r < n_base; ++r) objective += std::pow(relative_error(r, next), 2);
+      for (std::size_t j = 0; j < kParams; ++j) objective += kPriorWeight * std::pow(z[j] - z0[j], 2);
+      if (objective < best_objective - 1e-15) {
+        best_objective = objective;
+        best = next;
+        last_rows = rows;
       }
-      for (std::size_t j = 0; j < kParams; ++j) {
-        objective += kPriorWeight * std::pow(candidate[j] - z0[j], 2);
-      }
-      if (objective < best_linear) {
-        best_linear = objective;
-        z = candidate;
-        chosen_rows = rows;
-      }
+      const Vec before = as_vec(params);
+      const bool converged =
+          std::equal(next_vec.begin(), next_vec.end(), before.begin(), [](double a, double b) {
+            return std::abs(a - b) <= 1e-9 * std::max(1.0, std::abs(b));
+          });
+      params = next;
+      if (converged) break;
     }
-    const std::vector<Vec>& rows = chosen_rows;
-    Vec next_vec{};
-    for (std::size_t j = 0; j < kParams; ++j) next_vec[j] = z[j] * width[j];
-    CostParams next = params;
-    set_base(next, next_vec);
-    // Score the new point with real schedules (the linearisation may have moved them).
-    double objective = 0;
-    for (std::size_t r = 0; r < n_base; ++r) objective += std::pow(relative_error(r, next), 2);
-    for (std::size_t j = 0; j < kParams; ++j) objective += kPriorWeight * std::pow(z[j] - z0[j], 2);
-    if (objective < best_objective - 1e-15) {
-      best_objective = objective;
-      best = next;
-      last_rows = rows;
+    std::vector<RuleFit> round_rule_fits;
+    // Rule fits: each rule's element cost from its run, on top of the base fit, in units of its
+    // op-count estimate e0. The run's prediction is max(floor, launch + C + s * D), D the
+    // critical slot's mask work at s = 1.
+    for (const auto& [name, r] : rule_run_of) {
+      const double y = measurements.runs[r].ms * 1e3;
+      const KernelSpec& k = kernels[r];
+      const double elements = static_cast<double>(k.tile_q) * static_cast<double>(k.tile_kv);
+      const double e0 = std::max(mask_rule_ops(workloads[r].mask.rule, k.mask_evaluation) *
+                                     best.mask_op_us,
+                                 1e-12);
+      double s = 1.0;
+      bool host_bound = false;
+      double information = 0;
+      for (int iteration = 0; iteration < 30; ++iteration) {
+        CostParams trial = best;
+        trial.rule_op_us[name] = s * best.mask_op_us;
+        const Result res = simulate(workloads[r], gpu, k, trial);
+        host_bound = res.host_bound;
+        if (res.host_bound || res.memory_bound) break;
+        const double d = res.critical_masked_tiles * elements * e0 / y;
+        const double c = (best.launch_us + res.makespan_us) / y - d * s;
+        // min (c + d s - 1)^2 + w ((s - 1) / width)^2 over s in [0, max].
+        const double w = kPriorWeight / (kRuleScaleWidth * kRuleScaleWidth);
+        const double next = std::clamp((d * (1 - c) + w) / (d * d + w), 0.0, kRuleScaleMax);
+        information = d * d;
+        const bool done = std::abs(next - s) <= 1e-9 * std::max(1.0, s);
+        s = next;
+        if (done) break;
+      }
+      RuleFit fit;
+      fit.rule = name;
+      fit.run = measurements.runs[r].mask;
+      fit.value = s * best.mask_op_us;
+      fit.op_count_ratio = s;
+      fit.prior_share =
+          std::sqrt(kPriorWeight / (information * kRuleScaleWidth * kRuleScaleWidth + kPriorWeight));
+      fit.determined_by = host_bound                        ? "prior (the run is host-bound)"
+                          : s <= 0 || s >= kRuleScaleMax    ? "bound"
+                          : fit.prior_share < kDeterminedBelow ? "runs"
+                                                               : "prior";
+      round_rule_fits.push_back(fit);
+      best.rule_op_us[name] = s * best.mask_op_us;
     }
-    const Vec before = as_vec(params);
-    const bool converged =
-        std::equal(next_vec.begin(), next_vec.end(), before.begin(), [](double a, double b) {
-          return std::abs(a - b) <= 1e-9 * std::max(1.0, std::abs(b));
-        });
-    params = next;
-    if (converged) break;
+
+    report.rule_fits = round_rule_fits;
+    const Vec moved = as_vec(best), was = as_vec(start);
+    bool settled = std::equal(moved.begin(), moved.end(), was.begin(), [](double x, double y) {
+      return std::abs(x - y) <= 1e-6 * std::max(1e-9, std::abs(y));
+    });
+    for (const auto& [name, element_us] : best.rule_op_us) {
+      const auto before = start.rule_op_us.find(name);
+      settled = settled && before != start.rule_op_us.end() &&
+                std::abs(element_us - before->second) <= 1e-6 * std::max(1e-12, element_us);
+    }
+    if (settled) break;
   }
-  const Vec share = last_rows.empty() ? Vec{1, 1, 1, 1, 1} : prior_share(last_rows, kPriorWeight);
+  Vec share{};
+  share.fill(1.0);
+  if (!last_rows.empty()) share = prior_share(last_rows, kPriorWeight);
   const Vec fitted = as_vec(best);
   for (std::size_t j = 0; j < kParams; ++j) {
     ParameterFit p;
@@ -474,46 +552,6 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
     const bool at_bound = z <= lo[j] + 1e-12 || z >= hi[j] * (1 - 1e-12);
     p.determined_by = at_bound ? "bound" : share[j] < kDeterminedBelow ? "runs" : "prior";
     report.parameters.push_back(p);
-  }
-
-  // Rule fits: one scale per rule, from its run, on top of the base fit. The run's prediction is
-  // max(floor, launch + C + s * D) with D the critical slot's mask work at scale 1.
-  for (const auto& [name, r] : rule_run_of) {
-    const double y = measurements.runs[r].ms * 1e3;
-    const KernelSpec& k = kernels[r];
-    const double elements = static_cast<double>(k.tile_q) * static_cast<double>(k.tile_kv);
-    double s = 1.0;
-    bool host_bound = false;
-    double information = 0;
-    for (int iteration = 0; iteration < 30; ++iteration) {
-      CostParams trial = best;
-      trial.rule_scale[name] = s;
-      const Result res = simulate(workloads[r], gpu, k, trial);
-      host_bound = res.host_bound;
-      if (res.host_bound || res.memory_bound) break;
-      const double d = res.critical_masked_tiles * elements *
-                       mask_rule_ops(workloads[r].mask.rule) * best.mask_op_us / y;
-      const double c = (best.launch_us + res.makespan_us) / y - d * s;
-      // min (c + d s - 1)^2 + w ((s - 1) / width)^2 over s in [0, max].
-      const double w = kPriorWeight / (kRuleScaleWidth * kRuleScaleWidth);
-      const double next = std::clamp((d * (1 - c) + w) / (d * d + w), 0.0, kRuleScaleMax);
-      information = d * d;
-      const bool done = std::abs(next - s) <= 1e-9 * std::max(1.0, s);
-      s = next;
-      if (done) break;
-    }
-    RuleFit fit;
-    fit.rule = name;
-    fit.run = measurements.runs[r].mask;
-    fit.value = s;
-    fit.prior_share =
-        std::sqrt(kPriorWeight / (information * kRuleScaleWidth * kRuleScaleWidth + kPriorWeight));
-    fit.determined_by = host_bound                        ? "prior (the run is host-bound)"
-                        : s <= 0 || s >= kRuleScaleMax    ? "bound"
-                        : fit.prior_share < kDeterminedBelow ? "runs"
-                                                             : "prior";
-    report.rule_fits.push_back(fit);
-    best.rule_scale[name] = s;
   }
 
   report.cost = best;
@@ -556,12 +594,13 @@ json::object to_json(const CalibrationReport& report, const GpuSpec& gpu,
   json::object rules;
   for (const RuleFit& r : report.rule_fits) {
     rules[r.rule] = json::object{{"value", r.value},
+                                 {"op_count_ratio", r.op_count_ratio},
                                  {"run", r.run},
                                  {"prior_share", r.prior_share},
                                  {"determined_by", r.determined_by}};
   }
   o["fit"] = json::object{{"parameters", parameters},
-                          {"rule_scale", rules},
+                          {"rule_op_us", rules},
                           {"iterations", report.iterations},
                           {"fit_rms_relative_error", report.fit_rms_relative_error},
                           {"holdout_rms_relative_error", report.holdout_rms_relative_error},
@@ -587,8 +626,10 @@ std::string format_calibration_summary(const CalibrationReport& report) {
     out += line;
   }
   for (const RuleFit& r : report.rule_fits) {
-    std::snprintf(line, sizeof line, "  rule %-9s %10.4g  (prior 1; %s, from %s)\n",
-                  r.rule.c_str(), r.value, r.determined_by.c_str(), r.run.c_str());
+    std::snprintf(line, sizeof line,
+                  "  rule %-14s %10.4g us/op (%.2fx mask_op_us; %s, from %s)\n",
+                  r.rule.c_str(), r.value, r.op_count_ratio, r.determined_by.c_str(),
+                  r.run.c_str());
     out += line;
   }
   int fit = 0;
@@ -638,7 +679,7 @@ CostParams read_calibration(const fs::path& path, const GpuSpec& gpu, const Kern
       object_of(member(top, "cost_model", source, "cost_model"), source, "cost_model");
   if (c.if_contains("tile_partial_us")) {
     throw InputError(source, "cost_model.tile_partial_us",
-                     "the current cost model (mask_op_us, rule_scale, host_floor_us); this file "
+                     "the current cost model (mask_op_us, rule_op_us, host_floor_us); this file "
                      "was written by an older tilesim: rerun tilesim calibrate",
                      "the old field");
   }
@@ -652,12 +693,13 @@ CostParams read_calibration(const fs::path& path, const GpuSpec& gpu, const Kern
   cost.cta_us = read("cta_us");
   cost.launch_us = read("launch_us");
   cost.host_floor_us = read("host_floor_us");
-  if (c.if_contains("rule_scale")) {
-    const json::object& scales =
-        object_of(c.at("rule_scale"), source, "cost_model.rule_scale");
-    for (const auto& entry : scales) {
-      const std::string field = "cost_model.rule_scale." + std::string(entry.key());
-      cost.rule_scale[std::string(entry.key())] = number(entry.value(), source, field);
+  cost.unaligned_tile_us = read("unaligned_tile_us");
+  if (c.if_contains("rule_op_us")) {
+    const json::object& rules =
+        object_of(c.at("rule_op_us"), source, "cost_model.rule_op_us");
+    for (const auto& entry : rules) {
+      const std::string field = "cost_model.rule_op_us." + std::string(entry.key());
+      cost.rule_op_us[std::string(entry.key())] = number(entry.value(), source, field);
     }
   }
   models::Violations v = cost.validate();

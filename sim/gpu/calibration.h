@@ -61,11 +61,12 @@ struct ParameterFit {
   std::string determined_by;  ///< "runs", "prior" or "bound" (held at a physical bound)
 };
 
-/// One rule's fitted scale of its op count, from its run.
+/// One rule's fitted cost per mask operation (us), from its run.
 struct RuleFit {
   std::string rule;
   std::string run;  ///< the mask of the run it came from
-  double value = 1;
+  double value = 0;
+  double op_count_ratio = 1;  ///< value / mask_op_us
   double prior_share = 1;
   std::string determined_by;
 };
@@ -88,8 +89,10 @@ struct CalibrationReport {
 ///     prior and physical bounds (every cost >= 0, fixed costs at most a few times the preset's),
 ///     re-linearising around each new schedule (the time is piecewise linear in the costs).
 ///     Parameters the runs do not constrain stay at the prior, and the report says so.
-///  2. Rules: each of the next `rule_runs` runs (one per rule name) fits its rule's scale of the
-///     op count, the base held fixed.
+///  2. Rules: each of the next `rule_runs` runs (one per rule name) fits its rule's cost per mask
+///     operation (prior: mask_op_us), the base held fixed.
+/// The two stages alternate until neither moves, so base runs whose masked tiles follow a
+/// calibrated rule are priced with that rule's cost.
 /// The remaining runs are held out and only predicted.
 CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu,
                             const KernelSpec& kernel, int fit_runs, int rule_runs = 0);

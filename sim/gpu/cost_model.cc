@@ -2,7 +2,9 @@
 #include "sim/gpu/cost_model.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <vector>
 
 namespace attnsim::gpu {
 namespace {
@@ -13,33 +15,55 @@ constexpr double kMaskedPathOps = 3;
 // A rule tilesim cannot see (a block-only mask, `custom`): about a window rule's work.
 constexpr double kUnknownRuleOps = 4;
 
-// The number of dimensions and whether any dimension is dilated, from a gna rule's parameters.
-void gna_shape(const MaskRule& rule, int& dims, bool& dilated) {
-  dims = 1;
-  dilated = false;
-  const auto find = rule.params.find("dims");
-  if (find != rule.params.end()) {
-    dims = 1 + static_cast<int>(std::count(find->second.begin(), find->second.end(), 'x'));
-  }
-  const auto dilation = rule.params.find("dilation");
-  if (dilation != rule.params.end()) {
-    // "1", "1x2x1", ...: dilated when any entry differs from 1.
+// Values of a per-dimension list parameter ("16x32x32", one value for all dimensions, or absent).
+std::vector<std::int64_t> per_dim_values(const MaskRule& rule, const std::string& key,
+                                         std::size_t dims, std::int64_t fallback) {
+  std::vector<std::int64_t> values;
+  const auto found = rule.params.find(key);
+  if (found != rule.params.end()) {
     std::string entry;
-    for (const char c : dilation->second + "x") {
+    for (const char c : found->second + "x") {
       if (c != 'x') {
         entry += c;
         continue;
       }
-      if (!entry.empty() && std::atoll(entry.c_str()) > 1) dilated = true;
+      values.push_back(std::atoll(entry.c_str()));
       entry.clear();
     }
   }
+  if (values.empty()) values.push_back(fallback);
+  if (values.size() == 1) values.assign(dims, values.front());
+  return values;
+}
+
+// Neighborhood rules evaluated as an expression on every element (FlexAttention's mask_mod of
+// mask_rules.md): effective operations per element, measured on the H200 (2026-12-02) relative
+// to one another: 1-D 5, 2-D 7, 3-D 12 (coordinates by // and %, the clamped window start, the
+// membership test), plus 3 for each dilated dimension of a 2-D/3-D grid (1 in 1-D), plus 5 for
+// each grid extent that is not a power of two (division by such a constant is a multiply-high
+// sequence, by a power of two a shift).
+double neighborhood_expression_ops(const MaskRule& rule) {
+  std::vector<std::int64_t> dims = per_dim_values(rule, "dims", 1, 0);
+  const std::size_t n = dims.size();
+  const std::vector<std::int64_t> dilation = per_dim_values(rule, "dilation", n, 1);
+  double ops = n == 1 ? 2 : n == 2 ? 4 : 9;
+  for (std::size_t d = 0; d < n && d < dilation.size(); ++d) {
+    if (dilation[d] > 1) ops += n == 1 ? 1 : 3;
+  }
+  if (rule.name == "gna") {
+    for (const std::int64_t extent : dims) {
+      if (extent > 0 && (extent & (extent - 1)) != 0) ops += 5;
+    }
+  }
+  return ops;
 }
 
 }  // namespace
 
-double mask_rule_ops(const std::optional<MaskRule>& rule) {
+double mask_rule_ops(const std::optional<MaskRule>& rule, MaskEvaluation evaluation) {
   if (!rule) return kMaskedPathOps + kUnknownRuleOps;
+  // Two compares against precomputed bounds (a window, a document id, packed coordinates).
+  if (evaluation == MaskEvaluation::kPrecomputed) return kMaskedPathOps + 2;
   const std::string& n = rule->name;
   double ops = kUnknownRuleOps;
   if (n == "allow") ops = 2;  // kv - q < limit: subtract, compare
@@ -54,39 +78,47 @@ double mask_rule_ops(const std::optional<MaskRule>& rule) {
     const auto causal = rule->params.find("causal");
     ops = (causal != rule->params.end() && causal->second == "0") ? 1 : 3;
   }
-  if (n == "sliding_window" || n == "gna") {
-    // Per dimension: the key coordinate within the query's [start, end): two compares and an
-    // and; dilated, also the residue compare and its and; dimensions joined by ands.
-    int dims = 1;
-    bool dilated = false;
-    gna_shape(*rule, dims, dilated);
-    ops = dims * (dilated ? 5.0 : 3.0) + (dims - 1);
-  }
+  if (n == "sliding_window" || n == "gna") ops = neighborhood_expression_ops(*rule);
   return kMaskedPathOps + ops;
 }
 
-double CostParams::scale_of(const std::optional<MaskRule>& rule) const {
-  if (!rule) return 1.0;
-  const auto found = rule_scale.find(rule->name);
-  return found == rule_scale.end() ? 1.0 : found->second;
+double CostParams::mask_element_us(const std::optional<MaskRule>& rule,
+                                   MaskEvaluation evaluation) const {
+  const double op_us = has_rule_cost(rule) ? rule_op_us.at(rule->name) : mask_op_us;
+  return mask_rule_ops(rule, evaluation) * op_us;
 }
 
 double CostParams::masked_tile_us(const KernelSpec& kernel,
                                   const std::optional<MaskRule>& rule) const {
   const double elements = static_cast<double>(kernel.tile_q) * static_cast<double>(kernel.tile_kv);
-  return tile_full_us + elements * mask_rule_ops(rule) * scale_of(rule) * mask_op_us;
+  return tile_full_us +
+         elements * mask_element_us(rule, kernel.mask_evaluation);
+}
+
+bool runs_unaligned_variant(const KernelSpec& kernel, const MaskGeometry& geometry) {
+  return kernel.unaligned_variant &&
+         (geometry.seq_q % kernel.tile_q != 0 || geometry.seq_kv % kernel.tile_kv != 0);
+}
+
+CostParams::TileTimes CostParams::tile_times(const KernelSpec& kernel,
+                                             const MaskGeometry& geometry,
+                                             const std::optional<MaskRule>& rule) const {
+  const double extra = runs_unaligned_variant(kernel, geometry) ? unaligned_tile_us : 0.0;
+  return {tile_full_us + extra, masked_tile_us(kernel, rule) + extra};
 }
 
 models::Violations CostParams::validate() const {
   models::Violations v;
   v.require(tile_full_us >= 0, "tile_full_us", "a non-negative number", tile_full_us);
   v.require(mask_op_us >= 0, "mask_op_us", "a non-negative number", mask_op_us);
-  for (const auto& [name, scale] : rule_scale) {
-    v.require(scale >= 0, "rule_scale." + name, "a non-negative number", scale);
+  for (const auto& [name, op_us] : rule_op_us) {
+    v.require(op_us >= 0, "rule_op_us." + name, "a non-negative number", op_us);
   }
   v.require(cta_us >= 0, "cta_us", "a non-negative number", cta_us);
   v.require(launch_us >= 0, "launch_us", "a non-negative number", launch_us);
   v.require(host_floor_us >= 0, "host_floor_us", "a non-negative number", host_floor_us);
+  v.require(unaligned_tile_us >= 0, "unaligned_tile_us", "a non-negative number",
+            unaligned_tile_us);
   return v;
 }
 
@@ -99,25 +131,28 @@ CostParams default_cost_params(const GpuSpec& gpu, const KernelSpec& kernel) {
   // Tensor-core rate scales inversely with element size (fp8 doubles bf16's rate).
   const double dtype_speedup = 2.0 / dtype_bytes(kernel.dtype);
   const double sm_flops_per_us = gpu.peak_dense_bf16_tflops * 1e6 * dtype_speedup / gpu.sm_count;
-  // A slot is one CTA; the CTAs resident on an SM share its INT32 pipes.
+  // A slot is one CTA; the CTAs resident on an SM share its tensor cores and INT32 pipes, so
+  // mma_efficiency is the SM's achieved rate (as a dense run measures it), not one CTA's.
   const double sm_int_ops_per_us = gpu.int32_ops_per_clock_per_sm * gpu.clock_mhz;
   CostParams cost;
-  cost.tile_full_us = tile_flops(kernel) / (sm_flops_per_us * kernel.mma_efficiency);
+  cost.tile_full_us =
+      kernel.ctas_per_sm * tile_flops(kernel) / (sm_flops_per_us * kernel.mma_efficiency);
   cost.mask_op_us = kernel.ctas_per_sm / (sm_int_ops_per_us * kernel.mask_op_efficiency);
   cost.cta_us = kernel.cta_overhead_us;
   cost.launch_us = kernel.launch_overhead_us;
   cost.host_floor_us = kernel.host_floor_us;
+  cost.unaligned_tile_us = cost.tile_full_us * kernel.unaligned_tile_cost_ratio;
   return cost;
 }
 
-double item_time_us(const TileCounts& counts, const CostParams& cost, double masked_tile_us,
+double item_time_us(const TileCounts& counts, double cta_us, const CostParams::TileTimes& tiles,
                     MaskingRule rule, bool problem_has_masked_tiles) {
   const bool mask_everything = rule == MaskingRule::kAlwaysMask ||
                                (rule == MaskingRule::kGlobalFastPath && problem_has_masked_tiles);
   const double masked = static_cast<double>(counts.partial + counts.empty_visited);
   const double full = static_cast<double>(counts.full);
-  if (mask_everything) return cost.cta_us + (full + masked) * masked_tile_us;
-  return cost.cta_us + full * cost.tile_full_us + masked * masked_tile_us;
+  if (mask_everything) return cta_us + (full + masked) * tiles.masked_us;
+  return cta_us + full * tiles.full_us + masked * tiles.masked_us;
 }
 
 double launch_time_us(const CostParams& cost, double makespan_us) {

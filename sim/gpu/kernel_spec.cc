@@ -21,6 +21,16 @@ std::string to_string(MaskingRule rule) {
   return "?";
 }
 
+std::string to_string(MaskEvaluation evaluation) {
+  return evaluation == MaskEvaluation::kExpression ? "expression" : "precomputed";
+}
+
+std::optional<MaskEvaluation> parse_mask_evaluation(const std::string& text) {
+  if (text == "expression") return MaskEvaluation::kExpression;
+  if (text == "precomputed") return MaskEvaluation::kPrecomputed;
+  return std::nullopt;
+}
+
 std::optional<VisitRule> parse_visit_rule(const std::string& text) {
   if (text == "list") return VisitRule::kListDriven;
   if (text == "range") return VisitRule::kRangeDriven;
@@ -73,6 +83,8 @@ models::Violations KernelSpec::validate() const {
   v.require(mask_op_efficiency > 0 && mask_op_efficiency <= 1, "cost.mask_op_efficiency",
             "a fraction in (0, 1]", mask_op_efficiency);
   v.require(host_floor_us >= 0, "cost.host_floor_us", "a non-negative number", host_floor_us);
+  v.require(unaligned_tile_cost_ratio >= 0, "cost.unaligned_tile_cost_ratio",
+            "a non-negative number", unaligned_tile_cost_ratio);
   v.require(cta_overhead_us >= 0, "cost.cta_overhead_us", "a non-negative number", cta_overhead_us);
   v.require(launch_overhead_us >= 0, "cost.launch_overhead_us", "a non-negative number",
             launch_overhead_us);

@@ -23,7 +23,15 @@ enum class MaskingRule {
   kAlwaysMask,      ///< every tile masked
 };
 
+/// How a kernel evaluates a mask rule on a masked tile.
+enum class MaskEvaluation {
+  kExpression,   ///< the rule's expression on every element (FlexAttention's mask_mod)
+  kPrecomputed,  ///< per-row and per-column values precomputed, a fixed test per element (golden)
+};
+
 std::string to_string(VisitRule rule);
+std::string to_string(MaskEvaluation evaluation);
+std::optional<MaskEvaluation> parse_mask_evaluation(const std::string& text);
 std::string to_string(MaskingRule rule);
 std::optional<VisitRule> parse_visit_rule(const std::string& text);
 std::optional<MaskingRule> parse_masking_rule(const std::string& text);
@@ -44,6 +52,10 @@ struct KernelSpec {
   std::int64_t head_dim = 128;
   std::string dtype = "bf16";
   int q_heads_per_kv_head = 1;  ///< GQA group size (1 = multi-head attention)
+  /// The kernel compiles a bounds-checked variant, slower on every tile, when a sequence length
+  /// is not a multiple of its tile (FlexAttention: Triton's IS_DIVISIBLE).
+  bool unaligned_variant = false;
+  MaskEvaluation mask_evaluation = MaskEvaluation::kExpression;
 
   // Uncalibrated cost model (see cost_model.h).
   double mma_efficiency = 0.5;       ///< fraction of the per-SM peak a full tile runs at
@@ -51,6 +63,7 @@ struct KernelSpec {
   double cta_overhead_us = 2.0;      ///< per work item: prologue, Q load, epilogue
   double launch_overhead_us = 10.0;  ///< per kernel launch
   double host_floor_us = 0.0;        ///< shortest time per launch, back to back (host dispatch)
+  double unaligned_tile_cost_ratio = 0.0;  ///< unaligned variant: extra per tile / full tile
 
   /// The dense baseline may run another configuration of the same kernel (FA3 uses 128x176
   /// tiles and a static scheduler without a causal mask).

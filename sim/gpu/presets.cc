@@ -21,7 +21,8 @@ bool looks_like_path(const std::string& text) {
 void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
   node.reject_unknown_keys({"name", "inherits", "description", "tile_q", "tile_kv", "visit_rule",
                             "masking_rule", "scheduler", "launch_order", "reverse_q", "ctas_per_sm",
-                            "head_dim", "dtype", "q_heads_per_kv_head", "cost", "dense"});
+                            "head_dim", "dtype", "q_heads_per_kv_head", "unaligned_variant",
+                            "mask_evaluation", "cost", "dense"});
   kernel.name = node.get_or<std::string>("name", kernel.name);
   kernel.tile_q = node.get_or<std::int64_t>("tile_q", kernel.tile_q);
   kernel.tile_kv = node.get_or<std::int64_t>("tile_kv", kernel.tile_kv);
@@ -56,14 +57,26 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
   kernel.head_dim = node.get_or<std::int64_t>("head_dim", kernel.head_dim);
   kernel.dtype = node.get_or<std::string>("dtype", kernel.dtype);
   kernel.q_heads_per_kv_head = node.get_or<int>("q_heads_per_kv_head", kernel.q_heads_per_kv_head);
+  kernel.unaligned_variant = node.get_or<bool>("unaligned_variant", kernel.unaligned_variant);
+  if (node.has("mask_evaluation")) {
+    const YamlReader field = node.child("mask_evaluation");
+    const auto evaluation = parse_mask_evaluation(field.as<std::string>());
+    if (!evaluation) {
+      field.fail("expression or precomputed", "'" + field.as<std::string>() + "'");
+    }
+    kernel.mask_evaluation = *evaluation;
+  }
   if (node.has("cost")) {
     const YamlReader cost = node.child("cost");
     cost.reject_unknown_keys({"mma_efficiency", "mask_op_efficiency", "cta_overhead_us",
-                              "launch_overhead_us", "host_floor_us"});
+                              "launch_overhead_us", "host_floor_us",
+                              "unaligned_tile_cost_ratio"});
     kernel.mma_efficiency = cost.get_or<double>("mma_efficiency", kernel.mma_efficiency);
     kernel.mask_op_efficiency =
         cost.get_or<double>("mask_op_efficiency", kernel.mask_op_efficiency);
     kernel.host_floor_us = cost.get_or<double>("host_floor_us", kernel.host_floor_us);
+    kernel.unaligned_tile_cost_ratio =
+        cost.get_or<double>("unaligned_tile_cost_ratio", kernel.unaligned_tile_cost_ratio);
     kernel.cta_overhead_us = cost.get_or<double>("cta_overhead_us", kernel.cta_overhead_us);
     kernel.launch_overhead_us =
         cost.get_or<double>("launch_overhead_us", kernel.launch_overhead_us);

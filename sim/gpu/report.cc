@@ -35,6 +35,7 @@ boost::json::object to_json(const Result& r, ReportKind kind) {
     o["makespan_us"] = r.makespan_us;
     o["tile_masked_us"] = r.tile_masked_us;
     o["host_bound"] = r.host_bound;
+    o["unaligned_variant"] = r.unaligned_variant;
     o["hbm_bytes"] = r.hbm_bytes;
     o["hbm_us"] = r.hbm_us;
     o["memory_bound"] = r.memory_bound;
@@ -73,7 +74,10 @@ boost::json::object to_json(const KernelSpec& k) {
                                   {"mask_op_efficiency", k.mask_op_efficiency},
                                   {"cta_overhead_us", k.cta_overhead_us},
                                   {"launch_overhead_us", k.launch_overhead_us},
-                                  {"host_floor_us", k.host_floor_us}};
+                                  {"host_floor_us", k.host_floor_us},
+                                  {"unaligned_tile_cost_ratio", k.unaligned_tile_cost_ratio}};
+  o["unaligned_variant"] = k.unaligned_variant;
+  o["mask_evaluation"] = to_string(k.mask_evaluation);
   const KernelSpec dense = k.dense_variant();
   o["dense"] = boost::json::object{
       {"tile_q", dense.tile_q}, {"tile_kv", dense.tile_kv}, {"scheduler", dense.scheduler}};
@@ -81,11 +85,12 @@ boost::json::object to_json(const KernelSpec& k) {
 }
 
 boost::json::object to_json(const CostParams& cost) {
-  boost::json::object scales;
-  for (const auto& [name, scale] : cost.rule_scale) scales[name] = scale;
+  boost::json::object rules;
+  for (const auto& [name, element_us] : cost.rule_op_us) rules[name] = element_us;
   return {{"tile_full_us", cost.tile_full_us},   {"mask_op_us", cost.mask_op_us},
-          {"rule_scale", scales},                {"cta_us", cost.cta_us},
-          {"launch_us", cost.launch_us},         {"host_floor_us", cost.host_floor_us}};
+          {"rule_op_us", rules},            {"cta_us", cost.cta_us},
+          {"launch_us", cost.launch_us},         {"host_floor_us", cost.host_floor_us},
+          {"unaligned_tile_us", cost.unaligned_tile_us}};
 }
 
 std::string format_table(const std::vector<Result>& results, ReportKind kind) {

@@ -44,11 +44,11 @@ bool has_masked_tiles(const std::vector<TileCounts>& counts) {
 }
 
 std::vector<double> item_times(const std::vector<TileCounts>& counts, const CostParams& cost,
-                               double masked_tile_us, MaskingRule rule) {
+                               const CostParams::TileTimes& tiles, MaskingRule rule) {
   const bool masked = has_masked_tiles(counts);
   std::vector<double> work(counts.size());
   for (std::size_t i = 0; i < counts.size(); ++i) {
-    work[i] = item_time_us(counts[i], cost, masked_tile_us, rule, masked);
+    work[i] = item_time_us(counts[i], cost.cta_us, tiles, rule, masked);
   }
   return work;
 }
@@ -198,10 +198,11 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.speedup_bound_sched = sparse_sol > 0 ? dense_sol / sparse_sol : 0.0;
 
   // Timing.
-  r.tile_masked_us = cost.masked_tile_us(kernel, workload.mask.rule);
-  const LaunchRun sparse_run =
-      run_launch(item_times(counts, cost, r.tile_masked_us, kernel.masking_rule), g,
-                 classifier.q_tiles(), kernel, slots);
+  const CostParams::TileTimes tiles = cost.tile_times(kernel, g, workload.mask.rule);
+  r.tile_masked_us = tiles.masked_us;
+  r.unaligned_variant = runs_unaligned_variant(kernel, g);
+  const LaunchRun sparse_run = run_launch(item_times(counts, cost, tiles, kernel.masking_rule), g,
+                                          classifier.q_tiles(), kernel, slots);
   const ScheduleStats stats = schedule_stats(sparse_run.schedule, sparse_run.work);
   r.makespan_us = stats.makespan;
   r.waves = stats.waves;
@@ -224,7 +225,7 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   const CostParams dense_cost = cost;  // one calibration covers both configurations
   // Without a mask the kernel runs no rule; tiles cut by a sequence end are masked generically.
   const LaunchRun dense_run = run_launch(
-      item_times(dense_counts, dense_cost, dense_cost.masked_tile_us(dense_kernel, std::nullopt),
+      item_times(dense_counts, dense_cost, dense_cost.tile_times(dense_kernel, g, std::nullopt),
                  dense_kernel.masking_rule),
       g, dense_q_tiles, dense_kernel, slots);
   const MemoryTraffic dense_memory = estimate_memory(

@@ -79,7 +79,9 @@ TEST(Calibration, ARuleRunFitsThatRulesCostOnTopOfTheBase) {
   const GpuSpec gpu = load_gpu("h200", kShipped);
   const KernelSpec kernel = load_kernel("flexattention", kShipped);
   CostParams truth = default_cost_params(gpu, kernel);
-  truth.rule_scale["document"] = 2.5;  // the document rule costs 2.5x its op count's estimate
+  // The document rule costs 2.5x its op count's estimate.
+  const double document_us = 2.5 * truth.mask_op_us;
+  truth.rule_op_us["document"] = document_us;
   const Measurements m = simulated_runs(
       {"pattern:dense,seq=8192,heads=16", "pattern:dense,seq=32768,heads=8",
        "pattern:causal,seq=16384,heads=16", "pattern:random,seq=16384,heads=16,density=0.1",
@@ -93,7 +95,8 @@ TEST(Calibration, ARuleRunFitsThatRulesCostOnTopOfTheBase) {
   const CalibrationReport report = calibrate(m, gpu, kernel, 5, 1);
   ASSERT_EQ(report.rule_fits.size(), 1u);
   EXPECT_EQ(report.rule_fits[0].rule, "document");
-  EXPECT_NEAR(report.cost.rule_scale.at("document"), 2.5, 0.05);
+  EXPECT_NEAR(report.cost.rule_op_us.at("document"), document_us, 0.02 * document_us);
+  EXPECT_NEAR(report.rule_fits[0].op_count_ratio, 2.5, 0.05);
   EXPECT_EQ(report.rule_fits[0].determined_by, "runs");
   // Without the rule run the held-out document mask is off; with it, it is predicted.
   EXPECT_GT(std::abs(before.runs[6].relative_error), 0.02);

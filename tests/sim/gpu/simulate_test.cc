@@ -137,13 +137,23 @@ TEST(Simulate, AMaskedTileCostsAFullOnePlusItsRulePerElement) {
   cost.mask_op_us = 1e-5;
   // 8192 elements x (3 masked-path ops + the rule's broadcast ops) x 1e-5 us.
   EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"causal", {}}), 1.0 + 8192 * 4 * 1e-5, 1e-12);
+  // Neighborhoods (cost_model.cc): 3-D 9 ops, +3 per dilated dimension, +5 per extent that
+  // is not a power of two; 1-D 2 ops, +1 dilated.
   EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "16x16x16"}}}),
-              1.0 + 8192 * (3 + 3 * 3 + 2) * 1e-5, 1e-12);
+              1.0 + 8192 * (3 + 9) * 1e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(
+                  kernel, MaskRule{"gna", {{"dims", "12x16x16"}, {"dilation", "1x2x2"}}}),
+              1.0 + 8192 * (3 + 9 + 2 * 3 + 5) * 1e-5, 1e-12);
   EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"sliding_window", {{"dilation", "2"}}}),
-              1.0 + 8192 * (3 + 5) * 1e-5, 1e-12);
-  cost.rule_scale["causal"] = 2.0;
-  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"causal", {}}), 1.0 + 2 * 8192 * 4 * 1e-5,
-              1e-12);
+              1.0 + 8192 * (3 + 2 + 1) * 1e-5, 1e-12);
+  // A rule calibrated from a run of its own has its own cost per operation.
+  cost.rule_op_us["causal"] = 7e-5;
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"causal", {}}), 1.0 + 8192 * 4 * 7e-5, 1e-12);
+  // A kernel that precomputes rule values tests every rule with the same few operations.
+  kernel.mask_evaluation = MaskEvaluation::kPrecomputed;
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "16x16x16"}}}),
+              cost.masked_tile_us(kernel, MaskRule{"band", {}}), 1e-12);
+  kernel.mask_evaluation = MaskEvaluation::kExpression;
   // The mask's work does not grow with the head dim.
   kernel.head_dim = 64;
   EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"band", {}}), 1.0 + 8192 * 6 * 1e-5, 1e-12);
