@@ -15,7 +15,7 @@ import heapq
 import json
 import math
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ class Gpu:
     hbm_gb_per_s: float
     l2_mib: float
     peak_dense_bf16_tflops: float
+    int32_ops_per_clock_per_sm: float = 64
 
 
 @dataclass
@@ -51,10 +52,14 @@ class Kernel:
     head_dim: int = 128
     dtype: str = "bf16"
     q_heads_per_kv_head: int = 1
+    unaligned_variant: bool = False
+    mask_evaluation: str = "expression"  # or "precomputed"
     mma_efficiency: float = 0.5
-    partial_tile_cost_ratio: float = 1.6
+    mask_op_efficiency: float = 0.25
     cta_overhead_us: float = 2.0
     launch_overhead_us: float = 10.0
+    host_floor_us: float = 0.0
+    unaligned_tile_cost_ratio: float = 0.0
     dense_tile_q: int | None = None
     dense_tile_kv: int | None = None
     dense_scheduler: str | None = None
@@ -67,10 +72,27 @@ class Kernel:
 
 @dataclass
 class Cost:
+    """Times in microseconds. A masked tile costs tile_full_us plus, per element, the rule's
+    operation count times rule_op_us[rule name] (or mask_op_us for rules without their own)."""
     tile_full_us: float
-    tile_partial_us: float
+    mask_op_us: float
     cta_us: float
     launch_us: float
+    host_floor_us: float = 0.0
+    unaligned_tile_us: float = 0.0
+    rule_op_us: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Rule:
+    """A token rule, `NAME,key=value,...` (sim/gpu/mask_rules.md)."""
+    name: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def parse(text: str) -> "Rule":
+        name, *items = text.split(",")
+        return Rule(name, dict(item.split("=", 1) for item in items))
 
 
 @dataclass
@@ -83,6 +105,7 @@ class Mask:
     block_kv: int
     allowed_pairs: np.ndarray | None = None
     tile_grid: tuple[int, ...] | None = None  # tiles per dimension of a tile-order layout
+    rule: Rule | None = None  # the token rule of the partial blocks, if the file names one
 
 
 def load_gpu(name: str) -> Gpu:
@@ -111,18 +134,96 @@ def dtype_bytes(dtype: str) -> int:
 
 
 def default_cost(gpu: Gpu, kernel: Kernel) -> Cost:
+    """Uncalibrated defaults: the SM's tensor and INT32 rates shared by its resident CTAs."""
     sm_flops_per_us = gpu.peak_dense_bf16_tflops * 1e6 * (2.0 / dtype_bytes(kernel.dtype)) \
         / gpu.sm_count
-    full = 4.0 * kernel.tile_q * kernel.tile_kv * kernel.head_dim \
-        / (sm_flops_per_us * kernel.mma_efficiency)
-    return Cost(full, full * kernel.partial_tile_cost_ratio, kernel.cta_overhead_us,
-                kernel.launch_overhead_us)
+    tile_flops = 4.0 * kernel.tile_q * kernel.tile_kv * kernel.head_dim
+    full = kernel.ctas_per_sm * tile_flops / (sm_flops_per_us * kernel.mma_efficiency)
+    mask_op = kernel.ctas_per_sm / (gpu.int32_ops_per_clock_per_sm * gpu.clock_mhz
+                                    * kernel.mask_op_efficiency)
+    return Cost(tile_full_us=full, mask_op_us=mask_op, cta_us=kernel.cta_overhead_us,
+                launch_us=kernel.launch_overhead_us, host_floor_us=kernel.host_floor_us,
+                unaligned_tile_us=full * kernel.unaligned_tile_cost_ratio)
+
+
+MASKED_PATH_OPS = 3  # the -inf select and the sequence-end test, whatever the rule
+UNKNOWN_RULE_OPS = 4  # a rule tilesim cannot see (no rule, `custom`)
+RULE_OPS = {"allow": 2, "causal": 1, "prefix_lm": 2, "band": 3, "causal_window": 4, "a_shape": 5}
+
+
+def _atoll(text: str) -> int:
+    """C's atoll: leading blanks, a sign, digits; 0 without digits."""
+    text = text.lstrip(" \t\n\v\f\r")
+    sign = 1
+    if text[:1] in ("+", "-"):
+        sign = -1 if text[0] == "-" else 1
+        text = text[1:]
+    digits = ""
+    for c in text:
+        if not c.isdigit():
+            break
+        digits += c
+    return sign * int(digits) if digits else 0
+
+
+def _per_dim(rule: Rule, key: str, dims: int, fallback: int) -> list[int]:
+    values = [_atoll(v) for v in rule.params[key].split("x")] if key in rule.params else []
+    if not values:
+        values = [fallback]
+    if len(values) == 1:
+        values = values * dims
+    return values
+
+
+def _neighborhood_ops(rule: Rule) -> float:
+    dims = _per_dim(rule, "dims", 1, 0)
+    n = len(dims)
+    dilation = _per_dim(rule, "dilation", n, 1)
+    ops = 2 if n == 1 else 4 if n == 2 else 9
+    for d in range(min(n, len(dilation))):
+        if dilation[d] > 1:
+            ops += 1 if n == 1 else 3
+    if rule.name == "gna":
+        ops += 5 * sum(1 for e in dims if e > 0 and e & (e - 1))
+    return ops
+
+
+def mask_rule_ops(rule: Rule | None, evaluation: str = "expression") -> float:
+    """Per-element operations of a masked tile under `rule` (sim/gpu/cost_model.cc)."""
+    if rule is None:
+        return MASKED_PATH_OPS + UNKNOWN_RULE_OPS
+    if evaluation == "precomputed":
+        return MASKED_PATH_OPS + 2
+    ops = RULE_OPS.get(rule.name, UNKNOWN_RULE_OPS)
+    if rule.name == "document":
+        ops = 1 if rule.params.get("causal") == "0" else 3
+    if rule.name in ("sliding_window", "gna"):
+        ops = _neighborhood_ops(rule)
+    return MASKED_PATH_OPS + ops
+
+
+def tile_times(cost: Cost, kernel: Kernel, seq_q: int, seq_kv: int,
+               rule: Rule | None) -> tuple[float, float]:
+    """(full, masked) tile times of `kernel` on these lengths under `rule`."""
+    op_us = cost.rule_op_us[rule.name] if rule is not None and rule.name in cost.rule_op_us \
+        else cost.mask_op_us
+    masked = cost.tile_full_us + float(kernel.tile_q) * float(kernel.tile_kv) * (
+        mask_rule_ops(rule, kernel.mask_evaluation) * op_us)
+    unaligned = kernel.unaligned_variant and bool(seq_q % kernel.tile_q or seq_kv % kernel.tile_kv)
+    extra = cost.unaligned_tile_us if unaligned else 0.0
+    return cost.tile_full_us + extra, masked + extra
+
+
+def launch_time_us(cost: Cost, makespan_us: float) -> float:
+    return max(cost.host_floor_us, cost.launch_us + makespan_us)
 
 
 def load_mask(path: Path) -> Mask:
     with np.load(path) as npz:
         arrays = {name: npz[name] for name in npz.files}
     mask = load_blocks(arrays)
+    if "rule" in arrays:
+        mask.rule = Rule.parse(str(arrays["rule"]))
     if "token_dims" in arrays:
         mask.tile_grid = tuple(int(t // s) for t, s in zip(arrays["token_dims"],
                                                            arrays["tile_dims"]))
@@ -294,10 +395,12 @@ def shared_sm_makespan(work: list[float], sms: int, per_sm: int, policy: str) ->
     return now
 
 
-def item_work(full, masked, cost: Cost, rule: str, problem_masked: bool):
+def item_work(full, masked, cost: Cost, tiles: tuple[float, float], rule: str,
+              problem_masked: bool):
+    full_us, masked_us = tiles
     if rule == "always_mask" or (rule == "global_fast_path" and problem_masked):
-        return cost.cta_us + (full + masked) * cost.tile_partial_us
-    return cost.cta_us + full * cost.tile_full_us + masked * cost.tile_partial_us
+        return cost.cta_us + (full + masked) * masked_us
+    return cost.cta_us + full * full_us + masked * masked_us
 
 
 def memory_us(placements, seq, visits, heads, q_tiles, slots, kernel: Kernel, gpu: Gpu, seq_q, b):
@@ -357,14 +460,15 @@ def simulate(mask: Mask, gpu: Gpu, kernel: Kernel, cost: Cost) -> dict:
         dense_full[dq - 1::dq] = 0
     dense_masked = dk - dense_full
 
-    def run(full_v, masked_v, kern, n_q, cost_or_none):
+    def run(full_v, masked_v, kern, n_q, cost_or_none, rule=None):
         seq = launch_sequence(b, h, n_q, kern)
         if cost_or_none is None:
             area = kern.tile_q * kern.tile_kv
             work = [float(area * (full_v[i] + masked_v[i])) for i in seq]
         else:
             problem_masked = bool(masked_v.sum() > 0)
-            work = [item_work(full_v[i], masked_v[i], cost_or_none, kern.masking_rule,
+            tiles = tile_times(cost_or_none, kern, mask.seq_q, mask.seq_kv, rule)
+            work = [item_work(full_v[i], masked_v[i], cost_or_none, tiles, kern.masking_rule,
                               problem_masked) for i in seq]
         placements, finish = schedule(work, slots, kern.scheduler)
         return seq, work, placements, finish
@@ -376,17 +480,18 @@ def simulate(mask: Mask, gpu: Gpu, kernel: Kernel, cost: Cost) -> dict:
     _, _, _, dense_finish = run(dense_full, dense_masked, dense, dq, None)
     r["speedup_bound_sched"] = max(dense_finish) / sparse_sol if sparse_sol else 0.0
 
-    seq, work, placements, finish = run(full, masked, kernel, q_tiles, cost)
+    seq, work, placements, finish = run(full, masked, kernel, q_tiles, cost, mask.rule)
     makespan = max(finish)
     flat_seen = seen.reshape(-1, kv_tiles)
     hbm_bytes, hbm_us = memory_us(placements, seq, lambda i: flat_seen[i], h, q_tiles, slots,
                                   kernel, gpu, mask.seq_q, b)
-    r["predicted_ms"] = (cost.launch_us + max(makespan, hbm_us)) / 1e3
-    dseq, _, dplacements, dfinish = run(dense_full, dense_masked, dense, dq, cost)
+    r["predicted_ms"] = launch_time_us(cost, max(makespan, hbm_us)) / 1e3
+    # The dense baseline runs no rule: tiles cut by a sequence end are masked generically.
+    dseq, _, dplacements, dfinish = run(dense_full, dense_masked, dense, dq, cost, None)
     all_kv = np.ones(dk, dtype=bool)
     _, dense_hbm_us = memory_us(dplacements, dseq, lambda i: all_kv, h, dq, slots, dense, gpu,
                                 mask.seq_q, b)
-    r["predicted_dense_ms"] = (cost.launch_us + max(max(dfinish), dense_hbm_us)) / 1e3
+    r["predicted_dense_ms"] = launch_time_us(cost, max(max(dfinish), dense_hbm_us)) / 1e3
     r["predicted_speedup"] = r["predicted_dense_ms"] / r["predicted_ms"]
     r["makespan_us"] = makespan
     r["hbm_bytes"] = hbm_bytes

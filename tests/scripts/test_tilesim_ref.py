@@ -45,6 +45,15 @@ CASES = [
     # Two CTAs per SM: the speed of light lets a lone CTA use its whole SM.
     ("causal --seq 8192 --heads 8", "golden", []),
     ("random --seq 6144 --heads 4 --density 0.2 --causal true --seed 4", "flexattention_d64", []),
+    # Rule op counts: grid extents that are not powers of two, per-dimension dilation, the
+    # document / prefix / band / window rules; unaligned lengths on the unaligned variant.
+    ("gna --seq 3840 --heads 2 --dims 48x80 --window 15 --dilation 1x2", "flexattention", []),
+    ("gna --seq 3840 --dims 12x16x20 --window 5 --dilation 2x1x1", "flexattention_d64", []),
+    ("document --seq 5000 --heads 2 --lengths 1000x2500x1500 --causal 0", "flexattention", []),
+    ("document --seq 4096 --heads 2 --lengths 1024x2048x1024", "flexattention_d64", []),
+    ("prefix_lm --seq 4096 --heads 2 --prefix 1000", "golden", []),
+    ("band --seq 4096 --heads 2 --left 300 --right 200", "fa2", []),
+    ("causal_window --seq 5000 --heads 2 --window 700", "fa3", []),
 ]
 
 
@@ -70,6 +79,54 @@ def test_cpp_and_numpy_agree(tmp_path, gen, kernel_name, extra, fmt):
         assert cpp[field] == ref[field], field
     for field in FLOAT_FIELDS:
         assert cpp[field] == pytest.approx(ref[field], rel=1e-9, abs=1e-12), field
+
+
+@pytest.mark.parametrize("gen", [
+    "causal --seq 4000 --heads 4",
+    "gna --seq 3840 --heads 2 --dims 48x80 --window 15",
+    "a_shape --seq 8192 --heads 2 --sinks 128 --window 1024",
+])
+def test_calibrated_rule_costs_agree(tmp_path, gen):
+    """A calibration with per-rule op costs (rule_op_us): rules with one use it, others
+    mask_op_us; the dense baseline (no rule) always mask_op_us."""
+    mask = tmp_path / "mask.npz"
+    run(["gen", *gen.split(), "--out", str(mask)])
+    gpu, kernel = tilesim_ref.load_gpu("h200"), tilesim_ref.load_kernel("flexattention")
+    cost = tilesim_ref.Cost(tile_full_us=1.9, mask_op_us=3.1e-5, cta_us=5.5, launch_us=6.0,
+                            host_floor_us=95.0, unaligned_tile_us=0.21,
+                            rule_op_us={"causal": 7.3e-5, "gna": 1.7e-5})
+    calibration = tmp_path / "calibration.json"
+    calibration.write_text(json.dumps({
+        "tool": "tilesim", "gpu": gpu.name, "kernel": kernel.name,
+        "kernel_config": {"tile_q": kernel.tile_q, "tile_kv": kernel.tile_kv,
+                          "head_dim": kernel.head_dim, "dtype": kernel.dtype},
+        "cost_model": {"tile_full_us": cost.tile_full_us, "mask_op_us": cost.mask_op_us,
+                       "cta_us": cost.cta_us, "launch_us": cost.launch_us,
+                       "host_floor_us": cost.host_floor_us,
+                       "unaligned_tile_us": cost.unaligned_tile_us,
+                       "rule_op_us": cost.rule_op_us}}))
+    cpp = json.loads(run(["predict", str(mask), "--kernel", kernel.name, "--calibration",
+                          str(calibration)]))["results"][0]
+    ref = tilesim_ref.simulate(tilesim_ref.load_mask(mask), gpu, kernel, cost)
+    for field in INTEGER_FIELDS:
+        assert cpp[field] == ref[field], field
+    for field in FLOAT_FIELDS:
+        assert cpp[field] == pytest.approx(ref[field], rel=1e-9, abs=1e-12), field
+
+
+def test_mask_rule_ops():
+    """The per-element op counts of sim/gpu/cost_model.cc, spot-checked."""
+    ops, rule = tilesim_ref.mask_rule_ops, tilesim_ref.Rule.parse
+    assert ops(None) == 7 and ops(None, "precomputed") == 7
+    assert ops(rule("causal")) == 4 and ops(rule("causal"), "precomputed") == 5
+    assert ops(rule("document,causal=0,lengths=4x4")) == 4
+    assert ops(rule("document,lengths=4x4")) == 6
+    assert ops(rule("custom")) == 7
+    assert ops(rule("sliding_window,window=9")) == 5
+    assert ops(rule("sliding_window,dilation=2,window=9")) == 6
+    assert ops(rule("gna,dims=64x64,window=9")) == 7
+    assert ops(rule("gna,dilation=1x3,dims=48x64,window=9")) == 3 + 4 + 3 + 5
+    assert ops(rule("gna,dilation=2,dims=12x16x20,window=5")) == 3 + 9 + 9 + 10
 
 
 def test_reference_catches_a_wrong_schedule(tmp_path):
