@@ -230,7 +230,7 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
     hi = max(max(r.measured_ms, r.predicted_ms) for r in rows) * 1.25
     ax.plot([lo, hi], [lo, hi], "k-", lw=0.8)
     ax.fill_between([lo, hi], [lo * 0.95, hi * 0.95], [lo * 1.05, hi * 1.05], color="0.85",
-                    label="±5 %")
+                    label="±5 %", zorder=0)
     ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), xlabel="measured ms (H200)",
            ylabel="tilesim predicted ms", title="tilesim vs H200 (x: calibration runs)")
     ax.legend(fontsize=8)
@@ -243,8 +243,8 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
                   ("flexattention", 128): 0.3}[(kernel, head_dim)]
         ax.scatter([rules.index(r.rule) + offset for r in sel], [100 * r.error for r in sel],
                    s=12, color=color, label=f"{kernel} d{head_dim}")
-    ax.axhspan(-5, 5, color="0.9")
-    ax.axhline(0, color="k", lw=0.8)
+    ax.axhspan(-5, 5, color="0.9", zorder=0)
+    ax.axhline(0, color="k", lw=0.8, zorder=1)
     ax.set_xticks(range(len(rules)), rules, rotation=35, ha="right")
     ax.set(ylabel="held-out error, % (predicted - measured) / measured",
            title="Held-out error by mask rule (band: ±5 %)")
@@ -264,8 +264,8 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
         ax.plot([0.5, top], [0.5, top], "k-", lw=0.8, label="measured = bound")
     ax.set(xscale="log", yscale="log", xlabel="tilesim speedup_bound_sched",
            ylabel="measured speedup over the same kernel's dense run",
-           title=f"Measured speedup against the schedule bound ({len(checked)} runs with a "
-                 f"dense run of their shape)")
+           title=f"Measured speedup against the schedule bound\n({len(checked)} runs that have "
+                 f"a dense run of their shape)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out_dir / "speedup_vs_bound.png", dpi=120)

@@ -1,6 +1,7 @@
 """validate_gpu's pipeline on a small synthetic dataset: 'measurements' are tilesim's own
-predictions under a known cost model, so calibrating on five runs must predict the held-out ones
-almost exactly, and a run made 30 % slower must show up as the largest error."""
+predictions under a known cost model, so calibrating on the five base runs and one run per rule
+must predict the held-out ones almost exactly, and a run made 30 % slower must show up as the
+largest error."""
 import json
 import os
 import subprocess
@@ -14,7 +15,9 @@ BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR",
                             Path(__file__).resolve().parents[2] / "build/default")).resolve()
 TILESIM = BUILD / "sim" / "gpu" / "tilesim"
 
-# Small shapes under the case names the calibration rule expects, plus held-out cases.
+# Small shapes; the first five calibrate the base model, sliding_window-s1024-h4 its rule, the
+# rest are held out.
+ROLES = {"sliding_window-s1024-h4": "rule_calibration"}
 CASES = {
     "dense-s4096-h32": ["dense", "--seq", "1024", "--heads", "4"],
     "dense-s32768-h8": ["dense", "--seq", "2048", "--heads", "4"],
@@ -22,6 +25,8 @@ CASES = {
     "random-s8192-h32": ["random", "--density", "0.3", "--seq", "1024", "--heads", "4"],
     "vertical_slash-s8192-h32": ["vertical_slash", "--verticals", "50", "--seq", "1024",
                                  "--heads", "4"],
+    "sliding_window-s1024-h4": ["sliding_window", "--window", "128", "--seq", "1024", "--heads",
+                                "4"],
     "causal-s1024-h4": ["causal", "--seq", "1024", "--heads", "4"],
     "sliding_window-s2048-h4": ["sliding_window", "--window", "256", "--seq", "2048", "--heads", "4"],
     "a_shape-s2048-h4": ["a_shape", "--sinks", "64", "--window", "256", "--seq", "2048", "--heads", "4"],
@@ -38,7 +43,9 @@ def dataset(tmp_path_factory):
     for name, args in CASES.items():
         subprocess.run([str(TILESIM), "gen", *args, "--seed", "1", "--format", "flex", "--out",
                         f"masks/{name}.npz"], cwd=root, check=True, capture_output=True)
-        cases.append({"name": name, "family": name.split("-")[0], "mask": f"masks/{name}.npz"})
+        role = ROLES.get(name, "calibration" if len(cases) < 5 else "held_out")
+        cases.append({"name": name, "family": name.split("-")[0], "mask": f"masks/{name}.npz",
+                      "role": role})
     (root / "cases.json").write_text(json.dumps({"cases": cases}))
     predicted = json.loads(subprocess.run(
         [str(TILESIM), "predict", *[c["mask"] for c in cases], "--gpu", "h200", "--kernel",
@@ -48,6 +55,7 @@ def dataset(tmp_path_factory):
     for case, result in zip(cases, predicted):
         ms = result["predicted_ms"] * (1.3 if case["name"] == "a_shape-s2048-h4" else 1.0)
         runs.append({"mask": case["mask"], "ms": ms, "head_dim": 128, "dtype": "bf16",
+                     **({"rule": result["mask_rule"]} if result["mask_rule"] else {}),
                      "info": {"seq_q": result["seq_q"], "heads": result["heads"]}})
     for kernel in gpu_validation.KERNELS:
         (root / f"{kernel}.json").write_text(json.dumps({"gpu": "h200", "kernel": kernel,
@@ -56,9 +64,10 @@ def dataset(tmp_path_factory):
 
 
 def test_held_out_runs_are_predicted_and_the_outlier_is_found(dataset):
-    families = {name: name.split("-")[0] for name in CASES}
-    rows = gpu_validation.validate_kernel(TILESIM, dataset, "golden", 128, families)
-    assert sum(r.in_fit for r in rows) == 5 and len(rows) == len(CASES)
+    cases = {c["name"]: c for c in json.loads((dataset / "cases.json").read_text())["cases"]}
+    rows = gpu_validation.validate_kernel(TILESIM, dataset, "golden", 128, cases)
+    assert sum(r.in_fit for r in rows) == 6 and len(rows) == len(CASES)
+    assert [r.role for r in rows][:6] == ["calibration"] * 5 + ["rule_calibration"]
     held = {r.case: r for r in rows if not r.in_fit}
     assert abs(held["causal-s1024-h4"].error) < 0.02
     assert abs(held["sliding_window-s2048-h4"].error) < 0.02
