@@ -46,8 +46,8 @@ constexpr double kRuleScaleWidth = 1.0;
 constexpr double kRuleScaleMax = 20.0;
 
 Vec as_vec(const CostParams& c) {
-  return {c.tile_full_us, c.mask_op_us, c.cta_us, c.launch_us, c.host_floor_us,
-          c.unaligned_tile_us};
+  return {c.tile_full_us, c.mask_op_us,    c.cta_us,
+          c.launch_us,    c.host_floor_us, c.unaligned_tile_us};
 }
 void set_base(CostParams& c, const Vec& v) {
   c.tile_full_us = v[0];
@@ -467,17 +467,17 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
       // Score the new point with real schedules (the linearisation may have moved them).
       double objective = 0;
       for (std::size_t r = 0; r < n_base; ++r) objective += std::pow(relative_error(r, next), 2);
-      for (std::size_t j = 0; j < kParams; ++j) objective += kPriorWeight * std::pow(z[j] - z0[j], 2);
+      for (std::size_t j = 0; j < kParams; ++j)
+        objective += kPriorWeight * std::pow(z[j] - z0[j], 2);
       if (objective < best_objective - 1e-15) {
         best_objective = objective;
         best = next;
         last_rows = rows;
       }
       const Vec before = as_vec(params);
-      const bool converged =
-          std::equal(next_vec.begin(), next_vec.end(), before.begin(), [](double a, double b) {
-            return std::abs(a - b) <= 1e-9 * std::max(1.0, std::abs(b));
-          });
+      const bool converged = std::equal(
+          next_vec.begin(), next_vec.end(), before.begin(),
+          [](double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(1.0, std::abs(b)); });
       params = next;
       if (converged) break;
     }
@@ -489,9 +489,8 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
       const double y = measurements.runs[r].ms * 1e3;
       const KernelSpec& k = kernels[r];
       const double elements = static_cast<double>(k.tile_q) * static_cast<double>(k.tile_kv);
-      const double e0 = std::max(mask_rule_ops(workloads[r].mask.rule, k.mask_evaluation) *
-                                     best.mask_op_us,
-                                 1e-12);
+      const double e0 = std::max(
+          mask_rule_ops(workloads[r].mask.rule, k.mask_evaluation) * best.mask_op_us, 1e-12);
       double s = 1.0;
       bool host_bound = false;
       double information = 0;
@@ -516,10 +515,10 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
       fit.run = measurements.runs[r].mask;
       fit.value = s * best.mask_op_us;
       fit.op_count_ratio = s;
-      fit.prior_share =
-          std::sqrt(kPriorWeight / (information * kRuleScaleWidth * kRuleScaleWidth + kPriorWeight));
-      fit.determined_by = host_bound                        ? "prior (the run is host-bound)"
-                          : s <= 0 || s >= kRuleScaleMax    ? "bound"
+      fit.prior_share = std::sqrt(kPriorWeight /
+                                  (information * kRuleScaleWidth * kRuleScaleWidth + kPriorWeight));
+      fit.determined_by = host_bound                           ? "prior (the run is host-bound)"
+                          : s <= 0 || s >= kRuleScaleMax       ? "bound"
                           : fit.prior_share < kDeterminedBelow ? "runs"
                                                                : "prior";
       round_rule_fits.push_back(fit);
@@ -621,13 +620,12 @@ std::string format_calibration_summary(const CalibrationReport& report) {
   char line[256];
   std::string out = "fitted (value, prior, decided by):\n";
   for (const ParameterFit& p : report.parameters) {
-    std::snprintf(line, sizeof line, "  %-14s %10.4g  (prior %.4g; %s)\n", p.name.c_str(),
-                  p.value, p.prior, p.determined_by.c_str());
+    std::snprintf(line, sizeof line, "  %-14s %10.4g  (prior %.4g; %s)\n", p.name.c_str(), p.value,
+                  p.prior, p.determined_by.c_str());
     out += line;
   }
   for (const RuleFit& r : report.rule_fits) {
-    std::snprintf(line, sizeof line,
-                  "  rule %-14s %10.4g us/op (%.2fx mask_op_us; %s, from %s)\n",
+    std::snprintf(line, sizeof line, "  rule %-14s %10.4g us/op (%.2fx mask_op_us; %s, from %s)\n",
                   r.rule.c_str(), r.value, r.op_count_ratio, r.determined_by.c_str(),
                   r.run.c_str());
     out += line;
@@ -695,8 +693,7 @@ CostParams read_calibration(const fs::path& path, const GpuSpec& gpu, const Kern
   cost.host_floor_us = read("host_floor_us");
   cost.unaligned_tile_us = read("unaligned_tile_us");
   if (c.if_contains("rule_op_us")) {
-    const json::object& rules =
-        object_of(c.at("rule_op_us"), source, "cost_model.rule_op_us");
+    const json::object& rules = object_of(c.at("rule_op_us"), source, "cost_model.rule_op_us");
     for (const auto& entry : rules) {
       const std::string field = "cost_model.rule_op_us." + std::string(entry.key());
       cost.rule_op_us[std::string(entry.key())] = number(entry.value(), source, field);

@@ -66,12 +66,12 @@ double mask_rule_ops(const std::optional<MaskRule>& rule, MaskEvaluation evaluat
   if (evaluation == MaskEvaluation::kPrecomputed) return kMaskedPathOps + 2;
   const std::string& n = rule->name;
   double ops = kUnknownRuleOps;
-  if (n == "allow") ops = 2;  // kv - q < limit: subtract, compare
-  if (n == "causal") ops = 1;  // q >= kv
-  if (n == "prefix_lm") ops = 2;  // (kv < P, per column) | (q >= kv)
-  if (n == "band") ops = 3;  // kv >= lo(q), kv <= hi(q), and (bounds per row)
+  if (n == "allow") ops = 2;          // kv - q < limit: subtract, compare
+  if (n == "causal") ops = 1;         // q >= kv
+  if (n == "prefix_lm") ops = 2;      // (kv < P, per column) | (q >= kv)
+  if (n == "band") ops = 3;           // kv >= lo(q), kv <= hi(q), and (bounds per row)
   if (n == "causal_window") ops = 4;  // q >= kv, q - kv < W, and
-  if (n == "a_shape") ops = 5;  // q >= kv, q - kv < W, | sink(kv), and
+  if (n == "a_shape") ops = 5;        // q >= kv, q - kv < W, | sink(kv), and
   if (n == "document") {
     // doc[q] per row and doc[kv] per column are gathers shared by the tile; one compare per
     // element, and the causal compare with its and.
@@ -91,8 +91,7 @@ double CostParams::mask_element_us(const std::optional<MaskRule>& rule,
 double CostParams::masked_tile_us(const KernelSpec& kernel,
                                   const std::optional<MaskRule>& rule) const {
   const double elements = static_cast<double>(kernel.tile_q) * static_cast<double>(kernel.tile_kv);
-  return tile_full_us +
-         elements * mask_element_us(rule, kernel.mask_evaluation);
+  return tile_full_us + elements * mask_element_us(rule, kernel.mask_evaluation);
 }
 
 bool runs_unaligned_variant(const KernelSpec& kernel, const MaskGeometry& geometry) {
@@ -100,8 +99,7 @@ bool runs_unaligned_variant(const KernelSpec& kernel, const MaskGeometry& geomet
          (geometry.seq_q % kernel.tile_q != 0 || geometry.seq_kv % kernel.tile_kv != 0);
 }
 
-CostParams::TileTimes CostParams::tile_times(const KernelSpec& kernel,
-                                             const MaskGeometry& geometry,
+CostParams::TileTimes CostParams::tile_times(const KernelSpec& kernel, const MaskGeometry& geometry,
                                              const std::optional<MaskRule>& rule) const {
   const double extra = runs_unaligned_variant(kernel, geometry) ? unaligned_tile_us : 0.0;
   return {tile_full_us + extra, masked_tile_us(kernel, rule) + extra};

@@ -31,9 +31,9 @@ struct CostParams {
   /// run of that rule); the op count still follows each mask's parameters (a 3-D neighborhood
   /// costs more than the 2-D one its rule was calibrated on). Rules without one: mask_op_us.
   std::map<std::string, double> rule_op_us;
-  double cta_us = 0;         ///< per work item: prologue, Q load, epilogue
-  double launch_us = 0;      ///< per launch: launch latency, ramp-up and drain
-  double host_floor_us = 0;  ///< the shortest time per launch when launches run back to back
+  double cta_us = 0;             ///< per work item: prologue, Q load, epilogue
+  double launch_us = 0;          ///< per launch: launch latency, ramp-up and drain
+  double host_floor_us = 0;      ///< the shortest time per launch when launches run back to back
   double unaligned_tile_us = 0;  ///< extra per tile in a launch of the unaligned variant
 
   /// The mask work per element of `rule` under `evaluation` (see above).

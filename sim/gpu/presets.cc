@@ -69,8 +69,7 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
   if (node.has("cost")) {
     const YamlReader cost = node.child("cost");
     cost.reject_unknown_keys({"mma_efficiency", "mask_op_efficiency", "cta_overhead_us",
-                              "launch_overhead_us", "host_floor_us",
-                              "unaligned_tile_cost_ratio"});
+                              "launch_overhead_us", "host_floor_us", "unaligned_tile_cost_ratio"});
     kernel.mma_efficiency = cost.get_or<double>("mma_efficiency", kernel.mma_efficiency);
     kernel.mask_op_efficiency =
         cost.get_or<double>("mask_op_efficiency", kernel.mask_op_efficiency);

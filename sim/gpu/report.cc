@@ -51,9 +51,12 @@ boost::json::object to_json(const Result& r, ReportKind kind) {
 }
 
 boost::json::object to_json(const GpuSpec& gpu) {
-  return {{"name", gpu.name},           {"sm_count", gpu.sm_count},
-          {"clock_mhz", gpu.clock_mhz}, {"hbm_gb_per_s", gpu.hbm_gb_per_s},
-          {"l2_mib", gpu.l2_mib},       {"peak_dense_bf16_tflops", gpu.peak_dense_bf16_tflops},
+  return {{"name", gpu.name},
+          {"sm_count", gpu.sm_count},
+          {"clock_mhz", gpu.clock_mhz},
+          {"hbm_gb_per_s", gpu.hbm_gb_per_s},
+          {"l2_mib", gpu.l2_mib},
+          {"peak_dense_bf16_tflops", gpu.peak_dense_bf16_tflops},
           {"int32_ops_per_clock_per_sm", gpu.int32_ops_per_clock_per_sm}};
 }
 
@@ -87,9 +90,12 @@ boost::json::object to_json(const KernelSpec& k) {
 boost::json::object to_json(const CostParams& cost) {
   boost::json::object rules;
   for (const auto& [name, element_us] : cost.rule_op_us) rules[name] = element_us;
-  return {{"tile_full_us", cost.tile_full_us},   {"mask_op_us", cost.mask_op_us},
-          {"rule_op_us", rules},            {"cta_us", cost.cta_us},
-          {"launch_us", cost.launch_us},         {"host_floor_us", cost.host_floor_us},
+  return {{"tile_full_us", cost.tile_full_us},
+          {"mask_op_us", cost.mask_op_us},
+          {"rule_op_us", rules},
+          {"cta_us", cost.cta_us},
+          {"launch_us", cost.launch_us},
+          {"host_floor_us", cost.host_floor_us},
           {"unaligned_tile_us", cost.unaligned_tile_us}};
 }
 

@@ -57,9 +57,9 @@ TEST(Calibration, FiveRunsRecoverAKnownCostModelAndPredictTheRest) {
        // shorter still, under the host floor: it pins host_floor_us
        "pattern:causal_window,seq=2048,heads=2,window=256",
        // held out:
-       "pattern:a_shape,seq=16384,heads=16,window=1500", "pattern:block_topk,seq=16384,heads=16,k=8",
-       "pattern:sliding_window,seq=12288,heads=16,window=999",
-       "pattern:causal,seq=16384,heads=16"},
+       "pattern:a_shape,seq=16384,heads=16,window=1500",
+       "pattern:block_topk,seq=16384,heads=16,k=8",
+       "pattern:sliding_window,seq=12288,heads=16,window=999", "pattern:causal,seq=16384,heads=16"},
       gpu, kernel, truth);
   const CalibrationReport report = calibrate(m, gpu, kernel, 5);
   EXPECT_LT(report.fit_rms_relative_error, 0.005);
@@ -113,9 +113,10 @@ TEST(Calibration, StaysPhysicalAndSaysWhatTheRunsDidNotDetermine) {
   Measurements m;
   m.source = "synthetic";
   const CostParams defaults = default_cost_params(gpu, kernel);
-  for (const auto& [mask, factor] : std::vector<std::pair<std::string, double>>{
-           {"pattern:dense,seq=8192,heads=32", 1.0}, {"pattern:dense,seq=16384,heads=16", 1.0},
-           {"pattern:causal,seq=16384,heads=16", 0.8}}) {
+  for (const auto& [mask, factor] :
+       std::vector<std::pair<std::string, double>>{{"pattern:dense,seq=8192,heads=32", 1.0},
+                                                   {"pattern:dense,seq=16384,heads=16", 1.0},
+                                                   {"pattern:causal,seq=16384,heads=16", 0.8}}) {
     MeasuredRun run;
     run.mask = mask;
     run.ms = factor * simulate(load_workload(mask, ""), gpu, kernel, defaults).predicted_ms;

@@ -141,9 +141,9 @@ TEST(Simulate, AMaskedTileCostsAFullOnePlusItsRulePerElement) {
   // is not a power of two; 1-D 2 ops, +1 dilated.
   EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "16x16x16"}}}),
               1.0 + 8192 * (3 + 9) * 1e-5, 1e-12);
-  EXPECT_NEAR(cost.masked_tile_us(
-                  kernel, MaskRule{"gna", {{"dims", "12x16x16"}, {"dilation", "1x2x2"}}}),
-              1.0 + 8192 * (3 + 9 + 2 * 3 + 5) * 1e-5, 1e-12);
+  EXPECT_NEAR(
+      cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "12x16x16"}, {"dilation", "1x2x2"}}}),
+      1.0 + 8192 * (3 + 9 + 2 * 3 + 5) * 1e-5, 1e-12);
   EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"sliding_window", {{"dilation", "2"}}}),
               1.0 + 8192 * (3 + 2 + 1) * 1e-5, 1e-12);
   // A rule calibrated from a run of its own has its own cost per operation.
