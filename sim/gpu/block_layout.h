@@ -62,8 +62,7 @@ struct BlockLayout {
   std::optional<std::vector<std::int64_t>> allowed_pairs;
   /// Present when the mask is in tile order of a multi-dimensional layout (see TokenTiling).
   std::optional<TokenTiling> tiling;
-  /// The token-level rule the partial blocks apply (mask_rules.md), when known. Set through
-  /// apply_mask_rule (which also makes allowed_pairs exact) or by generate_pattern.
+  /// The token-level rule partial blocks apply (mask_rules.md), when known.
   std::optional<MaskRule> rule;
 
   std::int64_t entries() const { return static_cast<std::int64_t>(kv_block.size()); }

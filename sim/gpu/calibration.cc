@@ -5,6 +5,8 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <map>
 
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
@@ -12,6 +14,7 @@
 #include "sim/gpu/mask_rule_apply.h"
 #include "sim/gpu/patterns/pattern.h"
 #include "sim/gpu/presets.h"
+#include "sim/gpu/report.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -20,13 +23,35 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using common::InputError;
 
-constexpr std::size_t kParams = 4;  // tile_full_us, tile_partial_us, cta_us, launch_us
+// The base parameters, in this order, and how the fit treats each.
+constexpr std::size_t kParams = 5;
 using Vec = std::array<double, kParams>;
+constexpr std::array<const char*, kParams> kParamNames = {"tile_full_us", "mask_op_us", "cta_us",
+                                                          "launch_us", "host_floor_us"};
+// Prior width (one standard deviation) and upper bound, as multiples of the preset's value.
+// The full tile's preset comes from a measured dense rate: it is trusted more. The fixed costs
+// are bounded so that no fit can explain a shape effect with a launch of 100 us.
+constexpr Vec kPriorWidth = {0.5, 1.0, 1.0, 1.0, 1.0};
+constexpr Vec kUpperBound = {4.0, 20.0, 10.0, 4.0, 5.0};
+// Weight of the prior against the data: one prior standard deviation costs as much as an
+// error of 0.3 % on one run, so the runs decide every parameter they constrain at all.
+constexpr double kPriorWeight = 1e-5;
+// Share of a parameter's uncertainty the prior still holds above which it counts as a prior.
+constexpr double kDeterminedBelow = 0.3;
+// Rule scales: prior 1 (the op count is right), width 1, bounds [0, 20].
+constexpr double kRuleScaleWidth = 1.0;
+constexpr double kRuleScaleMax = 20.0;
 
 Vec as_vec(const CostParams& c) {
-  return {c.tile_full_us, c.tile_partial_us, c.cta_us, c.launch_us};
+  return {c.tile_full_us, c.mask_op_us, c.cta_us, c.launch_us, c.host_floor_us};
 }
-CostParams as_cost(const Vec& v) { return {v[0], v[1], v[2], v[3]}; }
+void set_base(CostParams& c, const Vec& v) {
+  c.tile_full_us = v[0];
+  c.mask_op_us = v[1];
+  c.cta_us = v[2];
+  c.launch_us = v[3];
+  c.host_floor_us = v[4];
+}
 
 const json::value& member(const json::object& object, const std::string& key,
                           const std::string& source, const std::string& field) {
@@ -53,61 +78,108 @@ const json::object& object_of(const json::value& value, const std::string& sourc
   return value.get_object();
 }
 
-// Solves min ||A x - b||^2 over the columns in `subset` (others 0) by normal equations.
-bool solve_subset(const std::vector<Vec>& rows, const std::vector<double>& b, unsigned subset,
-                  std::size_t dims, Vec& x) {
-  std::array<std::size_t, kParams> cols{};
-  std::size_t n = 0;
-  for (std::size_t j = 0; j < dims; ++j) {
-    if (subset & (1u << j)) cols[n++] = j;
-  }
-  double m[kParams][kParams + 1] = {};
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t j = 0; j < n; ++j) m[i][j] += rows[r][cols[i]] * rows[r][cols[j]];
-      m[i][n] += rows[r][cols[i]] * b[r];
-    }
-  }
-  // Gaussian elimination with partial pivoting; a tiny ridge keeps collinear columns solvable.
-  for (std::size_t i = 0; i < n; ++i) m[i][i] += 1e-12 * (1.0 + m[i][i]);
+// Solves the symmetric positive definite system m x = b (n <= kParams) in place; false when
+// singular.
+bool solve(std::array<std::array<double, kParams + 1>, kParams>& m, std::size_t n, Vec& x) {
   for (std::size_t i = 0; i < n; ++i) {
     std::size_t pivot = i;
     for (std::size_t k = i + 1; k < n; ++k) {
       if (std::abs(m[k][i]) > std::abs(m[pivot][i])) pivot = k;
     }
     if (std::abs(m[pivot][i]) < 1e-300) return false;
-    for (std::size_t j = 0; j <= n; ++j) std::swap(m[i][j], m[pivot][j]);
+    std::swap(m[i], m[pivot]);
     for (std::size_t k = 0; k < n; ++k) {
       if (k == i) continue;
       const double f = m[k][i] / m[i][i];
       for (std::size_t j = i; j <= n; ++j) m[k][j] -= f * m[i][j];
     }
   }
-  x.fill(0.0);
-  for (std::size_t i = 0; i < n; ++i) x[cols[i]] = m[i][n] / m[i][i];
+  for (std::size_t i = 0; i < n; ++i) x[i] = m[i][n] / m[i][i];
   return true;
 }
 
-// Non-negative least squares for at most four unknowns: the best feasible subset solution.
-Vec nnls(const std::vector<Vec>& rows, const std::vector<double>& b, std::size_t dims) {
-  Vec best{};
-  double best_cost = 1e300;
-  for (unsigned subset = 1; subset < (1u << dims); ++subset) {
-    Vec x;
-    if (!solve_subset(rows, b, subset, dims, x)) continue;
-    if (std::any_of(x.begin(), x.end(), [](double v) { return v < 0; })) continue;
+// Box-constrained least squares with a Gaussian prior, in units of the prior widths:
+//   min sum_r (rows[r] . z - b[r])^2 + w * |z - z0|^2,  lo <= z <= hi.
+// The objective is strictly convex, so the optimum is the best feasible solution over all
+// assignments of each variable to free / lower bound / upper bound (3^5 small solves).
+Vec bounded_map_fit(const std::vector<Vec>& rows, const std::vector<double>& b, const Vec& z0,
+                    const Vec& lo, const Vec& hi, double w) {
+  Vec best = z0;
+  double best_cost = std::numeric_limits<double>::infinity();
+  int assignments = 1;
+  for (std::size_t j = 0; j < kParams; ++j) assignments *= 3;
+  for (int code = 0; code < assignments; ++code) {
+    Vec z{};
+    std::array<int, kParams> state{};  // 0 free, 1 at lo, 2 at hi
+    int c = code;
+    for (std::size_t j = 0; j < kParams; ++j, c /= 3) {
+      state[j] = c % 3;
+      if (state[j] == 1) z[j] = lo[j];
+      if (state[j] == 2) z[j] = hi[j];
+    }
+    std::array<std::size_t, kParams> free{};
+    std::size_t n = 0;
+    for (std::size_t j = 0; j < kParams; ++j) {
+      if (state[j] == 0) free[n++] = j;
+    }
+    if (n > 0) {
+      std::array<std::array<double, kParams + 1>, kParams> m{};
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        double fixed = 0;
+        for (std::size_t j = 0; j < kParams; ++j) {
+          if (state[j] != 0) fixed += rows[r][j] * z[j];
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+          for (std::size_t k = 0; k < n; ++k) m[i][k] += rows[r][free[i]] * rows[r][free[k]];
+          m[i][n] += rows[r][free[i]] * (b[r] - fixed);
+        }
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        m[i][i] += w;
+        m[i][n] += w * z0[free[i]];
+      }
+      Vec x{};
+      if (!solve(m, n, x)) continue;
+      bool feasible = true;
+      for (std::size_t i = 0; i < n; ++i) {
+        feasible = feasible && x[i] >= lo[free[i]] && x[i] <= hi[free[i]];
+        z[free[i]] = x[i];
+      }
+      if (!feasible) continue;
+    }
     double cost = 0;
     for (std::size_t r = 0; r < rows.size(); ++r) {
-      double pred = 0;
-      for (std::size_t j = 0; j < dims; ++j) pred += rows[r][j] * x[j];
-      cost += (pred - b[r]) * (pred - b[r]);
+      double e = -b[r];
+      for (std::size_t j = 0; j < kParams; ++j) e += rows[r][j] * z[j];
+      cost += e * e;
     }
+    for (std::size_t j = 0; j < kParams; ++j) cost += w * (z[j] - z0[j]) * (z[j] - z0[j]);
     if (cost < best_cost) {
       best_cost = cost;
-      best = x;
+      best = z;
     }
   }
   return best;
+}
+
+// Share of each parameter's posterior standard deviation that the prior alone would give:
+// sqrt(w * C_jj) with C = (A^T A + w I)^-1 in prior-width units; near 0 when the runs pin the
+// parameter, 1 when they say nothing about it.
+Vec prior_share(const std::vector<Vec>& rows, double w) {
+  Vec share{};
+  for (std::size_t j = 0; j < kParams; ++j) {
+    std::array<std::array<double, kParams + 1>, kParams> m{};
+    for (const Vec& row : rows) {
+      for (std::size_t i = 0; i < kParams; ++i) {
+        for (std::size_t k = 0; k < kParams; ++k) m[i][k] += row[i] * row[k];
+      }
+    }
+    for (std::size_t i = 0; i < kParams; ++i) m[i][i] += w;
+    m[j][kParams] = 1.0;  // column j of the inverse
+    Vec x{};
+    share[j] = solve(m, kParams, x) ? std::sqrt(std::max(0.0, w * x[j])) : 1.0;
+  }
+  return share;
 }
 
 KernelSpec kernel_for(const MeasuredRun& run, const KernelSpec& kernel) {
@@ -209,7 +281,7 @@ Measurements read_measurements(const fs::path& path) {
 }
 
 CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu,
-                            const KernelSpec& kernel, int fit_runs) {
+                            const KernelSpec& kernel, int fit_runs, int rule_runs) {
   if (!measurements.gpu.empty() && measurements.gpu != gpu.name) {
     throw InputError(measurements.source, "gpu", "'" + gpu.name + "' (the --gpu in use)",
                      "'" + measurements.gpu + "'");
@@ -248,88 +320,210 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
                      measurements.source + ": " + field + ".mask");
     throw_if_invalid(kernels.back().validate(), measurements.source + ": run '" + run.mask + "'");
   }
-  const std::size_t n_fit = std::min<std::size_t>(fit_runs, measurements.runs.size());
-
-  // Free directions in parameter space, fewer when there are fewer runs than numbers.
-  const CostParams defaults = default_cost_params(gpu, kernel);
-  const Vec d0 = as_vec(defaults);
-  std::vector<Vec> directions;
-  CalibrationReport report;
-  if (n_fit >= 4) {
-    directions = {Vec{1, 0, 0, 0}, Vec{0, 1, 0, 0}, Vec{0, 0, 1, 0}, Vec{0, 0, 0, 1}};
-    report.free_parameters = "tile_full_us, tile_partial_us, cta_us, launch_us";
-  } else if (n_fit == 3) {
-    directions = {Vec{1, kernel.partial_tile_cost_ratio, 0, 0}, Vec{0, 0, 1, 0}, Vec{0, 0, 0, 1}};
-    report.free_parameters =
-        "tile_full_us (tile_partial_us tied by the kernel's ratio), cta_us, "
-        "launch_us";
-  } else if (n_fit == 2) {
-    directions = {Vec{d0[0], d0[1], d0[2], 0}, Vec{0, 0, 0, 1}};
-    report.free_parameters = "one scale of the per-tile and per-CTA defaults, launch_us";
-  } else {
-    directions = {d0};
-    report.free_parameters = "one scale of every default";
+  const std::size_t n_base = std::min<std::size_t>(fit_runs, measurements.runs.size());
+  if (rule_runs < 0 || n_base + rule_runs > measurements.runs.size()) {
+    throw InputError("--rule-runs", "rule-runs",
+                     "at most the runs after the --fit-runs ones (" +
+                         std::to_string(measurements.runs.size() - n_base) + ")",
+                     std::to_string(rule_runs));
+  }
+  const std::size_t n_rule_end = n_base + static_cast<std::size_t>(rule_runs);
+  // A rule run calibrates its rule's cost: it needs one, and one run per rule.
+  std::map<std::string, std::size_t> rule_run_of;
+  for (std::size_t r = n_base; r < n_rule_end; ++r) {
+    const std::string field = "runs[" + std::to_string(r) + "]";
+    const auto& rule = workloads[r].mask.rule;
+    if (!rule || rule->name == "custom") {
+      throw InputError(measurements.source, field + ".rule",
+                       "a mask rule (a rule run calibrates its rule's cost; --rule-runs)",
+                       rule ? "'custom'" : "none");
+    }
+    if (!rule_run_of.emplace(rule->name, r).second) {
+      throw InputError(measurements.source, field + ".rule",
+                       "one run per rule (runs[" + std::to_string(rule_run_of[rule->name]) +
+                           "] already calibrates '" + rule->name + "')",
+                       "'" + rule->text() + "'");
+    }
   }
 
-  Vec params = d0;
-  double best_objective = 1e300;
-  Vec best = params;
+  const CostParams prior = default_cost_params(gpu, kernel);
+  const Vec p0 = as_vec(prior);
+  Vec width{}, z0{}, lo{}, hi{};
+  for (std::size_t j = 0; j < kParams; ++j) {
+    // A zero preset (no host floor, say) still gets a prior width: 1 us.
+    width[j] = std::max(kPriorWidth[j] * p0[j], j == 1 ? 1e-9 : 1.0);
+    z0[j] = p0[j] / width[j];
+    lo[j] = 0.0;
+    hi[j] = std::max(kUpperBound[j] * p0[j], j == 1 ? 1e-9 : 1.0) / width[j];
+  }
+
+  // Base fit. The prediction is max(floor, launch + max(makespan, memory)), the makespan linear
+  // in the costs while the schedule stands: linearise on each run's current branch and critical
+  // slot, solve, re-simulate, until nothing moves.
+  CalibrationReport report;
+  CostParams params = prior;
+  CostParams best = prior;
+  double best_objective = std::numeric_limits<double>::infinity();
+  std::vector<Vec> last_rows;
+  const auto relative_error = [&](std::size_t r, const CostParams& cost) {
+    const double predicted = simulate(workloads[r], gpu, kernels[r], cost).predicted_ms;
+    return (predicted - measurements.runs[r].ms) / measurements.runs[r].ms;
+  };
   for (int iteration = 1; iteration <= 30; ++iteration) {
     report.iterations = iteration;
-    // Linearise: prediction = launch + critical-slot terms, or launch + memory time.
-    std::vector<Vec> rows;
-    std::vector<double> targets;
-    for (std::size_t r = 0; r < n_fit; ++r) {
-      const Result res = simulate(workloads[r], gpu, kernels[r], as_cost(params));
+    // Each run's device-time row (launch + critical slot, or launch + memory) and its current
+    // branch; the floor's row is the unit vector of host_floor_us.
+    std::vector<Vec> device_rows;
+    std::vector<double> device_targets;
+    std::vector<bool> host_bound;
+    for (std::size_t r = 0; r < n_base; ++r) {
+      const Result res = simulate(workloads[r], gpu, kernels[r], params);
       const double y = measurements.runs[r].ms * 1e3;
       Vec a{};
       double constant = 0;
       if (res.memory_bound) {
-        a = {0, 0, 0, 1};
+        a[3] = 1;
         constant = res.hbm_us;
       } else {
-        a = {res.critical_full_tiles, res.critical_masked_tiles, res.critical_items, 1};
+        const KernelSpec& k = kernels[r];
+        const double elements = static_cast<double>(k.tile_q) * static_cast<double>(k.tile_kv);
+        const std::optional<MaskRule>& rule = workloads[r].mask.rule;
+        a[0] = res.critical_full_tiles + res.critical_masked_tiles;
+        a[1] = res.critical_masked_tiles * elements * mask_rule_ops(rule) * params.scale_of(rule);
+        a[2] = res.critical_items;
+        a[3] = 1;
       }
-      Vec row{};
-      for (std::size_t j = 0; j < directions.size(); ++j) {
-        for (std::size_t p = 0; p < kParams; ++p) row[j] += a[p] * directions[j][p];
+      // Relative error, in prior-width units of each parameter.
+      for (std::size_t j = 0; j < kParams; ++j) a[j] *= width[j] / y;
+      device_rows.push_back(a);
+      device_targets.push_back((y - constant) / y);
+      host_bound.push_back(res.host_bound);
+    }
+    // The floor makes the time a maximum of two linear pieces: try each run on either piece
+    // (few runs: every assignment; many: the current one) and keep the best fit of the maximum.
+    Vec floor_unit{};
+    floor_unit[4] = 1;
+    const bool enumerate = n_base <= 6;
+    const unsigned assignments = enumerate ? 1u << n_base : 1u;
+    Vec z{};
+    std::vector<Vec> chosen_rows;
+    double best_linear = std::numeric_limits<double>::infinity();
+    for (unsigned code = 0; code < assignments; ++code) {
+      std::vector<Vec> rows;
+      std::vector<double> targets;
+      for (std::size_t r = 0; r < n_base; ++r) {
+        const bool on_floor = enumerate ? ((code >> r) & 1u) != 0 : host_bound[r];
+        if (on_floor) {
+          Vec a = floor_unit;
+          a[4] *= width[4] / (measurements.runs[r].ms * 1e3);
+          rows.push_back(a);
+          targets.push_back(1.0);
+        } else {
+          rows.push_back(device_rows[r]);
+          targets.push_back(device_targets[r]);
+        }
       }
-      // Relative error: divide each equation by its measurement.
-      for (double& v : row) v /= y;
-      rows.push_back(row);
-      targets.push_back((y - constant) / y);
+      const Vec candidate = bounded_map_fit(rows, targets, z0, lo, hi, kPriorWeight);
+      double objective = 0;
+      for (std::size_t r = 0; r < n_base; ++r) {
+        double device = -device_targets[r] + 1.0;  // the constant part, relative
+        for (std::size_t j = 0; j < kParams; ++j) device += device_rows[r][j] * candidate[j];
+        const double floor = candidate[4] * width[4] / (measurements.runs[r].ms * 1e3);
+        objective += std::pow(std::max(device, floor) - 1.0, 2);
+      }
+      for (std::size_t j = 0; j < kParams; ++j) {
+        objective += kPriorWeight * std::pow(candidate[j] - z0[j], 2);
+      }
+      if (objective < best_linear) {
+        best_linear = objective;
+        z = candidate;
+        chosen_rows = rows;
+      }
     }
-    const Vec c = nnls(rows, targets, directions.size());
-    Vec next{};
-    for (std::size_t j = 0; j < directions.size(); ++j) {
-      for (std::size_t p = 0; p < kParams; ++p) next[p] += c[j] * directions[j][p];
-    }
+    const std::vector<Vec>& rows = chosen_rows;
+    Vec next_vec{};
+    for (std::size_t j = 0; j < kParams; ++j) next_vec[j] = z[j] * width[j];
+    CostParams next = params;
+    set_base(next, next_vec);
     // Score the new point with real schedules (the linearisation may have moved them).
     double objective = 0;
-    for (std::size_t r = 0; r < n_fit; ++r) {
-      const double predicted = simulate(workloads[r], gpu, kernels[r], as_cost(next)).predicted_ms;
-      const double e = (predicted - measurements.runs[r].ms) / measurements.runs[r].ms;
-      objective += e * e;
-    }
+    for (std::size_t r = 0; r < n_base; ++r) objective += std::pow(relative_error(r, next), 2);
+    for (std::size_t j = 0; j < kParams; ++j) objective += kPriorWeight * std::pow(z[j] - z0[j], 2);
     if (objective < best_objective - 1e-15) {
       best_objective = objective;
       best = next;
+      last_rows = rows;
     }
-    const bool converged = std::equal(
-        next.begin(), next.end(), params.begin(),
-        [](double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(1.0, std::abs(b)); });
+    const Vec before = as_vec(params);
+    const bool converged =
+        std::equal(next_vec.begin(), next_vec.end(), before.begin(), [](double a, double b) {
+          return std::abs(a - b) <= 1e-9 * std::max(1.0, std::abs(b));
+        });
     params = next;
     if (converged) break;
   }
+  const Vec share = last_rows.empty() ? Vec{1, 1, 1, 1, 1} : prior_share(last_rows, kPriorWeight);
+  const Vec fitted = as_vec(best);
+  for (std::size_t j = 0; j < kParams; ++j) {
+    ParameterFit p;
+    p.name = kParamNames[j];
+    p.value = fitted[j];
+    p.prior = p0[j];
+    p.prior_share = share[j];
+    const double z = fitted[j] / width[j];
+    const bool at_bound = z <= lo[j] + 1e-12 || z >= hi[j] * (1 - 1e-12);
+    p.determined_by = at_bound ? "bound" : share[j] < kDeterminedBelow ? "runs" : "prior";
+    report.parameters.push_back(p);
+  }
 
-  report.cost = as_cost(best);
+  // Rule fits: one scale per rule, from its run, on top of the base fit. The run's prediction is
+  // max(floor, launch + C + s * D) with D the critical slot's mask work at scale 1.
+  for (const auto& [name, r] : rule_run_of) {
+    const double y = measurements.runs[r].ms * 1e3;
+    const KernelSpec& k = kernels[r];
+    const double elements = static_cast<double>(k.tile_q) * static_cast<double>(k.tile_kv);
+    double s = 1.0;
+    bool host_bound = false;
+    double information = 0;
+    for (int iteration = 0; iteration < 30; ++iteration) {
+      CostParams trial = best;
+      trial.rule_scale[name] = s;
+      const Result res = simulate(workloads[r], gpu, k, trial);
+      host_bound = res.host_bound;
+      if (res.host_bound || res.memory_bound) break;
+      const double d = res.critical_masked_tiles * elements *
+                       mask_rule_ops(workloads[r].mask.rule) * best.mask_op_us / y;
+      const double c = (best.launch_us + res.makespan_us) / y - d * s;
+      // min (c + d s - 1)^2 + w ((s - 1) / width)^2 over s in [0, max].
+      const double w = kPriorWeight / (kRuleScaleWidth * kRuleScaleWidth);
+      const double next = std::clamp((d * (1 - c) + w) / (d * d + w), 0.0, kRuleScaleMax);
+      information = d * d;
+      const bool done = std::abs(next - s) <= 1e-9 * std::max(1.0, s);
+      s = next;
+      if (done) break;
+    }
+    RuleFit fit;
+    fit.rule = name;
+    fit.run = measurements.runs[r].mask;
+    fit.value = s;
+    fit.prior_share =
+        std::sqrt(kPriorWeight / (information * kRuleScaleWidth * kRuleScaleWidth + kPriorWeight));
+    fit.determined_by = host_bound                        ? "prior (the run is host-bound)"
+                        : s <= 0 || s >= kRuleScaleMax    ? "bound"
+                        : fit.prior_share < kDeterminedBelow ? "runs"
+                                                             : "prior";
+    report.rule_fits.push_back(fit);
+    best.rule_scale[name] = s;
+  }
+
+  report.cost = best;
   for (std::size_t r = 0; r < measurements.runs.size(); ++r) {
     RunFit fit;
     fit.mask = measurements.runs[r].mask;
     fit.measured_ms = measurements.runs[r].ms;
     fit.predicted_ms = simulate(workloads[r], gpu, kernels[r], report.cost).predicted_ms;
     fit.relative_error = (fit.predicted_ms - fit.measured_ms) / fit.measured_ms;
-    fit.in_fit = r < n_fit;
+    fit.in_fit = r < n_rule_end;
     if (!fit.in_fit) {
       report.holdout_max_relative_error =
           std::max(report.holdout_max_relative_error, std::abs(fit.relative_error));
@@ -351,11 +545,23 @@ json::object to_json(const CalibrationReport& report, const GpuSpec& gpu,
                                     {"tile_kv", kernel.tile_kv},
                                     {"head_dim", kernel.head_dim},
                                     {"dtype", kernel.dtype}};
-  o["cost_model"] = json::object{{"tile_full_us", report.cost.tile_full_us},
-                                 {"tile_partial_us", report.cost.tile_partial_us},
-                                 {"cta_us", report.cost.cta_us},
-                                 {"launch_us", report.cost.launch_us}};
-  o["fit"] = json::object{{"free_parameters", report.free_parameters},
+  o["cost_model"] = to_json(report.cost);
+  json::object parameters;
+  for (const ParameterFit& p : report.parameters) {
+    parameters[p.name] = json::object{{"value", p.value},
+                                      {"prior", p.prior},
+                                      {"prior_share", p.prior_share},
+                                      {"determined_by", p.determined_by}};
+  }
+  json::object rules;
+  for (const RuleFit& r : report.rule_fits) {
+    rules[r.rule] = json::object{{"value", r.value},
+                                 {"run", r.run},
+                                 {"prior_share", r.prior_share},
+                                 {"determined_by", r.determined_by}};
+  }
+  o["fit"] = json::object{{"parameters", parameters},
+                          {"rule_scale", rules},
                           {"iterations", report.iterations},
                           {"fit_rms_relative_error", report.fit_rms_relative_error},
                           {"holdout_rms_relative_error", report.holdout_rms_relative_error},
@@ -374,12 +580,17 @@ json::object to_json(const CalibrationReport& report, const GpuSpec& gpu,
 
 std::string format_calibration_summary(const CalibrationReport& report) {
   char line[256];
-  std::string out;
-  std::snprintf(line, sizeof line,
-                "fitted: tile_full_us %.4g, tile_partial_us %.4g, cta_us %.4g, launch_us %.4g\n",
-                report.cost.tile_full_us, report.cost.tile_partial_us, report.cost.cta_us,
-                report.cost.launch_us);
-  out += line;
+  std::string out = "fitted (value, prior, decided by):\n";
+  for (const ParameterFit& p : report.parameters) {
+    std::snprintf(line, sizeof line, "  %-14s %10.4g  (prior %.4g; %s)\n", p.name.c_str(),
+                  p.value, p.prior, p.determined_by.c_str());
+    out += line;
+  }
+  for (const RuleFit& r : report.rule_fits) {
+    std::snprintf(line, sizeof line, "  rule %-9s %10.4g  (prior 1; %s, from %s)\n",
+                  r.rule.c_str(), r.value, r.determined_by.c_str(), r.run.c_str());
+    out += line;
+  }
   int fit = 0;
   for (const RunFit& r : report.runs) fit += r.in_fit;
   std::snprintf(line, sizeof line, "fit residual (RMS relative error over %d run(s)): %.2f%%\n",
@@ -425,15 +636,30 @@ CostParams read_calibration(const fs::path& path, const GpuSpec& gpu, const Kern
   require_same("dtype", kernel.dtype);
   const json::object& c =
       object_of(member(top, "cost_model", source, "cost_model"), source, "cost_model");
+  if (c.if_contains("tile_partial_us")) {
+    throw InputError(source, "cost_model.tile_partial_us",
+                     "the current cost model (mask_op_us, rule_scale, host_floor_us); this file "
+                     "was written by an older tilesim: rerun tilesim calibrate",
+                     "the old field");
+  }
   CostParams cost;
   auto read = [&](const char* key) {
     const std::string field = std::string("cost_model.") + key;
     return number(member(c, key, source, field), source, field);
   };
   cost.tile_full_us = read("tile_full_us");
-  cost.tile_partial_us = read("tile_partial_us");
+  cost.mask_op_us = read("mask_op_us");
   cost.cta_us = read("cta_us");
   cost.launch_us = read("launch_us");
+  cost.host_floor_us = read("host_floor_us");
+  if (c.if_contains("rule_scale")) {
+    const json::object& scales =
+        object_of(c.at("rule_scale"), source, "cost_model.rule_scale");
+    for (const auto& entry : scales) {
+      const std::string field = "cost_model.rule_scale." + std::string(entry.key());
+      cost.rule_scale[std::string(entry.key())] = number(entry.value(), source, field);
+    }
+  }
   models::Violations v = cost.validate();
   throw_if_invalid(v, source);
   return cost;

@@ -50,10 +50,31 @@ struct RunFit {
   bool in_fit = false;
 };
 
+/// One fitted base parameter: its value, its prior (the preset's value) and what decided it.
+struct ParameterFit {
+  std::string name;
+  double value = 0;
+  double prior = 0;
+  /// Share of the parameter's uncertainty the prior alone would leave (0: pinned by the runs,
+  /// 1: the runs say nothing about it).
+  double prior_share = 1;
+  std::string determined_by;  ///< "runs", "prior" or "bound" (held at a physical bound)
+};
+
+/// One rule's fitted scale of its op count, from its run.
+struct RuleFit {
+  std::string rule;
+  std::string run;  ///< the mask of the run it came from
+  double value = 1;
+  double prior_share = 1;
+  std::string determined_by;
+};
+
 /// The fitted cost model and how well it explains the runs.
 struct CalibrationReport {
   CostParams cost;
-  std::string free_parameters;  ///< which numbers were fitted (fewer with fewer runs)
+  std::vector<ParameterFit> parameters;  ///< in the order of kParamNames
+  std::vector<RuleFit> rule_fits;
   std::vector<RunFit> runs;
   double fit_rms_relative_error = 0;      ///< over the runs used in the fit (the residual)
   double holdout_rms_relative_error = 0;  ///< over the other runs (0 when there are none)
@@ -61,14 +82,17 @@ struct CalibrationReport {
   int iterations = 0;
 };
 
-/// Fits tile_full_us, tile_partial_us, cta_us and launch_us to the first `fit_runs` runs by
-/// non-negative least squares on relative error, re-linearising around each new schedule
-/// (the makespan is linear in the costs while the schedule does not change). With fewer than
-/// four runs, fewer numbers are free: 3 runs tie t_partial to t_full by the kernel's ratio,
-/// 2 runs scale the kernel's per-tile and per-CTA defaults together and fit launch_us, 1 run
-/// scales everything.
+/// Fits the cost model in two stages.
+///  1. Base: tile_full_us, mask_op_us, cta_us, launch_us and host_floor_us to the first
+///     `fit_runs` runs, by least squares on relative error with the preset's values as a Gaussian
+///     prior and physical bounds (every cost >= 0, fixed costs at most a few times the preset's),
+///     re-linearising around each new schedule (the time is piecewise linear in the costs).
+///     Parameters the runs do not constrain stay at the prior, and the report says so.
+///  2. Rules: each of the next `rule_runs` runs (one per rule name) fits its rule's scale of the
+///     op count, the base held fixed.
+/// The remaining runs are held out and only predicted.
 CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu,
-                            const KernelSpec& kernel, int fit_runs);
+                            const KernelSpec& kernel, int fit_runs, int rule_runs = 0);
 
 boost::json::object to_json(const CalibrationReport& report, const GpuSpec& gpu,
                             const KernelSpec& kernel);

@@ -11,6 +11,8 @@ models::Violations GpuSpec::validate() const {
   v.require(l2_mib > 0, "l2_mib", "a positive number", l2_mib);
   v.require(peak_dense_bf16_tflops > 0, "peak_dense_bf16_tflops", "a positive number",
             peak_dense_bf16_tflops);
+  v.require(int32_ops_per_clock_per_sm > 0, "int32_ops_per_clock_per_sm", "a positive number",
+            int32_ops_per_clock_per_sm);
   return v;
 }
 

@@ -70,8 +70,9 @@ models::Violations KernelSpec::validate() const {
   v.require_in_range("q_heads_per_kv_head", q_heads_per_kv_head, 1, 1024);
   v.require(mma_efficiency > 0 && mma_efficiency <= 1, "cost.mma_efficiency",
             "a fraction in (0, 1]", mma_efficiency);
-  v.require(partial_tile_cost_ratio >= 1, "cost.partial_tile_cost_ratio", "a number >= 1",
-            partial_tile_cost_ratio);
+  v.require(mask_op_efficiency > 0 && mask_op_efficiency <= 1, "cost.mask_op_efficiency",
+            "a fraction in (0, 1]", mask_op_efficiency);
+  v.require(host_floor_us >= 0, "cost.host_floor_us", "a non-negative number", host_floor_us);
   v.require(cta_overhead_us >= 0, "cost.cta_overhead_us", "a non-negative number", cta_overhead_us);
   v.require(launch_overhead_us >= 0, "cost.launch_overhead_us", "a non-negative number",
             launch_overhead_us);

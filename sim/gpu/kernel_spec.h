@@ -46,10 +46,11 @@ struct KernelSpec {
   int q_heads_per_kv_head = 1;  ///< GQA group size (1 = multi-head attention)
 
   // Uncalibrated cost model (see cost_model.h).
-  double mma_efficiency = 0.5;           ///< fraction of the per-SM peak a full tile runs at
-  double partial_tile_cost_ratio = 1.6;  ///< t_partial / t_full
-  double cta_overhead_us = 2.0;          ///< per work item: prologue, Q load, epilogue
-  double launch_overhead_us = 10.0;      ///< per kernel launch
+  double mma_efficiency = 0.5;       ///< fraction of the per-SM peak a full tile runs at
+  double mask_op_efficiency = 0.25;  ///< fraction of the SM's INT32 rate mask rules run at
+  double cta_overhead_us = 2.0;      ///< per work item: prologue, Q load, epilogue
+  double launch_overhead_us = 10.0;  ///< per kernel launch
+  double host_floor_us = 0.0;        ///< shortest time per launch, back to back (host dispatch)
 
   /// The dense baseline may run another configuration of the same kernel (FA3 uses 128x176
   /// tiles and a static scheduler without a causal mask).

@@ -58,11 +58,12 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
   kernel.q_heads_per_kv_head = node.get_or<int>("q_heads_per_kv_head", kernel.q_heads_per_kv_head);
   if (node.has("cost")) {
     const YamlReader cost = node.child("cost");
-    cost.reject_unknown_keys(
-        {"mma_efficiency", "partial_tile_cost_ratio", "cta_overhead_us", "launch_overhead_us"});
+    cost.reject_unknown_keys({"mma_efficiency", "mask_op_efficiency", "cta_overhead_us",
+                              "launch_overhead_us", "host_floor_us"});
     kernel.mma_efficiency = cost.get_or<double>("mma_efficiency", kernel.mma_efficiency);
-    kernel.partial_tile_cost_ratio =
-        cost.get_or<double>("partial_tile_cost_ratio", kernel.partial_tile_cost_ratio);
+    kernel.mask_op_efficiency =
+        cost.get_or<double>("mask_op_efficiency", kernel.mask_op_efficiency);
+    kernel.host_floor_us = cost.get_or<double>("host_floor_us", kernel.host_floor_us);
     kernel.cta_overhead_us = cost.get_or<double>("cta_overhead_us", kernel.cta_overhead_us);
     kernel.launch_overhead_us =
         cost.get_or<double>("launch_overhead_us", kernel.launch_overhead_us);
@@ -137,7 +138,7 @@ GpuSpec load_gpu(const std::string& name_or_path, const PresetDirs& dirs) {
   const fs::path file = find_preset("gpus", name_or_path, dirs);
   const YamlReader root = YamlReader::load_file(file);
   root.reject_unknown_keys({"name", "description", "sm_count", "clock_mhz", "hbm_gb_per_s",
-                            "l2_mib", "peak_dense_bf16_tflops"});
+                            "l2_mib", "peak_dense_bf16_tflops", "int32_ops_per_clock_per_sm"});
   GpuSpec gpu;
   gpu.name = root.get_or<std::string>("name", file.stem().string());
   gpu.sm_count = root.get<int>("sm_count");
@@ -145,6 +146,8 @@ GpuSpec load_gpu(const std::string& name_or_path, const PresetDirs& dirs) {
   gpu.hbm_gb_per_s = root.get<double>("hbm_gb_per_s");
   gpu.l2_mib = root.get<double>("l2_mib");
   gpu.peak_dense_bf16_tflops = root.get<double>("peak_dense_bf16_tflops");
+  gpu.int32_ops_per_clock_per_sm =
+      root.get_or<double>("int32_ops_per_clock_per_sm", gpu.int32_ops_per_clock_per_sm);
   throw_if_invalid(gpu.validate(), file.string());
   return gpu;
 }

@@ -33,6 +33,8 @@ boost::json::object to_json(const Result& r, ReportKind kind) {
     o["predicted_dense_ms"] = r.predicted_dense_ms;
     o["predicted_speedup"] = r.predicted_speedup;
     o["makespan_us"] = r.makespan_us;
+    o["tile_masked_us"] = r.tile_masked_us;
+    o["host_bound"] = r.host_bound;
     o["hbm_bytes"] = r.hbm_bytes;
     o["hbm_us"] = r.hbm_us;
     o["memory_bound"] = r.memory_bound;
@@ -50,7 +52,8 @@ boost::json::object to_json(const Result& r, ReportKind kind) {
 boost::json::object to_json(const GpuSpec& gpu) {
   return {{"name", gpu.name},           {"sm_count", gpu.sm_count},
           {"clock_mhz", gpu.clock_mhz}, {"hbm_gb_per_s", gpu.hbm_gb_per_s},
-          {"l2_mib", gpu.l2_mib},       {"peak_dense_bf16_tflops", gpu.peak_dense_bf16_tflops}};
+          {"l2_mib", gpu.l2_mib},       {"peak_dense_bf16_tflops", gpu.peak_dense_bf16_tflops},
+          {"int32_ops_per_clock_per_sm", gpu.int32_ops_per_clock_per_sm}};
 }
 
 boost::json::object to_json(const KernelSpec& k) {
@@ -67,9 +70,10 @@ boost::json::object to_json(const KernelSpec& k) {
                         {"dtype", k.dtype},
                         {"q_heads_per_kv_head", k.q_heads_per_kv_head}};
   o["cost"] = boost::json::object{{"mma_efficiency", k.mma_efficiency},
-                                  {"partial_tile_cost_ratio", k.partial_tile_cost_ratio},
+                                  {"mask_op_efficiency", k.mask_op_efficiency},
                                   {"cta_overhead_us", k.cta_overhead_us},
-                                  {"launch_overhead_us", k.launch_overhead_us}};
+                                  {"launch_overhead_us", k.launch_overhead_us},
+                                  {"host_floor_us", k.host_floor_us}};
   const KernelSpec dense = k.dense_variant();
   o["dense"] = boost::json::object{
       {"tile_q", dense.tile_q}, {"tile_kv", dense.tile_kv}, {"scheduler", dense.scheduler}};
@@ -77,10 +81,11 @@ boost::json::object to_json(const KernelSpec& k) {
 }
 
 boost::json::object to_json(const CostParams& cost) {
-  return {{"tile_full_us", cost.tile_full_us},
-          {"tile_partial_us", cost.tile_partial_us},
-          {"cta_us", cost.cta_us},
-          {"launch_us", cost.launch_us}};
+  boost::json::object scales;
+  for (const auto& [name, scale] : cost.rule_scale) scales[name] = scale;
+  return {{"tile_full_us", cost.tile_full_us},   {"mask_op_us", cost.mask_op_us},
+          {"rule_scale", scales},                {"cta_us", cost.cta_us},
+          {"launch_us", cost.launch_us},         {"host_floor_us", cost.host_floor_us}};
 }
 
 std::string format_table(const std::vector<Result>& results, ReportKind kind) {

@@ -44,11 +44,11 @@ bool has_masked_tiles(const std::vector<TileCounts>& counts) {
 }
 
 std::vector<double> item_times(const std::vector<TileCounts>& counts, const CostParams& cost,
-                               MaskingRule rule) {
+                               double masked_tile_us, MaskingRule rule) {
   const bool masked = has_masked_tiles(counts);
   std::vector<double> work(counts.size());
   for (std::size_t i = 0; i < counts.size(); ++i) {
-    work[i] = item_time_us(counts[i], cost, rule, masked);
+    work[i] = item_time_us(counts[i], cost, masked_tile_us, rule, masked);
   }
   return work;
 }
@@ -198,8 +198,10 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.speedup_bound_sched = sparse_sol > 0 ? dense_sol / sparse_sol : 0.0;
 
   // Timing.
-  const LaunchRun sparse_run = run_launch(item_times(counts, cost, kernel.masking_rule), g,
-                                          classifier.q_tiles(), kernel, slots);
+  r.tile_masked_us = cost.masked_tile_us(kernel, workload.mask.rule);
+  const LaunchRun sparse_run =
+      run_launch(item_times(counts, cost, r.tile_masked_us, kernel.masking_rule), g,
+                 classifier.q_tiles(), kernel, slots);
   const ScheduleStats stats = schedule_stats(sparse_run.schedule, sparse_run.work);
   r.makespan_us = stats.makespan;
   r.waves = stats.waves;
@@ -215,12 +217,16 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.hbm_bytes = memory.hbm_bytes;
   r.hbm_us = memory.hbm_us;
   r.memory_bound = memory.hbm_us > stats.makespan;
-  r.predicted_ms = (cost.launch_us + std::max(stats.makespan, memory.hbm_us)) / 1e3;
+  const double device_us = cost.launch_us + std::max(stats.makespan, memory.hbm_us);
+  r.host_bound = cost.host_floor_us > device_us;
+  r.predicted_ms = launch_time_us(cost, std::max(stats.makespan, memory.hbm_us)) / 1e3;
 
   const CostParams dense_cost = cost;  // one calibration covers both configurations
-  const LaunchRun dense_run =
-      run_launch(item_times(dense_counts, dense_cost, dense_kernel.masking_rule), g, dense_q_tiles,
-                 dense_kernel, slots);
+  // Without a mask the kernel runs no rule; tiles cut by a sequence end are masked generically.
+  const LaunchRun dense_run = run_launch(
+      item_times(dense_counts, dense_cost, dense_cost.masked_tile_us(dense_kernel, std::nullopt),
+                 dense_kernel.masking_rule),
+      g, dense_q_tiles, dense_kernel, slots);
   const MemoryTraffic dense_memory = estimate_memory(
       by_item(dense_run),
       [&](std::int64_t, std::vector<TileRun>& out) {
@@ -228,7 +234,7 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
       },
       g.heads, dense_q_tiles, dense_kv_tiles, g.seq_q, slots, dense_kernel, gpu);
   r.predicted_dense_ms =
-      (cost.launch_us + std::max(dense_run.schedule.makespan(), dense_memory.hbm_us)) / 1e3;
+      launch_time_us(cost, std::max(dense_run.schedule.makespan(), dense_memory.hbm_us)) / 1e3;
   r.predicted_speedup = r.predicted_ms > 0 ? r.predicted_dense_ms / r.predicted_ms : 0.0;
 
   if (options.record_timeline) {

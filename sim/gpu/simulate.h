@@ -57,8 +57,10 @@ struct Result {
   double predicted_dense_ms = 0;
   double predicted_speedup = 0;
   double makespan_us = 0;
+  double tile_masked_us = 0;  ///< one masked tile under this mask's rule (cost_model.h)
+  bool host_bound = false;    ///< the host floor, not the GPU, sets the launch time
   /// What the slot that finishes last ran, as the cost model charges it: the makespan is
-  /// critical_full_tiles x t_full + critical_masked_tiles x t_partial + critical_items x t_cta.
+  /// critical_full_tiles x t_full + critical_masked_tiles x t_masked + critical_items x t_cta.
   double critical_full_tiles = 0;
   double critical_masked_tiles = 0;
   double critical_items = 0;

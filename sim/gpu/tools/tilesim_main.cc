@@ -257,14 +257,20 @@ int calibrate_command(int argc, char** argv) {
   MachineOptions machine;
   std::string measurements, out, rule_text;
   int fit_runs = 5;
+  int rule_runs = 0;
   po::options_description options(
-      "tilesim calibrate --gpu G --kernel K --measurements runs.json --out cal.json");
+      "tilesim calibrate --gpu G --kernel K --measurements runs.json --out cal.json "
+      "[--fit-runs 5] [--rule-runs N]");
   options.add_options()("help,h", "show this help")(
       "measurements", po::value(&measurements)->required(),
       "measured runs: {\"gpu\", \"kernel\", \"runs\": [{\"mask\", \"ms\", ...}]}")(
       "out", po::value(&out)->required(), "calibration JSON to write")(
       "fit-runs", po::value(&fit_runs)->default_value(fit_runs),
-      "fit on the first N runs (at most 5 is enough); the rest are held out and reported")(
+      "fit the base cost model on the first N runs (5 is enough: dense short and long, causal, "
+      "a block-sparse mask, a short sparse run)")(
+      "rule-runs", po::value(&rule_runs)->default_value(rule_runs),
+      "the next N runs, one per mask rule, each fit its rule's cost; the rest are held out and "
+      "reported")(
       "rule", po::value(&rule_text),
       "token rule applied to every run's mask (mask_rules.md), replacing the masks' own and "
       "the runs' \"rule\" fields");
@@ -284,7 +290,7 @@ int calibrate_command(int argc, char** argv) {
     parse_mask_rule(rule_text, "command line", "--rule");
     for (MeasuredRun& run : runs.runs) run.rule = rule_text;
   }
-  const CalibrationReport report = calibrate(runs, gpu, kernel, fit_runs);
+  const CalibrationReport report = calibrate(runs, gpu, kernel, fit_runs, rule_runs);
   attnsim::common::write_json_file(out, to_json(report, gpu, kernel));
   std::cout << format_calibration_summary(report);
   return 0;

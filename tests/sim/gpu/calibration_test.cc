@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
+#include <stdexcept>
 
 #include "sim/common/input_error.h"
 #include "sim/gpu/presets.h"
@@ -15,47 +17,129 @@ namespace {
 
 const PresetDirs kShipped{ATTNSIM_GPU_PRESETS_SOURCE_DIR};
 
-TEST(Calibration, FiveRunsRecoverAKnownCostModelAndPredictTheRest) {
-  const GpuSpec gpu = load_gpu("h200", kShipped);
-  const KernelSpec kernel = load_kernel("flexattention", kShipped);
-  const CostParams truth{1.1, 2.3, 4.0, 15.0};
+// Runs "measured" by simulating `truth` (the fit's model family, so a perfect fit exists).
+Measurements simulated_runs(const std::vector<std::string>& masks, const GpuSpec& gpu,
+                            const KernelSpec& kernel, const CostParams& truth) {
   Measurements m;
   m.source = "synthetic";
-  for (const char* mask :
-       {"pattern:dense,seq=8192,heads=16", "pattern:causal,seq=16384,heads=16",
-        "pattern:causal_window,seq=16384,heads=16,window=1000",
-        "pattern:random,seq=16384,heads=16,density=0.1", "pattern:dense,seq=2048,heads=4",
-        // held out:
-        "pattern:a_shape,seq=16384,heads=16,window=1500",
-        "pattern:block_topk,seq=16384,heads=16,k=8",
-        "pattern:sliding_window,seq=12288,heads=16,window=999"}) {
+  for (const std::string& mask : masks) {
     MeasuredRun run;
     run.mask = mask;
     run.ms = simulate(load_workload(mask, ""), gpu, kernel, truth).predicted_ms;
     m.runs.push_back(run);
   }
+  return m;
+}
+
+const ParameterFit& parameter(const CalibrationReport& report, const std::string& name) {
+  for (const ParameterFit& p : report.parameters) {
+    if (p.name == name) return p;
+  }
+  throw std::logic_error("no parameter " + name);
+}
+
+TEST(Calibration, FiveRunsRecoverAKnownCostModelAndPredictTheRest) {
+  const GpuSpec gpu = load_gpu("h200", kShipped);
+  const KernelSpec kernel = load_kernel("flexattention", kShipped);
+  CostParams truth;
+  truth.tile_full_us = 1.1;
+  truth.mask_op_us = 3e-5;
+  truth.cta_us = 4.0;
+  truth.launch_us = 15.0;
+  truth.host_floor_us = 45.0;
+  const Measurements m = simulated_runs(
+      {"pattern:dense,seq=8192,heads=16",
+       // a window of 1000 keys: most visited tiles are masked, which pins mask_op_us
+       "pattern:causal_window,seq=16384,heads=16,window=1000",
+       "pattern:random,seq=16384,heads=16,density=0.1",
+       // short: launch_us weighs much more than in the long runs
+       "pattern:dense,seq=2048,heads=4",
+       // shorter still, under the host floor: it pins host_floor_us
+       "pattern:causal_window,seq=2048,heads=2,window=256",
+       // held out:
+       "pattern:a_shape,seq=16384,heads=16,window=1500", "pattern:block_topk,seq=16384,heads=16,k=8",
+       "pattern:sliding_window,seq=12288,heads=16,window=999",
+       "pattern:causal,seq=16384,heads=16"},
+      gpu, kernel, truth);
   const CalibrationReport report = calibrate(m, gpu, kernel, 5);
   EXPECT_LT(report.fit_rms_relative_error, 0.005);
   EXPECT_LT(report.holdout_max_relative_error, 0.01);
-  EXPECT_NEAR(report.cost.tile_full_us, truth.tile_full_us, 0.05 * truth.tile_full_us);
-  ASSERT_EQ(report.runs.size(), 8u);
+  EXPECT_NEAR(report.cost.tile_full_us, truth.tile_full_us, 0.03 * truth.tile_full_us);
+  EXPECT_NEAR(report.cost.host_floor_us, truth.host_floor_us, 0.01 * truth.host_floor_us);
+  EXPECT_EQ(parameter(report, "tile_full_us").determined_by, "runs");
+  EXPECT_EQ(parameter(report, "host_floor_us").determined_by, "runs");
+  EXPECT_EQ(parameter(report, "launch_us").determined_by, "runs");
+  EXPECT_EQ(parameter(report, "mask_op_us").determined_by, "runs");
+  ASSERT_EQ(report.runs.size(), 9u);
   EXPECT_TRUE(report.runs[4].in_fit);
   EXPECT_FALSE(report.runs[5].in_fit);
 }
 
-TEST(Calibration, OneRunScalesTheDefaults) {
+TEST(Calibration, ARuleRunFitsThatRulesCostOnTopOfTheBase) {
   const GpuSpec gpu = load_gpu("h200", kShipped);
   const KernelSpec kernel = load_kernel("flexattention", kShipped);
+  CostParams truth = default_cost_params(gpu, kernel);
+  truth.rule_scale["document"] = 2.5;  // the document rule costs 2.5x its op count's estimate
+  const Measurements m = simulated_runs(
+      {"pattern:dense,seq=8192,heads=16", "pattern:dense,seq=32768,heads=8",
+       "pattern:causal,seq=16384,heads=16", "pattern:random,seq=16384,heads=16,density=0.1",
+       "pattern:causal_window,seq=8192,heads=16,window=700",
+       // the rule run:
+       "pattern:document,seq=16384,heads=16,lengths=3000x5000x2000x6384",
+       // held out: another document mix, other shapes
+       "pattern:document,seq=8192,heads=24,batch=2,doc_mean=700,doc_dist=uniform"},
+      gpu, kernel, truth);
+  const CalibrationReport before = calibrate(m, gpu, kernel, 5, 0);
+  const CalibrationReport report = calibrate(m, gpu, kernel, 5, 1);
+  ASSERT_EQ(report.rule_fits.size(), 1u);
+  EXPECT_EQ(report.rule_fits[0].rule, "document");
+  EXPECT_NEAR(report.cost.rule_scale.at("document"), 2.5, 0.05);
+  EXPECT_EQ(report.rule_fits[0].determined_by, "runs");
+  // Without the rule run the held-out document mask is off; with it, it is predicted.
+  EXPECT_GT(std::abs(before.runs[6].relative_error), 0.02);
+  EXPECT_LT(std::abs(report.runs[6].relative_error), 0.005);
+  EXPECT_TRUE(report.runs[5].in_fit);
+  EXPECT_FALSE(report.runs[6].in_fit);
+}
+
+TEST(Calibration, StaysPhysicalAndSaysWhatTheRunsDidNotDetermine) {
+  const GpuSpec gpu = load_gpu("h200", kShipped);
+  const KernelSpec kernel = load_kernel("flexattention", kShipped);
+  // A causal run measured faster than its full tiles alone allow: an unconstrained fit would
+  // make a masked tile cheaper than a full one.
   Measurements m;
-  MeasuredRun run;
-  run.mask = "pattern:dense,seq=8192,heads=32";
-  run.ms = 2.6;
-  m.runs.push_back(run);
-  const CalibrationReport report = calibrate(m, gpu, kernel, 5);
-  EXPECT_LT(report.fit_rms_relative_error, 1e-6);
+  m.source = "synthetic";
   const CostParams defaults = default_cost_params(gpu, kernel);
-  EXPECT_NEAR(report.cost.tile_partial_us / report.cost.tile_full_us,
-              defaults.tile_partial_us / defaults.tile_full_us, 1e-9);
+  for (const auto& [mask, factor] : std::vector<std::pair<std::string, double>>{
+           {"pattern:dense,seq=8192,heads=32", 1.0}, {"pattern:dense,seq=16384,heads=16", 1.0},
+           {"pattern:causal,seq=16384,heads=16", 0.8}}) {
+    MeasuredRun run;
+    run.mask = mask;
+    run.ms = factor * simulate(load_workload(mask, ""), gpu, kernel, defaults).predicted_ms;
+    m.runs.push_back(run);
+  }
+  const CalibrationReport report = calibrate(m, gpu, kernel, 3);
+  EXPECT_GE(report.cost.mask_op_us, 0.0);
+  EXPECT_GE(report.cost.masked_tile_us(kernel, std::nullopt), report.cost.tile_full_us);
+  EXPECT_EQ(parameter(report, "mask_op_us").determined_by, "bound");
+  // No run is short: nothing tells the host floor apart, so it stays the preset's.
+  EXPECT_EQ(parameter(report, "host_floor_us").determined_by, "prior");
+  EXPECT_DOUBLE_EQ(report.cost.host_floor_us, defaults.host_floor_us);
+  for (const ParameterFit& p : report.parameters) EXPECT_GE(p.value, 0.0) << p.name;
+}
+
+TEST(Calibration, RuleRunsNeedARuleEach) {
+  const GpuSpec gpu = load_gpu("h200", kShipped);
+  const KernelSpec kernel = load_kernel("flexattention", kShipped);
+  const Measurements m = simulated_runs(
+      {"pattern:dense,seq=8192,heads=16", "pattern:random,seq=8192,heads=16,density=0.1"}, gpu,
+      kernel, default_cost_params(gpu, kernel));
+  try {
+    calibrate(m, gpu, kernel, 1, 1);
+    ADD_FAILURE() << "a rule run without a rule was accepted";
+  } catch (const common::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("runs[1].rule"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Calibration, MeasurementsAreCheckedFieldByField) {

@@ -30,7 +30,19 @@ KernelSpec kernel_with(const std::string& scheduler) {
   return kernel;
 }
 
-CostParams unit_cost() { return {1.0, 1.0, 0.0, 0.0}; }
+// A cost model whose masked tiles (of `kernel`, no mask rule) cost `masked_us`.
+CostParams cost_with(double full_us, double masked_us, double cta_us, double launch_us,
+                     const KernelSpec& kernel = KernelSpec{}) {
+  CostParams cost;
+  cost.tile_full_us = full_us;
+  cost.cta_us = cta_us;
+  cost.launch_us = launch_us;
+  const double elements = static_cast<double>(kernel.tile_q * kernel.tile_kv);
+  cost.mask_op_us = (masked_us - full_us) / (elements * mask_rule_ops(std::nullopt));
+  return cost;
+}
+
+CostParams unit_cost() { return cost_with(1.0, 1.0, 0.0, 0.0); }
 
 // Causal 8x8 blocks on 4 slots, item i costs i + 1 tiles.
 TEST(Simulate, CausalTriangleOnTheNonPersistentGrid) {
@@ -81,7 +93,7 @@ TEST(Simulate, ReversedLaunchOrderIsLongestFirstOnTheGrid) {
 
 TEST(Simulate, MaskingRulesPriceTilesAsDocumented) {
   const Workload causal{"causal", causal_layout(4)};
-  const CostParams cost{1.0, 3.0, 0.5, 10.0};
+  const CostParams cost = cost_with(1.0, 3.0, 0.5, 10.0);
   KernelSpec kernel = kernel_with("non_persistent");
   const GpuSpec gpu = small_gpu(8);  // every item runs at once: makespan = longest item
   // Per tile: the last row has 3 full tiles and 1 partial.
@@ -97,6 +109,44 @@ TEST(Simulate, MaskingRulesPriceTilesAsDocumented) {
   EXPECT_DOUBLE_EQ(r.makespan_us, 0.5 + 2 * 1.0);
   EXPECT_DOUBLE_EQ(r.predicted_ms, (10.0 + 2.5) / 1e3);
   EXPECT_DOUBLE_EQ(r.predicted_dense_ms, (10.0 + 0.5 + 4.0) / 1e3);
+}
+
+TEST(Simulate, BackToBackLaunchesNeverBeatTheHostFloor) {
+  const Workload causal{"causal", causal_layout(4)};
+  CostParams cost = cost_with(1.0, 3.0, 0.5, 10.0);
+  const KernelSpec kernel = kernel_with("non_persistent");
+  const GpuSpec gpu = small_gpu(8);
+  // Device time: launch 10 + the longest item 0.5 + 3 x 1 + 3 = 16.5 us.
+  cost.host_floor_us = 16.0;
+  Result r = simulate(causal, gpu, kernel, cost);
+  EXPECT_DOUBLE_EQ(r.predicted_ms, 16.5 / 1e3);
+  EXPECT_FALSE(r.host_bound);
+  cost.host_floor_us = 40.0;
+  r = simulate(causal, gpu, kernel, cost);
+  EXPECT_DOUBLE_EQ(r.predicted_ms, 40.0 / 1e3);
+  EXPECT_TRUE(r.host_bound);
+  EXPECT_DOUBLE_EQ(r.predicted_dense_ms, 40.0 / 1e3);  // the dense launch is short too
+}
+
+TEST(Simulate, AMaskedTileCostsAFullOnePlusItsRulePerElement) {
+  KernelSpec kernel = kernel_with("non_persistent");
+  kernel.tile_q = 128;
+  kernel.tile_kv = 64;
+  CostParams cost;
+  cost.tile_full_us = 1.0;
+  cost.mask_op_us = 1e-5;
+  // 8192 elements x (3 masked-path ops + the rule's broadcast ops) x 1e-5 us.
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"causal", {}}), 1.0 + 8192 * 4 * 1e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "16x16x16"}}}),
+              1.0 + 8192 * (3 + 3 * 3 + 2) * 1e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"sliding_window", {{"dilation", "2"}}}),
+              1.0 + 8192 * (3 + 5) * 1e-5, 1e-12);
+  cost.rule_scale["causal"] = 2.0;
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"causal", {}}), 1.0 + 2 * 8192 * 4 * 1e-5,
+              1e-12);
+  // The mask's work does not grow with the head dim.
+  kernel.head_dim = 64;
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"band", {}}), 1.0 + 8192 * 6 * 1e-5, 1e-12);
 }
 
 TEST(Simulate, DenseBaselineUsesTheKernelsDenseConfiguration) {
