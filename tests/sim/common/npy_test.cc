@@ -176,5 +176,48 @@ TEST_F(NpyTest, NumpyReadsWhatWeWrite) {
       "assert o.dtype == np.uint8 and o.tolist() == [[1, 2], [3, 255]]\n"));
 }
 
+TEST_F(NpyTest, TextArraysRoundTripAsNumpyStrings) {
+  const NpyArray text = NpyArray::from_text("band,left=300,right=300 \xc3\xa9");
+  EXPECT_EQ(text.dtype, DType::kUnicode);
+  EXPECT_TRUE(text.shape.empty());
+  EXPECT_EQ(text.chars, 25);  // code points, not UTF-8 bytes
+  const std::string bytes = serialize_npy(text);
+  EXPECT_NE(bytes.find("'descr': '<U25'"), std::string::npos);
+  const NpyArray back = parse_npy(bytes, "m");
+  EXPECT_EQ(back.to_text("m", "rule"), "band,left=300,right=300 \xc3\xa9");
+  // 'S' strings and uint8 byte arrays give their bytes; NUL padding is dropped.
+  NpyArray s;
+  s.dtype = DType::kBytes;
+  s.chars = 8;
+  s.bytes = {'c', 'a', 'u', 's', 'a', 'l', 0, 0};
+  EXPECT_EQ(parse_npy(serialize_npy(s), "m").to_text("m", "rule"), "causal");
+  const auto u8 = NpyArray::from<std::uint8_t>({6}, {'c', 'a', 'u', 's', 'a', 'l'});
+  EXPECT_EQ(u8.to_text("m", "rule"), "causal");
+  // Numbers are not text, and text is not numbers.
+  EXPECT_EQ(error_of([] { NpyArray::from<std::int64_t>({}, {3}).to_text("m.npz", "rule"); }),
+            "m.npz: array 'rule': expected one string (numpy str or bytes, 0-d) or a 1-d uint8 "
+            "array of bytes, got int64 of shape []");
+  EXPECT_NE(error_of([&] { back.to_int64("m.npz", "rule"); }), "");
+}
+
+TEST_F(NpyTest, NumpyStringsBothWays) {
+  if (!have_numpy()) GTEST_SKIP() << "Debian python3 with numpy not available";
+  ASSERT_TRUE(
+      python("np.savez('s.npz', u='causal_window,window=7', b=np.bytes_(b'causal'),\n"
+             "         v=np.frombuffer(b'allow', dtype=np.uint8))\n"));
+  const NpzReader npz(dir_ / "s.npz");
+  EXPECT_EQ(npz.get("u").to_text("s", "u"), "causal_window,window=7");
+  EXPECT_EQ(npz.get("b").to_text("s", "b"), "causal");
+  EXPECT_EQ(npz.get("v").to_text("s", "v"), "allow");
+  NpzWriter out(dir_ / "w.npz");
+  out.add("rule", NpyArray::from_text("prefix_lm,prefix=17"));
+  out.commit();
+  EXPECT_TRUE(
+      python("r = np.load('w.npz')['rule']\n"
+             "assert r.dtype.kind == 'U' and r.shape == (), (r.dtype, r.shape)\n"
+             "assert str(r) == 'prefix_lm,prefix=17', str(r)\n"))
+      << common::read_file(dir_ / "python.err");
+}
+
 }  // namespace
 }  // namespace attnsim::common

@@ -153,5 +153,52 @@ TEST_F(MaskFiles, WritingIsAtomic) {
   EXPECT_FALSE(fs::exists(dir_ / "no"));
 }
 
+TEST_F(MaskFiles, TheRuleRoundTripsInBothLayoutsAndIsApplied) {
+  const BlockLayout layout = generate_pattern(make_pattern_spec(
+      "document", {{"seq", "1000"}, {"heads", "2"}, {"batch", "2"}, {"lengths", "300x700/999x1"}},
+      "test"));
+  ASSERT_TRUE(layout.rule.has_value());
+  for (const MaskFileFormat format :
+       {MaskFileFormat::kDenseBlocks, MaskFileFormat::kFlexBlockMask}) {
+    const fs::path path = dir_ / "doc.npz";
+    write_mask(path, layout, format);
+    const common::NpzReader npz(path);
+    EXPECT_EQ(npz.get("rule").dtype, common::DType::kUnicode);
+    EXPECT_EQ(npz.get("rule").to_text("p", "rule"), "document,causal=1,lengths=300x700/999x1");
+    // Without allowed_pairs in the file, the rule alone gives the exact counts back.
+    NpzWriter stripped(dir_ / "stripped.npz");
+    for (const std::string& n : npz.names()) {
+      if (n != "allowed_pairs") stripped.add(n, npz.get(n));
+    }
+    stripped.commit();
+    EXPECT_EQ(read_mask(dir_ / "stripped.npz"), layout);
+    EXPECT_EQ(read_mask(path), layout);
+  }
+}
+
+TEST_F(MaskFiles, ARuleThatMasksAFullBlockIsAnInputErrorNamingTheBlock) {
+  // Dense blocks: every block FULL, but the rule is causal.
+  const BlockLayout dense = generate_pattern(make_pattern_spec("dense", {{"seq", "512"}}, "t"));
+  const fs::path path = dir_ / "bad.npz";
+  write_mask(path, dense, MaskFileFormat::kDenseBlocks);
+  NpzWriter npz(path);
+  const common::NpzReader original(path);
+  for (const std::string& n : original.names()) npz.add(n, original.get(n));
+  npz.add("rule", NpyArray::from_text("causal"));
+  npz.commit();
+  EXPECT_EQ(error_reading(path).rfind(path.string() + ": rule: expected FULL blocks that rule "
+                                                      "'causal' allows entirely",
+                                      0),
+            0u)
+      << error_reading(path);
+  EXPECT_NE(error_reading(path).find("(batch 0, head 0, q block 0, kv block 0)"),
+            std::string::npos);
+  // A malformed rule is named as the array.
+  npz.add("rule", NpyArray::from_text("causal,window=3"));
+  npz.commit();
+  EXPECT_NE(error_reading(path).find(path.string() + ": array 'rule': "), std::string::npos)
+      << error_reading(path);
+}
+
 }  // namespace
 }  // namespace attnsim::gpu

@@ -260,5 +260,64 @@ TEST_F(TilesimCli, UsageErrorsExitTwo) {
                      "heads: expected a multiple of q_heads_per_kv_head (3, --gqa), got 4");
 }
 
+TEST_F(TilesimCli, RulesGiveExactDensityAndAreReported) {
+  gen("causal_window --seq 1000 --heads 2 --window 100 --out " + path("w.npz"));
+  gen("causal_window --seq 1000 --heads 2 --window 100 --format flex --out " + path("wf.npz"));
+  // A block-only copy: the same blocks without the rule or pair counts.
+  {
+    const common::NpzReader npz(path("w.npz"));
+    common::NpzWriter out(path("blocks.npz"));
+    for (const std::string& n : npz.names()) {
+      if (n != "rule" && n != "allowed_pairs") out.add(n, npz.get(n));
+    }
+    out.commit();
+  }
+  const ToolRun run =
+      tilesim("bounds " + path("w.npz") + " " + path("wf.npz") + " " + path("blocks.npz") +
+              " pattern:document,seq=1000,heads=2,lengths=400x600 --out " + path("result.json"));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const boost::json::array results =
+      boost::json::parse(common::read_file(path("result.json"))).at("results").as_array();
+  // Closed form: query q keeps min(q + 1, 100) keys.
+  const double window_density = (100.0 * 101 / 2 + 900.0 * 100) / (1000.0 * 1000);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(results[i].at("mask_rule").as_string(), "causal_window,window=100");
+    EXPECT_TRUE(results[i].at("density_tokens_exact").as_bool());
+    EXPECT_DOUBLE_EQ(results[i].at("density_tokens").as_double(), window_density);
+  }
+  EXPECT_TRUE(results[2].at("mask_rule").is_null());
+  EXPECT_FALSE(results[2].at("density_tokens_exact").as_bool());
+  EXPECT_EQ(results[3].at("mask_rule").as_string(), "document,causal=1,lengths=400x600");
+  EXPECT_DOUBLE_EQ(results[3].at("density_tokens").as_double(),
+                   (400.0 * 401 / 2 + 600.0 * 601 / 2) / 1e6);
+  // --rule gives the block-only file its rule (and exact density).
+  const ToolRun with_rule = tilesim("bounds " + path("blocks.npz") +
+                                    " --rule causal_window,window=100 --out " + path("r2.json"));
+  ASSERT_EQ(with_rule.exit_code, 0) << with_rule.err;
+  const boost::json::value r2 =
+      boost::json::parse(common::read_file(path("r2.json"))).at("results").as_array()[0];
+  EXPECT_TRUE(r2.at("density_tokens_exact").as_bool());
+  EXPECT_DOUBLE_EQ(r2.at("density_tokens").as_double(), window_density);
+  EXPECT_EQ(r2.at("mask_rule").as_string(), "causal_window,window=100");
+}
+
+TEST_F(TilesimCli, ARuleThatMasksAFullBlockExitsTwoWithNoOutput) {
+  gen("dense --seq 512 --heads 2 --out " + path("dense.npz"));
+  expect_input_error("bounds " + path("dense.npz") + " --rule causal --out " + path("result.json"),
+                     path("dense.npz") + ": rule: expected FULL blocks that rule 'causal'");
+  expect_input_error(
+      "predict " + path("dense.npz") + " --rule band,left=1 --out " + path("result.json"),
+      "--rule: expected rule 'band' with key 'right'");
+  // The same through a measurements file's run rule.
+  std::ofstream(path("runs.json"))
+      << R"({"runs": [{"mask": "dense.npz", "ms": 1.0, "rule": "causal_window,window=64"}]})";
+  expect_input_error("calibrate --measurements " + path("runs.json") + " --out " + path("cal.json"),
+                     "(batch 0, head 0, q block 0, kv block 0)");
+  std::ofstream(path("runs2.json")) << R"({"runs": [{"mask": "dense.npz", "ms": 1.0, "gqa": 3}]})";
+  expect_input_error(
+      "calibrate --measurements " + path("runs2.json") + " --out " + path("cal.json"),
+      "runs2.json");
+}
+
 }  // namespace
 }  // namespace attnsim::gpu
