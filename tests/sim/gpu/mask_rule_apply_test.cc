@@ -104,9 +104,6 @@ void expect_rule_matches(const std::string& text, const MaskGeometry& g, const A
   const std::int64_t nq = g.q_blocks(), nk = g.kv_blocks();
   for (std::size_t i = 0; i < bf.classes.size(); ++i) {
     if (bf.classes[i] != 1) continue;
-    MaskGeometry one = g;
-    one.batch = 1;
-    one.heads = 1;
     BlockLayoutBuilder builder(g);
     const std::int64_t b = static_cast<std::int64_t>(i) / (nq * nk);
     for (std::int64_t bb = 0; bb < g.batch; ++bb) {
