@@ -86,10 +86,15 @@ def run_tilesim(tilesim: Path, args: list[str], cwd: Path) -> dict:
     return json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
 
 
+def measurement_files(dataset: Path, kernel: str) -> list[Path]:
+    """`KERNEL.json` and `KERNEL-dNN.json` (not other files that start with the kernel's name)."""
+    return sorted(dataset.glob(f"{kernel}.json")) + sorted(dataset.glob(f"{kernel}-d[0-9]*.json"))
+
+
 def measured_runs(dataset: Path, kernel: str, head_dim: int) -> tuple[dict, list[dict]]:
     """The measurements files of one kernel (`KERNEL.json`, `KERNEL-dNN.json`) and the runs of
     one head dim; mask paths stay relative to the dataset folder."""
-    files = sorted(dataset.glob(f"{kernel}.json")) + sorted(dataset.glob(f"{kernel}-d*.json"))
+    files = measurement_files(dataset, kernel)
     if not files:
         raise ValidationError(f"{dataset}: no {kernel}.json or {kernel}-dNN.json")
     header, runs = None, []
@@ -102,7 +107,7 @@ def measured_runs(dataset: Path, kernel: str, head_dim: int) -> tuple[dict, list
 
 def head_dims_of(dataset: Path, kernel: str) -> list[int]:
     dims = set()
-    for path in list(dataset.glob(f"{kernel}.json")) + list(dataset.glob(f"{kernel}-d*.json")):
+    for path in measurement_files(dataset, kernel):
         dims |= {r["head_dim"] for r in json.loads(path.read_text())["runs"]}
     return sorted(dims)
 
