@@ -64,7 +64,7 @@ def cases() -> list[dict]:
     return out
 
 
-DATASETS = ["2026-11-23", "rules-2026-12"]
+DATASETS = ["2026-11-23", "rules-2026-12", "blind-2026-12"]
 
 
 def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
@@ -73,6 +73,9 @@ def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
     if dataset == "rules-2026-12":
         from .gpu_dataset_rules import cases as rules_cases
         return rules_cases()
+    if dataset == "blind-2026-12":
+        from .gpu_dataset_rules import blind_cases
+        return blind_cases()
     raise ValueError(f"unknown dataset '{dataset}' (known: {', '.join(DATASETS)})")
 
 

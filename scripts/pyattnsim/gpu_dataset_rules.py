@@ -232,8 +232,8 @@ def estimated_pairs(family: str, params: dict, seq: int, lengths: str | None) ->
 
 
 def make_case(role: str, index: int, family: str, params: dict, seq: int, batch: int, heads: int,
-              gqa: int) -> dict:
-    seed = 1200 + index
+              gqa: int, seed_base: int = 1200) -> dict:
+    seed = seed_base + index
     params = dict(params)
     gen_params = dict(params)
     lengths = dist = None
@@ -291,3 +291,40 @@ def cases() -> list[dict]:
         if case["name"] in PROMOTED:
             case["role"] = "calibration"
     return out
+
+
+# A blind set, defined and measured after every model and calibration choice of 2026-12-02 was
+# fixed (the shipped calibrations predict it without refitting): other parameters, shapes and
+# seeds than the rules dataset, head counts (20, 28) it does not have. Indices start at 200 so
+# no name repeats one of the rules dataset's.
+BLIND = [
+    ("document", {"dist": "lognormal", "causal": 1}, 24576, 2, 20, 4),
+    ("document", {"dist": "short", "causal": 1}, 6144, 4, 28, 1),
+    ("document", {"dist": "short", "causal": 1}, 6000, 2, 16, 1),
+    ("prefix_lm", {"prefix": 5000}, 24576, 1, 20, 4),
+    ("prefix_lm", {"prefix": 1234}, 12288, 2, 28, 1),
+    ("band", {"left": 333, "right": 333}, 12288, 2, 20, 4),
+    ("band", {"left": 900, "right": 100}, 12000, 1, 28, 1),
+    ("causal_window", {"window": 1500}, 20480, 1, 28, 4),
+    ("causal_window", {"window": 600}, 6144, 4, 20, 1),
+    ("sliding_window", {"window": 701}, 24576, 1, 20, 4),
+    ("sliding_window", {"window": 301, "dilation": 2}, 12288, 2, 16, 1),
+    ("gna", {"dims": "64x256", "window": 13}, 16384, 2, 20, 4),
+    ("gna", {"dims": "8x64x64", "window": "3x11x11"}, 32768, 1, 20, 1),
+    ("gna", {"dims": "96x96", "window": 19}, 9216, 2, 16, 1),
+    ("a_shape", {"sinks": 32, "window": 3000}, 24576, 1, 28, 4),
+    ("causal", {}, 6144, 4, 16, 1),
+    ("causal", {}, 20480, 1, 28, 4),
+    ("block_topk", {"density": 0.2, "causal": 1}, 16384, 1, 20, 4),
+    ("random", {"density": 0.08}, 32768, 1, 16, 1),
+    ("vertical_slash", {"verticals": 800, "local": 384}, 16384, 1, 20, 1),
+    ("radial", {"frames": 48}, 12288, 1, 28, 4),
+    ("dense", {}, 6144, 2, 28, 1),
+    ("mixture", {"window": 768, "density": 0.12}, 12288, 2, 20, 4),
+    ("permuted_block_sparse", {"segment": 2048, "k": 6}, 24576, 1, 28, 4),
+]
+
+
+def blind_cases() -> list[dict]:
+    return [make_case("held_out", 200 + i, *entry, seed_base=5000) for i, entry in
+            enumerate(BLIND)]
