@@ -181,6 +181,35 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
     return rows
 
 
+def predict_with_shipped(tilesim: Path, dataset: Path, kernel: str, head_dim: int, cases: dict,
+                         calibrations: Path) -> list[Row]:
+    """Rows for every run of one kernel configuration predicted by a shipped calibration, with no
+    fitting at all: every run is held out."""
+    _, runs = measured_runs(dataset, kernel, head_dim)
+    preset = PRESETS.get((kernel, head_dim), kernel)
+    calibration = (calibrations / f"h200_{kernel}_d{head_dim}.json").resolve()
+    if not calibration.is_file():
+        raise ValidationError(f"{calibration}: no shipped calibration for {kernel} d{head_dim}")
+    rows = []
+    for gqa in sorted({r.get("gqa", 1) for r in runs}):
+        group = [r for r in runs if r.get("gqa", 1) == gqa]
+        # One call per (GQA group, rule) keeps the runs' own rules (a run's rule overrides the
+        # mask file's, as in calibration).
+        for rule in sorted({r.get("rule") or "" for r in group}):
+            batch = [r for r in group if (r.get("rule") or "") == rule]
+            args = ["predict", *[r["mask"] for r in batch], "--gpu", "h200", "--kernel", preset,
+                    "--head-dim", str(head_dim), "--gqa", str(gqa), "--calibration",
+                    str(calibration)] + (["--rule", rule] if rule else [])
+            results = run_tilesim(tilesim, args, dataset)["results"]
+            for run, res in zip(batch, results):
+                case = Path(run["mask"]).stem
+                rows.append(Row(case, cases.get(case, {}).get("family", case.split("-")[0]),
+                                (rule or "-").split(",")[0], kernel, head_dim, run["ms"],
+                                res["predicted_ms"], "held_out", None,
+                                res["speedup_bound_sched"]))
+    return sorted(rows, key=lambda r: r.case)
+
+
 def error_stats(rows: list[Row]) -> dict:
     errors = [abs(r.error) for r in rows]
     return {"runs": len(rows), "median_abs_error": statistics.median(errors) if errors else None,
@@ -237,7 +266,9 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
     ax.fill_between([lo, hi], [lo * 0.95, hi * 0.95], [lo * 1.05, hi * 1.05], color="0.85",
                     label="±5 %", zorder=0)
     ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), xlabel="measured ms (H200)",
-           ylabel="tilesim predicted ms", title="tilesim vs H200 (x: calibration runs)")
+           ylabel="tilesim predicted ms",
+           title="tilesim vs H200" + (" (x: calibration runs)" if any(r.in_fit for r in rows)
+                                      else " (shipped calibrations, nothing refit)"))
     ax.legend(fontsize=8)
     # The error itself, by rule: the left panel's log scale hides a few per cent.
     ax = axes[1]
@@ -267,11 +298,15 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
     if checked:
         top = max(max(r.bound_sched, r.measured_speedup) for r in checked) * 1.1
         ax.plot([0.5, top], [0.5, top], "k-", lw=0.8, label="measured = bound")
-    ax.set(xscale="log", yscale="log", xlabel="tilesim speedup_bound_sched",
+        ax.set(xscale="log", yscale="log")
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no run has a dense run of its own shape", ha="center",
+                transform=ax.transAxes)
+    ax.set(xlabel="tilesim speedup_bound_sched",
            ylabel="measured speedup over the same kernel's dense run",
            title=f"Measured speedup against the schedule bound\n({len(checked)} runs that have "
                  f"a dense run of their shape)")
-    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out_dir / "speedup_vs_bound.png", dpi=120)
     plt.close(fig)
@@ -341,6 +376,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibrations", type=Path,
                         help="also write the fitted cost models here, one per kernel and head dim "
                              "(sim/gpu/calibrations to update the shipped ones)")
+    parser.add_argument("--shipped", type=Path, metavar="DIR",
+                        help="fit nothing: predict every run with the calibrations in DIR "
+                             "(h200_<kernel>_d<head dim>.json, e.g. sim/gpu/calibrations)")
     args = parser.parse_args(argv)
     tilesim = (args.build_dir / "sim" / "gpu" / "tilesim").resolve()
     dataset = args.dataset.resolve()
@@ -350,12 +388,17 @@ def main(argv: list[str] | None = None) -> int:
         all_cases = json.loads((dataset / "cases.json").read_text())["cases"]
         if not all((dataset / c["mask"]).is_file() for c in all_cases):
             print("regenerating the dataset's masks with tilesim gen...", file=sys.stderr)
-            generate(tilesim, dataset, "rules-2026-12" if any("role" in c for c in all_cases)
-                     else "2026-11-23")
+            name = json.loads((dataset / "cases.json").read_text()).get("dataset")
+            generate(tilesim, dataset, name or "2026-11-23")
         cases = {c["name"]: c for c in all_cases}
         rows = []
         for kernel in KERNELS:
             for head_dim in head_dims_of(dataset, kernel):
+                if args.shipped:
+                    print(f"predicting {kernel} d{head_dim} with {args.shipped}", file=sys.stderr)
+                    rows += predict_with_shipped(tilesim, dataset, kernel, head_dim, cases,
+                                                 args.shipped)
+                    continue
                 print(f"calibrating {kernel} d{head_dim}", file=sys.stderr)
                 rows += validate_kernel(
                     tilesim, dataset, kernel, head_dim, cases,

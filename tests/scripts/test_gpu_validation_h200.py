@@ -25,6 +25,7 @@ TILESIM = BUILD / "sim" / "gpu" / "tilesim"
 RESULTS = REPO_ROOT / "golden" / "results" / "h200"
 LEGACY = RESULTS / "2026-11-23-dataset"
 RULES = RESULTS / "2026-12-02-rules"
+BLIND = RESULTS / "2026-12-02-blind"
 SHIPPED = REPO_ROOT / "sim" / "gpu" / "calibrations"
 pytestmark = pytest.mark.skipif(not TILESIM.exists(), reason=f"{TILESIM} is not built")
 
@@ -41,6 +42,9 @@ LEGACY_BOUNDS = {("golden", 64): (0.03, 0.11), ("golden", 128): (0.02, 0.14),
                  ("flexattention", 64): (0.045, 0.36), ("flexattention", 128): (0.02, 0.12)}
 RULES_BOUNDS = {("golden", 64): (0.02, 0.09), ("golden", 128): (0.02, 0.10),
                 ("flexattention", 64): (0.055, 0.35), ("flexattention", 128): (0.065, 0.24)}
+# The blind set, predicted by the shipped calibrations without refitting.
+BLIND_BOUNDS = {("golden", 64): (0.02, 0.11), ("golden", 128): (0.02, 0.07),
+                ("flexattention", 64): (0.055, 0.45), ("flexattention", 128): (0.065, 0.55)}
 
 
 def scratch_copy(root: Path, source: Path) -> Path:
@@ -144,3 +148,20 @@ def test_no_measured_speedup_beats_the_schedule_bound(rules_validation):
     for result in summary["results"]:
         assert result["speedups_checked"] >= 10
         assert result["runs_over_bound"] == [], result
+
+
+def test_shipped_calibrations_predict_the_blind_set(tmp_path):
+    root = tmp_path / "blind"
+    root.mkdir()
+    scratch_copy(root, BLIND)
+    gpu_dataset.generate(TILESIM, root, "blind-2026-12")
+    out = tmp_path / "report"
+    assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
+                                str(out), "--shipped", str(SHIPPED)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert {(s["kernel"], s["head_dim"]) for s in summary["results"]} == set(BLIND_BOUNDS)
+    for result in summary["results"]:
+        median_bound, max_bound = BLIND_BOUNDS[(result["kernel"], result["head_dim"])]
+        assert result["held_out_runs"] == 24
+        assert result["median_abs_error"] < median_bound, result
+        assert result["max_abs_error"] < max_bound, result
