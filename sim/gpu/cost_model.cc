@@ -3,8 +3,9 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <vector>
+
+#include "sim/gpu/patterns/pattern.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -15,27 +16,6 @@ constexpr double kMaskedPathOps = 3;
 // A rule tilesim cannot see (a block-only mask, `custom`): about a window rule's work.
 constexpr double kUnknownRuleOps = 4;
 
-// Values of a per-dimension list parameter ("16x32x32", one value for all dimensions, or absent).
-std::vector<std::int64_t> per_dim_values(const MaskRule& rule, const std::string& key,
-                                         std::size_t dims, std::int64_t fallback) {
-  std::vector<std::int64_t> values;
-  const auto found = rule.params.find(key);
-  if (found != rule.params.end()) {
-    std::string entry;
-    for (const char c : found->second + "x") {
-      if (c != 'x') {
-        entry += c;
-        continue;
-      }
-      values.push_back(std::atoll(entry.c_str()));
-      entry.clear();
-    }
-  }
-  if (values.empty()) values.push_back(fallback);
-  if (values.size() == 1) values.assign(dims, values.front());
-  return values;
-}
-
 // Neighborhood rules evaluated as an expression on every element (FlexAttention's mask_mod of
 // mask_rules.md): effective operations per element, measured on the H200 (2026-12-02) relative
 // to one another: 1-D 5, 2-D 7, 3-D 12 (coordinates by // and %, the clamped window start, the
@@ -43,9 +23,13 @@ std::vector<std::int64_t> per_dim_values(const MaskRule& rule, const std::string
 // each grid extent that is not a power of two (division by such a constant is a multiply-high
 // sequence, by a power of two a shift).
 double neighborhood_expression_ops(const MaskRule& rule) {
-  std::vector<std::int64_t> dims = per_dim_values(rule, "dims", 1, 0);
+  // The rule was checked when it was parsed; its lists read as the pattern families read them.
+  PatternParams params(rule.params, "rule '" + rule.text() + "'");
+  const std::int64_t max_extent = std::int64_t{1} << 26;
+  const std::vector<std::int64_t> dims = params.get_dims("dims", {1}, 1, max_extent);
   const std::size_t n = dims.size();
-  const std::vector<std::int64_t> dilation = per_dim_values(rule, "dilation", n, 1);
+  std::vector<std::int64_t> dilation = params.get_dims("dilation", {1}, 1, max_extent);
+  if (dilation.size() == 1) dilation.assign(n, dilation.front());
   double ops = n == 1 ? 2 : n == 2 ? 4 : 9;
   for (std::size_t d = 0; d < n && d < dilation.size(); ++d) {
     if (dilation[d] > 1) ops += n == 1 ? 1 : 3;
