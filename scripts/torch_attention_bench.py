@@ -190,24 +190,16 @@ def time_ms(torch, call, warmup: int, reps: int) -> tuple[list[float], int]:
 def compare_block_masks(file_lists: dict, torch_lists: dict, seq_q: int, seq_kv: int,
                         block: int) -> dict:
     """Rows (b, h, q block) where FlexAttention's create_block_mask and the file disagree on any
-    block's class. A block clipped by an unaligned sequence end that tilesim calls FULL and torch
-    PARTIAL (torch pads with masked-out positions) is an edge difference, not a mismatch."""
+    block's class. tilesim pads to whole blocks as create_block_mask does (a block clipped by a
+    sequence end is PARTIAL), so every difference is a mismatch."""
     nk = -(-seq_kv // block)
     nq = -(-seq_q // block)
     cf = mask_rules.classes_from_lists(file_lists, nk)
     ct = mask_rules.classes_from_lists(torch_lists, nk)[:, :, :nq]
     shape = np.broadcast_shapes(cf.shape, ct.shape)
-    cf, ct = np.broadcast_to(cf, shape), np.broadcast_to(ct, shape)
-    differ = cf != ct
-    edge = np.zeros(shape, bool)
-    if seq_q % block:
-        edge[:, :, -1, :] = True
-    if seq_kv % block:
-        edge[..., -1] = True
-    edge_ok = edge & (cf == mask_rules.FULL) & (ct == mask_rules.PARTIAL)
-    return {"block_mask_matches_tilesim": not bool((differ & ~edge_ok).any()),
-            "block_mask_mismatch_rows": int((differ & ~edge_ok).any(-1).sum()),
-            "block_mask_edge_rows": int(edge_ok.any(-1).sum())}
+    differ = np.broadcast_to(cf, shape) != np.broadcast_to(ct, shape)
+    return {"block_mask_matches_tilesim": not bool(differ.any()),
+            "block_mask_mismatch_rows": int(differ.any(-1).sum())}
 
 
 def write_result(path: Path | None, result: dict) -> None:

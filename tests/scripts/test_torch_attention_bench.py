@@ -72,17 +72,17 @@ def test_torch_bench_reads_the_rule_and_rejects_bad_rules_and_gqa(tmp_path):
     assert bench.main(["--cases", str(tmp_path / "cases.json")]) == 2
 
 
-def test_torch_bench_block_mask_comparison_allows_only_clipped_edge_differences():
+def test_torch_bench_block_mask_comparison_counts_every_differing_row():
     def lists(partial, full):
         return {"kv_num_blocks": np.array([[[len(r) for r in partial]]], np.int32),
                 "kv_indices": np.array([[[r + [0] * (2 - len(r)) for r in partial]]], np.int32),
                 "full_kv_num_blocks": np.array([[[len(r) for r in full]]], np.int32),
                 "full_kv_indices": np.array([[[r + [0] * (2 - len(r)) for r in full]]],
                                             np.int32)}
-    tilesim = lists([[0], [1]], [[], [0]])
-    torch_like = lists([[0], [0, 1]], [[], []])        # the clipped full block (1, 0): partial
-    found = bench.compare_block_masks(tilesim, torch_like, 200, 200, 128)
-    assert found == {"block_mask_matches_tilesim": True, "block_mask_mismatch_rows": 0,
-                     "block_mask_edge_rows": 1}
-    found = bench.compare_block_masks(tilesim, torch_like, 256, 256, 128)
-    assert found["block_mask_matches_tilesim"] is False and found["block_mask_mismatch_rows"] == 1
+    tilesim = lists([[0], [0, 1]], [[], []])
+    assert bench.compare_block_masks(tilesim, tilesim, 200, 200, 128) == \
+        {"block_mask_matches_tilesim": True, "block_mask_mismatch_rows": 0}
+    # A clipped block called FULL where create_block_mask (which pads) says PARTIAL: a mismatch.
+    clipped_full = lists([[0], [1]], [[], [0]])
+    found = bench.compare_block_masks(clipped_full, tilesim, 200, 200, 128)
+    assert found == {"block_mask_matches_tilesim": False, "block_mask_mismatch_rows": 1}
