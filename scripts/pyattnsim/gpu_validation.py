@@ -112,10 +112,15 @@ def head_dims_of(dataset: Path, kernel: str) -> list[int]:
     return sorted(dims)
 
 
+def has_roles(cases: dict) -> bool:
+    """Whether a dataset's cases carry roles (2026-12-02 on) or use the legacy calibration list."""
+    return any("role" in c for c in cases.values())
+
+
 def order_for_fit(cases: dict, runs: list[dict], source: str) -> tuple[list[dict], int, int]:
     """Runs ordered calibration, rule calibration, held out; with the two counts."""
     by_case = {Path(r["mask"]).stem: r for r in runs}
-    if any("role" in c for c in cases.values()):
+    if has_roles(cases):
         base = [n for n, c in cases.items() if c.get("role") == "calibration"]
         rule = [n for n, c in cases.items() if c.get("role") == "rule_calibration"]
     else:
@@ -135,8 +140,7 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
     `calibration_out` when given (tilesim's own bytes)."""
     header, runs = measured_runs(dataset, kernel, head_dim)
     ordered, n_base, n_rule = order_for_fit(cases, runs, f"{dataset}: {kernel} d{head_dim}")
-    legacy = not any("role" in c for c in cases.values())
-    if legacy:  # measured with a mask_mod that keeps every pair of the listed blocks
+    if not has_roles(cases):  # measured with a mask_mod that keeps every pair of the listed blocks
         ordered = [{**r, "rule": "allow"} for r in ordered]
     preset = PRESETS.get((kernel, head_dim), kernel)
     with tempfile.TemporaryDirectory(dir=dataset) as scratch:

@@ -371,7 +371,7 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
     const double predicted = simulate(workloads[r], gpu, kernels[r], cost).predicted_ms;
     return (predicted - measurements.runs[r].ms) / measurements.runs[r].ms;
   };
-  // The base fit prices each run's masked tiles with the current rule scales, and the rule fits
+  // The base fit prices each run's masked tiles with the current rule costs, and the rule fits
   // stand on the base: alternate the two until neither moves (a few rounds), so that a base run
   // whose masked tiles follow a rule (a causal run, the cut tiles of an unaligned length) is
   // explained with that rule's final cost.

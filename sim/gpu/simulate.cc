@@ -218,9 +218,9 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.hbm_bytes = memory.hbm_bytes;
   r.hbm_us = memory.hbm_us;
   r.memory_bound = memory.hbm_us > stats.makespan;
-  const double device_us = cost.launch_us + std::max(stats.makespan, memory.hbm_us);
-  r.host_bound = cost.host_floor_us > device_us;
-  r.predicted_ms = launch_time_us(cost, std::max(stats.makespan, memory.hbm_us)) / 1e3;
+  const double device_us = std::max(stats.makespan, memory.hbm_us);
+  r.host_bound = cost.host_floor_us > cost.launch_us + device_us;
+  r.predicted_ms = launch_time_us(cost, device_us) / 1e3;
 
   const CostParams dense_cost = cost;  // one calibration covers both configurations
   // Without a mask the kernel runs no rule; tiles cut by a sequence end are masked generically.
