@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The rules-2026-12 dataset (issue #12) on the H200, in parts that each fit one <= 9-minute command:
+# A dataset (rules-2026-12, blind-2026-12, flex-costs-2026-12; issue #12) on the H200, in parts that each fit one <= 9-minute command:
 #   golden     gpu-info, the golden correctness tests, bsattn-bench over every case (d 64 and 128;
 #              each mask's own rule), one bsattn-bench per K/V head count (GQA)
 #   flex-d64   FlexAttention, head dim 64  (resumable: run it again to finish after a time-out)
@@ -32,11 +32,14 @@ generate_masks() {
     python3 - "$work/cases.json" >"$work/gen-commands.txt" <<'EOF'
 import json, shlex, sys
 for case in json.load(open(sys.argv[1]))["cases"]:
-    print(shlex.join(case["tilesim_args"]))
+    if "tilesim_args" in case:  # derived masks (the flex-costs probe) come after
+        print(shlex.join(case["tilesim_args"]))
 EOF
     local started=$SECONDS
     (cd "$work" && timeout 240 xargs -P 16 -L 1 "$bin/tilesim" <gen-commands.txt) \
       || echo "WARNING: some tilesim gen commands failed (above)"
+    timeout 240 python3 -m pyattnsim.gpu_dataset --derive "$work" \
+      || echo "WARNING: deriving masks failed (above)"
     touch "$work/masks.done"
     echo "masks: $(ls "$work/masks" | wc -l) generated in $((SECONDS - started)) s"
   fi

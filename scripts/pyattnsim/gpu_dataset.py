@@ -64,7 +64,7 @@ def cases() -> list[dict]:
     return out
 
 
-DATASETS = ["2026-11-23", "rules-2026-12", "blind-2026-12"]
+DATASETS = ["2026-11-23", "rules-2026-12", "blind-2026-12", "flex-costs-2026-12"]
 
 
 def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
@@ -76,6 +76,9 @@ def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
     if dataset == "blind-2026-12":
         from .gpu_dataset_rules import blind_cases
         return blind_cases()
+    if dataset == "flex-costs-2026-12":
+        from .gpu_dataset_costs import cases as cost_cases
+        return cost_cases()
     raise ValueError(f"unknown dataset '{dataset}' (known: {', '.join(DATASETS)})")
 
 
@@ -88,18 +91,35 @@ def write_cases(out_dir: Path, dataset: str) -> list[dict]:
     return all_cases
 
 
-def generate(tilesim: Path, out_dir: Path, dataset: str = "2026-11-23") -> list[dict]:
+def generate(tilesim: Path, out_dir: Path, dataset: str = "2026-11-23",
+             roles: set[str] | None = None) -> list[dict]:
+    """Writes the dataset's masks into out_dir/masks and its cases.json; with `roles`, only the
+    masks of the cases with those roles (and what they derive from), and no cases.json."""
     (out_dir / "masks").mkdir(parents=True, exist_ok=True)
     all_cases = dataset_cases(dataset)
-    for i, case in enumerate(all_cases, 1):
+    if roles is not None:  # those cases, and the generated masks theirs derive from
+        wanted = [c for c in all_cases if c.get("role") in roles]
+        sources = {c["derive"]["from"] for c in wanted if "derive" in c}
+        wanted_names = {c["name"] for c in wanted}
+        all_cases = [c for c in all_cases if c["name"] in wanted_names or c["mask"] in sources]
+    generated = [c for c in all_cases if "tilesim_args" in c]
+    for i, case in enumerate(generated, 1):
         result = subprocess.run([str(tilesim.resolve()), *case["tilesim_args"]], cwd=out_dir,
                                 capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"tilesim {' '.join(case['tilesim_args'])}: {result.stderr.strip()}")
-        print(f"\r[{i}/{len(all_cases)}] {case['name']:<40}", end="", file=sys.stderr, flush=True)
+        print(f"\r[{i}/{len(generated)}] {case['name']:<40}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    write_cases(out_dir, dataset)
+    derive(out_dir, all_cases)
+    if roles is None:
+        write_cases(out_dir, dataset)
     return all_cases
+
+
+def derive(out_dir: Path, all_cases: list[dict]) -> int:
+    """Masks derived from generated ones (cases with `derive`: the flex-costs probe's variants)."""
+    from .gpu_dataset_costs import derive_all
+    return derive_all(out_dir, all_cases)
 
 
 def check_rules(out_dir: Path) -> list[str]:
@@ -137,9 +157,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--cases-only", action="store_true",
                         help="write cases.json only (masks are generated where they are timed)")
+    parser.add_argument("--derive", type=Path, metavar="DIR",
+                        help="write the derived masks of DIR/cases.json (after tilesim gen)")
     parser.add_argument("--check", type=Path, metavar="DIR",
                         help="compare each generated mask's rule with its case's; exit 1 on any")
     args = parser.parse_args(argv)
+    if args.derive:
+        count = derive(args.derive, json.loads((args.derive / "cases.json").read_text())["cases"])
+        print(f"gpu_dataset: {count} derived masks in {args.derive / 'masks'}")
+        return 0
     if args.check:
         problems = check_rules(args.check)
         for problem in problems:

@@ -32,6 +32,10 @@ from .gpu_dataset import generate
 from .runinfo import git_revision, write_json_atomically
 
 DEFAULT_DATASET = REPO_ROOT / "golden/results/h200/2026-12-02-rules"
+# Rule runs with every visited tile masked (pyattnsim.gpu_dataset_costs), measured for
+# FlexAttention: its rule costs are fitted on them (well conditioned) rather than on the rules
+# dataset's own rule runs (a few masked tiles among many full ones).
+RULE_RUN_DATASET = REPO_ROOT / "golden/results/h200/2026-12-02-flex-costs"
 LEGACY_CALIBRATION_CASES = ["dense-s4096-h32", "dense-s32768-h8", "causal-s16384-h16",
                             "random-s8192-h32", "vertical_slash-s8192-h32"]
 KERNELS = ["golden", "flexattention"]
@@ -134,14 +138,42 @@ def order_for_fit(cases: dict, runs: list[dict], source: str) -> tuple[list[dict
     return ordered, len(base), len(rule)
 
 
+def rule_runs_elsewhere(rule_dataset: Path, dataset: Path, kernel: str,
+                        head_dim: int) -> list[dict]:
+    """The `rule_calibration` runs of another dataset (the flex-costs probe) for one kernel
+    configuration, their mask paths relative to `dataset`; [] where it has none."""
+    if not any(measurement_files(rule_dataset, kernel)):
+        return []
+    rule_cases = json.loads((rule_dataset / "cases.json").read_text())["cases"]
+    names = [c["name"] for c in rule_cases if c.get("role") == "rule_calibration"]
+    _, runs = measured_runs(rule_dataset, kernel, head_dim)
+    by_case = {Path(r["mask"]).stem: r for r in runs}
+    missing = [n for n in names if n not in by_case]
+    if missing:
+        raise ValidationError(f"{rule_dataset}: no {kernel} d{head_dim} runs of the rule "
+                              f"calibration cases {missing}")
+    return [{**by_case[n], "mask": os.path.relpath(rule_dataset / by_case[n]["mask"], dataset)}
+            for n in names]
+
+
 def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, cases: dict,
-                    calibration_out: Path | None = None) -> list[Row]:
+                    calibration_out: Path | None = None,
+                    rule_dataset: Path | None = None) -> list[Row]:
     """Rows for every run of one kernel configuration; the fitted cost model is copied to
-    `calibration_out` when given (tilesim's own bytes)."""
+    `calibration_out` when given (tilesim's own bytes). With `rule_dataset` (which has runs of
+    this kernel), the rule costs are fitted on its `rule_calibration` runs and this dataset's
+    own rule runs are held out too."""
     header, runs = measured_runs(dataset, kernel, head_dim)
     ordered, n_base, n_rule = order_for_fit(cases, runs, f"{dataset}: {kernel} d{head_dim}")
     if not has_roles(cases):  # measured with a mask_mod that keeps every pair of the listed blocks
         ordered = [{**r, "rule": "allow"} for r in ordered]
+    n_foreign = 0
+    if rule_dataset is not None and rule_dataset.resolve() != dataset.resolve():
+        foreign = rule_runs_elsewhere(rule_dataset, dataset, kernel, head_dim)
+        if foreign:
+            own_rule = ordered[n_base:n_base + n_rule]
+            ordered = ordered[:n_base] + foreign + ordered[n_base + n_rule:] + own_rule
+            n_rule = n_foreign = len(foreign)
     preset = PRESETS.get((kernel, head_dim), kernel)
     with tempfile.TemporaryDirectory(dir=dataset) as scratch:
         # The fit file sits in the dataset folder so its relative mask paths stay valid.
@@ -161,6 +193,12 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
                 os.replace(tmp, calibration_out)
         finally:
             fit_file.unlink(missing_ok=True)
+    # The other dataset's rule runs calibrate only: they are not rows of this dataset.
+    fitted_runs = fitted["runs"]
+    if n_foreign:
+        ordered = ordered[:n_base] + ordered[n_base + n_foreign:]
+        fitted_runs = fitted_runs[:n_base] + fitted_runs[n_base + n_foreign:]
+        n_rule = 0
     bounds = run_tilesim(tilesim, ["bounds", *[r["mask"] for r in ordered], "--gpu", "h200",
                                    "--kernel", preset, "--head-dim", str(head_dim)], dataset)
     bound_of = {Path(b["mask"]).stem: b["speedup_bound_sched"] for b in bounds["results"]}
@@ -174,7 +212,7 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
                 if cases.get(n, {}).get("family", n.split("-")[0]) == "dense"}
     roles = ["calibration"] * n_base + ["rule_calibration"] * n_rule
     rows = []
-    for i, fit in enumerate(fitted["runs"]):
+    for i, fit in enumerate(fitted_runs):
         case = Path(fit["mask"]).stem
         rule = ordered[i].get("rule") or "-"
         dense = dense_ms.get(shape(case))
@@ -254,6 +292,9 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
 
     colors = {("golden", 64): "#1f77b4", ("golden", 128): "#08306b",
               ("flexattention", 64): "#ff7f0e", ("flexattention", 128): "#a63603"}
+    # Only the configurations the dataset measured get a legend entry.
+    colors = {key: c for key, c in colors.items() if any((r.kernel, r.head_dim) == key
+                                                         for r in rows)}
     fig, axes = plt.subplots(1, 2, figsize=(13, 6))
     ax = axes[0]
     for (kernel, head_dim), color in colors.items():
@@ -380,6 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibrations", type=Path,
                         help="also write the fitted cost models here, one per kernel and head dim "
                              "(sim/gpu/calibrations to update the shipped ones)")
+    parser.add_argument("--rule-runs-from", type=Path, metavar="DIR", default=RULE_RUN_DATASET,
+                        help="fit the rule costs of every kernel it measured on this dataset's "
+                             "rule_calibration runs (default: the flex-costs probe, every "
+                             "visited tile masked; 'none': each dataset's own rule runs)")
     parser.add_argument("--shipped", type=Path, metavar="DIR",
                         help="fit nothing: predict every run with the calibrations in DIR "
                              "(h200_<kernel>_d<head dim>.json, e.g. sim/gpu/calibrations)")
@@ -395,6 +440,15 @@ def main(argv: list[str] | None = None) -> int:
             name = json.loads((dataset / "cases.json").read_text()).get("dataset")
             generate(tilesim, dataset, name or "2026-11-23")
         cases = {c["name"]: c for c in all_cases}
+        rule_dataset = None
+        if str(args.rule_runs_from) != "none" and not args.shipped and has_roles(cases):
+            rule_dataset = args.rule_runs_from.resolve()
+            rule_cases = json.loads((rule_dataset / "cases.json").read_text())
+            wanted = [c for c in rule_cases["cases"] if c.get("role") == "rule_calibration"]
+            if not all((rule_dataset / c["mask"]).is_file() for c in wanted):
+                print(f"regenerating the rule runs' masks of {rule_dataset} with tilesim gen...",
+                      file=sys.stderr)
+                generate(tilesim, rule_dataset, rule_cases["dataset"], roles={"rule_calibration"})
         rows = []
         for kernel in KERNELS:
             for head_dim in head_dims_of(dataset, kernel):
@@ -407,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows += validate_kernel(
                     tilesim, dataset, kernel, head_dim, cases,
                     args.calibrations / f"h200_{kernel}_d{head_dim}.json"
-                    if args.calibrations else None)
+                    if args.calibrations else None, rule_dataset)
     except (OSError, KeyError, json.JSONDecodeError, ValidationError, RuntimeError) as error:
         print(f"validate_gpu: error: {error}", file=sys.stderr)
         return 2

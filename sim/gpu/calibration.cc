@@ -41,9 +41,16 @@ constexpr double kPriorWeight = 1e-5;
 // Share of a parameter's uncertainty the prior still holds above which it counts as a prior.
 constexpr double kDeterminedBelow = 0.3;
 // A rule's element cost, in units of its op-count estimate: prior 1 (the op count is right),
-// width 1, bounds [0, 20].
+// width 1, bounds [0, 20]. The op counts are measured (mask_rules.md), and a rule run holds few
+// masked tiles among many full ones, so its time pins the rule's cost only up to the rest of the
+// model's error on that run: one prior width costs as much as a kRuleRunNoise error on the run,
+// so that a rule cost moves far from its measured count only where a run says so clearly.
+// Kernels that precompute the rule (`mask_evaluation: precomputed`) count the same operations for
+// every rule, so their rule runs alone set the differences: the base fit's weak prior there.
 constexpr double kRuleScaleWidth = 1.0;
 constexpr double kRuleScaleMax = 20.0;
+constexpr double kRuleRunNoise = 0.03;
+constexpr double kRulePriorWeight = kRuleRunNoise * kRuleRunNoise;
 
 Vec as_vec(const CostParams& c) {
   return {c.tile_full_us, c.mask_op_us,    c.cta_us,
@@ -399,14 +406,16 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
           const KernelSpec& k = kernels[r];
           const double elements = static_cast<double>(k.tile_q) * static_cast<double>(k.tile_kv);
           const std::optional<MaskRule>& rule = workloads[r].mask.rule;
+          const double factor = mask_work_factor(k, workloads[r].mask.geometry, rule);
           a[0] = res.critical_full_tiles + res.critical_masked_tiles;
           // A rule with its own fitted cost is a known constant here; the others inform the
           // generic cost per operation.
           if (params.has_rule_cost(rule)) {
-            constant = res.critical_masked_tiles * elements *
+            constant = res.critical_masked_tiles * elements * factor *
                        params.mask_element_us(rule, k.mask_evaluation);
           } else {
-            a[1] = res.critical_masked_tiles * elements * mask_rule_ops(rule, k.mask_evaluation);
+            a[1] = res.critical_masked_tiles * elements * factor *
+                   mask_rule_ops(rule, k.mask_evaluation);
           }
           a[2] = res.critical_items;
           a[3] = 1;
@@ -489,8 +498,12 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
       const double y = measurements.runs[r].ms * 1e3;
       const KernelSpec& k = kernels[r];
       const double elements = static_cast<double>(k.tile_q) * static_cast<double>(k.tile_kv);
-      const double e0 = std::max(
-          mask_rule_ops(workloads[r].mask.rule, k.mask_evaluation) * best.mask_op_us, 1e-12);
+      const double e0 =
+          std::max(mask_rule_ops(workloads[r].mask.rule, k.mask_evaluation) * best.mask_op_us *
+                       mask_work_factor(k, workloads[r].mask.geometry, workloads[r].mask.rule),
+                   1e-12);
+      const double rule_prior_weight =
+          k.mask_evaluation == MaskEvaluation::kExpression ? kRulePriorWeight : kPriorWeight;
       double s = 1.0;
       bool host_bound = false;
       double information = 0;
@@ -503,7 +516,7 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
         const double d = res.critical_masked_tiles * elements * e0 / y;
         const double c = (best.launch_us + res.makespan_us) / y - d * s;
         // min (c + d s - 1)^2 + w ((s - 1) / width)^2 over s in [0, max].
-        const double w = kPriorWeight / (kRuleScaleWidth * kRuleScaleWidth);
+        const double w = rule_prior_weight / (kRuleScaleWidth * kRuleScaleWidth);
         const double next = std::clamp((d * (1 - c) + w) / (d * d + w), 0.0, kRuleScaleMax);
         information = d * d;
         const bool done = std::abs(next - s) <= 1e-9 * std::max(1.0, s);
@@ -515,8 +528,9 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
       fit.run = measurements.runs[r].mask;
       fit.value = s * best.mask_op_us;
       fit.op_count_ratio = s;
-      fit.prior_share = std::sqrt(kPriorWeight /
-                                  (information * kRuleScaleWidth * kRuleScaleWidth + kPriorWeight));
+      fit.prior_share =
+          std::sqrt(rule_prior_weight /
+                    (information * kRuleScaleWidth * kRuleScaleWidth + rule_prior_weight));
       fit.determined_by = host_bound                           ? "prior (the run is host-bound)"
                           : s <= 0 || s >= kRuleScaleMax       ? "bound"
                           : fit.prior_share < kDeterminedBelow ? "runs"

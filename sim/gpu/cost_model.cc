@@ -10,18 +10,30 @@
 namespace attnsim::gpu {
 namespace {
 
-// Per-element work of the masked path itself, whatever the rule: the select of -inf into the
-// scores and the sequence-end test (FlexAttention's and the golden kernel's partial-tile path).
-constexpr double kMaskedPathOps = 3;
-// A rule tilesim cannot see (a block-only mask, `custom`): about a window rule's work.
-constexpr double kUnknownRuleOps = 4;
+// Operation counts per element, in units of one INT32 operation at the kernel's
+// mask_op_efficiency (15.8 ps of SM time on the H200 at 0.5), measured on FlexAttention on the
+// H200 by the flex-costs probe (golden/results/h200/2026-12-02-flex-costs/): every visited tile
+// masked, with the rule's mask_mod, with the `allow` rule and with no mask at all, on the same
+// blocks, at head dims 64 and 128 (the per-element costs agree between the two within about
+// 30 %: the mask's cost does not scale with the head dim). mask_rules.md, "Cost", has the table.
+
+// The masked path itself, whatever the rule: the -inf select into the scores and the
+// sequence-end test, with `allow`'s compare (measured: 19 ps per element at d64, 30 at d128).
+constexpr double kMaskedPathOps = 1.6;
+// A rule tilesim cannot see (a block-only mask, `custom`): about a causal window's work, a guess.
+constexpr double kUnknownRuleOps = 2;
+// Kernels that precompute per-row and per-column values test every rule with the same few
+// operations (the golden kernel: the masked path and two compares; without a rule, 7: the
+// count this kernel's calibrations were fitted with before the probe).
+constexpr double kPrecomputedOps = 5;
+
+bool power_of_two(std::int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 
 // Neighborhood rules evaluated as an expression on every element (FlexAttention's mask_mod of
-// mask_rules.md): effective operations per element, measured on the H200 (2026-12-02) relative
-// to one another: 1-D 5, 2-D 7, 3-D 12 (coordinates by // and %, the clamped window start, the
-// membership test), plus 3 for each dilated dimension of a 2-D/3-D grid (1 in 1-D), plus 5 for
-// each grid extent that is not a power of two (division by such a constant is a multiply-high
-// sequence, by a power of two a shift).
+// mask_rules.md), measured: a plain window costs 0.8 (1-D), 4.2 (2-D) or 9.8 (3-D) operations
+// per element, a dilated dimension 4.2 more (its `%` and `//` by the dilation), and a grid extent
+// or a dilation that is not a power of two 1.6 more (division by such a constant is a
+// multiply-high sequence, by a power of two a shift). The stride moves only per-row work.
 double neighborhood_expression_ops(const MaskRule& rule) {
   // The rule was checked when it was parsed; its lists read as the pattern families read them.
   PatternParams params(rule.params, "rule '" + rule.text() + "'");
@@ -30,13 +42,14 @@ double neighborhood_expression_ops(const MaskRule& rule) {
   const std::size_t n = dims.size();
   std::vector<std::int64_t> dilation = params.get_dims("dilation", {1}, 1, max_extent);
   if (dilation.size() == 1) dilation.assign(n, dilation.front());
-  double ops = n == 1 ? 2 : n == 2 ? 4 : 9;
+  double ops = n == 1 ? 0.8 : n == 2 ? 4.2 : 9.8;
   for (std::size_t d = 0; d < n && d < dilation.size(); ++d) {
-    if (dilation[d] > 1) ops += n == 1 ? 1 : 3;
+    if (dilation[d] > 1) ops += 4.2;
+    if (dilation[d] > 1 && !power_of_two(dilation[d])) ops += 1.6;
   }
   if (rule.name == "gna") {
     for (const std::int64_t extent : dims) {
-      if (extent > 0 && (extent & (extent - 1)) != 0) ops += 5;
+      if (!power_of_two(extent)) ops += 1.6;
     }
   }
   return ops;
@@ -45,22 +58,22 @@ double neighborhood_expression_ops(const MaskRule& rule) {
 }  // namespace
 
 double mask_rule_ops(const std::optional<MaskRule>& rule, MaskEvaluation evaluation) {
+  if (evaluation == MaskEvaluation::kPrecomputed) return rule ? kPrecomputedOps : 7;
   if (!rule) return kMaskedPathOps + kUnknownRuleOps;
-  // Two compares against precomputed bounds (a window, a document id, packed coordinates).
-  if (evaluation == MaskEvaluation::kPrecomputed) return kMaskedPathOps + 2;
   const std::string& n = rule->name;
+  // Measured (mask_rules.md): the rule's own work beyond the masked path. Compares against the
+  // query and key positions cost next to nothing: inductor computes per-row and per-column terms
+  // once and the compare fuses into the select.
   double ops = kUnknownRuleOps;
-  if (n == "allow") ops = 2;          // kv - q < limit: subtract, compare
-  if (n == "causal") ops = 1;         // q >= kv
-  if (n == "prefix_lm") ops = 2;      // (kv < P, per column) | (q >= kv)
-  if (n == "band") ops = 3;           // kv >= lo(q), kv <= hi(q), and (bounds per row)
-  if (n == "causal_window") ops = 4;  // q >= kv, q - kv < W, and
-  if (n == "a_shape") ops = 5;        // q >= kv, q - kv < W, | sink(kv), and
+  if (n == "allow" || n == "causal" || n == "prefix_lm") ops = 0;
+  if (n == "band") ops = 0.4;
+  if (n == "a_shape") ops = 0.8;
+  if (n == "causal_window") ops = 1.0;
   if (n == "document") {
-    // doc[q] per row and doc[kv] per column are gathers shared by the tile; one compare per
-    // element, and the causal compare with its and.
+    // doc[q] per row and doc[kv] per column are gathers shared by the tile; the compare of the
+    // two ids per element (and the causal compare) cost 1.9, non-causal next to nothing.
     const auto causal = rule->params.find("causal");
-    ops = (causal != rule->params.end() && causal->second == "0") ? 1 : 3;
+    ops = (causal != rule->params.end() && causal->second == "0") ? 0 : 1.9;
   }
   if (n == "sliding_window" || n == "gna") ops = neighborhood_expression_ops(*rule);
   return kMaskedPathOps + ops;
@@ -83,10 +96,23 @@ bool runs_unaligned_variant(const KernelSpec& kernel, const MaskGeometry& geomet
          (geometry.seq_q % kernel.tile_q != 0 || geometry.seq_kv % kernel.tile_kv != 0);
 }
 
+double mask_work_factor(const KernelSpec& kernel, const MaskGeometry& geometry,
+                        const std::optional<MaskRule>& rule) {
+  if (!runs_unaligned_variant(kernel, geometry)) return 1.0;
+  // Measured exception (flex-costs probe, H200): the bounds-checked variant runs `allow`'s
+  // masked path at no cost beyond unaligned_tile_us (its compare folds into the bounds check).
+  if (rule && rule->name == "allow" && kernel.mask_evaluation == MaskEvaluation::kExpression) {
+    return 0.0;
+  }
+  return kernel.unaligned_mask_factor;
+}
+
 CostParams::TileTimes CostParams::tile_times(const KernelSpec& kernel, const MaskGeometry& geometry,
                                              const std::optional<MaskRule>& rule) const {
   const double extra = runs_unaligned_variant(kernel, geometry) ? unaligned_tile_us : 0.0;
-  return {tile_full_us + extra, masked_tile_us(kernel, rule) + extra};
+  const double mask_us = masked_tile_us(kernel, rule) - tile_full_us;
+  return {tile_full_us + extra,
+          tile_full_us + extra + mask_us * mask_work_factor(kernel, geometry, rule)};
 }
 
 models::Violations CostParams::validate() const {

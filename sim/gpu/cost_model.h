@@ -22,7 +22,8 @@ namespace attnsim::gpu {
 /// so a masked tile is never cheaper than an unmasked one, and the mask's cost does not scale
 /// with the head dim. Kernels that compile a bounds-checked variant for sequence lengths that are
 /// not a multiple of their tile (KernelSpec::unaligned_variant) add unaligned_tile_us to every
-/// tile of such a launch. A launch takes max(host_floor_us, launch_us + makespan): back-to-back
+/// tile of such a launch and multiply a masked tile's mask work by the kernel's
+/// unaligned_mask_factor. A launch takes max(host_floor_us, launch_us + makespan): back-to-back
 /// launches cannot issue faster than the host dispatches them.
 struct CostParams {
   double tile_full_us = 0;  ///< one unmasked tile_q x tile_kv step
@@ -72,6 +73,12 @@ double tile_flops(const KernelSpec& kernel);
 
 /// Whether `kernel` runs its unaligned variant on `geometry` (a length not a multiple of a tile).
 bool runs_unaligned_variant(const KernelSpec& kernel, const MaskGeometry& geometry);
+
+/// What a masked tile's mask work under `rule` is multiplied by on `geometry`: the kernel's
+/// unaligned_mask_factor in its unaligned variant (0 for `allow`, whose compare the bounds check
+/// absorbs: measured), else 1.
+double mask_work_factor(const KernelSpec& kernel, const MaskGeometry& geometry,
+                        const std::optional<MaskRule>& rule);
 
 /// Run time of one work item (fixed cost + its tiles) under the kernel's masking rule, given the
 /// tile times; `problem_has_masked_tiles` feeds the global fast-path decision.

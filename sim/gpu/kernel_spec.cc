@@ -85,6 +85,8 @@ models::Violations KernelSpec::validate() const {
   v.require(host_floor_us >= 0, "cost.host_floor_us", "a non-negative number", host_floor_us);
   v.require(unaligned_tile_cost_ratio >= 0, "cost.unaligned_tile_cost_ratio",
             "a non-negative number", unaligned_tile_cost_ratio);
+  v.require(unaligned_mask_factor >= 1, "cost.unaligned_mask_factor", "a number >= 1",
+            unaligned_mask_factor);
   v.require(cta_overhead_us >= 0, "cost.cta_overhead_us", "a non-negative number", cta_overhead_us);
   v.require(launch_overhead_us >= 0, "cost.launch_overhead_us", "a non-negative number",
             launch_overhead_us);

@@ -64,6 +64,10 @@ struct KernelSpec {
   double launch_overhead_us = 10.0;  ///< per kernel launch
   double host_floor_us = 0.0;        ///< shortest time per launch, back to back (host dispatch)
   double unaligned_tile_cost_ratio = 0.0;  ///< unaligned variant: extra per tile / full tile
+  /// Unaligned variant: a masked tile's mask work (masked path and rule) times this. Measured on
+  /// FlexAttention (H200, 2026-12-02 flex-costs probe): bounds-checked index arithmetic costs
+  /// about 1.85x the aligned mask work, for every rule with a token predicate.
+  double unaligned_mask_factor = 1.0;
 
   /// The dense baseline may run another configuration of the same kernel (FA3 uses 128x176
   /// tiles and a static scheduler without a causal mask).

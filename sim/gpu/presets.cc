@@ -69,13 +69,16 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
   if (node.has("cost")) {
     const YamlReader cost = node.child("cost");
     cost.reject_unknown_keys({"mma_efficiency", "mask_op_efficiency", "cta_overhead_us",
-                              "launch_overhead_us", "host_floor_us", "unaligned_tile_cost_ratio"});
+                              "launch_overhead_us", "host_floor_us", "unaligned_tile_cost_ratio",
+                              "unaligned_mask_factor"});
     kernel.mma_efficiency = cost.get_or<double>("mma_efficiency", kernel.mma_efficiency);
     kernel.mask_op_efficiency =
         cost.get_or<double>("mask_op_efficiency", kernel.mask_op_efficiency);
     kernel.host_floor_us = cost.get_or<double>("host_floor_us", kernel.host_floor_us);
     kernel.unaligned_tile_cost_ratio =
         cost.get_or<double>("unaligned_tile_cost_ratio", kernel.unaligned_tile_cost_ratio);
+    kernel.unaligned_mask_factor =
+        cost.get_or<double>("unaligned_mask_factor", kernel.unaligned_mask_factor);
     kernel.cta_overhead_us = cost.get_or<double>("cta_overhead_us", kernel.cta_overhead_us);
     kernel.launch_overhead_us =
         cost.get_or<double>("launch_overhead_us", kernel.launch_overhead_us);

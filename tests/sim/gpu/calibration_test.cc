@@ -82,27 +82,42 @@ TEST(Calibration, ARuleRunFitsThatRulesCostOnTopOfTheBase) {
   // The document rule costs 2.5x its op count's estimate.
   const double document_us = 2.5 * truth.mask_op_us;
   truth.rule_op_us["document"] = document_us;
-  const Measurements m = simulated_runs(
-      {"pattern:dense,seq=8192,heads=16", "pattern:dense,seq=32768,heads=8",
-       "pattern:causal,seq=16384,heads=16", "pattern:random,seq=16384,heads=16,density=0.1",
-       "pattern:causal_window,seq=8192,heads=16,window=700",
-       // the rule run:
-       "pattern:document,seq=16384,heads=16,lengths=3000x5000x2000x6384",
-       // held out: another document mix, other shapes
-       "pattern:document,seq=8192,heads=24,batch=2,doc_mean=700,doc_dist=uniform"},
-      gpu, kernel, truth);
+  const std::vector<std::string> base = {
+      "pattern:dense,seq=8192,heads=16", "pattern:dense,seq=32768,heads=8",
+      "pattern:causal,seq=16384,heads=16", "pattern:random,seq=16384,heads=16,density=0.1",
+      "pattern:causal_window,seq=8192,heads=16,window=700"};
+  // Held out: another document mix, other shapes.
+  const std::string held_out =
+      "pattern:document,seq=8192,heads=24,batch=2,doc_mean=700,doc_dist=uniform";
+  // A rule run whose masked tiles are most of its work (short documents).
+  std::vector<std::string> runs = base;
+  runs.push_back("pattern:document,seq=16384,heads=16,doc_mean=200,doc_dist=uniform");
+  runs.push_back(held_out);
+  const Measurements m = simulated_runs(runs, gpu, kernel, truth);
   const CalibrationReport before = calibrate(m, gpu, kernel, 5, 0);
   const CalibrationReport report = calibrate(m, gpu, kernel, 5, 1);
   ASSERT_EQ(report.rule_fits.size(), 1u);
   EXPECT_EQ(report.rule_fits[0].rule, "document");
-  EXPECT_NEAR(report.cost.rule_op_us.at("document"), document_us, 0.02 * document_us);
-  EXPECT_NEAR(report.rule_fits[0].op_count_ratio, 2.5, 0.05);
+  EXPECT_NEAR(report.cost.rule_op_us.at("document"), document_us, 0.03 * document_us);
+  EXPECT_NEAR(report.rule_fits[0].op_count_ratio, 2.5, 0.08);
   EXPECT_EQ(report.rule_fits[0].determined_by, "runs");
   // Without the rule run the held-out document mask is off; with it, it is predicted.
   EXPECT_GT(std::abs(before.runs[6].relative_error), 0.02);
-  EXPECT_LT(std::abs(report.runs[6].relative_error), 0.005);
+  EXPECT_LT(std::abs(report.runs[6].relative_error), 0.01);
   EXPECT_TRUE(report.runs[5].in_fit);
   EXPECT_FALSE(report.runs[6].in_fit);
+
+  // A rule run with few masked tiles (four long documents) moves the rule's measured count only
+  // part of the way: its time cannot tell a rule cost from the rest of the model's error.
+  runs = base;
+  runs.push_back("pattern:document,seq=16384,heads=16,lengths=3000x5000x2000x6384");
+  runs.push_back(held_out);
+  const CalibrationReport weak =
+      calibrate(simulated_runs(runs, gpu, kernel, truth), gpu, kernel, 5, 1);
+  ASSERT_EQ(weak.rule_fits.size(), 1u);
+  EXPECT_GT(weak.rule_fits[0].op_count_ratio, 1.0);
+  EXPECT_LT(weak.rule_fits[0].op_count_ratio, 2.4);
+  EXPECT_GT(weak.rule_fits[0].prior_share, report.rule_fits[0].prior_share);
 }
 
 TEST(Calibration, StaysPhysicalAndSaysWhatTheRunsDidNotDetermine) {

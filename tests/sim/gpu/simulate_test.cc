@@ -135,20 +135,22 @@ TEST(Simulate, AMaskedTileCostsAFullOnePlusItsRulePerElement) {
   CostParams cost;
   cost.tile_full_us = 1.0;
   cost.mask_op_us = 1e-5;
-  // 8192 elements x (3 masked-path ops + the rule's broadcast ops) x 1e-5 us.
-  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"causal", {}}), 1.0 + 8192 * 4 * 1e-5, 1e-12);
-  // Neighborhoods (cost_model.cc): 3-D 9 ops, +3 per dilated dimension, +5 per extent that
-  // is not a power of two; 1-D 2 ops, +1 dilated.
+  // 8192 elements x (1.6 masked-path ops + the rule's measured ops) x 1e-5 us (mask_rules.md).
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"causal", {}}), 1.0 + 8192 * 1.6 * 1e-5, 1e-12);
+  // Neighborhoods: 3-D 9.8 ops, +4.2 per dilated dimension, +1.6 per extent (or dilation) that
+  // is not a power of two; 1-D 0.8.
   EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "16x16x16"}}}),
-              1.0 + 8192 * (3 + 9) * 1e-5, 1e-12);
+              1.0 + 8192 * (1.6 + 9.8) * 1e-5, 1e-12);
   EXPECT_NEAR(
       cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "12x16x16"}, {"dilation", "1x2x2"}}}),
-      1.0 + 8192 * (3 + 9 + 2 * 3 + 5) * 1e-5, 1e-12);
+      1.0 + 8192 * (1.6 + 9.8 + 2 * 4.2 + 1.6) * 1e-5, 1e-12);
   EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"sliding_window", {{"dilation", "2"}}}),
-              1.0 + 8192 * (3 + 2 + 1) * 1e-5, 1e-12);
+              1.0 + 8192 * (1.6 + 0.8 + 4.2) * 1e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"sliding_window", {{"dilation", "3"}}}),
+              1.0 + 8192 * (1.6 + 0.8 + 4.2 + 1.6) * 1e-5, 1e-12);
   // A rule calibrated from a run of its own has its own cost per operation.
   cost.rule_op_us["causal"] = 7e-5;
-  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"causal", {}}), 1.0 + 8192 * 4 * 7e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"causal", {}}), 1.0 + 8192 * 1.6 * 7e-5, 1e-12);
   // A kernel that precomputes rule values tests every rule with the same few operations.
   kernel.mask_evaluation = MaskEvaluation::kPrecomputed;
   EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "16x16x16"}}}),
@@ -156,7 +158,36 @@ TEST(Simulate, AMaskedTileCostsAFullOnePlusItsRulePerElement) {
   kernel.mask_evaluation = MaskEvaluation::kExpression;
   // The mask's work does not grow with the head dim.
   kernel.head_dim = 64;
-  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"band", {}}), 1.0 + 8192 * 6 * 1e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"band", {}}), 1.0 + 8192 * 2.0 * 1e-5, 1e-12);
+}
+
+TEST(Simulate, TheUnalignedVariantScalesTheMaskWorkExceptAllows) {
+  KernelSpec kernel = kernel_with("non_persistent");
+  kernel.tile_q = 128;
+  kernel.tile_kv = 64;
+  kernel.unaligned_variant = true;
+  kernel.unaligned_mask_factor = 2.0;
+  CostParams cost;
+  cost.tile_full_us = 1.0;
+  cost.mask_op_us = 1e-5;
+  cost.unaligned_tile_us = 0.25;
+  const MaskRule band{"band", {}};
+  const double band_work = 8192 * 2.0 * 1e-5;
+  MaskGeometry aligned;
+  aligned.seq_q = aligned.seq_kv = 4096;
+  MaskGeometry unaligned = aligned;
+  unaligned.seq_q = unaligned.seq_kv = 4000;
+  CostParams::TileTimes t = cost.tile_times(kernel, aligned, band);
+  EXPECT_DOUBLE_EQ(t.full_us, 1.0);
+  EXPECT_NEAR(t.masked_us, 1.0 + band_work, 1e-12);
+  t = cost.tile_times(kernel, unaligned, band);
+  EXPECT_DOUBLE_EQ(t.full_us, 1.25);
+  EXPECT_NEAR(t.masked_us, 1.25 + 2.0 * band_work, 1e-12);
+  // `allow`'s compare folds into the bounds check (measured): no mask work beyond the variant.
+  t = cost.tile_times(kernel, unaligned, MaskRule{"allow", {}});
+  EXPECT_DOUBLE_EQ(t.masked_us, 1.25);
+  t = cost.tile_times(kernel, aligned, MaskRule{"allow", {}});
+  EXPECT_NEAR(t.masked_us, 1.0 + 8192 * 1.6 * 1e-5, 1e-12);
 }
 
 TEST(Simulate, DenseBaselineUsesTheKernelsDenseConfiguration) {

@@ -1,0 +1,282 @@
+"""The flex-costs-2026-12 H200 probe (issue #12): what one masked tile costs FlexAttention, per
+mask rule, measured directly instead of fitted from mixed masks.
+
+A mask of the rules dataset holds a few partial tiles among many full ones, so a rule's cost per
+element, fitted from one such run, absorbs every other error of the model (the 2026-12-02 fits
+gave causal 45x the per-operation cost of a_shape). Here every mask (the `base` case, as users
+build it) is also run in three derived forms that visit exactly the same blocks:
+
+  all_partial        every visited block in the partial lists, with the base's rule as mask_mod:
+                     every tile evaluates the rule;
+  all_partial_allow  the same lists with the `allow` rule: the masked path without the rule's work;
+  all_full           every visited block in the full lists: no mask_mod at all.
+
+So (all_partial - all_full) / tiles is the cost of one masked tile of that rule, and
+(all_partial_allow - all_full) / tiles the masked path's own share, on the same blocks, rows and
+launch, with every visited tile masked (well conditioned). Sizes are chosen for about 3 ms of
+dense-equivalent work at d128, so FlexAttention's day-to-day noise (about 2 %) stays a small
+fraction of the difference. Lengths include unaligned ones (S = 10000: Triton's bounds-checked
+variant) and neighborhood grids with extents that are not powers of two (96, 80, 24) at aligned
+lengths, to separate the two effects the rules dataset confounded.
+
+Derived masks are made from the generated base mask by `derive_variant` (numpy, deterministic),
+run by `python3 -m pyattnsim.gpu_dataset --derive DIR` after `tilesim gen`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .gpu_dataset_rules import document_lengths_text, estimated_pairs, expected_rule
+
+HEAD_DIMS = [64, 128]
+VARIANTS = ["all_partial", "all_partial_allow", "all_full"]
+EST_TFLOPS = 420.0
+TARGET_MS_D128 = 3.0  # dense-equivalent work of the visited blocks, at d128
+
+# (family, params, seq); params as in gpu_dataset_rules (document: dist and causal).
+BASES = [
+    ("dense", {}, 16384),
+    ("dense", {}, 10000),
+    ("random", {"density": 0.05}, 16384),
+    ("random", {"density": 0.3}, 16384),
+    ("causal", {}, 16384),
+    ("causal", {}, 10000),
+    ("causal_window", {"window": 1000}, 16384),
+    ("band", {"left": 700, "right": 700}, 16384),
+    ("band", {"left": 513, "right": 513}, 10000),
+    ("prefix_lm", {"prefix": 3001}, 16384),
+    ("a_shape", {"sinks": 128, "window": 2000}, 16384),
+    ("sliding_window", {"window": 1025}, 16384),
+    ("sliding_window", {"window": 1025, "dilation": 2}, 16384),
+    ("sliding_window", {"window": 255, "dilation": 3, "stride": 5}, 16384),
+    ("document", {"dist": "short", "causal": 1}, 16384),
+    ("document", {"dist": "lognormal", "causal": 1}, 16384),
+    ("document", {"dist": "short", "causal": 0}, 16384),
+    ("document", {"dist": "short", "causal": 1}, 10000),
+    ("gna", {"dims": "128x128", "window": 21}, 16384),
+    ("gna", {"dims": "128x128", "window": 21, "dilation": 2}, 16384),
+    ("gna", {"dims": "128x128", "window": 33, "stride": 4}, 16384),
+    ("gna", {"dims": "96x96", "window": 21}, 9216),
+    ("gna", {"dims": "80x128", "window": 21}, 10240),
+    ("gna", {"dims": "100x100", "window": 25}, 10000),
+    ("gna", {"dims": "16x32x32", "window": "7x11x11"}, 16384),
+    ("gna", {"dims": "16x32x32", "window": "7x11x11", "dilation": "1x2x2"}, 16384),
+    ("gna", {"dims": "24x24x16", "window": "7x7x7"}, 9216),
+]
+
+
+# One run per mask rule calibrates FlexAttention's rule costs (`tilesim calibrate --rule-runs`):
+# the all_partial variant, every visited tile masked, so the run's time pins the rule's cost
+# instead of the rest of the model's error (scripts/validate_gpu.py fits the shipped
+# calibrations' rule costs from these; the rules dataset's own rule runs are then held out).
+# Chosen before any fit: the first base of each rule, the plain (undilated, aligned) one.
+RULE_CALIBRATION = [
+    "dense-000-s16384-b1-h9--all_partial_allow",  # allow
+    "causal-004-s16384-b1-h18--all_partial",
+    "causal_window-006-s16384-b1-h96--all_partial",
+    "band-007-s16384-b1-h91--all_partial",
+    "prefix_lm-009-s16384-b1-h16--all_partial",
+    "a_shape-010-s16384-b1-h63--all_partial",
+    "sliding_window-011-s16384-b1-h96--all_partial",
+    "document-014-s16384-b1-h96--all_partial",
+    "gna-018-s16384-b1-h96--all_partial",
+]
+
+
+def heads_for(family: str, params: dict, seq: int, lengths: str | None) -> int:
+    """Heads for about TARGET_MS_D128 of visited-block work (pairs plus a block of boundary per
+    query: partial blocks cost whole tiles)."""
+    if family == "random":
+        pairs = seq * seq * params["density"]
+    else:
+        pairs = estimated_pairs(family, params, seq, lengths) + seq * 256.0
+    per_head_ms = 4 * 128 * pairs / (EST_TFLOPS * 1e12) * 1e3
+    return int(min(96, max(4, round(TARGET_MS_D128 / per_head_ms))))
+
+
+def cases() -> list[dict]:
+    out = []
+    for index, (family, params, seq) in enumerate(BASES):
+        seed = 7000 + index
+        params = dict(params)
+        gen_params, lengths = dict(params), None
+        if family == "document":
+            lengths = document_lengths_text(seq, 1, seed, params.pop("dist"))
+            gen_params = {"lengths": lengths, "causal": params["causal"]}
+        heads = heads_for(family, params, seq, lengths)
+        name = f"{family}-{index:03d}-s{seq}-b1-h{heads}"
+        mask = f"masks/{name}.npz"
+        options = [x for k, v in gen_params.items() for x in (f"--{k}", str(v))]
+        rule = expected_rule(family, params, lengths) or "allow"
+        common = {"family": family, "seq": seq, "batch": 1, "heads": heads, "gqa": 1,
+                  "kv_heads": heads, "head_dims": list(HEAD_DIMS), "seed": seed}
+        out.append({"name": name, "role": "held_out", "variant": "base", **common, "rule": rule,
+                    "block_source": "rule" if rule != "allow" else "file", "mask": mask,
+                    "tilesim_args": ["gen", family, *options, "--seq", str(seq), "--heads",
+                                     str(heads), "--seed", str(seed), "--format", "flex",
+                                     "--out", mask]})
+        for variant in VARIANTS:
+            if rule == "allow" and variant == "all_partial":
+                continue  # the same as all_partial_allow
+            vname = f"{name}--{variant}"
+            role = "rule_calibration" if vname in RULE_CALIBRATION else "held_out"
+            out.append({"name": vname, "role": role, "variant": variant, **common,
+                        "rule": rule if variant == "all_partial" else "allow",
+                        "block_source": "file", "mask": f"masks/{vname}.npz",
+                        "derive": {"from": mask, "variant": variant}})
+    return out
+
+
+def _merged_rows(z) -> tuple[np.ndarray, np.ndarray]:
+    """Per (b, h, q block): every visited kv block (partial and full), sorted, padded with 0."""
+    parts = [(z["kv_num_blocks"], z["kv_indices"])]
+    if "full_kv_num_blocks" in z.files:
+        parts.append((z["full_kv_num_blocks"], z["full_kv_indices"]))
+    shape = parts[0][1].shape
+    nk = shape[-1]
+    visited = np.zeros(shape, bool)
+    for num, idx in parts:
+        valid = np.arange(idx.shape[-1]) < num[..., None]
+        b, h, q, slot = np.nonzero(valid)
+        visited[b, h, q, idx[b, h, q, slot]] = True
+    num = visited.sum(-1).astype(np.int32)
+    # Visited blocks first, in kv order (a stable argsort of "not visited").
+    order = np.argsort(~visited, axis=-1, kind="stable").astype(np.int32)
+    indices = np.where(np.arange(nk) < num[..., None], order, 0).astype(np.int32)
+    return num, indices
+
+
+def _cut_blocks(z, num: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Moves the visited blocks that a sequence end cuts out of (num, indices), in place, and
+    returns them as partial lists: such a block is never full (create_block_mask pads it, and
+    the kernel masks the positions past the end)."""
+    bq, bk = (int(x) for x in z["BLOCK_SIZE"]) if "BLOCK_SIZE" in z.files else (128, 128)
+    nq, nk = indices.shape[-2], indices.shape[-1]
+    seq_q, seq_kv = (int(x) for x in z["seq_lengths"]) if "seq_lengths" in z.files else \
+        (nq * bq, nk * bk)
+    cut = np.zeros(indices.shape, bool)  # per (b, h, q block, slot)
+    valid = np.arange(nk) < num[..., None]
+    if seq_kv % bk:
+        cut |= valid & (indices == nk - 1)
+    if seq_q % bq:
+        cut[..., nq - 1, :] |= valid[..., nq - 1, :]
+    cut_num = cut.sum(-1).astype(np.int32)
+    cut_idx = np.zeros_like(indices)
+    keep_idx = np.zeros_like(indices)
+    for pos in np.ndindex(num.shape):  # rows are short; only cut rows differ
+        if cut_num[pos]:
+            row = indices[pos][: num[pos]]
+            row_cut = cut[pos][: num[pos]]
+            cut_idx[pos][: cut_num[pos]] = row[row_cut]
+            keep_idx[pos][: num[pos] - cut_num[pos]] = row[~row_cut]
+        else:
+            keep_idx[pos] = indices[pos]
+    indices[...] = keep_idx
+    num -= cut_num
+    return cut_num, cut_idx
+
+
+def derive_variant(base: Path, out: Path, variant: str) -> None:
+    """Writes `variant` (VARIANTS) of the flex-layout mask `base` to `out` (atomically)."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant {variant!r}: expected one of {', '.join(VARIANTS)}")
+    with np.load(base) as z:
+        num, indices = _merged_rows(z)
+        empty_num, empty_idx = np.zeros_like(num), np.zeros_like(indices)
+        if variant == "all_full":
+            lists = (*_cut_blocks(z, num, indices), num, indices)
+        else:
+            lists = (num, indices, empty_num, empty_idx)
+        arrays = dict(zip(("kv_num_blocks", "kv_indices", "full_kv_num_blocks",
+                           "full_kv_indices"), lists))
+        for key in ("BLOCK_SIZE", "seq_lengths"):
+            if key in z.files:
+                arrays[key] = z[key]
+        rule = str(z["rule"][()]) if "rule" in z.files else "allow"
+    arrays["rule"] = np.array(rule if variant == "all_partial" else "allow")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f"{out.stem}.tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(out)
+
+
+def derive_all(out_dir: Path, all_cases: list[dict]) -> int:
+    """Derives every case's mask that has a `derive` entry; returns how many."""
+    count = 0
+    for case in all_cases:
+        if "derive" in case:
+            derive_variant(out_dir / case["derive"]["from"], out_dir / case["mask"],
+                           case["derive"]["variant"])
+            count += 1
+    return count
+
+
+# --- analysis: the per-element costs mask_rules.md's "Cost" table quotes -------------------------
+
+SM_COUNT = 132  # H200
+
+
+def element_costs(dataset: Path, tilesim: Path) -> list[dict]:
+    """Per base mask and head dim: the masked path's and the rule's cost per element (ps of SM
+    time: time difference x SMs / visited elements), from the measured variants and tilesim's
+    tile counts of the all_full variant (every visited tile)."""
+    import json
+    import subprocess
+
+    cases = json.loads((dataset / "cases.json").read_text())["cases"]
+    out = []
+    for head_dim, kernel, tile_kv in ((64, "flexattention_d64", 128), (128, "flexattention", 64)):
+        path = dataset / f"flexattention-d{head_dim}.json"
+        if not path.is_file():
+            continue
+        ms = {Path(r["mask"]).stem: r["ms"] for r in json.loads(path.read_text())["runs"]}
+        bases = [c for c in cases if c["variant"] == "base" and c["name"] in ms]
+        full_masks = [f"masks/{c['name']}--all_full.npz" for c in bases]
+        result = subprocess.run([str(tilesim), "bounds", *full_masks, "--gpu", "h200", "--kernel",
+                                 kernel, "--head-dim", str(head_dim), "--format", "json"],
+                                cwd=dataset, check=True, capture_output=True, text=True)
+        tiles = {Path(r["mask"]).stem.removesuffix("--all_full"):
+                 r["tiles_full"] + r["tiles_partial"] for r in json.loads(result.stdout)["results"]}
+        for c in bases:
+            n = c["name"]
+            elements = tiles[n] * 128 * tile_kv
+            per_element = SM_COUNT * 1e9 / elements  # ps of SM time per element per ms
+            full, allow = ms[f"{n}--all_full"], ms[f"{n}--all_partial_allow"]
+            partial = ms.get(f"{n}--all_partial")
+            out.append({"case": n, "rule": c["rule"], "seq": c["seq"], "head_dim": head_dim,
+                        "aligned": c["seq"] % 128 == 0,
+                        "path_ps": (allow - full) * per_element,
+                        "rule_ps": None if partial is None else (partial - allow) * per_element,
+                        "full_tile_us": full * 1e3 * SM_COUNT / tiles[n]})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="per-element mask costs of the flex-costs probe")
+    parser.add_argument("--dataset", type=Path, required=True,
+                        help="the probe's folder (cases.json, flexattention-d*.json, masks/)")
+    parser.add_argument("--tilesim", type=Path, required=True)
+    args = parser.parse_args(argv)
+    missing = [c["mask"] for c in cases() if not (args.dataset / c["mask"]).is_file()]
+    if missing:
+        print(f"gpu_dataset_costs: error: {args.dataset}: {len(missing)} masks missing (generate "
+              f"them: python3 -m pyattnsim.gpu_dataset --dataset flex-costs-2026-12 --tilesim ... "
+              f"--out {args.dataset})", file=sys.stderr)
+        return 2
+    rows = element_costs(args.dataset, args.tilesim.resolve())
+    print("| case | rule | d | aligned | masked path, ps/element | rule, ps/element | full tile, SM-us |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        rule = "-" if r["rule_ps"] is None else f"{r['rule_ps']:.0f}"
+        print(f"| {r['case']} | {r['rule'][:40]} | {r['head_dim']} | {'yes' if r['aligned'] else 'no'}"
+              f" | {r['path_ps']:.0f} | {rule} | {r['full_tile_us']:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
