@@ -27,6 +27,7 @@ LEGACY = RESULTS / "2026-11-23-dataset"
 RULES = RESULTS / "2026-12-02-rules"
 BLIND = RESULTS / "2026-12-02-blind"
 COSTS = RESULTS / "2026-12-02-flex-costs"
+BLIND2 = RESULTS / "2026-12-02-blind2"
 SHIPPED = REPO_ROOT / "sim" / "gpu" / "calibrations"
 pytestmark = pytest.mark.skipif(not TILESIM.exists(), reason=f"{TILESIM} is not built")
 
@@ -48,6 +49,8 @@ RULES_BOUNDS = {("golden", 64): (0.02, 0.09), ("golden", 128): (0.02, 0.10),
 # The blind set, predicted by the shipped calibrations without refitting.
 BLIND_BOUNDS = {("golden", 64): (0.02, 0.11), ("golden", 128): (0.02, 0.07),
                 ("flexattention", 64): (0.04, 0.18), ("flexattention", 128): (0.035, 0.14)}
+# The second blind set (FlexAttention only), defined and measured after this model was fixed.
+BLIND2_BOUNDS = {("flexattention", 64): (0.05, 0.21), ("flexattention", 128): (0.045, 0.13)}
 
 
 def scratch_copy(root: Path, source: Path) -> Path:
@@ -162,18 +165,20 @@ def test_no_measured_speedup_beats_the_schedule_bound(rules_validation):
         assert result["runs_over_bound"] == [], result
 
 
-def test_shipped_calibrations_predict_the_blind_set(tmp_path):
+@pytest.mark.parametrize("source, dataset, bounds", [(BLIND, "blind-2026-12", BLIND_BOUNDS),
+                                                     (BLIND2, "blind2-2026-12", BLIND2_BOUNDS)])
+def test_shipped_calibrations_predict_the_blind_sets(tmp_path, source, dataset, bounds):
     root = tmp_path / "blind"
     root.mkdir()
-    scratch_copy(root, BLIND)
-    gpu_dataset.generate(TILESIM, root, "blind-2026-12")
+    scratch_copy(root, source)
+    gpu_dataset.generate(TILESIM, root, dataset)
     out = tmp_path / "report"
     assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
                                 str(out), "--shipped", str(SHIPPED)]) == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert {(s["kernel"], s["head_dim"]) for s in summary["results"]} == set(BLIND_BOUNDS)
+    assert {(s["kernel"], s["head_dim"]) for s in summary["results"]} == set(bounds)
     for result in summary["results"]:
-        median_bound, max_bound = BLIND_BOUNDS[(result["kernel"], result["head_dim"])]
+        median_bound, max_bound = bounds[(result["kernel"], result["head_dim"])]
         assert result["held_out_runs"] == 24
         assert result["median_abs_error"] < median_bound, result
         assert result["max_abs_error"] < max_bound, result
