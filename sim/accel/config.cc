@@ -34,7 +34,8 @@ struct Section {
 
 // The single description of the file format. HbmParams::timing and the top-k LFSR seed (16-bit)
 // are special-cased in the loader because their YAML forms are a name and a bounded integer.
-std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::string& timing) {
+std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::string& timing,
+                              std::string& microarch) {
   models::TopkParams& t = c.topk.engine;
   return {
       {"", {{"name", &c.name}, {"clock_hz", &c.clock_hz}, {"detailed", &c.detailed}}},
@@ -73,7 +74,8 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
        {{"enabled", &c.progressive_quant.enabled},
         {"max_reduce_cycles", &c.progressive_quant.max_reduce_cycles}}},
       {"topk",
-       {{"lanes", &t.lanes},
+       {{"microarch", &microarch},
+        {"lanes", &t.lanes},
         {"score_bits", &t.score_bits},
         {"max_n", &t.max_n},
         {"lfsr_seed", &lfsr_seed},
@@ -177,7 +179,8 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
   }
   std::int64_t lfsr_seed = config.topk.engine.lfsr_seed;
   std::string timing = hbm_timing_name(config.hbm.timing);
-  const std::vector<Section> all = sections(config, lfsr_seed, timing);
+  std::string microarch = models::to_string(config.topk.engine.microarch);
+  const std::vector<Section> all = sections(config, lfsr_seed, timing, microarch);
   std::set<std::string> top_keys = {"inherits"};
   std::vector<Field> top_fields;
   for (const Section& s : all) {
@@ -203,6 +206,15 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
     config.hbm.timing = HbmTiming::kBanked;
   } else {
     root.child("hbm").child("timing").fail("'plain' or 'banked'", "'" + timing + "'");
+  }
+  if (microarch == "sequential") {
+    config.topk.engine.microarch = models::TopkMicroarch::kSequential;
+  } else if (microarch == "pipelined") {
+    config.topk.engine.microarch = models::TopkMicroarch::kPipelined;
+  } else {
+    root.child("topk")
+        .child("microarch")
+        .fail("'sequential' or 'pipelined'", "'" + microarch + "'");
   }
   if (lfsr_seed < 1 || lfsr_seed > 0xFFFF) {
     root.child("topk")
@@ -346,8 +358,9 @@ boost::json::object config_to_json(const AccelConfig& config) {
   AccelConfig copy = config;
   std::int64_t lfsr_seed = copy.topk.engine.lfsr_seed;
   std::string timing = hbm_timing_name(copy.hbm.timing);
+  std::string microarch = models::to_string(copy.topk.engine.microarch);
   boost::json::object out;
-  for (const Section& s : sections(copy, lfsr_seed, timing)) {
+  for (const Section& s : sections(copy, lfsr_seed, timing, microarch)) {
     boost::json::object fields;
     for (const Field& f : s.fields) {
       boost::json::value value;
