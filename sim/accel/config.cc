@@ -35,7 +35,7 @@ struct Section {
 // The single description of the file format. HbmParams::timing and the top-k LFSR seed (16-bit)
 // are special-cased in the loader because their YAML forms are a name and a bounded integer.
 std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::string& timing,
-                              std::string& microarch) {
+                              std::string& microarch, std::string& allocation) {
   models::TopkParams& t = c.topk.engine;
   return {
       {"", {{"name", &c.name}, {"clock_hz", &c.clock_hz}, {"detailed", &c.detailed}}},
@@ -50,7 +50,11 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
         {"t_rcd_cycles", &c.hbm.t_rcd_cycles},
         {"t_rp_cycles", &c.hbm.t_rp_cycles},
         {"t_cl_cycles", &c.hbm.t_cl_cycles},
-        {"t_ras_cycles", &c.hbm.t_ras_cycles}}},
+        {"t_ras_cycles", &c.hbm.t_ras_cycles},
+        {"t_rrd_cycles", &c.hbm.t_rrd_cycles},
+        {"t_faw_cycles", &c.hbm.t_faw_cycles},
+        {"t_refi_cycles", &c.hbm.t_refi_cycles},
+        {"t_rfc_cycles", &c.hbm.t_rfc_cycles}}},
       {"fetcher",
        {{"address_ports", &c.fetcher.address_ports},
         {"data_ports", &c.fetcher.data_ports},
@@ -64,7 +68,8 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
         {"multiply_cycles", &c.qk.multiply_cycles},
         {"reduction_cycles", &c.qk.reduction_cycles}}},
       {"softmax",
-       {{"lanes", &c.softmax.lanes},
+       {{"max_stage", &c.softmax.max_stage},
+        {"lanes", &c.softmax.lanes},
         {"dequant_cycles", &c.softmax.dequant_cycles},
         {"exp_cycles", &c.softmax.exp_cycles},
         {"accumulate_cycles", &c.softmax.accumulate_cycles},
@@ -85,7 +90,10 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
         {"output_pipeline_cycles", &t.output_pipeline_cycles},
         {"synthetic_seed", &c.topk.synthetic_seed}}},
       {"pv", {{"multipliers", &c.pv.multipliers}, {"latency_cycles", &c.pv.latency_cycles}}},
-      {"pipeline", {{"fifo_depth", &c.pipeline.fifo_depth}}},
+      {"pipeline",
+       {{"fifo_depth", &c.pipeline.fifo_depth},
+        {"buffer_allocation", &allocation},
+        {"ring_handles", &c.pipeline.ring_handles}}},
       {"energy",
        {{"mac_pj", &c.energy.mac_pj},
         {"compare_pj", &c.energy.compare_pj},
@@ -95,7 +103,11 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
         {"sram_read_pj_per_byte", &c.energy.sram_read_pj_per_byte},
         {"sram_write_pj_per_byte", &c.energy.sram_write_pj_per_byte},
         {"dram_pj_per_byte", &c.energy.dram_pj_per_byte},
-        {"static_power_w", &c.energy.static_power_w}}},
+        {"static_power_w", &c.energy.static_power_w},
+        {"sram_leakage_mw_per_kib", &c.energy.sram_leakage_mw_per_kib},
+        {"logic_leakage_mw_per_mm2", &c.energy.logic_leakage_mw_per_mm2},
+        {"clock_fraction", &c.energy.clock_fraction},
+        {"control_fraction", &c.energy.control_fraction}}},
       {"area",
        {{"multiplier_mm2", &c.area.multiplier_mm2},
         {"sram_mm2_per_kib", &c.area.sram_mm2_per_kib},
@@ -180,7 +192,8 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
   std::int64_t lfsr_seed = config.topk.engine.lfsr_seed;
   std::string timing = hbm_timing_name(config.hbm.timing);
   std::string microarch = models::to_string(config.topk.engine.microarch);
-  const std::vector<Section> all = sections(config, lfsr_seed, timing, microarch);
+  std::string allocation = to_string(config.pipeline.buffer_allocation);
+  const std::vector<Section> all = sections(config, lfsr_seed, timing, microarch, allocation);
   std::set<std::string> top_keys = {"inherits"};
   std::vector<Field> top_fields;
   for (const Section& s : all) {
@@ -216,6 +229,15 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
         .child("microarch")
         .fail("'sequential' or 'pipelined'", "'" + microarch + "'");
   }
+  if (allocation == "halves") {
+    config.pipeline.buffer_allocation = BufferAllocation::kHalves;
+  } else if (allocation == "ring") {
+    config.pipeline.buffer_allocation = BufferAllocation::kRing;
+  } else {
+    root.child("pipeline")
+        .child("buffer_allocation")
+        .fail("'halves' or 'ring'", "'" + allocation + "'");
+  }
   if (lfsr_seed < 1 || lfsr_seed > 0xFFFF) {
     root.child("topk")
         .child("lfsr_seed")
@@ -227,6 +249,10 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
 bool is_power_of_two(std::int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 
 }  // namespace
+
+const char* to_string(BufferAllocation allocation) {
+  return allocation == BufferAllocation::kRing ? "ring" : "halves";
+}
 
 const char* hbm_timing_name(HbmTiming timing) {
   return timing == HbmTiming::kPlain ? "plain" : "banked";
@@ -246,6 +272,12 @@ models::Violations HbmParams::validate() const {
   v.require_in_range("t_rp_cycles", t_rp_cycles, 0, 10000);
   v.require_in_range("t_cl_cycles", t_cl_cycles, 0, 10000);
   v.require_in_range("t_ras_cycles", t_ras_cycles, 0, 10000);
+  v.require_in_range("t_rrd_cycles", t_rrd_cycles, 0, 10000);
+  v.require_in_range("t_faw_cycles", t_faw_cycles, 0, 10000);
+  v.require_in_range("t_refi_cycles", t_refi_cycles, 0, 1000000);
+  v.require(
+      t_refi_cycles == 0 ? t_rfc_cycles == 0 : t_rfc_cycles > 0 && t_rfc_cycles < t_refi_cycles,
+      "t_rfc_cycles", "0 without refresh, else in [1, t_refi_cycles)", t_rfc_cycles);
   return v;
 }
 
@@ -285,6 +317,7 @@ models::Violations AccelConfig::validate() const {
   // Up to two head-steps (one per key buffer half) sit between the fetcher and the controller;
   // shallower FIFOs could deadlock the re-fetch loop (the fetcher blocked on a full FIFO).
   v.require_in_range("pipeline.fifo_depth", pipeline.fifo_depth, 2, 1024);
+  v.require_in_range("pipeline.ring_handles", pipeline.ring_handles, 1, 4096);
   const EnergyParams& e = energy;
   for (const auto& [field, value] : {std::pair<const char*, double>{"mac_pj", e.mac_pj},
                                      {"compare_pj", e.compare_pj},
@@ -294,7 +327,11 @@ models::Violations AccelConfig::validate() const {
                                      {"sram_read_pj_per_byte", e.sram_read_pj_per_byte},
                                      {"sram_write_pj_per_byte", e.sram_write_pj_per_byte},
                                      {"dram_pj_per_byte", e.dram_pj_per_byte},
-                                     {"static_power_w", e.static_power_w}}) {
+                                     {"static_power_w", e.static_power_w},
+                                     {"sram_leakage_mw_per_kib", e.sram_leakage_mw_per_kib},
+                                     {"logic_leakage_mw_per_mm2", e.logic_leakage_mw_per_mm2},
+                                     {"clock_fraction", e.clock_fraction},
+                                     {"control_fraction", e.control_fraction}}) {
     v.require(value >= 0 && std::isfinite(value), std::string("energy.") + field,
               "a non-negative number", value);
   }
@@ -332,14 +369,17 @@ models::Violations AccelConfig::validate_for_shape(int head_dim, int max_tokens,
             "a multiple of the head dimension" + d, qk.multipliers);
   v.require(pv.multipliers % head_dim == 0, "pv.multipliers",
             "a multiple of the head dimension" + d, pv.multipliers);
-  // Double-buffered: each half must hold one head's keys (or values) at full precision.
+  // Double-buffered: each half must hold one head's keys (or values) at full precision; a ring
+  // must hold one head's.
   const std::int64_t one_head =
       (static_cast<std::int64_t>(max_tokens) * head_dim * key_bits + 7) / 8;
-  const std::string need = "at least 2 x " + std::to_string(one_head) + " bytes (2 buffers of " +
+  const int copies = pipeline.buffer_allocation == BufferAllocation::kHalves ? 2 : 1;
+  const std::string need = "at least " + std::to_string(copies) + " x " + std::to_string(one_head) +
+                           " bytes (" + std::to_string(copies) + " buffer(s) of " +
                            std::to_string(max_tokens) + " tokens x " + std::to_string(head_dim) +
                            " dims x " + std::to_string(key_bits) + " bits)";
-  v.require(sram.key_bytes >= 2 * one_head, "sram.key_bytes", need, sram.key_bytes);
-  v.require(sram.value_bytes >= 2 * one_head, "sram.value_bytes", need, sram.value_bytes);
+  v.require(sram.key_bytes >= copies * one_head, "sram.key_bytes", need, sram.key_bytes);
+  v.require(sram.value_bytes >= copies * one_head, "sram.value_bytes", need, sram.value_bytes);
   v.require(topk.engine.max_n >= max_tokens, "topk.max_n",
             "at least the longest sentence (" + std::to_string(max_tokens) + " tokens)",
             topk.engine.max_n);
@@ -359,8 +399,9 @@ boost::json::object config_to_json(const AccelConfig& config) {
   std::int64_t lfsr_seed = copy.topk.engine.lfsr_seed;
   std::string timing = hbm_timing_name(copy.hbm.timing);
   std::string microarch = models::to_string(copy.topk.engine.microarch);
+  std::string allocation = to_string(copy.pipeline.buffer_allocation);
   boost::json::object out;
-  for (const Section& s : sections(copy, lfsr_seed, timing, microarch)) {
+  for (const Section& s : sections(copy, lfsr_seed, timing, microarch, allocation)) {
     boost::json::object fields;
     for (const Field& f : s.fields) {
       boost::json::value value;

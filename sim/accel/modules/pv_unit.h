@@ -31,7 +31,11 @@ class PvUnit : public sc_core::sc_module {
       ctx_.stats.pv.busy_cycles += end - start;
       ctx_.stats.pv.jobs += 1;
       ctx_.wait_until(end);
-      if (ctx_.last_user_of_buffers(b.step)) v_free_.write(1);
+      if (ctx_.last_user_of_buffers(b.step)) {
+        int first = b.step;  // the head's first query allocated the buffer
+        while (first > 0 && ctx_.step(first).kv_reused) --first;
+        v_free_.write(first);
+      }
       b.first_cycle = b.last_cycle = end - 1 + c.pv.latency_cycles;
       out_.write(b);
     }

@@ -1,7 +1,8 @@
 // Softmax unit: `lanes` scores per cycle. Two sub-stages: the max streams with Q x K and is
 // followed by an exp-and-sum pass (dequant, exp, accumulate) over the buffered scores; once the
 // sum is known the divide sub-stage (divide, quant) makes a third pass. The two sub-stages are
-// separate hardware, so head-step i's divide overlaps head-step i+1's max and exp.
+// separate hardware, so head-step i's divide overlaps head-step i+1's max and exp. Without the
+// max stage (softmax.max_stage: false) the exp-and-sum pass streams with Q x K itself.
 #pragma once
 
 #include "sim/accel/pipeline_context.h"
@@ -30,15 +31,15 @@ class SoftmaxUnit : public sc_core::sc_module {
       const models::HeadStepShape& s = ctx_.step(b.step);
       const std::int64_t pass = models::softmax_pass_cycles(s.key_fetch, p.lanes);
       const std::int64_t start = std::max(ctx_.now(), b.first_cycle);
-      const std::int64_t max_end = std::max(start + pass, b.last_cycle + 1);
-      const std::int64_t exp_end = max_end + pass;
+      const std::int64_t stream_end = std::max(start + pass, b.last_cycle + 1);
+      const std::int64_t exp_end = p.max_stage ? stream_end + pass : stream_end;
       const std::int64_t divide_start = std::max(exp_end + sum_latency, divide_free);
       divide_free = divide_start + pass;
       b.first_cycle = divide_start + out_latency;
       b.last_cycle = divide_free - 1 + out_latency;
       ctx_.wait_until(start);
       out_.write(b);
-      ctx_.stats.actions.comparisons += s.key_fetch;
+      if (p.max_stage) ctx_.stats.actions.comparisons += s.key_fetch;
       ctx_.stats.actions.exps += s.key_fetch;
       ctx_.stats.actions.adds += s.key_fetch;
       ctx_.stats.actions.divides += s.key_fetch;
