@@ -125,7 +125,10 @@ class BankedHbm : public HbmModel {
   // Issues an activate no earlier than t, tRRD after the previous one and tFAW after the fourth
   // last; returns its cycle.
   std::int64_t activate(Activates& a, std::int64_t t) const {
-    t = std::max({t, a.at[3] + p_.t_rrd_cycles, a.at[0] + p_.t_faw_cycles});
+    // A zero parameter is no constraint at all (not "in order"): with neither, activates stay
+    // where the banks put them, as before these timings existed.
+    if (p_.t_rrd_cycles > 0) t = std::max(t, a.at[3] + p_.t_rrd_cycles);
+    if (p_.t_faw_cycles > 0) t = std::max(t, a.at[0] + p_.t_faw_cycles);
     t = after_refresh(t);
     a.at[0] = a.at[1];
     a.at[1] = a.at[2];
