@@ -155,6 +155,51 @@ TEST(AccelSimulator, Gpt2DramBytesAreConservedAndOrderIsKept) {
   }
 }
 
+TEST(AccelSimulator, SoftmaxWithoutMaxStageIsOnePassStreamingWithQk) {
+  // One head-step on an ideal DRAM: scores arrive at 512 / 64 = 8 per cycle, the 8 lanes keep
+  // pace, so exp-and-sum ends with the stream: ceil(n / 8) busy cycles (the max stage would add
+  // a second pass: SoftmaxWithMaxStageMakesTwoPasses).
+  AccelConfig c = with_ideal_dram();
+  c.softmax.max_stage = false;
+  const AccelWorkload w = synthetic(1, 1000, 300, 60, 6);
+  const AccelStats s = simulate(c, w);
+  EXPECT_EQ(s.softmax.busy_cycles, (w.steps[0].key_fetch + 7) / 8);
+}
+
+TEST(AccelSimulator, SoftmaxWithMaxStageMakesTwoPasses) {
+  const AccelConfig c = with_ideal_dram();
+  const AccelWorkload w = synthetic(1, 1000, 300, 60, 6);
+  const AccelStats s = simulate(c, w);
+  EXPECT_EQ(s.softmax.busy_cycles, 2 * ((w.steps[0].key_fetch + 7) / 8));
+}
+
+TEST(AccelSimulator, PaperPresetOverlapsMoreAndStillFetchesExactlyTheWorkload) {
+  // spatten-paper: ring-allocated buffers (more head-steps in flight), pipelined top-k, HBM2 with
+  // tRRD/tFAW/refresh. DRAM payload by kind must still be the CSV's, computed from its fields.
+  const common::SpattenWorkload csv = gpt2("summary-gpt2-small-wikitext2-per8.csv");
+  const AccelWorkload w = workload_from_csv(csv, "gpt2");
+  const AccelConfig c = load_accel_config("spatten-paper", ATTNSIM_ACCEL_PRESETS_SOURCE_DIR);
+  const AccelStats s = simulate(c, w);
+  std::int64_t q = 0, k = 0, lsb = 0, v = 0;
+  for (const auto& r : csv.rows) {
+    q += 64 * 16 / 8;
+    k += static_cast<std::int64_t>(r.key_fetch_num) * 64 * 6 / 8;
+    if (r.if_requant) lsb += static_cast<std::int64_t>(r.key_fetch_num) * 64 * 4 / 8;
+    v += static_cast<std::int64_t>(r.value_fetch_num) * 64 * 6 / 8;
+  }
+  EXPECT_EQ(s.dram_q.payload_bytes, q);
+  EXPECT_EQ(s.dram_k_msb.payload_bytes, k);
+  EXPECT_EQ(s.dram_k_lsb.payload_bytes, lsb);
+  EXPECT_EQ(s.dram_v.payload_bytes, v);
+  // More than the two halves' worth of head-steps overlapped, never more than the ring's handles.
+  EXPECT_GT(s.key_buffer_peak_head_steps, 2);
+  EXPECT_LE(s.key_buffer_peak_head_steps, c.pipeline.ring_handles);
+  ASSERT_EQ(s.completion_order.size(), csv.rows.size());
+  for (std::size_t i = 0; i < s.completion_order.size(); ++i) {
+    ASSERT_EQ(s.completion_order[i], static_cast<std::int32_t>(i));
+  }
+}
+
 TEST(AccelSimulator, ReusedQueriesWithRefetchesAndTopkStallsNeverDeadlock) {
   // Queries reusing their head's K take no key buffer half, so only the front-end slots bound
   // them; re-fetches, held beats and local-V top-k back-pressure meet here. Without the slots the
