@@ -35,7 +35,8 @@ struct Section {
 // The single description of the file format. HbmParams::timing and the top-k LFSR seed (16-bit)
 // are special-cased in the loader because their YAML forms are a name and a bounded integer.
 std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::string& timing,
-                              std::string& microarch, std::string& allocation) {
+                              std::string& microarch, std::string& allocation,
+                              std::string& max_stage) {
   models::TopkParams& t = c.topk.engine;
   return {
       {"", {{"name", &c.name}, {"clock_hz", &c.clock_hz}, {"detailed", &c.detailed}}},
@@ -68,7 +69,7 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
         {"multiply_cycles", &c.qk.multiply_cycles},
         {"reduction_cycles", &c.qk.reduction_cycles}}},
       {"softmax",
-       {{"max_stage", &c.softmax.max_stage},
+       {{"max_stage", &max_stage},
         {"lanes", &c.softmax.lanes},
         {"dequant_cycles", &c.softmax.dequant_cycles},
         {"exp_cycles", &c.softmax.exp_cycles},
@@ -193,7 +194,9 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
   std::string timing = hbm_timing_name(config.hbm.timing);
   std::string microarch = models::to_string(config.topk.engine.microarch);
   std::string allocation = to_string(config.pipeline.buffer_allocation);
-  const std::vector<Section> all = sections(config, lfsr_seed, timing, microarch, allocation);
+  std::string max_stage = to_string(config.softmax.max_stage);
+  const std::vector<Section> all =
+      sections(config, lfsr_seed, timing, microarch, allocation, max_stage);
   std::set<std::string> top_keys = {"inherits"};
   std::vector<Field> top_fields;
   for (const Section& s : all) {
@@ -229,6 +232,17 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
         .child("microarch")
         .fail("'sequential' or 'pipelined'", "'" + microarch + "'");
   }
+  if (max_stage == "serial") {
+    config.softmax.max_stage = MaxStage::kSerial;
+  } else if (max_stage == "pipelined") {
+    config.softmax.max_stage = MaxStage::kPipelined;
+  } else if (max_stage == "none") {
+    config.softmax.max_stage = MaxStage::kNone;
+  } else {
+    root.child("softmax")
+        .child("max_stage")
+        .fail("'serial', 'pipelined' or 'none'", "'" + max_stage + "'");
+  }
   if (allocation == "halves") {
     config.pipeline.buffer_allocation = BufferAllocation::kHalves;
   } else if (allocation == "ring") {
@@ -249,6 +263,17 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
 bool is_power_of_two(std::int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 
 }  // namespace
+
+const char* to_string(MaxStage stage) {
+  switch (stage) {
+    case MaxStage::kPipelined:
+      return "pipelined";
+    case MaxStage::kNone:
+      return "none";
+    default:
+      return "serial";
+  }
+}
 
 const char* to_string(BufferAllocation allocation) {
   return allocation == BufferAllocation::kRing ? "ring" : "halves";
@@ -400,8 +425,9 @@ boost::json::object config_to_json(const AccelConfig& config) {
   std::string timing = hbm_timing_name(copy.hbm.timing);
   std::string microarch = models::to_string(copy.topk.engine.microarch);
   std::string allocation = to_string(copy.pipeline.buffer_allocation);
+  std::string max_stage = to_string(copy.softmax.max_stage);
   boost::json::object out;
-  for (const Section& s : sections(copy, lfsr_seed, timing, microarch, allocation)) {
+  for (const Section& s : sections(copy, lfsr_seed, timing, microarch, allocation, max_stage)) {
     boost::json::object fields;
     for (const Field& f : s.fields) {
       boost::json::value value;

@@ -64,12 +64,18 @@ struct QkParams {
   int reduction_cycles = 9;  ///< log2(D)-level adder tree plus output register, at D = 64
 };
 
+/// How the softmax finds the max it subtracts (config `softmax.max_stage`).
+enum class MaxStage {
+  kSerial,     ///< the max streams with the scores, then exp-and-sum makes a pass: one unit
+  kPipelined,  ///< a separate max unit with a row buffer: head-step i+1's max overlaps i's exp
+  kNone,       ///< no max pass: exp-and-sum streams with the scores (models/softmax.h
+               ///< subtract_max = false: saturates for large logits; softmax-error measures it)
+};
+const char* to_string(MaxStage stage);
+
 /// Softmax unit: `lanes` probabilities per cycle; the pipeline latencies of its stages.
 struct SoftmaxParams {
-  /// true: a max pass streams with the scores and the exp-and-sum pass follows it (a safe
-  /// max-subtract, as models/softmax.h computes). false: exp-and-sum streams with the scores, as
-  /// the public design's stage list (dequant, exp, accumulate, divide, quant) has it.
-  bool max_stage = true;
+  MaxStage max_stage = MaxStage::kSerial;
   int lanes = 8;
   int dequant_cycles = 7;
   int exp_cycles = 21;

@@ -161,7 +161,7 @@ TEST(AccelConfig, PaperPresetCarriesRamulatorHbm2AndThePaperChoices) {
   EXPECT_EQ(c.topk.engine.microarch, models::TopkMicroarch::kPipelined);
   EXPECT_EQ(c.topk.engine.pivot_setup_cycles, 0);
   EXPECT_EQ(c.pipeline.buffer_allocation, BufferAllocation::kRing);
-  EXPECT_FALSE(c.softmax.max_stage);
+  EXPECT_EQ(c.softmax.max_stage, MaxStage::kPipelined);
   EXPECT_EQ(c.qk.multipliers, 512);  // the rest is inherited from spatten
   const AccelConfig wide = load_accel_config("spatten-paper-16bit", kPresets);
   EXPECT_EQ(wide.sram.key_bytes, 262144);
@@ -178,6 +178,9 @@ TEST(AccelConfig, NamedChoicesAndTimingsAreChecked) {
   EXPECT_NE(
       error_of("inherits: spatten\ntopk:\n  microarch: fast\n").find("'sequential' or 'pipelined'"),
       std::string::npos);
+  EXPECT_NE(error_of("inherits: spatten\nsoftmax:\n  max_stage: yes\n")
+                .find("'serial', 'pipelined' or 'none'"),
+            std::string::npos);
   EXPECT_NE(error_of("inherits: spatten\npipeline:\n  buffer_allocation: heap\n")
                 .find("'halves' or 'ring'"),
             std::string::npos);

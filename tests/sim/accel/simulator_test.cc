@@ -160,7 +160,7 @@ TEST(AccelSimulator, SoftmaxWithoutMaxStageIsOnePassStreamingWithQk) {
   // pace, so exp-and-sum ends with the stream: ceil(n / 8) busy cycles (the max stage would add
   // a second pass: SoftmaxWithMaxStageMakesTwoPasses).
   AccelConfig c = with_ideal_dram();
-  c.softmax.max_stage = false;
+  c.softmax.max_stage = MaxStage::kNone;
   const AccelWorkload w = synthetic(1, 1000, 300, 60, 6);
   const AccelStats s = simulate(c, w);
   EXPECT_EQ(s.softmax.busy_cycles, (w.steps[0].key_fetch + 7) / 8);
@@ -171,6 +171,23 @@ TEST(AccelSimulator, SoftmaxWithMaxStageMakesTwoPasses) {
   const AccelWorkload w = synthetic(1, 1000, 300, 60, 6);
   const AccelStats s = simulate(c, w);
   EXPECT_EQ(s.softmax.busy_cycles, 2 * ((w.steps[0].key_fetch + 7) / 8));
+}
+
+TEST(AccelSimulator, PipelinedMaxStageKeepsOnePassPerHeadStep) {
+  // 24 queries of one head stream back to back at the Q x K rate (no DRAM after the first):
+  // with its own max unit the exp unit makes one pass per query, as without a max stage; serial,
+  // it would need two (SoftmaxWithMaxStageMakesTwoPasses).
+  AccelConfig c = with_ideal_dram();
+  c.softmax.max_stage = MaxStage::kPipelined;
+  AccelWorkload w = synthetic(1, 1000, 400, -1, 6);  // every V row kept: no top-k job
+  expand_queries(w, 24);
+  const AccelStats s = simulate(c, w);
+  const std::int64_t pass = (w.steps[0].key_fetch + 7) / 8;
+  EXPECT_EQ(s.softmax.busy_cycles, 24 * pass);
+  EXPECT_EQ(s.qk.busy_cycles, 24 * pass);
+  // The exp unit keeps pace: the whole run, fill and drain included, takes fewer cycles than the
+  // 48 passes a serial unit would be busy for.
+  EXPECT_LT(s.cycles, 2 * 24 * pass);
 }
 
 TEST(AccelSimulator, PaperPresetOverlapsMoreAndStillFetchesExactlyTheWorkload) {
