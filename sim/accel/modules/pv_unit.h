@@ -27,7 +27,9 @@ class PvUnit : public sc_core::sc_module {
           std::max(start + models::pv_issue_cycles(s.value_fetch, c.pv.multipliers, s.head_dim),
                    b.last_cycle + 1 + c.sram.read_latency_cycles);
       ctx_.stats.actions.macs += static_cast<std::int64_t>(s.value_fetch) * s.head_dim;
-      ctx_.stats.actions.sram_read_bytes += models::step_payload_bytes(s).v;
+      // Every kept row is read from the buffer, fetched by this query or an earlier one.
+      ctx_.stats.actions.sram_read_bytes +=
+          models::packed_bytes(static_cast<std::int64_t>(s.value_fetch) * s.head_dim, s.value_bits);
       ctx_.stats.pv.busy_cycles += end - start;
       ctx_.stats.pv.jobs += 1;
       ctx_.wait_until(end);

@@ -61,10 +61,9 @@ class QkvFetcher : public sc_core::sc_module {
         continue;
       }
       // A query reusing its head's K and V needs no buffer half of its own.
-      if (pending_v &&
-          (ctx_.step(pending_v->step).kv_reused ||
-           v_ring_.try_allocate(pending_v->step,
-                                buffer_bytes(ctx_.step(pending_v->step).value_fetch)))) {
+      if (pending_v && (ctx_.step(pending_v->step).kv_reused ||
+                        v_ring_.try_allocate(pending_v->step,
+                                             buffer_bytes(value_rows_of_head(pending_v->step))))) {
         ctx_.stats.value_buffer_peak_head_steps = v_ring_.peak_live();
         fetch_values(*pending_v);
         pending_v.reset();
@@ -98,6 +97,16 @@ class QkvFetcher : public sc_core::sc_module {
     return (static_cast<std::int64_t>(rows) * ctx_.workload.head_dim * ctx_.workload.max_key_bits +
             7) /
            8;
+  }
+
+  // V rows the head starting at `step` will hold: its first query's and every later query's new
+  // ones (attention traces; a CSV head's later queries add none).
+  int value_rows_of_head(int step) const {
+    int rows = ctx_.step(step).value_fetch;
+    const auto n = static_cast<int>(ctx_.workload.steps.size());
+    for (int i = step + 1; i < n && ctx_.step(i).kv_reused; ++i)
+      rows += ctx_.step(i).new_value_rows;
+    return rows;
   }
 
   // Issues `blocks`, writes the beat and holds the address crossbar for its issue cycles.
@@ -151,8 +160,10 @@ class QkvFetcher : public sc_core::sc_module {
   void fetch_values(const models::HeadStepBeat& b) {
     const models::HeadStepShape& s = ctx_.step(b.step);
     blocks_.clear();
+    // A reused query's list holds only the rows no earlier query of its head fetched (empty for
+    // CSV workloads, whose heads fetch V once).
     append_row_blocks(blocks_, s, Plane::kValue,
-                      s.kv_reused ? no_rows_ : ctx_.value_indices[static_cast<std::size_t>(b.step)],
+                      ctx_.value_indices[static_cast<std::size_t>(b.step)],
                       s.head_dim * s.value_bits, ctx_.config.hbm.transaction_bytes);
     const std::int64_t payload = models::step_payload_bytes(s).v;
     count(ctx_.stats.dram_v, payload, 0);

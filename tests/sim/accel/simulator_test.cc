@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 
 #include "models/spatten_analytical.h"
 #include "models/topk.h"
@@ -311,6 +312,58 @@ TEST(AccelSimulator, TraceDrivenRunsFetchWhatTheFunctionalModelsDecided) {
   EXPECT_EQ(s.requant_steps, requant);
   EXPECT_EQ(s.head_steps, static_cast<std::int64_t>(w.steps.size()));
   ASSERT_EQ(s.completion_order.size(), w.steps.size());
+  EXPECT_TRUE(std::is_sorted(s.completion_order.begin(), s.completion_order.end()));
+}
+
+TEST(AccelSimulator, EveryPromptQueryRunsWithItsOwnDecisions) {
+  // prompt_all_queries: iteration 0 runs all 80 prompt queries of every head. Each becomes a
+  // head-step with the functional models' own key count, kept V rows and top-k latency; K is
+  // fetched once per head, V rows once per head (the union over its queries).
+  AccelConfig c;
+  c.algorithm.token_keep = {1.0, 0.5};
+  c.algorithm.value_keep = 0.25;
+  c.algorithm.prompt_all_queries = true;
+  const models::AttentionTensors trace = random_trace();
+  const AccelWorkload w = workload_from_trace(c, trace, "random.npz", "test");
+  models::SpattenParams p;
+  p.token_schedule.keep_ratio = {1.0, 0.5};
+  p.value_keep_ratio = 0.25;
+  p.topk.max_n = 96;
+  p.prompt_all_queries = true;
+  p.record_queries = true;
+  const models::SpattenRunResult run = models::run_spatten(trace, p);
+  // Expected from the functional records: per-query latencies and key counts, K once per head
+  // (the last query's alive set), V rows once per head (the union over its queries).
+  std::vector<std::int64_t> cycles;
+  std::vector<int> keys_per_query;
+  std::int64_t k_bytes = 0, v_bytes = 0, multi = 0;
+  for (const models::HeadStepRecord& r : run.head_steps) {
+    ASSERT_EQ(r.query_records.size(), static_cast<std::size_t>(r.queries));
+    k_bytes += static_cast<std::int64_t>(r.key_fetch) * 64 * 6 / 8;
+    multi += r.queries > 1;
+    std::set<int> rows;
+    for (const models::QueryRecord& q : r.query_records) {
+      cycles.push_back(q.value_topk_cycles);
+      // The first query fetches the head's keys and runs Q x K over all of them (the causal mask
+      // of its own row is not modelled); later ones over their own.
+      keys_per_query.push_back(&q == &r.query_records.front() ? r.key_fetch : q.key_fetch);
+      rows.insert(q.value_rows.begin(), q.value_rows.end());
+    }
+    v_bytes += static_cast<std::int64_t>(rows.size()) * 64 * 6 / 8;
+  }
+  EXPECT_EQ(multi, 8);  // 2 layers x 4 heads of iteration 0
+  ASSERT_EQ(w.steps.size(), cycles.size());
+  for (std::size_t i = 0; i < w.steps.size(); ++i) {
+    EXPECT_EQ(w.steps[i].key_fetch, keys_per_query[i]) << i;
+  }
+  const AccelStats s = simulate(c, w);
+  ASSERT_EQ(s.vtopk_cycles_per_step.size(), cycles.size());
+  for (std::size_t i = 0; i < cycles.size(); ++i) {
+    EXPECT_EQ(s.vtopk_cycles_per_step[i], cycles[i]) << "query-step " << i;
+  }
+  EXPECT_EQ(s.dram_k_msb.payload_bytes, k_bytes);
+  EXPECT_EQ(s.dram_v.payload_bytes, v_bytes);
+  EXPECT_EQ(s.head_steps, static_cast<std::int64_t>(w.steps.size()));
   EXPECT_TRUE(std::is_sorted(s.completion_order.begin(), s.completion_order.end()));
 }
 
