@@ -33,8 +33,9 @@
 //   pivot is lane (lfsr * count) >> 16 of the first beat, and the beats enter the compare stage as
 //   they arrive), so it ends 4 cycles after the last input beat; every later pass computes its
 //   pivot index in the decide cycle and reads the pivot through a second port alongside its first
-//   row: ceil(m / Lanes) + 4 cycles. Either way the reads a row per cycle and a beat leaves 4 cycles after the read of the row holding
-//   its last element, one beat per cycle. Each load cycle without an input beat and each cycle with
+//   row: ceil(m / Lanes) + 4 cycles. Either way the output pass reads a row per cycle and a beat
+//   leaves 4 cycles after the read of the row holding its last element, one beat per cycle. Each
+//   load cycle without an input beat (pipelined: it delays the fused pass too) and each cycle with
 //   out_valid_o && !out_ready_i (the output pass freezes) adds exactly one cycle. One job at a
 //   time: in_ready_o is high only while loading, from the cycle after a job's final output beat.
 module attn_topk #(
