@@ -226,8 +226,8 @@ def write_markdown(paper: dict, data: dict, result: dict, out: Path) -> None:
         f"Paper: {' '.join(paper['source'].split())}.",
         "",
         "Model: preset `spatten-paper` (sim/accel/README.md \"Reproduction\": pipelined top-k "
-        "engine, ring-allocated key/value SRAM, Ramulator 2 HBM2 core timings, the public "
-        "design's softmax stages, assumed leakage/clock/control power); the column `issue 6` is "
+        "engine, ring-allocated key/value SRAM, Ramulator 2 HBM2 timings, a softmax max stage "
+        "with its own unit, assumed leakage/clock/control power); the column `issue 6` is "
         "the `spatten` preset the model had before issue 16. Workloads: the bundled GPT-2-small "
         "WikiText-2 pair (`" + PRUNED + "` and its dense `step1+dedic` baseline) and the "
         "generated BERT-like workload (`" + BERT + "`, 384 queries per head-step).",
