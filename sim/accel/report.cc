@@ -94,6 +94,7 @@ models::AnalyticalParams analytical_params(const AccelConfig& c) {
   p.qk_multipliers = c.qk.multipliers;
   p.qk_latency_cycles = c.sram.read_latency_cycles + c.qk.multiply_cycles + c.qk.reduction_cycles;
   p.softmax_lanes = c.softmax.lanes;
+  p.softmax_busy_passes = c.softmax.max_stage == MaxStage::kSerial ? 2 : 1;
   p.softmax_latency_cycles = c.softmax.dequant_cycles + c.softmax.exp_cycles +
                              c.softmax.accumulate_cycles + c.softmax.divide_cycles +
                              c.softmax.quant_cycles;
