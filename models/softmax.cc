@@ -22,6 +22,7 @@ Violations SoftmaxParams::validate(const std::string& prefix) const {
   v.require_in_range(prefix + ".lut_index_bits", lut_index_bits, 0, exponent_frac_bits);
   v.require_in_range(prefix + ".exp_frac_bits", exp_frac_bits, 1, 24);
   v.require_in_range(prefix + ".prob_frac_bits", prob_frac_bits, 1, 24);
+  v.require_in_range(prefix + ".exp_int_bits", exp_int_bits, 0, 20);
   v.require(score_frac_bits + constant_frac_bits >= exponent_frac_bits,
             prefix + ".exponent_frac_bits",
             "at most score_frac_bits + constant_frac_bits (the product is only shifted right)",
@@ -73,25 +74,40 @@ std::vector<std::int64_t> softmax_fixed(const std::vector<std::int64_t>& scores,
                                         const SoftmaxParams& params, ActionCounts* counts) {
   std::vector<std::int64_t> probs(scores.size(), 0);
   if (scores.empty()) return probs;
-  const std::int64_t max_score = *std::max_element(scores.begin(), scores.end());
+  // Without the max pass the exponent is taken from 0: exp(s) itself, in a wider format.
+  const std::int64_t reference =
+      params.subtract_max ? *std::max_element(scores.begin(), scores.end()) : 0;
   const std::int64_t constant = params.exponent_constant();
   const int shift = params.score_frac_bits + params.constant_frac_bits - params.exponent_frac_bits;
   const std::vector<std::int64_t> table = exp2_table(params);
+  const int ef = params.exponent_frac_bits;
+  const std::int64_t t_max = std::int64_t{params.exp_int_bits} << ef;
 
   std::vector<std::int64_t> exps(scores.size());
   std::int64_t sum = 0;
   for (std::size_t j = 0; j < scores.size(); ++j) {
-    const std::int64_t difference = std::max(scores[j] - max_score, kMinScoreDifference);
-    exps[j] = exp2_fixed((difference * constant) >> shift, params, table);
+    const std::int64_t difference =
+        std::clamp(scores[j] - reference, kMinScoreDifference, -kMinScoreDifference);
+    std::int64_t t = (difference * constant) >> shift;
+    if (t <= 0) {
+      exps[j] = exp2_fixed(t, params, table);
+    } else {
+      // Only without the max pass: 2^t = 2^(t - w) << w for the whole w = ceil(t), saturating at
+      // exp_int_bits (the format's largest exponent).
+      t = std::min(t, t_max);
+      const std::int64_t whole = (t + (std::int64_t{1} << ef) - 1) >> ef;
+      exps[j] = exp2_fixed(t - (whole << ef), params, table) << whole;
+    }
     sum += exps[j];
   }
-  // sum >= exp(max) = 2^exp_frac_bits > 0, so the divide is always defined.
-  for (std::size_t j = 0; j < scores.size(); ++j) {
+  // With the max pass sum >= exp(max) = 2^exp_frac_bits > 0; without it every term may round to
+  // 0 (all scores far below 0), and the probabilities are then 0.
+  for (std::size_t j = 0; j < scores.size() && sum > 0; ++j) {
     probs[j] = ((exps[j] << params.prob_frac_bits) + sum / 2) / sum;
   }
   if (counts != nullptr) {
     const auto n = static_cast<std::int64_t>(scores.size());
-    counts->comparisons += n - 1;
+    if (params.subtract_max) counts->comparisons += n - 1;
     counts->exps += n;
     counts->adds += n - 1;
     counts->divides += n;

@@ -19,6 +19,11 @@ struct SoftmaxParams {
   int lut_index_bits = 5;       ///< 2^lut_index_bits linear segments for 2^f on [0, 1)
   int exp_frac_bits = 20;       ///< fractional bits of exp values; exp(max) = 2^exp_frac_bits
   int prob_frac_bits = 12;      ///< fractional bits of the unsigned probabilities
+  /// true: subtract the max score first (a max pass; exp(max) = 1). false: the public design's
+  /// stage list (dequant, exp, accumulate, divide, quant) with no max pass: exp of the raw score,
+  /// whose values then need exp_int_bits integer bits above 1.0 and saturate beyond them.
+  bool subtract_max = true;
+  int exp_int_bits = 11;  ///< subtract_max = false: exp values are 1 + 11 + 20 = 32 bits wide
 
   Violations validate(const std::string& prefix) const;
   /// round(log2(e) / sqrt(head_dim) * 2^constant_frac_bits): the one multiplier constant.
@@ -36,7 +41,7 @@ std::int64_t exp2_fixed(std::int64_t t, const SoftmaxParams& params,
 
 /// Softmax of integer scores in the hardware's arithmetic; returns probability codes with
 /// prob_frac_bits fractional bits. Adds to `counts` (when given) the comparisons of the max
-/// reduction, the exp evaluations, adds and divides.
+/// reduction (none without subtract_max), the exp evaluations, adds and divides.
 std::vector<std::int64_t> softmax_fixed(const std::vector<std::int64_t>& scores,
                                         const SoftmaxParams& params,
                                         ActionCounts* counts = nullptr);

@@ -19,9 +19,10 @@ AnalyticalResult analytical_cycles(const std::vector<HeadStepShape>& steps,
     const StepBytes bytes = step_payload_bytes(s);
     const std::int64_t dram = ceil_div(bytes.total(), p.dram_bytes_per_cycle);
     const std::int64_t qk = tries * qk_issue_cycles(s.key_fetch, p.qk_multipliers, s.head_dim);
-    // The max/exp sub-stage makes two passes; the divide sub-stage, separate hardware, a third.
+    // The max/exp sub-stage makes two passes (one when the max has its own unit or none is
+    // taken); the divide sub-stage, separate hardware, one more.
     const std::int64_t pass = softmax_pass_cycles(s.key_fetch, p.softmax_lanes);
-    const std::int64_t sm = tries * 2 * pass;
+    const std::int64_t sm = tries * p.softmax_busy_passes * pass;
     const std::int64_t pv = pv_issue_cycles(s.value_fetch, p.pv_multipliers, s.head_dim);
     const std::int64_t topk = topk_cycles.empty() ? 0 : topk_cycles[i];
     r.dram_cycles += dram;

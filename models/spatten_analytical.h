@@ -15,6 +15,9 @@ struct AnalyticalParams {
   int qk_latency_cycles = 11;  ///< SRAM read + multiply + reduction
   int softmax_lanes = 8;
   int softmax_latency_cycles = 87;  ///< dequant + exp + accumulate + divide + quant
+  /// Passes the max/exp sub-stage is busy per try: 2 with a serial max stage, 1 when the max has
+  /// its own unit or there is none (sim/accel softmax.max_stage).
+  int softmax_busy_passes = 2;
   int max_reduce_cycles = 4;
   int pv_multipliers = 512;
   int pv_latency_cycles = 11;

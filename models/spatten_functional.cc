@@ -254,11 +254,17 @@ SpattenRunResult run_spatten(const AttentionTensors& t, const SpattenParams& p) 
           counts.adds += static_cast<std::int64_t>(key_rows.size());
           const ValuePruningResult kept =
               local_value_pruning(key_rows, probs.probs, p.value_keep_ratio, p.topk, value_lfsr);
+          std::int64_t topk_cycles = 0;
           if (kept.ran_topk) {
             counts += kept.topk.counts;
-            rec.value_topk_cycles_total += topk_timing(kept.topk, static_cast<int>(key_rows.size()),
-                                                       static_cast<int>(kept.rows.size()), p.topk)
-                                               .latency_cycles;
+            topk_cycles = topk_timing(kept.topk, static_cast<int>(key_rows.size()),
+                                      static_cast<int>(kept.rows.size()), p.topk)
+                              .latency_cycles;
+            rec.value_topk_cycles_total += topk_cycles;
+          }
+          if (p.record_queries) {
+            rec.query_records.push_back(QueryRecord{static_cast<int>(key_rows.size()),
+                                                    probs.requantized, topk_cycles, kept.rows});
           }
           const std::vector<std::int64_t> out = prob_times_v(kept.probs, qh.v, kept.rows, &counts);
           head_pruner.accumulate(h, out, p.softmax.prob_frac_bits);

@@ -62,8 +62,19 @@ struct SpattenParams {
   double value_keep_ratio = 1.0;   ///< local value pruning; 1.0 keeps every row
   TopkParams topk;
   bool prompt_all_queries = true;  ///< iteration 0 runs every prompt query (false: only the last)
+  /// Keep every query's decisions (HeadStepRecord::query_records), for a timing model that runs
+  /// each query (sim/accel, issue 16). Off by default: the prompt of a long trace has thousands.
+  bool record_queries = false;
 
   Violations validate(const std::string& prefix, int num_layers) const;
+};
+
+/// One query of a head-step, when SpattenParams::record_queries asks for them.
+struct QueryRecord {
+  int key_fetch = 0;                   ///< alive keys this query read (causal: up to itself)
+  bool requantized = false;            ///< it re-quantized
+  std::int64_t value_topk_cycles = 0;  ///< its local-V top-k latency (0: engine bypassed)
+  std::vector<int> value_rows;         ///< V rows it kept (token ids, ascending)
 };
 
 /// One head-step row (iteration, layer, head) as the SpAtten workload CSV describes it: the
@@ -86,7 +97,8 @@ struct HeadStepRecord {
   /// Top-k engine cycles (topk_latency.h) of local value pruning, summed over the queries; 0 when
   /// the engine was bypassed. Real data, so a timing model can charge the real latency.
   std::int64_t value_topk_cycles_total = 0;
-  std::vector<int> value_rows;  ///< V rows of the last query (token ids)
+  std::vector<int> value_rows;             ///< V rows of the last query (token ids)
+  std::vector<QueryRecord> query_records;  ///< every query, in order (record_queries only)
   ActionCounts counts;
 };
 

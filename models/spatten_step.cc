@@ -26,7 +26,10 @@ StepBytes step_payload_bytes(const HeadStepShape& s) {
   StepBytes b;
   const std::int64_t key_elems = static_cast<std::int64_t>(s.key_fetch) * s.head_dim;
   b.q = packed_bytes(s.head_dim, s.query_bits);
-  if (s.kv_reused) return b;
+  if (s.kv_reused) {
+    b.v = packed_bytes(static_cast<std::int64_t>(s.new_value_rows) * s.head_dim, s.value_bits);
+    return b;
+  }
   b.k_msb = packed_bytes(key_elems, s.key_msb_bits);
   b.k_lsb = s.requant ? packed_bytes(key_elems, s.key_lsb_bits) : 0;
   b.v = packed_bytes(static_cast<std::int64_t>(s.value_fetch) * s.head_dim, s.value_bits);
@@ -53,7 +56,10 @@ DramReduction dram_reduction(const std::vector<HeadStepShape>& steps) {
       r.dense_bytes += q_dense;
       r.after_head_bytes += q_dense;
       r.after_token_bytes += q_dense;
-      r.after_local_v_bytes += q_dense;
+      // V rows a later query adds to its head's (attention traces): local value pruning's share.
+      r.after_local_v_bytes +=
+          q_dense +
+          packed_bytes(static_cast<std::int64_t>(s.new_value_rows) * s.head_dim, kDenseBits);
       r.actual_bytes += step_payload_bytes(s).total();
       continue;
     }

@@ -30,6 +30,9 @@ struct HeadStepShape {
   /// Another query of the same (iteration, layer, head) as the previous head-step: its K and V
   /// are already in the buffers, so only Q is fetched (BERT-style heads, all queries at once).
   bool kv_reused = false;
+  /// kv_reused only: V rows this query fetches that no earlier query of its head fetched (an
+  /// attention trace's per-query kept rows; 0 for CSV workloads, whose heads fetch V once).
+  int new_value_rows = 0;
 };
 
 /// DRAM payload of one head-step, bytes, packed densely (before transaction rounding).

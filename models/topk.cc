@@ -15,6 +15,10 @@ int bits_for(std::int64_t values) {  // ceil(log2(values)), at least 1
 
 }  // namespace
 
+const char* to_string(TopkMicroarch microarch) {
+  return microarch == TopkMicroarch::kPipelined ? "pipelined" : "sequential";
+}
+
 Violations TopkParams::validate(const std::string& prefix) const {
   Violations v;
   v.require_in_range(prefix + ".lanes", lanes, 1, kTopkMaxLanes);
@@ -55,11 +59,15 @@ TopkResult topk_select(const std::vector<std::int64_t>& scores, int k, const Top
   std::vector<std::int64_t> greater;
   std::vector<std::int64_t> lesser;
   std::int64_t rank = k;  // the wanted element is the rank-th largest among the candidates
-  while (true) {
+  for (bool first = true;; first = false) {
     const auto m = static_cast<std::int64_t>(candidates.size());
     result.pass_candidates.push_back(static_cast<int>(m));
     lfsr_state = lfsr_step(lfsr_state);
-    const std::int64_t pivot = candidates[lfsr_scale(lfsr_state, static_cast<std::uint32_t>(m))];
+    // A fused first pass must compare the first beat as it arrives, so its pivot is one of that
+    // beat's elements; the selected set does not depend on the pivot, only the passes do.
+    const bool fused = first && params.first_pass_fused();
+    const std::int64_t span = fused ? std::min<std::int64_t>(m, params.lanes) : m;
+    const std::int64_t pivot = candidates[lfsr_scale(lfsr_state, static_cast<std::uint32_t>(span))];
     greater.clear();
     lesser.clear();
     std::int64_t equal = 0;
@@ -74,7 +82,8 @@ TopkResult topk_select(const std::vector<std::int64_t>& scores, int k, const Top
     }
     // Each lane compares against the pivot once per element (a 3-way compare counts once).
     result.counts.comparisons += m;
-    result.counts.sram_read_bytes += (m + 1) * element_bytes;  // the stream plus the pivot read
+    // The stream plus the pivot read; a fused pass compares the input beats as they arrive.
+    if (!fused) result.counts.sram_read_bytes += (m + 1) * element_bytes;
     const auto g = static_cast<std::int64_t>(greater.size());
     result.counts.sram_write_bytes +=
         (g + static_cast<std::int64_t>(lesser.size())) * element_bytes;

@@ -15,9 +15,22 @@ namespace attnsim::models {
 /// Most lanes the engine (and a beat, beats.h) can have.
 inline constexpr int kTopkMaxLanes = 64;
 
+/// How the engine schedules its phases (models/README.md, "Micro-architecture and cycle model").
+enum class TopkMicroarch {
+  /// Load the whole job, then one pass after another, each from its own pivot read.
+  kSequential,
+  /// The first pass streams with the load: its pivot comes from the first input beat, so the
+  /// comparators keep pace with the incoming scores (the paper: P = 16 matches the Q x K rate).
+  /// Later passes read their pivot through a second buffer port, alongside their first row
+  /// (pivot_setup_cycles 0 in the RTL).
+  kPipelined,
+};
+const char* to_string(TopkMicroarch microarch);
+
 /// Parameters of the top-k engine (the RTL's attn_topk parameters plus its cycle constants).
 /// models/README.md ("Top-k engine") defines the micro-architecture these constants time.
 struct TopkParams {
+  TopkMicroarch microarch = TopkMicroarch::kSequential;
   int lanes = 16;                              ///< P: comparators, and elements per beat
   int score_bits = 32;                         ///< signed score width; inputs must fit
   int max_n = 4096;                            ///< buffer capacity in elements
@@ -28,8 +41,10 @@ struct TopkParams {
   int output_pipeline_cycles = 4;  ///< output pass: read to output-beat transfer
 
   Violations validate(const std::string& prefix) const;
-  /// Cycles of one quick-select pass over m candidates.
+  /// Cycles of one quick-select pass over m candidates that reads its candidates from a buffer.
   std::int64_t pass_cycles(std::int64_t m) const;
+  /// Whether the first pass streams with the load (TopkMicroarch::kPipelined).
+  bool first_pass_fused() const { return microarch == TopkMicroarch::kPipelined; }
 };
 
 /// Everything the engine decided for one job, and what the cycle model needs.
@@ -43,7 +58,8 @@ struct TopkResult {
 };
 
 /// Selects the k largest of `scores` (1 <= k <= n <= max_n) as the engine does: repeated passes
-/// with pivot candidates[lfsr_scale(lfsr_step(state), m)], recursing into the greater or lesser
+/// with pivot candidates[lfsr_scale(lfsr_step(state), m)] (for a fused first pass, m is the first
+/// beat's min(n, lanes) elements), recursing into the greater or lesser
 /// side until the k-th largest lies among the elements equal to the pivot; then keeps every
 /// element greater than that threshold plus the first q equal ones in input order.
 /// Throws std::invalid_argument when k, n or a score is out of range for `params`.

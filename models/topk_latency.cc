@@ -9,7 +9,13 @@ TopkTiming topk_timing(const TopkResult& result, int n, int k, const TopkParams&
   TopkTiming timing;
   const std::int64_t lanes = params.lanes;
   timing.load_cycles = (n + lanes - 1) / lanes;
-  for (int m : result.pass_candidates) timing.passes_cycles += params.pass_cycles(m);
+  for (std::size_t i = 0; i < result.pass_candidates.size(); ++i) {
+    const int m = result.pass_candidates[i];
+    // A fused first pass reads its rows as they load: only its pipeline and finish remain.
+    timing.passes_cycles += (i == 0 && params.first_pass_fused())
+                                ? params.pass_pipeline_cycles + params.pass_finish_cycles
+                                : params.pass_cycles(m);
+  }
   timing.output_start_cycle = timing.load_cycles + timing.passes_cycles;
 
   // Output beat b carries kept elements [b*P, min((b+1)*P, k)); it can leave once the row holding

@@ -124,15 +124,17 @@ int run(int argc, char** argv) {
   Settings s;
   int lanes = 16;
   int threads = 1;
-  std::string n_text, k_text, kind_text, trace_path, json_path;
+  std::string n_text, k_text, kind_text, trace_path, json_path, microarch_text;
   std::int64_t trace_cycles = 0;
   int max_n_option = 0;
   options.add_options()("help,h", "show this help")(
       "vectors", po::value(&s.vectors)->default_value(10000), "random jobs to run")(
       "seed", po::value(&s.seed)->default_value(1), "seed of the jobs and of the back-pressure")(
       "lanes", po::value(&lanes)->default_value(16), "P: picks the Verilated build")(
-      "max-n", po::value(&max_n_option)->default_value(0),
-      "largest random n (0: the build's max_n)")(
+      "microarch", po::value(&microarch_text)->default_value("sequential"),
+      "sequential|pipelined: picks the Verilated build")("max-n",
+                                                         po::value(&max_n_option)->default_value(0),
+                                                         "largest random n (0: the build's max_n)")(
       "n", po::value(&n_text), "job sizes, comma-separated (default: random in 1..max-n)")(
       "k", po::value(&k_text), "k values, comma-separated, capped at n (default: random in 1..n)")(
       "scores", po::value(&kind_text)->default_value("mixed"),
@@ -163,7 +165,16 @@ int run(int argc, char** argv) {
   s.ks = parse_list("--k", k_text);
   s.kind = parse_kind(kind_text, s.mixed);
 
-  attnsim::models::TopkParams wanted;
+  if (microarch_text != "sequential" && microarch_text != "pipelined") {
+    throw InputError("--microarch", "value", "sequential or pipelined", microarch_text);
+  }
+  TopkRtlBuild wanted_build;
+  wanted_build.microarch = microarch_text == "pipelined"
+                               ? attnsim::models::TopkMicroarch::kPipelined
+                               : attnsim::models::TopkMicroarch::kSequential;
+  wanted_build.lfsr_seed = attnsim::models::kLfsrDefaultSeed;
+  wanted_build.score_bits = 32;
+  attnsim::models::TopkParams wanted = topk_params_of(wanted_build);
   wanted.lanes = lanes;
   wanted.max_n = 1;
   for (int n : s.ns) wanted.max_n = std::max(wanted.max_n, n);
@@ -263,11 +274,11 @@ int run(int argc, char** argv) {
   });
 
   std::printf(
-      "topk-cosim: attn_topk P=%d (build max_n %d) vs models/, %lld vectors, seed %llu, "
+      "topk-cosim: attn_topk %s P=%d (build max_n %d) vs models/, %lld vectors, seed %llu, "
       "gap %.2f, stall %.2f, %d thread(s)\n",
-      build.lanes, build.max_n, static_cast<long long>(s.vectors),
-      static_cast<unsigned long long>(s.seed), s.backpressure.input_gap,
-      s.backpressure.output_stall, threads);
+      attnsim::models::to_string(build.microarch), build.lanes, build.max_n,
+      static_cast<long long>(s.vectors), static_cast<unsigned long long>(s.seed),
+      s.backpressure.input_gap, s.backpressure.output_stall, threads);
   std::printf("%-11s %-11s %8s %10s %22s %22s %12s\n", "n", "k", "vectors", "mismatches",
               "engine cycles mean+-sd", "min..max", "model mean");
   for (const auto& [key, g] : rows) {
@@ -290,6 +301,7 @@ int run(int argc, char** argv) {
 
   if (!json_path.empty()) {
     boost::json::object out;
+    out["microarch"] = attnsim::models::to_string(build.microarch);
     out["lanes"] = build.lanes;
     out["build_max_n"] = build.max_n;
     out["vectors"] = s.vectors;

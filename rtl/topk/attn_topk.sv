@@ -28,9 +28,14 @@
 // Latency and throughput (cycle 0 = the first input beat's transfer; models/README.md "Top-k
 //   engine" has the full table; models/topk_latency.h computes it):
 //   load ceil(n / Lanes) beats, one per cycle; each pass ceil(m / Lanes) + 6 cycles (pivot index,
-//   pivot read, one row per cycle, compare / zero-eliminate / pack stages, flush and decide); the
-//   output pass reads a row per cycle and a beat leaves 4 cycles after the read of the row holding
-//   its last element, one beat per cycle. Each load cycle without an input beat and each cycle with
+//   pivot read, one row per cycle, compare / zero-eliminate / pack stages, flush and decide).
+//   Pipelined = 1 (models::TopkMicroarch::kPipelined): the first pass streams with the load (its
+//   pivot is lane (lfsr * count) >> 16 of the first beat, and the beats enter the compare stage as
+//   they arrive), so it ends 4 cycles after the last input beat; every later pass computes its
+//   pivot index in the decide cycle and reads the pivot through a second port alongside its first
+//   row: ceil(m / Lanes) + 4 cycles. Either way the output pass reads a row per cycle and a beat
+//   leaves 4 cycles after the read of the row holding its last element, one beat per cycle. Each
+//   load cycle without an input beat (pipelined: it delays the fused pass too) and each cycle with
 //   out_valid_o && !out_ready_i (the output pass freezes) adds exactly one cycle. One job at a
 //   time: in_ready_o is high only while loading, from the cycle after a job's final output beat.
 module attn_topk #(
@@ -39,6 +44,7 @@ module attn_topk #(
   parameter int unsigned IndexW   = 16,      // width of the carried index
   parameter int unsigned MaxN     = 4096,    // buffer capacity in elements
   parameter logic [15:0] LfsrSeed = 16'hACE1,
+  parameter int unsigned Pipelined = 0,      // 1: fuse the first pass with the load (see above)
   localparam int unsigned CountW  = $clog2(Lanes + 1),
   localparam int unsigned NW      = $clog2(MaxN + 1),
   localparam int unsigned PerfW   = 32
@@ -70,6 +76,8 @@ module attn_topk #(
   localparam int unsigned AddrW    = (Rows > 1) ? $clog2(Rows) : 1;
   localparam int unsigned LaneW    = (Lanes > 1) ? $clog2(Lanes) : 1;
   localparam logic [15:0] LfsrTaps = 16'hB400;
+  localparam bit          Fused    = Pipelined != 0;  // the first pass streams with the load
+
 
   // A row of Lanes elements as a flat vector, lane i at [i*W +: W]: the bit layout of
   // [Lanes-1:0][W-1:0], written flat because Yosys 0.23 (scripts/synth_topk.sh) reads no
@@ -186,11 +194,24 @@ module attn_topk #(
   endfunction
 
   // ---- datapath (combinational)
+  function automatic logic [NW-1:0] scale(logic [15:0] lfsr, logic [NW-1:0] m);
+    scale = NW'(((16+NW)'(lfsr) * (16+NW)'(m)) >> 16);  // a multiply, no modulo
+  endfunction
+
   logic [15:0]   lfsr_next;
   logic [NW-1:0] pivot_pos;
   always_comb begin
     lfsr_next = lfsr_q[0] ? ((lfsr_q >> 1) ^ LfsrTaps) : (lfsr_q >> 1);
-    pivot_pos = NW'(((16+NW)'(lfsr_next) * (16+NW)'(m_q)) >> 16);  // a multiply, no modulo
+    pivot_pos = scale(lfsr_next, m_q);
+  end
+
+  // Fused: the first pass's pivot is a lane of the first input beat.
+  logic [ScoreW-1:0] in_pivot;
+  always_comb begin
+    in_pivot = '0;
+    for (int unsigned i = 0; i < Lanes; i++) begin
+      if (NW'(i) == scale(lfsr_next, NW'(in_count_i))) in_pivot = in_score_i[i*ScoreW +: ScoreW];
+    end
   end
 
   // The output pass freezes while the output beat waits; the passes never have an output beat.
@@ -204,6 +225,11 @@ module attn_topk #(
 
   logic out_mode;  // the pipeline carries the output pass (else a quick-select pass)
   assign out_mode = (state_q == StOutput);
+
+  // The second read port (pipelined): the pivot's row.
+  score_row_t pivot_row;
+  assign pivot_row = (cur_buf_q == BufOrig) ? orig_score_q[AddrW'(pivot_pos_q / NW'(Lanes))]
+                                            : cand_q[slot(cur_buf_q)][AddrW'(pivot_pos_q / NW'(Lanes))];
 
   // Compare stage.
   logic [Lanes-1:0] rd_lanes, cmp_gt, cmp_lt, cmp_eq, cmp_keep;
@@ -268,6 +294,11 @@ module attn_topk #(
   // A pass is finished in the cycle after its last row was packed: nothing left in the pipeline.
   logic pass_finish;
   assign pass_finish = (state_q == StDrain) && !rd_valid_q && !cmp_valid_q && !ze_valid_q;
+  // The candidates of the next pass when this one recurses.
+  logic [NW-1:0] next_m;
+  buf_e          next_buf;
+  assign next_m   = (rank_q <= g_q) ? g_q : l_q;
+  assign next_buf = (rank_q <= g_q) ? gt_buf_q : lt_buf_q;
 
   // ---- state
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -341,9 +372,20 @@ module attn_topk #(
               perf_cmp_q <= '0;
               perf_rd_q  <= '0;
               perf_wr_q  <= PerfW'(in_count_i);
+              if (Fused) begin  // the first pass starts with this beat
+                lfsr_q      <= lfsr_next;
+                pivot_q     <= in_pivot;
+                gt_buf_q    <= gt_target(BufOrig);
+                lt_buf_q    <= lt_target(BufOrig);
+                g_q         <= '0;
+                e_q         <= '0;
+                l_q         <= '0;
+                gt_wr_row_q <= '0;
+                lt_wr_row_q <= '0;
+              end
             end
             if (in_last_i) begin
-              state_q   <= StPivotIndex;
+              state_q   <= Fused ? StDrain : StPivotIndex;
               m_q       <= n_q + NW'(in_count_i);
               cur_buf_q <= BufOrig;
             end
@@ -370,20 +412,30 @@ module attn_topk #(
         end
         StDrain: begin
           if (pass_finish) begin
-            if (rank_q <= g_q) begin
-              m_q       <= g_q;
-              cur_buf_q <= gt_buf_q;
-              state_q   <= StPivotIndex;
-            end else if (rank_q <= g_q + e_q) begin
+            if (rank_q <= g_q + e_q && rank_q > g_q) begin
               threshold_q <= pivot_q;
               q_q         <= rank_q - g_q;
               row_q       <= '0;
               state_q     <= StOutput;
             end else begin
-              rank_q    <= rank_q - g_q - e_q;
-              m_q       <= l_q;
-              cur_buf_q <= lt_buf_q;
-              state_q   <= StPivotIndex;
+              m_q       <= next_m;
+              cur_buf_q <= next_buf;
+              if (rank_q > g_q) rank_q <= rank_q - g_q - e_q;
+              if (Fused) begin  // the pivot index now, the pivot read with the first row
+                lfsr_q      <= lfsr_next;
+                pivot_pos_q <= scale(lfsr_next, next_m);
+                gt_buf_q    <= gt_target(next_buf);
+                lt_buf_q    <= lt_target(next_buf);
+                g_q         <= '0;
+                e_q         <= '0;
+                l_q         <= '0;
+                gt_wr_row_q <= '0;
+                lt_wr_row_q <= '0;
+                row_q       <= '0;
+                state_q     <= StStream;
+              end else begin
+                state_q <= StPivotIndex;
+              end
             end
           end
         end
@@ -404,15 +456,22 @@ module attn_topk #(
           rd_count_q <= row_count(row_q, m_q);
           rd_valid_q <= 1'b1;
           perf_rd_q  <= perf_rd_q + PerfW'(row_count(row_q, m_q));
+        end else if (Fused && state_q == StLoad && in_fire) begin  // the first pass's rows
+          rd_score_q <= in_score_i;
+          rd_count_q <= in_count_i;
+          rd_valid_q <= 1'b1;
         end else if (state_q == StOutput && row_q != rows_of(n_q) && !(out_fire && out_last_q)) begin
           rd_score_q <= orig_score_q[addr(row_q)];
           rd_index_q <= orig_index_q[addr(row_q)];
           rd_count_q <= row_count(row_q, n_q);
           rd_valid_q <= 1'b1;
         end
-        // The pivot's row arrives in the first stream cycle.
+        // The pivot's row arrives in the first stream cycle; pipelined, it is read then through
+        // the second port.
         if (state_q == StStream && row_q == '0) begin
-          pivot_q <= rd_score_q[32'(LaneW'(pivot_pos_q % NW'(Lanes))) * ScoreW +: ScoreW];
+          pivot_q <= Fused ? pivot_row[32'(LaneW'(pivot_pos_q % NW'(Lanes))) * ScoreW +: ScoreW]
+                               : rd_score_q[32'(LaneW'(pivot_pos_q % NW'(Lanes))) * ScoreW +: ScoreW];
+          if (Fused) perf_rd_q <= perf_rd_q + 1'b1 + PerfW'(row_count(row_q, m_q));
         end
       end
 
@@ -458,7 +517,9 @@ module attn_topk #(
         gt_res_count_q <= gt_rest_count;
         lt_res_q       <= lt_rest;
         lt_res_count_q <= lt_rest_count;
-        perf_wr_q <= perf_wr_q + PerfW'(ze_gt_count_q) + PerfW'(ze_lt_count_q);
+        // Fused, a load beat may be written in the same cycle: count both here.
+        perf_wr_q <= perf_wr_q + PerfW'(ze_gt_count_q) + PerfW'(ze_lt_count_q) +
+                     ((Fused && in_fire) ? PerfW'(in_count_i) : '0);
       end
       // Flush the partial rows when the pass finishes (written below).
       if (pass_finish) begin

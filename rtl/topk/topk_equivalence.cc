@@ -114,15 +114,6 @@ TopkVector random_topk_vector(std::mt19937_64& rng, int score_bits, int max_n) {
   return make_topk_vector(rng, score_bits, n, k, kind);
 }
 
-models::TopkParams topk_params_of(const TopkRtlBuild& build) {
-  models::TopkParams p;
-  p.lanes = build.lanes;
-  p.score_bits = build.score_bits;
-  p.max_n = build.max_n;
-  p.lfsr_seed = build.lfsr_seed;
-  return p;
-}
-
 TopkEquivalence::TopkEquivalence(std::unique_ptr<TopkRtl> rtl, const TopkBackpressure& backpressure)
     : rtl_(std::move(rtl)),
       params_(topk_params_of(rtl_->build())),

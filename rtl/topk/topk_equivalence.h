@@ -64,7 +64,4 @@ class TopkEquivalence {
   bool backpressure_free_;
 };
 
-/// models::TopkParams of an RTL build.
-models::TopkParams topk_params_of(const TopkRtlBuild& build);
-
 }  // namespace attnsim::rtl

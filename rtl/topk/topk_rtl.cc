@@ -258,8 +258,11 @@ std::unique_ptr<TopkRtl> make_verilated(const TopkRtlBuild& build) {
 
 const std::vector<BuildEntry>& build_entries() {
   static const std::vector<BuildEntry> entries = {
-#define ATTNSIM_TOPK_BUILD(model, lanes, score_bits, index_bits, max_n, seed) \
-  {TopkRtlBuild{lanes, score_bits, index_bits, max_n, seed}, &make_verilated<model>},
+#define ATTNSIM_TOPK_BUILD(model, lanes, score_bits, index_bits, max_n, seed, pipelined)    \
+  {TopkRtlBuild{                                                                            \
+       lanes, score_bits, index_bits, max_n, seed,                                          \
+       pipelined ? models::TopkMicroarch::kPipelined : models::TopkMicroarch::kSequential}, \
+   &make_verilated<model>},
       ATTNSIM_TOPK_BUILDS
 #undef ATTNSIM_TOPK_BUILD
   };
@@ -268,12 +271,23 @@ const std::vector<BuildEntry>& build_entries() {
 
 std::string describe(const TopkRtlBuild& b) {
   std::ostringstream s;
-  s << "lanes " << b.lanes << ", score_bits " << b.score_bits << ", max_n " << b.max_n
-    << ", lfsr_seed " << b.lfsr_seed;
+  s << "microarch " << models::to_string(b.microarch) << ", lanes " << b.lanes << ", score_bits "
+    << b.score_bits << ", max_n " << b.max_n << ", lfsr_seed " << b.lfsr_seed;
   return s.str();
 }
 
 }  // namespace
+
+models::TopkParams topk_params_of(const TopkRtlBuild& build) {
+  models::TopkParams p;
+  p.microarch = build.microarch;
+  p.lanes = build.lanes;
+  p.score_bits = build.score_bits;
+  p.max_n = build.max_n;
+  p.lfsr_seed = build.lfsr_seed;
+  if (build.microarch == models::TopkMicroarch::kPipelined) p.pivot_setup_cycles = 0;
+  return p;
+}
 
 std::vector<TopkRtlBuild> topk_rtl_builds() {
   std::vector<TopkRtlBuild> builds;
@@ -283,31 +297,34 @@ std::vector<TopkRtlBuild> topk_rtl_builds() {
 
 std::unique_ptr<TopkRtl> make_topk_rtl(const models::TopkParams& params,
                                        const std::string& source) {
-  // The RTL hard-wires the default cycle constants; anything else is a different machine.
-  const models::TopkParams defaults;
-  const bool default_timing = params.pivot_setup_cycles == defaults.pivot_setup_cycles &&
-                              params.pass_pipeline_cycles == defaults.pass_pipeline_cycles &&
-                              params.pass_finish_cycles == defaults.pass_finish_cycles &&
-                              params.output_pipeline_cycles == defaults.output_pipeline_cycles;
   const BuildEntry* best = nullptr;
   for (const BuildEntry& e : build_entries()) {
     const TopkRtlBuild& b = e.build;
-    if (default_timing && b.lanes == params.lanes && b.score_bits == params.score_bits &&
-        b.lfsr_seed == params.lfsr_seed && b.max_n >= params.max_n &&
-        (best == nullptr || b.max_n < best->build.max_n)) {
+    // The RTL hard-wires its micro-architecture's cycle constants; anything else is a different
+    // machine.
+    const models::TopkParams wired = topk_params_of(b);
+    const bool same_timing = params.pivot_setup_cycles == wired.pivot_setup_cycles &&
+                             params.pass_pipeline_cycles == wired.pass_pipeline_cycles &&
+                             params.pass_finish_cycles == wired.pass_finish_cycles &&
+                             params.output_pipeline_cycles == wired.output_pipeline_cycles;
+    if (same_timing && b.microarch == params.microarch && b.lanes == params.lanes &&
+        b.score_bits == params.score_bits && b.lfsr_seed == params.lfsr_seed &&
+        b.max_n >= params.max_n && (best == nullptr || b.max_n < best->build.max_n)) {
       best = &e;
     }
   }
   if (best == nullptr) {
     std::ostringstream expected;
-    expected << "parameters of a Verilated attn_topk build with the default cycle constants (";
+    expected << "parameters of a Verilated attn_topk build with its micro-architecture's cycle "
+                "constants (";
     const char* separator = "";
     for (const BuildEntry& e : build_entries()) {
       expected << separator << "{" << describe(e.build) << "}";
       separator = " or ";
     }
     expected << "; rtl/topk/CMakeLists.txt lists the builds)";
-    TopkRtlBuild wanted{params.lanes, params.score_bits, 0, params.max_n, params.lfsr_seed};
+    TopkRtlBuild wanted{params.lanes, params.score_bits, 0,
+                        params.max_n, params.lfsr_seed,  params.microarch};
     throw common::InputError(source, "topk", expected.str(), describe(wanted));
   }
   return best->make(best->build);

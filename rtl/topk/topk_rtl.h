@@ -20,7 +20,13 @@ struct TopkRtlBuild {
   int index_bits = 0;
   int max_n = 0;
   std::uint16_t lfsr_seed = 0;
+  models::TopkMicroarch microarch = models::TopkMicroarch::kSequential;
 };
+
+/// The cycle constants a build of this micro-architecture hard-wires (models::TopkParams with the
+/// build's lanes, widths and seed; the pipelined RTL reads its pivot alongside the first row, so
+/// its pivot_setup_cycles is 0).
+models::TopkParams topk_params_of(const TopkRtlBuild& build);
 
 /// Every build this binary contains (rtl/CMakeLists.txt chooses them).
 std::vector<TopkRtlBuild> topk_rtl_builds();
@@ -69,9 +75,9 @@ class TopkRtl {
   virtual std::int64_t simulated_cycles() const = 0;
 };
 
-/// An engine, after reset, of the smallest build that runs `params`: same lanes, score width, LFSR
-/// seed and cycle constants, max_n at least params.max_n. Throws common::InputError naming
-/// `source` and the builds that exist when none does.
+/// An engine, after reset, of the smallest build that runs `params`: same micro-architecture,
+/// lanes, score width, LFSR seed and cycle constants, max_n at least params.max_n. Throws
+/// common::InputError naming `source` and the builds that exist when none does.
 std::unique_ptr<TopkRtl> make_topk_rtl(const models::TopkParams& params, const std::string& source);
 
 }  // namespace attnsim::rtl

@@ -8,7 +8,9 @@ fast (plain HBM) and detailed (banked HBM) configurations, pinned to one core.
 Two times per case, each the best of --repeats runs: `simulate`, what spatten-sim reports on
 stderr (elaboration, synthetic indices and sc_start: the model itself), and `process`, the whole
 command (start-up, CSV parsing, stats.json). The issue's target: the 4,608-head-step workload in
-about a second or less on one core.
+about a second or less on one core; issue 16's: a 12,000-head-step GPT-2-medium-sized pruned
+workload under a second (`gpt2-medium`: the small pair's rows mapped onto 24 layers x 16 heads x
+32 iterations, written to a temporary file; under `spatten` and `spatten-paper`).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +34,32 @@ CASES = [
                     "traces/spatten/summary-gpt2-small-wikitext2-per8-step1+dedic.csv"]),
     ("bert-like", ["--config", "spatten", "--queries-per-head-step", "384",
                    "sim/accel/examples/bert-like-base-384.csv"]),
+    ("gpt2-medium", ["--config", "spatten", "{MEDIUM}"]),
+    ("gpt2-medium-paper", ["--config", "spatten-paper", "{MEDIUM}"]),
 ]
+SMALL = REPO_ROOT / "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"
+
+
+def write_medium_like(path: Path) -> int:
+    """GPT-2-medium's shape (24 layers x 16 heads, 32 iterations) filled with the small pair's rows:
+    layer l takes small layer l // 2, head h small head h % 12; the token top-k (which holds the
+    issue) stays once per small layer, on the last head of every second layer. Returns the rows."""
+    lines = SMALL.read_text().splitlines()
+    header, rows, tail = lines[0], [r.split(",") for r in lines[1:-1]], lines[-1]
+    by_key = {(int(r[0]), int(r[1]), int(r[2])): r for r in rows}
+    out = [header]
+    for it in range(32):
+        for layer in range(24):
+            for head in range(16):
+                r = list(by_key[(it, layer // 2, head % 12)])
+                r[1], r[2] = str(layer), str(head)
+                last = by_key[(it, layer // 2, 11)]
+                topk = head == 15 and layer % 2 == 1
+                r[15], r[16] = (last[15], last[16]) if topk else ("False", "-1")
+                out.append(",".join(r))
+    out.append(tail)
+    path.write_text("\n".join(out) + "\n")
+    return len(out) - 2
 LINE = re.compile(r"spatten-sim: (\d+) cycles simulated in ([0-9.e+-]+) s")
 
 
@@ -73,7 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {cpu_name()}, one core (taskset -c 0), best of {args.repeats}")
     print(f"{'case':<12} {'mode':<9} {'cycles':>10} {'simulate s':>11} {'process s':>10} "
           f"{'M cycles/s':>11}")
+    medium_dir = tempfile.TemporaryDirectory()
+    medium = Path(medium_dir.name) / "gpt2-medium-like.csv"
+    write_medium_like(medium)
     for name, case_args in CASES:
+        case_args = [str(medium) if a == "{MEDIUM}" else a for a in case_args]
         for fast in (True, False):
             runs = [run_once(tool, case_args, fast) for _ in range(args.repeats)]
             cycles = runs[0][0]

@@ -34,7 +34,9 @@ struct Section {
 
 // The single description of the file format. HbmParams::timing and the top-k LFSR seed (16-bit)
 // are special-cased in the loader because their YAML forms are a name and a bounded integer.
-std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::string& timing) {
+std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::string& timing,
+                              std::string& microarch, std::string& allocation,
+                              std::string& max_stage) {
   models::TopkParams& t = c.topk.engine;
   return {
       {"", {{"name", &c.name}, {"clock_hz", &c.clock_hz}, {"detailed", &c.detailed}}},
@@ -49,7 +51,11 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
         {"t_rcd_cycles", &c.hbm.t_rcd_cycles},
         {"t_rp_cycles", &c.hbm.t_rp_cycles},
         {"t_cl_cycles", &c.hbm.t_cl_cycles},
-        {"t_ras_cycles", &c.hbm.t_ras_cycles}}},
+        {"t_ras_cycles", &c.hbm.t_ras_cycles},
+        {"t_rrd_cycles", &c.hbm.t_rrd_cycles},
+        {"t_faw_cycles", &c.hbm.t_faw_cycles},
+        {"t_refi_cycles", &c.hbm.t_refi_cycles},
+        {"t_rfc_cycles", &c.hbm.t_rfc_cycles}}},
       {"fetcher",
        {{"address_ports", &c.fetcher.address_ports},
         {"data_ports", &c.fetcher.data_ports},
@@ -63,7 +69,8 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
         {"multiply_cycles", &c.qk.multiply_cycles},
         {"reduction_cycles", &c.qk.reduction_cycles}}},
       {"softmax",
-       {{"lanes", &c.softmax.lanes},
+       {{"max_stage", &max_stage},
+        {"lanes", &c.softmax.lanes},
         {"dequant_cycles", &c.softmax.dequant_cycles},
         {"exp_cycles", &c.softmax.exp_cycles},
         {"accumulate_cycles", &c.softmax.accumulate_cycles},
@@ -73,7 +80,8 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
        {{"enabled", &c.progressive_quant.enabled},
         {"max_reduce_cycles", &c.progressive_quant.max_reduce_cycles}}},
       {"topk",
-       {{"lanes", &t.lanes},
+       {{"microarch", &microarch},
+        {"lanes", &t.lanes},
         {"score_bits", &t.score_bits},
         {"max_n", &t.max_n},
         {"lfsr_seed", &lfsr_seed},
@@ -83,7 +91,10 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
         {"output_pipeline_cycles", &t.output_pipeline_cycles},
         {"synthetic_seed", &c.topk.synthetic_seed}}},
       {"pv", {{"multipliers", &c.pv.multipliers}, {"latency_cycles", &c.pv.latency_cycles}}},
-      {"pipeline", {{"fifo_depth", &c.pipeline.fifo_depth}}},
+      {"pipeline",
+       {{"fifo_depth", &c.pipeline.fifo_depth},
+        {"buffer_allocation", &allocation},
+        {"ring_handles", &c.pipeline.ring_handles}}},
       {"energy",
        {{"mac_pj", &c.energy.mac_pj},
         {"compare_pj", &c.energy.compare_pj},
@@ -93,7 +104,11 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
         {"sram_read_pj_per_byte", &c.energy.sram_read_pj_per_byte},
         {"sram_write_pj_per_byte", &c.energy.sram_write_pj_per_byte},
         {"dram_pj_per_byte", &c.energy.dram_pj_per_byte},
-        {"static_power_w", &c.energy.static_power_w}}},
+        {"static_power_w", &c.energy.static_power_w},
+        {"sram_leakage_mw_per_kib", &c.energy.sram_leakage_mw_per_kib},
+        {"logic_leakage_mw_per_mm2", &c.energy.logic_leakage_mw_per_mm2},
+        {"clock_fraction", &c.energy.clock_fraction},
+        {"control_fraction", &c.energy.control_fraction}}},
       {"area",
        {{"multiplier_mm2", &c.area.multiplier_mm2},
         {"sram_mm2_per_kib", &c.area.sram_mm2_per_kib},
@@ -177,7 +192,11 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
   }
   std::int64_t lfsr_seed = config.topk.engine.lfsr_seed;
   std::string timing = hbm_timing_name(config.hbm.timing);
-  const std::vector<Section> all = sections(config, lfsr_seed, timing);
+  std::string microarch = models::to_string(config.topk.engine.microarch);
+  std::string allocation = to_string(config.pipeline.buffer_allocation);
+  std::string max_stage = to_string(config.softmax.max_stage);
+  const std::vector<Section> all =
+      sections(config, lfsr_seed, timing, microarch, allocation, max_stage);
   std::set<std::string> top_keys = {"inherits"};
   std::vector<Field> top_fields;
   for (const Section& s : all) {
@@ -204,6 +223,35 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
   } else {
     root.child("hbm").child("timing").fail("'plain' or 'banked'", "'" + timing + "'");
   }
+  if (microarch == "sequential") {
+    config.topk.engine.microarch = models::TopkMicroarch::kSequential;
+  } else if (microarch == "pipelined") {
+    config.topk.engine.microarch = models::TopkMicroarch::kPipelined;
+  } else {
+    root.child("topk")
+        .child("microarch")
+        .fail("'sequential' or 'pipelined'", "'" + microarch + "'");
+  }
+  if (max_stage == "serial") {
+    config.softmax.max_stage = MaxStage::kSerial;
+  } else if (max_stage == "pipelined") {
+    config.softmax.max_stage = MaxStage::kPipelined;
+  } else if (max_stage == "none") {
+    config.softmax.max_stage = MaxStage::kNone;
+  } else {
+    root.child("softmax")
+        .child("max_stage")
+        .fail("'serial', 'pipelined' or 'none'", "'" + max_stage + "'");
+  }
+  if (allocation == "halves") {
+    config.pipeline.buffer_allocation = BufferAllocation::kHalves;
+  } else if (allocation == "ring") {
+    config.pipeline.buffer_allocation = BufferAllocation::kRing;
+  } else {
+    root.child("pipeline")
+        .child("buffer_allocation")
+        .fail("'halves' or 'ring'", "'" + allocation + "'");
+  }
   if (lfsr_seed < 1 || lfsr_seed > 0xFFFF) {
     root.child("topk")
         .child("lfsr_seed")
@@ -215,6 +263,21 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
 bool is_power_of_two(std::int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 
 }  // namespace
+
+const char* to_string(MaxStage stage) {
+  switch (stage) {
+    case MaxStage::kPipelined:
+      return "pipelined";
+    case MaxStage::kNone:
+      return "none";
+    default:
+      return "serial";
+  }
+}
+
+const char* to_string(BufferAllocation allocation) {
+  return allocation == BufferAllocation::kRing ? "ring" : "halves";
+}
 
 const char* hbm_timing_name(HbmTiming timing) {
   return timing == HbmTiming::kPlain ? "plain" : "banked";
@@ -234,6 +297,12 @@ models::Violations HbmParams::validate() const {
   v.require_in_range("t_rp_cycles", t_rp_cycles, 0, 10000);
   v.require_in_range("t_cl_cycles", t_cl_cycles, 0, 10000);
   v.require_in_range("t_ras_cycles", t_ras_cycles, 0, 10000);
+  v.require_in_range("t_rrd_cycles", t_rrd_cycles, 0, 10000);
+  v.require_in_range("t_faw_cycles", t_faw_cycles, 0, 10000);
+  v.require_in_range("t_refi_cycles", t_refi_cycles, 0, 1000000);
+  v.require(
+      t_refi_cycles == 0 ? t_rfc_cycles == 0 : t_rfc_cycles > 0 && t_rfc_cycles < t_refi_cycles,
+      "t_rfc_cycles", "0 without refresh, else in [1, t_refi_cycles)", t_rfc_cycles);
   return v;
 }
 
@@ -273,6 +342,7 @@ models::Violations AccelConfig::validate() const {
   // Up to two head-steps (one per key buffer half) sit between the fetcher and the controller;
   // shallower FIFOs could deadlock the re-fetch loop (the fetcher blocked on a full FIFO).
   v.require_in_range("pipeline.fifo_depth", pipeline.fifo_depth, 2, 1024);
+  v.require_in_range("pipeline.ring_handles", pipeline.ring_handles, 1, 4096);
   const EnergyParams& e = energy;
   for (const auto& [field, value] : {std::pair<const char*, double>{"mac_pj", e.mac_pj},
                                      {"compare_pj", e.compare_pj},
@@ -282,7 +352,11 @@ models::Violations AccelConfig::validate() const {
                                      {"sram_read_pj_per_byte", e.sram_read_pj_per_byte},
                                      {"sram_write_pj_per_byte", e.sram_write_pj_per_byte},
                                      {"dram_pj_per_byte", e.dram_pj_per_byte},
-                                     {"static_power_w", e.static_power_w}}) {
+                                     {"static_power_w", e.static_power_w},
+                                     {"sram_leakage_mw_per_kib", e.sram_leakage_mw_per_kib},
+                                     {"logic_leakage_mw_per_mm2", e.logic_leakage_mw_per_mm2},
+                                     {"clock_fraction", e.clock_fraction},
+                                     {"control_fraction", e.control_fraction}}) {
     v.require(value >= 0 && std::isfinite(value), std::string("energy.") + field,
               "a non-negative number", value);
   }
@@ -320,14 +394,17 @@ models::Violations AccelConfig::validate_for_shape(int head_dim, int max_tokens,
             "a multiple of the head dimension" + d, qk.multipliers);
   v.require(pv.multipliers % head_dim == 0, "pv.multipliers",
             "a multiple of the head dimension" + d, pv.multipliers);
-  // Double-buffered: each half must hold one head's keys (or values) at full precision.
+  // Double-buffered: each half must hold one head's keys (or values) at full precision; a ring
+  // must hold one head's.
   const std::int64_t one_head =
       (static_cast<std::int64_t>(max_tokens) * head_dim * key_bits + 7) / 8;
-  const std::string need = "at least 2 x " + std::to_string(one_head) + " bytes (2 buffers of " +
+  const int copies = pipeline.buffer_allocation == BufferAllocation::kHalves ? 2 : 1;
+  const std::string need = "at least " + std::to_string(copies) + " x " + std::to_string(one_head) +
+                           " bytes (" + std::to_string(copies) + " buffer(s) of " +
                            std::to_string(max_tokens) + " tokens x " + std::to_string(head_dim) +
                            " dims x " + std::to_string(key_bits) + " bits)";
-  v.require(sram.key_bytes >= 2 * one_head, "sram.key_bytes", need, sram.key_bytes);
-  v.require(sram.value_bytes >= 2 * one_head, "sram.value_bytes", need, sram.value_bytes);
+  v.require(sram.key_bytes >= copies * one_head, "sram.key_bytes", need, sram.key_bytes);
+  v.require(sram.value_bytes >= copies * one_head, "sram.value_bytes", need, sram.value_bytes);
   v.require(topk.engine.max_n >= max_tokens, "topk.max_n",
             "at least the longest sentence (" + std::to_string(max_tokens) + " tokens)",
             topk.engine.max_n);
@@ -346,8 +423,11 @@ boost::json::object config_to_json(const AccelConfig& config) {
   AccelConfig copy = config;
   std::int64_t lfsr_seed = copy.topk.engine.lfsr_seed;
   std::string timing = hbm_timing_name(copy.hbm.timing);
+  std::string microarch = models::to_string(copy.topk.engine.microarch);
+  std::string allocation = to_string(copy.pipeline.buffer_allocation);
+  std::string max_stage = to_string(copy.softmax.max_stage);
   boost::json::object out;
-  for (const Section& s : sections(copy, lfsr_seed, timing)) {
+  for (const Section& s : sections(copy, lfsr_seed, timing, microarch, allocation, max_stage)) {
     boost::json::object fields;
     for (const Field& f : s.fields) {
       boost::json::value value;

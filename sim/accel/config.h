@@ -10,6 +10,7 @@
 
 #include "models/topk.h"
 #include "models/validation.h"
+#include "sim/accel/buffer_ring.h"
 
 namespace attnsim::accel {
 
@@ -30,6 +31,10 @@ struct HbmParams {
   int t_rp_cycles = 14;   ///< precharge
   int t_cl_cycles = 14;   ///< read to data
   int t_ras_cycles = 33;  ///< activate to precharge
+  int t_rrd_cycles = 0;   ///< activate to activate, same channel (0: not modelled)
+  int t_faw_cycles = 0;   ///< window holding at most four activates per channel (0: not modelled)
+  int t_refi_cycles = 0;  ///< all-bank refresh interval (0: no refresh)
+  int t_rfc_cycles = 0;   ///< refresh cycle: the channel is blocked, its rows close
 
   models::Violations validate() const;
   /// Cycles one transaction occupies its channel's data bus.
@@ -59,8 +64,18 @@ struct QkParams {
   int reduction_cycles = 9;  ///< log2(D)-level adder tree plus output register, at D = 64
 };
 
+/// How the softmax finds the max it subtracts (config `softmax.max_stage`).
+enum class MaxStage {
+  kSerial,     ///< the max streams with the scores, then exp-and-sum makes a pass: one unit
+  kPipelined,  ///< a separate max unit with a row buffer: head-step i+1's max overlaps i's exp
+  kNone,       ///< no max pass: exp-and-sum streams with the scores (models/softmax.h
+               ///< subtract_max = false: saturates for large logits; softmax-error measures it)
+};
+const char* to_string(MaxStage stage);
+
 /// Softmax unit: `lanes` probabilities per cycle; the pipeline latencies of its stages.
 struct SoftmaxParams {
+  MaxStage max_stage = MaxStage::kSerial;
   int lanes = 8;
   int dequant_cycles = 7;
   int exp_cycles = 21;
@@ -87,9 +102,12 @@ struct PvParams {
   int latency_cycles = 11;  ///< SRAM read, multiply, accumulate, output
 };
 
-/// Depth of every inter-module FIFO, in head-step beats.
+/// Depth of every inter-module FIFO, in head-step beats, and how the key and value SRAMs are
+/// shared by head-steps in flight (which bounds how many overlap; README "Pipeline overlap").
 struct PipelineParams {
   int fifo_depth = 2;
+  BufferAllocation buffer_allocation = BufferAllocation::kHalves;
+  int ring_handles = 16;  ///< ring: most live allocations (the public BufferManager's maxReq)
 };
 
 /// Energy per action, picojoules. Defaults: 45 nm figures of Horowitz (ISSCC 2014) scaled to the
@@ -105,6 +123,11 @@ struct EnergyParams {
   double sram_write_pj_per_byte = 1.25;  ///< taken equal to a read
   double dram_pj_per_byte = 31.2;        ///< HBM2: 3.9 pJ/bit
   double static_power_w = 0.0;           ///< leakage; unknown for the paper's chip, so 0 by default
+  /// Further always-on terms (README "Energy": each cited or marked assumed; 0 in `spatten`):
+  double sram_leakage_mw_per_kib = 0.0;   ///< SRAM leakage per KiB of buffers (incl. top-k's)
+  double logic_leakage_mw_per_mm2 = 0.0;  ///< leakage of the non-SRAM area
+  double clock_fraction = 0.0;    ///< clock tree, as a fraction of the datapath's dynamic energy
+  double control_fraction = 0.0;  ///< control and sequencing, same base
 };
 
 /// Area per component, mm^2 at 40 nm (README "Area" gives the sources and what is assumed).

@@ -47,13 +47,16 @@ class PlainHbm : public HbmModel {
 // precharges (tRP, not before tRAS after the last activate). Data returns tCL after the read and
 // then needs the channel's data bus for burst_cycles(). Within a channel, consecutive
 // transactions fill a row's columns, then move to the next bank: row-major interleaving
-// (row : bank : column : channel), so a sequential stream hits open rows.
+// (row : bank : column : channel), so a sequential stream hits open rows. Activates of a channel
+// keep tRRD apart and at most four fall in any tFAW window (the controller issues them in order);
+// every tREFI cycles an all-bank refresh holds the channel for tRFC and closes its rows.
 class BankedHbm : public HbmModel {
  public:
   explicit BankedHbm(const HbmParams& p)
       : HbmModel(p.channels),
         p_(p),
         bus_free_(static_cast<std::size_t>(p.channels), 0),
+        activates_(static_cast<std::size_t>(p.channels)),
         banks_(static_cast<std::size_t>(p.channels) *
                static_cast<std::size_t>(p.banks_per_channel)) {}
 
@@ -70,8 +73,13 @@ class BankedHbm : public HbmModel {
       const std::uint64_t bank_index = (in_channel / columns) % banks;
       const std::int64_t row = static_cast<std::int64_t>(in_channel / columns / banks);
       Bank& bank = banks_[c * banks + bank_index];
-      std::int64_t t =
-          std::max(issue_cycle + static_cast<std::int64_t>(i) / issue_per_cycle, bank.ready);
+      std::int64_t t = after_refresh(
+          std::max(issue_cycle + static_cast<std::int64_t>(i) / issue_per_cycle, bank.ready));
+      // A refresh since the row was opened closed it.
+      if (p_.t_refi_cycles > 0 && bank.open_row >= 0 &&
+          bank.activated / p_.t_refi_cycles < t / p_.t_refi_cycles) {
+        bank.open_row = -1;
+      }
       if (bank.open_row != row) {
         if (bank.open_row >= 0) {
           t = std::max(t, bank.activated + p_.t_ras_cycles) + p_.t_rp_cycles;
@@ -79,6 +87,7 @@ class BankedHbm : public HbmModel {
         } else {
           stats_[c].row_misses += 1;
         }
+        t = activate(activates_[c], t);
         bank.activated = t;
         t += p_.t_rcd_cycles;
         bank.open_row = row;
@@ -100,8 +109,37 @@ class BankedHbm : public HbmModel {
     std::int64_t ready = 0;
     std::int64_t activated = 0;
   };
+  // The last four activates of a channel, oldest first (for tRRD and tFAW).
+  struct Activates {
+    std::int64_t at[4] = {kNever, kNever, kNever, kNever};
+  };
+  static constexpr std::int64_t kNever = -(std::int64_t{1} << 40);
+
+  // The first cycle at or after t outside a refresh.
+  std::int64_t after_refresh(std::int64_t t) const {
+    if (p_.t_refi_cycles == 0) return t;
+    const std::int64_t start = t / p_.t_refi_cycles * p_.t_refi_cycles;
+    return t < start + p_.t_rfc_cycles ? start + p_.t_rfc_cycles : t;
+  }
+
+  // Issues an activate no earlier than t, tRRD after the previous one and tFAW after the fourth
+  // last; returns its cycle.
+  std::int64_t activate(Activates& a, std::int64_t t) const {
+    // A zero parameter is no constraint at all (not "in order"): with neither, activates stay
+    // where the banks put them, as before these timings existed.
+    if (p_.t_rrd_cycles > 0) t = std::max(t, a.at[3] + p_.t_rrd_cycles);
+    if (p_.t_faw_cycles > 0) t = std::max(t, a.at[0] + p_.t_faw_cycles);
+    t = after_refresh(t);
+    a.at[0] = a.at[1];
+    a.at[1] = a.at[2];
+    a.at[2] = a.at[3];
+    a.at[3] = t;
+    return t;
+  }
+
   HbmParams p_;
   std::vector<std::int64_t> bus_free_;
+  std::vector<Activates> activates_;
   std::vector<Bank> banks_;
 };
 

@@ -1,6 +1,7 @@
 // stats.json and the table: derived figures (energy, power, area, reduction, utilization).
 #include "sim/accel/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -39,7 +40,16 @@ EnergyBreakdown energy_of(const AccelConfig& config, const AccelStats& stats) {
   for (const ChannelStats& c : stats.channels) transferred += c.transactions;
   b.dram_j =
       static_cast<double>(transferred * config.hbm.transaction_bytes) * e.dram_pj_per_byte * kPj;
-  b.static_j = e.static_power_w * static_cast<double>(stats.cycles) / config.clock_hz;
+  const double seconds = static_cast<double>(stats.cycles) / config.clock_hz;
+  b.static_j = e.static_power_w * seconds;
+  // Leakage: SRAM by capacity, the rest by the area that is not SRAM.
+  const double kib = sram_kib(config);
+  b.sram_leakage_j = e.sram_leakage_mw_per_kib * 1e-3 * kib * seconds;
+  const double logic_mm2 = std::max(0.0, area_mm2(config) - kib * config.area.sram_mm2_per_kib);
+  b.logic_leakage_j = e.logic_leakage_mw_per_mm2 * 1e-3 * logic_mm2 * seconds;
+  // Clock tree and control scale with the switching activity the action table counts.
+  b.clock_j = e.clock_fraction * b.dynamic_j();
+  b.control_j = e.control_fraction * b.dynamic_j();
   return b;
 }
 
@@ -66,6 +76,11 @@ double topk_engine_area_mm2(const AccelConfig& c) {
           (1 - a.topk_logic_share) * topk_buffer_bits(engine) / topk_buffer_bits(reference));
 }
 
+double sram_kib(const AccelConfig& c) {
+  return static_cast<double>(c.sram.key_bytes + c.sram.value_bytes) / 1024.0 +
+         2 * topk_buffer_bits(c.topk.engine) / 8.0 / 1024.0;
+}
+
 double area_mm2(const AccelConfig& c) {
   const AreaParams& a = c.area;
   return (c.qk.multipliers + c.pv.multipliers) * a.multiplier_mm2 +
@@ -79,6 +94,7 @@ models::AnalyticalParams analytical_params(const AccelConfig& c) {
   p.qk_multipliers = c.qk.multipliers;
   p.qk_latency_cycles = c.sram.read_latency_cycles + c.qk.multiply_cycles + c.qk.reduction_cycles;
   p.softmax_lanes = c.softmax.lanes;
+  p.softmax_busy_passes = c.softmax.max_stage == MaxStage::kSerial ? 2 : 1;
   p.softmax_latency_cycles = c.softmax.dequant_cycles + c.softmax.exp_cycles +
                              c.softmax.accumulate_cycles + c.softmax.divide_cycles +
                              c.softmax.quant_cycles;
@@ -179,6 +195,8 @@ json::object stats_to_json(const AccelConfig& config, const AccelWorkload& workl
                             {"token_busy_cycles", stats.token_topk.busy_cycles},
                             {"token_issue_stall_cycles", stats.token_topk_stall_cycles}}},
       {"fetch_issue_stall_cycles", stats.fetch_issue_stall_cycles},
+      {"key_buffer_peak_head_steps", stats.key_buffer_peak_head_steps},
+      {"value_buffer_peak_head_steps", stats.value_buffer_peak_head_steps},
       {"ops",
        json::object{{"executed", executed},
                     {"dense_equivalent", dense},
@@ -199,6 +217,10 @@ json::object stats_to_json(const AccelConfig& config, const AccelWorkload& workl
                                 {"divide", e.divide_j},
                                 {"sram", e.sram_j},
                                 {"static", e.static_j},
+                                {"sram_leakage", e.sram_leakage_j},
+                                {"logic_leakage", e.logic_leakage_j},
+                                {"clock", e.clock_j},
+                                {"control", e.control_j},
                                 {"on_chip", e.on_chip_j()},
                                 {"dram", e.dram_j},
                                 {"total", e.total_j()}}},

@@ -17,8 +17,11 @@ namespace attnsim::accel {
 struct EnergyBreakdown {
   double mac_j = 0, compare_j = 0, add_j = 0, exp_j = 0, divide_j = 0, sram_j = 0, dram_j = 0,
          static_j = 0;
+  double sram_leakage_j = 0, logic_leakage_j = 0, clock_j = 0, control_j = 0;
+  /// Dynamic energy of the datapath and buffers (what the action table counts).
+  double dynamic_j() const { return mac_j + compare_j + add_j + exp_j + divide_j + sram_j; }
   double on_chip_j() const {
-    return mac_j + compare_j + add_j + exp_j + divide_j + sram_j + static_j;
+    return dynamic_j() + static_j + sram_leakage_j + logic_leakage_j + clock_j + control_j;
   }
   double total_j() const { return on_chip_j() + dram_j; }
 };
@@ -29,6 +32,8 @@ EnergyBreakdown energy_of(const AccelConfig& config, const AccelStats& stats);
 /// logic share scaled by P and the rest by the buffer bits.
 double topk_engine_area_mm2(const AccelConfig& config);
 double area_mm2(const AccelConfig& config);
+/// SRAM the chip holds, KiB: key and value buffers plus the two top-k engines' buffers.
+double sram_kib(const AccelConfig& config);
 
 /// The analytical model's parameters for this config (one source: the config).
 models::AnalyticalParams analytical_params(const AccelConfig& config);

@@ -45,16 +45,18 @@ AccelStats simulate(const AccelConfig& config, const AccelWorkload& workload,
   BeatFifo k_data("k_data", depth), scores("scores", depth), probs("probs", depth);
   BeatFifo to_topk("to_topk", depth), to_importance("to_importance", depth);
   BeatFifo v_data("v_data", depth), head_out("head_out", depth);
-  sc_core::sc_fifo<int> k_free("k_free", 2), v_free("v_free", 2), topk_done("topk_done", 2);
-  for (int i = 0; i < 2; ++i) {
-    k_free.write(i);
-    v_free.write(i);
-  }
+  // Release notices (head-step ids) back to the fetcher's buffer allocators: at most one per
+  // live allocation, so writers never block.
+  const int live = config.pipeline.buffer_allocation == BufferAllocation::kRing
+                       ? config.pipeline.ring_handles
+                       : 2;
+  sc_core::sc_fifo<int> k_free("k_free", live), v_free("v_free", live), topk_done("topk_done", 2);
   // Head-step passes between the fetcher and the controller's decision. The loop holds
   // k_data + Q x K + scores + softmax + probs = 3 x depth + 2 beats, so with at most 3 x depth
   // passes inside, the fetcher never waits forever on k_data while the controller waits on it
-  // (through the V path). Only queries that reuse their head's K can reach the bound: the two key
-  // buffer halves limit the others to two.
+  // (through the V path). Queries that reuse their head's K, and head-steps sharing a ring
+  // (pipeline.buffer_allocation: ring), can reach the bound; two key buffer halves limit the
+  // others to two.
   sc_core::sc_fifo<int> slots("slots", 3 * depth);
   for (int i = 0; i < 3 * depth; ++i) slots.write(i);
   const std::unique_ptr<TopkEngine> value_engine = make_topk_engine(config.topk.engine, "value");

@@ -36,6 +36,9 @@ struct AccelStats {
   std::int64_t token_topk_stall_cycles = 0;  ///< issue held until the token top-k finished
   /// A new head-step waited for a free key buffer half or a front-end slot.
   std::int64_t fetch_issue_stall_cycles = 0;
+  /// Most head-steps that held key (value) SRAM at once: the pipeline's overlap depth.
+  int key_buffer_peak_head_steps = 0;
+  int value_buffer_peak_head_steps = 0;
   models::ActionCounts actions;
   std::vector<std::int64_t> vtopk_cycles_per_step;  ///< local-V engine latency per head-step
   std::vector<std::int32_t> completion_order;  ///< head-steps in the order their outputs finished

@@ -73,6 +73,66 @@ AccelWorkload workload_from_csv(const common::SpattenWorkload& csv, const std::s
   return w;
 }
 
+namespace {
+
+// Every query of a multi-query head-step (the prompt of a causal trace with prompt_all_queries,
+// every query of a bidirectional one) becomes its own head-step, as expand_queries does for CSV
+// rows, but with the functional models' per-query decisions: its key count (causal: the alive
+// tokens up to its position) for Q x K and softmax, its local-V top-k latency, its kept V rows for
+// prob x V. The first query fetches the head's keys (the last query's alive set, which holds
+// every earlier query's) and, if any query of the head re-quantized, their LSBs once; every
+// query fetches the kept V rows no earlier query of its head fetched.
+void expand_trace_queries(AccelWorkload& w, const models::SpattenRunResult& run,
+                          const models::SpattenParams& p) {
+  std::vector<models::HeadStepShape> steps;
+  std::vector<std::vector<int>> keys, values;
+  std::vector<std::int64_t> value_cycles, importance_cycles;
+  for (std::size_t i = 0; i < w.steps.size(); ++i) {
+    const models::HeadStepRecord& r = run.head_steps[i];
+    const auto queries = r.query_records.size();
+    std::vector<char> fetched(static_cast<std::size_t>(r.sentence_length), 0);
+    for (std::size_t q = 0; q < std::max<std::size_t>(queries, 1); ++q) {
+      models::HeadStepShape s = w.steps[i];
+      std::vector<int> rows = w.value_rows[i];
+      std::int64_t cycles = w.value_topk_cycles[i];
+      if (queries > 0) {
+        const models::QueryRecord& qr = r.query_records[q];
+        cycles = qr.value_topk_cycles;
+        s.value_fetch = static_cast<int>(qr.value_rows.size());
+        rows.clear();
+        for (int t : qr.value_rows) {
+          if (fetched[static_cast<std::size_t>(t)]) continue;
+          fetched[static_cast<std::size_t>(t)] = 1;
+          rows.push_back(t);
+        }
+      }
+      if (q == 0) {
+        s.requant = r.requantized_queries > 0;
+        s.key_lsb_bits = s.requant && p.quantize ? p.key_lsb_bits : 0;
+      } else {
+        s.kv_reused = true;
+        s.key_fetch = r.query_records[q].key_fetch;
+        s.requant = false;  // the head's LSBs are in the buffer since its first query
+        s.new_value_rows = static_cast<int>(rows.size());
+      }
+      const bool last = q + 1 >= queries;
+      s.token_topk = last && s.token_topk;
+      steps.push_back(s);
+      keys.push_back(q == 0 ? w.key_rows[i] : std::vector<int>{});
+      values.push_back(std::move(rows));
+      value_cycles.push_back(cycles);
+      importance_cycles.push_back(last ? w.importance_topk_cycles[i] : 0);
+    }
+  }
+  w.steps = std::move(steps);
+  w.key_rows = std::move(keys);
+  w.value_rows = std::move(values);
+  w.value_topk_cycles = std::move(value_cycles);
+  w.importance_topk_cycles = std::move(importance_cycles);
+}
+
+}  // namespace
+
 AccelWorkload workload_from_trace(const AccelConfig& config, const models::AttentionTensors& trace,
                                   const std::string& source, const std::string& config_source) {
   const AlgorithmParams& a = config.algorithm;
@@ -89,6 +149,7 @@ AccelWorkload workload_from_trace(const AccelConfig& config, const models::Atten
   p.head_schedule.keep_ratio = a.head_keep;
   p.value_keep_ratio = a.value_keep;
   p.prompt_all_queries = a.prompt_all_queries;
+  p.record_queries = a.prompt_all_queries;  // every prompt query becomes a head-step (below)
   p.topk = config.topk.engine;
   p.topk.max_n = std::max({p.topk.max_n, trace.tokens, trace.heads});
   const models::Violations v = p.validate("algorithm", trace.layers);
@@ -134,6 +195,7 @@ AccelWorkload workload_from_trace(const AccelConfig& config, const models::Atten
     w.importance_topk_cycles[next - 1] += cycles;
     w.steps[next - 1].token_topk = true;  // head-only top-k points hold the issue too
   }
+  if (p.record_queries) expand_trace_queries(w, run, p);
   return w;
 }
 

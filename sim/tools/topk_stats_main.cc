@@ -46,12 +46,14 @@ int run(int argc, char** argv) {
   po::options_description options("topk-stats: top-k engine cycles on random scores");
   int trials = 0;
   unsigned seed = 0;
-  std::string cases_text;
+  std::string cases_text, microarch;
   TopkParams params;
   options.add_options()("help,h", "show this help")(
       "trials", po::value(&trials)->default_value(10000), "random inputs per (n, k)")(
       "seed", po::value(&seed)->default_value(1), "seed of the score generator")(
       "lanes", po::value(&params.lanes)->default_value(16), "P: comparator lanes")(
+      "microarch", po::value(&microarch)->default_value("sequential"),
+      "sequential | pipelined (the first pass streams with the load; no pivot-setup cycles)")(
       "cases", po::value(&cases_text)->default_value("128:64,512:64,1024:512,2048:64,4096:32"),
       "comma-separated n:k pairs");
   po::variables_map vm;
@@ -63,6 +65,12 @@ int run(int argc, char** argv) {
   po::notify(vm);
   if (trials < 1)
     throw InputError("--trials", "value", "a positive integer", std::to_string(trials));
+  if (microarch == "pipelined") {
+    params.microarch = attnsim::models::TopkMicroarch::kPipelined;
+    params.pivot_setup_cycles = 0;  // as the pipelined RTL (rtl/README.md)
+  } else if (microarch != "sequential") {
+    throw InputError("--microarch", "value", "sequential or pipelined", microarch);
+  }
   const std::vector<Case> cases = parse_cases(cases_text);
   params.max_n = 1;
   for (const Case& c : cases) params.max_n = std::max(params.max_n, c.n);
@@ -70,8 +78,8 @@ int run(int argc, char** argv) {
   if (!violations.ok()) throw InputError("command line", violations.to_string());
 
   std::printf(
-      "# P=%d, %d trials per row, uniform 16-bit scores, seed %u; LFSR carried across jobs\n",
-      params.lanes, trials, seed);
+      "# P=%d, %s, %d trials per row, uniform 16-bit scores, seed %u; LFSR carried across jobs\n",
+      params.lanes, attnsim::models::to_string(params.microarch), trials, seed);
   std::printf("%6s %6s %8s | %16s | %16s | %s\n", "n", "k", "passes", "ours (cycles)",
               "public model", "ours: load + passes + output");
   std::mt19937_64 rng(seed);

@@ -89,6 +89,37 @@ TEST(SoftmaxFixed, OrderIsPreserved) {
   EXPECT_GE(probs[0], probs[3]);
 }
 
+TEST(SoftmaxFixed, WithoutTheMaxPassLogitsInRangeGiveTheSameProbabilities) {
+  // Logits in [-4, 4): far inside the 11 integer bits of the no-max exp format (up to 2^11, logit
+  // 7.6). Every code within 2 of the max-subtract result, and no max-reduction comparisons.
+  SoftmaxParams with_max;
+  SoftmaxParams no_max;
+  no_max.subtract_max = false;
+  std::mt19937_64 rng(3);
+  const double to_score = 8.0 * 4096;  // sqrt(D) x 2^score_frac_bits: logit 1
+  std::vector<std::int64_t> s(500);
+  for (auto& x : s)
+    x = static_cast<std::int64_t>((static_cast<double>(rng() % 8000) / 1000 - 4) * to_score);
+  ActionCounts counts;
+  const auto a = softmax_fixed(s, with_max);
+  const auto b = softmax_fixed(s, no_max, &counts);
+  for (std::size_t j = 0; j < s.size(); ++j) EXPECT_NEAR(a[j], b[j], 2) << j;
+  EXPECT_EQ(counts.comparisons, 0);
+  EXPECT_EQ(counts.exps, 500);
+}
+
+TEST(SoftmaxFixed, WithoutTheMaxPassLargeLogitsSaturate) {
+  // Logits 20 and 10: exact p = 0.99995 / 0.00005. Without the max pass both exceed the format's
+  // largest exponent (11 bits: logit 7.6), saturate to the same value and split 50/50.
+  SoftmaxParams no_max;
+  no_max.subtract_max = false;
+  const std::vector<std::int64_t> s{20 * 8 * 4096, 10 * 8 * 4096};
+  const auto p = softmax_fixed(s, no_max);
+  EXPECT_EQ(p[0], 2048);
+  EXPECT_EQ(p[1], 2048);
+  EXPECT_EQ(softmax_fixed(s, SoftmaxParams{})[0], 4096);  // the max pass gets it right
+}
+
 TEST(SoftmaxFixed, CountsActions) {
   ActionCounts counts;
   softmax_fixed({1, 2, 3, 4}, SoftmaxParams{}, &counts);

@@ -150,6 +150,49 @@ TEST(TopkLatency, ClosedFormForConstantScores) {
   }
 }
 
+TEST(TopkLatency, PipelinedClosedFormForConstantScores) {
+  // One pass (every element equals the pivot), fused with the load: the rows arrive in cycles
+  // 0 .. rows - 1, the pass drains 3 cycles and decides in the 4th; then the output pass.
+  for (int lanes : {1, 4, 16}) {
+    for (int n : {1, 5, 16, 17, 100}) {
+      for (int k : {1, n / 2 + 1, n}) {
+        TopkParams p;
+        p.microarch = TopkMicroarch::kPipelined;
+        p.pivot_setup_cycles = 0;
+        p.lanes = lanes;
+        const std::vector<std::int64_t> s(static_cast<std::size_t>(n), 3);
+        const std::int64_t rows = (n + lanes - 1) / lanes;
+        const std::int64_t expected = rows + (3 + 1) + (k - 1) / lanes + 4 + 1;
+        EXPECT_EQ(topk_latency_cycles(s, k, p, p.lfsr_seed), expected)
+            << "P=" << lanes << " n=" << n << " k=" << k;
+      }
+    }
+  }
+}
+
+TEST(Topk, PipelinedSelectsTheSameSetFromTheFirstBeatsPivot) {
+  // The fused first pass takes its pivot among the first beat's elements; the kept set, the
+  // threshold and q cannot change (they are the k-th largest and the tie rule), the passes may.
+  std::mt19937_64 rng(7);
+  int passes_differ = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const int n = 1 + static_cast<int>(rng() % 300);
+    const int k = 1 + static_cast<int>(rng() % static_cast<std::uint64_t>(n));
+    std::vector<std::int64_t> s(static_cast<std::size_t>(n));
+    for (auto& x : s) x = static_cast<std::int64_t>(rng() % 20);
+    TopkParams seq;
+    TopkParams pipe;
+    pipe.microarch = TopkMicroarch::kPipelined;
+    const TopkResult a = topk_select(s, k, seq);
+    const TopkResult b = topk_select(s, k, pipe);
+    ASSERT_EQ(a.selected, b.selected);
+    ASSERT_EQ(a.threshold, b.threshold);
+    ASSERT_EQ(a.kept_equal, b.kept_equal);
+    passes_differ += a.pass_candidates != b.pass_candidates;
+  }
+  EXPECT_GT(passes_differ, 30);
+}
+
 TEST(TopkLatency, PassCostIsRowsPlusFixedOverheads) {
   TopkParams p;
   EXPECT_EQ(p.pass_cycles(1), 1 + 6);

@@ -23,7 +23,7 @@ def run(*args):
                           timeout=600)
 
 
-@pytest.mark.parametrize("config", ["spatten", "spatten-1-8"])
+@pytest.mark.parametrize("config", ["spatten", "spatten-1-8", "spatten-paper"])
 def test_rtl_engines_give_identical_stats_on_gpt2_small(tmp_path, config):
     behavioural, rtl = tmp_path / "behavioural", tmp_path / "rtl"
     a = run("--config", config, "--out", behavioural, WORKLOAD)

@@ -31,6 +31,20 @@ def test_random_jobs_match_and_the_json_is_deterministic(tmp_path):
     assert all(g["engine_cycles_mean"] == g["model_cycles_mean"] for g in result["groups"])
 
 
+def test_the_pipelined_engine_matches_and_is_faster(tmp_path):
+    seq, pipe = tmp_path / "s.json", tmp_path / "p.json"
+    common = ("--vectors", "200", "--seed", "4", "--n", "300", "--k", "40", "--gap-prob", "0",
+              "--stall-prob", "0", "--scores", "uniform")
+    rs = run(*common, "--json", str(seq))
+    rp = run(*common, "--microarch", "pipelined", "--json", str(pipe))
+    assert rs.returncode == 0 and rp.returncode == 0, rs.stderr + rp.stderr
+    assert "pipelined" in rp.stdout and "mismatches: 0 of 200 vectors" in rp.stdout
+    s, p = json.loads(seq.read_text()), json.loads(pipe.read_text())
+    assert p["microarch"] == "pipelined" and s["microarch"] == "sequential"
+    # n = 300 at P = 16: the fused load saves 19 rows and every later pass 2 cycles.
+    assert p["groups"][0]["engine_cycles_mean"] < s["groups"][0]["engine_cycles_mean"] - 19
+
+
 def test_fixed_sizes_give_one_row_per_n_k(tmp_path):
     out = tmp_path / "r.json"
     r = run("--vectors", "40", "--n", "128,512", "--k", "64", "--gap-prob", "0",
@@ -58,6 +72,7 @@ def test_trace_writes_a_vcd_and_nothing_else(tmp_path):
     (["--n", "5000"], "Verilated attn_topk build"),
     (["--gap-prob", "1.5"], "in [0, 1)"),
     (["--scores", "bogus"], "heavy-ties"),
+    (["--microarch", "fast"], "sequential or pipelined"),
     (["--vectors", "0"], "a positive integer"),
     (["--trace", "/nonexistent-dir/x.vcd", "--vectors", "1"], "cannot open"),
 ])

@@ -13,58 +13,78 @@
 namespace attnsim::rtl {
 namespace {
 
-std::unique_ptr<TopkRtl> engine_for(int lanes, int max_n) {
-  models::TopkParams p;
+using models::TopkMicroarch;
+constexpr TopkMicroarch kBoth[] = {TopkMicroarch::kSequential, TopkMicroarch::kPipelined};
+
+std::unique_ptr<TopkRtl> engine_for(int lanes, int max_n,
+                                    TopkMicroarch microarch = TopkMicroarch::kSequential) {
+  TopkRtlBuild wanted;
+  wanted.microarch = microarch;
+  wanted.lfsr_seed = models::kLfsrDefaultSeed;
+  models::TopkParams p = topk_params_of(wanted);
+  p.score_bits = 32;
   p.lanes = lanes;
   p.max_n = max_n;
   return make_topk_rtl(p, "test");
 }
 
-// Runs `vectors` random jobs; stops at the first few mismatches so a failure stays readable.
+// Runs `vectors` random jobs on each micro-architecture; stops at the first few mismatches so a
+// failure stays readable.
 void expect_equivalent(int lanes, int max_n, int vectors, const TopkBackpressure& backpressure,
                        std::uint64_t seed) {
-  TopkEquivalence eq(engine_for(lanes, max_n), backpressure);
-  std::mt19937_64 rng(seed);
-  int failures = 0;
-  std::int64_t stalls = 0;
-  std::int64_t gaps = 0;
-  for (int i = 0; i < vectors && failures < 5; ++i) {
-    const TopkVector v = random_topk_vector(rng, eq.params().score_bits, max_n);
-    const TopkComparison c = eq.check(v);
-    stalls += c.output_stall_cycles;
-    gaps += c.input_gap_cycles;
-    if (!c.mismatch.empty()) {
-      ++failures;
-      ADD_FAILURE() << "job " << i << ": " << c.mismatch;
+  for (TopkMicroarch microarch : kBoth) {
+    SCOPED_TRACE(models::to_string(microarch));
+    TopkEquivalence eq(engine_for(lanes, max_n, microarch), backpressure);
+    std::mt19937_64 rng(seed);
+    int failures = 0;
+    std::int64_t stalls = 0;
+    std::int64_t gaps = 0;
+    for (int i = 0; i < vectors && failures < 5; ++i) {
+      const TopkVector v = random_topk_vector(rng, eq.params().score_bits, max_n);
+      const TopkComparison c = eq.check(v);
+      stalls += c.output_stall_cycles;
+      gaps += c.input_gap_cycles;
+      if (!c.mismatch.empty()) {
+        ++failures;
+        ADD_FAILURE() << "job " << i << ": " << c.mismatch;
+      }
     }
-  }
-  // The stimulus really exercised back-pressure when asked to.
-  if (backpressure.output_stall > 0) {
-    EXPECT_GT(stalls, vectors);
-  }
-  if (backpressure.input_gap > 0) {
-    EXPECT_GT(gaps, vectors / 4);
+    // The stimulus really exercised back-pressure when asked to.
+    if (backpressure.output_stall > 0) {
+      EXPECT_GT(stalls, vectors);
+    }
+    if (backpressure.input_gap > 0) {
+      EXPECT_GT(gaps, vectors / 4);
+    }
   }
 }
 
 TEST(TopkRtl, BuildsExist) {
   const auto builds = topk_rtl_builds();
-  ASSERT_GE(builds.size(), 2u);
-  bool spatten_engine = false;
-  for (const auto& b : builds) spatten_engine |= b.lanes == 16 && b.max_n >= 4096;
-  EXPECT_TRUE(spatten_engine) << "the SpAtten engine (P = 16, n up to 4096) must be built";
+  ASSERT_GE(builds.size(), 4u);
+  for (TopkMicroarch microarch : kBoth) {
+    bool spatten_engine = false;
+    for (const auto& b : builds) {
+      spatten_engine |= b.lanes == 16 && b.max_n >= 4096 && b.microarch == microarch;
+    }
+    EXPECT_TRUE(spatten_engine) << "the SpAtten engine (P = 16, n up to 4096) must be built, "
+                                << models::to_string(microarch);
+  }
 }
 
 TEST(TopkRtl, SevenFifteenThirtyThreeWithTies) {
   // conventions.md: odd sizes 7, 15, 33 with heavy ties, every k, both lane counts.
   for (int lanes : {16, 5}) {
-    TopkEquivalence eq(engine_for(lanes, 600), TopkBackpressure{0.2, 0.3, 7});
-    std::mt19937_64 rng(lanes);
-    for (int n : {7, 15, 33}) {
-      for (int k = 1; k <= n; ++k) {
-        for (ScoreKind kind : {ScoreKind::kHeavyTies, ScoreKind::kAllEqual, ScoreKind::kUniform}) {
-          const TopkComparison c = eq.check(make_topk_vector(rng, 32, n, k, kind));
-          ASSERT_EQ(c.mismatch, "");
+    for (TopkMicroarch microarch : kBoth) {
+      TopkEquivalence eq(engine_for(lanes, 600, microarch), TopkBackpressure{0.2, 0.3, 7});
+      std::mt19937_64 rng(lanes);
+      for (int n : {7, 15, 33}) {
+        for (int k = 1; k <= n; ++k) {
+          for (ScoreKind kind :
+               {ScoreKind::kHeavyTies, ScoreKind::kAllEqual, ScoreKind::kUniform}) {
+            const TopkComparison c = eq.check(make_topk_vector(rng, 32, n, k, kind));
+            ASSERT_EQ(c.mismatch, "") << models::to_string(microarch);
+          }
         }
       }
     }
@@ -103,22 +123,53 @@ TEST(TopkRtl, LatencyIsTheModelsClosedForm) {
   EXPECT_EQ(job.cycles, 15);
 }
 
+TEST(TopkRtl, PipelinedLatencyIsTheClosedForm) {
+  // The same job on the pipelined engine: the pass over 32 streams with the load (beats in cycles
+  // 0 and 1), drains 3 cycles and decides in cycle 5; the output pass starts in cycle 6 and the
+  // beat of row 0 leaves 4 cycles later, in cycle 10: latency 11 (against 15).
+  auto rtl = engine_for(16, 4096, TopkMicroarch::kPipelined);
+  std::vector<std::int64_t> scores(32, 5);
+  std::vector<std::uint32_t> indices(32);
+  for (std::uint32_t i = 0; i < 32; ++i) indices[i] = 100 + i;
+  const TopkRtlJob job = rtl->run(models::to_in_beats(scores, indices, 16), 1);
+  ASSERT_EQ(job.out.size(), 1u);
+  EXPECT_EQ(job.out[0].index[0], 100u);
+  EXPECT_EQ(job.cycles, 11);
+  // 48 scores i mod 7, k = 16: several passes (the first with its pivot from the first beat, later
+  // ones reading the pivot alongside their first row). Both engines select the same indices.
+  std::vector<std::int64_t> ramp(48);
+  for (int i = 0; i < 48; ++i) ramp[static_cast<std::size_t>(i)] = i % 7;
+  std::vector<std::uint32_t> ids(48);
+  for (std::uint32_t i = 0; i < 48; ++i) ids[i] = i;
+  auto sequential = engine_for(16, 4096, TopkMicroarch::kSequential);
+  const TopkRtlJob a = rtl->run(models::to_in_beats(ramp, ids, 16), 16);
+  const TopkRtlJob b = sequential->run(models::to_in_beats(ramp, ids, 16), 16);
+  ASSERT_EQ(a.out.size(), b.out.size());
+  for (std::size_t i = 0; i < a.out.size(); ++i) {
+    EXPECT_EQ(a.out[i].index, b.out[i].index);
+    EXPECT_EQ(a.out[i].count, b.out[i].count);
+  }
+  EXPECT_LT(a.cycles, b.cycles);
+}
+
 TEST(TopkRtl, LfsrCarriesAcrossJobsAsInTheModel) {
   // The same job twice: the pivots differ (the LFSR moved on), so the pass counts may differ, but
   // both runs equal the model's run from the carried state; equivalence over a sequence checks it.
-  TopkEquivalence eq(engine_for(16, 4096), TopkBackpressure{});
-  std::mt19937_64 rng(5);
-  const TopkVector v = make_topk_vector(rng, 32, 1000, 300, ScoreKind::kUniform);
-  std::int64_t first = 0;
-  bool cycles_changed = false;
-  for (int i = 0; i < 20; ++i) {
-    const TopkComparison c = eq.check(v);
-    ASSERT_EQ(c.mismatch, "");
-    if (i == 0) first = c.rtl_cycles;
-    cycles_changed |= c.rtl_cycles != first;
+  for (TopkMicroarch microarch : kBoth) {
+    TopkEquivalence eq(engine_for(16, 4096, microarch), TopkBackpressure{});
+    std::mt19937_64 rng(5);
+    const TopkVector v = make_topk_vector(rng, 32, 1000, 300, ScoreKind::kUniform);
+    std::int64_t first = 0;
+    bool cycles_changed = false;
+    for (int i = 0; i < 20; ++i) {
+      const TopkComparison c = eq.check(v);
+      ASSERT_EQ(c.mismatch, "");
+      if (i == 0) first = c.rtl_cycles;
+      cycles_changed |= c.rtl_cycles != first;
+    }
+    EXPECT_TRUE(cycles_changed)
+        << "identical jobs took identical cycles 20 times: is the LFSR reset?";
   }
-  EXPECT_TRUE(cycles_changed)
-      << "identical jobs took identical cycles 20 times: is the LFSR reset?";
 }
 
 TEST(TopkRtl, RejectsParametersWithoutABuild) {
@@ -131,6 +182,11 @@ TEST(TopkRtl, RejectsParametersWithoutABuild) {
   p = models::TopkParams{};
   p.max_n = 8192;
   EXPECT_THROW(make_topk_rtl(p, "config.yaml"), common::InputError);
+  p = models::TopkParams{};
+  p.microarch = models::TopkMicroarch::kPipelined;  // its RTL has no pivot-setup cycles
+  EXPECT_THROW(make_topk_rtl(p, "config.yaml"), common::InputError);
+  p.pivot_setup_cycles = 0;
+  EXPECT_NO_THROW(make_topk_rtl(p, "config.yaml"));
 }
 
 TEST(TopkRtl, RejectsMalformedJobs) {

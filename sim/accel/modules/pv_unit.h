@@ -27,11 +27,17 @@ class PvUnit : public sc_core::sc_module {
           std::max(start + models::pv_issue_cycles(s.value_fetch, c.pv.multipliers, s.head_dim),
                    b.last_cycle + 1 + c.sram.read_latency_cycles);
       ctx_.stats.actions.macs += static_cast<std::int64_t>(s.value_fetch) * s.head_dim;
-      ctx_.stats.actions.sram_read_bytes += models::step_payload_bytes(s).v;
+      // Every kept row is read from the buffer, fetched by this query or an earlier one.
+      ctx_.stats.actions.sram_read_bytes +=
+          models::packed_bytes(static_cast<std::int64_t>(s.value_fetch) * s.head_dim, s.value_bits);
       ctx_.stats.pv.busy_cycles += end - start;
       ctx_.stats.pv.jobs += 1;
       ctx_.wait_until(end);
-      if (ctx_.last_user_of_buffers(b.step)) v_free_.write(1);
+      if (ctx_.last_user_of_buffers(b.step)) {
+        int first = b.step;  // the head's first query allocated the buffer
+        while (first > 0 && ctx_.step(first).kv_reused) --first;
+        v_free_.write(first);
+      }
       b.first_cycle = b.last_cycle = end - 1 + c.pv.latency_cycles;
       out_.write(b);
     }

@@ -13,10 +13,12 @@
 namespace attnsim::accel {
 
 /// Contract: serves, in this priority, K LSB re-fetches (`refetch`, into the head-step's own key
-/// buffer half), V fetches (`v_req`, each needing a free value half from `v_free`) and new
+/// buffer allocation), V fetches (`v_req`, each needing room in the value SRAM) and new
 /// head-steps (`k_req`: Q + K MSBs, each needing a front-end slot from `slots` and, unless it
-/// reuses its head's K, a free key half from `k_free`). Writes one beat
-/// per fetch to `k_out` or `v_out`, stamped with the cycles its first and last data arrive.
+/// reuses its head's K, room in the key SRAM). The SRAMs are BufferRings (halves or a ring,
+/// `pipeline.buffer_allocation`); `k_free` and `v_free` carry the head-steps whose allocations
+/// are released. Writes one beat per fetch to `k_out` or `v_out`, stamped with the cycles its
+/// first and last data arrive.
 class QkvFetcher : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(QkvFetcher);
@@ -33,7 +35,11 @@ class QkvFetcher : public sc_core::sc_module {
         v_free_(v_free),
         k_out_(k_out),
         v_out_(v_out),
-        hbm_(make_hbm_model(ctx.config.hbm, ctx.config.effective_hbm_timing())) {
+        hbm_(make_hbm_model(ctx.config.hbm, ctx.config.effective_hbm_timing())),
+        k_ring_(ctx.config.pipeline.buffer_allocation, ctx.config.sram.key_bytes,
+                ctx.config.pipeline.ring_handles),
+        v_ring_(ctx.config.pipeline.buffer_allocation, ctx.config.sram.value_bytes,
+                ctx.config.pipeline.ring_handles) {
     SC_THREAD(run);
   }
 
@@ -44,7 +50,10 @@ class QkvFetcher : public sc_core::sc_module {
     std::optional<models::HeadStepBeat> pending_v, pending_k;
     std::int64_t k_wait_since = -1;
     models::HeadStepBeat b;
+    int released = 0;
     for (;;) {
+      while (k_free_.nb_read(released)) k_ring_.release(released);
+      while (v_free_.nb_read(released)) v_ring_.release(released);
       if (!pending_v && v_req_.nb_read(b)) pending_v = b;
       if (!pending_k && k_req_.nb_read(b)) pending_k = b;
       if (refetch_.nb_read(b)) {
@@ -52,16 +61,21 @@ class QkvFetcher : public sc_core::sc_module {
         continue;
       }
       // A query reusing its head's K and V needs no buffer half of its own.
-      if (pending_v && (ctx_.step(pending_v->step).kv_reused || v_free_.nb_read(token_))) {
+      if (pending_v && (ctx_.step(pending_v->step).kv_reused ||
+                        v_ring_.try_allocate(pending_v->step,
+                                             buffer_bytes(value_rows_of_head(pending_v->step))))) {
+        ctx_.stats.value_buffer_peak_head_steps = v_ring_.peak_live();
         fetch_values(*pending_v);
         pending_v.reset();
         continue;
       }
       if (pending_k) {
         const bool reused = ctx_.step(pending_k->step).kv_reused;
-        if (slots_.num_available() > 0 && (reused || k_free_.num_available() > 0)) {
+        if (slots_.num_available() > 0 &&
+            (reused || k_ring_.try_allocate(pending_k->step,
+                                            buffer_bytes(ctx_.step(pending_k->step).key_fetch)))) {
           slots_.read();
-          if (!reused) k_free_.read();
+          ctx_.stats.key_buffer_peak_head_steps = k_ring_.peak_live();
           if (k_wait_since >= 0) ctx_.stats.fetch_issue_stall_cycles += ctx_.now() - k_wait_since;
           k_wait_since = -1;
           fetch_keys(*pending_k, /*lsb=*/false);
@@ -74,6 +88,25 @@ class QkvFetcher : public sc_core::sc_module {
                     k_req_.data_written_event() | k_free_.data_written_event() |
                     slots_.data_written_event() | v_free_.data_written_event());
     }
+  }
+
+  // SRAM bytes a head-step's rows take: the buffers hold every element at the workload's full key
+  // width (as sram.key_bytes is sized: 2 x 1024 tokens x 64 dims x 12 bits), so an LSB re-fetch
+  // lands in the same allocation.
+  std::int64_t buffer_bytes(int rows) const {
+    return (static_cast<std::int64_t>(rows) * ctx_.workload.head_dim * ctx_.workload.max_key_bits +
+            7) /
+           8;
+  }
+
+  // V rows the head starting at `step` will hold: its first query's and every later query's new
+  // ones (attention traces; a CSV head's later queries add none).
+  int value_rows_of_head(int step) const {
+    int rows = ctx_.step(step).value_fetch;
+    const auto n = static_cast<int>(ctx_.workload.steps.size());
+    for (int i = step + 1; i < n && ctx_.step(i).kv_reused; ++i)
+      rows += ctx_.step(i).new_value_rows;
+    return rows;
   }
 
   // Issues `blocks`, writes the beat and holds the address crossbar for its issue cycles.
@@ -127,8 +160,10 @@ class QkvFetcher : public sc_core::sc_module {
   void fetch_values(const models::HeadStepBeat& b) {
     const models::HeadStepShape& s = ctx_.step(b.step);
     blocks_.clear();
+    // A reused query's list holds only the rows no earlier query of its head fetched (empty for
+    // CSV workloads, whose heads fetch V once).
     append_row_blocks(blocks_, s, Plane::kValue,
-                      s.kv_reused ? no_rows_ : ctx_.value_indices[static_cast<std::size_t>(b.step)],
+                      ctx_.value_indices[static_cast<std::size_t>(b.step)],
                       s.head_dim * s.value_bits, ctx_.config.hbm.transaction_bytes);
     const std::int64_t payload = models::step_payload_bytes(s).v;
     count(ctx_.stats.dram_v, payload, 0);
@@ -146,9 +181,10 @@ class QkvFetcher : public sc_core::sc_module {
   BeatFifo& k_out_;
   BeatFifo& v_out_;
   std::unique_ptr<HbmModel> hbm_;
+  BufferRing k_ring_;
+  BufferRing v_ring_;
   std::vector<std::uint64_t> blocks_;  // reused: no allocation per fetch
   const std::vector<int> no_rows_;     // a query whose K and V are already in the buffers
-  int token_ = 0;
 };
 
 }  // namespace attnsim::accel

@@ -12,7 +12,8 @@ namespace attnsim::accel {
 /// Contract: reads probability beats; for a pass-0 beat of a re-quantized head-step writes a
 /// pass-1 beat to `refetch`; forwards each head-step's final beat, in workload order, to
 /// `to_topk` and `to_importance`, and then returns its front-end slot on `slots` and, after the
-/// last query of a head, the key buffer half on `k_free`.
+/// last query of a head, the key buffer allocation (named by the head's first head-step) on
+/// `k_free`.
 class RequantController : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(RequantController);
@@ -31,6 +32,12 @@ class RequantController : public sc_core::sc_module {
   }
 
  private:
+  // The head-step that allocated the buffer this one uses (the head's first query).
+  int first_query_of(int step) const {
+    while (step > 0 && ctx_.step(step).kv_reused) --step;
+    return step;
+  }
+
   bool needs_refetch(const models::HeadStepBeat& b) const {
     return b.pass == 0 && ctx_.config.progressive_quant.enabled && ctx_.step(b.step).requant;
   }
@@ -53,7 +60,7 @@ class RequantController : public sc_core::sc_module {
     to_topk_.write(b);
     to_importance_.write(b);
     slots_.write(1);
-    if (ctx_.last_user_of_buffers(b.step)) k_free_.write(1);
+    if (ctx_.last_user_of_buffers(b.step)) k_free_.write(first_query_of(b.step));
     return false;
   }
 

@@ -208,7 +208,7 @@ TEST(SpattenSimCli, StatsMatchTheGeneratedGoldens) {
         name);
     ++checked;
   }
-  EXPECT_EQ(checked, 7);
+  EXPECT_EQ(checked, 8);
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sim/accel/buffer_ring.h"
 #include "sim/accel/report.h"
+#include "sim/accel/stats.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
 
@@ -143,6 +145,116 @@ TEST(AccelArea, LogicShareOutsideZeroOneIsRejected) {
   EXPECT_NE(error_of("inherits: spatten\narea:\n  topk_logic_share: 1.5\n")
                 .find("area.topk_logic_share: expected a share in [0, 1]"),
             std::string::npos);
+}
+
+TEST(AccelConfig, PaperPresetCarriesRamulatorHbm2AndThePaperChoices) {
+  const AccelConfig c = load_accel_config("spatten-paper", kPresets);
+  // Ramulator 2, src/dram/impl/HBM2.cpp, HBM2_2Gbps at tCK = 1 ns (README "HBM2 timings").
+  EXPECT_EQ(c.hbm.t_cl_cycles, 7);
+  EXPECT_EQ(c.hbm.t_rcd_cycles, 7);
+  EXPECT_EQ(c.hbm.t_rp_cycles, 7);
+  EXPECT_EQ(c.hbm.t_ras_cycles, 17);
+  EXPECT_EQ(c.hbm.t_rrd_cycles, 3);
+  EXPECT_EQ(c.hbm.t_faw_cycles, 15);
+  EXPECT_EQ(c.hbm.t_refi_cycles, 3900);
+  EXPECT_EQ(c.hbm.t_rfc_cycles, 350);
+  EXPECT_EQ(c.topk.engine.microarch, models::TopkMicroarch::kPipelined);
+  EXPECT_EQ(c.topk.engine.pivot_setup_cycles, 0);
+  EXPECT_EQ(c.pipeline.buffer_allocation, BufferAllocation::kRing);
+  EXPECT_EQ(c.softmax.max_stage, MaxStage::kPipelined);
+  EXPECT_EQ(c.qk.multipliers, 512);  // the rest is inherited from spatten
+  const AccelConfig wide = load_accel_config("spatten-paper-16bit", kPresets);
+  EXPECT_EQ(wide.sram.key_bytes, 262144);
+  EXPECT_EQ(wide.topk.engine.microarch, models::TopkMicroarch::kPipelined);
+  // The resolved config says all of it and reloads.
+  const std::string text = common::to_pretty_json(config_to_json(c));
+  EXPECT_NE(text.find("\"microarch\": \"pipelined\""), std::string::npos);
+  EXPECT_NE(text.find("\"buffer_allocation\": \"ring\""), std::string::npos);
+  const AccelConfig back = load_accel_config(write_temp("paper.yaml", text).string(), kPresets);
+  EXPECT_EQ(common::to_pretty_json(config_to_json(back)), text);
+}
+
+TEST(AccelConfig, NamedChoicesAndTimingsAreChecked) {
+  EXPECT_NE(
+      error_of("inherits: spatten\ntopk:\n  microarch: fast\n").find("'sequential' or 'pipelined'"),
+      std::string::npos);
+  EXPECT_NE(error_of("inherits: spatten\nsoftmax:\n  max_stage: yes\n")
+                .find("'serial', 'pipelined' or 'none'"),
+            std::string::npos);
+  EXPECT_NE(error_of("inherits: spatten\npipeline:\n  buffer_allocation: heap\n")
+                .find("'halves' or 'ring'"),
+            std::string::npos);
+  EXPECT_NE(error_of("inherits: spatten\nhbm:\n  t_refi_cycles: 100\n  t_rfc_cycles: 100\n")
+                .find("hbm.t_rfc_cycles"),
+            std::string::npos);
+  EXPECT_NE(error_of("inherits: spatten\nhbm:\n  t_rfc_cycles: 5\n").find("hbm.t_rfc_cycles"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of("inherits: spatten\npipeline:\n  ring_handles: 0\n").find("pipeline.ring_handles"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of("inherits: spatten\nenergy:\n  clock_fraction: -1\n").find("energy.clock_fraction"),
+      std::string::npos);
+}
+
+TEST(AccelConfig, RingNeedsRoomForOneHeadHalvesForTwo) {
+  AccelConfig c = load_accel_config("spatten", kPresets);
+  c.sram.key_bytes = c.sram.value_bytes = 100000;  // one head at 1,024 x 64 x 10 bits = 81,920
+  EXPECT_FALSE(c.validate_for_shape(64, 1024, 10).ok());
+  c.pipeline.buffer_allocation = BufferAllocation::kRing;
+  EXPECT_TRUE(c.validate_for_shape(64, 1024, 10).ok());
+  c.sram.key_bytes = 80000;
+  EXPECT_FALSE(c.validate_for_shape(64, 1024, 10).ok());
+}
+
+TEST(BufferRing, HalvesHoldTwoHeadStepsWhateverTheirSize) {
+  BufferRing halves(BufferAllocation::kHalves, 1000, 16);
+  EXPECT_TRUE(halves.try_allocate(0, 1));
+  EXPECT_TRUE(halves.try_allocate(1, 1));
+  EXPECT_FALSE(halves.try_allocate(2, 1));
+  halves.release(1);  // a half frees at once, in any order
+  EXPECT_TRUE(halves.try_allocate(2, 1));
+  EXPECT_EQ(halves.peak_live(), 2);
+}
+
+TEST(BufferRing, RingAllocatesBySizeAndReclaimsFromItsOldestEnd) {
+  BufferRing ring(BufferAllocation::kRing, 1000, 3);
+  EXPECT_TRUE(ring.try_allocate(0, 400));
+  EXPECT_TRUE(ring.try_allocate(1, 300));
+  EXPECT_FALSE(ring.try_allocate(2, 400));  // 1,100 bytes do not fit
+  EXPECT_TRUE(ring.try_allocate(2, 300));
+  EXPECT_FALSE(ring.try_allocate(3, 1));  // all three handles live
+  ring.release(1);                        // not the oldest: its room is not back yet
+  EXPECT_EQ(ring.live(), 3);
+  EXPECT_FALSE(ring.try_allocate(3, 1));
+  ring.release(0);  // the oldest: 0 and 1 come back together
+  EXPECT_EQ(ring.live(), 1);
+  EXPECT_TRUE(ring.try_allocate(3, 700));
+  EXPECT_FALSE(ring.try_allocate(4, 1));  // 300 + 700 = 1,000: full
+  EXPECT_EQ(ring.peak_live(), 3);
+}
+
+TEST(AccelEnergy, AlwaysOnTermsFollowTheirDefinitions) {
+  AccelConfig c = load_accel_config("spatten", kPresets);
+  AccelStats s;
+  s.cycles = 2000000;  // 2 ms at 1 GHz
+  s.actions.macs = 1000000;
+  s.actions.sram_read_bytes = 4000000;
+  const EnergyBreakdown none = energy_of(c, s);
+  EXPECT_EQ(none.sram_leakage_j + none.logic_leakage_j + none.clock_j + none.control_j, 0.0);
+  c.energy.sram_leakage_mw_per_kib = 0.5;
+  c.energy.logic_leakage_mw_per_mm2 = 10;
+  c.energy.clock_fraction = 0.25;
+  c.energy.control_fraction = 0.5;
+  const EnergyBreakdown e = energy_of(c, s);
+  // SRAM: 192 + 192 KiB of buffers + two top-k engines of 4,096 x (32 + 12) + 3 x 4,096 x 32 bits.
+  const double kib = 384 + 2 * (4096.0 * 44 + 3 * 4096.0 * 32) / 8 / 1024;
+  EXPECT_DOUBLE_EQ(e.sram_leakage_j, 0.5e-3 * kib * 2e-3);
+  EXPECT_NEAR(e.logic_leakage_j, 10e-3 * (area_mm2(c) - kib * 0.0125) * 2e-3, 1e-15);
+  const double dynamic = 1e6 * 0.65e-12 + 4e6 * 1.25e-12;
+  EXPECT_DOUBLE_EQ(e.clock_j, 0.25 * dynamic);
+  EXPECT_DOUBLE_EQ(e.control_j, 0.5 * dynamic);
+  EXPECT_DOUBLE_EQ(e.on_chip_j(), dynamic * 1.75 + e.sram_leakage_j + e.logic_leakage_j);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 
 #include "models/spatten_analytical.h"
 #include "models/topk.h"
@@ -155,6 +156,68 @@ TEST(AccelSimulator, Gpt2DramBytesAreConservedAndOrderIsKept) {
   }
 }
 
+TEST(AccelSimulator, SoftmaxWithoutMaxStageIsOnePassStreamingWithQk) {
+  // One head-step on an ideal DRAM: scores arrive at 512 / 64 = 8 per cycle, the 8 lanes keep
+  // pace, so exp-and-sum ends with the stream: ceil(n / 8) busy cycles (the max stage would add
+  // a second pass: SoftmaxWithMaxStageMakesTwoPasses).
+  AccelConfig c = with_ideal_dram();
+  c.softmax.max_stage = MaxStage::kNone;
+  const AccelWorkload w = synthetic(1, 1000, 300, 60, 6);
+  const AccelStats s = simulate(c, w);
+  EXPECT_EQ(s.softmax.busy_cycles, (w.steps[0].key_fetch + 7) / 8);
+}
+
+TEST(AccelSimulator, SoftmaxWithMaxStageMakesTwoPasses) {
+  const AccelConfig c = with_ideal_dram();
+  const AccelWorkload w = synthetic(1, 1000, 300, 60, 6);
+  const AccelStats s = simulate(c, w);
+  EXPECT_EQ(s.softmax.busy_cycles, 2 * ((w.steps[0].key_fetch + 7) / 8));
+}
+
+TEST(AccelSimulator, PipelinedMaxStageKeepsOnePassPerHeadStep) {
+  // 24 queries of one head stream back to back at the Q x K rate (no DRAM after the first):
+  // with its own max unit the exp unit makes one pass per query, as without a max stage; serial,
+  // it would need two (SoftmaxWithMaxStageMakesTwoPasses).
+  AccelConfig c = with_ideal_dram();
+  c.softmax.max_stage = MaxStage::kPipelined;
+  AccelWorkload w = synthetic(1, 1000, 400, -1, 6);  // every V row kept: no top-k job
+  expand_queries(w, 24);
+  const AccelStats s = simulate(c, w);
+  const std::int64_t pass = (w.steps[0].key_fetch + 7) / 8;
+  EXPECT_EQ(s.softmax.busy_cycles, 24 * pass);
+  EXPECT_EQ(s.qk.busy_cycles, 24 * pass);
+  // The exp unit keeps pace: the whole run, fill and drain included, takes fewer cycles than the
+  // 48 passes a serial unit would be busy for.
+  EXPECT_LT(s.cycles, 2 * 24 * pass);
+}
+
+TEST(AccelSimulator, PaperPresetOverlapsMoreAndStillFetchesExactlyTheWorkload) {
+  // spatten-paper: ring-allocated buffers (more head-steps in flight), pipelined top-k, HBM2 with
+  // tRRD/tFAW/refresh. DRAM payload by kind must still be the CSV's, computed from its fields.
+  const common::SpattenWorkload csv = gpt2("summary-gpt2-small-wikitext2-per8.csv");
+  const AccelWorkload w = workload_from_csv(csv, "gpt2");
+  const AccelConfig c = load_accel_config("spatten-paper", ATTNSIM_ACCEL_PRESETS_SOURCE_DIR);
+  const AccelStats s = simulate(c, w);
+  std::int64_t q = 0, k = 0, lsb = 0, v = 0;
+  for (const auto& r : csv.rows) {
+    q += 64 * 16 / 8;
+    k += static_cast<std::int64_t>(r.key_fetch_num) * 64 * 6 / 8;
+    if (r.if_requant) lsb += static_cast<std::int64_t>(r.key_fetch_num) * 64 * 4 / 8;
+    v += static_cast<std::int64_t>(r.value_fetch_num) * 64 * 6 / 8;
+  }
+  EXPECT_EQ(s.dram_q.payload_bytes, q);
+  EXPECT_EQ(s.dram_k_msb.payload_bytes, k);
+  EXPECT_EQ(s.dram_k_lsb.payload_bytes, lsb);
+  EXPECT_EQ(s.dram_v.payload_bytes, v);
+  // More than the two halves' worth of head-steps overlapped, never more than the ring's handles.
+  EXPECT_GT(s.key_buffer_peak_head_steps, 2);
+  EXPECT_LE(s.key_buffer_peak_head_steps, c.pipeline.ring_handles);
+  ASSERT_EQ(s.completion_order.size(), csv.rows.size());
+  for (std::size_t i = 0; i < s.completion_order.size(); ++i) {
+    ASSERT_EQ(s.completion_order[i], static_cast<std::int32_t>(i));
+  }
+}
+
 TEST(AccelSimulator, ReusedQueriesWithRefetchesAndTopkStallsNeverDeadlock) {
   // Queries reusing their head's K take no key buffer half, so only the front-end slots bound
   // them; re-fetches, held beats and local-V top-k back-pressure meet here. Without the slots the
@@ -249,6 +312,58 @@ TEST(AccelSimulator, TraceDrivenRunsFetchWhatTheFunctionalModelsDecided) {
   EXPECT_EQ(s.requant_steps, requant);
   EXPECT_EQ(s.head_steps, static_cast<std::int64_t>(w.steps.size()));
   ASSERT_EQ(s.completion_order.size(), w.steps.size());
+  EXPECT_TRUE(std::is_sorted(s.completion_order.begin(), s.completion_order.end()));
+}
+
+TEST(AccelSimulator, EveryPromptQueryRunsWithItsOwnDecisions) {
+  // prompt_all_queries: iteration 0 runs all 80 prompt queries of every head. Each becomes a
+  // head-step with the functional models' own key count, kept V rows and top-k latency; K is
+  // fetched once per head, V rows once per head (the union over its queries).
+  AccelConfig c;
+  c.algorithm.token_keep = {1.0, 0.5};
+  c.algorithm.value_keep = 0.25;
+  c.algorithm.prompt_all_queries = true;
+  const models::AttentionTensors trace = random_trace();
+  const AccelWorkload w = workload_from_trace(c, trace, "random.npz", "test");
+  models::SpattenParams p;
+  p.token_schedule.keep_ratio = {1.0, 0.5};
+  p.value_keep_ratio = 0.25;
+  p.topk.max_n = 96;
+  p.prompt_all_queries = true;
+  p.record_queries = true;
+  const models::SpattenRunResult run = models::run_spatten(trace, p);
+  // Expected from the functional records: per-query latencies and key counts, K once per head
+  // (the last query's alive set), V rows once per head (the union over its queries).
+  std::vector<std::int64_t> cycles;
+  std::vector<int> keys_per_query;
+  std::int64_t k_bytes = 0, v_bytes = 0, multi = 0;
+  for (const models::HeadStepRecord& r : run.head_steps) {
+    ASSERT_EQ(r.query_records.size(), static_cast<std::size_t>(r.queries));
+    k_bytes += static_cast<std::int64_t>(r.key_fetch) * 64 * 6 / 8;
+    multi += r.queries > 1;
+    std::set<int> rows;
+    for (const models::QueryRecord& q : r.query_records) {
+      cycles.push_back(q.value_topk_cycles);
+      // The first query fetches the head's keys and runs Q x K over all of them (the causal mask
+      // of its own row is not modelled); later ones over their own.
+      keys_per_query.push_back(&q == &r.query_records.front() ? r.key_fetch : q.key_fetch);
+      rows.insert(q.value_rows.begin(), q.value_rows.end());
+    }
+    v_bytes += static_cast<std::int64_t>(rows.size()) * 64 * 6 / 8;
+  }
+  EXPECT_EQ(multi, 8);  // 2 layers x 4 heads of iteration 0
+  ASSERT_EQ(w.steps.size(), cycles.size());
+  for (std::size_t i = 0; i < w.steps.size(); ++i) {
+    EXPECT_EQ(w.steps[i].key_fetch, keys_per_query[i]) << i;
+  }
+  const AccelStats s = simulate(c, w);
+  ASSERT_EQ(s.vtopk_cycles_per_step.size(), cycles.size());
+  for (std::size_t i = 0; i < cycles.size(); ++i) {
+    EXPECT_EQ(s.vtopk_cycles_per_step[i], cycles[i]) << "query-step " << i;
+  }
+  EXPECT_EQ(s.dram_k_msb.payload_bytes, k_bytes);
+  EXPECT_EQ(s.dram_v.payload_bytes, v_bytes);
+  EXPECT_EQ(s.head_steps, static_cast<std::int64_t>(w.steps.size()));
   EXPECT_TRUE(std::is_sorted(s.completion_order.begin(), s.completion_order.end()));
 }
 

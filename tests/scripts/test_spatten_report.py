@@ -1,0 +1,53 @@
+"""The reproduction report: the committed copy in sim/accel/reproduction/ is exactly what the one
+documented command writes, and bad input exits 2 with the reason."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pyattnsim import spatten_report
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO / "build" / "default"))
+BUILD = BUILD if BUILD.is_absolute() else REPO / BUILD
+COMMITTED = REPO / "sim" / "accel" / "reproduction"
+built = pytest.mark.skipif(not (BUILD / "sim" / "accel" / "spatten-sim").exists(),
+                           reason="spatten-sim not built (SystemC missing or disabled)")
+
+
+@built
+def test_the_committed_report_is_what_the_command_writes(tmp_path):
+    assert spatten_report.main(["--out", str(tmp_path), "--build", str(BUILD)]) == 0
+    for name in ("report.md", "report.json"):
+        assert (tmp_path / name).read_text() == (COMMITTED / name).read_text(), (
+            f"{name} differs: rerun `PYTHONPATH=scripts /usr/bin/python3 -m "
+            "pyattnsim.spatten_report --out sim/accel/reproduction` and review the diff")
+    # The plot is rewritten too (bytes depend on the matplotlib build, so only its form is checked).
+    assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = json.loads((tmp_path / "report.json").read_text())
+    rows = {r["metric"]: r for r in report["metrics"]["rows"]}
+    assert set(rows) == set(spatten_report.METRICS)
+    # Every metric outside the tolerance carries the paper's statement that explains it.
+    for r in rows.values():
+        assert r["within_tolerance"] or len(r["why"]) > 100, r["metric"]
+    # The ratios are the runs' cycle ratios (computed here, not by the report).
+    runs = report["runs"]
+    assert rows["topk_engine_speedup"]["ours"] == pytest.approx(
+        runs["paper_dense_16"]["cycles"] / runs["paper_pruned_16"]["cycles"])
+    assert rows["progressive_quant_speedup"]["ours"] == pytest.approx(
+        runs["paper_pruned_16"]["cycles"] / runs["paper_pruned_q"]["cycles"])
+
+
+def test_a_malformed_paper_file_exits_2_naming_the_field(tmp_path, capsys):
+    bad = tmp_path / "paper.yaml"
+    bad.write_text("tolerance: 0.15\nmetrics: {power_w: {value: 8.3}}\n")
+    assert spatten_report.main(["--out", str(tmp_path / "out"), "--paper", str(bad)]) == 2
+    assert "field" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_build_exits_2(tmp_path, capsys):
+    assert spatten_report.main(["--out", str(tmp_path / "out"), "--build",
+                                str(tmp_path / "nowhere")]) == 2
+    assert "not built" in capsys.readouterr().err
