@@ -70,7 +70,8 @@ struct KeyInterval {
 };
 
 /// Token-level masks describe each query's keys; block classes and pair counts follow
-/// exactly, in O(block_q x intervals + kv_blocks) per block row.
+/// exactly, in O(block_q x intervals + t log t) per block row, t the kv blocks where an interval
+/// starts or ends (not O(kv_blocks): rows of a 1M-token mask have 8192 blocks).
 class TokenMask : public HeadMask {
  public:
   explicit TokenMask(const MaskGeometry& geometry);
@@ -83,8 +84,13 @@ class TokenMask : public HeadMask {
   const MaskGeometry geometry_;
 
  private:
+  void touch(std::int64_t kb);
+
   std::vector<std::int64_t> edge_pairs_;    // pairs in partially covered blocks
   std::vector<std::int64_t> covered_diff_;  // difference array of fully covered blocks
+  std::vector<std::int64_t> stamp_;         // call that last touched each position
+  std::vector<std::int64_t> touched_;       // positions written in this row, to visit and reset
+  std::int64_t current_row_ = -1;
   std::vector<KeyInterval> intervals_;
 };
 
