@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <stdexcept>
 
 #include "sim/common/input_error.h"
 #include "sim/gpu/patterns/families.h"
@@ -184,6 +185,52 @@ void TokenMask::block_row(std::int64_t qb, BlockRow& row) {
   }
 }
 
+std::int64_t pairs_at_distance(std::int64_t q0, std::int64_t q1, std::int64_t k0,
+                               std::int64_t width, std::int64_t d) {
+  if (width <= 0) return 0;
+  const auto clamped_sum = [width](std::int64_t x) {  // sum of clamp(t, 0, width) for t <= x
+    if (x < 0) return std::int64_t{0};
+    if (x <= width) return x * (x + 1) / 2;
+    return width * (width + 1) / 2 + (x - width) * width;
+  };
+  return clamped_sum(q1 - d - k0) - clamped_sum(q0 - d - k0);
+}
+
+BandMask::BandMask(const MaskGeometry& geometry, std::int64_t near, std::int64_t far,
+                   std::int64_t sinks)
+    : g_(geometry), near_(near), far_(far), sinks_(std::min(sinks, geometry.seq_kv)) {
+  if (sinks_ > 0 && near_ > 0) throw std::logic_error("BandMask: sinks need near <= 0");
+}
+
+void BandMask::block_row(std::int64_t qb, BlockRow& row) {
+  row.clear();
+  const std::int64_t bk = g_.block_kv;
+  const std::int64_t q0 = qb * g_.block_q;
+  const std::int64_t q1 = std::min(g_.seq_q, q0 + g_.block_q);
+  // Blocks the band reaches, and the sink blocks some query of the row sees.
+  const std::int64_t band_lo = std::max<std::int64_t>(q0 - far_, 0);
+  const std::int64_t band_hi = std::min(q1 - 1 - near_, g_.seq_kv - 1);
+  const std::int64_t sink_end = std::min(sinks_, q1);  // keys < sink_end, each seen by some q
+  const auto emit = [&](std::int64_t kb) {
+    const std::int64_t k0 = kb * bk;
+    const std::int64_t width = std::min(g_.seq_kv, k0 + bk) - k0;
+    std::int64_t pairs = pairs_at_distance(q0, q1, k0, width, near_) -
+                         pairs_at_distance(q0, q1, k0, width, far_ + 1);
+    // Sink pairs outside the band: k < sinks, q - k > far (near <= 0 puts the rest in the band).
+    if (k0 < sink_end) {
+      pairs += pairs_at_distance(q0, q1, k0, std::min(sink_end, k0 + bk) - k0, far_ + 1);
+    }
+    if (pairs > 0) row.push_back({static_cast<std::int32_t>(kb), block_class_of(g_, pairs), pairs});
+  };
+  std::int64_t next = 0;  // blocks below `next` are done
+  if (sink_end > 0) {
+    for (; next <= (sink_end - 1) / bk; ++next) emit(next);
+  }
+  if (band_lo <= band_hi) {
+    for (std::int64_t kb = std::max(next, band_lo / bk); kb <= band_hi / bk; ++kb) emit(kb);
+  }
+}
+
 BlockClass block_class_of(const MaskGeometry& g, std::int64_t pairs) {
   return pairs == g.block_q * g.block_kv ? BlockClass::kFull : BlockClass::kPartial;
 }
@@ -259,6 +306,12 @@ BlockLayout generate_pattern(const PatternSpec& spec) {
         allowed[head] += entry.allowed_pairs;
       }
       builder.end_row();
+    }
+    if (head == 0 && g.batch * g.heads > 1) {
+      // Heads of one pattern list similar numbers of blocks: room for all of them at once
+      // (plus an eighth) instead of doubling, which copied the layout and held two copies.
+      const std::int64_t first = builder.entries();
+      builder.reserve(first * g.batch * g.heads + first * g.batch * g.heads / 8);
     }
   }
   BlockLayout layout = builder.finish();

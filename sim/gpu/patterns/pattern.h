@@ -94,6 +94,31 @@ class TokenMask : public HeadMask {
   std::vector<KeyInterval> intervals_;
 };
 
+/// Pairs (q, k) with q in [q0, q1), k in [k0, k0 + width) and q - k >= d (any sign), in
+/// closed form: for each q the keys k0 .. q - d clamped to the block, summed as an arithmetic
+/// series.
+std::int64_t pairs_at_distance(std::int64_t q0, std::int64_t q1, std::int64_t k0,
+                               std::int64_t width, std::int64_t d);
+
+/// A head whose keys are a band of distances, near <= q - k <= far (clipped to [0, seq_kv)), plus,
+/// with sinks > 0, the first `sinks` keys for every query at or after them (near must then be
+/// <= 0): causal_window (0, W-1), band (-R, L) and a_shape (0, W-1, sinks). Each row is
+/// classified in closed form in O(its non-empty blocks), the same pairs as the per-query
+/// intervals of TokenMask (which took block_q x intervals steps per row: seconds per head at 1M
+/// tokens).
+class BandMask final : public HeadMask {
+ public:
+  BandMask(const MaskGeometry& geometry, std::int64_t near, std::int64_t far,
+           std::int64_t sinks = 0);
+  void block_row(std::int64_t qb, BlockRow& row) override;
+
+ private:
+  MaskGeometry g_;
+  std::int64_t near_;
+  std::int64_t far_;
+  std::int64_t sinks_;
+};
+
 /// The class of a non-empty block with `pairs` allowed pairs: FULL only when every pair of the
 /// whole block_q x block_kv block is allowed, so a block cut by a sequence end is PARTIAL (as
 /// FlexAttention's create_block_mask pads the mask with False).

@@ -24,18 +24,6 @@ std::vector<KeyInterval> runs_of(std::vector<std::int64_t> values) {
   return runs;
 }
 
-// Pairs (q, k) with q in [q0, q1), k in [k0, k0 + width) and q - k >= d: for each q the keys
-// k0 .. q - d, clamped to the block, summed over q in closed form (sums of clamp(t, 0, width)).
-std::int64_t pairs_at_distance(std::int64_t q0, std::int64_t q1, std::int64_t k0,
-                               std::int64_t width, std::int64_t d) {
-  const auto clamped_sum = [width](std::int64_t x) {  // sum of clamp(t, 0, width), t <= x
-    if (x < 0) return std::int64_t{0};
-    if (x <= width) return x * (x + 1) / 2;
-    return width * (width + 1) / 2 + (x - width) * width;
-  };
-  return clamped_sum(q1 - d - k0) - clamped_sum(q0 - d - k0);
-}
-
 // Classifies a block row directly from the pattern's structure instead of query by query (a
 // query sees up to verticals + slashes separate keys, so the per-query route cost
 // block_q x 2000 interval steps per row and tens of seconds per head at 1M tokens):

@@ -74,6 +74,49 @@ TEST(Patterns, BandIsAnAsymmetricClippedWindow) {
       [](std::int64_t q, std::int64_t k) { return k >= q - 200 && k <= q + 50; });
 }
 
+// causal_window, band and a_shape classify rows in closed form (BandMask, issue #13): odd
+// geometries against the token predicate (unequal block sizes, seq_q above and below seq_kv,
+// sinks beyond the window or beyond a block, windows of one key and of many blocks).
+TEST(Patterns, BandRowsInClosedFormMatchBruteForceOnOddGeometries) {
+  for (const char* seq_kv : {"500", "613", "777"}) {
+    const std::int64_t nk = std::stoll(seq_kv);
+    const auto keys = [nk](std::int64_t k) { return k < nk; };
+    expect_matches_brute_force(generate("causal_window", {{"seq_q", "613"},
+                                                          {"seq_kv", seq_kv},
+                                                          {"window", "1"},
+                                                          {"block_q", "48"},
+                                                          {"block_kv", "32"}}),
+                               [&](std::int64_t q, std::int64_t k) { return keys(k) && k == q; });
+    expect_matches_brute_force(
+        generate("causal_window", {{"seq_q", "613"},
+                                   {"seq_kv", seq_kv},
+                                   {"window", "300"},
+                                   {"block_q", "32"},
+                                   {"block_kv", "48"}}),
+        [&](std::int64_t q, std::int64_t k) { return keys(k) && k <= q && k > q - 300; });
+    expect_matches_brute_force(
+        generate("band", {{"seq_q", "613"},
+                          {"seq_kv", seq_kv},
+                          {"left", "0"},
+                          {"right", "70"},
+                          {"block_q", "16"},
+                          {"block_kv", "64"}}),
+        [&](std::int64_t q, std::int64_t k) { return keys(k) && k >= q && k <= q + 70; });
+    for (const char* sinks : {"3", "100", "450"}) {
+      const std::int64_t s = std::stoll(sinks);
+      expect_matches_brute_force(generate("a_shape", {{"seq_q", "613"},
+                                                      {"seq_kv", seq_kv},
+                                                      {"sinks", sinks},
+                                                      {"window", "90"},
+                                                      {"block_q", "40"},
+                                                      {"block_kv", "24"}}),
+                                 [&](std::int64_t q, std::int64_t k) {
+                                   return keys(k) && k <= q && (k < s || k > q - 90);
+                                 });
+    }
+  }
+}
+
 // NATTEN's neighborhood with dilation and stride, written out per key.
 Allowed natten_1d(std::int64_t s, std::int64_t w, std::int64_t dil, std::int64_t stride) {
   return [=](std::int64_t q, std::int64_t k) {
