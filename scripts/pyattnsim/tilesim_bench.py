@@ -18,8 +18,9 @@ Four parts:
                in list form inside the process), wall time and peak RSS of each process against
                the size of the mask's list layout (5 bytes per listed block and 8 per row;
                targets: <= 1 s per mask, RSS <= 2x the layout).
-Each time is the best of --repeats runs (Google Benchmark: its mean over many iterations). The
-numbers vary with the machine's load: run it on a quiet machine.
+Each time is the best of --repeats runs (Google Benchmark: the best of --repeats repetitions,
+each the mean over many iterations). The numbers vary with the machine's load: run it on a quiet
+machine (it prints the load average it started with).
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ MASKS = [
 # 1M-token patterns (inline): name, pattern parameters, heads (None: --million-heads).
 # block_topk's synthetic scores draw a random number for every (q block, kv block) pair, 33 M
 # per head at 1M tokens: it runs on 4 heads here. vertical_slash with its defaults (1000
-# columns, 1000 diagonals) lists about a thousand blocks per row at 1M tokens, some 10^9 blocks
+# columns, 1000 diagonals) lists about a thousand blocks per row at 1M tokens, 5 x 10^8 blocks
 # for 64 heads: smaller counts here.
 MILLION = [
     ("a_shape", "sinks=128,window=4096", None),
@@ -112,15 +113,21 @@ def numpy_load(paths: list[Path]) -> None:
                 npz[name].sum()  # touch every element
 
 
-def cpp_simulate_ms(benchmark: Path, masks: list[Path], kernel: str) -> dict[str, float]:
-    """Mean in-process time per mask of `simulate` on a mask read beforehand."""
+def cpp_simulate_ms(benchmark: Path, masks: list[Path], kernel: str,
+                    repeats: int) -> dict[str, float]:
+    """In-process seconds per `simulate` of a mask read beforehand: the best of `repeats`
+    Google Benchmark repetitions (each the mean of many iterations), as NumPy's side is the best
+    of `repeats` runs."""
     out = subprocess.run([str(benchmark), "--benchmark_format=json", "--benchmark_filter=^simulate/",
-                          f"--kernel={kernel}", *map(str, masks)], check=True,
-                         capture_output=True, text=True).stdout
-    times = {}
+                          f"--benchmark_repetitions={repeats}", f"--kernel={kernel}",
+                          *map(str, masks)], check=True, capture_output=True, text=True).stdout
+    times: dict[str, float] = {}
     for entry in json.loads(out)["benchmarks"]:
+        if entry.get("run_type", "iteration") != "iteration":
+            continue  # aggregates (mean, median, stddev)
         assert entry["time_unit"] == "ms", entry
-        times[entry["name"].removeprefix("simulate/")] = entry["real_time"] / 1e3
+        name = entry["run_name"].removeprefix("simulate/")
+        times[name] = min(times.get(name, float("inf")), entry["real_time"] / 1e3)
     return times
 
 
@@ -134,7 +141,7 @@ def end_to_end(tilesim: Path, tmp: Path, args) -> dict:
                "flexattention", "--out", str(out)]
     rows = {}
     for jobs in ("1", str(args.jobs)) if args.jobs != 1 else ("1",):
-        label = "jobs 1" if jobs == "1" else f"jobs {jobs or 'all'}"
+        label = f"jobs {jobs}" + (" (all cores)" if jobs == "0" else "")
         tilesim_s = best_of(args.repeats, lambda: subprocess.run(
             command + ["--jobs", jobs], check=True, capture_output=True)) / len(paths)
         numpy_s = best_of(args.repeats, lambda: numpy_load(paths)) / len(paths)
@@ -142,9 +149,9 @@ def end_to_end(tilesim: Path, tmp: Path, args) -> dict:
                        "ratio": tilesim_s / numpy_s}
     print(f"\nend to end: 6 BlockMask files of {args.heads} heads x {args.seq} tokens, "
           f"{size / 1e6:.1f} MB each (numpy.savez, int32), one `tilesim bounds` call")
-    print(f"{'':<10} {'tilesim/mask':>13} {'np.load/mask':>13} {'ratio':>7}   (target <= 2x)")
+    print(f"{'':<20} {'tilesim/mask':>13} {'np.load/mask':>13} {'ratio':>7}   (target <= 2x)")
     for label, row in rows.items():
-        print(f"{label:<10} {row['tilesim_s_per_mask'] * 1e3:>10.1f} ms "
+        print(f"{label:<20} {row['tilesim_s_per_mask'] * 1e3:>10.1f} ms "
               f"{row['numpy_load_s_per_mask'] * 1e3:>10.1f} ms {row['ratio']:>6.2f}x")
     return {"file_bytes": size, "masks": len(paths), "by_jobs": rows}
 
@@ -170,7 +177,7 @@ def simulate_in_memory(tilesim: Path, benchmark: Path, tmp: Path, args) -> list[
         subprocess.run([str(tilesim), "gen", family, "--seq", str(args.seq), "--heads",
                         str(args.heads), *params, "--out", str(mask)], check=True)
         masks.append(mask)
-    cpp_sim = cpp_simulate_ms(benchmark, masks, args.kernel)
+    cpp_sim = cpp_simulate_ms(benchmark, masks, args.kernel, args.repeats)
     rows = []
     print(f"\nsimulate in memory: {args.heads} heads, {args.seq} tokens, kernel {args.kernel}")
     print(f"{'mask':<12} {'C++':>9} {'NumPy':>10} {'ratio':>7}   (target >= 50x)")
