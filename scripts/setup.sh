@@ -15,7 +15,7 @@ readonly PACKAGES=(
   clang-format
   libsystemc-dev verilator yosys
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev libboost-math1.81-dev
-  libyaml-cpp-dev libzip-dev pybind11-dev
+  libyaml-cpp-dev libdeflate-dev pybind11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-dev python3-numpy python3-matplotlib python3-pandas python3-yaml python3-pytest
   python3-dask python3-distributed python3-tqdm python3-munkres

@@ -1,8 +1,11 @@
 // .npy parsing/serialisation (NumPy format spec 1.0-3.0) and .npz archives through libzip.
 #include "sim/common/npy.h"
 
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
-#include <zip.h>
 
 #include <algorithm>
 #include <cmath>
@@ -361,32 +364,64 @@ template NpyArray NpyArray::from<std::int64_t>(std::vector<std::int64_t>,
 template NpyArray NpyArray::from<float>(std::vector<std::int64_t>, const std::vector<float>&);
 template NpyArray NpyArray::from<double>(std::vector<std::int64_t>, const std::vector<double>&);
 
-NpyArray parse_npy(const std::string& data, const std::string& source) {
-  if (data.size() < kMagicSize + 4 || data.compare(0, kMagicSize, kMagic, kMagicSize) != 0) {
-    throw InputError(source, "npy magic", "a NumPy .npy file (\\x93NUMPY)",
-                     data.size() < kMagicSize ? "a truncated file" : "other bytes");
+namespace {
+
+std::string shape_tuple_text(const std::vector<std::int64_t>& shape) {
+  std::string text = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    text += (i ? ", " : "") + std::to_string(shape[i]);
   }
-  const auto major = static_cast<std::uint8_t>(data[6]);
+  return text + (shape.size() == 1 ? ",)" : ")");
+}
+
+}  // namespace
+
+std::int64_t NpyView::size() const {
+  std::int64_t n = 1;
+  for (std::int64_t dim : shape) n *= dim;  // parse_npy_view checked the product fits
+  return n;
+}
+
+std::size_t NpyView::item_size() const {
+  return dtype_size(dtype) * (is_text(dtype) ? static_cast<std::size_t>(chars) : 1);
+}
+
+NpyArray NpyView::copy() const {
+  NpyArray array;
+  array.dtype = dtype;
+  array.shape = shape;
+  array.chars = chars;
+  array.bytes.assign(data, data + byte_size);
+  return array;
+}
+
+NpyView parse_npy_view(const std::uint8_t* data, std::size_t size,
+                       std::shared_ptr<const void> owner, const std::string& source) {
+  if (size < kMagicSize + 4 || std::memcmp(data, kMagic, kMagicSize) != 0) {
+    throw InputError(source, "npy magic", "a NumPy .npy file (\\x93NUMPY)",
+                     size < kMagicSize ? "a truncated file" : "other bytes");
+  }
+  const std::uint8_t major = data[6];
   std::size_t header_size = 0;
   std::size_t header_start = 0;
   if (major == 1) {
-    header_size = load<std::uint16_t>(reinterpret_cast<const std::uint8_t*>(data.data() + 8));
+    header_size = load<std::uint16_t>(data + 8);
     header_start = 10;
   } else if (major == 2 || major == 3) {
-    if (data.size() < 12) throw InputError(source, "npy header", "12 bytes", "a truncated file");
-    header_size = load<std::uint32_t>(reinterpret_cast<const std::uint8_t*>(data.data() + 8));
+    if (size < 12) throw InputError(source, "npy header", "12 bytes", "a truncated file");
+    header_size = load<std::uint32_t>(data + 8);
     header_start = 12;
   } else {
     throw InputError(source, "npy version", "1, 2 or 3", std::to_string(major));
   }
-  if (data.size() < header_start + header_size) {
+  if (size - header_start < header_size) {
     throw InputError(source, "npy header", std::to_string(header_size) + " header bytes",
                      "a truncated file");
   }
-  const std::string header = data.substr(header_start, header_size);
+  const std::string header(reinterpret_cast<const char*>(data) + header_start, header_size);
   const std::string descr = header_value(header, "descr", source);
   const std::string fortran = header_value(header, "fortran_order", source);
-  NpyArray array;
+  NpyView view;
   bool known = false;
   // Strings: '<U12' / '|U12' (UTF-32LE), '|S12' / '<S12' / 'S12' (bytes); the size follows.
   const std::size_t kind = descr.find_first_of("US");
@@ -395,8 +430,8 @@ NpyArray parse_npy(const std::string& data, const std::string& source) {
       descr.size() > kind + 1 &&
       descr.find_first_not_of("0123456789", kind + 1) == std::string::npos &&
       descr.size() - kind - 1 <= 9) {
-    array.dtype = descr[kind] == 'U' ? DType::kUnicode : DType::kBytes;
-    array.chars = std::stoll(descr.substr(kind + 1));
+    view.dtype = descr[kind] == 'U' ? DType::kUnicode : DType::kBytes;
+    view.chars = std::stoll(descr.substr(kind + 1));
     known = true;
   }
   for (const DTypeInfo& entry : kDTypes) {
@@ -404,7 +439,7 @@ NpyArray parse_npy(const std::string& data, const std::string& source) {
     // '<' and '|' both mean "no swap needed" for one-byte types; NumPy writes either.
     const std::string alt = std::string(entry.descr).replace(0, 1, entry.size == 1 ? "<" : "|");
     if (descr == entry.descr || (entry.size == 1 && descr == alt)) {
-      array.dtype = entry.dtype;
+      view.dtype = entry.dtype;
       known = true;
     }
   }
@@ -413,24 +448,80 @@ NpyArray parse_npy(const std::string& data, const std::string& source) {
                      "bool, (u)int8/16/32/64, float16/32/64 (little-endian), str or bytes",
                      "'" + descr + "'");
   }
-  array.shape = parse_shape(header_value(header, "shape", source), source);
-  const std::size_t item = array.item_size();
-  const std::size_t expected_bytes = static_cast<std::size_t>(array.size()) * item;
-  const std::size_t available = data.size() - header_start - header_size;
+  view.shape = parse_shape(header_value(header, "shape", source), source);
+  if (fortran.rfind("True", 0) != 0 && fortran.rfind("False", 0) != 0) {
+    throw InputError(source, "npy header fortran_order", "True or False", "'" + fortran + "'");
+  }
+  // The element count and byte size in 64 bits with overflow checks, against the bytes that are
+  // actually there, before anything is allocated or read: a header may claim any shape.
+  const std::size_t available = size - header_start - header_size;
+  std::uint64_t expected_bytes = view.item_size();
+  bool overflow = false;
+  for (const std::int64_t dim : view.shape) {
+    overflow = overflow || __builtin_mul_overflow(expected_bytes, static_cast<std::uint64_t>(dim),
+                                                  &expected_bytes);
+  }
+  if (overflow) {
+    throw InputError(
+        source, "npy header 'shape'",
+        "a shape whose data fits the " + std::to_string(available) + " bytes present",
+        shape_tuple_text(view.shape) + " (more than 2^64 bytes of " + dtype_name(view.dtype) + ")");
+  }
   if (available != expected_bytes) {
     throw InputError(
         source, "data", std::to_string(expected_bytes) + " bytes for shape and dtype",
         std::to_string(available) + " bytes" + (available < expected_bytes ? " (truncated)" : ""));
   }
-  const auto* begin =
-      reinterpret_cast<const std::uint8_t*>(data.data()) + header_start + header_size;
-  array.bytes.assign(begin, begin + expected_bytes);
-  if (fortran.rfind("True", 0) == 0 && array.shape.size() > 1) {
-    array.bytes = fortran_to_c(array.bytes, array.shape, item);
-  } else if (fortran.rfind("True", 0) != 0 && fortran.rfind("False", 0) != 0) {
-    throw InputError(source, "npy header fortran_order", "True or False", "'" + fortran + "'");
+  view.data = data + header_start + header_size;
+  view.byte_size = static_cast<std::size_t>(expected_bytes);
+  view.owner = std::move(owner);
+  if (fortran.rfind("True", 0) == 0 && view.shape.size() > 1) {
+    auto converted = std::make_shared<std::vector<std::uint8_t>>(
+        fortran_to_c(std::vector<std::uint8_t>(view.data, view.data + view.byte_size), view.shape,
+                     view.item_size()));
+    view.data = converted->data();
+    view.owner = std::move(converted);
   }
-  return array;
+  return view;
+}
+
+NpyArray parse_npy(const std::string& data, const std::string& source) {
+  return parse_npy_view(reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), nullptr,
+                        source)
+      .copy();
+}
+
+FileBytes map_file(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) throw InputError(name, "file not found");
+    throw InputError(name, std::string("cannot open: ") + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    const auto size = static_cast<std::size_t>(st.st_size);
+    // MAP_POPULATE maps the whole (page-cached) file in one call instead of one fault per page.
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    ::close(fd);
+    if (map != MAP_FAILED) {
+      FileBytes bytes;
+      bytes.data = static_cast<const std::uint8_t*>(map);
+      bytes.size = size;
+      bytes.owner = std::shared_ptr<const void>(
+          map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+      return bytes;
+    }
+  } else {
+    ::close(fd);
+  }
+  // Pipes, devices, empty files, or a mapping refused: read the bytes instead.
+  auto text = std::make_shared<std::string>(read_file(path));
+  FileBytes bytes;
+  bytes.data = reinterpret_cast<const std::uint8_t*>(text->data());
+  bytes.size = text->size();
+  bytes.owner = std::move(text);
+  return bytes;
 }
 
 std::string serialize_npy(const NpyArray& array) {
@@ -465,8 +556,11 @@ std::string serialize_npy(const NpyArray& array) {
   return out;
 }
 
-NpyArray read_npy(const std::filesystem::path& path) {
-  return parse_npy(read_file(path), path.string());
+NpyArray read_npy(const std::filesystem::path& path) { return map_npy(path).copy(); }
+
+NpyView map_npy(const std::filesystem::path& path) {
+  const FileBytes file = map_file(path);
+  return parse_npy_view(file.data, file.size, file.owner, path.string());
 }
 
 void write_npy(const std::filesystem::path& path, const NpyArray& array) {
@@ -477,54 +571,191 @@ void write_npy(const std::filesystem::path& path, const NpyArray& array) {
 
 namespace {
 
-std::string zip_error_text(int code) {
-  zip_error_t error;
-  zip_error_init_with_code(&error, code);
-  std::string text = zip_error_strerror(&error);
-  zip_error_fini(&error);
+// One member of a zip archive, from its central directory entry (APPNOTE.TXT 4.3.12).
+struct ZipMember {
+  std::string name;
+  std::uint16_t flags = 0;
+  std::uint16_t method = 0;
+  std::uint32_t crc = 0;
+  std::uint64_t compressed_size = 0;
+  std::uint64_t size = 0;
+  std::uint64_t local_offset = 0;
+};
+
+constexpr std::uint32_t kEndOfDirectory = 0x06054b50;
+constexpr std::uint32_t kZip64Locator = 0x07064b50;
+constexpr std::uint32_t kZip64EndOfDirectory = 0x06064b50;
+constexpr std::uint32_t kDirectoryEntry = 0x02014b50;
+constexpr std::uint32_t kLocalHeader = 0x04034b50;
+
+[[noreturn]] void bad_archive(const std::string& path, const std::string& got) {
+  throw InputError(path, "npz archive", "a valid .npz (zip) file",
+                   "unreadable archive (" + got + ")");
+}
+
+std::vector<ZipMember> zip_directory(const FileBytes& file, const std::string& path) {
+  const std::uint8_t* d = file.data;
+  const std::size_t n = file.size;
+  if (n < 22) bad_archive(path, "no end of central directory: " + std::to_string(n) + " bytes");
+  // The end record is the last one whose comment reaches at most to the end of the file.
+  std::size_t eocd = std::string::npos;
+  for (std::size_t i = n - 22;; --i) {
+    if (load<std::uint32_t>(d + i) == kEndOfDirectory &&
+        i + 22 + load<std::uint16_t>(d + i + 20) <= n) {
+      eocd = i;
+      break;
+    }
+    if (i == 0 || n - i >= 22 + 65535) break;
+  }
+  if (eocd == std::string::npos) {
+    bad_archive(path, "no end of central directory record (truncated?)");
+  }
+  std::uint64_t entries = load<std::uint16_t>(d + eocd + 10);
+  std::uint64_t directory_size = load<std::uint32_t>(d + eocd + 12);
+  std::uint64_t directory_offset = load<std::uint32_t>(d + eocd + 16);
+  if (entries == 0xffff || directory_size == 0xffffffff || directory_offset == 0xffffffff) {
+    if (eocd < 20 || load<std::uint32_t>(d + eocd - 20) != kZip64Locator) {
+      bad_archive(path, "zip64 end of directory locator missing");
+    }
+    const std::uint64_t at = load<std::uint64_t>(d + eocd - 20 + 8);
+    if (n < 56 || at > n - 56 || load<std::uint32_t>(d + at) != kZip64EndOfDirectory) {
+      bad_archive(path, "zip64 end of directory record missing");
+    }
+    entries = load<std::uint64_t>(d + at + 32);
+    directory_size = load<std::uint64_t>(d + at + 40);
+    directory_offset = load<std::uint64_t>(d + at + 48);
+  }
+  if (directory_offset > n || directory_size > n - directory_offset) {
+    bad_archive(path, "central directory beyond the end of the file (truncated)");
+  }
+  std::vector<ZipMember> members;
+  std::size_t p = directory_offset;
+  const std::size_t end = directory_offset + directory_size;
+  for (std::uint64_t e = 0; e < entries; ++e) {
+    if (end - p < 46 || load<std::uint32_t>(d + p) != kDirectoryEntry) {
+      bad_archive(path, "corrupt central directory entry " + std::to_string(e));
+    }
+    ZipMember m;
+    m.flags = load<std::uint16_t>(d + p + 8);
+    m.method = load<std::uint16_t>(d + p + 10);
+    m.crc = load<std::uint32_t>(d + p + 16);
+    m.compressed_size = load<std::uint32_t>(d + p + 20);
+    m.size = load<std::uint32_t>(d + p + 24);
+    const std::size_t name_size = load<std::uint16_t>(d + p + 28);
+    const std::size_t extra_size = load<std::uint16_t>(d + p + 30);
+    const std::size_t comment_size = load<std::uint16_t>(d + p + 32);
+    m.local_offset = load<std::uint32_t>(d + p + 42);
+    if (end - p - 46 < name_size + extra_size + comment_size) {
+      bad_archive(path, "corrupt central directory entry " + std::to_string(e));
+    }
+    m.name.assign(reinterpret_cast<const char*>(d + p + 46), name_size);
+    // Zip64 extra field: the 8-byte values of the fields saturated above, in this order.
+    const std::uint8_t* x = d + p + 46 + name_size;
+    const std::uint8_t* x_end = x + extra_size;
+    while (x_end - x >= 4) {
+      const std::uint16_t id = load<std::uint16_t>(x);
+      const std::size_t field_size = load<std::uint16_t>(x + 2);
+      if (static_cast<std::size_t>(x_end - x - 4) < field_size) {
+        bad_archive(path, "corrupt extra field of '" + m.name + "'");
+      }
+      if (id == 0x0001) {
+        const std::uint8_t* v = x + 4;
+        const std::uint8_t* v_end = v + field_size;
+        for (std::uint64_t* field : {&m.size, &m.compressed_size, &m.local_offset}) {
+          if (*field != 0xffffffff) continue;
+          if (v_end - v < 8) bad_archive(path, "short zip64 field of '" + m.name + "'");
+          *field = load<std::uint64_t>(v);
+          v += 8;
+        }
+      }
+      x += 4 + field_size;
+    }
+    members.push_back(std::move(m));
+    p += 46 + name_size + extra_size + comment_size;
+  }
+  return members;
+}
+
+// Inflates a raw deflate stream of exactly `size` bytes into a buffer of its own (not zeroed
+// first: the decompressor writes every byte).
+std::shared_ptr<std::uint8_t[]> inflate_member(const std::uint8_t* in, std::uint64_t in_size,
+                                               std::uint64_t size, const std::string& path,
+                                               const std::string& member) {
+  // Deflate expands at most about 1032:1; a larger claim is a corrupt directory, not a reason
+  // to allocate.
+  if (size / 1032 > in_size + 1) {
+    throw InputError(path, "member '" + member + "'",
+                     "a size deflate can produce from " + std::to_string(in_size) + " bytes",
+                     std::to_string(size) + " bytes");
+  }
+  std::shared_ptr<std::uint8_t[]> out(new std::uint8_t[std::max<std::uint64_t>(size, 1)]);
+  libdeflate_decompressor* decompressor = libdeflate_alloc_decompressor();
+  if (!decompressor) throw std::bad_alloc();
+  // A null actual size asks for exactly `size` bytes: fewer or more is an error.
+  const libdeflate_result result =
+      libdeflate_deflate_decompress(decompressor, in, static_cast<std::size_t>(in_size), out.get(),
+                                    static_cast<std::size_t>(size), nullptr);
+  libdeflate_free_decompressor(decompressor);
+  if (result != LIBDEFLATE_SUCCESS) {
+    throw InputError(path, "member '" + member + "'",
+                     std::to_string(size) + " bytes of deflate data",
+                     result == LIBDEFLATE_BAD_DATA ? "corrupt compressed data"
+                                                   : "another size (corrupt or truncated)");
+  }
+  return out;
+}
+
+std::uint32_t crc32_of(const std::uint8_t* data, std::uint64_t size) {
+  return libdeflate_crc32(0, data, static_cast<std::size_t>(size));
+}
+
+std::string hex32(std::uint32_t value) {
+  char text[11];
+  std::snprintf(text, sizeof text, "0x%08x", value);
   return text;
 }
 
 }  // namespace
 
 NpzReader::NpzReader(const std::filesystem::path& path) : path_(path.string()) {
-  int code = 0;
-  zip_t* archive = zip_open(path_.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
-  if (!archive) {
-    if (!std::filesystem::exists(path)) throw InputError(path_, "file not found");
-    throw InputError(path_, "npz archive", "a valid .npz (zip) file",
-                     "unreadable archive (" + zip_error_text(code) + ")");
-  }
-  const zip_int64_t count = zip_get_num_entries(archive, 0);
-  try {
-    for (zip_int64_t i = 0; i < count; ++i) {
-      zip_stat_t stat;
-      if (zip_stat_index(archive, static_cast<zip_uint64_t>(i), 0, &stat) != 0) {
-        throw InputError(path_, std::string("cannot stat member: ") + zip_strerror(archive));
-      }
-      std::string member = stat.name;
-      if (member.size() < 4 || member.compare(member.size() - 4, 4, ".npy") != 0) continue;
-      zip_file_t* file = zip_fopen_index(archive, static_cast<zip_uint64_t>(i), 0);
-      if (!file) {
-        throw InputError(path_, "member '" + member + "': cannot open: " + zip_strerror(archive));
-      }
-      std::string data(stat.size, '\0');
-      const zip_int64_t got = zip_fread(file, data.data(), stat.size);
-      const std::string read_error = got < 0 ? zip_file_strerror(file) : "";
-      zip_fclose(file);
-      if (got < 0 || static_cast<zip_uint64_t>(got) != stat.size) {
-        throw InputError(path_, "member '" + member + "'", std::to_string(stat.size) + " bytes",
-                         got < 0 ? "a read error (" + read_error + ")"
-                                 : std::to_string(got) + " bytes (corrupt or truncated)");
-      }
-      const std::string name = member.substr(0, member.size() - 4);
-      arrays_[name] = parse_npy(data, path_ + ": array '" + name + "'");
+  const FileBytes file = map_file(path);
+  for (const ZipMember& m : zip_directory(file, path_)) {
+    const std::string& member = m.name;
+    if (member.size() < 4 || member.compare(member.size() - 4, 4, ".npy") != 0) continue;
+    if (m.flags & 1) {
+      throw InputError(path_, "member '" + member + "'", "an unencrypted member", "encrypted");
     }
-  } catch (...) {
-    zip_discard(archive);
-    throw;
+    const std::uint64_t at = m.local_offset;
+    if (file.size < 30 || at > file.size - 30 ||
+        load<std::uint32_t>(file.data + at) != kLocalHeader) {
+      bad_archive(path_, "no local header for '" + member + "' (corrupt or truncated)");
+    }
+    const std::uint64_t data_at = at + 30 + load<std::uint16_t>(file.data + at + 26) +
+                                  load<std::uint16_t>(file.data + at + 28);
+    if (data_at > file.size || m.compressed_size > file.size - data_at) {
+      throw InputError(path_, "member '" + member + "'",
+                       std::to_string(m.compressed_size) + " bytes", "fewer (truncated)");
+    }
+    const std::uint8_t* data = file.data + data_at;
+    std::shared_ptr<const void> owner = file.owner;
+    if (m.method == 8) {
+      std::shared_ptr<std::uint8_t[]> inflated =
+          inflate_member(data, m.compressed_size, m.size, path_, member);
+      data = inflated.get();
+      owner = std::move(inflated);
+    } else if (m.method != 0 || m.compressed_size != m.size) {
+      throw InputError(path_, "member '" + member + "'", "stored or deflate compression",
+                       "zip method " + std::to_string(m.method));
+    }
+    const std::uint32_t crc = crc32_of(data, m.size);
+    if (crc != m.crc) {
+      throw InputError(path_, "member '" + member + "'", "CRC-32 " + hex32(m.crc),
+                       hex32(crc) + " (corrupt)");
+    }
+    const std::string name = member.substr(0, member.size() - 4);
+    arrays_[name] = parse_npy_view(data, static_cast<std::size_t>(m.size), std::move(owner),
+                                   path_ + ": array '" + name + "'");
   }
-  zip_discard(archive);
 }
 
 bool NpzReader::has(const std::string& name) const { return arrays_.count(name) != 0; }
@@ -535,7 +766,7 @@ std::vector<std::string> NpzReader::names() const {
   return out;
 }
 
-NpyArray NpzReader::get(const std::string& name) const {
+const NpyView& NpzReader::view(const std::string& name) const {
   const auto it = arrays_.find(name);
   if (it == arrays_.end()) {
     std::string present;
@@ -545,6 +776,8 @@ NpyArray NpzReader::get(const std::string& name) const {
   }
   return it->second;
 }
+
+NpyArray NpzReader::get(const std::string& name) const { return view(name).copy(); }
 
 NpzWriter::NpzWriter(std::filesystem::path path) : path_(std::move(path)) {}
 
@@ -559,56 +792,141 @@ void NpzWriter::add(const std::string& name, const NpyArray& array) {
   members_.emplace_back(member, serialize_npy(array));
 }
 
+namespace {
+
+void put16(std::string& out, std::uint32_t v) {
+  out += static_cast<char>(v & 0xff);
+  out += static_cast<char>((v >> 8) & 0xff);
+}
+void put32(std::string& out, std::uint32_t v) {
+  put16(out, v & 0xffff);
+  put16(out, v >> 16);
+}
+void put64(std::string& out, std::uint64_t v) {
+  put32(out, static_cast<std::uint32_t>(v));
+  put32(out, static_cast<std::uint32_t>(v >> 32));
+}
+
+// Values from 0xffffffff on go to the zip64 extra field (APPNOTE 4.5.3).
+std::uint32_t field32(std::uint64_t v) {
+  return v >= 0xffffffff ? 0xffffffffu : static_cast<std::uint32_t>(v);
+}
+
+}  // namespace
+
 void NpzWriter::commit() {
-  // The archive is built in a temporary file: beside a regular target so the rename stays on one
-  // file system, in the temp folder for a symlink or device target (never next to /dev/stdout).
-  const std::string tmp = replaces_by_rename(path_)
-                              ? path_.string() + ".tmp-" + std::to_string(::getpid())
-                              : (std::filesystem::temp_directory_path() /
-                                 ("attnsim-npz-" + std::to_string(::getpid()) + ".tmp"))
-                                    .string();
-  int code = 0;
-  zip_t* archive = zip_open(tmp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
-  if (!archive) {
-    throw InputError(path_.string(), "cannot create npz: " + zip_error_text(code));
-  }
-  auto fail = [&](const std::string& what) {
-    const std::string message = what + ": " + zip_strerror(archive);
-    zip_discard(archive);
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw InputError(path_.string(), message);
+  // The archive is assembled in memory and published with write_file_atomically (a temporary
+  // sibling renamed into place; a symlink, device or pipe written through). Members are
+  // deflated at libdeflate's level 6 (stored when that does not make them smaller), with the zip
+  // epoch as timestamp, so the same arrays give byte-identical files.
+  constexpr std::uint32_t kDosDate = (0 << 9) | (1 << 5) | 1;  // 1980-01-01
+  struct Entry {
+    std::uint64_t offset, compressed, size;
+    std::uint32_t crc;
+    std::uint16_t method;
   };
+  std::string out;
+  std::vector<Entry> entries;
+  libdeflate_compressor* compressor = libdeflate_alloc_compressor(6);
+  if (!compressor) throw std::bad_alloc();
+  std::string packed;
   for (const auto& [member, data] : members_) {
-    // The buffer stays alive in members_ until zip_close has written it.
-    zip_source_t* source = zip_source_buffer(archive, data.data(), data.size(), 0);
-    if (!source) fail("cannot buffer '" + member + "'");
-    const zip_int64_t index = zip_file_add(archive, member.c_str(), source, ZIP_FL_OVERWRITE);
-    if (index < 0) {
-      zip_source_free(source);
-      fail("cannot add '" + member + "'");
+    Entry e{out.size(), 0, data.size(), libdeflate_crc32(0, data.data(), data.size()), 8};
+    packed.resize(libdeflate_deflate_compress_bound(compressor, data.size()));
+    std::size_t packed_size = libdeflate_deflate_compress(compressor, data.data(), data.size(),
+                                                          packed.data(), packed.size());
+    if (packed_size == 0 || packed_size >= data.size()) {
+      e.method = 0;
+      packed_size = data.size();
     }
-    const auto at = static_cast<zip_uint64_t>(index);
-    // A fixed timestamp (1980-01-01, the zip epoch) keeps identical arrays byte-identical.
-    if (zip_set_file_compression(archive, at, ZIP_CM_DEFLATE, 6) != 0 ||
-        zip_file_set_dostime(archive, at, 0, (0 << 9) | (1 << 5) | 1, 0) != 0) {
-      fail("cannot set attributes of '" + member + "'");
+    e.compressed = packed_size;
+    const bool zip64 = e.size >= 0xffffffff || e.compressed >= 0xffffffff;
+    put32(out, 0x04034b50);
+    put16(out, zip64 ? 45 : 20);  // version needed
+    put16(out, 0);                // flags
+    put16(out, e.method);
+    put16(out, 0);  // time
+    put16(out, kDosDate);
+    put32(out, e.crc);
+    put32(out, field32(e.compressed));
+    put32(out, field32(e.size));
+    put16(out, static_cast<std::uint32_t>(member.size()));
+    put16(out, zip64 ? 20 : 0);
+    out += member;
+    if (zip64) {
+      put16(out, 0x0001);
+      put16(out, 16);
+      put64(out, e.size);
+      put64(out, e.compressed);
+    }
+    if (e.method == 0) {
+      out += data;
+    } else {
+      out.append(packed.data(), packed_size);
+    }
+    entries.push_back(e);
+  }
+  libdeflate_free_compressor(compressor);
+  const std::uint64_t directory_offset = out.size();
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    const std::string& member = members_[i].first;
+    std::string extra;
+    if (e.size >= 0xffffffff) put64(extra, e.size);
+    if (e.compressed >= 0xffffffff) put64(extra, e.compressed);
+    if (e.offset >= 0xffffffff) put64(extra, e.offset);
+    put32(out, 0x02014b50);
+    put16(out, (3 << 8) | 45);  // made by: Unix, spec 4.5
+    put16(out, extra.empty() ? 20 : 45);
+    put16(out, 0);
+    put16(out, e.method);
+    put16(out, 0);
+    put16(out, kDosDate);
+    put32(out, e.crc);
+    put32(out, field32(e.compressed));
+    put32(out, field32(e.size));
+    put16(out, static_cast<std::uint32_t>(member.size()));
+    put16(out, extra.empty() ? 0 : static_cast<std::uint32_t>(4 + extra.size()));
+    put16(out, 0);               // comment
+    put16(out, 0);               // disk
+    put16(out, 0);               // internal attributes
+    put32(out, 0100644u << 16);  // external: a regular file, rw-r--r--
+    put32(out, field32(e.offset));
+    out += member;
+    if (!extra.empty()) {
+      put16(out, 0x0001);
+      put16(out, static_cast<std::uint32_t>(extra.size()));
+      out += extra;
     }
   }
-  if (zip_close(archive) != 0) fail("cannot write npz");
-  std::error_code ec;
-  if (!replaces_by_rename(path_)) {
-    // A symlink, device or pipe is written through, never replaced (see AtomicFile).
-    const std::string bytes = read_file(tmp);
-    std::filesystem::remove(tmp, ec);
-    write_file_atomically(path_, bytes);
-    return;
+  const std::uint64_t directory_size = out.size() - directory_offset;
+  const std::uint64_t count = entries.size();
+  if (count >= 0xffff || directory_offset >= 0xffffffff || directory_size >= 0xffffffff) {
+    const std::uint64_t zip64_end = out.size();
+    put32(out, 0x06064b50);
+    put64(out, 44);  // size of the rest of this record
+    put16(out, (3 << 8) | 45);
+    put16(out, 45);
+    put32(out, 0);
+    put32(out, 0);
+    put64(out, count);
+    put64(out, count);
+    put64(out, directory_size);
+    put64(out, directory_offset);
+    put32(out, 0x07064b50);
+    put32(out, 0);
+    put64(out, zip64_end);
+    put32(out, 1);
   }
-  std::filesystem::rename(tmp, path_, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw InputError(path_.string(), "cannot move npz into place: " + ec.message());
-  }
+  put32(out, 0x06054b50);
+  put16(out, 0);
+  put16(out, 0);
+  put16(out, count >= 0xffff ? 0xffff : static_cast<std::uint32_t>(count));
+  put16(out, count >= 0xffff ? 0xffff : static_cast<std::uint32_t>(count));
+  put32(out, field32(directory_size));
+  put32(out, field32(directory_offset));
+  put16(out, 0);
+  write_file_atomically(path_, out);
 }
 
 }  // namespace attnsim::common

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -66,18 +67,61 @@ struct NpyArray {
   static NpyArray from(std::vector<std::int64_t> shape, const std::vector<T>& values);
 };
 
+/// An array read in place: its elements stay where they were read (the memory-mapped file for
+/// .npy files and stored .npz members, the one decompressed buffer of a deflated member), so
+/// large masks cost no copy and no zero-filled buffer. `owner` keeps those bytes alive; copies of
+/// a view share them. Elements are little-endian and may be unaligned: read them with memcpy.
+struct NpyView {
+  DType dtype = DType::kFloat64;
+  std::vector<std::int64_t> shape;  ///< empty for a 0-d (scalar) array
+  std::int64_t chars = 1;           ///< characters per element of kBytes / kUnicode arrays
+  const std::uint8_t* data = nullptr;
+  std::size_t byte_size = 0;  ///< size() * item_size(), checked against the bytes present
+  std::shared_ptr<const void> owner;
+
+  std::int64_t size() const;
+  std::size_t item_size() const;
+  /// An owning copy (what NpzReader::get returns).
+  NpyArray copy() const;
+};
+
 /// Parses .npy bytes; `source` names the file (and member) in errors.
 NpyArray parse_npy(const std::string& data, const std::string& source);
+/// Parses .npy bytes in place: the view points into `data` and holds `owner`. The header's shape
+/// is checked against the bytes present before anything is allocated (an element count that
+/// overflows 64 bits or exceeds `size` is an InputError naming `source` and the field).
+/// Fortran-order arrays are converted into a buffer of their own.
+NpyView parse_npy_view(const std::uint8_t* data, std::size_t size,
+                       std::shared_ptr<const void> owner, const std::string& source);
+
+/// The bytes of a file, memory-mapped read-only when it is a regular file (read into memory
+/// otherwise: pipes, devices). The shared pointer keeps the mapping alive.
+struct FileBytes {
+  const std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+  std::shared_ptr<const void> owner;
+};
+/// InputError "file not found" / "cannot read" naming `path`.
+FileBytes map_file(const std::filesystem::path& path);
 /// Serialises as .npy format version 1.0 (2.0 when the header needs it), as numpy.save writes.
 std::string serialize_npy(const NpyArray& array);
 
 /// Reads an .npy file; InputError on truncation, corruption or unsupported dtypes.
 NpyArray read_npy(const std::filesystem::path& path);
+/// Maps an .npy file and views its array in place (see NpyView); same checks as read_npy.
+NpyView map_npy(const std::filesystem::path& path);
 /// Writes an .npy file atomically.
 void write_npy(const std::filesystem::path& path, const NpyArray& array);
 
 /// Reads every member of an .npz archive (numpy.savez or savez_compressed) up front, so a corrupt
-/// member is reported when the file is opened, not halfway through a simulation.
+/// member is reported when the file is opened, not halfway through a simulation: every member's
+/// CRC-32 is checked and its .npy header parsed against its size.
+/// The archive is memory-mapped: stored members (numpy.savez) are viewed in place, deflated ones
+/// (savez_compressed) are inflated once into a buffer of their exact size. The zip directory is
+/// read here rather than through libzip because libzip does not expose where a member's data
+/// starts, which mapping needs (APPNOTE 6.3: end of central directory, zip64 records, central
+/// and local headers); libdeflate inflates members and computes CRCs (whole-buffer, several
+/// times zlib's speed).
 class NpzReader {
  public:
   explicit NpzReader(const std::filesystem::path& path);
@@ -87,15 +131,18 @@ class NpzReader {
   std::vector<std::string> names() const;
   /// Throws InputError "<file>: array '<name>': expected a present array, got missing" if absent.
   NpyArray get(const std::string& name) const;
+  /// The array in place (no copy); same error as get() when absent.
+  const NpyView& view(const std::string& name) const;
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
-  std::map<std::string, NpyArray> arrays_;
+  std::map<std::string, NpyView> arrays_;
 };
 
-/// Builds an .npz archive (deflate-compressed members, fixed timestamps so the same arrays give
-/// byte-identical files). Contract: nothing appears at `path` until commit() succeeds.
+/// Builds an .npz archive (deflate-compressed members through libdeflate, fixed timestamps so the
+/// same arrays give byte-identical files). Contract: nothing appears at `path` until commit()
+/// succeeds.
 class NpzWriter {
  public:
   explicit NpzWriter(std::filesystem::path path);

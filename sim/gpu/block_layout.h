@@ -92,6 +92,8 @@ class BlockLayoutBuilder {
   }
   /// Capacity for `entries` blocks in all, to avoid regrowing large layouts.
   void reserve(std::int64_t entries);
+  /// Blocks added so far.
+  std::int64_t entries() const { return static_cast<std::int64_t>(layout_.kv_block.size()); }
   /// Closes the current row and starts the next one.
   void end_row();
   /// All rows must have been ended.

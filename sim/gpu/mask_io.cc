@@ -81,10 +81,10 @@ void require_seq_fits(const std::string& source, const std::string& field, std::
   }
 }
 
-// [B,H,NQ,NK] or [H,NQ,NK] flag array, one byte per block.
-std::vector<std::uint8_t> flags(const NpzReader& npz, const std::string& name,
-                                std::vector<std::int64_t>& shape) {
-  NpyArray array = npz.get(name);
+// [B,H,NQ,NK] or [H,NQ,NK] flag array, one byte per block, viewed in place.
+const common::NpyView& flags(const NpzReader& npz, const std::string& name,
+                             std::vector<std::int64_t>& shape) {
+  const common::NpyView& array = npz.view(name);
   if (array.dtype != DType::kBool && array.dtype != DType::kUInt8) {
     throw InputError(npz.path(), array_field(name), "dtype bool or uint8",
                      common::dtype_name(array.dtype));
@@ -97,7 +97,7 @@ std::vector<std::uint8_t> flags(const NpzReader& npz, const std::string& name,
   shape = array.shape;
   if (shape.size() == 3) shape.insert(shape.begin(), 1);
   // One byte per element: the bytes are the flags (any non-zero value counts as set).
-  return std::move(array.bytes);
+  return array;
 }
 
 // The optional exact token-level counts written by `tilesim gen`: [B, H] pairs.
@@ -160,12 +160,18 @@ void read_rule(const NpzReader& npz, BlockLayout& layout) {
 
 BlockLayout read_dense_npz(const NpzReader& npz) {
   const std::string& source = npz.path();
-  DenseBlockArrays arrays;
+  DenseBlockFlags arrays;
   std::vector<std::int64_t> shape;
-  if (npz.has("full")) arrays.full = flags(npz, "full", shape);
+  if (npz.has("full")) {
+    const common::NpyView& full = flags(npz, "full", shape);
+    arrays.full = full.data;
+    arrays.full_size = full.size();
+  }
   if (npz.has("partial")) {
     std::vector<std::int64_t> partial_shape;
-    arrays.partial = flags(npz, "partial", partial_shape);
+    const common::NpyView& partial = flags(npz, "partial", partial_shape);
+    arrays.partial = partial.data;
+    arrays.partial_size = partial.size();
     if (!shape.empty() && partial_shape != shape) {
       throw InputError(source, array_field("partial"), "the shape of 'full', " + shape_text(shape),
                        shape_text(partial_shape));
@@ -183,18 +189,20 @@ BlockLayout read_dense_npz(const NpzReader& npz) {
   g.seq_kv = scalar_or(npz, "seq_kv", shape[3] * g.block_kv);
   require_seq_fits(source, array_field("seq_q"), g.seq_q, shape[2], g.block_q);
   require_seq_fits(source, array_field("seq_kv"), g.seq_kv, shape[3], g.block_kv);
-  BlockLayout layout = layout_from_dense_arrays(arrays, source);
+  BlockLayout layout = layout_from_dense_flags(arrays, source);
   read_allowed_pairs(npz, layout);
   read_tiling(npz, layout);
   read_rule(npz, layout);
   return layout;
 }
 
-std::vector<std::int64_t> integers(const NpzReader& npz, const std::string& name, std::size_t rank,
-                                   std::vector<std::int64_t>& shape) {
-  const NpyArray array = npz.get(name);
+// An integer array of the given rank, viewed in place in its own dtype (no int64 copy).
+IntArrayView integers(const NpzReader& npz, const std::string& name, std::size_t rank,
+                      std::vector<std::int64_t>& shape) {
+  const common::NpyView& array = npz.view(name);
   if (array.dtype == DType::kBool || array.dtype == DType::kFloat16 ||
-      array.dtype == DType::kFloat32 || array.dtype == DType::kFloat64) {
+      array.dtype == DType::kFloat32 || array.dtype == DType::kFloat64 ||
+      array.dtype == DType::kBytes || array.dtype == DType::kUnicode) {
     throw InputError(npz.path(), array_field(name), "an integer dtype (int32 as BlockMask stores)",
                      common::dtype_name(array.dtype));
   }
@@ -206,12 +214,12 @@ std::vector<std::int64_t> integers(const NpzReader& npz, const std::string& name
   // The last axis of an index array may be empty (no kv blocks listed); the others may not.
   require_nonempty_axes(npz.path(), name, array.shape, 3);
   shape = array.shape;
-  return array.to_int64(npz.path(), name);
+  return {array.data, array.dtype, array.size()};
 }
 
 BlockLayout read_flex_npz(const NpzReader& npz) {
   const std::string& source = npz.path();
-  FlexBlockArrays arrays;
+  FlexBlockViews arrays;
   std::vector<std::int64_t> counts_shape, indices_shape;
   arrays.kv_num_blocks = integers(npz, "kv_num_blocks", 3, counts_shape);
   arrays.kv_indices = integers(npz, "kv_indices", 4, indices_shape);
@@ -256,7 +264,7 @@ BlockLayout read_flex_npz(const NpzReader& npz) {
                          std::to_string(g.block_kv),
                      std::to_string(g.seq_kv));
   }
-  BlockLayout layout = layout_from_flex_arrays(arrays, source);
+  BlockLayout layout = layout_from_flex_views(arrays, source);
   read_allowed_pairs(npz, layout);
   read_tiling(npz, layout);
   read_rule(npz, layout);
@@ -265,21 +273,33 @@ BlockLayout read_flex_npz(const NpzReader& npz) {
 
 BlockLayout read_class_npy(const std::filesystem::path& path) {
   const std::string source = path.string();
-  const NpyArray array = common::read_npy(path);
+  const common::NpyView array = common::map_npy(path);
   if (array.shape.size() != 3 && array.shape.size() != 4) {
     throw InputError(source, "array", "shape [B, H, NQ, NK] or [H, NQ, NK]",
                      shape_text(array.shape));
   }
   require_nonempty_axes(source, "array", array.shape, array.shape.size());
-  const std::vector<std::int64_t> values = array.to_int64(source, "array");
-  std::vector<std::uint8_t> classes(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    const std::int64_t v = array.dtype == DType::kBool ? values[i] * 2 : values[i];
+  switch (array.dtype) {
+    case DType::kFloat16:
+    case DType::kFloat32:
+    case DType::kFloat64:
+    case DType::kBytes:
+    case DType::kUnicode:
+      throw InputError(source, "array 'array'", "an integer or bool dtype",
+                       common::dtype_name(array.dtype));
+    default:
+      break;
+  }
+  // One class byte per block (the file's own size or less), read in place.
+  const IntArrayView values{array.data, array.dtype, array.size()};
+  std::vector<std::uint8_t> classes(static_cast<std::size_t>(values.size));
+  for (std::int64_t i = 0; i < values.size; ++i) {
+    const std::int64_t v = array.dtype == DType::kBool ? values.at(i) * 2 : values.at(i);
     if (v < 0 || v > 2) {
       throw InputError(source, "array element " + std::to_string(i),
                        "a block class 0 (empty), 1 (partial) or 2 (full)", std::to_string(v));
     }
-    classes[i] = static_cast<std::uint8_t>(v);
+    classes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
   }
   std::vector<std::int64_t> shape = array.shape;
   if (shape.size() == 3) shape.insert(shape.begin(), 1);

@@ -145,6 +145,11 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   TileClassifier classifier(workload.mask, kernel.tile_q, kernel.tile_kv, kernel.visit_rule);
   std::vector<TileCounts> counts(classifier.items());
   std::vector<TileRun> runs;
+  // Capacity for the runs up front (an over-estimate costs address space only): growing a
+  // vector of millions of runs copied it and faulted in fresh pages at every doubling.
+  runs.reserve(static_cast<std::size_t>(2 * workload.mask.entries() *
+                                            std::max<std::int64_t>(1, g.block_q / kernel.tile_q) +
+                                        classifier.items()));
   std::vector<std::int64_t> run_begin(classifier.items() + 1, 0);
   std::vector<TileRun> item_runs;
   TileCounts total;

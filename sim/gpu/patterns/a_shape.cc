@@ -17,17 +17,8 @@ const PatternFamily& a_shape_family() {
         const std::int64_t window = params.get_int("window", 1024, 1, g.seq_kv);
         return std::make_unique<LambdaInstance>(
             [g, sinks, window](std::int64_t, std::uint64_t) {
-              return std::make_unique<FunctionTokenMask>(
-                  g, [g, sinks, window](std::int64_t q, std::vector<KeyInterval>& out) {
-                    const std::int64_t local_begin = std::max(q - window + 1, std::int64_t{0});
-                    const std::int64_t sink_end = std::min(sinks, q + 1);
-                    if (sink_end >= local_begin) {
-                      push_interval(out, 0, q + 1, g.seq_kv);
-                      return;
-                    }
-                    push_interval(out, 0, sink_end, g.seq_kv);
-                    push_interval(out, local_begin, q + 1, g.seq_kv);
-                  });
+              // Keys q-W+1 .. q and the first `sinks` keys (those at or before q).
+              return std::make_unique<BandMask>(g, 0, window - 1, sinks);
             },
             make_rule("a_shape",
                       {{"sinks", std::to_string(sinks)}, {"window", std::to_string(window)}}));

@@ -15,10 +15,7 @@ const PatternFamily& band_family() {
         const std::int64_t right = params.get_int("right", 0, 0, g.seq_kv);
         return std::make_unique<LambdaInstance>(
             [=](std::int64_t, std::uint64_t) {
-              return std::make_unique<FunctionTokenMask>(
-                  g, [=](std::int64_t q, std::vector<KeyInterval>& out) {
-                    push_interval(out, q - left, q + right + 1, g.seq_kv);
-                  });
+              return std::make_unique<BandMask>(g, -right, left);  // keys q-L .. q+R
             },
             make_rule("band", {{"left", std::to_string(left)}, {"right", std::to_string(right)}}));
       });

@@ -56,10 +56,13 @@ class TopkHead final : public HeadMask {
     }
     order_.resize(candidates);
     std::iota(order_.begin(), order_.end(), 0);
-    std::stable_sort(order_.begin(), order_.end(),
-                     [&](std::int64_t a, std::int64_t b) { return scores_[a] > scores_[b]; });
+    // Decreasing score, ties by increasing index: the order a stable sort by score gives.
+    const auto before = [&](std::int64_t a, std::int64_t b) {
+      return scores_[a] > scores_[b] || (scores_[a] == scores_[b] && a < b);
+    };
     std::int64_t keep = 0;
     if (c_.threshold) {
+      std::sort(order_.begin(), order_.end(), before);
       const double total = std::accumulate(scores_.begin(), scores_.end(), 0.0);
       double mass = 0;
       while (keep < candidates && mass < c_.tau * total) mass += scores_[order_[keep++]];
@@ -70,6 +73,11 @@ class TopkHead final : public HeadMask {
               : static_cast<std::int64_t>(std::ceil(c_.density * static_cast<double>(candidates)));
     }
     keep = std::clamp<std::int64_t>(keep, 1, candidates);
+    // Top-k needs the first k of that order as a set, not sorted: linear selection, not a sort
+    // of every candidate (rows of a 1M-token mask have up to 8192).
+    if (!c_.threshold && keep < candidates) {
+      std::nth_element(order_.begin(), order_.begin() + keep, order_.end(), before);
+    }
     selected_.assign(order_.begin(), order_.begin() + keep);
     if (c_.causal && std::find(selected_.begin(), selected_.end(), current) == selected_.end()) {
       selected_.push_back(current);

@@ -14,10 +14,7 @@ const PatternFamily& causal_window_family() {
         const std::int64_t window = params.get_int("window", 1024, 1, g.seq_kv);
         return std::make_unique<LambdaInstance>(
             [g, window](std::int64_t, std::uint64_t) {
-              return std::make_unique<FunctionTokenMask>(
-                  g, [g, window](std::int64_t q, std::vector<KeyInterval>& out) {
-                    push_interval(out, q - window + 1, q + 1, g.seq_kv);
-                  });
+              return std::make_unique<BandMask>(g, 0, window - 1);  // keys q-W+1 .. q
             },
             make_rule("causal_window", {{"window", std::to_string(window)}}));
       });

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <stdexcept>
 
 #include "sim/common/input_error.h"
 #include "sim/gpu/patterns/families.h"
@@ -122,15 +123,24 @@ void PatternParams::reject_unused(const std::string& family) const {
 TokenMask::TokenMask(const MaskGeometry& geometry)
     : geometry_(geometry),
       edge_pairs_(geometry.kv_blocks(), 0),
-      covered_diff_(geometry.kv_blocks() + 1, 0) {}
+      covered_diff_(geometry.kv_blocks() + 1, 0),
+      stamp_(geometry.kv_blocks() + 1, -1) {}
+
+void TokenMask::touch(std::int64_t kb) {
+  if (stamp_[kb] == current_row_) return;
+  stamp_[kb] = current_row_;
+  touched_.push_back(kb);
+}
 
 void TokenMask::block_row(std::int64_t qb, BlockRow& row) {
   row.clear();
   const MaskGeometry& g = geometry_;
-  const std::int64_t nk = g.kv_blocks();
   const std::int64_t bk = g.block_kv;
-  std::fill(edge_pairs_.begin(), edge_pairs_.end(), 0);
-  std::fill(covered_diff_.begin(), covered_diff_.end(), 0);
+  // Only the kv blocks an interval starts, ends or stops covering in are touched (and reset
+  // afterwards), so a row costs O(block_q x intervals + touched log touched), not O(kv_blocks):
+  // at 1M tokens a sparse row touches a few dozen of 8192 blocks.
+  ++current_row_;  // a new stamp per call (a row may be asked for twice)
+  touched_.clear();
   const std::int64_t q_begin = qb * g.block_q;
   const std::int64_t q_end = std::min(g.seq_q, q_begin + g.block_q);
   for (std::int64_t q = q_begin; q < q_end; ++q) {
@@ -140,6 +150,7 @@ void TokenMask::block_row(std::int64_t qb, BlockRow& row) {
       const std::int64_t last = (iv.end - 1) / bk;
       if (first == last) {
         edge_pairs_[first] += iv.end - iv.begin;
+        touch(first);
         continue;
       }
       edge_pairs_[first] += (first + 1) * bk - iv.begin;
@@ -148,14 +159,75 @@ void TokenMask::block_row(std::int64_t qb, BlockRow& row) {
       // of them is the last (possibly clipped) block.
       covered_diff_[first + 1] += 1;
       covered_diff_[last] -= 1;
+      touch(first);
+      touch(first + 1);
+      touch(last);
     }
   }
+  std::sort(touched_.begin(), touched_.end());
+  // Between two touched blocks the number of queries covering a block whole is constant.
   std::int64_t covering_queries = 0;
-  for (std::int64_t kb = 0; kb < nk; ++kb) {
+  std::int64_t previous = -1;
+  for (const std::int64_t kb : touched_) {
+    if (covering_queries > 0) {
+      for (std::int64_t between = previous + 1; between < kb; ++between) {
+        const std::int64_t pairs = covering_queries * bk;
+        row.push_back({static_cast<std::int32_t>(between), block_class_of(g, pairs), pairs});
+      }
+    }
     covering_queries += covered_diff_[kb];
     const std::int64_t pairs = edge_pairs_[kb] + covering_queries * bk;
+    edge_pairs_[kb] = 0;
+    covered_diff_[kb] = 0;
+    previous = kb;
     if (pairs == 0) continue;
     row.push_back({static_cast<std::int32_t>(kb), block_class_of(g, pairs), pairs});
+  }
+}
+
+std::int64_t pairs_at_distance(std::int64_t q0, std::int64_t q1, std::int64_t k0,
+                               std::int64_t width, std::int64_t d) {
+  if (width <= 0) return 0;
+  const auto clamped_sum = [width](std::int64_t x) {  // sum of clamp(t, 0, width) for t <= x
+    if (x < 0) return std::int64_t{0};
+    if (x <= width) return x * (x + 1) / 2;
+    return width * (width + 1) / 2 + (x - width) * width;
+  };
+  return clamped_sum(q1 - d - k0) - clamped_sum(q0 - d - k0);
+}
+
+BandMask::BandMask(const MaskGeometry& geometry, std::int64_t near, std::int64_t far,
+                   std::int64_t sinks)
+    : g_(geometry), near_(near), far_(far), sinks_(std::min(sinks, geometry.seq_kv)) {
+  if (sinks_ > 0 && near_ > 0) throw std::logic_error("BandMask: sinks need near <= 0");
+}
+
+void BandMask::block_row(std::int64_t qb, BlockRow& row) {
+  row.clear();
+  const std::int64_t bk = g_.block_kv;
+  const std::int64_t q0 = qb * g_.block_q;
+  const std::int64_t q1 = std::min(g_.seq_q, q0 + g_.block_q);
+  // Blocks the band reaches, and the sink blocks some query of the row sees.
+  const std::int64_t band_lo = std::max<std::int64_t>(q0 - far_, 0);
+  const std::int64_t band_hi = std::min(q1 - 1 - near_, g_.seq_kv - 1);
+  const std::int64_t sink_end = std::min(sinks_, q1);  // keys < sink_end, each seen by some q
+  const auto emit = [&](std::int64_t kb) {
+    const std::int64_t k0 = kb * bk;
+    const std::int64_t width = std::min(g_.seq_kv, k0 + bk) - k0;
+    std::int64_t pairs = pairs_at_distance(q0, q1, k0, width, near_) -
+                         pairs_at_distance(q0, q1, k0, width, far_ + 1);
+    // Sink pairs outside the band: k < sinks, q - k > far (near <= 0 puts the rest in the band).
+    if (k0 < sink_end) {
+      pairs += pairs_at_distance(q0, q1, k0, std::min(sink_end, k0 + bk) - k0, far_ + 1);
+    }
+    if (pairs > 0) row.push_back({static_cast<std::int32_t>(kb), block_class_of(g_, pairs), pairs});
+  };
+  std::int64_t next = 0;  // blocks below `next` are done
+  if (sink_end > 0) {
+    for (; next <= (sink_end - 1) / bk; ++next) emit(next);
+  }
+  if (band_lo <= band_hi) {
+    for (std::int64_t kb = std::max(next, band_lo / bk); kb <= band_hi / bk; ++kb) emit(kb);
   }
 }
 
@@ -234,6 +306,12 @@ BlockLayout generate_pattern(const PatternSpec& spec) {
         allowed[head] += entry.allowed_pairs;
       }
       builder.end_row();
+    }
+    if (head == 0 && g.batch * g.heads > 1) {
+      // Heads of one pattern list similar numbers of blocks: room for all of them at once
+      // (plus an eighth) instead of doubling, which copied the layout and held two copies.
+      const std::int64_t first = builder.entries();
+      builder.reserve(first * g.batch * g.heads + first * g.batch * g.heads / 8);
     }
   }
   BlockLayout layout = builder.finish();

@@ -70,7 +70,8 @@ struct KeyInterval {
 };
 
 /// Token-level masks describe each query's keys; block classes and pair counts follow
-/// exactly, in O(block_q x intervals + kv_blocks) per block row.
+/// exactly, in O(block_q x intervals + t log t) per block row, t the kv blocks where an interval
+/// starts or ends (not O(kv_blocks): rows of a 1M-token mask have 8192 blocks).
 class TokenMask : public HeadMask {
  public:
   explicit TokenMask(const MaskGeometry& geometry);
@@ -83,9 +84,39 @@ class TokenMask : public HeadMask {
   const MaskGeometry geometry_;
 
  private:
+  void touch(std::int64_t kb);
+
   std::vector<std::int64_t> edge_pairs_;    // pairs in partially covered blocks
   std::vector<std::int64_t> covered_diff_;  // difference array of fully covered blocks
+  std::vector<std::int64_t> stamp_;         // call that last touched each position
+  std::vector<std::int64_t> touched_;       // positions written in this row, to visit and reset
+  std::int64_t current_row_ = -1;
   std::vector<KeyInterval> intervals_;
+};
+
+/// Pairs (q, k) with q in [q0, q1), k in [k0, k0 + width) and q - k >= d (any sign), in
+/// closed form: for each q the keys k0 .. q - d clamped to the block, summed as an arithmetic
+/// series.
+std::int64_t pairs_at_distance(std::int64_t q0, std::int64_t q1, std::int64_t k0,
+                               std::int64_t width, std::int64_t d);
+
+/// A head whose keys are a band of distances, near <= q - k <= far (clipped to [0, seq_kv)), plus,
+/// with sinks > 0, the first `sinks` keys for every query at or after them (near must then be
+/// <= 0): causal_window (0, W-1), band (-R, L) and a_shape (0, W-1, sinks). Each row is
+/// classified in closed form in O(its non-empty blocks), the same pairs as the per-query
+/// intervals of TokenMask (which took block_q x intervals steps per row: seconds per head at 1M
+/// tokens).
+class BandMask final : public HeadMask {
+ public:
+  BandMask(const MaskGeometry& geometry, std::int64_t near, std::int64_t far,
+           std::int64_t sinks = 0);
+  void block_row(std::int64_t qb, BlockRow& row) override;
+
+ private:
+  MaskGeometry g_;
+  std::int64_t near_;
+  std::int64_t far_;
+  std::int64_t sinks_;
 };
 
 /// The class of a non-empty block with `pairs` allowed pairs: FULL only when every pair of the

@@ -1,13 +1,20 @@
 // tilesim: the GPU tile-occupancy simulator's command line (bounds, predict, gen, calibrate,
 // sweep, presets).
+#include <malloc.h>
+#include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <boost/program_options.hpp>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sim/common/atomic_file.h"
@@ -61,6 +68,49 @@ void write_text_output(const std::string& path, const std::string& text) {
     return;
   }
   attnsim::common::write_file_atomically(path, text);  // in place for symlinks and devices
+}
+
+// Cores this process may run on (its affinity mask, which containers and taskset narrow).
+unsigned available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Runs `one` on every mask with up to `jobs` threads and returns the results in mask order, so
+// the output is byte-identical whatever the job count. Each worker holds one mask at a time.
+// Errors are reported as with one job: the first failing mask in command-line order wins (masks
+// after it are not started).
+std::vector<Result> run_masks(const std::vector<std::string>& masks, unsigned jobs,
+                              const std::function<Result(const std::string&)>& one) {
+  const std::size_t n = masks.size();
+  std::vector<Result> results(n);
+  std::vector<std::exception_ptr> errors(n);
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> first_error{n};
+  const auto work = [&] {
+    for (;;) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= n || i > first_error.load()) return;
+      try {
+        results[i] = one(masks[i]);
+      } catch (...) {
+        errors[i] = std::current_exception();
+        std::size_t seen = first_error.load();
+        while (i < seen && !first_error.compare_exchange_weak(seen, i)) {
+        }
+      }
+    }
+  };
+  const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, jobs), n));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+  return results;
 }
 
 po::variables_map parse(int argc, char** argv, const po::options_description& options,
@@ -128,6 +178,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
   std::vector<std::string> masks;
   std::string format = "json", out, timeline, calibration, rule_text;
   std::int64_t batch = 0, heads = 0;
+  int jobs = 0;
   po::options_description options(std::string("tilesim ") +
                                   (kind == ReportKind::kBounds ? "bounds" : "predict") +
                                   " [options] MASK...");
@@ -139,7 +190,10 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
       "heads", po::value(&heads), "broadcast masks stored with 1 head to this many heads")(
       "rule", po::value(&rule_text),
       "token rule applied to every mask (mask_rules.md, e.g. causal_window,window=1024), "
-      "replacing the masks' own");
+      "replacing the masks' own")(
+      "jobs,j", po::value(&jobs)->default_value(jobs),
+      "masks read and simulated at once (0: one per available core); the output does not "
+      "depend on it");
   if (kind == ReportKind::kPredict) {
     options.add_options()("calibration", po::value(&calibration),
                           "cost model fitted by `tilesim calibrate` (JSON)")(
@@ -158,6 +212,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
     throw InputError("--format", "format", "json or table", "'" + format + "'");
   }
   if (masks.empty()) throw InputError("command line", "MASK", "at least one mask", "none");
+  if (jobs < 0) throw InputError("--jobs", "jobs", "0 (all cores) or more", std::to_string(jobs));
 
   const GpuSpec gpu = machine.load_gpu_spec();
   const KernelSpec kernel = machine.load_kernel_spec();
@@ -172,8 +227,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
   if (!rule_text.empty()) rule = parse_mask_rule(rule_text, "command line", "--rule");
 
   // Everything is computed before anything is written: one bad mask leaves no output at all.
-  std::vector<Result> results;
-  for (const std::string& mask : masks) {
+  const auto one = [&](const std::string& mask) {
     Workload workload = load_workload(mask, mask, rule);
     const MaskGeometry& g = workload.mask.geometry;
     if (batch > 0 || heads > 0) {
@@ -190,8 +244,10 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
       workload.mask = std::move(*broadcast);
     }
     throw_if_invalid(check_workload(workload, kernel), mask);
-    results.push_back(simulate(workload, gpu, kernel, cost, {!timeline.empty()}));
-  }
+    return simulate(workload, gpu, kernel, cost, {!timeline.empty()});
+  };
+  const std::vector<Result> results =
+      run_masks(masks, jobs > 0 ? static_cast<unsigned>(jobs) : available_cores(), one);
 
   std::string text;
   if (format == "table") {
@@ -339,5 +395,10 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Masks of many MB are read and simulated one after another: keep freed memory in the heap
+  // for the next mask instead of returning it to the kernel and faulting it in again (page
+  // faults were most of the time of a many-mask call).
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   return attnsim::common::run_cli("tilesim", [&] { return dispatch(argc, argv); });
 }

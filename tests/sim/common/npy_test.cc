@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -217,6 +218,119 @@ TEST_F(NpyTest, NumpyStringsBothWays) {
              "assert r.dtype.kind == 'U' and r.shape == (), (r.dtype, r.shape)\n"
              "assert str(r) == 'prefix_lm,prefix=17', str(r)\n"))
       << common::read_file(dir_ / "python.err");
+}
+
+// A header may claim any shape: the element count is computed with overflow checks and compared
+// with the bytes present before anything is allocated or mapped (issue #13).
+TEST_F(NpyTest, AHeaderClaimingMoreDataThanTheFileHoldsIsAnInputError) {
+  // 128 bytes: magic, version 1.0, a 118-byte header, no data.
+  std::string header =
+      "{'descr': '<i4', 'fortran_order': False, 'shape': (8589934592, 2147483648, 2), }";
+  header.append(128 - 10 - header.size() - 1, ' ');
+  header += '\n';
+  std::string file = std::string("\x93NUMPY\x01\x00", 8);
+  file += static_cast<char>(header.size() & 0xff);
+  file += static_cast<char>(header.size() >> 8);
+  file += header;
+  ASSERT_EQ(file.size(), 128u);
+  write_file_atomically(dir_ / "huge.npy", file);
+  const std::string overflow = error_of([&] { map_npy(dir_ / "huge.npy"); });
+  EXPECT_EQ(overflow, (dir_ / "huge.npy").string() +
+                          ": npy header 'shape': expected a shape whose data fits the 0 bytes "
+                          "present, got (8589934592, 2147483648, 2) (more than 2^64 bytes of "
+                          "int32)");
+  EXPECT_EQ(error_of([&] { read_npy(dir_ / "huge.npy"); }), overflow);
+  // A product that fits 64 bits but not the file is the data-size error.
+  std::string big = file;
+  big.replace(big.find("(8589934592, 2147483648, 2)"), 27, "(4294967296, 2, 2)         ");
+  write_file_atomically(dir_ / "big.npy", big);
+  EXPECT_EQ(error_of([&] { map_npy(dir_ / "big.npy"); }),
+            (dir_ / "big.npy").string() +
+                ": data: expected 68719476736 bytes for shape and dtype, got 0 bytes (truncated)");
+  // The same header as an .npz member names the archive and the array.
+  if (!have_numpy()) GTEST_SKIP() << "Debian python3 with numpy not available";
+  ASSERT_TRUE(
+      python("import zipfile\n"
+             "with zipfile.ZipFile('member.npz', 'w') as z:\n"
+             "    z.write('huge.npy', 'kv_indices.npy')\n"));
+  EXPECT_EQ(error_of([&] { NpzReader r(dir_ / "member.npz"); }),
+            (dir_ / "member.npz").string() +
+                ": array 'kv_indices': npy header 'shape': expected a shape whose data fits the 0 "
+                "bytes present, got (8589934592, 2147483648, 2) (more than 2^64 bytes of int32)");
+}
+
+TEST_F(NpyTest, StoredMembersAreViewedInPlaceWithTheirDtype) {
+  if (!have_numpy()) GTEST_SKIP() << "Debian python3 with numpy not available";
+  ASSERT_TRUE(
+      python("i = np.arange(1000, dtype=np.int32).reshape(10, 100)\n"
+             "np.savez('stored.npz', i=i, j=i[::-1].copy())\n"
+             "np.savez_compressed('packed.npz', i=i, j=i[::-1].copy())\n"
+             "np.save('one.npy', i)\n"));
+  const NpzReader stored(dir_ / "stored.npz");
+  const NpyView& i = stored.view("i");
+  const NpyView& j = stored.view("j");
+  EXPECT_EQ(i.dtype, DType::kInt32);  // not widened
+  EXPECT_EQ(i.shape, (std::vector<std::int64_t>{10, 100}));
+  // Both stored members point into the one mapping of the file; deflated ones into their own.
+  EXPECT_EQ(i.owner.get(), j.owner.get());
+  ASSERT_EQ(i.byte_size, 4000u);
+  std::int32_t last = 0;
+  std::memcpy(&last, i.data + 3996, 4);
+  EXPECT_EQ(last, 999);
+  std::memcpy(&last, j.data, 4);
+  EXPECT_EQ(last, 900);
+  const NpzReader packed(dir_ / "packed.npz");
+  EXPECT_NE(packed.view("i").owner.get(), packed.view("j").owner.get());
+  EXPECT_EQ(packed.get("j").bytes, stored.get("j").bytes);
+  const NpyView one = map_npy(dir_ / "one.npy");
+  EXPECT_EQ(one.dtype, DType::kInt32);
+  EXPECT_EQ(std::vector<std::uint8_t>(one.data, one.data + one.byte_size), stored.get("i").bytes);
+}
+
+TEST_F(NpyTest, AStoredMemberWithAFlippedByteFailsItsCrc) {
+  if (!have_numpy()) GTEST_SKIP() << "Debian python3 with numpy not available";
+  ASSERT_TRUE(python("np.savez('s.npz', a=np.arange(4096, dtype=np.int32))\n"));
+  std::string bytes = read_file(dir_ / "s.npz");
+  const std::size_t at = bytes.size() / 2;  // inside the data of the only member
+  bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
+  write_file_atomically(dir_ / "flipped.npz", bytes);
+  const std::string error = error_of([&] { NpzReader r(dir_ / "flipped.npz"); });
+  EXPECT_EQ(
+      error.rfind((dir_ / "flipped.npz").string() + ": member 'a.npy': expected CRC-32 0x", 0), 0u)
+      << error;
+  EXPECT_NE(error.find("(corrupt)"), std::string::npos) << error;
+}
+
+TEST_F(NpyTest, NumpyReadsLargeMembersWeWriteAndWeReadThemBack) {
+  if (!have_numpy()) GTEST_SKIP() << "Debian python3 with numpy not available";
+  // Incompressible data is stored, compressible data deflated; both are read by numpy and us.
+  std::vector<std::int64_t> noise(1 << 16);
+  std::uint64_t x = 88172645463325252ull;
+  for (auto& v : noise) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    v = static_cast<std::int64_t>(x);
+  }
+  std::vector<std::int32_t> ramp(1 << 16);
+  for (std::size_t k = 0; k < ramp.size(); ++k) ramp[k] = static_cast<std::int32_t>(k % 300);
+  NpzWriter writer(dir_ / "big.npz");
+  writer.add("noise", NpyArray::from<std::int64_t>({1 << 16}, noise));
+  writer.add("ramp", NpyArray::from<std::int32_t>({1 << 8, 1 << 8}, ramp));
+  writer.commit();
+  EXPECT_TRUE(python(
+      "z = np.load('big.npz')\n"
+      "r = z['ramp']\n"
+      "assert r.dtype == np.int32 and r.shape == (256, 256)\n"
+      "assert (r.ravel() == np.arange(65536) % 300).all()\n"
+      "assert z['noise'].dtype == np.int64 and z['noise'].shape == (65536,)\n"
+      "import zipfile\n"
+      "m = {i.filename: i.compress_type for i in zipfile.ZipFile('big.npz').infolist()}\n"
+      "assert m == {'noise.npy': zipfile.ZIP_STORED, 'ramp.npy': zipfile.ZIP_DEFLATED}, m\n"))
+      << read_file(dir_ / "python.err");
+  const NpzReader back(dir_ / "big.npz");
+  EXPECT_EQ(back.get("noise").to_int64("", ""), noise);
+  EXPECT_EQ(back.get("ramp").bytes, NpyArray::from<std::int32_t>({1 << 8, 1 << 8}, ramp).bytes);
 }
 
 }  // namespace

@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 
 #include "sim/common/input_error.h"
 #include "sim/common/npy.h"
 #include "sim/gpu/patterns/gna.h"
+#include "sim/gpu/patterns/rng.h"
 #include "tests/support/scratch_dir.h"
 
 namespace attnsim::gpu {
@@ -70,6 +72,49 @@ TEST(Patterns, BandIsAnAsymmetricClippedWindow) {
   expect_matches_brute_force(
       generate("band", {{"seq", "1000"}, {"left", "200"}, {"right", "50"}, {"block", "64"}}),
       [](std::int64_t q, std::int64_t k) { return k >= q - 200 && k <= q + 50; });
+}
+
+// causal_window, band and a_shape classify rows in closed form (BandMask, issue #13): odd
+// geometries against the token predicate (unequal block sizes, seq_q above and below seq_kv,
+// sinks beyond the window or beyond a block, windows of one key and of many blocks).
+TEST(Patterns, BandRowsInClosedFormMatchBruteForceOnOddGeometries) {
+  for (const char* seq_kv : {"500", "613", "777"}) {
+    const std::int64_t nk = std::stoll(seq_kv);
+    const auto keys = [nk](std::int64_t k) { return k < nk; };
+    expect_matches_brute_force(generate("causal_window", {{"seq_q", "613"},
+                                                          {"seq_kv", seq_kv},
+                                                          {"window", "1"},
+                                                          {"block_q", "48"},
+                                                          {"block_kv", "32"}}),
+                               [&](std::int64_t q, std::int64_t k) { return keys(k) && k == q; });
+    expect_matches_brute_force(
+        generate("causal_window", {{"seq_q", "613"},
+                                   {"seq_kv", seq_kv},
+                                   {"window", "300"},
+                                   {"block_q", "32"},
+                                   {"block_kv", "48"}}),
+        [&](std::int64_t q, std::int64_t k) { return keys(k) && k <= q && k > q - 300; });
+    expect_matches_brute_force(
+        generate("band", {{"seq_q", "613"},
+                          {"seq_kv", seq_kv},
+                          {"left", "0"},
+                          {"right", "70"},
+                          {"block_q", "16"},
+                          {"block_kv", "64"}}),
+        [&](std::int64_t q, std::int64_t k) { return keys(k) && k >= q && k <= q + 70; });
+    for (const char* sinks : {"3", "100", "450"}) {
+      const std::int64_t s = std::stoll(sinks);
+      expect_matches_brute_force(generate("a_shape", {{"seq_q", "613"},
+                                                      {"seq_kv", seq_kv},
+                                                      {"sinks", sinks},
+                                                      {"window", "90"},
+                                                      {"block_q", "40"},
+                                                      {"block_kv", "24"}}),
+                                 [&](std::int64_t q, std::int64_t k) {
+                                   return keys(k) && k <= q && (k < s || k > q - 90);
+                                 });
+    }
+  }
 }
 
 // NATTEN's neighborhood with dilation and stride, written out per key.
@@ -159,6 +204,53 @@ TEST(Patterns, VerticalSlashMatchesItsColumnsAndDiagonals) {
   EXPECT_NE(layout.block_class(10, 0), BlockClass::kEmpty);     // the 64 sinks
   EXPECT_EQ(layout.block_class(10, 10), BlockClass::kPartial);  // diagonal (offsets 0..63)
   EXPECT_EQ(layout.block_class(10, 11), BlockClass::kEmpty);    // above the diagonal
+}
+
+// vertical_slash is classified per block row from its columns and diagonals (issue #13), not
+// query by query: checked against the token matrix those columns and diagonals give, drawn here
+// as the family's help describes (first `sinks` keys, then uniform columns; offsets 0..local-1,
+// then log-uniform in [local, seq)), for uneven lengths and several heads and seeds.
+TEST(Patterns, VerticalSlashMatchesBruteForceWithRandomColumnsAndDiagonals) {
+  for (const std::uint64_t seed : {1u, 7u}) {
+    const std::int64_t seq = 1000, verticals = 30, slashes = 40, sinks = 5, local = 8;
+    const BlockLayout layout = generate("vertical_slash", {{"seq", std::to_string(seq)},
+                                                           {"verticals", "30"},
+                                                           {"slashes", "40"},
+                                                           {"sinks", "5"},
+                                                           {"local", "8"},
+                                                           {"heads", "2"},
+                                                           {"block", "64"},
+                                                           {"seed", std::to_string(seed)}});
+    for (std::int64_t head = 0; head < 2; ++head) {
+      SplitMix64 rng(derive_seed(seed, static_cast<std::uint64_t>(head)));
+      std::vector<bool> column(seq, false), offset(seq, false);
+      for (std::int64_t k = 0; k < sinks; ++k) column[k] = true;
+      for (std::int64_t n = sinks; n < verticals; ++n) column[rng.below(seq)] = true;
+      for (std::int64_t o = 0; o < local; ++o) offset[o] = true;
+      const double log_span = std::log(static_cast<double>(seq) / local);
+      for (std::int64_t n = local; n < slashes; ++n) {
+        const double o = local * std::exp(rng.uniform() * log_span);
+        offset[std::min(static_cast<std::int64_t>(o), seq - 1)] = true;
+      }
+      // One head of the layout as a layout of its own.
+      BlockLayout one;
+      one.geometry = layout.geometry;
+      one.geometry.heads = 1;
+      const std::int64_t rows = one.geometry.q_blocks();
+      const std::int64_t first = layout.row_begin[head * rows];
+      for (std::int64_t r = 1; r <= rows; ++r) {
+        one.row_begin.push_back(layout.row_begin[head * rows + r] - first);
+      }
+      one.kv_block.assign(layout.kv_block.begin() + first,
+                          layout.kv_block.begin() + layout.row_begin[(head + 1) * rows]);
+      one.is_full.assign(layout.is_full.begin() + first,
+                         layout.is_full.begin() + layout.row_begin[(head + 1) * rows]);
+      one.allowed_pairs = std::vector<std::int64_t>{(*layout.allowed_pairs)[head]};
+      expect_matches_brute_force(one, [&](std::int64_t q, std::int64_t k) {
+        return k <= q && (column[k] || offset[q - k]);
+      });
+    }
+  }
 }
 
 TEST(Patterns, RandomBlocksHitTheirDensityAndDependOnlyOnTheSeed) {

@@ -94,6 +94,141 @@ TEST_F(TilesimCli, GenIsDeterministicAndBothFormatsGiveIdenticalResults) {
   EXPECT_NE(common::read_file(path("a1.npz")), common::read_file(path("c.npz")));
 }
 
+// Many masks run on several threads (--jobs) and the output is the same bytes for any job count
+// (issue #13): results stay in command-line order, the first bad mask in that order is reported.
+TEST_F(TilesimCli, OutputIsByteIdenticalForAnyJobCount) {
+  gen("block_topk --seq 8192 --heads 4 --density 0.2 --seed 3 --format flex --out " +
+      path("topk.npz"));
+  gen("causal_window --seq 6000 --heads 3 --window 700 --out " + path("window.npz"));
+  gen("document --seq 4096 --heads 2 --doc_mean 900 --seed 5 --format flex --out " +
+      path("doc.npz"));
+  const std::string masks = path("topk.npz") + " " + path("window.npz") + " " + path("doc.npz") +
+                            " pattern:a_shape,seq=5000,heads=2,sinks=64,window=512 " +
+                            path("topk.npz") + " pattern:causal,seq=3000,heads=5";
+  for (const std::string command : {"bounds", "predict"}) {
+    std::string reference;
+    for (const int jobs : {1, 2, 3, 0}) {
+      const std::string out = path(command + "-" + std::to_string(jobs) + ".json");
+      const bool predict = command == "predict";  // with the per-slot timeline too
+      const ToolRun run = tilesim(command + " " + masks + " --jobs " + std::to_string(jobs) +
+                                  " --out " + out + (predict ? " --timeline " + out + ".csv" : ""));
+      ASSERT_EQ(run.exit_code, 0) << run.err;
+      const std::string text =
+          common::read_file(out) + (predict ? common::read_file(out + ".csv") : "");
+      if (jobs == 1) {
+        reference = text;
+        // Six results, in command-line order.
+        const boost::json::array results =
+            boost::json::parse(common::read_file(out)).at("results").as_array();
+        ASSERT_EQ(results.size(), 6u);
+        EXPECT_EQ(results[1].at("mask").as_string(), path("window.npz"));
+        EXPECT_EQ(results[5].at("heads").as_int64(), 5);
+      } else {
+        EXPECT_EQ(text, reference) << command << " --jobs " << jobs;
+      }
+    }
+  }
+  const ToolRun table1 = tilesim("predict " + masks + " --format table --jobs 1");
+  const ToolRun table2 = tilesim("predict " + masks + " --format table --jobs 2");
+  ASSERT_EQ(table1.exit_code, 0) << table1.err;
+  EXPECT_EQ(table1.out, table2.out);
+  // Two bad masks: every job count names the first one, and nothing is written.
+  std::ofstream(path("bad1.npz"), std::ios::binary) << "PK\x03\x04 not really";
+  std::ofstream(path("bad2.npz"), std::ios::binary) << "not even a zip";
+  for (const char* jobs : {"1", "2", "4"}) {
+    expect_input_error("bounds " + path("topk.npz") + " " + path("bad1.npz") + " " +
+                           path("window.npz") + " " + path("bad2.npz") + " --jobs " + jobs +
+                           " --out " + path("result.json"),
+                       path("bad1.npz") + ": npz archive");
+  }
+  expect_input_error("bounds " + path("topk.npz") + " --jobs -1 --out " + path("result.json"),
+                     "--jobs: jobs: expected 0 (all cores) or more, got -1");
+}
+
+// The 128-byte .npy of issue #13 whose header claims (8589934592, 2147483648, 2) int32 elements:
+// exit 2 naming the file and the field, at once, as a mask and inside an .npz.
+TEST_F(TilesimCli, AMaskHeaderClaimingAnAstronomicalShapeIsExitTwo) {
+  std::string header =
+      "{'descr': '<i4', 'fortran_order': False, 'shape': (8589934592, 2147483648, 2), }";
+  header.append(128 - 10 - header.size() - 1, ' ');
+  header += '\n';
+  std::string file = std::string("\x93NUMPY\x01\x00", 8);
+  file += static_cast<char>(header.size() & 0xff);
+  file += static_cast<char>(header.size() >> 8);
+  file += header;
+  ASSERT_EQ(file.size(), 128u);
+  std::ofstream(path("huge.npy"), std::ios::binary) << file;
+  expect_input_error("bounds " + path("huge.npy") + " --out " + path("result.json"),
+                     path("huge.npy") +
+                         ": npy header 'shape': expected a shape whose data fits the 0 bytes "
+                         "present, got (8589934592, 2147483648, 2)");
+  // As the kv_indices member of a BlockMask archive: the archive and the array are named.
+  const std::string member = common::read_file(path("huge.npy"));
+  // A stored member added by hand: local header, data, central directory, end record.
+  std::string zip;
+  const auto put16 = [](std::string& out, unsigned v) {
+    out += static_cast<char>(v & 0xff);
+    out += static_cast<char>((v >> 8) & 0xff);
+  };
+  const auto put32 = [&](std::string& out, unsigned v) {
+    put16(out, v & 0xffff);
+    put16(out, v >> 16);
+  };
+  // CRC-32 of the 128 bytes (bitwise, the zip polynomial): a test must not trust the reader's.
+  unsigned crc = 0xffffffffu;
+  for (const char c : member) {
+    crc ^= static_cast<unsigned char>(c);
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  crc ^= 0xffffffffu;
+  const std::string name = "kv_indices.npy";
+  put32(zip, 0x04034b50);
+  put16(zip, 20);
+  put16(zip, 0);
+  put16(zip, 0);
+  put16(zip, 0);
+  put16(zip, 0x21);
+  put32(zip, crc);
+  put32(zip, 128);
+  put32(zip, 128);
+  put16(zip, static_cast<unsigned>(name.size()));
+  put16(zip, 0);
+  zip += name + member;
+  const auto directory = static_cast<unsigned>(zip.size());
+  put32(zip, 0x02014b50);
+  put16(zip, 20);
+  put16(zip, 20);
+  put16(zip, 0);
+  put16(zip, 0);
+  put16(zip, 0);
+  put16(zip, 0x21);
+  put32(zip, crc);
+  put32(zip, 128);
+  put32(zip, 128);
+  put16(zip, static_cast<unsigned>(name.size()));
+  put16(zip, 0);
+  put16(zip, 0);
+  put16(zip, 0);
+  put16(zip, 0);
+  put32(zip, 0);
+  put32(zip, 0);
+  zip += name;
+  const auto directory_size = static_cast<unsigned>(zip.size()) - directory;
+  put32(zip, 0x06054b50);
+  put16(zip, 0);
+  put16(zip, 0);
+  put16(zip, 1);
+  put16(zip, 1);
+  put32(zip, directory_size);
+  put32(zip, directory);
+  put16(zip, 0);
+  std::ofstream(path("huge.npz"), std::ios::binary) << zip;
+  expect_input_error("predict " + path("huge.npz") + " --out " + path("result.json"),
+                     path("huge.npz") +
+                         ": array 'kv_indices': npy header 'shape': expected a shape whose data "
+                         "fits the 0 bytes present, got (8589934592, 2147483648, 2)");
+}
+
 TEST_F(TilesimCli, TableFormatHasOneRowPerMask) {
   const ToolRun run =
       tilesim("bounds pattern:causal,seq=2048 pattern:dense,seq=2048 --format table");
