@@ -60,6 +60,7 @@ class Kernel:
     launch_overhead_us: float = 10.0
     host_floor_us: float = 0.0
     unaligned_tile_cost_ratio: float = 0.0
+    unaligned_mask_factor: float = 1.0
     dense_tile_q: int | None = None
     dense_tile_kv: int | None = None
     dense_scheduler: str | None = None
@@ -146,9 +147,16 @@ def default_cost(gpu: Gpu, kernel: Kernel) -> Cost:
                 unaligned_tile_us=full * kernel.unaligned_tile_cost_ratio)
 
 
-MASKED_PATH_OPS = 3  # the -inf select and the sequence-end test, whatever the rule
-UNKNOWN_RULE_OPS = 4  # a rule tilesim cannot see (no rule, `custom`)
-RULE_OPS = {"allow": 2, "causal": 1, "prefix_lm": 2, "band": 3, "causal_window": 4, "a_shape": 5}
+# Measured op counts per element (mask_rules.md, "Cost"; the flex-costs probe).
+MASKED_PATH_OPS = 1.6  # the -inf select, the sequence-end test and allow's compare
+UNKNOWN_RULE_OPS = 2  # a rule tilesim cannot see (no rule, `custom`)
+PRECOMPUTED_OPS = 5  # a kernel that precomputes per-row/per-column values, any rule
+PRECOMPUTED_NO_RULE_OPS = 7
+RULE_OPS = {"allow": 0, "causal": 0, "prefix_lm": 0, "band": 0.4, "causal_window": 1.0,
+            "a_shape": 0.8}
+NEIGHBORHOOD_OPS = {1: 0.8, 2: 4.2, 3: 9.8}  # by number of dimensions
+DILATED_DIM_OPS = 4.2
+NOT_POWER_OF_TWO_OPS = 1.6
 
 
 def _atoll(text: str) -> int:
@@ -175,28 +183,33 @@ def _per_dim(rule: Rule, key: str, dims: int, fallback: int) -> list[int]:
     return values
 
 
+def _not_power_of_two(x: int) -> bool:
+    return not (x > 0 and x & (x - 1) == 0)
+
+
 def _neighborhood_ops(rule: Rule) -> float:
     dims = _per_dim(rule, "dims", 1, 0)
     n = len(dims)
     dilation = _per_dim(rule, "dilation", n, 1)
-    ops = 2 if n == 1 else 4 if n == 2 else 9
+    ops = NEIGHBORHOOD_OPS[n]
     for d in range(min(n, len(dilation))):
         if dilation[d] > 1:
-            ops += 1 if n == 1 else 3
+            ops += DILATED_DIM_OPS + (NOT_POWER_OF_TWO_OPS if _not_power_of_two(dilation[d])
+                                      else 0)
     if rule.name == "gna":
-        ops += 5 * sum(1 for e in dims if e > 0 and e & (e - 1))
+        ops += NOT_POWER_OF_TWO_OPS * sum(1 for e in dims if _not_power_of_two(e))
     return ops
 
 
 def mask_rule_ops(rule: Rule | None, evaluation: str = "expression") -> float:
     """Per-element operations of a masked tile under `rule` (sim/gpu/cost_model.cc)."""
+    if evaluation == "precomputed":
+        return PRECOMPUTED_OPS if rule is not None else PRECOMPUTED_NO_RULE_OPS
     if rule is None:
         return MASKED_PATH_OPS + UNKNOWN_RULE_OPS
-    if evaluation == "precomputed":
-        return MASKED_PATH_OPS + 2
     ops = RULE_OPS.get(rule.name, UNKNOWN_RULE_OPS)
     if rule.name == "document":
-        ops = 1 if rule.params.get("causal") == "0" else 3
+        ops = 0 if rule.params.get("causal") == "0" else 1.9
     if rule.name in ("sliding_window", "gna"):
         ops = _neighborhood_ops(rule)
     return MASKED_PATH_OPS + ops
@@ -207,11 +220,15 @@ def tile_times(cost: Cost, kernel: Kernel, seq_q: int, seq_kv: int,
     """(full, masked) tile times of `kernel` on these lengths under `rule`."""
     op_us = cost.rule_op_us[rule.name] if rule is not None and rule.name in cost.rule_op_us \
         else cost.mask_op_us
-    masked = cost.tile_full_us + float(kernel.tile_q) * float(kernel.tile_kv) * (
+    mask_work = float(kernel.tile_q) * float(kernel.tile_kv) * (
         mask_rule_ops(rule, kernel.mask_evaluation) * op_us)
     unaligned = kernel.unaligned_variant and bool(seq_q % kernel.tile_q or seq_kv % kernel.tile_kv)
     extra = cost.unaligned_tile_us if unaligned else 0.0
-    return cost.tile_full_us + extra, masked + extra
+    if unaligned:  # the bounds-checked variant: `allow` is absorbed, other rules scaled
+        allow = rule is not None and rule.name == "allow" and \
+            kernel.mask_evaluation == "expression"
+        mask_work *= 0.0 if allow else kernel.unaligned_mask_factor
+    return cost.tile_full_us + extra, cost.tile_full_us + extra + mask_work
 
 
 def launch_time_us(cost: Cost, makespan_us: float) -> float:
