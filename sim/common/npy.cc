@@ -1,4 +1,5 @@
-// .npy parsing/serialisation (NumPy format spec 1.0-3.0) and .npz archives through libzip.
+// .npy parsing/serialisation (NumPy format spec 1.0-3.0) and .npz archives (zip read and written
+// here, members inflated and checksummed by libdeflate; see NpzReader in npy.h for why not libzip).
 #include "sim/common/npy.h"
 
 #include <fcntl.h>
