@@ -3,14 +3,18 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 namespace attnsim::gpu {
 
-MemoryTraffic estimate_memory(const Schedule& schedule, const VisitFunction& visit,
-                              std::int64_t heads, std::int64_t q_tiles, std::int64_t kv_tiles,
-                              std::int64_t seq_q, int slots, const KernelSpec& kernel,
-                              const GpuSpec& gpu) {
+namespace {
+
+// RunsOf(item) -> std::pair<const TileRun*, const TileRun*>, valid until the next call.
+template <typename RunsOf>
+MemoryTraffic estimate(const Schedule& schedule, const RunsOf& runs_of, std::int64_t heads,
+                       std::int64_t q_tiles, std::int64_t kv_tiles, std::int64_t seq_q, int slots,
+                       const KernelSpec& kernel, const GpuSpec& gpu) {
   const auto items = static_cast<std::int64_t>(schedule.placements.size());
   std::vector<std::int64_t> by_start(items);
   std::iota(by_start.begin(), by_start.end(), 0);
@@ -35,7 +39,6 @@ MemoryTraffic estimate_memory(const Schedule& schedule, const VisitFunction& vis
     }
   };
   std::vector<Span> spans;
-  std::vector<TileRun> runs;
   std::vector<std::int64_t> stamped_in_wave;  // per (group, tile), allocated on first use
   double kv_fetches = 0;
   for (std::int64_t wave_begin = 0; wave_begin < items; wave_begin += slots) {
@@ -45,8 +48,10 @@ MemoryTraffic estimate_memory(const Schedule& schedule, const VisitFunction& vis
       const std::int64_t item = by_start[n];
       const std::int64_t bh = item / q_tiles;
       const std::int64_t group = bh / heads * kv_heads + (bh % heads) / kernel.q_heads_per_kv_head;
-      visit(item, runs);
-      for (const TileRun& run : runs) spans.push_back({group, run.begin, run.end});
+      const auto [first, last] = runs_of(item);
+      for (const TileRun* run = first; run != last; ++run) {
+        spans.push_back({group, run->begin, run->end});
+      }
     }
     std::int64_t tiles_in_runs = 0;
     for (const Span& span : spans) tiles_in_runs += span.end - span.begin;
@@ -85,6 +90,27 @@ MemoryTraffic estimate_memory(const Schedule& schedule, const VisitFunction& vis
   traffic.hbm_bytes = kv_fetches * kv_tile_bytes + qo_bytes;
   traffic.hbm_us = traffic.hbm_bytes / (gpu.hbm_gb_per_s * 1e3);
   return traffic;
+}
+
+}  // namespace
+
+MemoryTraffic estimate_memory(const Schedule& schedule, const VisitFunction& visit,
+                              std::int64_t heads, std::int64_t q_tiles, std::int64_t kv_tiles,
+                              std::int64_t seq_q, int slots, const KernelSpec& kernel,
+                              const GpuSpec& gpu) {
+  std::vector<TileRun> runs;
+  const auto runs_of = [&](std::int64_t item) {
+    visit(item, runs);
+    return std::pair<const TileRun*, const TileRun*>(runs.data(), runs.data() + runs.size());
+  };
+  return estimate(schedule, runs_of, heads, q_tiles, kv_tiles, seq_q, slots, kernel, gpu);
+}
+
+MemoryTraffic estimate_memory(const Schedule& schedule, const RunsFunction& runs_of,
+                              std::int64_t heads, std::int64_t q_tiles, std::int64_t kv_tiles,
+                              std::int64_t seq_q, int slots, const KernelSpec& kernel,
+                              const GpuSpec& gpu) {
+  return estimate(schedule, runs_of, heads, q_tiles, kv_tiles, seq_q, slots, kernel, gpu);
 }
 
 }  // namespace attnsim::gpu

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "sim/gpu/gpu_spec.h"
@@ -27,6 +28,16 @@ using VisitFunction = std::function<void(std::int64_t item, std::vector<TileRun>
 /// read and O written once per item. GQA shares a kv head among q_heads_per_kv_head heads.
 /// Contract: items are indexed (b * heads + h) * q_tiles + i, like TileClassifier.
 MemoryTraffic estimate_memory(const Schedule& schedule, const VisitFunction& visit,
+                              std::int64_t heads, std::int64_t q_tiles, std::int64_t kv_tiles,
+                              std::int64_t seq_q, int slots, const KernelSpec& kernel,
+                              const GpuSpec& gpu);
+
+/// Visited tiles of a work item as runs [first, last) the caller keeps alive (e.g. runs already
+/// collected while counting); saves copying every item's runs into a vector as VisitFunction does.
+using RunsFunction = std::function<std::pair<const TileRun*, const TileRun*>(std::int64_t item)>;
+
+/// estimate_memory with the runs given in place; the same result as with a VisitFunction.
+MemoryTraffic estimate_memory(const Schedule& schedule, const RunsFunction& runs_of,
                               std::int64_t heads, std::int64_t q_tiles, std::int64_t kv_tiles,
                               std::int64_t seq_q, int slots, const KernelSpec& kernel,
                               const GpuSpec& gpu);

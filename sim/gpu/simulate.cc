@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 #include "sim/gpu/launch_order.h"
 #include "sim/gpu/memory_model.h"
@@ -19,19 +20,29 @@ struct LaunchRun {
   Schedule schedule;                   // by launch position
 };
 
-LaunchRun run_launch(const std::vector<double>& work_by_item, const MaskGeometry& g,
-                     std::int64_t q_tiles, const KernelSpec& kernel, int slots) {
+// The sequence and work only, for callers that schedule it their own way.
+LaunchRun launch_work(const std::vector<double>& work_by_item, const MaskGeometry& g,
+                      std::int64_t q_tiles, const KernelSpec& kernel) {
   LaunchRun run;
   run.sequence = launch_sequence(g.batch, g.heads, q_tiles, kernel.launch_order);
   run.work.reserve(run.sequence.size());
   for (const std::int64_t item : run.sequence) run.work.push_back(work_by_item[item]);
+  return run;
+}
+
+LaunchRun run_launch(const std::vector<double>& work_by_item, const MaskGeometry& g,
+                     std::int64_t q_tiles, const KernelSpec& kernel, int slots) {
+  LaunchRun run = launch_work(work_by_item, g, q_tiles, kernel);
   run.schedule = make_scheduler(kernel.scheduler)->run(run.work, slots);
   return run;
 }
 
 // The schedule re-indexed by item, as the memory model wants it.
 Schedule by_item(const LaunchRun& run) {
-  Schedule schedule = run.schedule;
+  // Only the placements are needed; copying them first only to overwrite every one cost a pass.
+  Schedule schedule;
+  schedule.placements.resize(run.schedule.placements.size());
+  schedule.slot_finish = run.schedule.slot_finish;
   for (std::size_t pos = 0; pos < run.sequence.size(); ++pos) {
     schedule.placements[run.sequence[pos]] = run.schedule.placements[pos];
   }
@@ -191,12 +202,18 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   // the time, and its tail can only be faster); the sparse side lets a CTA alone on its SM use the
   // whole SM, since a sparse launch often runs below full occupancy. With one CTA per SM both
   // are the slot model.
-  const LaunchRun sparse_unit =
-      run_launch(unit_work(counts, kernel), g, classifier.q_tiles(), kernel, slots);
-  const double sparse_sol = kernel.ctas_per_sm == 1
-                                ? sparse_unit.schedule.makespan()
-                                : shared_sm_makespan(sparse_unit.work, gpu.sm_count,
-                                                     kernel.ctas_per_sm, kernel.scheduler);
+  // Scoped: only the makespans are kept, so the speed-of-light launches' sequences, work and
+  // placements are freed before the timed launches are built (peak memory on sparse 1M masks).
+  // With several CTAs per SM the slot schedule is not used, so it is not computed.
+  const double sparse_sol = [&] {
+    if (kernel.ctas_per_sm == 1) {
+      return run_launch(unit_work(counts, kernel), g, classifier.q_tiles(), kernel, slots)
+          .schedule.makespan();
+    }
+    const LaunchRun sparse_unit =
+        launch_work(unit_work(counts, kernel), g, classifier.q_tiles(), kernel);
+    return shared_sm_makespan(sparse_unit.work, gpu.sm_count, kernel.ctas_per_sm, kernel.scheduler);
+  }();
   const double dense_sol =
       run_launch(unit_work(dense_counts, dense_kernel), g, dense_q_tiles, dense_kernel, slots)
           .schedule.makespan();
@@ -215,10 +232,11 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.tail_fraction = stats.tail_fraction;
   record_critical_path(sparse_run, counts, kernel.masking_rule, r);
   const MemoryTraffic memory = estimate_memory(
-      by_item(sparse_run),
-      [&](std::int64_t item, std::vector<TileRun>& out) {
-        out.assign(runs.begin() + run_begin[item], runs.begin() + run_begin[item + 1]);
-      },
+      by_item(sparse_run), RunsFunction([&](std::int64_t item) {
+        // The runs counted above, in place: copying them out per item was pure overhead.
+        return std::pair<const TileRun*, const TileRun*>(runs.data() + run_begin[item],
+                                                         runs.data() + run_begin[item + 1]);
+      }),
       g.heads, classifier.q_tiles(), classifier.kv_tiles(), g.seq_q, slots, kernel, gpu);
   r.hbm_bytes = memory.hbm_bytes;
   r.hbm_us = memory.hbm_us;
@@ -233,11 +251,11 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
       item_times(dense_counts, dense_cost, dense_cost.tile_times(dense_kernel, g, std::nullopt),
                  dense_kernel.masking_rule),
       g, dense_q_tiles, dense_kernel, slots);
+  const TileRun dense_row{0, static_cast<std::int32_t>(dense_kv_tiles), BlockClass::kFull};
   const MemoryTraffic dense_memory = estimate_memory(
-      by_item(dense_run),
-      [&](std::int64_t, std::vector<TileRun>& out) {
-        out.assign(1, {0, static_cast<std::int32_t>(dense_kv_tiles), BlockClass::kFull});
-      },
+      by_item(dense_run), RunsFunction([&](std::int64_t) {
+        return std::pair<const TileRun*, const TileRun*>(&dense_row, &dense_row + 1);
+      }),
       g.heads, dense_q_tiles, dense_kv_tiles, g.seq_q, slots, dense_kernel, gpu);
   r.predicted_dense_ms =
       launch_time_us(cost, std::max(dense_run.schedule.makespan(), dense_memory.hbm_us)) / 1e3;
