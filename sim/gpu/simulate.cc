@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <utility>
 
 #include "sim/gpu/launch_order.h"
@@ -72,6 +73,27 @@ std::vector<double> unit_work(const std::vector<TileCounts>& counts, const Kerne
     work[i] = area * static_cast<double>(counts[i].visited());
   }
   return work;
+}
+
+// The makespan of equal items without scheduling them (the dense speed-of-light launch: every
+// item visits every kv tile). Every scheduler deals equal items round robin (earliest free slot,
+// lowest index first; longest-first keeps their order; static is round robin), so slot 0, which
+// takes the most, finishes last, at the sum below: the same additions a scheduler makes, hence the
+// same double. Round robin needs each addition to move the clock; if one does not (w = 0, or w
+// lost against the sum), or the items differ, nullopt: schedule them.
+std::optional<double> equal_items_makespan(const std::vector<double>& work, int slots) {
+  if (work.empty() ||
+      std::any_of(work.begin(), work.end(), [&](double w) { return w != work.front(); })) {
+    return std::nullopt;
+  }
+  const std::size_t rounds = (work.size() + slots - 1) / static_cast<std::size_t>(slots);
+  double finish = 0;
+  for (std::size_t round = 0; round < rounds; ++round) {
+    const double next = finish + work.front();
+    if (!(next > finish)) return std::nullopt;
+    finish = next;
+  }
+  return finish;
 }
 
 // Sums the cost-model terms of the items on the slot that finishes last.
@@ -214,9 +236,12 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
         launch_work(unit_work(counts, kernel), g, classifier.q_tiles(), kernel);
     return shared_sm_makespan(sparse_unit.work, gpu.sm_count, kernel.ctas_per_sm, kernel.scheduler);
   }();
+  const std::vector<double> dense_unit = unit_work(dense_counts, dense_kernel);
+  const std::optional<double> dense_equal = equal_items_makespan(dense_unit, slots);
   const double dense_sol =
-      run_launch(unit_work(dense_counts, dense_kernel), g, dense_q_tiles, dense_kernel, slots)
-          .schedule.makespan();
+      dense_equal
+          ? *dense_equal
+          : run_launch(dense_unit, g, dense_q_tiles, dense_kernel, slots).schedule.makespan();
   r.speedup_bound_sched = sparse_sol > 0 ? dense_sol / sparse_sol : 0.0;
 
   // Timing.
