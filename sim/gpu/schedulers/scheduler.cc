@@ -49,10 +49,43 @@ std::string scheduler_names() {
   return names;
 }
 
+namespace {
+
+// Equal items (a dense launch) dealt round robin without the heap: at every round all slots are
+// free at the same time, built by the same additions on each, and the earliest-free rule takes
+// them in slot order; round r runs from finish_r to finish_r + w. That holds while each addition
+// moves the clock; if one does not (w = 0, or w lost against the sum), or the items differ,
+// returns false and the heap schedules them. Placements and finishes are the heap's, bit for bit.
+bool deal_equal_items(const std::vector<double>& work, const std::vector<std::int64_t>& order,
+                      int slots, Schedule& schedule) {
+  if (work.empty() ||
+      std::any_of(work.begin(), work.end(), [&](double w) { return w != work.front(); })) {
+    return false;
+  }
+  const auto n = static_cast<std::size_t>(slots);
+  double round_start = 0;
+  for (std::size_t begin = 0; begin < order.size(); begin += n) {
+    const double round_end = round_start + work.front();
+    if (!(round_end > round_start)) return false;
+    const std::size_t end = std::min(order.size(), begin + n);
+    for (std::size_t k = begin; k < end; ++k) {
+      const auto slot = static_cast<std::int32_t>(k - begin);
+      schedule.placements[order[k]] = {slot, round_start, round_end};
+      schedule.slot_finish[slot] = round_end;
+    }
+    round_start = round_end;
+  }
+  return true;
+}
+
+}  // namespace
+
 Schedule schedule_earliest_free(const std::vector<double>& work,
                                 const std::vector<std::int64_t>& order, int slots) {
   Schedule schedule;
   schedule.placements.resize(work.size());
+  schedule.slot_finish.assign(slots, 0.0);
+  if (deal_equal_items(work, order, slots, schedule)) return schedule;
   schedule.slot_finish.assign(slots, 0.0);
   // Min-heap on (free time, slot index): the lowest index wins ties, as the hardware's
   // dispatcher fills idle SMs in order. (time, slot) pairs are all distinct, so the top is the
