@@ -325,9 +325,14 @@ BLIND = [
 ]
 
 
+def held_out_cases(table: list, first_index: int, seed_base: int) -> list[dict]:
+    """Every entry of a blind table as a held-out case, indices from `first_index`."""
+    return [make_case("held_out", first_index + i, *entry, seed_base=seed_base)
+            for i, entry in enumerate(table)]
+
+
 def blind_cases() -> list[dict]:
-    return [make_case("held_out", 200 + i, *entry, seed_base=5000) for i, entry in
-            enumerate(BLIND)]
+    return held_out_cases(BLIND, 200, 5000)
 
 
 # A second blind set, defined after the flex-costs probe changed the model (measured mask op
@@ -363,5 +368,4 @@ BLIND2 = [
 
 
 def blind2_cases() -> list[dict]:
-    return [make_case("held_out", 300 + i, *entry, seed_base=9000) for i, entry in
-            enumerate(BLIND2)]
+    return held_out_cases(BLIND2, 300, 9000)

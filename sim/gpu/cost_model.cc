@@ -26,6 +26,7 @@ constexpr double kUnknownRuleOps = 2;
 // operations (the golden kernel: the masked path and two compares; without a rule, 7: the
 // count this kernel's calibrations were fitted with before the probe).
 constexpr double kPrecomputedOps = 5;
+constexpr double kPrecomputedNoRuleOps = 7;
 
 bool power_of_two(std::int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 
@@ -58,7 +59,8 @@ double neighborhood_expression_ops(const MaskRule& rule) {
 }  // namespace
 
 double mask_rule_ops(const std::optional<MaskRule>& rule, MaskEvaluation evaluation) {
-  if (evaluation == MaskEvaluation::kPrecomputed) return rule ? kPrecomputedOps : 7;
+  if (evaluation == MaskEvaluation::kPrecomputed)
+    return rule ? kPrecomputedOps : kPrecomputedNoRuleOps;
   if (!rule) return kMaskedPathOps + kUnknownRuleOps;
   const std::string& n = rule->name;
   // Measured (mask_rules.md): the rule's own work beyond the masked path. Compares against the
