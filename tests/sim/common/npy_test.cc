@@ -10,6 +10,7 @@
 
 #include "sim/common/atomic_file.h"
 #include "sim/common/input_error.h"
+#include "tests/support/npy_fixtures.h"
 #include "tests/support/scratch_dir.h"
 
 namespace attnsim::common {
@@ -223,15 +224,7 @@ TEST_F(NpyTest, NumpyStringsBothWays) {
 // A header may claim any shape: the element count is computed with overflow checks and compared
 // with the bytes present before anything is allocated or mapped (issue #13).
 TEST_F(NpyTest, AHeaderClaimingMoreDataThanTheFileHoldsIsAnInputError) {
-  // 128 bytes: magic, version 1.0, a 118-byte header, no data.
-  std::string header =
-      "{'descr': '<i4', 'fortran_order': False, 'shape': (8589934592, 2147483648, 2), }";
-  header.append(128 - 10 - header.size() - 1, ' ');
-  header += '\n';
-  std::string file = std::string("\x93NUMPY\x01\x00", 8);
-  file += static_cast<char>(header.size() & 0xff);
-  file += static_cast<char>(header.size() >> 8);
-  file += header;
+  const std::string file = testing::npy_claiming_an_astronomical_shape();
   ASSERT_EQ(file.size(), 128u);
   write_file_atomically(dir_ / "huge.npy", file);
   const std::string overflow = error_of([&] { map_npy(dir_ / "huge.npy"); });

@@ -12,6 +12,7 @@
 #include "sim/common/npy.h"
 #include "sim/gpu/mask_io.h"
 #include "sim/gpu/patterns/pattern.h"
+#include "tests/support/npy_fixtures.h"
 #include "tests/support/scratch_dir.h"
 
 namespace attnsim::gpu {
@@ -148,14 +149,7 @@ TEST_F(TilesimCli, OutputIsByteIdenticalForAnyJobCount) {
 // The 128-byte .npy of issue #13 whose header claims (8589934592, 2147483648, 2) int32 elements:
 // exit 2 naming the file and the field, at once, as a mask and inside an .npz.
 TEST_F(TilesimCli, AMaskHeaderClaimingAnAstronomicalShapeIsExitTwo) {
-  std::string header =
-      "{'descr': '<i4', 'fortran_order': False, 'shape': (8589934592, 2147483648, 2), }";
-  header.append(128 - 10 - header.size() - 1, ' ');
-  header += '\n';
-  std::string file = std::string("\x93NUMPY\x01\x00", 8);
-  file += static_cast<char>(header.size() & 0xff);
-  file += static_cast<char>(header.size() >> 8);
-  file += header;
+  const std::string file = testing::npy_claiming_an_astronomical_shape();
   ASSERT_EQ(file.size(), 128u);
   std::ofstream(path("huge.npy"), std::ios::binary) << file;
   expect_input_error("bounds " + path("huge.npy") + " --out " + path("result.json"),
