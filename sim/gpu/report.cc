@@ -78,7 +78,13 @@ boost::json::object to_json(const KernelSpec& k) {
                                   {"cta_overhead_us", k.cta_overhead_us},
                                   {"launch_overhead_us", k.launch_overhead_us},
                                   {"host_floor_us", k.host_floor_us},
-                                  {"unaligned_tile_cost_ratio", k.unaligned_tile_cost_ratio}};
+                                  {"unaligned_tile_cost_ratio", k.unaligned_tile_cost_ratio},
+                                  {"unaligned_mask_factor", k.unaligned_mask_factor}};
+  boost::json::array weights;
+  for (const KernelSpec::UnalignedWeight& w : k.unaligned_weights) {
+    weights.push_back(boost::json::object{{"multiple_of", w.multiple_of}, {"weight", w.weight}});
+  }
+  o["cost"].as_object()["unaligned_weights"] = std::move(weights);
   o["unaligned_variant"] = k.unaligned_variant;
   o["mask_evaluation"] = to_string(k.mask_evaluation);
   const KernelSpec dense = k.dense_variant();

@@ -54,6 +54,9 @@ CASES = [
     ("prefix_lm --seq 4096 --heads 2 --prefix 1000", "golden", []),
     ("band --seq 4096 --heads 2 --left 300 --right 200", "fa2", []),
     ("causal_window --seq 5000 --heads 2 --window 700", "fa3", []),
+    # Unaligned lengths that are multiples of 64 and of 32 (flexattention_d64's weights).
+    ("causal --seq 8000 --heads 2", "flexattention_d64", []),
+    ("band --seq 12000 --heads 2 --left 300 --right 200", "flexattention_d64", []),
 ]
 
 

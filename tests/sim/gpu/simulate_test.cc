@@ -190,6 +190,36 @@ TEST(Simulate, TheUnalignedVariantScalesTheMaskWorkExceptAllows) {
   EXPECT_NEAR(t.masked_us, 1.0 + 8192 * 1.6 * 1e-5, 1e-12);
 }
 
+TEST(Simulate, UnalignedWeightsFollowTheLargestMultipleDividingBothLengths) {
+  KernelSpec kernel = kernel_with("non_persistent");
+  kernel.tile_q = kernel.tile_kv = 128;
+  kernel.unaligned_variant = true;
+  kernel.unaligned_mask_factor = 2.0;
+  kernel.unaligned_weights = {{32, 0.5}, {64, 0.25}};
+  CostParams cost;
+  cost.tile_full_us = 1.0;
+  cost.mask_op_us = 1e-5;
+  cost.unaligned_tile_us = 0.4;
+  const auto geometry = [](std::int64_t q, std::int64_t kv) {
+    MaskGeometry g;
+    g.seq_q = q;
+    g.seq_kv = kv;
+    return g;
+  };
+  EXPECT_DOUBLE_EQ(unaligned_weight(kernel, geometry(8192, 8192)), 0.0);    // aligned
+  EXPECT_DOUBLE_EQ(unaligned_weight(kernel, geometry(8000, 8000)), 0.25);   // 64 | 8000
+  EXPECT_DOUBLE_EQ(unaligned_weight(kernel, geometry(12000, 12000)), 0.5);  // 32 | 12000
+  EXPECT_DOUBLE_EQ(unaligned_weight(kernel, geometry(8000, 12000)), 0.5);   // both: 32
+  EXPECT_DOUBLE_EQ(unaligned_weight(kernel, geometry(10000, 10000)), 1.0);  // 16 only
+  EXPECT_DOUBLE_EQ(unaligned_weight(kernel, geometry(8192, 8001)), 1.0);
+  // Both unaligned terms scale: 1 + 0.4 x 0.25 per tile; mask work x (1 + (2 - 1) x 0.25).
+  const MaskRule band{"band", {}};
+  const double band_work = 128 * 128 * 2.0 * 1e-5;
+  const CostParams::TileTimes t = cost.tile_times(kernel, geometry(8000, 8000), band);
+  EXPECT_DOUBLE_EQ(t.full_us, 1.1);
+  EXPECT_NEAR(t.masked_us, 1.1 + 1.25 * band_work, 1e-12);
+}
+
 TEST(Simulate, DenseBaselineUsesTheKernelsDenseConfiguration) {
   KernelSpec kernel = kernel_with("dynamic_longest_first");
   kernel.dense_tile_kv = 256;
