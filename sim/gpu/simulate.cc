@@ -115,6 +115,17 @@ void record_critical_path(const LaunchRun& run, const std::vector<TileCounts>& c
   }
 }
 
+// The problem the dense baseline runs: a tile-order layout padded to tile multiples (TokenTiling)
+// holds more tokens than the problem has, and dense attention runs on the real ones.
+MaskGeometry dense_geometry(const BlockLayout& mask) {
+  MaskGeometry g = mask.geometry;
+  if (mask.tiling) {
+    g.seq_q = mask.tiling->tokens();
+    g.seq_kv = mask.tiling->tokens();
+  }
+  return g;
+}
+
 }  // namespace
 
 ScheduleStats schedule_stats(const Schedule& schedule, const std::vector<double>& work) {
@@ -202,8 +213,26 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.tiles_full = total.full;
   r.tiles_partial = total.partial;
   r.tiles_empty_visited = total.empty_visited;
-  r.tiles_dense = r.work_items * classifier.kv_tiles();
-  const double all_pairs = static_cast<double>(g.batch * g.heads) * g.seq_q * g.seq_kv;
+  // Padding of a tile-order layout is work the sparse kernel does, not work of the problem: the
+  // dense side (tiles, pairs, baseline launch) counts real tokens.
+  const MaskGeometry dg = dense_geometry(workload.mask);
+  const std::int64_t dense_kv_tiles_per_q = ceil_div(dg.seq_kv, kernel.tile_kv);
+  r.tiles_dense = g.batch * g.heads * ceil_div(dg.seq_q, kernel.tile_q) * dense_kv_tiles_per_q;
+  // NATTENSim's bound: the Q tile that visits the most KV tiles sets it, per head and overall.
+  {
+    std::vector<std::int64_t> most(static_cast<std::size_t>(g.heads), 0);
+    for (std::int64_t item = 0; item < classifier.items(); ++item) {
+      auto& m = most[static_cast<std::size_t>(item / classifier.q_tiles() % g.heads)];
+      m = std::max(m, counts[item].visited());
+    }
+    const std::int64_t worst = most.empty() ? 0 : *std::max_element(most.begin(), most.end());
+    const auto bound = [&](std::int64_t visited) {
+      return visited > 0 ? static_cast<double>(dense_kv_tiles_per_q) / visited : 0.0;
+    };
+    r.speedup_bound_worst_q = bound(worst);
+    for (const std::int64_t m : most) r.speedup_bound_worst_q_per_head.push_back(bound(m));
+  }
+  const double all_pairs = static_cast<double>(g.batch * g.heads) * dg.seq_q * dg.seq_kv;
   const auto allowed = static_cast<double>(allowed_pairs_total(workload.mask));
   r.density_tokens = allowed / all_pairs;
   r.density_tokens_exact = workload.mask.allowed_pairs.has_value();
@@ -214,10 +243,10 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
 
   // The dense baseline: same kernel, its dense configuration, no mask.
   const KernelSpec dense_kernel = kernel.dense_variant();
-  const std::int64_t dense_q_tiles = ceil_div(g.seq_q, dense_kernel.tile_q);
-  const std::int64_t dense_kv_tiles = ceil_div(g.seq_kv, dense_kernel.tile_kv);
+  const std::int64_t dense_q_tiles = ceil_div(dg.seq_q, dense_kernel.tile_q);
+  const std::int64_t dense_kv_tiles = ceil_div(dg.seq_kv, dense_kernel.tile_kv);
   const std::vector<TileCounts> dense_counts =
-      dense_tile_counts(g, dense_kernel.tile_q, dense_kernel.tile_kv);
+      dense_tile_counts(dg, dense_kernel.tile_q, dense_kernel.tile_kv);
 
   // Speed of light for this kernel: its order and policy, zero fixed costs, partial = full. The
   // dense side keeps every slot at its full-occupancy rate (the dense launch is full nearly all
@@ -241,7 +270,7 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   const double dense_sol =
       dense_equal
           ? *dense_equal
-          : run_launch(dense_unit, g, dense_q_tiles, dense_kernel, slots).schedule.makespan();
+          : run_launch(dense_unit, dg, dense_q_tiles, dense_kernel, slots).schedule.makespan();
   r.speedup_bound_sched = sparse_sol > 0 ? dense_sol / sparse_sol : 0.0;
 
   // Timing.
@@ -273,15 +302,15 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   const CostParams dense_cost = cost;  // one calibration covers both configurations
   // Without a mask the kernel runs no rule; tiles cut by a sequence end are masked generically.
   const LaunchRun dense_run = run_launch(
-      item_times(dense_counts, dense_cost, dense_cost.tile_times(dense_kernel, g, std::nullopt),
+      item_times(dense_counts, dense_cost, dense_cost.tile_times(dense_kernel, dg, std::nullopt),
                  dense_kernel.masking_rule),
-      g, dense_q_tiles, dense_kernel, slots);
+      dg, dense_q_tiles, dense_kernel, slots);
   const TileRun dense_row{0, static_cast<std::int32_t>(dense_kv_tiles), BlockClass::kFull};
   const MemoryTraffic dense_memory = estimate_memory(
       by_item(dense_run), RunsFunction([&](std::int64_t) {
         return std::pair<const TileRun*, const TileRun*>(&dense_row, &dense_row + 1);
       }),
-      g.heads, dense_q_tiles, dense_kv_tiles, g.seq_q, slots, dense_kernel, gpu);
+      g.heads, dense_q_tiles, dense_kv_tiles, dg.seq_q, slots, dense_kernel, gpu);
   r.predicted_dense_ms =
       launch_time_us(cost, std::max(dense_run.schedule.makespan(), dense_memory.hbm_us)) / 1e3;
   r.predicted_speedup = r.predicted_ms > 0 ? r.predicted_dense_ms / r.predicted_ms : 0.0;

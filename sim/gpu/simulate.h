@@ -52,6 +52,11 @@ struct Result {
   double speedup_bound_flop = 0;
   double speedup_bound_tiles = 0;
   double speedup_bound_sched = 0;
+  /// NATTENSim's bound (GNA paper): dense KV tiles of one Q tile / the most KV tiles any one Q tile
+  /// visits, overall and per head (index h). Kernels run as fast as their slowest Q tile when
+  /// the Q tiles fill whole waves, so it never exceeds speedup_bound_tiles (which averages).
+  double speedup_bound_worst_q = 0;
+  std::vector<double> speedup_bound_worst_q_per_head;
 
   double predicted_ms = 0;
   double predicted_dense_ms = 0;

@@ -70,6 +70,9 @@ TEST_F(TilesimCli, PredictReportsEveryFieldTheIssueNames) {
         "predicted_speedup", "waves", "wave_efficiency", "tail_fraction"}) {
     EXPECT_TRUE(results[0].as_object().contains(field)) << field;
   }
+  // NATTENSim's bound (issue #15), overall and one per head.
+  EXPECT_TRUE(results[0].as_object().contains("speedup_bound_worst_q"));
+  EXPECT_EQ(results[0].at("speedup_bound_worst_q_per_head").as_array().size(), 4u);
   EXPECT_EQ(results[0].at("heads").as_int64(), 4);
   EXPECT_DOUBLE_EQ(results[0].at("density_tokens").as_double(), 4097.0 / 8192.0);
   EXPECT_EQ(report.at("kernel").at("name").as_string(), "flexattention");
