@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = json.loads(DATA.read_text())["rows"]
     head = ["row", "flop pub", "flop sim", "worst_q", "tiles", "sched", "measured", "predicted",
-            "error", "with permute"]
+            "error", "permute ms pub", "permute ms floor"]
     lines = []
     for row in rows:
         r = run(args.tilesim, row, [])
@@ -53,8 +53,9 @@ def main() -> None:
                       f"{r['speedup_bound_sched']:.2f}",
                       f"{measured:.1f}" if measured else "-",
                       f"{r['predicted_speedup']:.2f}", error,
-                      f"{row['measured_speedup_with_permute']:.1f}"
-                      if "measured_speedup_with_permute" in row else "-"])
+                      f"{(row['total_us'] - row['kernel_us']) / 1e3:.2f}"
+                      if "total_us" in row else "-",
+                      f"{r['permute_us'] / 1e3:.2f}"])
     if args.markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))

@@ -43,6 +43,8 @@ boost::json::object to_json(const Result& r, ReportKind kind) {
     o["hbm_bytes"] = r.hbm_bytes;
     o["hbm_us"] = r.hbm_us;
     o["memory_bound"] = r.memory_bound;
+    o["permute_bytes"] = r.permute_bytes;
+    o["permute_us"] = r.permute_us;
   }
   o["work_items"] = r.work_items;
   o["slots"] = r.slots;

@@ -126,6 +126,24 @@ MaskGeometry dense_geometry(const BlockLayout& mask) {
   return g;
 }
 
+// Bytes NATTEN's token permutation moves for a tile-order layout: Q, K and V read at their real
+// size and written padded, O read padded and written at its real size. None when the tile order
+// is token order (1-D, no dilation, no padding: NATTEN's docs say 1-D non-dilated neighborhood
+// attention needs no permutation).
+double permute_bytes(const BlockLayout& mask, const KernelSpec& kernel) {
+  if (!mask.tiling) return 0;
+  const TokenTiling& t = *mask.tiling;
+  const MaskGeometry& g = mask.geometry;
+  const auto real = static_cast<double>(t.tokens());
+  const bool identity = t.token_dims.size() == 1 && t.dilation.empty() && g.seq_q == t.tokens() &&
+                        g.seq_kv == t.tokens();
+  if (identity) return 0;
+  const double rows = static_cast<double>(g.batch * g.heads) *
+                      static_cast<double>(kernel.head_dim) * dtype_bytes(kernel.dtype);
+  const auto q = static_cast<double>(g.seq_q), kv = static_cast<double>(g.seq_kv);
+  return rows * ((real + q) + 2 * (real + kv) + (q + real));
+}
+
 }  // namespace
 
 ScheduleStats schedule_stats(const Schedule& schedule, const std::vector<double>& work) {
@@ -295,6 +313,8 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.hbm_bytes = memory.hbm_bytes;
   r.hbm_us = memory.hbm_us;
   r.memory_bound = memory.hbm_us > stats.makespan;
+  r.permute_bytes = permute_bytes(workload.mask, kernel);
+  r.permute_us = r.permute_bytes / (gpu.hbm_gb_per_s * 1e3);
   const double device_us = std::max(stats.makespan, memory.hbm_us);
   r.host_bound = cost.host_floor_us > cost.launch_us + device_us;
   r.predicted_ms = launch_time_us(cost, device_us) / 1e3;

@@ -73,6 +73,13 @@ struct Result {
   double hbm_bytes = 0;
   double hbm_us = 0;
   bool memory_bound = false;
+  /// NATTEN's token permutation around a tile-order layout (multi-dimensional, dilated or padded):
+  /// Q, K and V gathered into tile order and padded, O scattered back; bytes moved and their time
+  /// at the GPU's HBM bandwidth (a memory-bound floor). Reported apart from predicted_ms, which is
+  /// the attention kernel alone. Zero when no permutation is needed (1-D without dilation or
+  /// padding, or no tile-order layout).
+  double permute_bytes = 0;
+  double permute_us = 0;
 
   std::int64_t work_items = 0;
   std::int64_t slots = 0;

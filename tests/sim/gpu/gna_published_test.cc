@@ -135,6 +135,30 @@ TEST(GnaPublished, MeasuredSpeedupsStayUnderTheWorstQBound) {
   }
 }
 
+// Token permutation: the source says 1-D non-dilated neighborhood attention needs none, and
+// prints the permute kernels' time for the 2-D and 3-D rows (total - attention). tilesim's term is
+// the bytes moved at full HBM bandwidth, a floor under the measured time: Q, K, V and O each read
+// and written once (8 tensor passes without padding, bf16, head dim 128).
+TEST(GnaPublished, TokenPermutationIsAFloorUnderTheMeasuredPermuteTime) {
+  for (const auto& value : published_rows()) {
+    const boost::json::object& row = value.as_object();
+    const Simulated& s = simulate_row(row);
+    if (row.at("dims").as_array().size() == 1) {
+      EXPECT_EQ(s.result.permute_us, 0.0) << row.at("id");
+      continue;
+    }
+    if (row.contains("padding") && row.at("padding").as_string() == "none") {
+      const double tokens = static_cast<double>(s.mask.tiling->tokens());
+      EXPECT_DOUBLE_EQ(s.result.permute_bytes, 8 * tokens * number(row, "heads") * 128 * 2)
+          << row.at("id");
+    }
+    if (!row.contains("total_us")) continue;
+    const double measured_us = number(row, "total_us") - number(row, "kernel_us");
+    EXPECT_GT(s.result.permute_us, 0.0) << row.at("id");
+    EXPECT_LE(s.result.permute_us, measured_us) << row.at("id");
+  }
+}
+
 // Uncalibrated predictions against the measured speedups: within 10 %, or the row names the
 // mechanism tilesim lacks.
 TEST(GnaPublished, UncalibratedPredictionsWithinTenPercentOrNamed) {
