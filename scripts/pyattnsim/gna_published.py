@@ -4,7 +4,8 @@
 
 Runs `tilesim predict` on each row's mask (made by the gna generator from the row's
 configuration: NATTEN's tile shapes, padding and strides) with the row's GPU and kernel preset,
-uncalibrated, and prints the source's numbers next to tilesim's.
+uncalibrated (predicted speedups against the kernel's own dense run, and against the `cudnn`
+baseline preset, the source's baseline), and prints the source's numbers next to tilesim's.
 """
 from __future__ import annotations
 
@@ -42,17 +43,23 @@ def main() -> None:
     args = parser.parse_args()
     rows = json.loads(DATA.read_text())["rows"]
     head = ["row", "flop pub", "flop sim", "worst_q", "tiles", "sched", "measured", "predicted",
-            "error", "permute ms pub", "permute ms floor"]
+            "error", "vs cudnn", "error", "kernel ms pub", "pred", "permute ms pub",
+            "permute ms floor"]
     lines = []
     for row in rows:
         r = run(args.tilesim, row, [])
+        c = run(args.tilesim, row, ["--baseline", "cudnn"])
         measured = row.get("measured_speedup")
         error = f"{r['predicted_speedup'] / measured - 1:+.0%}" if measured else "-"
+        error_c = f"{c['predicted_speedup'] / measured - 1:+.0%}" if measured else "-"
         lines.append([row["id"], f"{row['flop_bound']:.1f}", f"{r['speedup_bound_flop']:.2f}",
                       f"{r['speedup_bound_worst_q']:.2f}", f"{r['speedup_bound_tiles']:.2f}",
                       f"{r['speedup_bound_sched']:.2f}",
                       f"{measured:.1f}" if measured else "-",
                       f"{r['predicted_speedup']:.2f}", error,
+                      f"{c['predicted_speedup']:.2f}", error_c,
+                      f"{row['kernel_us'] / 1e3:.3f}" if "kernel_us" in row else "-",
+                      f"{r['predicted_ms']:.3f}",
                       f"{(row['total_us'] - row['kernel_us']) / 1e3:.2f}"
                       if "total_us" in row else "-",
                       f"{r['permute_us'] / 1e3:.2f}"])

@@ -36,6 +36,7 @@ boost::json::object to_json(const Result& r, ReportKind kind) {
     o["predicted_ms"] = r.predicted_ms;
     o["predicted_dense_ms"] = r.predicted_dense_ms;
     o["predicted_speedup"] = r.predicted_speedup;
+    o["baseline_kernel"] = r.baseline_kernel;
     o["makespan_us"] = r.makespan_us;
     o["tile_masked_us"] = r.tile_masked_us;
     o["host_bound"] = r.host_bound;

@@ -126,6 +126,29 @@ MaskGeometry dense_geometry(const BlockLayout& mask) {
   return g;
 }
 
+// One dense launch of `dense_kernel` (already its dense configuration) on geometry g, timed by
+// `cost`: its schedule and memory term, as predicted_ms is for the sparse launch. Without a mask
+// the kernel runs no rule; tiles cut by a sequence end are masked generically.
+double dense_launch_ms(const MaskGeometry& g, const KernelSpec& dense_kernel,
+                       const CostParams& cost, const GpuSpec& gpu) {
+  const int slots = gpu.sm_count * dense_kernel.ctas_per_sm;
+  const std::int64_t q_tiles = ceil_div(g.seq_q, dense_kernel.tile_q);
+  const std::int64_t kv_tiles = ceil_div(g.seq_kv, dense_kernel.tile_kv);
+  const std::vector<TileCounts> counts =
+      dense_tile_counts(g, dense_kernel.tile_q, dense_kernel.tile_kv);
+  const LaunchRun run =
+      run_launch(item_times(counts, cost, cost.tile_times(dense_kernel, g, std::nullopt),
+                            dense_kernel.masking_rule),
+                 g, q_tiles, dense_kernel, slots);
+  const TileRun row{0, static_cast<std::int32_t>(kv_tiles), BlockClass::kFull};
+  const MemoryTraffic memory =
+      estimate_memory(by_item(run), RunsFunction([&](std::int64_t) {
+                        return std::pair<const TileRun*, const TileRun*>(&row, &row + 1);
+                      }),
+                      g.heads, q_tiles, kv_tiles, g.seq_q, slots, dense_kernel, gpu);
+  return launch_time_us(cost, std::max(run.schedule.makespan(), memory.hbm_us)) / 1e3;
+}
+
 // Bytes NATTEN's token permutation moves for a tile-order layout: Q, K and V read at their real
 // size and written padded, O read padded and written at its real size. None when the tile order
 // is token order (1-D, no dilation, no padding: NATTEN's docs say 1-D non-dilated neighborhood
@@ -262,7 +285,6 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   // The dense baseline: same kernel, its dense configuration, no mask.
   const KernelSpec dense_kernel = kernel.dense_variant();
   const std::int64_t dense_q_tiles = ceil_div(dg.seq_q, dense_kernel.tile_q);
-  const std::int64_t dense_kv_tiles = ceil_div(dg.seq_kv, dense_kernel.tile_kv);
   const std::vector<TileCounts> dense_counts =
       dense_tile_counts(dg, dense_kernel.tile_q, dense_kernel.tile_kv);
 
@@ -319,20 +341,13 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.host_bound = cost.host_floor_us > cost.launch_us + device_us;
   r.predicted_ms = launch_time_us(cost, device_us) / 1e3;
 
-  const CostParams dense_cost = cost;  // one calibration covers both configurations
-  // Without a mask the kernel runs no rule; tiles cut by a sequence end are masked generically.
-  const LaunchRun dense_run = run_launch(
-      item_times(dense_counts, dense_cost, dense_cost.tile_times(dense_kernel, dg, std::nullopt),
-                 dense_kernel.masking_rule),
-      dg, dense_q_tiles, dense_kernel, slots);
-  const TileRun dense_row{0, static_cast<std::int32_t>(dense_kv_tiles), BlockClass::kFull};
-  const MemoryTraffic dense_memory = estimate_memory(
-      by_item(dense_run), RunsFunction([&](std::int64_t) {
-        return std::pair<const TileRun*, const TileRun*>(&dense_row, &dense_row + 1);
-      }),
-      g.heads, dense_q_tiles, dense_kv_tiles, dg.seq_q, slots, dense_kernel, gpu);
-  r.predicted_dense_ms =
-      launch_time_us(cost, std::max(dense_run.schedule.makespan(), dense_memory.hbm_us)) / 1e3;
+  // The timed dense baseline: this kernel's dense configuration with the same cost model (one
+  // calibration covers both), or another kernel's (--baseline) with its own.
+  r.baseline_kernel = options.baseline ? options.baseline->kernel.name : kernel.name;
+  r.predicted_dense_ms = options.baseline
+                             ? dense_launch_ms(dg, options.baseline->kernel.dense_variant(),
+                                               options.baseline->cost, gpu)
+                             : dense_launch_ms(dg, dense_kernel, cost, gpu);
   r.predicted_speedup = r.predicted_ms > 0 ? r.predicted_dense_ms / r.predicted_ms : 0.0;
 
   if (options.record_timeline) {

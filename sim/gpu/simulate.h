@@ -61,6 +61,7 @@ struct Result {
   double predicted_ms = 0;
   double predicted_dense_ms = 0;
   double predicted_speedup = 0;
+  std::string baseline_kernel;  ///< the kernel of predicted_dense_ms (--baseline), else the kernel
   double makespan_us = 0;
   double tile_masked_us = 0;       ///< one masked tile under this mask's rule (cost_model.h)
   bool host_bound = false;         ///< the host floor, not the GPU, sets the launch time
@@ -90,8 +91,17 @@ struct Result {
   std::vector<TimelineEntry> timeline;  ///< filled when asked for, in launch order
 };
 
+/// Another kernel as the dense baseline (`--baseline`): its dense configuration and cost model.
+struct Baseline {
+  KernelSpec kernel;
+  CostParams cost;
+};
+
 struct SimulationOptions {
   bool record_timeline = false;
+  /// The dense baseline of predicted_dense_ms / predicted_speedup; none: the kernel's own dense
+  /// configuration with the same cost model. The speed-of-light bounds keep the kernel's own.
+  const Baseline* baseline = nullptr;
 };
 
 /// What a workload must satisfy to run under `kernel` (e.g. heads a multiple of the GQA group);

@@ -101,6 +101,21 @@ TEST(Simulate, WorstQBoundIsSetByTheLongestQTile) {
   EXPECT_LE(r.speedup_bound_worst_q, r.speedup_bound_tiles);
 }
 
+TEST(Simulate, BaselineKernelTimesTheDenseRunWithItsOwnCostModel) {
+  const Workload causal{"causal", causal_layout(8)};
+  const KernelSpec kernel = kernel_with("non_persistent");
+  // A baseline whose tiles cost 3 us and launch 5 us: 2 waves of 8 tiles = 48 + 5 us, while the
+  // sparse run, its bounds and the kernel's own dense run are untouched.
+  const Baseline slow{kernel_with("non_persistent"), cost_with(3.0, 3.0, 0.0, 5.0)};
+  const Result own = simulate(causal, small_gpu(4), kernel, unit_cost());
+  const Result r = simulate(causal, small_gpu(4), kernel, unit_cost(), {false, &slow});
+  EXPECT_DOUBLE_EQ(r.predicted_dense_ms, (2 * 8 * 3.0 + 5.0) / 1e3);
+  EXPECT_DOUBLE_EQ(r.predicted_ms, own.predicted_ms);
+  EXPECT_DOUBLE_EQ(r.speedup_bound_sched, own.speedup_bound_sched);
+  EXPECT_DOUBLE_EQ(r.predicted_speedup, r.predicted_dense_ms / r.predicted_ms);
+  EXPECT_EQ(r.baseline_kernel, "test");
+}
+
 TEST(Simulate, CausalTriangleUnderStaticRoundRobin) {
   const Workload causal{"causal", causal_layout(8)};
   const Result r = simulate(causal, small_gpu(4), kernel_with("static_persistent"), unit_cost());

@@ -287,6 +287,26 @@ TEST_F(TilesimCli, UnknownPresetsAndNegativeTilesAreInputErrors) {
                      "block: expected an integer in [1, 65536], got '-128'");
 }
 
+TEST_F(TilesimCli, BaselineIsAnotherKernelsDenseRun) {
+  // NATTEN's 3-D layout made by gen alone, predicted against cuDNN's dense run (issue #15).
+  const std::string mask =
+      "pattern:gna,dims=8x16x16,window=4x8x8,q_tile=2x8x8,kv_tile=2x8x8,heads=2";
+  const ToolRun own = tilesim("predict " + mask + " --kernel natten_hopper --gpu h100");
+  const ToolRun vs =
+      tilesim("predict " + mask + " --kernel natten_hopper --gpu h100 --baseline cudnn");
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  ASSERT_EQ(vs.exit_code, 0) << vs.err;
+  const boost::json::value a = boost::json::parse(own.out), b = boost::json::parse(vs.out);
+  EXPECT_EQ(a.at("results").at(0).at("baseline_kernel").as_string(), "natten_hopper");
+  EXPECT_EQ(b.at("results").at(0).at("baseline_kernel").as_string(), "cudnn");
+  EXPECT_EQ(b.at("baseline").at("name").as_string(), "cudnn");
+  EXPECT_EQ(a.at("results").at(0).at("predicted_ms"), b.at("results").at(0).at("predicted_ms"));
+  EXPECT_NE(a.at("results").at(0).at("predicted_dense_ms"),
+            b.at("results").at(0).at("predicted_dense_ms"));
+  expect_input_error("predict " + mask + " --baseline fa9 --out " + path("result.json"),
+                     "unknown kernel preset 'fa9'");
+}
+
 TEST_F(TilesimCli, MeasurementsWithMissingMasksAreInputErrors) {
   gen("causal --seq 2048 --out " + path("present.npz"));
   std::ofstream(path("runs.json")) << R"({"gpu": "h200", "kernel": "flexattention", "runs": [
