@@ -32,6 +32,10 @@ boost::json::object to_json(const Result& r, ReportKind kind) {
   boost::json::array per_head;
   for (const double b : r.speedup_bound_worst_q_per_head) per_head.push_back(b);
   o["speedup_bound_worst_q_per_head"] = std::move(per_head);
+  if (!r.kv_tiles_per_dim.empty()) {
+    o["kv_tiles_per_dim"] = boost::json::value_from(r.kv_tiles_per_dim);
+    o["worst_q_kv_tiles_per_dim"] = boost::json::value_from(r.worst_q_kv_tiles_per_dim);
+  }
   if (kind == ReportKind::kPredict) {
     o["predicted_ms"] = r.predicted_ms;
     o["predicted_dense_ms"] = r.predicted_dense_ms;

@@ -262,11 +262,35 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   // NATTENSim's bound: the Q tile that visits the most KV tiles sets it, per head and overall.
   {
     std::vector<std::int64_t> most(static_cast<std::size_t>(g.heads), 0);
+    std::int64_t worst_item = -1;
     for (std::int64_t item = 0; item < classifier.items(); ++item) {
       auto& m = most[static_cast<std::size_t>(item / classifier.q_tiles() % g.heads)];
       m = std::max(m, counts[item].visited());
+      if (worst_item < 0 || counts[item].visited() > counts[worst_item].visited())
+        worst_item = item;
     }
     const std::int64_t worst = most.empty() ? 0 : *std::max_element(most.begin(), most.end());
+    // On a tile-order layout, the per-dimension KV tile extents of that Q tile's visit, and the
+    // KV tile grid they are taken from (the numbers NATTENSim's bound rests on).
+    if (workload.mask.tiling && worst_item >= 0) {
+      r.kv_tiles_per_dim = workload.mask.tiling->grid();
+      const std::size_t rank = r.kv_tiles_per_dim.size();
+      std::vector<std::int64_t> lo(r.kv_tiles_per_dim), hi(rank, -1);
+      for (std::int64_t e = run_begin[worst_item]; e < run_begin[worst_item + 1]; ++e) {
+        for (std::int32_t j = runs[e].begin; j < runs[e].end; ++j) {
+          std::int64_t rest = j;
+          for (std::size_t d = rank; d-- > 0;) {
+            const std::int64_t c = rest % r.kv_tiles_per_dim[d];
+            rest /= r.kv_tiles_per_dim[d];
+            lo[d] = std::min(lo[d], c);
+            hi[d] = std::max(hi[d], c);
+          }
+        }
+      }
+      for (std::size_t d = 0; d < rank; ++d) {
+        r.worst_q_kv_tiles_per_dim.push_back(hi[d] >= lo[d] ? hi[d] - lo[d] + 1 : 0);
+      }
+    }
     const auto bound = [&](std::int64_t visited) {
       return visited > 0 ? static_cast<double>(dense_kv_tiles_per_q) / visited : 0.0;
     };

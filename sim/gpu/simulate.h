@@ -57,6 +57,10 @@ struct Result {
   /// the Q tiles fill whole waves, so it never exceeds speedup_bound_tiles (which averages).
   double speedup_bound_worst_q = 0;
   std::vector<double> speedup_bound_worst_q_per_head;
+  /// Tile-order layouts (TokenTiling): KV tiles per dimension of the grid, and the per-dimension
+  /// extent (last - first + 1) of the KV tiles the worst Q tile visits. Empty otherwise.
+  std::vector<std::int64_t> kv_tiles_per_dim;
+  std::vector<std::int64_t> worst_q_kv_tiles_per_dim;
 
   double predicted_ms = 0;
   double predicted_dense_ms = 0;

@@ -159,6 +159,20 @@ TEST(GnaPublished, TokenPermutationIsAFloorUnderTheMeasuredPermuteTime) {
   }
 }
 
+// The numbers the worst-Q bound rests on, by hand for HunyuanVideo NA on Hopper's 2x8x8 tiles:
+// a Q tile of frames 2k, 2k+1 (away from the edges) keeps frames 2k-9 .. 2k+9: 10 KV tiles of 2;
+// rows 8k .. 8k+7 keep 8k-12 .. 8k+18: 5 tiles of 8; columns the same: 5. 15x6x10 KV tiles in all.
+TEST(GnaPublished, WorstQTileExtentsPerDimension) {
+  for (const auto& value : published_rows()) {
+    const boost::json::object& row = value.as_object();
+    if (row.at("id").as_string() != "3d-hunyuan-na-h100") continue;
+    const Simulated& s = simulate_row(row);
+    EXPECT_EQ(s.result.kv_tiles_per_dim, (std::vector<std::int64_t>{15, 6, 10}));
+    EXPECT_EQ(s.result.worst_q_kv_tiles_per_dim, (std::vector<std::int64_t>{10, 5, 5}));
+    EXPECT_NEAR(s.result.speedup_bound_worst_q, 900.0 / 250.0, 1e-12);
+  }
+}
+
 // Uncalibrated predictions against the measured speedups: within 10 %, or the row names the
 // mechanism tilesim lacks.
 TEST(GnaPublished, UncalibratedPredictionsWithinTenPercentOrNamed) {
