@@ -23,9 +23,12 @@ def dims(values: list[int]) -> str:
 
 
 def pattern(row: dict) -> str:
-    return (f"pattern:gna,dims={dims(row['dims'])},window={dims(row['window'])},"
+    text = (f"pattern:gna,dims={dims(row['dims'])},window={dims(row['window'])},"
             f"stride={dims(row['stride'])},q_tile={dims(row['q_tile'])},"
             f"kv_tile={dims(row['kv_tile'])},heads={row['heads']}")
+    if "dilation" in row:
+        text += f",dilation={dims(row['dilation'])}"
+    return text
 
 
 def run(tilesim: Path, row: dict, extra: list[str]) -> dict:
@@ -52,7 +55,9 @@ def main() -> None:
         measured = row.get("measured_speedup")
         error = f"{r['predicted_speedup'] / measured - 1:+.0%}" if measured else "-"
         error_c = f"{c['predicted_speedup'] / measured - 1:+.0%}" if measured else "-"
-        lines.append([row["id"], f"{row['flop_bound']:.1f}", f"{r['speedup_bound_flop']:.2f}",
+        published_flop = (f"{row['flop_bound']:.1f}" if "flop_bound" in row else
+                          f"{row['sparsity_percent']}% sparse")
+        lines.append([row["id"], published_flop, f"{r['speedup_bound_flop']:.2f}",
                       f"{r['speedup_bound_worst_q']:.2f}", f"{r['speedup_bound_tiles']:.2f}",
                       f"{r['speedup_bound_sched']:.2f}",
                       f"{measured:.1f}" if measured else "-",

@@ -47,6 +47,7 @@ BlockLayout row_mask(const boost::json::object& row) {
       {"q_tile", dims_text(row.at("q_tile"))},
       {"kv_tile", dims_text(row.at("kv_tile"))},
       {"heads", std::to_string(row.at("heads").to_number<std::int64_t>())}};
+  if (row.contains("dilation")) params["dilation"] = dims_text(row.at("dilation"));
   return generate_pattern(make_pattern_spec("gna", params, row.at("id").as_string().c_str()));
 }
 
@@ -70,18 +71,36 @@ const Simulated& simulate_row(const boost::json::object& row) {
 }
 
 TEST(GnaPublished, TheDataFileHoldsTheDocsRows) {
-  // 16 configurations of NATTEN's docs/profiler.md examples, 14 of them with measured times.
+  // 16 configurations of NATTEN's docs/profiler.md examples, 14 of them with measured times, and
+  // 5 of Cosmos-Predict2's neighborhood attention configurations with their stated sparsity.
   const boost::json::array rows = published_rows();
-  EXPECT_EQ(rows.size(), 16u);
-  int measured = 0;
-  for (const auto& row : rows) measured += row.as_object().contains("measured_speedup");
+  EXPECT_EQ(rows.size(), 21u);
+  int measured = 0, sparsities = 0;
+  for (const auto& row : rows) {
+    measured += row.as_object().contains("measured_speedup");
+    sparsities += row.as_object().contains("sparsity_percent");
+  }
   EXPECT_EQ(measured, 14);
+  EXPECT_EQ(sparsities, 5);
 }
 
-// The FLOP-wise bound the source prints (16X, ~10.2X, ~11.1X: one decimal).
+// Cosmos-Predict2's configurations (44x80 latent, dilation up to the whole extent, strides 4x8):
+// the sparsity its source states, to the whole percent it is given in.
+TEST(GnaPublished, SparsityMatchesTheSource) {
+  for (const auto& value : published_rows()) {
+    const boost::json::object& row = value.as_object();
+    if (!row.contains("sparsity_percent")) continue;
+    const Simulated& s = simulate_row(row);
+    EXPECT_NEAR(100.0 * (1.0 - s.result.density_tokens), number(row, "sparsity_percent"), 0.5)
+        << row.at("id");
+  }
+}
+
+// The FLOP-wise bound NATTEN's docs print (16X, ~10.2X, ~11.1X: one decimal).
 TEST(GnaPublished, FlopBoundsMatchTheSource) {
   for (const auto& value : published_rows()) {
     const boost::json::object& row = value.as_object();
+    if (!row.contains("flop_bound")) continue;
     const Simulated& s = simulate_row(row);
     EXPECT_NEAR(s.result.speedup_bound_flop, number(row, "flop_bound"), 0.05) << row.at("id");
   }
