@@ -255,6 +255,10 @@ def load_mask(path: Path) -> Mask:
     if "rule" in arrays:
         mask.rule = Rule.parse(str(arrays["rule"]))
     if "token_dims" in arrays:
+        if "q_tile_dims" in arrays or "tile_dilation" in arrays or any(
+                int(t) % int(s) for t, s in zip(arrays["token_dims"], arrays["tile_dims"])):
+            raise ValueError(f"{path}: NATTEN's padded Q/KV tiling (q_tile_dims, tile_dilation, "
+                             "padding) is modelled by the C++ tilesim only")
         mask.tile_grid = tuple(int(t // s) for t, s in zip(arrays["token_dims"],
                                                            arrays["tile_dims"]))
     return mask
@@ -482,6 +486,12 @@ def simulate(mask: Mask, gpu: Gpu, kernel: Kernel, cost: Cost) -> dict:
          "density_tiles": float(full.sum() + partial.sum()) / tiles_dense,
          "speedup_bound_flop": all_pairs / allowed if allowed else 0.0,
          "speedup_bound_tiles": tiles_dense / visited_total if visited_total else 0.0}
+    # NATTENSim's bound: dense KV tiles / the most KV tiles one Q tile visits (per head, overall).
+    per_item = (full + partial + empty).reshape(b, h, q_tiles)
+    most = per_item.max(axis=(0, 2)) if per_item.size else np.zeros(h, dtype=int)
+    per_head = [kv_tiles / int(m) if m else 0.0 for m in most]
+    r["speedup_bound_worst_q"] = kv_tiles / int(most.max()) if most.size and most.max() else 0.0
+    r["speedup_bound_worst_q_per_head"] = per_head
 
     dense = kernel.dense_variant()
     dq, dk = -(-mask.seq_q // dense.tile_q), -(-mask.seq_kv // dense.tile_kv)

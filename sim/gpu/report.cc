@@ -28,10 +28,19 @@ boost::json::object to_json(const Result& r, ReportKind kind) {
   o["speedup_bound_flop"] = r.speedup_bound_flop;
   o["speedup_bound_tiles"] = r.speedup_bound_tiles;
   o["speedup_bound_sched"] = r.speedup_bound_sched;
+  o["speedup_bound_worst_q"] = r.speedup_bound_worst_q;
+  boost::json::array per_head;
+  for (const double b : r.speedup_bound_worst_q_per_head) per_head.push_back(b);
+  o["speedup_bound_worst_q_per_head"] = std::move(per_head);
+  if (!r.kv_tiles_per_dim.empty()) {
+    o["kv_tiles_per_dim"] = boost::json::value_from(r.kv_tiles_per_dim);
+    o["worst_q_kv_tiles_per_dim"] = boost::json::value_from(r.worst_q_kv_tiles_per_dim);
+  }
   if (kind == ReportKind::kPredict) {
     o["predicted_ms"] = r.predicted_ms;
     o["predicted_dense_ms"] = r.predicted_dense_ms;
     o["predicted_speedup"] = r.predicted_speedup;
+    o["baseline_kernel"] = r.baseline_kernel;
     o["makespan_us"] = r.makespan_us;
     o["tile_masked_us"] = r.tile_masked_us;
     o["host_bound"] = r.host_bound;
@@ -39,6 +48,8 @@ boost::json::object to_json(const Result& r, ReportKind kind) {
     o["hbm_bytes"] = r.hbm_bytes;
     o["hbm_us"] = r.hbm_us;
     o["memory_bound"] = r.memory_bound;
+    o["permute_bytes"] = r.permute_bytes;
+    o["permute_us"] = r.permute_us;
   }
   o["work_items"] = r.work_items;
   o["slots"] = r.slots;
@@ -108,8 +119,8 @@ boost::json::object to_json(const CostParams& cost) {
 std::string format_table(const std::vector<Result>& results, ReportKind kind) {
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-32s %6s %8s %8s %8s %7s %7s %7s %7s", "mask", "heads",
-                "seq_q", "tiles", "density", "flop", "tiles", "sched", "waves");
+  std::snprintf(line, sizeof line, "%-32s %6s %8s %8s %8s %7s %7s %7s %7s %7s", "mask", "heads",
+                "seq_q", "tiles", "density", "flop", "tiles", "sched", "worst_q", "waves");
   out << line;
   if (kind == ReportKind::kPredict) {
     std::snprintf(line, sizeof line, " %9s %9s %7s %6s %6s", "pred_ms", "dense_ms", "speedup",
@@ -120,11 +131,11 @@ std::string format_table(const std::vector<Result>& results, ReportKind kind) {
   for (const Result& r : results) {
     std::string name = r.mask;
     if (name.size() > 32) name = "..." + name.substr(name.size() - 29);
-    std::snprintf(line, sizeof line, "%-32s %6lld %8lld %8lld %8.4f %7.2f %7.2f %7.2f %7.2f",
+    std::snprintf(line, sizeof line, "%-32s %6lld %8lld %8lld %8.4f %7.2f %7.2f %7.2f %7.2f %7.2f",
                   name.c_str(), static_cast<long long>(r.heads), static_cast<long long>(r.seq_q),
                   static_cast<long long>(r.tiles_full + r.tiles_partial + r.tiles_empty_visited),
                   r.density_tokens, r.speedup_bound_flop, r.speedup_bound_tiles,
-                  r.speedup_bound_sched, r.waves);
+                  r.speedup_bound_sched, r.speedup_bound_worst_q, r.waves);
     out << line;
     if (kind == ReportKind::kPredict) {
       std::snprintf(line, sizeof line, " %9.4f %9.4f %7.2f %6.3f %6.3f", r.predicted_ms,

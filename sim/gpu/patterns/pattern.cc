@@ -2,6 +2,8 @@
 // `tilesim gen` argument parser.
 #include "sim/gpu/patterns/pattern.h"
 
+#include "sim/gpu/patterns/gna.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -326,6 +328,8 @@ PatternSpec make_pattern_spec(const std::string& family, std::map<std::string, s
   PatternSpec spec;
   spec.family = family;
   spec.source = source;
+  // NATTEN's layout has a geometry of its own (padded token counts, tile volumes as blocks).
+  if (family == "gna") add_natten_geometry(params, source);
   PatternParams geometry(params, source);
   const std::int64_t max_seq = std::int64_t{1} << 26;
   const std::int64_t seq = geometry.get_int("seq", 0, 1, max_seq);

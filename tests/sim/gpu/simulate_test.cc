@@ -65,6 +65,57 @@ TEST(Simulate, CausalTriangleOnTheNonPersistentGrid) {
   EXPECT_FALSE(r.density_tokens_exact);
 }
 
+TEST(Simulate, WorstQBoundIsSetByTheLongestQTile) {
+  // NATTENSim's bound: dense KV tiles per Q tile (8) over the most any Q tile visits. A causal
+  // triangle has a full last row: no bound at all, though half the tiles are skipped on average.
+  const Result causal = simulate({"causal", testing::causal_layout(8)}, small_gpu(4),
+                                 kernel_with("non_persistent"), unit_cost());
+  EXPECT_DOUBLE_EQ(causal.speedup_bound_worst_q, 1.0);
+  EXPECT_DOUBLE_EQ(causal.speedup_bound_tiles, 64.0 / 36.0);
+  // Two heads: a band visiting at most 3 tiles (8 / 3), and one row of 5 in the second head
+  // (range-driven: the gap inside the row is visited too).
+  const std::vector<std::string> band = {"Fp......", "pFp.....", ".pFp....", "..pFp...",
+                                         "...pFp..", "....pFp.", ".....pFp", "......pF"};
+  BlockLayout two = testing::layout_from_rows(band, 2);
+  // Re-build with head 1's row 0 widened: F...F (kv 0 and 4).
+  std::vector<std::string> rows = band;
+  rows[0] = "F...p...";
+  BlockLayout h0 = testing::layout_from_rows(band);
+  BlockLayout h1 = testing::layout_from_rows(rows);
+  BlockLayoutBuilder builder(two.geometry);
+  for (const BlockLayout* head : {&h0, &h1}) {
+    for (std::int64_t row = 0; row < 8; ++row) {
+      for (std::int64_t e = head->row_begin[row]; e < head->row_begin[row + 1]; ++e) {
+        builder.add(head->kv_block[e], head->is_full[e] ? BlockClass::kFull : BlockClass::kPartial);
+      }
+      builder.end_row();
+    }
+  }
+  KernelSpec range = kernel_with("non_persistent");
+  range.visit_rule = VisitRule::kRangeDriven;
+  const Result r = simulate({"band", builder.finish()}, small_gpu(4), range, unit_cost());
+  ASSERT_EQ(r.speedup_bound_worst_q_per_head.size(), 2u);
+  EXPECT_DOUBLE_EQ(r.speedup_bound_worst_q_per_head[0], 8.0 / 3.0);
+  EXPECT_DOUBLE_EQ(r.speedup_bound_worst_q_per_head[1], 8.0 / 5.0);
+  EXPECT_DOUBLE_EQ(r.speedup_bound_worst_q, 8.0 / 5.0);
+  EXPECT_LE(r.speedup_bound_worst_q, r.speedup_bound_tiles);
+}
+
+TEST(Simulate, BaselineKernelTimesTheDenseRunWithItsOwnCostModel) {
+  const Workload causal{"causal", causal_layout(8)};
+  const KernelSpec kernel = kernel_with("non_persistent");
+  // A baseline whose tiles cost 3 us and launch 5 us: 2 waves of 8 tiles = 48 + 5 us, while the
+  // sparse run, its bounds and the kernel's own dense run are untouched.
+  const Baseline slow{kernel_with("non_persistent"), cost_with(3.0, 3.0, 0.0, 5.0)};
+  const Result own = simulate(causal, small_gpu(4), kernel, unit_cost());
+  const Result r = simulate(causal, small_gpu(4), kernel, unit_cost(), {false, &slow});
+  EXPECT_DOUBLE_EQ(r.predicted_dense_ms, (2 * 8 * 3.0 + 5.0) / 1e3);
+  EXPECT_DOUBLE_EQ(r.predicted_ms, own.predicted_ms);
+  EXPECT_DOUBLE_EQ(r.speedup_bound_sched, own.speedup_bound_sched);
+  EXPECT_DOUBLE_EQ(r.predicted_speedup, r.predicted_dense_ms / r.predicted_ms);
+  EXPECT_EQ(r.baseline_kernel, "test");
+}
+
 TEST(Simulate, CausalTriangleUnderStaticRoundRobin) {
   const Workload causal{"causal", causal_layout(8)};
   const Result r = simulate(causal, small_gpu(4), kernel_with("static_persistent"), unit_cost());
