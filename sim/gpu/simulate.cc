@@ -8,6 +8,7 @@
 
 #include "sim/gpu/launch_order.h"
 #include "sim/gpu/memory_model.h"
+#include "sim/gpu/run_store.h"
 #include "sim/gpu/schedulers/scheduler.h"
 #include "sim/gpu/speed_of_light.h"
 
@@ -36,18 +37,6 @@ LaunchRun run_launch(const std::vector<double>& work_by_item, const MaskGeometry
   LaunchRun run = launch_work(work_by_item, g, q_tiles, kernel);
   run.schedule = make_scheduler(kernel.scheduler)->run(run.work, slots);
   return run;
-}
-
-// The schedule re-indexed by item, as the memory model wants it.
-Schedule by_item(const LaunchRun& run) {
-  // Only the placements are needed; copying them first only to overwrite every one cost a pass.
-  Schedule schedule;
-  schedule.placements.resize(run.schedule.placements.size());
-  schedule.slot_finish = run.schedule.slot_finish;
-  for (std::size_t pos = 0; pos < run.sequence.size(); ++pos) {
-    schedule.placements[run.sequence[pos]] = run.schedule.placements[pos];
-  }
-  return schedule;
 }
 
 bool has_masked_tiles(const std::vector<TileCounts>& counts) {
@@ -142,7 +131,7 @@ double dense_launch_ms(const MaskGeometry& g, const KernelSpec& dense_kernel,
                  g, q_tiles, dense_kernel, slots);
   const TileRun row{0, static_cast<std::int32_t>(kv_tiles), BlockClass::kFull};
   const MemoryTraffic memory =
-      estimate_memory(by_item(run), RunsFunction([&](std::int64_t) {
+      estimate_memory(run.schedule.placements, run.sequence, RunsFunction([&](std::int64_t) {
                         return std::pair<const TileRun*, const TileRun*>(&row, &row + 1);
                       }),
                       g.heads, q_tiles, kv_tiles, g.seq_q, slots, dense_kernel, gpu);
@@ -229,12 +218,11 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   // Counting. Each item's visited runs are kept for the memory model, so the mask is walked once.
   TileClassifier classifier(workload.mask, kernel.tile_q, kernel.tile_kv, kernel.visit_rule);
   std::vector<TileCounts> counts(classifier.items());
-  std::vector<TileRun> runs;
-  // Capacity for the runs up front (an over-estimate costs address space only): growing a
-  // vector of millions of runs copied it and faulted in fresh pages at every doubling.
-  runs.reserve(static_cast<std::size_t>(2 * workload.mask.entries() *
-                                            std::max<std::int64_t>(1, g.block_q / kernel.tile_q) +
-                                        classifier.items()));
+  // Room for the runs up front (address space only, see RunStore): growing a vector of
+  // millions of runs copied it and faulted in fresh pages at every doubling.
+  RunStore runs(static_cast<std::size_t>(2 * workload.mask.entries() *
+                                             std::max<std::int64_t>(1, g.block_q / kernel.tile_q) +
+                                         classifier.items()));
   std::vector<std::int64_t> run_begin(classifier.items() + 1, 0);
   std::vector<TileRun> item_runs;
   TileCounts total;
@@ -246,7 +234,7 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
       if (run.tile_class == BlockClass::kPartial) counts[item].partial += length;
       if (run.tile_class == BlockClass::kEmpty) counts[item].empty_visited += length;
     }
-    runs.insert(runs.end(), item_runs.begin(), item_runs.end());
+    runs.append(item_runs);
     run_begin[item + 1] = static_cast<std::int64_t>(runs.size());
     total += counts[item];
   }
@@ -277,7 +265,7 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
       const std::size_t rank = r.kv_tiles_per_dim.size();
       std::vector<std::int64_t> lo(r.kv_tiles_per_dim), hi(rank, -1);
       for (std::int64_t e = run_begin[worst_item]; e < run_begin[worst_item + 1]; ++e) {
-        for (std::int32_t j = runs[e].begin; j < runs[e].end; ++j) {
+        for (std::int32_t j = runs.data()[e].begin; j < runs.data()[e].end; ++j) {
           std::int64_t rest = j;
           for (std::size_t d = rank; d-- > 0;) {
             const std::int64_t c = rest % r.kv_tiles_per_dim[d];
@@ -309,8 +297,6 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   // The dense baseline: same kernel, its dense configuration, no mask.
   const KernelSpec dense_kernel = kernel.dense_variant();
   const std::int64_t dense_q_tiles = ceil_div(dg.seq_q, dense_kernel.tile_q);
-  const std::vector<TileCounts> dense_counts =
-      dense_tile_counts(dg, dense_kernel.tile_q, dense_kernel.tile_kv);
 
   // Speed of light for this kernel: its order and policy, zero fixed costs, partial = full. The
   // dense side keeps every slot at its full-occupancy rate (the dense launch is full nearly all
@@ -329,39 +315,67 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
         launch_work(unit_work(counts, kernel), g, classifier.q_tiles(), kernel);
     return shared_sm_makespan(sparse_unit.work, gpu.sm_count, kernel.ctas_per_sm, kernel.scheduler);
   }();
-  const std::vector<double> dense_unit = unit_work(dense_counts, dense_kernel);
-  const std::optional<double> dense_equal = equal_items_makespan(dense_unit, slots);
-  const double dense_sol =
-      dense_equal
-          ? *dense_equal
-          : run_launch(dense_unit, dg, dense_q_tiles, dense_kernel, slots).schedule.makespan();
+  const double dense_sol = [&] {
+    const std::vector<double> dense_unit =
+        unit_work(dense_tile_counts(dg, dense_kernel.tile_q, dense_kernel.tile_kv), dense_kernel);
+    const std::optional<double> dense_equal = equal_items_makespan(dense_unit, slots);
+    return dense_equal
+               ? *dense_equal
+               : run_launch(dense_unit, dg, dense_q_tiles, dense_kernel, slots).schedule.makespan();
+  }();
   r.speedup_bound_sched = sparse_sol > 0 ? dense_sol / sparse_sol : 0.0;
 
   // Timing.
   const CostParams::TileTimes tiles = cost.tile_times(kernel, g, workload.mask.rule);
   r.tile_masked_us = tiles.masked_us;
   r.unaligned_variant = runs_unaligned_variant(kernel, g);
-  const LaunchRun sparse_run = run_launch(item_times(counts, cost, tiles, kernel.masking_rule), g,
-                                          classifier.q_tiles(), kernel, slots);
-  const ScheduleStats stats = schedule_stats(sparse_run.schedule, sparse_run.work);
-  r.makespan_us = stats.makespan;
-  r.waves = stats.waves;
-  r.wave_efficiency = stats.wave_efficiency;
-  r.tail_fraction = stats.tail_fraction;
-  record_critical_path(sparse_run, counts, kernel.masking_rule, r);
-  const MemoryTraffic memory = estimate_memory(
-      by_item(sparse_run), RunsFunction([&](std::int64_t item) {
-        // The runs counted above, in place: copying them out per item was pure overhead.
-        return std::pair<const TileRun*, const TileRun*>(runs.data() + run_begin[item],
-                                                         runs.data() + run_begin[item + 1]);
-      }),
-      g.heads, classifier.q_tiles(), classifier.kv_tiles(), g.seq_q, slots, kernel, gpu);
-  r.hbm_bytes = memory.hbm_bytes;
-  r.hbm_us = memory.hbm_us;
-  r.memory_bound = memory.hbm_us > stats.makespan;
-  r.permute_bytes = permute_bytes(workload.mask, kernel);
-  r.permute_us = r.permute_bytes / (gpu.hbm_gb_per_s * 1e3);
-  const double device_us = std::max(stats.makespan, memory.hbm_us);
+  // Scoped: the sparse launch's sequence, work and placements, and then the runs kept for the
+  // memory model, are freed before the dense baseline's launch is built (peak memory of sparse
+  // 1M-token masks).
+  double device_us = 0;
+  {
+    const LaunchRun sparse_run = run_launch(item_times(counts, cost, tiles, kernel.masking_rule), g,
+                                            classifier.q_tiles(), kernel, slots);
+    const ScheduleStats stats = schedule_stats(sparse_run.schedule, sparse_run.work);
+    r.makespan_us = stats.makespan;
+    r.waves = stats.waves;
+    r.wave_efficiency = stats.wave_efficiency;
+    r.tail_fraction = stats.tail_fraction;
+    record_critical_path(sparse_run, counts, kernel.masking_rule, r);
+    const MemoryTraffic memory = estimate_memory(
+        sparse_run.schedule.placements, sparse_run.sequence, RunsFunction([&](std::int64_t item) {
+          // The runs counted above, in place: copying them out per item was pure overhead.
+          return std::pair<const TileRun*, const TileRun*>(runs.data() + run_begin[item],
+                                                           runs.data() + run_begin[item + 1]);
+        }),
+        g.heads, classifier.q_tiles(), classifier.kv_tiles(), g.seq_q, slots, kernel, gpu);
+    r.hbm_bytes = memory.hbm_bytes;
+    r.hbm_us = memory.hbm_us;
+    r.memory_bound = memory.hbm_us > stats.makespan;
+    r.permute_bytes = permute_bytes(workload.mask, kernel);
+    r.permute_us = r.permute_bytes / (gpu.hbm_gb_per_s * 1e3);
+    device_us = std::max(stats.makespan, memory.hbm_us);
+
+    if (options.record_timeline) {
+      r.timeline.reserve(sparse_run.sequence.size());
+      for (std::size_t pos = 0; pos < sparse_run.sequence.size(); ++pos) {
+        const std::int64_t item = sparse_run.sequence[pos];
+        const Placement& p = sparse_run.schedule.placements[pos];
+        TimelineEntry entry;
+        entry.batch = item / classifier.q_tiles() / g.heads;
+        entry.head = item / classifier.q_tiles() % g.heads;
+        entry.q_tile = item % classifier.q_tiles();
+        entry.slot = p.slot;
+        entry.sm = p.slot % gpu.sm_count;  // the dispatcher spreads CTAs over SMs first
+        entry.start_us = p.start;
+        entry.end_us = p.end;
+        entry.tiles = counts[item];
+        r.timeline.push_back(entry);
+      }
+    }
+  }
+  runs.clear();
+  run_begin = std::vector<std::int64_t>();
   r.host_bound = cost.host_floor_us > cost.launch_us + device_us;
   r.predicted_ms = launch_time_us(cost, device_us) / 1e3;
 
@@ -373,24 +387,6 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
                                                options.baseline->cost, gpu)
                              : dense_launch_ms(dg, dense_kernel, cost, gpu);
   r.predicted_speedup = r.predicted_ms > 0 ? r.predicted_dense_ms / r.predicted_ms : 0.0;
-
-  if (options.record_timeline) {
-    r.timeline.reserve(sparse_run.sequence.size());
-    for (std::size_t pos = 0; pos < sparse_run.sequence.size(); ++pos) {
-      const std::int64_t item = sparse_run.sequence[pos];
-      const Placement& p = sparse_run.schedule.placements[pos];
-      TimelineEntry entry;
-      entry.batch = item / classifier.q_tiles() / g.heads;
-      entry.head = item / classifier.q_tiles() % g.heads;
-      entry.q_tile = item % classifier.q_tiles();
-      entry.slot = p.slot;
-      entry.sm = p.slot % gpu.sm_count;  // the dispatcher spreads CTAs over SMs first
-      entry.start_us = p.start;
-      entry.end_us = p.end;
-      entry.tiles = counts[item];
-      r.timeline.push_back(entry);
-    }
-  }
   return r;
 }
 

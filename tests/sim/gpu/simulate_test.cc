@@ -1,6 +1,7 @@
 // simulate(): a causal triangle under each scheduler, masking rules, the memory term and GQA,
 // checked against hand-computed schedules.
 #include "sim/gpu/simulate.h"
+#include "sim/gpu/run_store.h"
 
 #include <gtest/gtest.h>
 
@@ -295,6 +296,39 @@ TEST(Simulate, TimelineListsEveryItemInLaunchOrder) {
   }
 }
 
+TEST(MemoryModel, LaunchOrderSchedulesGroupWavesAsTheItemOrderedOnes) {
+  // Items launched head-interleaved (0, 4, 1, 5, ...) on 4 slots: waves are formed by start
+  // time, so wave 0 holds items 0, 4, 1, 5 (two heads, two Q tiles each) whether the schedule
+  // is given in launch order with its sequence or re-indexed by item.
+  const BlockLayout dense = dense_layout({1, 2, 512, 512, 128, 128});
+  const KernelSpec kernel = kernel_with("non_persistent");
+  const GpuSpec gpu = small_gpu(4);
+  TileClassifier classifier(dense, 128, 128, VisitRule::kListDriven);
+  std::vector<std::vector<TileRun>> runs(8);
+  for (std::int64_t item = 0; item < 8; ++item) classifier.visit(item, runs[item]);
+  const RunsFunction runs_of = [&](std::int64_t item) {
+    return std::pair<const TileRun*, const TileRun*>(runs[item].data(),
+                                                     runs[item].data() + runs[item].size());
+  };
+  const std::vector<std::int64_t> sequence{0, 4, 1, 5, 2, 6, 3, 7};
+  const Schedule launch_order =
+      make_scheduler("non_persistent")->run(std::vector<double>(8, 1.0), 4);
+  Schedule item_order = launch_order;
+  for (std::size_t pos = 0; pos < sequence.size(); ++pos) {
+    item_order.placements[sequence[pos]] = launch_order.placements[pos];
+  }
+  const double kv_tile_bytes = 2.0 * 128 * 128 * 2;
+  const double qo_bytes = 2.0 * 2 * 512 * 128 * 2;
+  // Each wave: two heads' 4 K/V tiles each.
+  const double expected = 16 * kv_tile_bytes + qo_bytes;
+  EXPECT_DOUBLE_EQ(estimate_memory(item_order, runs_of, 2, 4, 4, 512, 4, kernel, gpu).hbm_bytes,
+                   expected);
+  EXPECT_DOUBLE_EQ(
+      estimate_memory(launch_order.placements, sequence, runs_of, 2, 4, 4, 512, 4, kernel, gpu)
+          .hbm_bytes,
+      expected);
+}
+
 TEST(MemoryModel, WavesShareKvTilesThroughL2) {
   const BlockLayout dense = dense_layout({1, 2, 512, 512, 128, 128});
   KernelSpec kernel = kernel_with("non_persistent");
@@ -329,6 +363,33 @@ TEST(Simulate, MemoryBoundLaunchesAreTimedByBandwidth) {
   EXPECT_TRUE(r.memory_bound);
   EXPECT_DOUBLE_EQ(r.predicted_ms, r.hbm_us / 1e3);
   EXPECT_GT(r.hbm_us, r.makespan_us);
+}
+
+}  // namespace
+}  // namespace attnsim::gpu
+
+namespace attnsim::gpu {
+namespace {
+
+TEST(RunStore, KeepsEveryRunInOrderAcrossASpillPastItsRoom) {
+  RunStore store(3);
+  store.append({{0, 2, BlockClass::kFull}, {5, 6, BlockClass::kPartial}});
+  store.append({{7, 9, BlockClass::kEmpty}});
+  ASSERT_EQ(store.size(), 3u);
+  store.append({{10, 11, BlockClass::kFull}, {12, 20, BlockClass::kPartial}});  // over the room
+  ASSERT_EQ(store.size(), 5u);
+  const std::vector<std::int32_t> begins{0, 5, 7, 10, 12};
+  const std::vector<std::int32_t> ends{2, 6, 9, 11, 20};
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(store.data()[i].begin, begins[i]) << i;
+    EXPECT_EQ(store.data()[i].end, ends[i]) << i;
+  }
+  EXPECT_EQ(store.data()[4].tile_class, BlockClass::kPartial);
+  store.clear();
+  EXPECT_EQ(store.size(), 0u);
+  RunStore empty(0);  // no room at all: a vector from the start
+  empty.append({{1, 2, BlockClass::kFull}});
+  EXPECT_EQ(empty.data()[0].end, 2);
 }
 
 }  // namespace
