@@ -81,6 +81,28 @@ void BlockLayoutBuilder::end_row() {
   layout_.row_begin.push_back(static_cast<std::int64_t>(layout_.kv_block.size()));
 }
 
+void BlockLayoutBuilder::repeat_rows(std::int64_t first_row, std::int64_t count) {
+  std::vector<std::int64_t>& rb = layout_.row_begin;
+  const auto ended = static_cast<std::int64_t>(rb.size()) - 1;
+  if (first_row < 0 || count < 0 || first_row + count > ended ||
+      static_cast<std::int64_t>(layout_.kv_block.size()) != rb.back()) {
+    throw std::logic_error("BlockLayoutBuilder::repeat_rows: rows not ended or out of range");
+  }
+  const std::int64_t begin = rb[first_row];
+  const std::int64_t entries = rb[first_row + count] - begin;
+  const auto at = layout_.kv_block.size();
+  // Resized first, then copied: the source stays valid (inserting a vector's own range into it
+  // is undefined).
+  layout_.kv_block.resize(at + entries);
+  layout_.is_full.resize(at + entries);
+  std::copy_n(layout_.kv_block.begin() + begin, entries, layout_.kv_block.begin() + at);
+  std::copy_n(layout_.is_full.begin() + begin, entries, layout_.is_full.begin() + at);
+  const std::int64_t shift = static_cast<std::int64_t>(at) - begin;
+  for (std::int64_t row = first_row; row < first_row + count; ++row) {
+    rb.push_back(rb[row + 1] + shift);
+  }
+}
+
 BlockLayout BlockLayoutBuilder::finish() {
   if (static_cast<std::int64_t>(layout_.row_begin.size()) != layout_.geometry.rows() + 1) {
     throw std::logic_error("BlockLayoutBuilder: " + std::to_string(layout_.row_begin.size() - 1) +

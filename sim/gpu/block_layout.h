@@ -112,6 +112,9 @@ class BlockLayoutBuilder {
   std::int64_t entries() const { return static_cast<std::int64_t>(layout_.kv_block.size()); }
   /// Closes the current row and starts the next one.
   void end_row();
+  /// Appends copies of the ended rows [first_row, first_row + count) as new rows (a head whose
+  /// mask equals an earlier one's); the current row must be empty.
+  void repeat_rows(std::int64_t first_row, std::int64_t count);
   /// All rows must have been ended.
   BlockLayout finish();
 

@@ -244,6 +244,7 @@ class TiledGnaInstance final : public PatternInstance {
   }
   std::optional<TokenTiling> tiling() const override { return tiling_; }
   std::optional<MaskRule> rule() const override { return rule_; }
+  bool heads_alike() const override { return true; }
 
  private:
   std::shared_ptr<const GnaTileTables> tables_;
@@ -290,7 +291,7 @@ std::unique_ptr<PatternInstance> make_gna_instance(const GnaConfig& config,
   }
   return std::make_unique<LambdaInstance>(
       [config, geometry](std::int64_t, std::uint64_t) { return make_gna_head(config, geometry); },
-      std::move(rule));
+      std::move(rule), LambdaInstance::Heads::kAlike);
 }
 
 MaskRule gna_rule(const std::string& name, const GnaConfig& config,

@@ -298,7 +298,13 @@ BlockLayout generate_pattern(const PatternSpec& spec) {
   BlockLayoutBuilder builder(g);
   std::vector<std::int64_t> allowed(g.batch * g.heads, 0);
   BlockRow row;
+  const bool repeat = spec.repeat_alike_heads && instance->heads_alike();
   for (std::int64_t head = 0; head < g.batch * g.heads; ++head) {
+    if (repeat && head > 0) {
+      builder.repeat_rows(0, g.q_blocks());
+      allowed[head] = allowed[0];
+      continue;
+    }
     const std::unique_ptr<HeadMask> mask =
         instance->make_head(head, derive_seed(spec.seed, static_cast<std::uint64_t>(head)));
     for (std::int64_t qb = 0; qb < g.q_blocks(); ++qb) {

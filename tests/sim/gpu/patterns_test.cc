@@ -646,3 +646,55 @@ TEST(Patterns, BadParametersAreNamed) {
 
 }  // namespace
 }  // namespace attnsim::gpu
+
+namespace attnsim::gpu {
+namespace {
+
+// Families whose heads are alike build one head and repeat its rows; the result must be what
+// building every head gives. Every family runs with its defaults (plus what it requires), over
+// two batch elements and three heads with an uneven sequence end.
+TEST(Patterns, RepeatedAlikeHeadsEqualHeadsBuiltOneByOne) {
+  const std::map<std::string, std::map<std::string, std::string>> required = {
+      {"radial", {{"frames", "4"}}},
+      {"gna", {{"dims", "20x50"}, {"window", "7"}}},
+      {"document", {{"lengths", "300x700"}}},
+      {"sliding_window", {{"window", "33"}}},
+      {"prefix_lm", {{"prefix", "300"}}},
+  };
+  int alike = 0;
+  for (const PatternFamily* family : pattern_families()) {
+    std::map<std::string, std::string> params{{"batch", "2"}, {"heads", "3"}, {"seq", "1000"}};
+    const auto extra = required.find(family->name());
+    if (extra != required.end()) params.insert(extra->second.begin(), extra->second.end());
+    PatternSpec spec = make_pattern_spec(family->name(), params, "test");
+    spec.seed = 7;
+    const BlockLayout repeated = generate_pattern(spec);
+    spec.repeat_alike_heads = false;
+    const BlockLayout one_by_one = generate_pattern(spec);
+    EXPECT_TRUE(repeated == one_by_one) << family->name();
+    PatternParams p(spec.params, "test");
+    if (family->configure(p, spec.geometry)->heads_alike()) ++alike;
+  }
+  // a_shape, band, causal, causal_window, dense, gna, prefix_lm, radial, sliding_window.
+  EXPECT_EQ(alike, 9);
+}
+
+TEST(BlockLayoutBuilder, RepeatRowsAppendsCopiesAndRefusesOpenRows) {
+  BlockLayoutBuilder builder({1, 2, 256, 384, 128, 128});
+  builder.add(0, BlockClass::kFull);
+  builder.end_row();
+  builder.add(1, BlockClass::kPartial);
+  builder.add(2, BlockClass::kFull);
+  builder.end_row();
+  builder.repeat_rows(0, 2);
+  const BlockLayout layout = builder.finish();
+  EXPECT_EQ(layout.row_begin, (std::vector<std::int64_t>{0, 1, 3, 4, 6}));
+  EXPECT_EQ(layout.kv_block, (std::vector<std::int32_t>{0, 1, 2, 0, 1, 2}));
+  EXPECT_EQ(layout.block_class(3, 1), BlockClass::kPartial);
+  BlockLayoutBuilder open({1, 2, 256, 384, 128, 128});
+  open.add(0, BlockClass::kFull);
+  EXPECT_THROW(open.repeat_rows(0, 1), std::logic_error);
+}
+
+}  // namespace
+}  // namespace attnsim::gpu
