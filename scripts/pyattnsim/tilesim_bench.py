@@ -67,22 +67,36 @@ def best_of(repeats: int, action) -> float:
     return min(times)
 
 
+# Runs argv[2:] and writes its wall and CPU seconds and peak RSS (KiB) to the descriptor argv[1]. A child's ru_maxrss
+# includes the memory of the process it was forked from (Linux records the old address space's
+# high-water mark at exec), so the command is started from this small interpreter, not from the
+# benchmark's own process, which holds the NumPy reference model's arrays (100+ MB).
+LAUNCHER = """import os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+os.write(int(sys.argv[1]), f"{wall} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss}".encode())
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(command: list[str]) -> tuple[float, float, int, str]:
-    """Wall seconds, CPU seconds (user + system), peak RSS in bytes (of this process alone) and
+    """Wall seconds, CPU seconds (user + system), peak RSS in bytes (of that command alone) and
     stdout of one command. On a loaded machine the wall time includes waiting for a core."""
-    start = time.perf_counter()
+    read_end, write_end = os.pipe()
     with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
+        process = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(write_end), *command],
+                                   stdout=out, stderr=subprocess.PIPE, pass_fds=(write_end,))
+        os.close(write_end)
         err = process.stderr.read().decode()
-        process.stderr.close()
+        process.wait()
+        with os.fdopen(read_end) as measured:
+            elapsed, cpu, rss_kib = measured.read().split() or ["0", "0", "0"]
         if process.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}): {err}")
         out.seek(0)
-        return (elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024,
-                out.read().decode())
+        return float(elapsed), float(cpu), int(rss_kib) * 1024, out.read().decode()
 
 
 def write_flex_mask(path: Path, seed: int, heads: int, seq: int, block: int = 128,

@@ -5,6 +5,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "sim/common/huge_pages.h"
+
 namespace attnsim::gpu {
 
 bool MaskGeometry::operator==(const MaskGeometry& other) const {
@@ -64,7 +66,7 @@ bool BlockLayout::operator==(const BlockLayout& other) const {
 BlockLayoutBuilder::BlockLayoutBuilder(const MaskGeometry& geometry)
     : kv_blocks_(geometry.kv_blocks()) {
   layout_.geometry = geometry;
-  layout_.row_begin.reserve(geometry.rows() + 1);
+  common::reserve_huge(layout_.row_begin, geometry.rows() + 1);
 }
 
 void BlockLayoutBuilder::reject(std::int32_t kv_block) const {
@@ -73,8 +75,8 @@ void BlockLayoutBuilder::reject(std::int32_t kv_block) const {
 }
 
 void BlockLayoutBuilder::reserve(std::int64_t entries) {
-  layout_.kv_block.reserve(entries);
-  layout_.is_full.reserve(entries);
+  common::reserve_huge(layout_.kv_block, entries);
+  common::reserve_huge(layout_.is_full, entries);
 }
 
 void BlockLayoutBuilder::end_row() {

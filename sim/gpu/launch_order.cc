@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "sim/common/huge_pages.h"
+
 namespace attnsim::gpu {
 
 std::string LaunchOrder::to_string() const {
@@ -25,7 +27,7 @@ std::vector<std::int64_t> launch_sequence(std::int64_t batch, std::int64_t heads
   const std::int64_t n1 = extent(order.dims[1]);
   const std::int64_t n2 = extent(order.dims[2]);
   std::vector<std::int64_t> sequence;
-  sequence.reserve(batch * heads * q_tiles);
+  common::reserve_huge(sequence, batch * heads * q_tiles);
   std::int64_t coord[3];
   for (coord[2] = 0; coord[2] < n2; ++coord[2]) {
     for (coord[1] = 0; coord[1] < n1; ++coord[1]) {

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "sim/common/huge_pages.h"
+
 namespace attnsim::gpu {
 
 namespace {
@@ -13,7 +15,8 @@ namespace {
 // RunsOf(item) -> std::pair<const TileRun*, const TileRun*>, valid until the next call.
 // Items in order of start time, equal starts by item index.
 std::vector<std::int64_t> items_by_start(const Schedule& schedule) {
-  std::vector<std::int64_t> by_start(schedule.placements.size());
+  std::vector<std::int64_t> by_start =
+      common::huge_vector<std::int64_t>(schedule.placements.size());
   std::iota(by_start.begin(), by_start.end(), 0);
   std::stable_sort(by_start.begin(), by_start.end(), [&](std::int64_t a, std::int64_t b) {
     return schedule.placements[a].start < schedule.placements[b].start;
@@ -129,7 +132,7 @@ MemoryTraffic estimate_memory(const std::vector<Placement>& placements,
                               const KernelSpec& kernel, const GpuSpec& gpu) {
   // The same order as items_by_start on the schedule re-indexed by item, without building that
   // copy of every placement: launch positions sorted by (start, item), then mapped to items.
-  std::vector<std::int64_t> by_start(placements.size());
+  std::vector<std::int64_t> by_start = common::huge_vector<std::int64_t>(placements.size());
   std::iota(by_start.begin(), by_start.end(), 0);
   std::sort(by_start.begin(), by_start.end(), [&](std::int64_t a, std::int64_t b) {
     const double sa = placements[a].start, sb = placements[b].start;

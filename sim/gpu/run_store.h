@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "sim/common/huge_pages.h"
 #include "sim/gpu/tile_classifier.h"
 
 namespace attnsim::gpu {
@@ -26,6 +27,7 @@ class RunStore {
     if (p == MAP_FAILED) return;
     mapped_ = static_cast<TileRun*>(p);
     capacity_ = capacity;
+    common::advise_huge_pages(p, capacity * sizeof(TileRun));
   }
   ~RunStore() { unmap(); }
   RunStore(const RunStore&) = delete;

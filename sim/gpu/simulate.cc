@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "sim/common/huge_pages.h"
 #include "sim/gpu/launch_order.h"
 #include "sim/gpu/memory_model.h"
 #include "sim/gpu/run_store.h"
@@ -27,7 +28,7 @@ LaunchRun launch_work(const std::vector<double>& work_by_item, const MaskGeometr
                       std::int64_t q_tiles, const KernelSpec& kernel) {
   LaunchRun run;
   run.sequence = launch_sequence(g.batch, g.heads, q_tiles, kernel.launch_order);
-  run.work.reserve(run.sequence.size());
+  common::reserve_huge(run.work, run.sequence.size());
   for (const std::int64_t item : run.sequence) run.work.push_back(work_by_item[item]);
   return run;
 }
@@ -47,7 +48,7 @@ bool has_masked_tiles(const std::vector<TileCounts>& counts) {
 std::vector<double> item_times(const std::vector<TileCounts>& counts, const CostParams& cost,
                                const CostParams::TileTimes& tiles, MaskingRule rule) {
   const bool masked = has_masked_tiles(counts);
-  std::vector<double> work(counts.size());
+  std::vector<double> work = common::huge_vector<double>(counts.size());
   for (std::size_t i = 0; i < counts.size(); ++i) {
     work[i] = item_time_us(counts[i], cost.cta_us, tiles, rule, masked);
   }
@@ -57,7 +58,7 @@ std::vector<double> item_times(const std::vector<TileCounts>& counts, const Cost
 // Speed-of-light work: every visited tile costs its area in pairs, no fixed costs.
 std::vector<double> unit_work(const std::vector<TileCounts>& counts, const KernelSpec& kernel) {
   const double area = static_cast<double>(kernel.tile_q * kernel.tile_kv);
-  std::vector<double> work(counts.size());
+  std::vector<double> work = common::huge_vector<double>(counts.size());
   for (std::size_t i = 0; i < counts.size(); ++i) {
     work[i] = area * static_cast<double>(counts[i].visited());
   }
@@ -217,13 +218,14 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
 
   // Counting. Each item's visited runs are kept for the memory model, so the mask is walked once.
   TileClassifier classifier(workload.mask, kernel.tile_q, kernel.tile_kv, kernel.visit_rule);
-  std::vector<TileCounts> counts(classifier.items());
+  std::vector<TileCounts> counts = common::huge_vector<TileCounts>(classifier.items());
   // Room for the runs up front (address space only, see RunStore): growing a vector of
   // millions of runs copied it and faulted in fresh pages at every doubling.
   RunStore runs(static_cast<std::size_t>(2 * workload.mask.entries() *
                                              std::max<std::int64_t>(1, g.block_q / kernel.tile_q) +
                                          classifier.items()));
-  std::vector<std::int64_t> run_begin(classifier.items() + 1, 0);
+  std::vector<std::int64_t> run_begin =
+      common::huge_vector<std::int64_t>(classifier.items() + 1, 0);
   std::vector<TileRun> item_runs;
   TileCounts total;
   for (std::int64_t item = 0; item < classifier.items(); ++item) {

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "sim/common/huge_pages.h"
+
 namespace attnsim::gpu {
 namespace {
 
@@ -83,6 +85,7 @@ bool deal_equal_items(const std::vector<double>& work, const std::vector<std::in
 Schedule schedule_earliest_free(const std::vector<double>& work,
                                 const std::vector<std::int64_t>& order, int slots) {
   Schedule schedule;
+  common::reserve_huge(schedule.placements, work.size());
   schedule.placements.resize(work.size());
   schedule.slot_finish.assign(slots, 0.0);
   if (deal_equal_items(work, order, slots, schedule)) return schedule;

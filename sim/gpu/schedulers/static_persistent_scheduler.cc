@@ -2,6 +2,8 @@
 // worker per slot, worker w runs items w, w + G, w + 2G, ... whatever their lengths.
 #include "sim/gpu/schedulers/scheduler.h"
 
+#include "sim/common/huge_pages.h"
+
 namespace attnsim::gpu {
 namespace {
 
@@ -10,6 +12,7 @@ class StaticPersistentScheduler final : public TileScheduler {
   std::string name() const override { return "static_persistent"; }
   Schedule run(const std::vector<double>& work, int slots) const override {
     Schedule schedule;
+    common::reserve_huge(schedule.placements, work.size());
     schedule.placements.resize(work.size());
     schedule.slot_finish.assign(slots, 0.0);
     for (std::size_t item = 0; item < work.size(); ++item) {
