@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 import statistics
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ BLIND = RESULTS / "2026-12-02-blind"
 COSTS = RESULTS / "2026-12-02-flex-costs"
 BLIND2 = RESULTS / "2026-12-02-blind2"
 UNALIGNED = RESULTS / "2026-12-02-unaligned"
+BLIND3 = RESULTS / "2026-12-02-blind3"
 VISIT2 = RESULTS / "2026-12-02-rules-d64-visit2"
 SHIPPED = REPO_ROOT / "sim" / "gpu" / "calibrations"
 pytestmark = pytest.mark.skipif(not TILESIM.exists(), reason=f"{TILESIM} is not built")
@@ -53,6 +55,9 @@ BLIND_BOUNDS = {("golden", 64): (0.02, 0.11), ("golden", 128): (0.02, 0.07),
                 ("flexattention", 64): (0.04, 0.15), ("flexattention", 128): (0.035, 0.14)}
 # The second blind set (FlexAttention only), defined and measured after this model was fixed.
 BLIND2_BOUNDS = {("flexattention", 64): (0.05, 0.21), ("flexattention", 128): (0.045, 0.13)}
+# The third blind set (FlexAttention), defined, and predicted (predicted-before-measurement.json),
+# after the unaligned weights were fixed.
+BLIND3_BOUNDS = {("flexattention", 64): (0.04, 0.14), ("flexattention", 128): (0.05, 0.17)}
 # The unaligned-length sweep (FlexAttention; its d64 weights by multiple were read from it).
 UNALIGNED_BOUNDS = {("flexattention", 64): (0.03, 0.13), ("flexattention", 128): (0.05, 0.12)}
 # The rules dataset's FlexAttention d64 runs measured again in another session, calibrated on
@@ -174,6 +179,7 @@ def test_no_measured_speedup_beats_the_schedule_bound(rules_validation):
 
 @pytest.mark.parametrize("source, dataset, bounds, runs", [
     (BLIND, "blind-2026-12", BLIND_BOUNDS, 24), (BLIND2, "blind2-2026-12", BLIND2_BOUNDS, 24),
+    (BLIND3, "blind3-2026-12", BLIND3_BOUNDS, 24),
     (UNALIGNED, "unaligned-2026-12", UNALIGNED_BOUNDS, 26)])
 def test_shipped_calibrations_predict_the_blind_sets(tmp_path, source, dataset, bounds, runs):
     root = tmp_path / "blind"
@@ -212,3 +218,26 @@ def test_a_second_visit_calibrated_on_its_own_base_runs(rules, tmp_path):
         assert result["held_out_runs"] == 88
         assert result["median_abs_error"] < median_bound, result
         assert result["max_abs_error"] < max_bound, result
+
+
+def test_blind3_predictions_recorded_before_its_measurement_are_the_shipped_models(tmp_path):
+    """predicted-before-measurement.json (written before blind3 was measured) is what the shipped
+    model still predicts, call for call: the set's errors are those of a model fixed before the
+    set was seen. A model change fails this on purpose: blind3 is then no longer blind to the
+    model, and this test goes (with a note) while the bounds test above stays."""
+    root = tmp_path / "blind3"
+    root.mkdir()
+    scratch_copy(root, BLIND3)
+    cases = {c["name"]: c for c in gpu_dataset.generate(TILESIM, root, "blind3-2026-12")}
+    recorded = json.loads((BLIND3 / "predicted-before-measurement.json").read_text())
+    assert len(recorded["predictions"]) == 48
+    for p in recorded["predictions"]:
+        case, d = cases[p["case"]], p["head_dim"]
+        args = [str(TILESIM), "predict", case["mask"], "--gpu", "h200", "--kernel",
+                "flexattention_d64" if d == 64 else "flexattention", "--head-dim", str(d),
+                "--gqa", str(case["gqa"]), "--calibration",
+                str(SHIPPED / f"h200_flexattention_d{d}.json")]
+        args += ["--rule", case["rule"]] if case.get("rule") else []
+        out = subprocess.run(args, cwd=root, capture_output=True, text=True, check=True).stdout
+        today = json.loads(out)["results"][0]["predicted_ms"]
+        assert math.isclose(today, p["predicted_ms"], rel_tol=1e-9), (p["case"], d)
