@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pyattnsim import mask_rules  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent / "python"))
+from attnsim import mask_rules  # noqa: E402
 
 
 class BenchInputError(ValueError):

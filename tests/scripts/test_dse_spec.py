@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from dse_support import GPT2, REPO, dse_command, env
-from pyattnsim.dse.plots import pareto_front
-from pyattnsim.dse.spec import (SpecError, evaluate_expression, expand_points, load_spec,
+from attnsim.dse.plots import pareto_front
+from attnsim.dse.spec import (SpecError, evaluate_expression, expand_points, load_spec,
                                 parse_spec, point_key)
 
 TILESIM = {"evaluator": "tilesim", "masks": {"c": "pattern:causal,seq={seq},heads=2"},
@@ -121,7 +121,7 @@ def test_pareto_front_keeps_the_non_dominated_points():
 
 
 def test_tilesim_points_are_batched_and_spatten_points_are_not():
-    from pyattnsim.dse.runner import TILESIM_BATCH, batch_points, batch_task_key
+    from attnsim.dse.runner import TILESIM_BATCH, batch_points, batch_task_key
     tiles = [(f"k{i}", {"evaluator": "tilesim"}) for i in range(1000)]
     batches = batch_points(tiles, workers=2)
     assert [key for batch in batches for key, _ in batch] == [key for key, _ in tiles]

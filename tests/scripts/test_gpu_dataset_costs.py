@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyattnsim import gpu_dataset_costs
+from attnsim import gpu_dataset_costs
 
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR",
                             Path(__file__).resolve().parents[2] / "build/default")).resolve()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyattnsim import REPO_ROOT, plot_timeline
+from attnsim import REPO_ROOT, plot_timeline
 
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO_ROOT / "build" / "default"))
 TILESIM = BUILD / "sim" / "gpu" / "tilesim"

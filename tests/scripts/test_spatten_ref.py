@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyattnsim import spatten_ref as ref
-from pyattnsim import synthetic_trace
+from attnsim import spatten_ref as ref
+from attnsim import synthetic_trace
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO / "build" / "default"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pyattnsim import spatten_report
+from attnsim import spatten_report
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO / "build" / "default"))

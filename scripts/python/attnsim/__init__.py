@@ -4,5 +4,5 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-#: The repository root (scripts/pyattnsim/ is two levels below it).
-REPO_ROOT = Path(__file__).resolve().parents[2]
+#: The repository root (scripts/python/attnsim/ is three levels below it).
+REPO_ROOT = Path(__file__).resolve().parents[3]

@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seq", type=int, default=8192, help="tilesim masks' sequence length")
     parser.add_argument("--out", type=Path, help="also write the numbers as JSON")
     args = parser.parse_args(argv)
-    scripts_dir = str(REPO_ROOT / "scripts")
+    scripts_dir = str(Path(__file__).resolve().parents[2])  # the folder holding attnsim/
     os.environ["PYTHONPATH"] = scripts_dir + os.pathsep + os.environ.get("PYTHONPATH", "")
     native = Context(str(args.build_dir))
     cli = Context(str(args.build_dir), tilesim_via_cli=True)

@@ -154,7 +154,7 @@ def run_dse(manifest: BuildManifest, run_dir: Path) -> StepResult:
     from .dse.spec import load_spec
     if manifest.python_module("attnsim_native") is None:
         return StepResult(NOT_BUILT, "the attnsim_native Python module is not in this build")
-    spec = load_spec(REPO_ROOT / "scripts" / "pyattnsim" / "dse" / "examples" / "gpu_heatmap.yaml")
+    spec = load_spec(Path(__file__).resolve().parent / "dse" / "examples" / "gpu_heatmap.yaml")
     # In-process and serial: the demo's point is the result, not the scale-out.
     summary = run_sweep(spec, run_dir / "dse-gpu-heatmap", manifest.build_dir, serial=True,
                         quiet=True)
@@ -162,7 +162,7 @@ def run_dse(manifest: BuildManifest, run_dir: Path) -> StepResult:
     status = READY if summary["failed"] == 0 else FAILED
     return StepResult(status, f"GPU sweep (tile x scheduler x family x seq on h200): "
                               f"{summary['ok']} of {summary['points']} points, "
-                              f"{len(plots)} plots (examples in scripts/pyattnsim/dse/examples/)",
+                              f"{len(plots)} plots (examples in scripts/python/attnsim/dse/examples/)",
                       ["dse-gpu-heatmap/results.csv"] + plots)
 
 
@@ -195,7 +195,7 @@ STEPS = [
     DemoStep("SpAtten functional models and traces", "spatten-trace", 4, run_spatten_functional),
     DemoStep("SpAtten accelerator model (spatten-sim)", "spatten-sim", 6, run_spatten_sim),
     DemoStep("RTL top-k engine (topk-cosim)", "topk-cosim", 7, run_topk_cosim),
-    DemoStep("Design-space exploration (pyattnsim.dse)", "tilesim", 8, run_dse),
+    DemoStep("Design-space exploration (attnsim.dse)", "tilesim", 8, run_dse),
     DemoStep("Golden CUDA kernel (bsattn-bench)", "bsattn-bench", 5, run_bsattn_bench),
     DemoStep("CUDA device query (gpu-info)", "gpu-info", 2, run_gpu_info),
 ]
