@@ -1,4 +1,4 @@
-"""The flex-costs probe's derived masks (pyattnsim.gpu_dataset_costs): each variant visits exactly
+"""The flex-costs probe's derived masks (attnsim.gpu_dataset_costs): each variant visits exactly
 the blocks of its base mask, with the classes and rule the variant promises, and tilesim reads it
 back with those tile counts."""
 import json

@@ -1,4 +1,4 @@
-"""Mask rule predicates (pyattnsim.mask_rules) against hand-computed cases and tilesim gen, and the
+"""Mask rule predicates (attnsim.mask_rules) against hand-computed cases and tilesim gen, and the
 rules-2026-12 dataset's coverage, counts and roles."""
 import collections
 import subprocess

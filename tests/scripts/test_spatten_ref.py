@@ -1,4 +1,4 @@
-"""The NumPy reference of the SpAtten models (pyattnsim.spatten_ref) against float64 and the
+"""The NumPy reference of the SpAtten models (attnsim.spatten_ref) against float64 and the
 top-k specification, and the C++ models (through `spatten-trace derive`) against the reference,
 decision for decision, on random and structured attention."""
 import json

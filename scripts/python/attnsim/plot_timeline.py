@@ -4,7 +4,7 @@ a bar per work item, and under it the number of busy slots over time, so the tai
 is visible at a glance. Bars are coloured by head (--color head, the default: shows the launch
 order) or by the item's share of masked tiles (--color masked: shows where masking costs).
 
-    MPLBACKEND=Agg PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.plot_timeline timeline.csv \\
+    MPLBACKEND=Agg PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.plot_timeline timeline.csv \\
         --out timeline.png [--mask NAME] [--color head|masked] [--title TEXT]
 """
 from __future__ import annotations

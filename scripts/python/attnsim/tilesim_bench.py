@@ -2,7 +2,7 @@
 """Times tilesim end to end and in memory, in one run, against NumPy on the same files (issues
 #3 and #13), and prints every number the issues' targets are stated in.
 
-    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.tilesim_bench [--build-dir build/default]
+    PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.tilesim_bench [--build-dir build/default]
         [--seq 32768] [--heads 32] [--repeats 5] [--jobs 0] [--million-heads 64]
         [--skip-million] [--out bench.json]
 

@@ -2,7 +2,7 @@
 """NumPy reference for tilesim: the same tile classification, schedules, cost and memory model,
 written plainly (dense arrays, Python loops over work items), to check the C++ simulator.
 
-    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.tilesim_ref MASK.npz [--gpu h200]
+    PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.tilesim_ref MASK.npz [--gpu h200]
         [--kernel flexattention] [--tile-q N] [--tile-kv N]
 
 prints the same result fields as `tilesim predict` (JSON). Masks: the dense block layout

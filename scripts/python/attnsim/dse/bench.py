@@ -2,7 +2,7 @@
 """Sweep speed, measured in one run: points per second of tilesim in-process (attnsim_native)
 against the tilesim CLI (a process per point), and of 1 against 2 local Dask workers.
 
-    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.dse.bench [--build-dir build/default]
+    PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.dse.bench [--build-dir build/default]
 
 A benchmark, not a test: numbers vary with the machine's load; ratios from one run are what to
 compare.
