@@ -1,0 +1,143 @@
+"""attnsim.gpu in the source tree: every way of giving a mask gives the CLI's numbers, torch-like
+tensors are read without torch, errors are InputErrors; and the deprecated pyattnsim alias."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from dse_support import manifest_or_skip
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON = "/usr/bin/python3"
+
+
+@pytest.fixture(scope="module")
+def gpu():
+    manifest = manifest_or_skip()
+    if manifest.python_module("attnsim_native") is None or manifest.tool("tilesim") is None:
+        pytest.skip("this build has no attnsim_native or tilesim")
+    import attnsim.gpu
+    return attnsim.gpu
+
+
+@pytest.fixture(scope="module")
+def tilesim():
+    return str(manifest_or_skip().tool("tilesim"))
+
+
+class FakeTensor:
+    """What attnsim.gpu may use of a torch tensor on a GPU: detach(), cpu(), numpy()."""
+
+    def __init__(self, array, device="cuda"):
+        self.array, self.device = np.asarray(array), device
+
+    def detach(self):
+        return self
+
+    def cpu(self):
+        return FakeTensor(self.array, "cpu")
+
+    def numpy(self):
+        if self.device != "cpu":
+            raise TypeError("can't convert cuda tensor to numpy")
+        return self.array
+
+    def __array__(self, dtype=None):  # np.asarray on a CUDA tensor must not be what is used
+        raise TypeError("__array__ on a tensor")
+
+
+def _sliding_arrays(nb=6, heads=3):
+    """Partial blocks q-1 and q, no full blocks: (nb + nb - 1) partial blocks per head."""
+    kv_num = np.zeros((1, heads, nb), np.int32)
+    kv_idx = np.zeros((1, heads, nb, nb), np.int32)
+    for q in range(nb):
+        cols = [b for b in (q - 1, q) if b >= 0]
+        kv_num[0, :, q] = len(cols)
+        kv_idx[0, :, q, :len(cols)] = cols
+    return kv_num, kv_idx
+
+
+def _cli(tilesim, *args) -> dict:
+    done = subprocess.run([tilesim, *map(str, args), "--format", "json"], capture_output=True,
+                          text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def test_torch_like_blockmask_dict_and_path_agree_with_cli(gpu, tilesim, tmp_path):
+    kv_num, kv_idx = _sliding_arrays()
+    path = tmp_path / "sliding.npz"
+    np.savez(path, kv_num_blocks=kv_num, kv_indices=kv_idx, BLOCK_SIZE=np.array([128, 128]),
+             seq_lengths=np.array([768, 768]))
+    expected = _cli(tilesim, "predict", path)["results"][0]
+    # Hand count: 11 partial 128x128 blocks per head, 3 heads, each 2 tiles of flexattention's
+    # 128x64.
+    assert expected["tiles_partial"] == 11 * 3 * 2 and expected["tiles_full"] == 0
+
+    torch_like = SimpleNamespace(kv_num_blocks=FakeTensor(kv_num), kv_indices=FakeTensor(kv_idx),
+                                 full_kv_num_blocks=None, full_kv_indices=None,
+                                 BLOCK_SIZE=(128, 128), seq_lengths=(768, 768))
+    as_dict = {"kv_num_blocks": kv_num, "kv_indices": kv_idx, "BLOCK_SIZE": 128,
+               "seq_lengths": (768, 768)}
+    for mask in (torch_like, as_dict, path, str(path)):
+        got = gpu.predict(mask, name=str(path)).to_dict()
+        assert got == expected, type(mask)
+
+
+def test_overrides_gpu_dict_and_calibration_name(gpu, tilesim, tmp_path):
+    mask = "pattern:causal,seq=4096,heads=8"
+    # A calibration for another GPU is refused by name as by path.
+    with pytest.raises(gpu.InputError):
+        gpu.predict(mask, gpu="h100", tile_kv=128, calibration="h200_flexattention_d128")
+    cli = _cli(tilesim, "predict", mask, "--gpu", "h100", "--tile-kv", "128")
+    result = gpu.predict(mask, gpu="h100", tile_kv=128)
+    assert result.report() == cli
+    assert result.kernel["tile_kv"] == 128 and result.gpu["name"] == "h100"
+
+    import yaml
+    h100 = yaml.safe_load((REPO / "sim/gpu/presets/gpus/h100.yaml").read_text())
+    h100["name"] = "my_h100"
+    mine = gpu.predict(mask, gpu=h100, tile_kv=128)
+    assert mine.predicted_ms == result.predicted_ms and mine.gpu["name"] == "my_h100"
+
+    cal = _cli(tilesim, "predict", mask, "--calibration",
+               REPO / "sim/gpu/calibrations/h200_flexattention_d128.json")["results"][0]
+    assert gpu.predict(mask, calibration="h200_flexattention_d128").to_dict() == cal
+    assert cal["predicted_ms"] != gpu.predict(mask).predicted_ms
+
+
+def test_errors_are_input_errors_with_parts(gpu):
+    with pytest.raises(gpu.InputError) as error:
+        gpu.predict("pattern:causal,seq=4096", no_such_option=3)
+    assert error.value.field == "no_such_option" and "tile_q" in error.value.expected
+    with pytest.raises(ValueError) as error:
+        gpu.bounds({"kv_num_blocks": np.zeros((1, 1, 4), np.int32)})
+    assert "mask dict" in str(error.value) and "attnsim-" not in str(error.value)
+    with pytest.raises(gpu.InputError) as error:
+        gpu.bounds(SimpleNamespace(kv_num_blocks=1, kv_indices=2, BLOCK_SIZE=(1, 2, 3)))
+    assert error.value.field == "BLOCK_SIZE"
+    with pytest.raises(gpu.InputError):
+        gpu.bounds(3.5)
+
+
+def test_pyattnsim_alias_is_the_same_package():
+    code = ("import warnings; warnings.simplefilter('error', DeprecationWarning)\n"
+            "try:\n    import pyattnsim\nexcept DeprecationWarning as w:\n    print('warned', w)\n")
+    env = {"PYTHONPATH": str(REPO / "scripts"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, env=env)
+    assert done.stdout.startswith("warned") and "attnsim" in done.stdout, done.stderr
+    code = ("import pyattnsim.mask_rules, attnsim.mask_rules, pyattnsim.dse.spec, attnsim.dse.spec\n"
+            "print(pyattnsim.mask_rules is attnsim.mask_rules, "
+            "pyattnsim.dse.spec is attnsim.dse.spec)")
+    done = subprocess.run([PYTHON, "-W", "ignore", "-c", code], capture_output=True, text=True,
+                          env=env)
+    assert done.stdout.split() == ["True", "True"], done.stderr
+    # `python3 -m pyattnsim.X` (old docs, H200 session scripts) still runs attnsim.X.
+    done = subprocess.run([PYTHON, "-m", "pyattnsim.dse", "--help"], capture_output=True,
+                          text=True, env=env)
+    assert done.returncode == 0 and "run" in done.stdout, done.stderr
