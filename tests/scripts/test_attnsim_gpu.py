@@ -141,3 +141,25 @@ def test_pyattnsim_alias_is_the_same_package():
     done = subprocess.run([PYTHON, "-m", "pyattnsim.dse", "--help"], capture_output=True,
                           text=True, env=env)
     assert done.returncode == 0 and "run" in done.stdout, done.stderr
+
+
+def test_timeline_as_chrome_trace_matches_the_csv(gpu, tilesim, tmp_path):
+    from attnsim.chrome_trace import main, read_timeline_csv
+    mask = "pattern:causal,seq=4096,heads=2"
+    csv_path, out = tmp_path / "t.csv", tmp_path / "trace.json"
+    subprocess.run([tilesim, "predict", mask, "--timeline", str(csv_path)], check=True,
+                   capture_output=True)
+    assert main([str(csv_path), "--out", str(out)]) == 0
+    trace = json.loads(out.read_text())
+    items = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+    _, columns = read_timeline_csv(csv_path)
+    # Hand count: causal, 4096 tokens in 128-row tiles, 2 heads: 32 q tiles per head.
+    assert len(items) == len(columns["slot"]) == 64
+    last = max(items, key=lambda e: e["ts"] + e["dur"])
+    assert last["ts"] + last["dur"] == pytest.approx(max(columns["end_us"]), abs=1e-5)
+    assert {e["args"]["name"] for e in trace["traceEvents"]
+            if e["name"] == "process_name"} >= {"SM 0"}
+    in_memory = gpu.predict(mask, timeline=True).timeline.to_chrome_trace()
+    got = [e for e in in_memory["traceEvents"] if e["ph"] == "X"]
+    assert [(e["pid"], e["tid"], e["name"]) for e in got] == \
+        [(e["pid"], e["tid"], e["name"]) for e in items]

@@ -77,6 +77,12 @@ class Timeline:
     def to_dict(self) -> dict[str, list]:
         return {f.name: getattr(self, f.name).tolist() for f in fields(self)}
 
+    def to_chrome_trace(self, name: str = "tilesim") -> dict:
+        """Chrome / Perfetto trace JSON (attnsim.chrome_trace): json.dump it, open it in
+        ui.perfetto.dev."""
+        from .chrome_trace import chrome_trace
+        return chrome_trace(self.to_dict(), name)
+
 
 @dataclass
 class TileResult:
