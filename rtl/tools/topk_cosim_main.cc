@@ -23,6 +23,7 @@
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
+#include "sim/common/output_format.h"
 #include "sim/common/progress.h"
 #include "sim/common/running_stats.h"
 
@@ -124,7 +125,8 @@ int run(int argc, char** argv) {
   Settings s;
   int lanes = 16;
   int threads = 1;
-  std::string n_text, k_text, kind_text, trace_path, json_path, microarch_text;
+  std::string n_text, k_text, kind_text, trace_path, json_path, microarch_text, out_dir;
+  std::string format = "table";
   std::int64_t trace_cycles = 0;
   int max_n_option = 0;
   options.add_options()("help,h", "show this help")(
@@ -139,15 +141,17 @@ int run(int argc, char** argv) {
       "k", po::value(&k_text), "k values, comma-separated, capped at n (default: random in 1..n)")(
       "scores", po::value(&kind_text)->default_value("mixed"),
       "mixed, uniform, heavy-ties, sorted, reverse-sorted or all-equal")(
-      "gap-prob", po::value(&s.backpressure.input_gap)->default_value(0.1),
+      "gap-prob", po::value(&s.backpressure.input_gap)->default_value(0.1, "0.1"),
       "probability of an input gap per load cycle")(
-      "stall-prob", po::value(&s.backpressure.output_stall)->default_value(0.2),
+      "stall-prob", po::value(&s.backpressure.output_stall)->default_value(0.2, "0.2"),
       "probability that the output is not ready, per cycle")(
       "threads", po::value(&threads)->default_value(1),
       "engines run in parallel (results depend on it: each engine carries its own LFSR)")(
       "trace", po::value(&trace_path), "VCD waveform of the first cycles (first thread)")(
-      "trace-cycles", po::value(&trace_cycles)->default_value(200000),
-      "cycles the waveform covers")("json", po::value(&json_path), "write the results as JSON");
+      "trace-cycles", po::value(&trace_cycles)->default_value(2000), "cycles the waveform covers")(
+      "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
+      "out", po::value(&out_dir), "run folder: results.json")(
+      "json", po::value(&json_path), "deprecated: use --out DIR (results.json) or --format json");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
   if (vm.count("help")) {
@@ -155,6 +159,11 @@ int run(int argc, char** argv) {
     return attnsim::common::kExitOk;
   }
   po::notify(vm);
+  const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
+  if (!json_path.empty()) {
+    std::cerr << "topk-cosim: --json FILE is deprecated (kept for one release): use --out DIR, "
+                 "which writes DIR/results.json, or --format json\n";
+  }
   if (s.vectors < 1) throw InputError("--vectors", "value", "a positive integer", "");
   if (threads < 1 || threads > 256) throw InputError("--threads", "value", "1..256", "");
   for (double p : {s.backpressure.input_gap, s.backpressure.output_stall}) {
@@ -192,6 +201,11 @@ int run(int argc, char** argv) {
   attnsim::common::ProgressLine progress = attnsim::common::ProgressLine::for_stderr(
       "topk-cosim", static_cast<std::uint64_t>(s.vectors));
   std::mutex progress_mutex;
+  if (!trace_path.empty()) {
+    std::cerr << "topk-cosim: waveform of the first " << trace_cycles << " cycles, about "
+              << static_cast<double>(trace_cycles) * 9.2e3 / 1e6
+              << " MB at P=16 (--trace-cycles)\n";
+  }
   const std::string trace_tmp =
       trace_path.empty() ? "" : trace_path + ".tmp-" + std::to_string(::getpid());
 
@@ -273,15 +287,22 @@ int run(int argc, char** argv) {
            std::make_pair(num(b.first.first), num(b.first.second));
   });
 
-  std::printf(
+  const bool table = output == attnsim::common::OutputFormat::kTable;
+  // The table's lines go to stdout with --format table, else to stderr (stdout is the data).
+  FILE* text = table ? stdout : stderr;
+  std::fprintf(
+      text,
       "topk-cosim: attn_topk %s P=%d (build max_n %d) vs models/, %lld vectors, seed %llu, "
       "gap %.2f, stall %.2f, %d thread(s)\n",
       attnsim::models::to_string(build.microarch), build.lanes, build.max_n,
       static_cast<long long>(s.vectors), static_cast<unsigned long long>(s.seed),
       s.backpressure.input_gap, s.backpressure.output_stall, threads);
-  std::printf("%-11s %-11s %8s %10s %22s %22s %12s\n", "n", "k", "vectors", "mismatches",
-              "engine cycles mean+-sd", "min..max", "model mean");
+  if (table) {
+    std::printf("%-11s %-11s %8s %10s %22s %22s %12s\n", "n", "k", "vectors", "mismatches",
+                "engine cycles mean+-sd", "min..max", "model mean");
+  }
   for (const auto& [key, g] : rows) {
+    if (!table) break;
     std::printf("%-11s %-11s %8lld %10lld %14.1f +- %-6.1f %10lld..%-10lld %12.1f\n",
                 key.first.c_str(), key.second.c_str(),
                 static_cast<long long>(g.engine_cycles.count()),
@@ -290,17 +311,18 @@ int run(int argc, char** argv) {
                 static_cast<long long>(g.engine_cycles.max()), g.model_cycles.mean());
   }
   for (const auto& list : mismatch_text) {
-    for (const std::string& m : list) std::printf("MISMATCH %s\n", m.c_str());
+    for (const std::string& m : list) std::fprintf(text, "MISMATCH %s\n", m.c_str());
   }
-  std::printf(
-      "mismatches: %lld of %lld vectors; %lld RTL cycles simulated in %.1f s (%.2f M "
-      "cycles/s, %.0f vectors/s)\n",
-      static_cast<long long>(total.mismatches), static_cast<long long>(s.vectors),
-      static_cast<long long>(cycles_simulated), seconds, cycles_simulated / seconds / 1e6,
-      static_cast<double>(s.vectors) / seconds);
+  std::fprintf(text,
+               "mismatches: %lld of %lld vectors; %lld RTL cycles simulated in %.1f s (%.2f M "
+               "cycles/s, %.0f vectors/s)\n",
+               static_cast<long long>(total.mismatches), static_cast<long long>(s.vectors),
+               static_cast<long long>(cycles_simulated), seconds, cycles_simulated / seconds / 1e6,
+               static_cast<double>(s.vectors) / seconds);
 
-  if (!json_path.empty()) {
+  {
     boost::json::object out;
+    out["tool"] = "topk-cosim";
     out["microarch"] = attnsim::models::to_string(build.microarch);
     out["lanes"] = build.lanes;
     out["build_max_n"] = build.max_n;
@@ -325,7 +347,16 @@ int run(int argc, char** argv) {
           {"rtl_cycles_mean", g.rtl_cycles.mean()}});
     }
     out["groups"] = std::move(groups_json);
-    attnsim::common::write_json_file(json_path, out);
+    if (!json_path.empty()) attnsim::common::write_json_file(json_path, out);
+    if (!out_dir.empty()) {
+      std::filesystem::create_directories(out_dir);
+      attnsim::common::write_json_file(std::filesystem::path(out_dir) / "results.json", out);
+    }
+    if (output == attnsim::common::OutputFormat::kJson) {
+      std::cout << attnsim::common::to_pretty_json(out);
+    } else if (output == attnsim::common::OutputFormat::kCsv) {
+      std::cout << attnsim::common::rows_of(out["groups"].as_array()).to_csv();
+    }
   }
   return total.mismatches == 0 ? attnsim::common::kExitOk : attnsim::common::kExitFailure;
 }

@@ -1,6 +1,7 @@
 // JSON, table and CSV renderings of simulation results.
 #include "sim/gpu/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -100,28 +101,32 @@ boost::json::object to_json(const CostParams& cost) {
 }
 
 std::string format_table(const std::vector<Result>& results, ReportKind kind) {
+  // Mask names are printed whole (the column is as wide as the longest); each header names one
+  // column: "tiles" is the visited tile count, bound_* the speedup bounds (results' JSON names).
+  int width = 4;
+  for (const Result& r : results) width = std::max(width, static_cast<int>(r.mask.size()));
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-32s %6s %8s %8s %8s %7s %7s %7s %7s", "mask", "heads",
-                "seq_q", "tiles", "density", "flop", "tiles", "sched", "waves");
+  std::snprintf(line, sizeof line, "%-*s %6s %8s %8s %8s %10s %11s %11s %7s", width, "mask",
+                "heads", "seq_q", "tiles", "density", "bound_flop", "bound_tiles", "bound_sched",
+                "waves");
   out << line;
   if (kind == ReportKind::kPredict) {
-    std::snprintf(line, sizeof line, " %9s %9s %7s %6s %6s", "pred_ms", "dense_ms", "speedup",
-                  "eff", "tail");
+    std::snprintf(line, sizeof line, " %9s %9s %7s %8s %6s", "pred_ms", "dense_ms", "speedup",
+                  "wave_eff", "tail");
     out << line;
   }
   out << '\n';
   for (const Result& r : results) {
-    std::string name = r.mask;
-    if (name.size() > 32) name = "..." + name.substr(name.size() - 29);
-    std::snprintf(line, sizeof line, "%-32s %6lld %8lld %8lld %8.4f %7.2f %7.2f %7.2f %7.2f",
-                  name.c_str(), static_cast<long long>(r.heads), static_cast<long long>(r.seq_q),
+    out << r.mask << std::string(static_cast<std::size_t>(width) - r.mask.size(), ' ');
+    std::snprintf(line, sizeof line, " %6lld %8lld %8lld %8.4f %10.2f %11.2f %11.2f %7.2f",
+                  static_cast<long long>(r.heads), static_cast<long long>(r.seq_q),
                   static_cast<long long>(r.tiles_full + r.tiles_partial + r.tiles_empty_visited),
                   r.density_tokens, r.speedup_bound_flop, r.speedup_bound_tiles,
                   r.speedup_bound_sched, r.waves);
     out << line;
     if (kind == ReportKind::kPredict) {
-      std::snprintf(line, sizeof line, " %9.4f %9.4f %7.2f %6.3f %6.3f", r.predicted_ms,
+      std::snprintf(line, sizeof line, " %9.4f %9.4f %7.2f %8.3f %6.3f", r.predicted_ms,
                     r.predicted_dense_ms, r.predicted_speedup, r.wave_efficiency, r.tail_fraction);
       out << line;
     }

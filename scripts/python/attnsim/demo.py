@@ -126,11 +126,11 @@ def run_spatten_sim(manifest: BuildManifest, run_dir: Path) -> StepResult:
 def run_topk_cosim(manifest: BuildManifest, run_dir: Path) -> StepResult:
     out = run_dir / "topk-cosim"
     out.mkdir()
-    text = run_tool(manifest, "topk-cosim", ["--vectors", "2000", "--json", str(out / "p16.json"),
+    text = run_tool(manifest, "topk-cosim", ["--vectors", "2000", "--out", str(out / "p16"),
                                              "--trace", str(out / "first-jobs.vcd"),
                                              "--trace-cycles", "2000"], out / "p16.log")
     (out / "p16.txt").write_text(text)
-    result = json.loads((out / "p16.json").read_text())
+    result = json.loads((out / "p16" / "results.json").read_text())
     # Co-simulation: spatten-sim with the RTL engines must reproduce its own behavioural stats.
     pruned = REPO_ROOT / "traces" / "spatten" / "summary-gpt2-small-wikitext2-per8.csv"
     run_tool(manifest, "spatten-sim", ["--topk-engine", "rtl", "--out", str(out / "cosim-per8"),
@@ -145,8 +145,8 @@ def run_topk_cosim(manifest: BuildManifest, run_dir: Path) -> StepResult:
     return StepResult(status, f"attn_topk P=16 vs models/: {result['mismatches']} mismatches in "
                               f"{result['vectors']} random jobs with back-pressure; spatten-sim "
                               f"with the RTL engines on GPT-2-small: stats {same}",
-                      ["topk-cosim/p16.txt", "topk-cosim/p16.json", "topk-cosim/first-jobs.vcd",
-                       "topk-cosim/cosim-per8/stats.json"])
+                      ["topk-cosim/p16.txt", "topk-cosim/p16/results.json",
+                       "topk-cosim/first-jobs.vcd", "topk-cosim/cosim-per8/stats.json"])
 
 
 def run_dse(manifest: BuildManifest, run_dir: Path) -> StepResult:

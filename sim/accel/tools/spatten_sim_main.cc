@@ -21,6 +21,7 @@
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
+#include "sim/common/output_format.h"
 #include "sim/common/spatten_workload_csv.h"
 
 namespace {
@@ -91,7 +92,7 @@ TopkEngineFactory topk_engine_factory(const std::string& engine, const std::stri
 int run(int argc, char** argv) {
   int queries = 1;
   std::string topk_engine = "behavioural", topk_trace;
-  std::int64_t topk_trace_cycles = 200000;
+  std::int64_t topk_trace_cycles = 2000;  // ~18 MB of VCD per engine (9 kB per cycle at P=16)
   std::string workload_path, config_name = "spatten", preset_dir, out_dir, format = "json";
   po::options_description options(
       "usage: spatten-sim [options] WORKLOAD\n"
@@ -103,7 +104,7 @@ int run(int argc, char** argv) {
       "preset name (spatten, spatten-1-8) or YAML file")("preset-dir", po::value(&preset_dir),
                                                          "folder of preset YAML files")(
       "out", po::value(&out_dir), "run folder: config.yaml (resolved) and stats.json")(
-      "format", po::value(&format)->default_value(format), "stdout: json or table")(
+      "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
       "fast", "timing-only fast mode: plain HBM model whatever the config says")(
       "queries-per-head-step", po::value(&queries)->default_value(1),
       "queries per head-step sharing one K/V fetch (BERT: the sequence length)")(
@@ -125,9 +126,7 @@ int run(int argc, char** argv) {
     std::cout << options;
     return attnsim::common::kExitOk;
   }
-  if (format != "json" && format != "table") {
-    throw InputError("--format", "format", "json or table", "'" + format + "'");
-  }
+  const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
   if (workload_path.empty()) throw InputError("command line", "WORKLOAD", "a workload CSV", "none");
 
   AccelConfig config = load_accel_config(config_name, resolve_preset_dir(preset_dir));
@@ -159,6 +158,13 @@ int run(int argc, char** argv) {
     return attnsim::common::kExitOk;
   }
 
+  if (!topk_trace.empty()) {
+    // Said before the run: the waveforms grow by about 9 kB per cycle and engine (P=16).
+    std::cerr << "spatten-sim: waveforms of the first " << topk_trace_cycles
+              << " cycles of each top-k engine, about "
+              << static_cast<double>(topk_trace_cycles) * 9.2e3 / 1e6
+              << " MB per file (--topk-trace-cycles)\n";
+  }
   PendingTraces traces;
   const TopkEngineFactory make_topk_engine =
       topk_engine_factory(topk_engine, topk_trace, topk_trace_cycles, traces);
@@ -180,8 +186,10 @@ int run(int argc, char** argv) {
     attnsim::common::write_json_file(fs::path(out_dir) / "config.yaml", config_to_json(config));
     attnsim::common::write_json_file(fs::path(out_dir) / "stats.json", json);
   }
-  if (format == "table") {
+  if (output == attnsim::common::OutputFormat::kTable) {
     std::cout << stats_table(json);
+  } else if (output == attnsim::common::OutputFormat::kCsv) {
+    std::cout << attnsim::common::flat_csv(json);
   } else {
     std::cout << attnsim::common::to_pretty_json(json);
   }

@@ -21,6 +21,7 @@
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
+#include "sim/common/output_format.h"
 #include "sim/gpu/calibration.h"
 #include "sim/gpu/mask_io.h"
 #include "sim/gpu/patterns/pattern.h"
@@ -184,7 +185,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
                                   " [options] MASK...");
   options.add_options()("help,h", "show this help")("mask", po::value(&masks)->composing(),
                                                     "mask files or inline patterns")(
-      "format", po::value(&format)->default_value(format), "json or table")(
+      "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
       "out", po::value(&out), "write to this file (atomically; - for stdout) instead of stdout")(
       "batch", po::value(&batch), "broadcast masks stored with batch 1 to this batch size")(
       "heads", po::value(&heads), "broadcast masks stored with 1 head to this many heads")(
@@ -208,9 +209,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
     return 0;
   }
   machine.read(vm);
-  if (format != "json" && format != "table") {
-    throw InputError("--format", "format", "json or table", "'" + format + "'");
-  }
+  const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
   if (masks.empty()) throw InputError("command line", "MASK", "at least one mask", "none");
   if (jobs < 0) throw InputError("--jobs", "jobs", "0 (all cores) or more", std::to_string(jobs));
 
@@ -250,8 +249,12 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
       run_masks(masks, jobs > 0 ? static_cast<unsigned>(jobs) : available_cores(), one);
 
   std::string text;
-  if (format == "table") {
+  if (output == attnsim::common::OutputFormat::kTable) {
     text = format_table(results, kind);
+  } else if (output == attnsim::common::OutputFormat::kCsv) {
+    boost::json::array items;
+    for (const Result& r : results) items.push_back(to_json(r, kind));
+    text = attnsim::common::rows_of(items).to_csv();
   } else {
     boost::json::object report;
     report["tool"] = "tilesim";
