@@ -162,3 +162,27 @@ def test_timeline_as_chrome_trace_matches_the_csv(gpu, tilesim, tmp_path):
     got = [e for e in in_memory["traceEvents"] if e["ph"] == "X"]
     assert [(e["pid"], e["tid"], e["name"]) for e in got] == \
         [(e["pid"], e["tid"], e["name"]) for e in items]
+
+
+RUNS = {"gpu": "h200", "kernel": "flexattention", "runs": [
+    {"mask": "pattern:dense,seq=8192,heads=32", "ms": 2.6},
+    {"mask": "pattern:dense,seq=32768,heads=32", "ms": 40.5},
+    {"mask": "pattern:causal,seq=8192,heads=32", "ms": 1.45},
+    {"mask": "pattern:causal_window,seq=16384,heads=32,window=2048", "ms": 1.2}]}
+
+
+def test_calibrate_equals_the_cli_and_feeds_predict(gpu, tilesim, tmp_path):
+    runs, cal_file = tmp_path / "runs.json", tmp_path / "cal.json"
+    runs.write_text(json.dumps(RUNS))
+    done = subprocess.run([tilesim, "calibrate", "--measurements", str(runs), "--out",
+                           str(cal_file), "--fit-runs", "3"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    cal = gpu.calibrate(RUNS, "h200", "flexattention", fit_runs=3)  # a dict, not a file
+    assert cal.to_dict() == json.loads(cal_file.read_text())
+    assert cal.summary == done.stdout
+    assert [r["in_fit"] for r in cal.runs] == [True, True, True, False]
+    # The fitted model predicts the run it was fitted on near its measurement (4 runs, 3 fitted).
+    dense = gpu.predict("pattern:dense,seq=32768,heads=32", calibration=cal)
+    assert dense.predicted_ms == pytest.approx(40.5, rel=0.05)
+    cli = _cli(tilesim, "predict", "pattern:dense,seq=32768,heads=32", "--calibration", cal_file)
+    assert dense.to_dict() == cli["results"][0]
