@@ -186,3 +186,27 @@ def test_calibrate_equals_the_cli_and_feeds_predict(gpu, tilesim, tmp_path):
     assert dense.predicted_ms == pytest.approx(40.5, rel=0.05)
     cli = _cli(tilesim, "predict", "pattern:dense,seq=32768,heads=32", "--calibration", cal_file)
     assert dense.to_dict() == cli["results"][0]
+
+
+def test_accel_run_equals_spatten_sim(tmp_path):
+    manifest = manifest_or_skip()
+    tool = manifest.tool("spatten-sim")
+    if tool is None:
+        pytest.skip("this build has no spatten-sim")
+    import attnsim.accel
+    trace = REPO / "traces" / "attention" / "synthetic-sink-2x4x64x16.npz"
+    done = subprocess.run([str(tool), str(trace), "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True,
+                          env={"SYSTEMC_DISABLE_COPYRIGHT_MESSAGE": "1", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    stats = json.loads((tmp_path / "run" / "stats.json").read_text())
+    result = attnsim.accel.run(trace)
+    assert result.to_dict() == stats
+    assert result.cycles == 10078  # sim/accel/README.md's number for this trace
+    assert result.resolved_config == json.loads((tmp_path / "run" / "config.yaml").read_text())
+    # A config dict: the preset with fewer HBM channels is slower; a bad field is an InputError.
+    slower = attnsim.accel.run(trace, {"inherits": "spatten", "hbm": {"channels": 1}})
+    assert slower.cycles > result.cycles
+    with pytest.raises(attnsim.accel.InputError) as error:
+        attnsim.accel.run(trace, {"inherits": "spatten", "hbm": {"channels": 0}})
+    assert "config dict" in str(error.value) and "attnsim-accel-" not in str(error.value)
