@@ -22,8 +22,10 @@ import numpy as np
 import yaml
 
 from . import REPO_ROOT
+from .native import data_dir
 
-PRESETS = REPO_ROOT / "sim" / "gpu" / "presets"
+# The source tree's presets, or the installed package's copy (attnsim/data/gpu/presets).
+PRESETS = data_dir("gpu", "presets") or REPO_ROOT / "sim" / "gpu" / "presets"
 EMPTY, PARTIAL, FULL = 0, 1, 2
 
 
