@@ -141,8 +141,9 @@ def plot_pareto(table, plot: dict, out: Path, parameters: list[str] | None = Non
         front = pareto_front(xy, senses["x"], senses["y"])
         ax.plot([xy[i][0] for i in front], [xy[i][1] for i in front], "k-", lw=1.2, marker="o",
                 mfc="none", ms=8, label="Pareto front")
-        _annotate(ax, front, xy, rows, names)
-        title = f"Pareto front: {len(front)} of {len(xy)} designs"
+        shared = _annotate(ax, front, xy, rows, names)
+        title = f"Pareto front: {len(front)} of {len(xy)} designs" + (
+            f" (all with {shared})" if shared else "")
     ax.set_xlabel(axis_label(plot["x"], senses["x"]))
     ax.set_ylabel(axis_label(plot["y"], senses["y"]))
     ax.set_title(title, fontsize=9)
@@ -151,16 +152,18 @@ def plot_pareto(table, plot: dict, out: Path, parameters: list[str] | None = Non
     return _save(fig, out)
 
 
-def _annotate(ax, indices: list[int], xy, rows, names: list[str]) -> None:
-    """Labels points with their design; alternate offsets keep neighbours apart."""
-    # Only what tells the labelled designs apart (what they share is said once, in the legend).
-    names = _varying([rows[i] for i in indices], names) or names
-    if not names:
-        return
+def _annotate(ax, indices: list[int], xy, rows, names: list[str]) -> str:
+    """Labels points with their design (right and left of the point in turn, so neighbours do
+    not overlap); returns what the labelled designs share, for the title."""
+    # Only what tells the labelled designs apart on the points; what they share, once.
+    varying = _varying([rows[i] for i in indices], names) or names
+    shared = [n for n in names if n not in varying]
     for k, i in enumerate(indices):
-        ax.annotate(design_label(rows[i], names), xy[i], xytext=(8, 6 if k % 2 == 0 else -12),
-                    textcoords="offset points", fontsize=6,
+        right = k % 2 == 0
+        ax.annotate(design_label(rows[i], varying), xy[i], xytext=(8 if right else -8, 4),
+                    textcoords="offset points", fontsize=6, ha="left" if right else "right",
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.7, "lw": 0})
+    return design_label(rows[indices[0]], shared) if shared and indices else ""
 
 
 def _sort_key(value):
