@@ -113,3 +113,17 @@ def test_tilesim_table_names_each_column_once_and_masks_whole(tmp_path):
     assert len(columns) == len(set(columns)), columns
     assert row.startswith(long_name + " ")  # not cut from the left
     assert len(row.split()) == len(columns)
+
+
+def test_tilesim_out_dir_is_a_run_folder_and_out_file_is_deprecated(tmp_path):
+    tool = _tool("tilesim")
+    mask = "pattern:causal,seq=2048,heads=2"
+    run = _run(tool, ["predict", mask, "--out", str(tmp_path / "run"), "--format", "table"])
+    assert run.returncode == 0 and not run.stderr, run.stderr
+    report = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert report["results"][0]["mask"] == mask and report["gpu"]["name"] == "h200"
+    assert report["cost_model"]["source"]  # the resolved inputs are in the run folder
+    assert run.stdout.splitlines()[0].split()[0] == "mask"  # stdout keeps --format table
+    old = _run(tool, ["predict", mask, "--out", str(tmp_path / "old.json")])
+    assert old.returncode == 0 and old.stdout == "" and "deprecated" in old.stderr
+    assert json.loads((tmp_path / "old.json").read_text()) == report

@@ -64,12 +64,12 @@ def run_tilesim(manifest: BuildManifest, run_dir: Path) -> StepResult:
                                         "--seed", "1", "--out", str(path)],
                  masks / f"gen-{name}.log")
         paths.append(str(path))
-    predictions = masks / "predictions.json"
+    predictions = masks / "predict"  # a run folder: predict/results.json
     timeline = masks / "timeline.csv"
     run_tool(manifest, "tilesim", ["predict", *paths, "--gpu", "h200", "--kernel",
                                    "flexattention", "--out", str(predictions), "--timeline",
                                    str(timeline)], masks / "predict.log")
-    rows = json.loads(predictions.read_text())
+    rows = json.loads((predictions / "results.json").read_text())
     rows = rows if isinstance(rows, list) else rows.get("results", [rows])
     from . import plot_timeline  # matplotlib is only needed once a part plots
     frame = plot_timeline.read_timeline(timeline)
@@ -79,7 +79,7 @@ def run_tilesim(manifest: BuildManifest, run_dir: Path) -> StepResult:
     table = ", ".join(f"{Path(r['mask']).stem} {r['predicted_speedup']:.2f}x "
                       f"(bound {r['speedup_bound_sched']:.2f}x)" for r in rows)
     return StepResult(READY, f"S=16K H=32 on h200/flexattention: {table}",
-                      ["tilesim/predictions.json", "tilesim/timeline.csv",
+                      ["tilesim/predict/results.json", "tilesim/timeline.csv",
                        "tilesim/timeline-causal.png"])
 
 

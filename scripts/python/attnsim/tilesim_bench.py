@@ -136,7 +136,7 @@ def end_to_end(tilesim: Path, tmp: Path, args) -> dict:
     for i, path in enumerate(paths):
         write_flex_mask(path, i, args.heads, args.seq)
     size = paths[0].stat().st_size
-    out = tmp / "bounds.json"
+    out = tmp / "bounds"  # run folder: bounds/results.json
     command = [str(tilesim), "bounds", *map(str, paths), "--gpu", "h200", "--kernel",
                "flexattention", "--out", str(out)]
     rows = {}

@@ -186,7 +186,10 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
   options.add_options()("help,h", "show this help")("mask", po::value(&masks)->composing(),
                                                     "mask files or inline patterns")(
       "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
-      "out", po::value(&out), "write to this file (atomically; - for stdout) instead of stdout")(
+      "out", po::value(&out),
+      "run folder: results.json (the JSON report, with the resolved GPU, kernel and cost model); "
+      "stdout still gets --format. Deprecated spelling: a path ending in .json, .csv or .txt "
+      "(or -) is written instead of stdout")(
       "batch", po::value(&batch), "broadcast masks stored with batch 1 to this batch size")(
       "heads", po::value(&heads), "broadcast masks stored with 1 head to this many heads")(
       "rule", po::value(&rule_text),
@@ -248,31 +251,47 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
   const std::vector<Result> results =
       run_masks(masks, jobs > 0 ? static_cast<unsigned>(jobs) : available_cores(), one);
 
+  boost::json::object report;
+  report["tool"] = "tilesim";
+  report["command"] = kind == ReportKind::kBounds ? "bounds" : "predict";
+  report["gpu"] = to_json(gpu);
+  report["kernel"] = to_json(kernel);
+  if (kind == ReportKind::kPredict) {
+    boost::json::object cost_json = to_json(cost);
+    cost_json["source"] = cost_source;
+    report["cost_model"] = cost_json;
+  }
+  boost::json::array items;
+  for (const Result& r : results) items.push_back(to_json(r, kind));
+  report["results"] = items;
   std::string text;
   if (output == attnsim::common::OutputFormat::kTable) {
     text = format_table(results, kind);
   } else if (output == attnsim::common::OutputFormat::kCsv) {
-    boost::json::array items;
-    for (const Result& r : results) items.push_back(to_json(r, kind));
-    text = attnsim::common::rows_of(items).to_csv();
+    text = attnsim::common::rows_of(report["results"].as_array()).to_csv();
   } else {
-    boost::json::object report;
-    report["tool"] = "tilesim";
-    report["command"] = kind == ReportKind::kBounds ? "bounds" : "predict";
-    report["gpu"] = to_json(gpu);
-    report["kernel"] = to_json(kernel);
-    if (kind == ReportKind::kPredict) {
-      boost::json::object cost_json = to_json(cost);
-      cost_json["source"] = cost_source;
-      report["cost_model"] = cost_json;
-    }
-    boost::json::array items;
-    for (const Result& r : results) items.push_back(to_json(r, kind));
-    report["results"] = items;
     text = attnsim::common::to_pretty_json(report);
   }
   if (!timeline.empty()) write_text_output(timeline, format_timeline_csv(results));
-  write_text_output(out.empty() ? "-" : out, text);
+  const auto ends_with = [&](const char* suffix) {
+    const std::string tail(suffix);
+    return out.size() >= tail.size() &&
+           out.compare(out.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (out == "-" || ends_with(".json") || ends_with(".csv") || ends_with(".txt")) {
+    // The old spelling, kept for one release: the file replaces stdout.
+    if (out != "-") {
+      std::cerr << "tilesim: --out FILE is deprecated (kept for one release): --out DIR writes a "
+                   "run folder (DIR/results.json) and stdout keeps --format\n";
+    }
+    write_text_output(out, text);
+    return 0;
+  }
+  if (!out.empty()) {
+    fs::create_directories(out);
+    attnsim::common::write_json_file(fs::path(out) / "results.json", report);
+  }
+  write_text_output("-", text);
   return 0;
 }
 
