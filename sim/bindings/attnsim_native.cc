@@ -223,7 +223,8 @@ PYBIND11_MODULE(attnsim_native, m) {
   // Bad input surfaces as ValueError carrying the InputError text (file, field, expected).
   py::register_exception<attnsim::common::InputError>(m, "InputError", PyExc_ValueError);
 
-  py::class_<Mask, std::shared_ptr<Mask>>(m, "Mask")
+  // module_local: an installed copy and a build-tree copy can both be loaded in one process.
+  py::class_<Mask, std::shared_ptr<Mask>>(m, "Mask", py::module_local())
       .def_property_readonly("name", [](const Mask& mask) { return mask.workload.name; })
       .def_property_readonly("batch",
                              [](const Mask& mask) { return mask.workload.mask.geometry.batch; })
