@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 #include <sstream>
+#include <string>
+#include <utility>
 
 namespace attnsim::gpu {
 
@@ -152,6 +155,69 @@ std::string format_timeline_csv(const std::vector<Result>& results) {
     }
   }
   return out.str();
+}
+
+boost::json::object timeline_chrome_trace(const std::vector<Result>& results) {
+  boost::json::array events;
+  const bool several = results.size() > 1;
+  std::int64_t work_items = 0;
+  for (std::size_t m = 0; m < results.size(); ++m) {
+    const Result& r = results[m];
+    // Process ids: the SM, offset per mask when there are several.
+    const std::int64_t base = several ? static_cast<std::int64_t>(m) * 1000000 : 0;
+    std::set<std::int32_t> sms;
+    std::set<std::pair<std::int32_t, std::int32_t>> slots;
+    for (const TimelineEntry& e : r.timeline) {
+      sms.insert(e.sm);
+      slots.insert({e.sm, e.slot});
+    }
+    for (const std::int32_t sm : sms) {
+      const std::string name =
+          (several ? r.mask + ": " : std::string()) + "SM " + std::to_string(sm);
+      events.push_back({{"ph", "M"},
+                        {"name", "process_name"},
+                        {"pid", base + sm},
+                        {"tid", 0},
+                        {"args", {{"name", name}}}});
+      events.push_back({{"ph", "M"},
+                        {"name", "process_sort_index"},
+                        {"pid", base + sm},
+                        {"tid", 0},
+                        {"args", {{"sort_index", base + sm}}}});
+    }
+    for (const auto& [sm, slot] : slots) {
+      events.push_back({{"ph", "M"},
+                        {"name", "thread_name"},
+                        {"pid", base + sm},
+                        {"tid", slot},
+                        {"args", {{"name", "slot " + std::to_string(slot)}}}});
+    }
+    for (const TimelineEntry& e : r.timeline) {
+      events.push_back({{"ph", "X"},
+                        {"cat", "work_item"},
+                        {"pid", base + e.sm},
+                        {"tid", e.slot},
+                        {"ts", e.start_us},
+                        {"dur", e.end_us - e.start_us},
+                        {"name", "b" + std::to_string(e.batch) + " h" + std::to_string(e.head) +
+                                     " q" + std::to_string(e.q_tile)},
+                        {"args",
+                         {{"batch", e.batch},
+                          {"head", e.head},
+                          {"q_tile", e.q_tile},
+                          {"tiles_full", e.tiles.full},
+                          {"tiles_partial", e.tiles.partial},
+                          {"tiles_empty_visited", e.tiles.empty_visited}}}});
+    }
+    work_items += static_cast<std::int64_t>(r.timeline.size());
+  }
+  return {{"traceEvents", std::move(events)},
+          {"displayTimeUnit", "ns"},
+          {"otherData",
+           {{"source", several           ? std::string("tilesim")
+                       : results.empty() ? ""
+                                         : results[0].mask},
+            {"work_items", work_items}}}};
 }
 
 }  // namespace attnsim::gpu

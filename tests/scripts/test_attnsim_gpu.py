@@ -146,7 +146,7 @@ def test_timeline_as_chrome_trace_matches_the_csv(gpu, tilesim, tmp_path):
     from attnsim.chrome_trace import main, read_timeline_csv
     mask = "pattern:causal,seq=4096,heads=2"
     csv_path, out = tmp_path / "t.csv", tmp_path / "trace.json"
-    subprocess.run([tilesim, "predict", mask, "--timeline", str(csv_path)], check=True,
+    subprocess.run([tilesim, "predict", mask, "--trace", str(csv_path)], check=True,
                    capture_output=True)
     assert main([str(csv_path), "--out", str(out)]) == 0
     trace = json.loads(out.read_text())
@@ -210,3 +210,29 @@ def test_accel_run_equals_spatten_sim(tmp_path):
     with pytest.raises(attnsim.accel.InputError) as error:
         attnsim.accel.run(trace, {"inherits": "spatten", "hbm": {"channels": 0}})
     assert "config dict" in str(error.value) and "attnsim-accel-" not in str(error.value)
+
+
+def test_tilesim_trace_json_is_the_chrome_trace_of_its_csv(tilesim, tmp_path):
+    from attnsim.chrome_trace import chrome_trace, read_timeline_csv
+    mask = "pattern:causal_window,seq=4096,heads=3,window=1024"
+    done = subprocess.run([tilesim, "predict", mask, "--trace", str(tmp_path / "t.json"),
+                           "--format", "table"], capture_output=True, text=True)
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    subprocess.run([tilesim, "predict", mask, "--trace", str(tmp_path / "t.csv")], check=True,
+                   capture_output=True)
+    from_cli = json.loads((tmp_path / "t.json").read_text())
+    _, columns = read_timeline_csv(tmp_path / "t.csv")
+    from_csv = chrome_trace(columns, mask)
+    assert from_cli["otherData"] == from_csv["otherData"]
+    assert len(from_cli["traceEvents"]) == len(from_csv["traceEvents"])
+    for a, b in zip(from_cli["traceEvents"], from_csv["traceEvents"]):
+        assert {k: v for k, v in a.items() if k not in ("ts", "dur")} == \
+            {k: v for k, v in b.items() if k not in ("ts", "dur")}
+        if a["ph"] == "X":  # the CSV rounds times to 1e-6 us
+            assert a["ts"] == pytest.approx(b["ts"], abs=2e-6)
+            assert a["dur"] == pytest.approx(b["dur"], abs=4e-6)
+    # The old spelling still works, with a deprecation line.
+    old = subprocess.run([tilesim, "predict", mask, "--timeline", str(tmp_path / "o.csv")],
+                         capture_output=True, text=True)
+    assert old.returncode == 0 and "deprecated" in old.stderr
+    assert (tmp_path / "o.csv").read_text() == (tmp_path / "t.csv").read_text()

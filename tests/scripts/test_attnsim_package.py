@@ -156,7 +156,7 @@ def test_installed_predict_equals_cli(installer, request, tmp_path):
     timeline_csv = tmp_path / "timeline.csv"
     cli = json.loads(subprocess.run(
         [str(tilesim), "predict", str(npz), "--gpu", "h200", "--kernel", "flexattention",
-         "--format", "json", "--timeline", str(timeline_csv)],
+         "--format", "json", "--trace", str(timeline_csv)],
         check=True, capture_output=True, text=True).stdout)
     assert got["predict"] == cli
     cli_bounds = json.loads(subprocess.run(

@@ -48,7 +48,7 @@ def chrome_trace(columns: Mapping[str, Sequence], name: str = "tilesim") -> dict
 
 
 def read_timeline_csv(path: Path, mask: str | None = None) -> tuple[str, dict[str, list]]:
-    """One mask's columns from `tilesim predict --timeline` CSV (the first mask by default)."""
+    """One mask's columns from `tilesim predict --trace t.csv` CSV (the first mask by default)."""
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
     if not rows or any(c not in rows[0] for c in ("mask",) + COLUMNS):
@@ -64,7 +64,7 @@ def read_timeline_csv(path: Path, mask: str | None = None) -> tuple[str, dict[st
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("timeline", type=Path, help="tilesim predict --timeline CSV")
+    parser.add_argument("timeline", type=Path, help="tilesim predict --trace CSV")
     parser.add_argument("--out", type=Path, required=True, help="trace JSON to write")
     parser.add_argument("--mask", help="which mask of a multi-mask timeline (default: the first)")
     args = parser.parse_args(argv)

@@ -67,7 +67,7 @@ def run_tilesim(manifest: BuildManifest, run_dir: Path) -> StepResult:
     predictions = masks / "predict"  # a run folder: predict/results.json
     timeline = masks / "timeline.csv"
     run_tool(manifest, "tilesim", ["predict", *paths, "--gpu", "h200", "--kernel",
-                                   "flexattention", "--out", str(predictions), "--timeline",
+                                   "flexattention", "--out", str(predictions), "--trace",
                                    str(timeline)], masks / "predict.log")
     rows = json.loads((predictions / "results.json").read_text())
     rows = rows if isinstance(rows, list) else rows.get("results", [rows])

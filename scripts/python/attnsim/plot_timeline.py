@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Plots `tilesim predict --timeline` CSV as an occupancy timeline PNG: one lane per SM slot with
+"""Plots `tilesim predict --trace t.csv` CSV as an occupancy timeline PNG: one lane per SM slot with
 a bar per work item, and under it the number of busy slots over time, so the tail of the launch
 is visible at a glance. Bars are coloured by head (--color head, the default: shows the launch
 order; a colour scale with one step per head says which head is which) or by the item's share of

@@ -40,7 +40,7 @@ using namespace attnsim::gpu;
 constexpr const char* kUsage =
     "usage: tilesim <command> [options]\n"
     "  bounds MASK...     speedup bounds (FLOP, tiles, schedule) per mask\n"
-    "  predict MASK...    bounds plus the cost-model prediction (--calibration, --timeline)\n"
+    "  predict MASK...    bounds plus the cost-model prediction (--calibration, --trace)\n"
     "  gen PATTERN        generate a mask (--seq, --heads, pattern options, --seed, --out)\n"
     "  calibrate          fit the cost model to measured runs (--measurements, --out)\n"
     "  sweep              pattern parameters x kernels x GPUs -> CSV (--config, --out)\n"
@@ -177,7 +177,7 @@ struct MachineOptions {
 int simulate_command(int argc, char** argv, ReportKind kind) {
   MachineOptions machine;
   std::vector<std::string> masks;
-  std::string format = "json", out, timeline, calibration, rule_text;
+  std::string format = "json", out, timeline, trace, calibration, rule_text;
   std::int64_t batch = 0, heads = 0;
   int jobs = 0;
   po::options_description options(std::string("tilesim ") +
@@ -201,7 +201,10 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
   if (kind == ReportKind::kPredict) {
     options.add_options()("calibration", po::value(&calibration),
                           "cost model fitted by `tilesim calibrate` (JSON)")(
-        "timeline", po::value(&timeline), "write the per-slot schedule as CSV");
+        "trace", po::value(&trace),
+        "the per-slot schedule (the timeline): FILE.json as Chrome/Perfetto trace JSON "
+        "(ui.perfetto.dev), any other name as CSV")("timeline", po::value(&timeline),
+                                                    "deprecated spelling of --trace FILE.csv");
   }
   machine.add_to(options);
   po::positional_options_description positional;
@@ -212,6 +215,11 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
     return 0;
   }
   machine.read(vm);
+  if (!timeline.empty()) {
+    std::cerr << "tilesim: --timeline FILE is deprecated (kept for one release): use --trace "
+                 "FILE.csv (or --trace FILE.json for a Perfetto trace)\n";
+    if (trace.empty()) trace = timeline;
+  }
   const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
   if (masks.empty()) throw InputError("command line", "MASK", "at least one mask", "none");
   if (jobs < 0) throw InputError("--jobs", "jobs", "0 (all cores) or more", std::to_string(jobs));
@@ -246,7 +254,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
       workload.mask = std::move(*broadcast);
     }
     throw_if_invalid(check_workload(workload, kernel), mask);
-    return simulate(workload, gpu, kernel, cost, {!timeline.empty()});
+    return simulate(workload, gpu, kernel, cost, {!trace.empty()});
   };
   const std::vector<Result> results =
       run_masks(masks, jobs > 0 ? static_cast<unsigned>(jobs) : available_cores(), one);
@@ -272,7 +280,14 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
   } else {
     text = attnsim::common::to_pretty_json(report);
   }
-  if (!timeline.empty()) write_text_output(timeline, format_timeline_csv(results));
+  const auto is_json = [](const std::string& path) {
+    return path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+  };
+  if (!trace.empty()) {
+    write_text_output(trace, is_json(trace)
+                                 ? attnsim::common::to_pretty_json(timeline_chrome_trace(results))
+                                 : format_timeline_csv(results));
+  }
   const auto ends_with = [&](const char* suffix) {
     const std::string tail(suffix);
     return out.size() >= tail.size() &&
