@@ -127,7 +127,8 @@ def test_errors_are_input_errors_with_parts(gpu):
 def test_pyattnsim_alias_is_the_same_package():
     code = ("import warnings; warnings.simplefilter('error', DeprecationWarning)\n"
             "try:\n    import pyattnsim\nexcept DeprecationWarning as w:\n    print('warned', w)\n")
-    env = {"PYTHONPATH": str(REPO / "scripts"), "PATH": "/usr/bin:/bin"}
+    env = {"PYTHONPATH": str(REPO / "scripts"), "PATH": "/usr/bin:/bin",
+           "PYTHONDONTWRITEBYTECODE": "1"}  # nothing written into the source tree
     done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, env=env)
     assert done.stdout.startswith("warned") and "attnsim" in done.stdout, done.stderr
     code = ("import pyattnsim.mask_rules, attnsim.mask_rules, pyattnsim.dse.spec, attnsim.dse.spec\n"
