@@ -35,6 +35,23 @@ using attnsim::common::RunningStats;
 using namespace attnsim::rtl;
 
 // "128,512" -> {128, 512}; empty -> {} (random).
+// "n:k,n:k": the job sizes as topk-stats --cases spells them.
+std::vector<std::pair<int, int>> parse_cases(const std::string& text) {
+  std::vector<std::pair<int, int>> cases;
+  std::stringstream list(text);
+  std::string item;
+  while (std::getline(list, item, ',')) {
+    int n = 0, k = 0;
+    char colon = 0;
+    std::stringstream fields(item);
+    if (!(fields >> n >> colon >> k) || colon != ':' || !fields.eof() || k < 1 || k > n) {
+      throw InputError("--cases", "entry '" + item + "'", "n:k with 1 <= k <= n", item);
+    }
+    cases.emplace_back(n, k);
+  }
+  return cases;
+}
+
 std::vector<int> parse_list(const std::string& option, const std::string& text) {
   std::vector<int> values;
   std::stringstream list(text);
@@ -92,6 +109,7 @@ struct Settings {
   std::int64_t vectors = 0;
   std::uint64_t seed = 0;
   std::vector<int> ns, ks;
+  std::vector<std::pair<int, int>> cases;  // --cases n:k,... (topk-stats' spelling)
   bool mixed = true;
   ScoreKind kind = ScoreKind::kUniform;
   int max_n = 0;
@@ -102,11 +120,17 @@ struct Settings {
 // are split over threads (each thread's engine carries its own LFSR, so cycles do).
 TopkVector vector_of(const Settings& s, std::int64_t i, int score_bits) {
   std::mt19937_64 rng(s.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(i));
-  if (s.ns.empty() && s.ks.empty() && s.mixed) return random_topk_vector(rng, score_bits, s.max_n);
-  int n = s.ns.empty() ? static_cast<int>(rng() % static_cast<std::uint64_t>(s.max_n)) + 1
-                       : s.ns[static_cast<std::size_t>(i) % s.ns.size()];
+  const bool random_sizes = s.ns.empty() && s.ks.empty() && s.cases.empty();
+  if (random_sizes && s.mixed) return random_topk_vector(rng, score_bits, s.max_n);
+  const std::pair<int, int> pair = s.cases.empty()
+                                       ? std::pair<int, int>{0, 0}
+                                       : s.cases[static_cast<std::size_t>(i) % s.cases.size()];
+  int n = pair.first > 0 ? pair.first
+          : s.ns.empty() ? static_cast<int>(rng() % static_cast<std::uint64_t>(s.max_n)) + 1
+                         : s.ns[static_cast<std::size_t>(i) % s.ns.size()];
   int k =
-      s.ks.empty()
+      pair.second > 0 ? pair.second
+      : s.ks.empty()
           ? static_cast<int>(rng() % static_cast<std::uint64_t>(n)) + 1
           : s.ks[static_cast<std::size_t>(i / std::max<std::size_t>(1, s.ns.size())) % s.ks.size()];
   k = std::min(k, n);
@@ -126,7 +150,7 @@ int run(int argc, char** argv) {
   int lanes = 16;
   int threads = 1;
   std::string n_text, k_text, kind_text, trace_path, json_path, microarch_text, out_dir;
-  std::string format = "table";
+  std::string format = "table", cases_text;
   std::int64_t trace_cycles = 0;
   int max_n_option = 0;
   options.add_options()("help,h", "show this help")(
@@ -139,6 +163,8 @@ int run(int argc, char** argv) {
                                                          "largest random n (0: the build's max_n)")(
       "n", po::value(&n_text), "job sizes, comma-separated (default: random in 1..max-n)")(
       "k", po::value(&k_text), "k values, comma-separated, capped at n (default: random in 1..n)")(
+      "cases", po::value(&cases_text),
+      "job sizes as n:k pairs, comma-separated (as topk-stats --cases; instead of --n/--k)")(
       "scores", po::value(&kind_text)->default_value("mixed"),
       "mixed, uniform, heavy-ties, sorted, reverse-sorted or all-equal")(
       "gap-prob", po::value(&s.backpressure.input_gap)->default_value(0.1, "0.1"),
@@ -172,6 +198,10 @@ int run(int argc, char** argv) {
   s.backpressure.seed = s.seed;
   s.ns = parse_list("--n", n_text);
   s.ks = parse_list("--k", k_text);
+  s.cases = parse_cases(cases_text);
+  if (!s.cases.empty() && (!s.ns.empty() || !s.ks.empty())) {
+    throw InputError("command line", "--cases", "either --cases or --n/--k", "both");
+  }
   s.kind = parse_kind(kind_text, s.mixed);
 
   if (microarch_text != "sequential" && microarch_text != "pipelined") {
@@ -187,12 +217,13 @@ int run(int argc, char** argv) {
   wanted.lanes = lanes;
   wanted.max_n = 1;
   for (int n : s.ns) wanted.max_n = std::max(wanted.max_n, n);
+  for (const auto& [n, k] : s.cases) wanted.max_n = std::max(wanted.max_n, n);
   wanted.max_n = std::max(wanted.max_n, max_n_option);
   const TopkRtlBuild build = make_topk_rtl(wanted, "--lanes/--n/--max-n")->build();
   s.max_n = max_n_option > 0 ? max_n_option : build.max_n;
 
   // Each thread: its own engine, every threads-th vector, its own groups; merged at the end.
-  const bool fixed_sizes = !s.ns.empty() || !s.ks.empty();
+  const bool fixed_sizes = !s.ns.empty() || !s.ks.empty() || !s.cases.empty();
   std::vector<std::map<std::pair<std::string, std::string>, Group>> groups(
       static_cast<std::size_t>(threads));
   std::vector<std::vector<std::string>> mismatch_text(static_cast<std::size_t>(threads));
