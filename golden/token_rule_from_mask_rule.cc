@@ -135,6 +135,16 @@ std::vector<std::int32_t> document_ids(const RuleReader& reader, const std::stri
   return ids;
 }
 
+// Causal neighborhoods (tilesim's gna_keys) are not in the kernel's neighborhood test: refused,
+// not run as the non-causal rule.
+void reject_natten_only_keys(const RuleReader& reader, const gpu::MaskRule& rule) {
+  const auto causal = rule.params.find("causal");
+  if (causal != rule.params.end() && causal->second.find('1') != std::string::npos) {
+    reader.fail("causal", "no causal dimension: the golden kernel's neighborhood is not causal",
+                "'" + causal->second + "'");
+  }
+}
+
 }  // namespace
 
 GoldenTokenRule token_rule_from_mask_rule(const gpu::MaskRule& rule, int batch, int seq_q,
@@ -152,12 +162,16 @@ GoldenTokenRule token_rule_from_mask_rule(const gpu::MaskRule& rule, int batch, 
                                      : reader.get_int("window", 1, 1) - 1;
     p.window_right = name == "band" ? reader.get_int("right", 0, 0) : 0;
   } else if (name == "sliding_window") {
+    reject_natten_only_keys(reader, rule);
     p = neighborhood(reader, {seq_q}, seq_q, seq_kv);
   } else if (name == "gna") {
-    if (reader.has("tile")) {
-      reader.fail("tile", "no tile key: the golden kernel runs gna on a row-major token order",
-                  "'" + rule.params.at("tile") + "'");
+    for (const char* key : {"tile", "q_tile", "kv_tile"}) {
+      if (reader.has(key)) {
+        reader.fail(key, "no tile key: the golden kernel runs gna on a row-major token order",
+                    "'" + rule.params.at(key) + "'");
+      }
     }
+    reject_natten_only_keys(reader, rule);
     const std::vector<int> dims = reader.get_list("dims", rule.params.at("dims"), 1);
     if (dims.size() < 2 || dims.size() > 3) {
       reader.fail("dims", "AxB or AxBxC (sliding_window is the 1-D rule)",

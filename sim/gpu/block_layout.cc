@@ -12,11 +12,41 @@ bool MaskGeometry::operator==(const MaskGeometry& other) const {
          seq_kv == other.seq_kv && block_q == other.block_q && block_kv == other.block_kv;
 }
 
-std::vector<std::int64_t> TokenTiling::grid() const {
-  std::vector<std::int64_t> tiles(token_dims.size());
-  for (std::size_t d = 0; d < tiles.size(); ++d) tiles[d] = token_dims[d] / tile_dims[d];
+namespace {
+
+// Tiles per dimension for tile shape `tile`: each dilation group padded to a tile multiple.
+std::vector<std::int64_t> tiles_per_dim(const TokenTiling& t,
+                                        const std::vector<std::int64_t>& tile) {
+  std::vector<std::int64_t> tiles(t.token_dims.size());
+  for (std::size_t d = 0; d < tiles.size(); ++d) {
+    const std::int64_t groups = t.dilation.empty() ? 1 : t.dilation[d];
+    tiles[d] = groups * ceil_div(ceil_div(t.token_dims[d], groups), tile[d]);
+  }
   return tiles;
 }
+
+std::int64_t padded_tokens(const std::vector<std::int64_t>& grid,
+                           const std::vector<std::int64_t>& tile) {
+  std::int64_t tokens = 1;
+  for (std::size_t d = 0; d < grid.size(); ++d) tokens *= grid[d] * tile[d];
+  return tokens;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> TokenTiling::grid() const { return tiles_per_dim(*this, tile_dims); }
+
+std::vector<std::int64_t> TokenTiling::q_grid() const { return tiles_per_dim(*this, q_tile()); }
+
+std::int64_t TokenTiling::tokens() const {
+  std::int64_t tokens = 1;
+  for (const std::int64_t n : token_dims) tokens *= n;
+  return tokens;
+}
+
+std::int64_t TokenTiling::padded_q_tokens() const { return padded_tokens(q_grid(), q_tile()); }
+
+std::int64_t TokenTiling::padded_kv_tokens() const { return padded_tokens(grid(), tile_dims); }
 
 BlockClass BlockLayout::block_class(std::int64_t row, std::int64_t kv) const {
   const auto first = kv_block.begin() + row_begin[row];
@@ -49,6 +79,28 @@ void BlockLayoutBuilder::reserve(std::int64_t entries) {
 
 void BlockLayoutBuilder::end_row() {
   layout_.row_begin.push_back(static_cast<std::int64_t>(layout_.kv_block.size()));
+}
+
+void BlockLayoutBuilder::repeat_rows(std::int64_t first_row, std::int64_t count) {
+  std::vector<std::int64_t>& rb = layout_.row_begin;
+  const auto ended = static_cast<std::int64_t>(rb.size()) - 1;
+  if (first_row < 0 || count < 0 || first_row + count > ended ||
+      static_cast<std::int64_t>(layout_.kv_block.size()) != rb.back()) {
+    throw std::logic_error("BlockLayoutBuilder::repeat_rows: rows not ended or out of range");
+  }
+  const std::int64_t begin = rb[first_row];
+  const std::int64_t entries = rb[first_row + count] - begin;
+  const auto at = layout_.kv_block.size();
+  // Resized first, then copied: the source stays valid (inserting a vector's own range into it
+  // is undefined).
+  layout_.kv_block.resize(at + entries);
+  layout_.is_full.resize(at + entries);
+  std::copy_n(layout_.kv_block.begin() + begin, entries, layout_.kv_block.begin() + at);
+  std::copy_n(layout_.is_full.begin() + begin, entries, layout_.is_full.begin() + at);
+  const std::int64_t shift = static_cast<std::int64_t>(at) - begin;
+  for (std::int64_t row = first_row; row < first_row + count; ++row) {
+    rb.push_back(rb[row + 1] + shift);
+  }
 }
 
 BlockLayout BlockLayoutBuilder::finish() {

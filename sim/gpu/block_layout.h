@@ -35,15 +35,31 @@ struct MaskGeometry {
 /// A multi-dimensional token layout stored in tile order, as NATTEN runs it: tokens are numbered
 /// tile by tile (tiles row-major over the tile grid, tokens row-major inside a tile), so mask
 /// block b is the tile at row-major grid position b and range-driven kernels can take ranges per
-/// dimension of the tile grid.
+/// dimension of the tile grid. Q and KV may have different tile shapes (rows are Q tiles, columns
+/// KV tiles). As NATTEN's token permutation does, each dimension is split into its dilation
+/// groups (group r holds coordinates r, r + dilation, ...; every group gets ceil(n / dilation)
+/// slots) and each group is padded to a multiple of the tile; padding tokens attend to nothing
+/// and are attended by nothing, but the kernel computes the tiles they sit in.
 struct TokenTiling {
-  std::vector<std::int64_t> token_dims;  ///< e.g. {16, 48, 48} for T x H x W
-  std::vector<std::int64_t> tile_dims;   ///< divides token_dims; product = block size
+  std::vector<std::int64_t> token_dims;   ///< e.g. {16, 48, 48} for T x H x W (real tokens)
+  std::vector<std::int64_t> tile_dims;    ///< KV tile shape; product = block_kv
+  std::vector<std::int64_t> q_tile_dims;  ///< Q tile shape (product = block_q); empty: tile_dims
+  std::vector<std::int64_t> dilation;     ///< dilation groups per dimension; empty: all 1
 
-  /// Tiles per dimension.
+  /// KV tiles per dimension (dilation groups x padded tiles per group).
   std::vector<std::int64_t> grid() const;
+  /// Q tiles per dimension.
+  std::vector<std::int64_t> q_grid() const;
+  /// Real tokens (product of token_dims), and the padded counts the kernel runs on.
+  std::int64_t tokens() const;
+  std::int64_t padded_q_tokens() const;
+  std::int64_t padded_kv_tokens() const;
+  const std::vector<std::int64_t>& q_tile() const {
+    return q_tile_dims.empty() ? tile_dims : q_tile_dims;
+  }
   bool operator==(const TokenTiling& other) const {
-    return token_dims == other.token_dims && tile_dims == other.tile_dims;
+    return token_dims == other.token_dims && tile_dims == other.tile_dims &&
+           q_tile() == other.q_tile() && dilation == other.dilation;
   }
 };
 
@@ -96,6 +112,9 @@ class BlockLayoutBuilder {
   std::int64_t entries() const { return static_cast<std::int64_t>(layout_.kv_block.size()); }
   /// Closes the current row and starts the next one.
   void end_row();
+  /// Appends copies of the ended rows [first_row, first_row + count) as new rows (a head whose
+  /// mask equals an earlier one's); the current row must be empty.
+  void repeat_rows(std::int64_t first_row, std::int64_t count);
   /// All rows must have been ended.
   BlockLayout finish();
 

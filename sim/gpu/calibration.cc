@@ -419,7 +419,7 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
           }
           a[2] = res.critical_items;
           a[3] = 1;
-          a[5] = res.unaligned_variant ? a[0] : 0.0;
+          a[5] = a[0] * unaligned_weight(k, workloads[r].mask.geometry);
         }
         // Relative error, in prior-width units of each parameter.
         for (std::size_t j = 0; j < kParams; ++j) a[j] *= width[j] / y;

@@ -98,6 +98,20 @@ bool runs_unaligned_variant(const KernelSpec& kernel, const MaskGeometry& geomet
          (geometry.seq_q % kernel.tile_q != 0 || geometry.seq_kv % kernel.tile_kv != 0);
 }
 
+double unaligned_weight(const KernelSpec& kernel, const MaskGeometry& geometry) {
+  if (!runs_unaligned_variant(kernel, geometry)) return 0.0;
+  double weight = 1.0;
+  std::int64_t largest = 0;
+  for (const KernelSpec::UnalignedWeight& w : kernel.unaligned_weights) {
+    if (w.multiple_of > largest && geometry.seq_q % w.multiple_of == 0 &&
+        geometry.seq_kv % w.multiple_of == 0) {
+      largest = w.multiple_of;
+      weight = w.weight;
+    }
+  }
+  return weight;
+}
+
 double mask_work_factor(const KernelSpec& kernel, const MaskGeometry& geometry,
                         const std::optional<MaskRule>& rule) {
   if (!runs_unaligned_variant(kernel, geometry)) return 1.0;
@@ -106,12 +120,12 @@ double mask_work_factor(const KernelSpec& kernel, const MaskGeometry& geometry,
   if (rule && rule->name == "allow" && kernel.mask_evaluation == MaskEvaluation::kExpression) {
     return 0.0;
   }
-  return kernel.unaligned_mask_factor;
+  return 1.0 + (kernel.unaligned_mask_factor - 1.0) * unaligned_weight(kernel, geometry);
 }
 
 CostParams::TileTimes CostParams::tile_times(const KernelSpec& kernel, const MaskGeometry& geometry,
                                              const std::optional<MaskRule>& rule) const {
-  const double extra = runs_unaligned_variant(kernel, geometry) ? unaligned_tile_us : 0.0;
+  const double extra = unaligned_tile_us * unaligned_weight(kernel, geometry);
   const double mask_us = masked_tile_us(kernel, rule) - tile_full_us;
   return {tile_full_us + extra,
           tile_full_us + extra + mask_us * mask_work_factor(kernel, geometry, rule)};

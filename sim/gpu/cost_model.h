@@ -23,8 +23,9 @@ namespace attnsim::gpu {
 /// with the head dim. Kernels that compile a bounds-checked variant for sequence lengths that are
 /// not a multiple of their tile (KernelSpec::unaligned_variant) add unaligned_tile_us to every
 /// tile of such a launch and multiply a masked tile's mask work by the kernel's
-/// unaligned_mask_factor. A launch takes max(host_floor_us, launch_us + makespan): back-to-back
-/// launches cannot issue faster than the host dispatches them.
+/// unaligned_mask_factor, both scaled by unaligned_weight (lengths that are multiples of 64 cost
+/// FlexAttention d64 a third as much). A launch takes max(host_floor_us, launch_us + makespan):
+/// back-to-back launches cannot issue faster than the host dispatches them.
 struct CostParams {
   double tile_full_us = 0;  ///< one unmasked tile_q x tile_kv step
   double mask_op_us = 0;    ///< one per-element mask operation, for every element of a tile
@@ -74,9 +75,14 @@ double tile_flops(const KernelSpec& kernel);
 /// Whether `kernel` runs its unaligned variant on `geometry` (a length not a multiple of a tile).
 bool runs_unaligned_variant(const KernelSpec& kernel, const MaskGeometry& geometry);
 
-/// What a masked tile's mask work under `rule` is multiplied by on `geometry`: the kernel's
-/// unaligned_mask_factor in its unaligned variant (0 for `allow`, whose compare the bounds check
-/// absorbs: measured), else 1.
+/// The share of its unaligned variant's cost a launch on `geometry` pays (KernelSpec::
+/// unaligned_weights): 0 on aligned lengths, else the weight of the largest listed multiple that
+/// divides both lengths, or 1.
+double unaligned_weight(const KernelSpec& kernel, const MaskGeometry& geometry);
+
+/// What a masked tile's mask work under `rule` is multiplied by on `geometry`: in the kernel's
+/// unaligned variant 1 + (unaligned_mask_factor - 1) x unaligned_weight (0 for `allow`, whose
+/// compare the bounds check absorbs: measured), else 1.
 double mask_work_factor(const KernelSpec& kernel, const MaskGeometry& geometry,
                         const std::optional<MaskRule>& rule);
 

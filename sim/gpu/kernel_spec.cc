@@ -87,6 +87,13 @@ models::Violations KernelSpec::validate() const {
             "a non-negative number", unaligned_tile_cost_ratio);
   v.require(unaligned_mask_factor >= 1, "cost.unaligned_mask_factor", "a number >= 1",
             unaligned_mask_factor);
+  for (std::size_t i = 0; i < unaligned_weights.size(); ++i) {
+    const std::string at = "cost.unaligned_weights[" + std::to_string(i) + "]";
+    const std::int64_t m = unaligned_weights[i].multiple_of;
+    v.require(m >= 2 && (m & (m - 1)) == 0, at + ".multiple_of", "a power of two >= 2", m);
+    v.require(unaligned_weights[i].weight >= 0, at + ".weight", "a non-negative number",
+              unaligned_weights[i].weight);
+  }
   v.require(cta_overhead_us >= 0, "cost.cta_overhead_us", "a non-negative number", cta_overhead_us);
   v.require(launch_overhead_us >= 0, "cost.launch_overhead_us", "a non-negative number",
             launch_overhead_us);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "models/validation.h"
 #include "sim/gpu/launch_order.h"
@@ -68,6 +69,16 @@ struct KernelSpec {
   /// FlexAttention (H200, 2026-12-02 flex-costs probe): bounds-checked index arithmetic costs
   /// about 1.85x the aligned mask work, for every rule with a token predicate.
   double unaligned_mask_factor = 1.0;
+  /// Unaligned variant: how much of its cost (unaligned_tile_us, and unaligned_mask_factor's
+  /// excess over 1) a launch pays when both lengths are multiples of `multiple_of` (the largest
+  /// listed one that divides both applies; none: all of it). Triton proves alignment from the
+  /// constant lengths: FlexAttention d64 pays a third of the bounds-check cost when the lengths
+  /// are multiples of 64 (the 2026-12-02 unaligned sweep, H200).
+  struct UnalignedWeight {
+    std::int64_t multiple_of = 0;
+    double weight = 1.0;
+  };
+  std::vector<UnalignedWeight> unaligned_weights;
 
   /// The dense baseline may run another configuration of the same kernel (FA3 uses 128x176
   /// tiles and a static scheduler without a causal mask).

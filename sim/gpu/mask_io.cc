@@ -119,32 +119,40 @@ void read_allowed_pairs(const NpzReader& npz, BlockLayout& layout) {
   }
 }
 
-// The optional tile-order layout written by `tilesim gen gna --tile`: token_dims and tile_dims.
+// The optional tile-order layout written by `tilesim gen gna --tile` (token_dims, tile_dims) or
+// `--q-tile/--kv-tile` (also q_tile_dims and, with dilation, tile_dilation).
 void read_tiling(const NpzReader& npz, BlockLayout& layout) {
   if (!npz.has("token_dims") && !npz.has("tile_dims")) return;
   TokenTiling tiling;
-  for (const char* name : {"token_dims", "tile_dims"}) {
+  const auto read = [&](const char* name, std::vector<std::int64_t>& out) {
     const NpyArray array = npz.get(name);
     if (array.shape.size() != 1 || array.size() < 1 || array.size() > 3) {
       throw InputError(npz.path(), array_field(name), "1 to 3 sizes, shape [D]",
                        "shape " + shape_text(array.shape));
     }
-    (std::string(name) == "token_dims" ? tiling.token_dims : tiling.tile_dims) =
-        array.to_int64(npz.path(), name);
-  }
+    out = array.to_int64(npz.path(), name);
+  };
+  read("token_dims", tiling.token_dims);
+  read("tile_dims", tiling.tile_dims);
+  if (npz.has("q_tile_dims")) read("q_tile_dims", tiling.q_tile_dims);
+  if (npz.has("tile_dilation")) read("tile_dilation", tiling.dilation);
   const MaskGeometry& g = layout.geometry;
-  std::int64_t tokens = 1, volume = 1;
-  bool divides = tiling.token_dims.size() == tiling.tile_dims.size();
-  for (std::size_t d = 0; divides && d < tiling.token_dims.size(); ++d) {
-    divides = tiling.tile_dims[d] > 0 && tiling.token_dims[d] % tiling.tile_dims[d] == 0;
-    tokens *= tiling.token_dims[d];
-    volume *= tiling.tile_dims[d];
+  const std::size_t rank = tiling.token_dims.size();
+  bool fits = tiling.tile_dims.size() == rank && tiling.q_tile().size() == rank &&
+              (tiling.dilation.empty() || tiling.dilation.size() == rank);
+  std::int64_t q_volume = 1, kv_volume = 1;
+  for (std::size_t d = 0; fits && d < rank; ++d) {
+    const std::int64_t groups = tiling.dilation.empty() ? 1 : tiling.dilation[d];
+    fits = tiling.token_dims[d] > 0 && tiling.tile_dims[d] > 0 && tiling.q_tile()[d] > 0 &&
+           groups > 0 && groups <= tiling.token_dims[d];
+    q_volume *= tiling.q_tile()[d];
+    kv_volume *= tiling.tile_dims[d];
   }
-  if (!divides || tokens != g.seq_q || tokens != g.seq_kv || volume != g.block_q ||
-      volume != g.block_kv) {
+  if (!fits || q_volume != g.block_q || kv_volume != g.block_kv ||
+      tiling.padded_q_tokens() != g.seq_q || tiling.padded_kv_tokens() != g.seq_kv) {
     throw InputError(npz.path(), "arrays 'token_dims' and 'tile_dims'",
-                     "token dims with product seq_q = seq_kv, divided by tile dims with product "
-                     "block_q = block_kv",
+                     "token dims whose tile-padded size is seq_q (Q tiles) and seq_kv (KV tiles), "
+                     "with tile products block_q and block_kv",
                      "dims that do not fit the mask");
   }
   layout.tiling = std::move(tiling);
@@ -366,6 +374,12 @@ void write_mask(const std::filesystem::path& path, const BlockLayout& layout,
     const auto rank = static_cast<std::int64_t>(layout.tiling->token_dims.size());
     npz.add("token_dims", NpyArray::from({rank}, layout.tiling->token_dims));
     npz.add("tile_dims", NpyArray::from({rank}, layout.tiling->tile_dims));
+    if (!layout.tiling->q_tile_dims.empty()) {
+      npz.add("q_tile_dims", NpyArray::from({rank}, layout.tiling->q_tile_dims));
+    }
+    if (!layout.tiling->dilation.empty()) {
+      npz.add("tile_dilation", NpyArray::from({rank}, layout.tiling->dilation));
+    }
   }
   if (layout.rule) npz.add("rule", NpyArray::from_text(layout.rule->text()));
   npz.commit();

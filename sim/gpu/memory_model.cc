@@ -11,16 +11,23 @@ namespace attnsim::gpu {
 namespace {
 
 // RunsOf(item) -> std::pair<const TileRun*, const TileRun*>, valid until the next call.
-template <typename RunsOf>
-MemoryTraffic estimate(const Schedule& schedule, const RunsOf& runs_of, std::int64_t heads,
-                       std::int64_t q_tiles, std::int64_t kv_tiles, std::int64_t seq_q, int slots,
-                       const KernelSpec& kernel, const GpuSpec& gpu) {
-  const auto items = static_cast<std::int64_t>(schedule.placements.size());
-  std::vector<std::int64_t> by_start(items);
+// Items in order of start time, equal starts by item index.
+std::vector<std::int64_t> items_by_start(const Schedule& schedule) {
+  std::vector<std::int64_t> by_start(schedule.placements.size());
   std::iota(by_start.begin(), by_start.end(), 0);
   std::stable_sort(by_start.begin(), by_start.end(), [&](std::int64_t a, std::int64_t b) {
     return schedule.placements[a].start < schedule.placements[b].start;
   });
+  return by_start;
+}
+
+// by_start: every item once, in start-time order (equal starts by item index).
+template <typename RunsOf>
+MemoryTraffic estimate(const std::vector<std::int64_t>& by_start, const RunsOf& runs_of,
+                       std::int64_t heads, std::int64_t q_tiles, std::int64_t kv_tiles,
+                       std::int64_t seq_q, int slots, const KernelSpec& kernel,
+                       const GpuSpec& gpu) {
+  const auto items = static_cast<std::int64_t>(by_start.size());
 
   const double element_bytes = dtype_bytes(kernel.dtype);
   const double kv_tile_bytes = 2.0 * kernel.tile_kv * kernel.head_dim * element_bytes;  // K and V
@@ -103,14 +110,33 @@ MemoryTraffic estimate_memory(const Schedule& schedule, const VisitFunction& vis
     visit(item, runs);
     return std::pair<const TileRun*, const TileRun*>(runs.data(), runs.data() + runs.size());
   };
-  return estimate(schedule, runs_of, heads, q_tiles, kv_tiles, seq_q, slots, kernel, gpu);
+  return estimate(items_by_start(schedule), runs_of, heads, q_tiles, kv_tiles, seq_q, slots, kernel,
+                  gpu);
 }
 
 MemoryTraffic estimate_memory(const Schedule& schedule, const RunsFunction& runs_of,
                               std::int64_t heads, std::int64_t q_tiles, std::int64_t kv_tiles,
                               std::int64_t seq_q, int slots, const KernelSpec& kernel,
                               const GpuSpec& gpu) {
-  return estimate(schedule, runs_of, heads, q_tiles, kv_tiles, seq_q, slots, kernel, gpu);
+  return estimate(items_by_start(schedule), runs_of, heads, q_tiles, kv_tiles, seq_q, slots, kernel,
+                  gpu);
+}
+
+MemoryTraffic estimate_memory(const std::vector<Placement>& placements,
+                              const std::vector<std::int64_t>& sequence,
+                              const RunsFunction& runs_of, std::int64_t heads, std::int64_t q_tiles,
+                              std::int64_t kv_tiles, std::int64_t seq_q, int slots,
+                              const KernelSpec& kernel, const GpuSpec& gpu) {
+  // The same order as items_by_start on the schedule re-indexed by item, without building that
+  // copy of every placement: launch positions sorted by (start, item), then mapped to items.
+  std::vector<std::int64_t> by_start(placements.size());
+  std::iota(by_start.begin(), by_start.end(), 0);
+  std::sort(by_start.begin(), by_start.end(), [&](std::int64_t a, std::int64_t b) {
+    const double sa = placements[a].start, sb = placements[b].start;
+    return sa < sb || (sa == sb && sequence[a] < sequence[b]);
+  });
+  for (std::int64_t& position : by_start) position = sequence[position];
+  return estimate(by_start, runs_of, heads, q_tiles, kv_tiles, seq_q, slots, kernel, gpu);
 }
 
 }  // namespace attnsim::gpu

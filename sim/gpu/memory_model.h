@@ -42,4 +42,12 @@ MemoryTraffic estimate_memory(const Schedule& schedule, const RunsFunction& runs
                               std::int64_t seq_q, int slots, const KernelSpec& kernel,
                               const GpuSpec& gpu);
 
+/// estimate_memory on a schedule in launch order: placements[pos] is the item sequence[pos]
+/// (every item once). The same result as on the schedule re-indexed by item, without that copy.
+MemoryTraffic estimate_memory(const std::vector<Placement>& placements,
+                              const std::vector<std::int64_t>& sequence,
+                              const RunsFunction& runs_of, std::int64_t heads, std::int64_t q_tiles,
+                              std::int64_t kv_tiles, std::int64_t seq_q, int slots,
+                              const KernelSpec& kernel, const GpuSpec& gpu);
+
 }  // namespace attnsim::gpu

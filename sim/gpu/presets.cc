@@ -70,7 +70,7 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
     const YamlReader cost = node.child("cost");
     cost.reject_unknown_keys({"mma_efficiency", "mask_op_efficiency", "cta_overhead_us",
                               "launch_overhead_us", "host_floor_us", "unaligned_tile_cost_ratio",
-                              "unaligned_mask_factor"});
+                              "unaligned_mask_factor", "unaligned_weights"});
     kernel.mma_efficiency = cost.get_or<double>("mma_efficiency", kernel.mma_efficiency);
     kernel.mask_op_efficiency =
         cost.get_or<double>("mask_op_efficiency", kernel.mask_op_efficiency);
@@ -79,6 +79,14 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
         cost.get_or<double>("unaligned_tile_cost_ratio", kernel.unaligned_tile_cost_ratio);
     kernel.unaligned_mask_factor =
         cost.get_or<double>("unaligned_mask_factor", kernel.unaligned_mask_factor);
+    if (cost.has("unaligned_weights")) {
+      kernel.unaligned_weights.clear();
+      for (const YamlReader& entry : cost.list("unaligned_weights")) {
+        entry.reject_unknown_keys({"multiple_of", "weight"});
+        kernel.unaligned_weights.push_back(
+            {entry.get<std::int64_t>("multiple_of"), entry.get<double>("weight")});
+      }
+    }
     kernel.cta_overhead_us = cost.get_or<double>("cta_overhead_us", kernel.cta_overhead_us);
     kernel.launch_overhead_us =
         cost.get_or<double>("launch_overhead_us", kernel.launch_overhead_us);

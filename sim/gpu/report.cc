@@ -32,10 +32,19 @@ boost::json::object to_json(const Result& r, ReportKind kind) {
   o["speedup_bound_flop"] = r.speedup_bound_flop;
   o["speedup_bound_tiles"] = r.speedup_bound_tiles;
   o["speedup_bound_sched"] = r.speedup_bound_sched;
+  o["speedup_bound_worst_q"] = r.speedup_bound_worst_q;
+  boost::json::array per_head;
+  for (const double b : r.speedup_bound_worst_q_per_head) per_head.push_back(b);
+  o["speedup_bound_worst_q_per_head"] = std::move(per_head);
+  if (!r.kv_tiles_per_dim.empty()) {
+    o["kv_tiles_per_dim"] = boost::json::value_from(r.kv_tiles_per_dim);
+    o["worst_q_kv_tiles_per_dim"] = boost::json::value_from(r.worst_q_kv_tiles_per_dim);
+  }
   if (kind == ReportKind::kPredict) {
     o["predicted_ms"] = r.predicted_ms;
     o["predicted_dense_ms"] = r.predicted_dense_ms;
     o["predicted_speedup"] = r.predicted_speedup;
+    o["baseline_kernel"] = r.baseline_kernel;
     o["makespan_us"] = r.makespan_us;
     o["tile_masked_us"] = r.tile_masked_us;
     o["host_bound"] = r.host_bound;
@@ -43,6 +52,8 @@ boost::json::object to_json(const Result& r, ReportKind kind) {
     o["hbm_bytes"] = r.hbm_bytes;
     o["hbm_us"] = r.hbm_us;
     o["memory_bound"] = r.memory_bound;
+    o["permute_bytes"] = r.permute_bytes;
+    o["permute_us"] = r.permute_us;
   }
   o["work_items"] = r.work_items;
   o["slots"] = r.slots;
@@ -82,7 +93,13 @@ boost::json::object to_json(const KernelSpec& k) {
                                   {"cta_overhead_us", k.cta_overhead_us},
                                   {"launch_overhead_us", k.launch_overhead_us},
                                   {"host_floor_us", k.host_floor_us},
-                                  {"unaligned_tile_cost_ratio", k.unaligned_tile_cost_ratio}};
+                                  {"unaligned_tile_cost_ratio", k.unaligned_tile_cost_ratio},
+                                  {"unaligned_mask_factor", k.unaligned_mask_factor}};
+  boost::json::array weights;
+  for (const KernelSpec::UnalignedWeight& w : k.unaligned_weights) {
+    weights.push_back(boost::json::object{{"multiple_of", w.multiple_of}, {"weight", w.weight}});
+  }
+  o["cost"].as_object()["unaligned_weights"] = std::move(weights);
   o["unaligned_variant"] = k.unaligned_variant;
   o["mask_evaluation"] = to_string(k.mask_evaluation);
   const KernelSpec dense = k.dense_variant();
@@ -110,9 +127,9 @@ std::string format_table(const std::vector<Result>& results, ReportKind kind) {
   for (const Result& r : results) width = std::max(width, static_cast<int>(r.mask.size()));
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-*s %6s %8s %8s %8s %10s %11s %11s %7s", width, "mask",
+  std::snprintf(line, sizeof line, "%-*s %6s %8s %8s %8s %10s %11s %11s %13s %7s", width, "mask",
                 "heads", "seq_q", "tiles", "density", "bound_flop", "bound_tiles", "bound_sched",
-                "waves");
+                "bound_worst_q", "waves");
   out << line;
   if (kind == ReportKind::kPredict) {
     std::snprintf(line, sizeof line, " %9s %9s %7s %8s %6s", "pred_ms", "dense_ms", "speedup",
@@ -122,11 +139,11 @@ std::string format_table(const std::vector<Result>& results, ReportKind kind) {
   out << '\n';
   for (const Result& r : results) {
     out << r.mask << std::string(static_cast<std::size_t>(width) - r.mask.size(), ' ');
-    std::snprintf(line, sizeof line, " %6lld %8lld %8lld %8.4f %10.2f %11.2f %11.2f %7.2f",
+    std::snprintf(line, sizeof line, " %6lld %8lld %8lld %8.4f %10.2f %11.2f %11.2f %13.2f %7.2f",
                   static_cast<long long>(r.heads), static_cast<long long>(r.seq_q),
                   static_cast<long long>(r.tiles_full + r.tiles_partial + r.tiles_empty_visited),
                   r.density_tokens, r.speedup_bound_flop, r.speedup_bound_tiles,
-                  r.speedup_bound_sched, r.waves);
+                  r.speedup_bound_sched, r.speedup_bound_worst_q, r.waves);
     out << line;
     if (kind == ReportKind::kPredict) {
       std::snprintf(line, sizeof line, " %9.4f %9.4f %7.2f %8.3f %6.3f", r.predicted_ms,

@@ -8,6 +8,7 @@
 
 #include "sim/gpu/launch_order.h"
 #include "sim/gpu/memory_model.h"
+#include "sim/gpu/run_store.h"
 #include "sim/gpu/schedulers/scheduler.h"
 #include "sim/gpu/speed_of_light.h"
 
@@ -36,18 +37,6 @@ LaunchRun run_launch(const std::vector<double>& work_by_item, const MaskGeometry
   LaunchRun run = launch_work(work_by_item, g, q_tiles, kernel);
   run.schedule = make_scheduler(kernel.scheduler)->run(run.work, slots);
   return run;
-}
-
-// The schedule re-indexed by item, as the memory model wants it.
-Schedule by_item(const LaunchRun& run) {
-  // Only the placements are needed; copying them first only to overwrite every one cost a pass.
-  Schedule schedule;
-  schedule.placements.resize(run.schedule.placements.size());
-  schedule.slot_finish = run.schedule.slot_finish;
-  for (std::size_t pos = 0; pos < run.sequence.size(); ++pos) {
-    schedule.placements[run.sequence[pos]] = run.schedule.placements[pos];
-  }
-  return schedule;
 }
 
 bool has_masked_tiles(const std::vector<TileCounts>& counts) {
@@ -115,6 +104,58 @@ void record_critical_path(const LaunchRun& run, const std::vector<TileCounts>& c
   }
 }
 
+// The problem the dense baseline runs: a tile-order layout padded to tile multiples (TokenTiling)
+// holds more tokens than the problem has, and dense attention runs on the real ones.
+MaskGeometry dense_geometry(const BlockLayout& mask) {
+  MaskGeometry g = mask.geometry;
+  if (mask.tiling) {
+    g.seq_q = mask.tiling->tokens();
+    g.seq_kv = mask.tiling->tokens();
+  }
+  return g;
+}
+
+// One dense launch of `dense_kernel` (already its dense configuration) on geometry g, timed by
+// `cost`: its schedule and memory term, as predicted_ms is for the sparse launch. Without a mask
+// the kernel runs no rule; tiles cut by a sequence end are masked generically.
+double dense_launch_ms(const MaskGeometry& g, const KernelSpec& dense_kernel,
+                       const CostParams& cost, const GpuSpec& gpu) {
+  const int slots = gpu.sm_count * dense_kernel.ctas_per_sm;
+  const std::int64_t q_tiles = ceil_div(g.seq_q, dense_kernel.tile_q);
+  const std::int64_t kv_tiles = ceil_div(g.seq_kv, dense_kernel.tile_kv);
+  const std::vector<TileCounts> counts =
+      dense_tile_counts(g, dense_kernel.tile_q, dense_kernel.tile_kv);
+  const LaunchRun run =
+      run_launch(item_times(counts, cost, cost.tile_times(dense_kernel, g, std::nullopt),
+                            dense_kernel.masking_rule),
+                 g, q_tiles, dense_kernel, slots);
+  const TileRun row{0, static_cast<std::int32_t>(kv_tiles), BlockClass::kFull};
+  const MemoryTraffic memory =
+      estimate_memory(run.schedule.placements, run.sequence, RunsFunction([&](std::int64_t) {
+                        return std::pair<const TileRun*, const TileRun*>(&row, &row + 1);
+                      }),
+                      g.heads, q_tiles, kv_tiles, g.seq_q, slots, dense_kernel, gpu);
+  return launch_time_us(cost, std::max(run.schedule.makespan(), memory.hbm_us)) / 1e3;
+}
+
+// Bytes NATTEN's token permutation moves for a tile-order layout: Q, K and V read at their real
+// size and written padded, O read padded and written at its real size. None when the tile order
+// is token order (1-D, no dilation, no padding: NATTEN's docs say 1-D non-dilated neighborhood
+// attention needs no permutation).
+double permute_bytes(const BlockLayout& mask, const KernelSpec& kernel) {
+  if (!mask.tiling) return 0;
+  const TokenTiling& t = *mask.tiling;
+  const MaskGeometry& g = mask.geometry;
+  const auto real = static_cast<double>(t.tokens());
+  const bool identity = t.token_dims.size() == 1 && t.dilation.empty() && g.seq_q == t.tokens() &&
+                        g.seq_kv == t.tokens();
+  if (identity) return 0;
+  const double rows = static_cast<double>(g.batch * g.heads) *
+                      static_cast<double>(kernel.head_dim) * dtype_bytes(kernel.dtype);
+  const auto q = static_cast<double>(g.seq_q), kv = static_cast<double>(g.seq_kv);
+  return rows * ((real + q) + 2 * (real + kv) + (q + real));
+}
+
 }  // namespace
 
 ScheduleStats schedule_stats(const Schedule& schedule, const std::vector<double>& work) {
@@ -177,12 +218,11 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   // Counting. Each item's visited runs are kept for the memory model, so the mask is walked once.
   TileClassifier classifier(workload.mask, kernel.tile_q, kernel.tile_kv, kernel.visit_rule);
   std::vector<TileCounts> counts(classifier.items());
-  std::vector<TileRun> runs;
-  // Capacity for the runs up front (an over-estimate costs address space only): growing a
-  // vector of millions of runs copied it and faulted in fresh pages at every doubling.
-  runs.reserve(static_cast<std::size_t>(2 * workload.mask.entries() *
-                                            std::max<std::int64_t>(1, g.block_q / kernel.tile_q) +
-                                        classifier.items()));
+  // Room for the runs up front (address space only, see RunStore): growing a vector of
+  // millions of runs copied it and faulted in fresh pages at every doubling.
+  RunStore runs(static_cast<std::size_t>(2 * workload.mask.entries() *
+                                             std::max<std::int64_t>(1, g.block_q / kernel.tile_q) +
+                                         classifier.items()));
   std::vector<std::int64_t> run_begin(classifier.items() + 1, 0);
   std::vector<TileRun> item_runs;
   TileCounts total;
@@ -194,7 +234,7 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
       if (run.tile_class == BlockClass::kPartial) counts[item].partial += length;
       if (run.tile_class == BlockClass::kEmpty) counts[item].empty_visited += length;
     }
-    runs.insert(runs.end(), item_runs.begin(), item_runs.end());
+    runs.append(item_runs);
     run_begin[item + 1] = static_cast<std::int64_t>(runs.size());
     total += counts[item];
   }
@@ -202,8 +242,50 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.tiles_full = total.full;
   r.tiles_partial = total.partial;
   r.tiles_empty_visited = total.empty_visited;
-  r.tiles_dense = r.work_items * classifier.kv_tiles();
-  const double all_pairs = static_cast<double>(g.batch * g.heads) * g.seq_q * g.seq_kv;
+  // Padding of a tile-order layout is work the sparse kernel does, not work of the problem: the
+  // dense side (tiles, pairs, baseline launch) counts real tokens.
+  const MaskGeometry dg = dense_geometry(workload.mask);
+  const std::int64_t dense_kv_tiles_per_q = ceil_div(dg.seq_kv, kernel.tile_kv);
+  r.tiles_dense = g.batch * g.heads * ceil_div(dg.seq_q, kernel.tile_q) * dense_kv_tiles_per_q;
+  // NATTENSim's bound: the Q tile that visits the most KV tiles sets it, per head and overall.
+  {
+    std::vector<std::int64_t> most(static_cast<std::size_t>(g.heads), 0);
+    std::int64_t worst_item = -1;
+    for (std::int64_t item = 0; item < classifier.items(); ++item) {
+      auto& m = most[static_cast<std::size_t>(item / classifier.q_tiles() % g.heads)];
+      m = std::max(m, counts[item].visited());
+      if (worst_item < 0 || counts[item].visited() > counts[worst_item].visited())
+        worst_item = item;
+    }
+    const std::int64_t worst = most.empty() ? 0 : *std::max_element(most.begin(), most.end());
+    // On a tile-order layout, the per-dimension KV tile extents of that Q tile's visit, and the
+    // KV tile grid they are taken from (the numbers NATTENSim's bound rests on).
+    if (workload.mask.tiling && worst_item >= 0) {
+      r.kv_tiles_per_dim = workload.mask.tiling->grid();
+      const std::size_t rank = r.kv_tiles_per_dim.size();
+      std::vector<std::int64_t> lo(r.kv_tiles_per_dim), hi(rank, -1);
+      for (std::int64_t e = run_begin[worst_item]; e < run_begin[worst_item + 1]; ++e) {
+        for (std::int32_t j = runs.data()[e].begin; j < runs.data()[e].end; ++j) {
+          std::int64_t rest = j;
+          for (std::size_t d = rank; d-- > 0;) {
+            const std::int64_t c = rest % r.kv_tiles_per_dim[d];
+            rest /= r.kv_tiles_per_dim[d];
+            lo[d] = std::min(lo[d], c);
+            hi[d] = std::max(hi[d], c);
+          }
+        }
+      }
+      for (std::size_t d = 0; d < rank; ++d) {
+        r.worst_q_kv_tiles_per_dim.push_back(hi[d] >= lo[d] ? hi[d] - lo[d] + 1 : 0);
+      }
+    }
+    const auto bound = [&](std::int64_t visited) {
+      return visited > 0 ? static_cast<double>(dense_kv_tiles_per_q) / visited : 0.0;
+    };
+    r.speedup_bound_worst_q = bound(worst);
+    for (const std::int64_t m : most) r.speedup_bound_worst_q_per_head.push_back(bound(m));
+  }
+  const double all_pairs = static_cast<double>(g.batch * g.heads) * dg.seq_q * dg.seq_kv;
   const auto allowed = static_cast<double>(allowed_pairs_total(workload.mask));
   r.density_tokens = allowed / all_pairs;
   r.density_tokens_exact = workload.mask.allowed_pairs.has_value();
@@ -214,10 +296,7 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
 
   // The dense baseline: same kernel, its dense configuration, no mask.
   const KernelSpec dense_kernel = kernel.dense_variant();
-  const std::int64_t dense_q_tiles = ceil_div(g.seq_q, dense_kernel.tile_q);
-  const std::int64_t dense_kv_tiles = ceil_div(g.seq_kv, dense_kernel.tile_kv);
-  const std::vector<TileCounts> dense_counts =
-      dense_tile_counts(g, dense_kernel.tile_q, dense_kernel.tile_kv);
+  const std::int64_t dense_q_tiles = ceil_div(dg.seq_q, dense_kernel.tile_q);
 
   // Speed of light for this kernel: its order and policy, zero fixed costs, partial = full. The
   // dense side keeps every slot at its full-occupancy rate (the dense launch is full nearly all
@@ -236,73 +315,78 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
         launch_work(unit_work(counts, kernel), g, classifier.q_tiles(), kernel);
     return shared_sm_makespan(sparse_unit.work, gpu.sm_count, kernel.ctas_per_sm, kernel.scheduler);
   }();
-  const std::vector<double> dense_unit = unit_work(dense_counts, dense_kernel);
-  const std::optional<double> dense_equal = equal_items_makespan(dense_unit, slots);
-  const double dense_sol =
-      dense_equal
-          ? *dense_equal
-          : run_launch(dense_unit, g, dense_q_tiles, dense_kernel, slots).schedule.makespan();
+  const double dense_sol = [&] {
+    const std::vector<double> dense_unit =
+        unit_work(dense_tile_counts(dg, dense_kernel.tile_q, dense_kernel.tile_kv), dense_kernel);
+    const std::optional<double> dense_equal = equal_items_makespan(dense_unit, slots);
+    return dense_equal
+               ? *dense_equal
+               : run_launch(dense_unit, dg, dense_q_tiles, dense_kernel, slots).schedule.makespan();
+  }();
   r.speedup_bound_sched = sparse_sol > 0 ? dense_sol / sparse_sol : 0.0;
 
   // Timing.
   const CostParams::TileTimes tiles = cost.tile_times(kernel, g, workload.mask.rule);
   r.tile_masked_us = tiles.masked_us;
   r.unaligned_variant = runs_unaligned_variant(kernel, g);
-  const LaunchRun sparse_run = run_launch(item_times(counts, cost, tiles, kernel.masking_rule), g,
-                                          classifier.q_tiles(), kernel, slots);
-  const ScheduleStats stats = schedule_stats(sparse_run.schedule, sparse_run.work);
-  r.makespan_us = stats.makespan;
-  r.waves = stats.waves;
-  r.wave_efficiency = stats.wave_efficiency;
-  r.tail_fraction = stats.tail_fraction;
-  record_critical_path(sparse_run, counts, kernel.masking_rule, r);
-  const MemoryTraffic memory = estimate_memory(
-      by_item(sparse_run), RunsFunction([&](std::int64_t item) {
-        // The runs counted above, in place: copying them out per item was pure overhead.
-        return std::pair<const TileRun*, const TileRun*>(runs.data() + run_begin[item],
-                                                         runs.data() + run_begin[item + 1]);
-      }),
-      g.heads, classifier.q_tiles(), classifier.kv_tiles(), g.seq_q, slots, kernel, gpu);
-  r.hbm_bytes = memory.hbm_bytes;
-  r.hbm_us = memory.hbm_us;
-  r.memory_bound = memory.hbm_us > stats.makespan;
-  const double device_us = std::max(stats.makespan, memory.hbm_us);
+  // Scoped: the sparse launch's sequence, work and placements, and then the runs kept for the
+  // memory model, are freed before the dense baseline's launch is built (peak memory of sparse
+  // 1M-token masks).
+  double device_us = 0;
+  {
+    const LaunchRun sparse_run = run_launch(item_times(counts, cost, tiles, kernel.masking_rule), g,
+                                            classifier.q_tiles(), kernel, slots);
+    const ScheduleStats stats = schedule_stats(sparse_run.schedule, sparse_run.work);
+    r.makespan_us = stats.makespan;
+    r.waves = stats.waves;
+    r.wave_efficiency = stats.wave_efficiency;
+    r.tail_fraction = stats.tail_fraction;
+    record_critical_path(sparse_run, counts, kernel.masking_rule, r);
+    const MemoryTraffic memory = estimate_memory(
+        sparse_run.schedule.placements, sparse_run.sequence, RunsFunction([&](std::int64_t item) {
+          // The runs counted above, in place: copying them out per item was pure overhead.
+          return std::pair<const TileRun*, const TileRun*>(runs.data() + run_begin[item],
+                                                           runs.data() + run_begin[item + 1]);
+        }),
+        g.heads, classifier.q_tiles(), classifier.kv_tiles(), g.seq_q, slots, kernel, gpu);
+    r.hbm_bytes = memory.hbm_bytes;
+    r.hbm_us = memory.hbm_us;
+    r.memory_bound = memory.hbm_us > stats.makespan;
+    r.permute_bytes = permute_bytes(workload.mask, kernel);
+    r.permute_us = r.permute_bytes / (gpu.hbm_gb_per_s * 1e3);
+    device_us = std::max(stats.makespan, memory.hbm_us);
+
+    if (options.record_timeline) {
+      r.timeline.reserve(sparse_run.sequence.size());
+      for (std::size_t pos = 0; pos < sparse_run.sequence.size(); ++pos) {
+        const std::int64_t item = sparse_run.sequence[pos];
+        const Placement& p = sparse_run.schedule.placements[pos];
+        TimelineEntry entry;
+        entry.batch = item / classifier.q_tiles() / g.heads;
+        entry.head = item / classifier.q_tiles() % g.heads;
+        entry.q_tile = item % classifier.q_tiles();
+        entry.slot = p.slot;
+        entry.sm = p.slot % gpu.sm_count;  // the dispatcher spreads CTAs over SMs first
+        entry.start_us = p.start;
+        entry.end_us = p.end;
+        entry.tiles = counts[item];
+        r.timeline.push_back(entry);
+      }
+    }
+  }
+  runs.clear();
+  run_begin = std::vector<std::int64_t>();
   r.host_bound = cost.host_floor_us > cost.launch_us + device_us;
   r.predicted_ms = launch_time_us(cost, device_us) / 1e3;
 
-  const CostParams dense_cost = cost;  // one calibration covers both configurations
-  // Without a mask the kernel runs no rule; tiles cut by a sequence end are masked generically.
-  const LaunchRun dense_run = run_launch(
-      item_times(dense_counts, dense_cost, dense_cost.tile_times(dense_kernel, g, std::nullopt),
-                 dense_kernel.masking_rule),
-      g, dense_q_tiles, dense_kernel, slots);
-  const TileRun dense_row{0, static_cast<std::int32_t>(dense_kv_tiles), BlockClass::kFull};
-  const MemoryTraffic dense_memory = estimate_memory(
-      by_item(dense_run), RunsFunction([&](std::int64_t) {
-        return std::pair<const TileRun*, const TileRun*>(&dense_row, &dense_row + 1);
-      }),
-      g.heads, dense_q_tiles, dense_kv_tiles, g.seq_q, slots, dense_kernel, gpu);
-  r.predicted_dense_ms =
-      launch_time_us(cost, std::max(dense_run.schedule.makespan(), dense_memory.hbm_us)) / 1e3;
+  // The timed dense baseline: this kernel's dense configuration with the same cost model (one
+  // calibration covers both), or another kernel's (--baseline) with its own.
+  r.baseline_kernel = options.baseline ? options.baseline->kernel.name : kernel.name;
+  r.predicted_dense_ms = options.baseline
+                             ? dense_launch_ms(dg, options.baseline->kernel.dense_variant(),
+                                               options.baseline->cost, gpu)
+                             : dense_launch_ms(dg, dense_kernel, cost, gpu);
   r.predicted_speedup = r.predicted_ms > 0 ? r.predicted_dense_ms / r.predicted_ms : 0.0;
-
-  if (options.record_timeline) {
-    r.timeline.reserve(sparse_run.sequence.size());
-    for (std::size_t pos = 0; pos < sparse_run.sequence.size(); ++pos) {
-      const std::int64_t item = sparse_run.sequence[pos];
-      const Placement& p = sparse_run.schedule.placements[pos];
-      TimelineEntry entry;
-      entry.batch = item / classifier.q_tiles() / g.heads;
-      entry.head = item / classifier.q_tiles() % g.heads;
-      entry.q_tile = item % classifier.q_tiles();
-      entry.slot = p.slot;
-      entry.sm = p.slot % gpu.sm_count;  // the dispatcher spreads CTAs over SMs first
-      entry.start_us = p.start;
-      entry.end_us = p.end;
-      entry.tiles = counts[item];
-      r.timeline.push_back(entry);
-    }
-  }
   return r;
 }
 

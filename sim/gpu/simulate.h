@@ -52,10 +52,20 @@ struct Result {
   double speedup_bound_flop = 0;
   double speedup_bound_tiles = 0;
   double speedup_bound_sched = 0;
+  /// NATTENSim's bound (GNA paper): dense KV tiles of one Q tile / the most KV tiles any one Q tile
+  /// visits, overall and per head (index h). Kernels run as fast as their slowest Q tile when
+  /// the Q tiles fill whole waves, so it never exceeds speedup_bound_tiles (which averages).
+  double speedup_bound_worst_q = 0;
+  std::vector<double> speedup_bound_worst_q_per_head;
+  /// Tile-order layouts (TokenTiling): KV tiles per dimension of the grid, and the per-dimension
+  /// extent (last - first + 1) of the KV tiles the worst Q tile visits. Empty otherwise.
+  std::vector<std::int64_t> kv_tiles_per_dim;
+  std::vector<std::int64_t> worst_q_kv_tiles_per_dim;
 
   double predicted_ms = 0;
   double predicted_dense_ms = 0;
   double predicted_speedup = 0;
+  std::string baseline_kernel;  ///< the kernel of predicted_dense_ms (--baseline), else the kernel
   double makespan_us = 0;
   double tile_masked_us = 0;       ///< one masked tile under this mask's rule (cost_model.h)
   bool host_bound = false;         ///< the host floor, not the GPU, sets the launch time
@@ -68,6 +78,13 @@ struct Result {
   double hbm_bytes = 0;
   double hbm_us = 0;
   bool memory_bound = false;
+  /// NATTEN's token permutation around a tile-order layout (multi-dimensional, dilated or padded):
+  /// Q, K and V gathered into tile order and padded, O scattered back; bytes moved and their time
+  /// at the GPU's HBM bandwidth (a memory-bound floor). Reported apart from predicted_ms, which is
+  /// the attention kernel alone. Zero when no permutation is needed (1-D without dilation or
+  /// padding, or no tile-order layout).
+  double permute_bytes = 0;
+  double permute_us = 0;
 
   std::int64_t work_items = 0;
   std::int64_t slots = 0;
@@ -78,8 +95,17 @@ struct Result {
   std::vector<TimelineEntry> timeline;  ///< filled when asked for, in launch order
 };
 
+/// Another kernel as the dense baseline (`--baseline`): its dense configuration and cost model.
+struct Baseline {
+  KernelSpec kernel;
+  CostParams cost;
+};
+
 struct SimulationOptions {
   bool record_timeline = false;
+  /// The dense baseline of predicted_dense_ms / predicted_speedup; none: the kernel's own dense
+  /// configuration with the same cost model. The speed-of-light bounds keep the kernel's own.
+  const Baseline* baseline = nullptr;
 };
 
 /// What a workload must satisfy to run under `kernel` (e.g. heads a multiple of the GQA group);

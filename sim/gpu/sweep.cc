@@ -119,7 +119,8 @@ std::string run_sweep(const SweepSpec& spec, const PresetDirs& dirs, bool show_p
   std::string csv =
       "pattern,params,gpu,kernel,batch,heads,seq_q,seq_kv,tiles_full,tiles_partial,"
       "tiles_empty_visited,density_tokens,density_tiles,speedup_bound_flop,speedup_bound_tiles,"
-      "speedup_bound_sched,predicted_ms,predicted_dense_ms,predicted_speedup,waves,"
+      "speedup_bound_sched,speedup_bound_worst_q,predicted_ms,predicted_dense_ms,"
+      "predicted_speedup,waves,"
       "wave_efficiency,tail_fraction,memory_bound,cost_model\n";
   common::ProgressLine progress("sweep", points.size() * gpus.size() * kernels.size(), std::cerr,
                                 show_progress);
@@ -135,15 +136,15 @@ std::string run_sweep(const SweepSpec& spec, const PresetDirs& dirs, bool show_p
         const Result r = simulate(workload, gpu, kernel, costs[pair]);
         std::snprintf(numbers, sizeof numbers,
                       "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,"
-                      "%.9g,%.9g,%.9g,%.9g,%d,",
+                      "%.9g,%.9g,%.9g,%.9g,%.9g,%d,",
                       static_cast<long long>(r.batch), static_cast<long long>(r.heads),
                       static_cast<long long>(r.seq_q), static_cast<long long>(r.seq_kv),
                       static_cast<long long>(r.tiles_full), static_cast<long long>(r.tiles_partial),
                       static_cast<long long>(r.tiles_empty_visited), r.density_tokens,
                       r.density_tiles, r.speedup_bound_flop, r.speedup_bound_tiles,
-                      r.speedup_bound_sched, r.predicted_ms, r.predicted_dense_ms,
-                      r.predicted_speedup, r.waves, r.wave_efficiency, r.tail_fraction,
-                      r.memory_bound ? 1 : 0);
+                      r.speedup_bound_sched, r.speedup_bound_worst_q, r.predicted_ms,
+                      r.predicted_dense_ms, r.predicted_speedup, r.waves, r.wave_efficiency,
+                      r.tail_fraction, r.memory_bound ? 1 : 0);
         csv += points[p].family + "," + csv_field(labels[p]) + "," + csv_field(gpu.name) + "," +
                csv_field(kernel.name) + "," + numbers + csv_field(cost_sources[pair]) + "\n";
         progress.advance();

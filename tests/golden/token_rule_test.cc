@@ -93,6 +93,9 @@ TEST(GoldenTokenRule, BadTextsNameTheField) {
       {"gna,dims=8,window=3", "rule gna dims"},    // 1-D is sliding_window
       {"gna,dims=2x4,window=3x3x3", "rule gna window"},
       {"gna,dims=2x4,window=3,tile=1x2", "rule gna tile"},
+      {"gna,dims=2x4,window=3,q_tile=1x2,kv_tile=1x2", "rule gna q_tile"},
+      {"gna,dims=2x4,window=3,causal=1x0", "rule gna causal"},
+      {"sliding_window,window=3,causal=1", "rule sliding_window causal"},
       {"sliding_window,window=0", "rule sliding_window window"},
       {"causal_window,window=abc", "rule causal_window window"},
       {"band,left=-1,right=0", "rule band left"},

@@ -237,3 +237,13 @@ def test_tilesim_trace_json_is_the_chrome_trace_of_its_csv(tilesim, tmp_path):
                          capture_output=True, text=True)
     assert old.returncode == 0 and "deprecated" in old.stderr
     assert (tmp_path / "o.csv").read_text() == (tmp_path / "t.csv").read_text()
+
+
+def test_every_json_field_is_an_attribute(gpu, tilesim):
+    mask = "pattern:causal_window,seq=4096,heads=2,window=1024"
+    cli = _cli(tilesim, "predict", mask)["results"][0]
+    result = gpu.predict(mask)
+    for key, value in cli.items():
+        assert getattr(result, key) == value, key
+    with pytest.raises(AttributeError):
+        result.no_such_field

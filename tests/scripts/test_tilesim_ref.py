@@ -21,9 +21,9 @@ pytestmark = pytest.mark.skipif(not TILESIM.exists(),
 INTEGER_FIELDS = ["batch", "heads", "seq_q", "seq_kv", "tiles_full", "tiles_partial",
                   "tiles_empty_visited", "tiles_dense", "work_items", "slots", "memory_bound"]
 FLOAT_FIELDS = ["density_tokens", "density_tiles", "speedup_bound_flop", "speedup_bound_tiles",
-                "speedup_bound_sched", "predicted_ms", "predicted_dense_ms", "predicted_speedup",
-                "makespan_us", "hbm_bytes", "hbm_us", "waves", "wave_efficiency",
-                "tail_fraction"]
+                "speedup_bound_sched", "speedup_bound_worst_q", "predicted_ms",
+                "predicted_dense_ms", "predicted_speedup", "makespan_us", "hbm_bytes", "hbm_us",
+                "waves", "wave_efficiency", "tail_fraction"]
 
 CASES = [
     # (gen arguments, kernel, extra predict arguments)
@@ -54,6 +54,9 @@ CASES = [
     ("prefix_lm --seq 4096 --heads 2 --prefix 1000", "golden", []),
     ("band --seq 4096 --heads 2 --left 300 --right 200", "fa2", []),
     ("causal_window --seq 5000 --heads 2 --window 700", "fa3", []),
+    # Unaligned lengths that are multiples of 64 and of 32 (flexattention_d64's weights).
+    ("causal --seq 8000 --heads 2", "flexattention_d64", []),
+    ("band --seq 12000 --heads 2 --left 300 --right 200", "flexattention_d64", []),
 ]
 
 

@@ -131,6 +131,13 @@ class TileResult:
     #: JSON fields this version of the class does not know yet (a newer tilesim), kept as is.
     extra: dict = _extra_field(default_factory=dict)
 
+    def __getattr__(self, name: str):
+        # Fields a newer tilesim adds (kept in `extra`) read as attributes too.
+        extra = self.__dict__.get("extra")
+        if extra is not None and name in extra:
+            return extra[name]
+        raise AttributeError(f"{type(self).__name__} has no field '{name}'")
+
     @classmethod
     def from_report(cls, report: Mapping[str, Any], timeline: Timeline | None = None
                     ) -> "TileResult":

@@ -65,7 +65,7 @@ def cases() -> list[dict]:
 
 
 DATASETS = ["2026-11-23", "rules-2026-12", "blind-2026-12", "flex-costs-2026-12",
-            "blind2-2026-12"]
+            "blind2-2026-12", "unaligned-2026-12"]
 
 
 def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
@@ -80,6 +80,9 @@ def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
     if dataset == "blind2-2026-12":
         from .gpu_dataset_rules import blind2_cases
         return blind2_cases()
+    if dataset == "unaligned-2026-12":
+        from .gpu_dataset_rules import unaligned_cases
+        return unaligned_cases()
     if dataset == "flex-costs-2026-12":
         from .gpu_dataset_costs import cases as cost_cases
         return cost_cases()

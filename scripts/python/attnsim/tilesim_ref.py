@@ -63,6 +63,9 @@ class Kernel:
     host_floor_us: float = 0.0
     unaligned_tile_cost_ratio: float = 0.0
     unaligned_mask_factor: float = 1.0
+    # [{"multiple_of": 64, "weight": 0.35}, ...]: the share of the unaligned cost paid when both
+    # lengths are multiples (the largest listed divisor applies; none: all of it)
+    unaligned_weights: list = field(default_factory=list)
     dense_tile_q: int | None = None
     dense_tile_kv: int | None = None
     dense_scheduler: str | None = None
@@ -217,6 +220,15 @@ def mask_rule_ops(rule: Rule | None, evaluation: str = "expression") -> float:
     return MASKED_PATH_OPS + ops
 
 
+def unaligned_weight(kernel: Kernel, seq_q: int, seq_kv: int) -> float:
+    """The share of the unaligned variant's cost a launch pays (0 on aligned lengths)."""
+    if not (kernel.unaligned_variant and (seq_q % kernel.tile_q or seq_kv % kernel.tile_kv)):
+        return 0.0
+    fits = [w for w in kernel.unaligned_weights
+            if seq_q % w["multiple_of"] == 0 and seq_kv % w["multiple_of"] == 0]
+    return max(fits, key=lambda w: w["multiple_of"])["weight"] if fits else 1.0
+
+
 def tile_times(cost: Cost, kernel: Kernel, seq_q: int, seq_kv: int,
                rule: Rule | None) -> tuple[float, float]:
     """(full, masked) tile times of `kernel` on these lengths under `rule`."""
@@ -225,11 +237,12 @@ def tile_times(cost: Cost, kernel: Kernel, seq_q: int, seq_kv: int,
     mask_work = float(kernel.tile_q) * float(kernel.tile_kv) * (
         mask_rule_ops(rule, kernel.mask_evaluation) * op_us)
     unaligned = kernel.unaligned_variant and bool(seq_q % kernel.tile_q or seq_kv % kernel.tile_kv)
-    extra = cost.unaligned_tile_us if unaligned else 0.0
+    weight = unaligned_weight(kernel, seq_q, seq_kv)
+    extra = cost.unaligned_tile_us * weight
     if unaligned:  # the bounds-checked variant: `allow` is absorbed, other rules scaled
         allow = rule is not None and rule.name == "allow" and \
             kernel.mask_evaluation == "expression"
-        mask_work *= 0.0 if allow else kernel.unaligned_mask_factor
+        mask_work *= 0.0 if allow else 1.0 + (kernel.unaligned_mask_factor - 1.0) * weight
     return cost.tile_full_us + extra, cost.tile_full_us + extra + mask_work
 
 
@@ -244,6 +257,10 @@ def load_mask(path: Path) -> Mask:
     if "rule" in arrays:
         mask.rule = Rule.parse(str(arrays["rule"]))
     if "token_dims" in arrays:
+        if "q_tile_dims" in arrays or "tile_dilation" in arrays or any(
+                int(t) % int(s) for t, s in zip(arrays["token_dims"], arrays["tile_dims"])):
+            raise ValueError(f"{path}: NATTEN's padded Q/KV tiling (q_tile_dims, tile_dilation, "
+                             "padding) is modelled by the C++ tilesim only")
         mask.tile_grid = tuple(int(t // s) for t, s in zip(arrays["token_dims"],
                                                            arrays["tile_dims"]))
     return mask
@@ -471,6 +488,12 @@ def simulate(mask: Mask, gpu: Gpu, kernel: Kernel, cost: Cost) -> dict:
          "density_tiles": float(full.sum() + partial.sum()) / tiles_dense,
          "speedup_bound_flop": all_pairs / allowed if allowed else 0.0,
          "speedup_bound_tiles": tiles_dense / visited_total if visited_total else 0.0}
+    # NATTENSim's bound: dense KV tiles / the most KV tiles one Q tile visits (per head, overall).
+    per_item = (full + partial + empty).reshape(b, h, q_tiles)
+    most = per_item.max(axis=(0, 2)) if per_item.size else np.zeros(h, dtype=int)
+    per_head = [kv_tiles / int(m) if m else 0.0 for m in most]
+    r["speedup_bound_worst_q"] = kv_tiles / int(most.max()) if most.size and most.max() else 0.0
+    r["speedup_bound_worst_q_per_head"] = per_head
 
     dense = kernel.dense_variant()
     dq, dk = -(-mask.seq_q // dense.tile_q), -(-mask.seq_kv // dense.tile_kv)

@@ -21,7 +21,8 @@ const PatternFamily& a_shape_family() {
               return std::make_unique<BandMask>(g, 0, window - 1, sinks);
             },
             make_rule("a_shape",
-                      {{"sinks", std::to_string(sinks)}, {"window", std::to_string(window)}}));
+                      {{"sinks", std::to_string(sinks)}, {"window", std::to_string(window)}}),
+            LambdaInstance::Heads::kAlike);
       });
   return family;
 }

@@ -17,7 +17,8 @@ const PatternFamily& band_family() {
             [=](std::int64_t, std::uint64_t) {
               return std::make_unique<BandMask>(g, -right, left);  // keys q-L .. q+R
             },
-            make_rule("band", {{"left", std::to_string(left)}, {"right", std::to_string(right)}}));
+            make_rule("band", {{"left", std::to_string(left)}, {"right", std::to_string(right)}}),
+            LambdaInstance::Heads::kAlike);
       });
   return family;
 }

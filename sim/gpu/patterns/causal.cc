@@ -31,7 +31,7 @@ const PatternFamily& causal_family() {
                     push_interval(out, 0, q + offset + 1, g.seq_kv);
                   });
             },
-            rule);
+            rule, LambdaInstance::Heads::kAlike);
       });
   return family;
 }

@@ -16,7 +16,8 @@ const PatternFamily& causal_window_family() {
             [g, window](std::int64_t, std::uint64_t) {
               return std::make_unique<BandMask>(g, 0, window - 1);  // keys q-W+1 .. q
             },
-            make_rule("causal_window", {{"window", std::to_string(window)}}));
+            make_rule("causal_window", {{"window", std::to_string(window)}}),
+            LambdaInstance::Heads::kAlike);
       });
   return family;
 }

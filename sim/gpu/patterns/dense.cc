@@ -27,7 +27,7 @@ const PatternFamily& dense_family() {
       [](PatternParams&, const MaskGeometry& g) {
         return std::make_unique<LambdaInstance>(
             [g](std::int64_t, std::uint64_t) { return std::make_unique<DenseHead>(g); },
-            make_rule("allow"));
+            make_rule("allow"), LambdaInstance::Heads::kAlike);
       });
   return family;
 }

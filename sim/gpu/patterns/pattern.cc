@@ -2,6 +2,8 @@
 // `tilesim gen` argument parser.
 #include "sim/gpu/patterns/pattern.h"
 
+#include "sim/gpu/patterns/gna.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -296,7 +298,13 @@ BlockLayout generate_pattern(const PatternSpec& spec) {
   BlockLayoutBuilder builder(g);
   std::vector<std::int64_t> allowed(g.batch * g.heads, 0);
   BlockRow row;
+  const bool repeat = spec.repeat_alike_heads && instance->heads_alike();
   for (std::int64_t head = 0; head < g.batch * g.heads; ++head) {
+    if (repeat && head > 0) {
+      builder.repeat_rows(0, g.q_blocks());
+      allowed[head] = allowed[0];
+      continue;
+    }
     const std::unique_ptr<HeadMask> mask =
         instance->make_head(head, derive_seed(spec.seed, static_cast<std::uint64_t>(head)));
     for (std::int64_t qb = 0; qb < g.q_blocks(); ++qb) {
@@ -326,6 +334,8 @@ PatternSpec make_pattern_spec(const std::string& family, std::map<std::string, s
   PatternSpec spec;
   spec.family = family;
   spec.source = source;
+  // NATTEN's layout has a geometry of its own (padded token counts, tile volumes as blocks).
+  if (family == "gna") add_natten_geometry(params, source);
   PatternParams geometry(params, source);
   const std::int64_t max_seq = std::int64_t{1} << 26;
   const std::int64_t seq = geometry.get_int("seq", 0, 1, max_seq);

@@ -137,6 +137,9 @@ class PatternInstance {
   virtual ~PatternInstance() = default;
   /// `head` counts (batch, head) pairs: b * heads + h; `seed` is already per head.
   virtual std::unique_ptr<HeadMask> make_head(std::int64_t head, std::uint64_t seed) const = 0;
+  /// Every (batch, head) gets the same mask (make_head ignores both its arguments):
+  /// generate_pattern then builds one head and repeats its rows for the others.
+  virtual bool heads_alike() const { return false; }
   /// The multi-dimensional tile order the mask is generated in, if any (see TokenTiling).
   virtual std::optional<TokenTiling> tiling() const { return std::nullopt; }
   /// The token rule this pattern's partial blocks apply, with every parameter written out
@@ -170,6 +173,9 @@ struct PatternSpec {
   std::map<std::string, std::string> params;
   std::uint64_t seed = 0;
   std::string source = "command line";
+  /// Repeat the first head's rows for families whose heads are alike (false: build every head,
+  /// which tests use to check the repeat).
+  bool repeat_alike_heads = true;
 };
 
 /// Generates the block layout, with exact allowed-pair counts per (batch, head).

@@ -22,7 +22,8 @@ const PatternFamily& prefix_lm_family() {
                     push_interval(out, 0, std::max(prefix, q + 1), g.seq_kv);
                   });
             },
-            make_rule("prefix_lm", {{"prefix", std::to_string(prefix)}}));
+            make_rule("prefix_lm", {{"prefix", std::to_string(prefix)}}),
+            LambdaInstance::Heads::kAlike);
       });
   return family;
 }

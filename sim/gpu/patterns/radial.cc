@@ -20,28 +20,30 @@ const PatternFamily& radial_family() {
           params.fail("frames", "a divisor of seq_q = seq_kv = " + std::to_string(g.seq_q));
         }
         const std::int64_t t = g.seq_q / frames;
-        return std::make_unique<LambdaInstance>([=](std::int64_t, std::uint64_t) {
-          return std::make_unique<FunctionTokenMask>(
-              g, [=](std::int64_t q, std::vector<KeyInterval>& out) {
-                const std::int64_t frame = q / t, p = q % t;
-                for (std::int64_t j = 0; j < frames; ++j) {
-                  const std::int64_t d = j > frame ? j - frame : frame - j;
-                  std::int64_t half = t;
-                  if (d > 0) {
-                    int log2d = 0;
-                    while ((std::int64_t{2} << log2d) <= d) ++log2d;
-                    half = std::max(t >> (log2d + 1), min_half);
-                  }
-                  const std::int64_t lo = std::max<std::int64_t>(p - half, 0);
-                  const std::int64_t hi = std::min(p + half + 1, t);
-                  if (!out.empty() && out.back().end == j * t + lo) {
-                    out.back().end = j * t + hi;
-                  } else {
-                    out.push_back({j * t + lo, j * t + hi});
-                  }
-                }
-              });
-        });
+        return std::make_unique<LambdaInstance>(
+            [=](std::int64_t, std::uint64_t) {
+              return std::make_unique<FunctionTokenMask>(
+                  g, [=](std::int64_t q, std::vector<KeyInterval>& out) {
+                    const std::int64_t frame = q / t, p = q % t;
+                    for (std::int64_t j = 0; j < frames; ++j) {
+                      const std::int64_t d = j > frame ? j - frame : frame - j;
+                      std::int64_t half = t;
+                      if (d > 0) {
+                        int log2d = 0;
+                        while ((std::int64_t{2} << log2d) <= d) ++log2d;
+                        half = std::max(t >> (log2d + 1), min_half);
+                      }
+                      const std::int64_t lo = std::max<std::int64_t>(p - half, 0);
+                      const std::int64_t hi = std::min(p + half + 1, t);
+                      if (!out.empty() && out.back().end == j * t + lo) {
+                        out.back().end = j * t + hi;
+                      } else {
+                        out.push_back({j * t + lo, j * t + hi});
+                      }
+                    }
+                  });
+            },
+            std::nullopt, LambdaInstance::Heads::kAlike);
       });
   return family;
 }

@@ -16,16 +16,21 @@ namespace attnsim::gpu {
 class LambdaInstance final : public PatternInstance {
  public:
   using Make = std::function<std::unique_ptr<HeadMask>(std::int64_t head, std::uint64_t seed)>;
-  explicit LambdaInstance(Make make, std::optional<MaskRule> rule = std::nullopt)
-      : make_(std::move(make)), rule_(std::move(rule)) {}
+  /// Whether `make` ignores its head and seed (PatternInstance::heads_alike).
+  enum class Heads { kDiffer, kAlike };
+  explicit LambdaInstance(Make make, std::optional<MaskRule> rule = std::nullopt,
+                          Heads heads = Heads::kDiffer)
+      : make_(std::move(make)), rule_(std::move(rule)), heads_(heads) {}
   std::unique_ptr<HeadMask> make_head(std::int64_t head, std::uint64_t seed) const override {
     return make_(head, seed);
   }
   std::optional<MaskRule> rule() const override { return rule_; }
+  bool heads_alike() const override { return heads_ == Heads::kAlike; }
 
  private:
   Make make_;
   std::optional<MaskRule> rule_;
+  Heads heads_;
 };
 
 /// TokenMask whose key intervals come from a function of the query index.

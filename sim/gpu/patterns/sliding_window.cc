@@ -9,7 +9,8 @@ const PatternFamily& sliding_window_family() {
   static const SimpleFamily family(
       "sliding_window",
       "  --window W (required): W keys around each query, shifted inward at the sequence ends\n"
-      "  (NATTEN); --dilation L (1): every L-th key; --stride S (1). The 1-D case of gna.\n"
+      "  (NATTEN); --dilation L (1): every L-th key; --stride S (1); --causal 0|1 (0): the\n"
+      "  window ends at the query (NATTEN's causal neighborhood). The 1-D case of gna.\n"
       "  Source: Hassani et al., \"Neighborhood Attention Transformer\", 2023; Hassani & Shi,\n"
       "  \"Dilated Neighborhood Attention Transformer\", 2022.\n",
       [](PatternParams& params, const MaskGeometry& g) {

@@ -177,7 +177,7 @@ struct MachineOptions {
 int simulate_command(int argc, char** argv, ReportKind kind) {
   MachineOptions machine;
   std::vector<std::string> masks;
-  std::string format = "json", out, timeline, trace, calibration, rule_text;
+  std::string format = "json", out, timeline, trace, calibration, rule_text, baseline_name;
   std::int64_t batch = 0, heads = 0;
   int jobs = 0;
   po::options_description options(std::string("tilesim ") +
@@ -204,7 +204,10 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
         "trace", po::value(&trace),
         "the per-slot schedule (the timeline): FILE.json as Chrome/Perfetto trace JSON "
         "(ui.perfetto.dev), any other name as CSV")("timeline", po::value(&timeline),
-                                                    "deprecated spelling of --trace FILE.csv");
+                                                    "deprecated spelling of --trace FILE.csv")(
+        "baseline", po::value(&baseline_name),
+        "dense baseline: another kernel preset or YAML (its dense configuration, uncalibrated, "
+        "with --head-dim/--dtype); default: the kernel's own dense run");
   }
   machine.add_to(options);
   po::positional_options_description positional;
@@ -233,6 +236,15 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
     cost_source = calibration;
   }
 
+  std::optional<Baseline> baseline;
+  if (!baseline_name.empty()) {
+    KernelSpec base = load_kernel(baseline_name, machine.preset_dirs_resolved());
+    base.head_dim = kernel.head_dim;
+    base.dtype = kernel.dtype;
+    throw_if_invalid(base.validate(), "baseline kernel '" + baseline_name + "'");
+    baseline = Baseline{base, default_cost_params(gpu, base)};
+  }
+
   std::optional<MaskRule> rule;
   if (!rule_text.empty()) rule = parse_mask_rule(rule_text, "command line", "--rule");
 
@@ -254,7 +266,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
       workload.mask = std::move(*broadcast);
     }
     throw_if_invalid(check_workload(workload, kernel), mask);
-    return simulate(workload, gpu, kernel, cost, {!trace.empty()});
+    return simulate(workload, gpu, kernel, cost, {!trace.empty(), baseline ? &*baseline : nullptr});
   };
   const std::vector<Result> results =
       run_masks(masks, jobs > 0 ? static_cast<unsigned>(jobs) : available_cores(), one);
@@ -264,6 +276,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
   report["command"] = kind == ReportKind::kBounds ? "bounds" : "predict";
   report["gpu"] = to_json(gpu);
   report["kernel"] = to_json(kernel);
+  if (baseline) report["baseline"] = to_json(baseline->kernel);
   if (kind == ReportKind::kPredict) {
     boost::json::object cost_json = to_json(cost);
     cost_json["source"] = cost_source;

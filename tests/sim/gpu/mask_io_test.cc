@@ -176,6 +176,42 @@ TEST_F(MaskFiles, TheRuleRoundTripsInBothLayoutsAndIsApplied) {
   }
 }
 
+TEST_F(MaskFiles, NattensPaddedLayoutRoundTripsWithItsTiling) {
+  // Q 4x4 / KV 2x8 tiles over 33x20 tokens in dilation groups 2x3, one causal dimension: the
+  // tiling (Q and KV tile shapes, dilation groups) comes back and still fits the geometry.
+  const BlockLayout layout = generate_pattern(make_pattern_spec("gna",
+                                                                {{"dims", "33x20"},
+                                                                 {"window", "9x6"},
+                                                                 {"dilation", "2x3"},
+                                                                 {"causal", "1x0"},
+                                                                 {"stride", "3x2"},
+                                                                 {"q_tile", "4x4"},
+                                                                 {"kv_tile", "2x8"}},
+                                                                "test"));
+  ASSERT_TRUE(layout.tiling.has_value());
+  EXPECT_EQ(layout.geometry.seq_q, 960);   // 2 x 5 x 4 by 3 x 2 x 4
+  EXPECT_EQ(layout.geometry.seq_kv, 864);  // 2 x 9 x 2 by 3 x 1 x 8
+  for (const MaskFileFormat format :
+       {MaskFileFormat::kDenseBlocks, MaskFileFormat::kFlexBlockMask}) {
+    const fs::path path = dir_ / "natten.npz";
+    write_mask(path, layout, format);
+    const BlockLayout back = read_mask(path);
+    EXPECT_EQ(back, layout);
+    ASSERT_TRUE(back.tiling.has_value());
+    EXPECT_EQ(*back.tiling, *layout.tiling);
+    EXPECT_EQ(back.tiling->dilation, (std::vector<std::int64_t>{2, 3}));
+    EXPECT_EQ(back.tiling->q_tile(), (std::vector<std::int64_t>{4, 4}));
+    // Tiles that no longer fit the geometry are named.
+    NpzWriter npz(path);
+    const common::NpzReader original(path);
+    for (const std::string& n : original.names()) npz.add(n, original.get(n));
+    npz.add("tile_dilation", NpyArray::from<std::int64_t>({2}, {1, 3}));
+    npz.commit();
+    EXPECT_NE(error_reading(path).find("arrays 'token_dims' and 'tile_dims'"), std::string::npos)
+        << error_reading(path);
+  }
+}
+
 TEST_F(MaskFiles, ARuleThatMasksAFullBlockIsAnInputErrorNamingTheBlock) {
   // Dense blocks: every block FULL, but the rule is causal.
   const BlockLayout dense = generate_pattern(make_pattern_spec("dense", {{"seq", "512"}}, "t"));

@@ -470,6 +470,151 @@ TEST(Patterns, GeneratedMasksCarryTheirRuleWithEveryParameter) {
   }
 }
 
+// NATTEN's multi-dimensional tiling, written out from NATTEN's own mask definition (its Flex
+// backend's mask_mod: stride-group leaders, clamped window centres, causal windows ending at the
+// query, dilation groups) and its token permutation (per dimension: dilation group, then tiles
+// of the group's slots padded to a tile multiple), independent of gna.cc.
+struct NattenDim {
+  std::int64_t n, window, stride, dilation, causal, q_tile, kv_tile;
+};
+
+bool natten_keeps(const NattenDim& d, std::int64_t x, std::int64_t k) {
+  if (x % d.dilation != k % d.dilation) return false;
+  const std::int64_t xs = x / d.dilation, ks = k / d.dilation;
+  const std::int64_t r = x % d.dilation;
+  const std::int64_t n = (d.n - r + d.dilation - 1) / d.dilation;  // coordinates of the group
+  if (d.causal) {
+    const std::int64_t leader = std::min((xs / d.stride) * d.stride + d.stride - 1, n - 1);
+    return xs - ks >= 0 && leader - ks < d.window;
+  }
+  const std::int64_t leader = std::min((xs / d.stride) * d.stride + d.stride / 2, n - 1);
+  const std::int64_t left = d.window / 2, right = d.window / 2 + (d.window % 2 - 1);
+  const std::int64_t centre = std::clamp(leader, left, n - 1 - right);
+  return (centre - ks >= 0 && centre - ks <= left) || (ks - centre >= 0 && ks - centre <= right);
+}
+
+// Tile coordinate and offset of coordinate x in NATTEN's permuted, padded layout.
+std::pair<std::int64_t, std::int64_t> natten_place(const NattenDim& d, std::int64_t x,
+                                                   std::int64_t tile) {
+  const std::int64_t slots = (d.n + d.dilation - 1) / d.dilation;
+  const std::int64_t tiles_per_group = (slots + tile - 1) / tile;
+  const std::int64_t m = x / d.dilation;
+  return {(x % d.dilation) * tiles_per_group + m / tile, m % tile};
+}
+
+std::int64_t natten_tiles(const NattenDim& d, std::int64_t tile) {
+  const std::int64_t slots = (d.n + d.dilation - 1) / d.dilation;
+  return d.dilation * ((slots + tile - 1) / tile);
+}
+
+void expect_natten_layout(const std::vector<NattenDim>& dims) {
+  std::map<std::string, std::string> params;
+  auto join = [&](auto field) {
+    std::string out;
+    for (const NattenDim& d : dims) out += (out.empty() ? "" : "x") + std::to_string(field(d));
+    return out;
+  };
+  params["dims"] = join([](const NattenDim& d) { return d.n; });
+  params["window"] = join([](const NattenDim& d) { return d.window; });
+  params["stride"] = join([](const NattenDim& d) { return d.stride; });
+  params["dilation"] = join([](const NattenDim& d) { return d.dilation; });
+  params["causal"] = join([](const NattenDim& d) { return d.causal; });
+  params["q_tile"] = join([](const NattenDim& d) { return d.q_tile; });
+  params["kv_tile"] = join([](const NattenDim& d) { return d.kv_tile; });
+  const BlockLayout layout = generate("gna", params);
+  const MaskGeometry& g = layout.geometry;
+
+  // Brute force over real tokens: pairs per (Q tile, KV tile) and real queries per Q tile.
+  std::int64_t q_volume = 1, kv_volume = 1, tokens = 1, q_tiles = 1, kv_tiles = 1;
+  for (const NattenDim& d : dims) {
+    q_volume *= d.q_tile;
+    kv_volume *= d.kv_tile;
+    tokens *= d.n;
+    q_tiles *= natten_tiles(d, d.q_tile);
+    kv_tiles *= natten_tiles(d, d.kv_tile);
+  }
+  ASSERT_EQ(g.block_q, q_volume);
+  ASSERT_EQ(g.block_kv, kv_volume);
+  ASSERT_EQ(g.q_blocks(), q_tiles);
+  ASSERT_EQ(g.kv_blocks(), kv_tiles);
+  ASSERT_EQ(g.seq_q, q_tiles * q_volume);  // padding counted: whole tiles
+  ASSERT_EQ(g.seq_kv, kv_tiles * kv_volume);
+  std::vector<std::int64_t> pairs(q_tiles * kv_tiles, 0), real_q(q_tiles, 0);
+  const auto coords = [&](std::int64_t token, std::vector<std::int64_t>& c) {
+    c.resize(dims.size());
+    for (std::size_t i = dims.size(); i-- > 0;) {
+      c[i] = token % dims[i].n;
+      token /= dims[i].n;
+    }
+  };
+  const auto tile_of = [&](const std::vector<std::int64_t>& c, bool q) {
+    std::int64_t t = 0;
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+      const std::int64_t size = q ? dims[i].q_tile : dims[i].kv_tile;
+      t = t * natten_tiles(dims[i], size) + natten_place(dims[i], c[i], size).first;
+    }
+    return t;
+  };
+  std::vector<std::int64_t> qc, kc;
+  std::int64_t total = 0;
+  for (std::int64_t q = 0; q < tokens; ++q) {
+    coords(q, qc);
+    const std::int64_t qt = tile_of(qc, true);
+    ++real_q[qt];
+    for (std::int64_t k = 0; k < tokens; ++k) {
+      coords(k, kc);
+      bool keep = true;
+      for (std::size_t i = 0; keep && i < dims.size(); ++i)
+        keep = natten_keeps(dims[i], qc[i], kc[i]);
+      if (keep) {
+        ++pairs[qt * kv_tiles + tile_of(kc, false)];
+        ++total;
+      }
+    }
+  }
+  EXPECT_EQ(layout.allowed_pairs->front(), total);
+  for (std::int64_t qt = 0; qt < q_tiles; ++qt) {
+    for (std::int64_t kt = 0; kt < kv_tiles; ++kt) {
+      const std::int64_t p = pairs[qt * kv_tiles + kt];
+      // FULL: every real query keeps every key slot of the KV tile (padding keys are never kept).
+      const BlockClass expected = p == 0                        ? BlockClass::kEmpty
+                                  : p == real_q[qt] * kv_volume ? BlockClass::kFull
+                                                                : BlockClass::kPartial;
+      ASSERT_EQ(layout.block_class(qt, kt), expected) << "q tile " << qt << ", kv tile " << kt;
+    }
+  }
+}
+
+TEST(Patterns, NattenTilingMatchesNattensMaskDefinition) {
+  // 1-D: Q 8 / KV 4 tiles over 37 tokens (padded to 40), strided, and causal with dilation.
+  expect_natten_layout({{37, 9, 3, 1, 0, 8, 4}});
+  expect_natten_layout({{37, 5, 2, 3, 1, 4, 8}});
+  expect_natten_layout({{29, 7, 4, 1, 1, 4, 2}});  // causal stride groups: leader is the last
+  // 2-D: independent Q and KV shapes, padding in both dimensions, one causal dimension, dilation.
+  expect_natten_layout({{7, 3, 2, 2, 1, 2, 4}, {10, 5, 3, 1, 0, 4, 2}});
+  expect_natten_layout({{12, 6, 6, 1, 0, 4, 2}, {9, 4, 1, 2, 0, 2, 2}});
+  expect_natten_layout({{11, 5, 3, 2, 1, 2, 4}, {9, 4, 4, 1, 0, 4, 4}});
+  // 3-D with every feature at once.
+  expect_natten_layout({{6, 3, 1, 1, 1, 2, 1}, {5, 2, 2, 2, 0, 2, 2}, {8, 5, 4, 1, 0, 4, 2}});
+}
+
+TEST(Patterns, NattenLayoutCountsPaddingAsNattenDoes) {
+  // Hunyuan Video's 30 frames in Q tiles of 4 frames: 8 tiles (32 frames), the last half padding;
+  // KV tiles of 2 frames divide 30: no KV padding.
+  const BlockLayout layout = generate(
+      "gna",
+      {{"dims", "30x48x80"}, {"window", "18x24x24"}, {"q_tile", "4x8x8"}, {"kv_tile", "2x8x8"}});
+  EXPECT_EQ(layout.geometry.seq_q, 32 * 48 * 80);
+  EXPECT_EQ(layout.geometry.seq_kv, 30 * 48 * 80);
+  EXPECT_EQ(layout.geometry.block_q, 256);
+  EXPECT_EQ(layout.geometry.block_kv, 128);
+  ASSERT_TRUE(layout.tiling.has_value());
+  EXPECT_EQ(layout.tiling->tokens(), 30 * 48 * 80);
+  EXPECT_EQ(layout.rule->text(),
+            "gna,dilation=1x1x1,dims=30x48x80,kv_tile=2x8x8,q_tile=4x8x8,stride=1x1x1,"
+            "window=18x24x24");
+}
+
 TEST(Patterns, AMillionTokensNeedNoSquareMatrix) {
   const BlockLayout layout = generate("causal_window", {{"seq", "1048576"}, {"window", "4096"}});
   EXPECT_EQ(layout.geometry.q_blocks(), 8192);
@@ -497,6 +642,58 @@ TEST(Patterns, BadParametersAreNamed) {
   EXPECT_NE(message("gna", {{"seq", "1000"}, {"dims", "32x32"}, {"window", "8"}}).find("dims"),
             std::string::npos);
   EXPECT_NE(message("causal", {}).find("seq"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace attnsim::gpu
+
+namespace attnsim::gpu {
+namespace {
+
+// Families whose heads are alike build one head and repeat its rows; the result must be what
+// building every head gives. Every family runs with its defaults (plus what it requires), over
+// two batch elements and three heads with an uneven sequence end.
+TEST(Patterns, RepeatedAlikeHeadsEqualHeadsBuiltOneByOne) {
+  const std::map<std::string, std::map<std::string, std::string>> required = {
+      {"radial", {{"frames", "4"}}},
+      {"gna", {{"dims", "20x50"}, {"window", "7"}}},
+      {"document", {{"lengths", "300x700"}}},
+      {"sliding_window", {{"window", "33"}}},
+      {"prefix_lm", {{"prefix", "300"}}},
+  };
+  int alike = 0;
+  for (const PatternFamily* family : pattern_families()) {
+    std::map<std::string, std::string> params{{"batch", "2"}, {"heads", "3"}, {"seq", "1000"}};
+    const auto extra = required.find(family->name());
+    if (extra != required.end()) params.insert(extra->second.begin(), extra->second.end());
+    PatternSpec spec = make_pattern_spec(family->name(), params, "test");
+    spec.seed = 7;
+    const BlockLayout repeated = generate_pattern(spec);
+    spec.repeat_alike_heads = false;
+    const BlockLayout one_by_one = generate_pattern(spec);
+    EXPECT_TRUE(repeated == one_by_one) << family->name();
+    PatternParams p(spec.params, "test");
+    if (family->configure(p, spec.geometry)->heads_alike()) ++alike;
+  }
+  // a_shape, band, causal, causal_window, dense, gna, prefix_lm, radial, sliding_window.
+  EXPECT_EQ(alike, 9);
+}
+
+TEST(BlockLayoutBuilder, RepeatRowsAppendsCopiesAndRefusesOpenRows) {
+  BlockLayoutBuilder builder({1, 2, 256, 384, 128, 128});
+  builder.add(0, BlockClass::kFull);
+  builder.end_row();
+  builder.add(1, BlockClass::kPartial);
+  builder.add(2, BlockClass::kFull);
+  builder.end_row();
+  builder.repeat_rows(0, 2);
+  const BlockLayout layout = builder.finish();
+  EXPECT_EQ(layout.row_begin, (std::vector<std::int64_t>{0, 1, 3, 4, 6}));
+  EXPECT_EQ(layout.kv_block, (std::vector<std::int32_t>{0, 1, 2, 0, 1, 2}));
+  EXPECT_EQ(layout.block_class(3, 1), BlockClass::kPartial);
+  BlockLayoutBuilder open({1, 2, 256, 384, 128, 128});
+  open.add(0, BlockClass::kFull);
+  EXPECT_THROW(open.repeat_rows(0, 1), std::logic_error);
 }
 
 }  // namespace

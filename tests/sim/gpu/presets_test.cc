@@ -70,6 +70,23 @@ class PresetFiles : public ::testing::Test {
   fs::path dir_;
 };
 
+TEST_F(PresetFiles, UnalignedWeightsLoadAndBadOnesNameTheirEntry) {
+  const KernelSpec d64 = load_kernel("flexattention_d64", kShipped);
+  ASSERT_EQ(d64.unaligned_weights.size(), 2u);
+  EXPECT_EQ(d64.unaligned_weights[0].multiple_of, 64);
+  EXPECT_DOUBLE_EQ(d64.unaligned_weights[0].weight, 0.35);
+  write("bad",
+        "unaligned_variant: true\ncost:\n  unaligned_weights:\n"
+        "    - {multiple_of: 64, weight: 0.5}\n    - {multiple_of: 48, weight: -1}\n");
+  const std::string message = error_of([&] { load_kernel("bad", {dir_}); });
+  EXPECT_NE(message.find("bad.yaml"), std::string::npos) << message;
+  EXPECT_NE(message.find("cost.unaligned_weights[1].multiple_of: expected a power of two >= 2, "
+                         "got 48"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("cost.unaligned_weights[1].weight"), std::string::npos) << message;
+}
+
 TEST_F(PresetFiles, NegativeTileSizesAreRejectedWithTheField) {
   write("bad", "tile_q: -64\ntile_kv: 0\n");
   const std::string message = error_of([&] { load_kernel("bad", {dir_}); });

@@ -1,6 +1,7 @@
 // simulate(): a causal triangle under each scheduler, masking rules, the memory term and GQA,
 // checked against hand-computed schedules.
 #include "sim/gpu/simulate.h"
+#include "sim/gpu/run_store.h"
 
 #include <gtest/gtest.h>
 
@@ -63,6 +64,57 @@ TEST(Simulate, CausalTriangleOnTheNonPersistentGrid) {
   EXPECT_DOUBLE_EQ(r.speedup_bound_tiles, 64.0 / 36.0);
   EXPECT_DOUBLE_EQ(r.density_tiles, 36.0 / 64.0);
   EXPECT_FALSE(r.density_tokens_exact);
+}
+
+TEST(Simulate, WorstQBoundIsSetByTheLongestQTile) {
+  // NATTENSim's bound: dense KV tiles per Q tile (8) over the most any Q tile visits. A causal
+  // triangle has a full last row: no bound at all, though half the tiles are skipped on average.
+  const Result causal = simulate({"causal", testing::causal_layout(8)}, small_gpu(4),
+                                 kernel_with("non_persistent"), unit_cost());
+  EXPECT_DOUBLE_EQ(causal.speedup_bound_worst_q, 1.0);
+  EXPECT_DOUBLE_EQ(causal.speedup_bound_tiles, 64.0 / 36.0);
+  // Two heads: a band visiting at most 3 tiles (8 / 3), and one row of 5 in the second head
+  // (range-driven: the gap inside the row is visited too).
+  const std::vector<std::string> band = {"Fp......", "pFp.....", ".pFp....", "..pFp...",
+                                         "...pFp..", "....pFp.", ".....pFp", "......pF"};
+  BlockLayout two = testing::layout_from_rows(band, 2);
+  // Re-build with head 1's row 0 widened: F...F (kv 0 and 4).
+  std::vector<std::string> rows = band;
+  rows[0] = "F...p...";
+  BlockLayout h0 = testing::layout_from_rows(band);
+  BlockLayout h1 = testing::layout_from_rows(rows);
+  BlockLayoutBuilder builder(two.geometry);
+  for (const BlockLayout* head : {&h0, &h1}) {
+    for (std::int64_t row = 0; row < 8; ++row) {
+      for (std::int64_t e = head->row_begin[row]; e < head->row_begin[row + 1]; ++e) {
+        builder.add(head->kv_block[e], head->is_full[e] ? BlockClass::kFull : BlockClass::kPartial);
+      }
+      builder.end_row();
+    }
+  }
+  KernelSpec range = kernel_with("non_persistent");
+  range.visit_rule = VisitRule::kRangeDriven;
+  const Result r = simulate({"band", builder.finish()}, small_gpu(4), range, unit_cost());
+  ASSERT_EQ(r.speedup_bound_worst_q_per_head.size(), 2u);
+  EXPECT_DOUBLE_EQ(r.speedup_bound_worst_q_per_head[0], 8.0 / 3.0);
+  EXPECT_DOUBLE_EQ(r.speedup_bound_worst_q_per_head[1], 8.0 / 5.0);
+  EXPECT_DOUBLE_EQ(r.speedup_bound_worst_q, 8.0 / 5.0);
+  EXPECT_LE(r.speedup_bound_worst_q, r.speedup_bound_tiles);
+}
+
+TEST(Simulate, BaselineKernelTimesTheDenseRunWithItsOwnCostModel) {
+  const Workload causal{"causal", causal_layout(8)};
+  const KernelSpec kernel = kernel_with("non_persistent");
+  // A baseline whose tiles cost 3 us and launch 5 us: 2 waves of 8 tiles = 48 + 5 us, while the
+  // sparse run, its bounds and the kernel's own dense run are untouched.
+  const Baseline slow{kernel_with("non_persistent"), cost_with(3.0, 3.0, 0.0, 5.0)};
+  const Result own = simulate(causal, small_gpu(4), kernel, unit_cost());
+  const Result r = simulate(causal, small_gpu(4), kernel, unit_cost(), {false, &slow});
+  EXPECT_DOUBLE_EQ(r.predicted_dense_ms, (2 * 8 * 3.0 + 5.0) / 1e3);
+  EXPECT_DOUBLE_EQ(r.predicted_ms, own.predicted_ms);
+  EXPECT_DOUBLE_EQ(r.speedup_bound_sched, own.speedup_bound_sched);
+  EXPECT_DOUBLE_EQ(r.predicted_speedup, r.predicted_dense_ms / r.predicted_ms);
+  EXPECT_EQ(r.baseline_kernel, "test");
 }
 
 TEST(Simulate, CausalTriangleUnderStaticRoundRobin) {
@@ -190,6 +242,36 @@ TEST(Simulate, TheUnalignedVariantScalesTheMaskWorkExceptAllows) {
   EXPECT_NEAR(t.masked_us, 1.0 + 8192 * 1.6 * 1e-5, 1e-12);
 }
 
+TEST(Simulate, UnalignedWeightsFollowTheLargestMultipleDividingBothLengths) {
+  KernelSpec kernel = kernel_with("non_persistent");
+  kernel.tile_q = kernel.tile_kv = 128;
+  kernel.unaligned_variant = true;
+  kernel.unaligned_mask_factor = 2.0;
+  kernel.unaligned_weights = {{32, 0.5}, {64, 0.25}};
+  CostParams cost;
+  cost.tile_full_us = 1.0;
+  cost.mask_op_us = 1e-5;
+  cost.unaligned_tile_us = 0.4;
+  const auto geometry = [](std::int64_t q, std::int64_t kv) {
+    MaskGeometry g;
+    g.seq_q = q;
+    g.seq_kv = kv;
+    return g;
+  };
+  EXPECT_DOUBLE_EQ(unaligned_weight(kernel, geometry(8192, 8192)), 0.0);    // aligned
+  EXPECT_DOUBLE_EQ(unaligned_weight(kernel, geometry(8000, 8000)), 0.25);   // 64 | 8000
+  EXPECT_DOUBLE_EQ(unaligned_weight(kernel, geometry(12000, 12000)), 0.5);  // 32 | 12000
+  EXPECT_DOUBLE_EQ(unaligned_weight(kernel, geometry(8000, 12000)), 0.5);   // both: 32
+  EXPECT_DOUBLE_EQ(unaligned_weight(kernel, geometry(10000, 10000)), 1.0);  // 16 only
+  EXPECT_DOUBLE_EQ(unaligned_weight(kernel, geometry(8192, 8001)), 1.0);
+  // Both unaligned terms scale: 1 + 0.4 x 0.25 per tile; mask work x (1 + (2 - 1) x 0.25).
+  const MaskRule band{"band", {}};
+  const double band_work = 128 * 128 * 2.0 * 1e-5;
+  const CostParams::TileTimes t = cost.tile_times(kernel, geometry(8000, 8000), band);
+  EXPECT_DOUBLE_EQ(t.full_us, 1.1);
+  EXPECT_NEAR(t.masked_us, 1.1 + 1.25 * band_work, 1e-12);
+}
+
 TEST(Simulate, DenseBaselineUsesTheKernelsDenseConfiguration) {
   KernelSpec kernel = kernel_with("dynamic_longest_first");
   kernel.dense_tile_kv = 256;
@@ -212,6 +294,39 @@ TEST(Simulate, TimelineListsEveryItemInLaunchOrder) {
     EXPECT_DOUBLE_EQ(e.end_us - e.start_us, static_cast<double>(e.tiles.visited()));
     EXPECT_EQ(e.sm, e.slot);
   }
+}
+
+TEST(MemoryModel, LaunchOrderSchedulesGroupWavesAsTheItemOrderedOnes) {
+  // Items launched head-interleaved (0, 4, 1, 5, ...) on 4 slots: waves are formed by start
+  // time, so wave 0 holds items 0, 4, 1, 5 (two heads, two Q tiles each) whether the schedule
+  // is given in launch order with its sequence or re-indexed by item.
+  const BlockLayout dense = dense_layout({1, 2, 512, 512, 128, 128});
+  const KernelSpec kernel = kernel_with("non_persistent");
+  const GpuSpec gpu = small_gpu(4);
+  TileClassifier classifier(dense, 128, 128, VisitRule::kListDriven);
+  std::vector<std::vector<TileRun>> runs(8);
+  for (std::int64_t item = 0; item < 8; ++item) classifier.visit(item, runs[item]);
+  const RunsFunction runs_of = [&](std::int64_t item) {
+    return std::pair<const TileRun*, const TileRun*>(runs[item].data(),
+                                                     runs[item].data() + runs[item].size());
+  };
+  const std::vector<std::int64_t> sequence{0, 4, 1, 5, 2, 6, 3, 7};
+  const Schedule launch_order =
+      make_scheduler("non_persistent")->run(std::vector<double>(8, 1.0), 4);
+  Schedule item_order = launch_order;
+  for (std::size_t pos = 0; pos < sequence.size(); ++pos) {
+    item_order.placements[sequence[pos]] = launch_order.placements[pos];
+  }
+  const double kv_tile_bytes = 2.0 * 128 * 128 * 2;
+  const double qo_bytes = 2.0 * 2 * 512 * 128 * 2;
+  // Each wave: two heads' 4 K/V tiles each.
+  const double expected = 16 * kv_tile_bytes + qo_bytes;
+  EXPECT_DOUBLE_EQ(estimate_memory(item_order, runs_of, 2, 4, 4, 512, 4, kernel, gpu).hbm_bytes,
+                   expected);
+  EXPECT_DOUBLE_EQ(
+      estimate_memory(launch_order.placements, sequence, runs_of, 2, 4, 4, 512, 4, kernel, gpu)
+          .hbm_bytes,
+      expected);
 }
 
 TEST(MemoryModel, WavesShareKvTilesThroughL2) {
@@ -248,6 +363,33 @@ TEST(Simulate, MemoryBoundLaunchesAreTimedByBandwidth) {
   EXPECT_TRUE(r.memory_bound);
   EXPECT_DOUBLE_EQ(r.predicted_ms, r.hbm_us / 1e3);
   EXPECT_GT(r.hbm_us, r.makespan_us);
+}
+
+}  // namespace
+}  // namespace attnsim::gpu
+
+namespace attnsim::gpu {
+namespace {
+
+TEST(RunStore, KeepsEveryRunInOrderAcrossASpillPastItsRoom) {
+  RunStore store(3);
+  store.append({{0, 2, BlockClass::kFull}, {5, 6, BlockClass::kPartial}});
+  store.append({{7, 9, BlockClass::kEmpty}});
+  ASSERT_EQ(store.size(), 3u);
+  store.append({{10, 11, BlockClass::kFull}, {12, 20, BlockClass::kPartial}});  // over the room
+  ASSERT_EQ(store.size(), 5u);
+  const std::vector<std::int32_t> begins{0, 5, 7, 10, 12};
+  const std::vector<std::int32_t> ends{2, 6, 9, 11, 20};
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(store.data()[i].begin, begins[i]) << i;
+    EXPECT_EQ(store.data()[i].end, ends[i]) << i;
+  }
+  EXPECT_EQ(store.data()[4].tile_class, BlockClass::kPartial);
+  store.clear();
+  EXPECT_EQ(store.size(), 0u);
+  RunStore empty(0);  // no room at all: a vector from the start
+  empty.append({{1, 2, BlockClass::kFull}});
+  EXPECT_EQ(empty.data()[0].end, 2);
 }
 
 }  // namespace

@@ -70,6 +70,9 @@ TEST_F(TilesimCli, PredictReportsEveryFieldTheIssueNames) {
         "predicted_speedup", "waves", "wave_efficiency", "tail_fraction"}) {
     EXPECT_TRUE(results[0].as_object().contains(field)) << field;
   }
+  // NATTENSim's bound (issue #15), overall and one per head.
+  EXPECT_TRUE(results[0].as_object().contains("speedup_bound_worst_q"));
+  EXPECT_EQ(results[0].at("speedup_bound_worst_q_per_head").as_array().size(), 4u);
   EXPECT_EQ(results[0].at("heads").as_int64(), 4);
   EXPECT_DOUBLE_EQ(results[0].at("density_tokens").as_double(), 4097.0 / 8192.0);
   EXPECT_EQ(report.at("kernel").at("name").as_string(), "flexattention");
@@ -282,6 +285,26 @@ TEST_F(TilesimCli, UnknownPresetsAndNegativeTilesAreInputErrors) {
                      "tile_q: expected a value in [1, 65536], got -64");
   expect_input_error("gen causal --seq 1024 --block -128 --out " + path("result.json"),
                      "block: expected an integer in [1, 65536], got '-128'");
+}
+
+TEST_F(TilesimCli, BaselineIsAnotherKernelsDenseRun) {
+  // NATTEN's 3-D layout made by gen alone, predicted against cuDNN's dense run (issue #15).
+  const std::string mask =
+      "pattern:gna,dims=8x16x16,window=4x8x8,q_tile=2x8x8,kv_tile=2x8x8,heads=2";
+  const ToolRun own = tilesim("predict " + mask + " --kernel natten_hopper --gpu h100");
+  const ToolRun vs =
+      tilesim("predict " + mask + " --kernel natten_hopper --gpu h100 --baseline cudnn");
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  ASSERT_EQ(vs.exit_code, 0) << vs.err;
+  const boost::json::value a = boost::json::parse(own.out), b = boost::json::parse(vs.out);
+  EXPECT_EQ(a.at("results").at(0).at("baseline_kernel").as_string(), "natten_hopper");
+  EXPECT_EQ(b.at("results").at(0).at("baseline_kernel").as_string(), "cudnn");
+  EXPECT_EQ(b.at("baseline").at("name").as_string(), "cudnn");
+  EXPECT_EQ(a.at("results").at(0).at("predicted_ms"), b.at("results").at(0).at("predicted_ms"));
+  EXPECT_NE(a.at("results").at(0).at("predicted_dense_ms"),
+            b.at("results").at(0).at("predicted_dense_ms"));
+  expect_input_error("predict " + mask + " --baseline fa9 --out " + path("result.json"),
+                     "unknown kernel preset 'fa9'");
 }
 
 TEST_F(TilesimCli, MeasurementsWithMissingMasksAreInputErrors) {

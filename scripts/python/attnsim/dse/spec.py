@@ -30,7 +30,8 @@ TILESIM_KERNEL_KEYS = ("tile_q", "tile_kv", "head_dim", "dtype", "gqa", "ctas_pe
 TILESIM_RESULT_COLUMNS = (
     "batch", "heads", "seq_q", "seq_kv", "tiles_full", "tiles_partial", "tiles_empty_visited",
     "tiles_dense", "density_tokens", "density_tokens_exact", "density_tiles",
-    "speedup_bound_flop", "speedup_bound_tiles", "speedup_bound_sched", "predicted_ms",
+    "speedup_bound_flop", "speedup_bound_tiles", "speedup_bound_sched", "speedup_bound_worst_q",
+    "predicted_ms",
     "predicted_dense_ms", "predicted_speedup", "makespan_us", "hbm_bytes", "hbm_us",
     "memory_bound", "work_items", "slots", "waves", "wave_efficiency", "tail_fraction")
 # spatten-sim's stats.json fields under short names (the full flattened stats are kept too).
