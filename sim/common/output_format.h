@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -121,6 +122,14 @@ inline std::string flat_csv(const boost::json::value& value) {
   std::string out = "field,value\n";
   detail::flatten(value, "", out);
   return out;
+}
+
+/// --out DIR: a run folder holding the results as DIR/results.json (the JSON --format json
+/// prints); nothing when `dir` is empty.
+inline void write_run_folder(const std::string& dir, const boost::json::value& results) {
+  if (dir.empty()) return;
+  std::filesystem::create_directories(dir);
+  write_json_file(std::filesystem::path(dir) / "results.json", results);
 }
 
 }  // namespace attnsim::common

@@ -159,12 +159,13 @@ int run(int argc, char** argv) {
   po::options_description options("softmax-error: hardware softmax against float64");
   int trials = 0, n = 0;
   unsigned seed = 0;
-  std::string format = "table";
+  std::string format = "table", out_dir;
   options.add_options()("help,h", "show this help")(
       "trials", po::value(&trials)->default_value(200), "random score vectors per row")(
       "n", po::value(&n)->default_value(1024), "scores per vector")(
       "seed", po::value(&seed)->default_value(1), "seed")(
-      "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp);
+      "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
+      "out", po::value(&out_dir), "run folder: results.json");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
   if (vm.count("help")) {
@@ -188,15 +189,16 @@ int run(int argc, char** argv) {
   print_exp_error(p, exp_section);
   print_softmax_error(p, trials, n, seed, softmax_section);
   print_max_stage_error(p, trials, n, seed, max_section);
+  const boost::json::object report{{"tool", "softmax-error"},
+                                   {"trials", trials},
+                                   {"n", n},
+                                   {"seed", seed},
+                                   {"exp", exp_section.rows.to_json()},
+                                   {"softmax", softmax_section.rows.to_json()},
+                                   {"max_stage", max_section.rows.to_json()}};
+  attnsim::common::write_run_folder(out_dir, report);
   if (output == attnsim::common::OutputFormat::kJson) {
-    std::cout << attnsim::common::to_pretty_json(
-        boost::json::object{{"tool", "softmax-error"},
-                            {"trials", trials},
-                            {"n", n},
-                            {"seed", seed},
-                            {"exp", exp_section.rows.to_json()},
-                            {"softmax", softmax_section.rows.to_json()},
-                            {"max_stage", max_section.rows.to_json()}});
+    std::cout << attnsim::common::to_pretty_json(report);
   } else if (output == attnsim::common::OutputFormat::kCsv) {
     // One CSV per section would need three files; stdout gets them one after another, each
     // headed by a "# section" line.

@@ -48,7 +48,7 @@ int run(int argc, char** argv) {
   po::options_description options("topk-stats: top-k engine cycles on random scores");
   int trials = 0;
   unsigned seed = 0;
-  std::string cases_text, microarch, format = "table";
+  std::string cases_text, microarch, format = "table", out_dir;
   TopkParams params;
   options.add_options()("help,h", "show this help")(
       "trials", po::value(&trials)->default_value(10000), "random inputs per (n, k)")(
@@ -58,7 +58,8 @@ int run(int argc, char** argv) {
       "sequential | pipelined (the first pass streams with the load; no pivot-setup cycles)")(
       "cases", po::value(&cases_text)->default_value("128:64,512:64,1024:512,2048:64,4096:32"),
       "comma-separated n:k pairs")("format", po::value(&format)->default_value(format),
-                                   attnsim::common::kOutputFormatHelp);
+                                   attnsim::common::kOutputFormatHelp)("out", po::value(&out_dir),
+                                                                       "run folder: results.json");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
   if (vm.count("help")) {
@@ -127,16 +128,17 @@ int run(int argc, char** argv) {
     rows.rows.push_back({c.n, c.k, passes.mean(), ours.mean(), ours.stddev(), theirs.mean(),
                          theirs.stddev(), load.mean(), pass_cycles.mean(), output.mean()});
   }
+  const boost::json::object report{{"tool", "topk-stats"},
+                                   {"lanes", params.lanes},
+                                   {"microarch", attnsim::models::to_string(params.microarch)},
+                                   {"trials", trials},
+                                   {"seed", seed},
+                                   {"cases", rows.to_json()}};
+  attnsim::common::write_run_folder(out_dir, report);
   if (output == attnsim::common::OutputFormat::kCsv) {
     std::cout << rows.to_csv();
   } else if (output == attnsim::common::OutputFormat::kJson) {
-    std::cout << attnsim::common::to_pretty_json(
-        boost::json::object{{"tool", "topk-stats"},
-                            {"lanes", params.lanes},
-                            {"microarch", attnsim::models::to_string(params.microarch)},
-                            {"trials", trials},
-                            {"seed", seed},
-                            {"cases", rows.to_json()}});
+    std::cout << attnsim::common::to_pretty_json(report);
   }
   return attnsim::common::kExitOk;
 }

@@ -127,3 +127,15 @@ def test_tilesim_out_dir_is_a_run_folder_and_out_file_is_deprecated(tmp_path):
     old = _run(tool, ["predict", mask, "--out", str(tmp_path / "old.json")])
     assert old.returncode == 0 and old.stdout == "" and "deprecated" in old.stderr
     assert json.loads((tmp_path / "old.json").read_text()) == report
+
+
+@pytest.mark.parametrize("name", ["topk-stats", "softmax-error", "topk-cosim", "tilesim"])
+def test_out_dir_is_a_run_folder_with_the_json_results(name, tmp_path):
+    tool = _tool(name)
+    _, args, _ = RUNS[name]
+    shown = _run(tool, [*args, "--format", "json"])
+    run = _run(tool, [*args, "--out", str(tmp_path / "run"), "--format", "csv"])
+    assert shown.returncode == 0 and run.returncode == 0, shown.stderr + run.stderr
+    assert json.loads((tmp_path / "run" / "results.json").read_text()) == json.loads(shown.stdout)
+    header = [line for line in run.stdout.splitlines() if not line.startswith("#")][0]
+    assert header.count(",") > 0  # stdout still follows --format
