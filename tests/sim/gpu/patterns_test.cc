@@ -655,10 +655,8 @@ namespace {
 // two batch elements and three heads with an uneven sequence end.
 TEST(Patterns, RepeatedAlikeHeadsEqualHeadsBuiltOneByOne) {
   const std::map<std::string, std::map<std::string, std::string>> required = {
-      {"radial", {{"frames", "4"}}},
-      {"gna", {{"dims", "20x50"}, {"window", "7"}}},
-      {"document", {{"lengths", "300x700"}}},
-      {"sliding_window", {{"window", "33"}}},
+      {"radial", {{"frames", "4"}}},          {"gna", {{"dims", "20x50"}, {"window", "7"}}},
+      {"document", {{"lengths", "300x700"}}}, {"sliding_window", {{"window", "33"}}},
       {"prefix_lm", {{"prefix", "300"}}},
   };
   int alike = 0;
