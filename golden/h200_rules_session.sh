@@ -20,7 +20,7 @@ bin=$(realpath "$1") cases=$(realpath "$2") work=$3 out=$4 part=$5
 mkdir -p "$work" "$out" && work=$(realpath "$work") out=$(realpath "$out")
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export LD_LIBRARY_PATH="$bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" PYTHONUNBUFFERED=1
-export PYTHONPATH="$repo/scripts${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONPATH="$repo/scripts/python${PYTHONPATH:+:$PYTHONPATH}"
 case $part in golden|flex-d64|flex-d128|all) ;; *) echo "unknown part '$part'" >&2; exit 2 ;; esac
 exec > >(tee -a "$out/$part.log") 2>&1
 
@@ -38,7 +38,7 @@ EOF
     local started=$SECONDS
     (cd "$work" && timeout 240 xargs -P 16 -L 1 "$bin/tilesim" <gen-commands.txt) \
       || echo "WARNING: some tilesim gen commands failed (above)"
-    timeout 240 python3 -m pyattnsim.gpu_dataset --derive "$work" \
+    timeout 240 python3 -m attnsim.gpu_dataset --derive "$work" \
       || echo "WARNING: deriving masks failed (above)"
     touch "$work/masks.done"
     echo "masks: $(ls "$work/masks" | wc -l) generated in $((SECONDS - started)) s"
@@ -56,7 +56,7 @@ json.dump({**data, "cases": present}, open(f"{work}/cases-present.json", "w"), i
 print(f"cases: {len(present)} of {len(data['cases'])} have masks")
 EOF
   # The rules gen wrote against the rules the cases expect (a mismatch is reported, not fatal).
-  timeout 120 python3 -m pyattnsim.gpu_dataset --check "$work"
+  timeout 120 python3 -m attnsim.gpu_dataset --check "$work"
 }
 
 run_golden() {

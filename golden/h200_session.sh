@@ -3,7 +3,7 @@
 # with the golden kernel and FlexAttention (d 64 and 128), and SDPA dense/causal for context.
 # Binaries are built elsewhere (cudart is static) and carried in BIN_DIR, with the two Boost
 # libraries bsattn-bench links in BIN_DIR/lib. DATASET_DIR holds masks/ and cases.json from
-# `python3 -m pyattnsim.gpu_dataset`; the measurements are written beside them (mask paths in the
+# `python3 -m attnsim.gpu_dataset`; the measurements are written beside them (mask paths in the
 # JSON are relative to it) and copied to OUT_DIR.
 #   golden/h200_session.sh BIN_DIR DATASET_DIR OUT_DIR
 set -uo pipefail

@@ -12,7 +12,7 @@ on dense or causal inline patterns. Needs torch >= 2.5 with CUDA (the H200 machi
 Mask files are tilesim's: FlexAttention's BlockMask layout (kv_num_blocks, kv_indices,
 full_kv_num_blocks, full_kv_indices, BLOCK_SIZE, seq_lengths, optional allowed_pairs and `rule`) or
 the dense block layout (full, partial). PARTIAL blocks apply the file's token rule (mask_rules.md,
-pyattnsim.mask_rules) as the mask_mod; without one, `allow`: a mask_mod that compares positions but
+attnsim.mask_rules) as the mask_mod; without one, `allow`: a mask_mod that compares positions but
 keeps every key (the masked path's cost is paid). `--rule` overrides the file's rule.
 
 Where the blocks are the rule's own classification (token-level families), the BlockMask is built
@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pyattnsim import mask_rules  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent / "python"))
+from attnsim import mask_rules  # noqa: E402
 
 
 class BenchInputError(ValueError):

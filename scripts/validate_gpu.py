@@ -6,8 +6,8 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pyattnsim.gpu_validation import main  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent / "python"))
+from attnsim.gpu_validation import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -22,6 +22,7 @@
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
+#include "sim/common/output_format.h"
 #include "sim/common/progress.h"
 #include "sim/gpu/block_layout.h"
 #include "sim/gpu/calibration.h"
@@ -107,7 +108,7 @@ std::vector<std::string> split(const std::string& text) {
 
 int run(int argc, char** argv) {
   po::options_description options("bsattn-bench options");
-  options.add_options()("help", "this help")(
+  options.add_options()("help,h", "this help")(
       "mask", po::value<std::vector<std::string>>()->multitoken(),
       "masks: .npz/.npy files or inline patterns 'pattern:NAME,key=value,...' (tilesim's syntax)")(
       "rule", po::value<std::string>(),
@@ -126,7 +127,8 @@ int run(int argc, char** argv) {
       "reps", po::value<int>()->default_value(20), "timed runs (the median is reported)")(
       "flush-l2", po::bool_switch(), "overwrite a buffer of twice the L2 size before each run")(
       "seed", po::value<std::uint32_t>()->default_value(1), "input data seed")(
-      "out", po::value<std::string>(), "measurements JSON to write (tilesim calibrate reads it)");
+      "out", po::value<std::string>(), "measurements JSON to write (tilesim calibrate reads it)")(
+      "format", po::value<std::string>()->default_value("table"), common::kOutputFormatHelp);
   po::positional_options_description positional;
   positional.add("mask", -1);
   po::variables_map vm;
@@ -136,6 +138,7 @@ int run(int argc, char** argv) {
     std::cout << "usage: bsattn-bench MASK... [options]\n" << options << '\n';
     return vm.count("help") ? 0 : common::kExitInputError;
   }
+  const common::OutputFormat output = common::parse_output_format(vm["format"].as<std::string>());
   const std::string dtype = vm["dtype"].as<std::string>();
   if (dtype != "bf16" && dtype != "fp16")
     throw InputError("--dtype", "dtype", "bf16 or fp16", dtype);
@@ -326,8 +329,13 @@ int run(int argc, char** argv) {
                              {"kernel", "golden"},
                              {"device", boost::json::parse(to_json(*device))},
                              {"runs", runs}};
-  std::printf("%-40s %4s %10s %9s\n", "mask", "d", "ms", "TFLOP/s");
+  if (output == common::OutputFormat::kJson) std::cout << common::to_pretty_json(result);
+  if (output == common::OutputFormat::kCsv) std::cout << common::rows_of(runs).to_csv();
+  if (output == common::OutputFormat::kTable) {
+    std::printf("%-40s %4s %10s %9s\n", "mask", "d", "ms", "TFLOP/s");
+  }
   for (const auto& run_value : runs) {
+    if (output != common::OutputFormat::kTable) break;
     const auto& r = run_value.as_object();
     std::printf("%-40s %4lld %10.3f %9.1f\n", r.at("mask").as_string().c_str(),
                 static_cast<long long>(r.at("head_dim").as_int64()), r.at("ms").as_double(),

@@ -23,6 +23,7 @@
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
+#include "sim/common/output_format.h"
 #include "sim/common/progress.h"
 #include "sim/common/running_stats.h"
 
@@ -34,6 +35,23 @@ using attnsim::common::RunningStats;
 using namespace attnsim::rtl;
 
 // "128,512" -> {128, 512}; empty -> {} (random).
+// "n:k,n:k": the job sizes as topk-stats --cases spells them.
+std::vector<std::pair<int, int>> parse_cases(const std::string& text) {
+  std::vector<std::pair<int, int>> cases;
+  std::stringstream list(text);
+  std::string item;
+  while (std::getline(list, item, ',')) {
+    int n = 0, k = 0;
+    char colon = 0;
+    std::stringstream fields(item);
+    if (!(fields >> n >> colon >> k) || colon != ':' || !fields.eof() || k < 1 || k > n) {
+      throw InputError("--cases", "entry '" + item + "'", "n:k with 1 <= k <= n", item);
+    }
+    cases.emplace_back(n, k);
+  }
+  return cases;
+}
+
 std::vector<int> parse_list(const std::string& option, const std::string& text) {
   std::vector<int> values;
   std::stringstream list(text);
@@ -91,6 +109,7 @@ struct Settings {
   std::int64_t vectors = 0;
   std::uint64_t seed = 0;
   std::vector<int> ns, ks;
+  std::vector<std::pair<int, int>> cases;  // --cases n:k,... (topk-stats' spelling)
   bool mixed = true;
   ScoreKind kind = ScoreKind::kUniform;
   int max_n = 0;
@@ -101,11 +120,17 @@ struct Settings {
 // are split over threads (each thread's engine carries its own LFSR, so cycles do).
 TopkVector vector_of(const Settings& s, std::int64_t i, int score_bits) {
   std::mt19937_64 rng(s.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(i));
-  if (s.ns.empty() && s.ks.empty() && s.mixed) return random_topk_vector(rng, score_bits, s.max_n);
-  int n = s.ns.empty() ? static_cast<int>(rng() % static_cast<std::uint64_t>(s.max_n)) + 1
-                       : s.ns[static_cast<std::size_t>(i) % s.ns.size()];
+  const bool random_sizes = s.ns.empty() && s.ks.empty() && s.cases.empty();
+  if (random_sizes && s.mixed) return random_topk_vector(rng, score_bits, s.max_n);
+  const std::pair<int, int> pair = s.cases.empty()
+                                       ? std::pair<int, int>{0, 0}
+                                       : s.cases[static_cast<std::size_t>(i) % s.cases.size()];
+  int n = pair.first > 0 ? pair.first
+          : s.ns.empty() ? static_cast<int>(rng() % static_cast<std::uint64_t>(s.max_n)) + 1
+                         : s.ns[static_cast<std::size_t>(i) % s.ns.size()];
   int k =
-      s.ks.empty()
+      pair.second > 0 ? pair.second
+      : s.ks.empty()
           ? static_cast<int>(rng() % static_cast<std::uint64_t>(n)) + 1
           : s.ks[static_cast<std::size_t>(i / std::max<std::size_t>(1, s.ns.size())) % s.ks.size()];
   k = std::min(k, n);
@@ -124,7 +149,8 @@ int run(int argc, char** argv) {
   Settings s;
   int lanes = 16;
   int threads = 1;
-  std::string n_text, k_text, kind_text, trace_path, json_path, microarch_text;
+  std::string n_text, k_text, kind_text, trace_path, json_path, microarch_text, out_dir;
+  std::string format = "table", cases_text;
   std::int64_t trace_cycles = 0;
   int max_n_option = 0;
   options.add_options()("help,h", "show this help")(
@@ -137,17 +163,21 @@ int run(int argc, char** argv) {
                                                          "largest random n (0: the build's max_n)")(
       "n", po::value(&n_text), "job sizes, comma-separated (default: random in 1..max-n)")(
       "k", po::value(&k_text), "k values, comma-separated, capped at n (default: random in 1..n)")(
+      "cases", po::value(&cases_text),
+      "job sizes as n:k pairs, comma-separated (as topk-stats --cases; instead of --n/--k)")(
       "scores", po::value(&kind_text)->default_value("mixed"),
       "mixed, uniform, heavy-ties, sorted, reverse-sorted or all-equal")(
-      "gap-prob", po::value(&s.backpressure.input_gap)->default_value(0.1),
+      "gap-prob", po::value(&s.backpressure.input_gap)->default_value(0.1, "0.1"),
       "probability of an input gap per load cycle")(
-      "stall-prob", po::value(&s.backpressure.output_stall)->default_value(0.2),
+      "stall-prob", po::value(&s.backpressure.output_stall)->default_value(0.2, "0.2"),
       "probability that the output is not ready, per cycle")(
       "threads", po::value(&threads)->default_value(1),
       "engines run in parallel (results depend on it: each engine carries its own LFSR)")(
       "trace", po::value(&trace_path), "VCD waveform of the first cycles (first thread)")(
-      "trace-cycles", po::value(&trace_cycles)->default_value(200000),
-      "cycles the waveform covers")("json", po::value(&json_path), "write the results as JSON");
+      "trace-cycles", po::value(&trace_cycles)->default_value(2000), "cycles the waveform covers")(
+      "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
+      "out", po::value(&out_dir), "run folder: results.json")(
+      "json", po::value(&json_path), "deprecated: use --out DIR (results.json) or --format json");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
   if (vm.count("help")) {
@@ -155,6 +185,11 @@ int run(int argc, char** argv) {
     return attnsim::common::kExitOk;
   }
   po::notify(vm);
+  const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
+  if (!json_path.empty()) {
+    std::cerr << "topk-cosim: --json FILE is deprecated (kept for one release): use --out DIR, "
+                 "which writes DIR/results.json, or --format json\n";
+  }
   if (s.vectors < 1) throw InputError("--vectors", "value", "a positive integer", "");
   if (threads < 1 || threads > 256) throw InputError("--threads", "value", "1..256", "");
   for (double p : {s.backpressure.input_gap, s.backpressure.output_stall}) {
@@ -163,6 +198,10 @@ int run(int argc, char** argv) {
   s.backpressure.seed = s.seed;
   s.ns = parse_list("--n", n_text);
   s.ks = parse_list("--k", k_text);
+  s.cases = parse_cases(cases_text);
+  if (!s.cases.empty() && (!s.ns.empty() || !s.ks.empty())) {
+    throw InputError("command line", "--cases", "either --cases or --n/--k", "both");
+  }
   s.kind = parse_kind(kind_text, s.mixed);
 
   if (microarch_text != "sequential" && microarch_text != "pipelined") {
@@ -178,12 +217,13 @@ int run(int argc, char** argv) {
   wanted.lanes = lanes;
   wanted.max_n = 1;
   for (int n : s.ns) wanted.max_n = std::max(wanted.max_n, n);
+  for (const auto& [n, k] : s.cases) wanted.max_n = std::max(wanted.max_n, n);
   wanted.max_n = std::max(wanted.max_n, max_n_option);
   const TopkRtlBuild build = make_topk_rtl(wanted, "--lanes/--n/--max-n")->build();
   s.max_n = max_n_option > 0 ? max_n_option : build.max_n;
 
   // Each thread: its own engine, every threads-th vector, its own groups; merged at the end.
-  const bool fixed_sizes = !s.ns.empty() || !s.ks.empty();
+  const bool fixed_sizes = !s.ns.empty() || !s.ks.empty() || !s.cases.empty();
   std::vector<std::map<std::pair<std::string, std::string>, Group>> groups(
       static_cast<std::size_t>(threads));
   std::vector<std::vector<std::string>> mismatch_text(static_cast<std::size_t>(threads));
@@ -192,6 +232,11 @@ int run(int argc, char** argv) {
   attnsim::common::ProgressLine progress = attnsim::common::ProgressLine::for_stderr(
       "topk-cosim", static_cast<std::uint64_t>(s.vectors));
   std::mutex progress_mutex;
+  if (!trace_path.empty()) {
+    std::cerr << "topk-cosim: waveform of the first " << trace_cycles << " cycles, about "
+              << static_cast<double>(trace_cycles) * 9.2e3 / 1e6
+              << " MB at P=16 (--trace-cycles)\n";
+  }
   const std::string trace_tmp =
       trace_path.empty() ? "" : trace_path + ".tmp-" + std::to_string(::getpid());
 
@@ -273,15 +318,22 @@ int run(int argc, char** argv) {
            std::make_pair(num(b.first.first), num(b.first.second));
   });
 
-  std::printf(
+  const bool table = output == attnsim::common::OutputFormat::kTable;
+  // The table's lines go to stdout with --format table, else to stderr (stdout is the data).
+  FILE* text = table ? stdout : stderr;
+  std::fprintf(
+      text,
       "topk-cosim: attn_topk %s P=%d (build max_n %d) vs models/, %lld vectors, seed %llu, "
       "gap %.2f, stall %.2f, %d thread(s)\n",
       attnsim::models::to_string(build.microarch), build.lanes, build.max_n,
       static_cast<long long>(s.vectors), static_cast<unsigned long long>(s.seed),
       s.backpressure.input_gap, s.backpressure.output_stall, threads);
-  std::printf("%-11s %-11s %8s %10s %22s %22s %12s\n", "n", "k", "vectors", "mismatches",
-              "engine cycles mean+-sd", "min..max", "model mean");
+  if (table) {
+    std::printf("%-11s %-11s %8s %10s %22s %22s %12s\n", "n", "k", "vectors", "mismatches",
+                "engine cycles mean+-sd", "min..max", "model mean");
+  }
   for (const auto& [key, g] : rows) {
+    if (!table) break;
     std::printf("%-11s %-11s %8lld %10lld %14.1f +- %-6.1f %10lld..%-10lld %12.1f\n",
                 key.first.c_str(), key.second.c_str(),
                 static_cast<long long>(g.engine_cycles.count()),
@@ -290,17 +342,18 @@ int run(int argc, char** argv) {
                 static_cast<long long>(g.engine_cycles.max()), g.model_cycles.mean());
   }
   for (const auto& list : mismatch_text) {
-    for (const std::string& m : list) std::printf("MISMATCH %s\n", m.c_str());
+    for (const std::string& m : list) std::fprintf(text, "MISMATCH %s\n", m.c_str());
   }
-  std::printf(
-      "mismatches: %lld of %lld vectors; %lld RTL cycles simulated in %.1f s (%.2f M "
-      "cycles/s, %.0f vectors/s)\n",
-      static_cast<long long>(total.mismatches), static_cast<long long>(s.vectors),
-      static_cast<long long>(cycles_simulated), seconds, cycles_simulated / seconds / 1e6,
-      static_cast<double>(s.vectors) / seconds);
+  std::fprintf(text,
+               "mismatches: %lld of %lld vectors; %lld RTL cycles simulated in %.1f s (%.2f M "
+               "cycles/s, %.0f vectors/s)\n",
+               static_cast<long long>(total.mismatches), static_cast<long long>(s.vectors),
+               static_cast<long long>(cycles_simulated), seconds, cycles_simulated / seconds / 1e6,
+               static_cast<double>(s.vectors) / seconds);
 
-  if (!json_path.empty()) {
+  {
     boost::json::object out;
+    out["tool"] = "topk-cosim";
     out["microarch"] = attnsim::models::to_string(build.microarch);
     out["lanes"] = build.lanes;
     out["build_max_n"] = build.max_n;
@@ -325,7 +378,16 @@ int run(int argc, char** argv) {
           {"rtl_cycles_mean", g.rtl_cycles.mean()}});
     }
     out["groups"] = std::move(groups_json);
-    attnsim::common::write_json_file(json_path, out);
+    if (!json_path.empty()) attnsim::common::write_json_file(json_path, out);
+    if (!out_dir.empty()) {
+      std::filesystem::create_directories(out_dir);
+      attnsim::common::write_json_file(std::filesystem::path(out_dir) / "results.json", out);
+    }
+    if (output == attnsim::common::OutputFormat::kJson) {
+      std::cout << attnsim::common::to_pretty_json(out);
+    } else if (output == attnsim::common::OutputFormat::kCsv) {
+      std::cout << attnsim::common::rows_of(out["groups"].as_array()).to_csv();
+    }
   }
   return total.mismatches == 0 ? attnsim::common::kExitOk : attnsim::common::kExitFailure;
 }

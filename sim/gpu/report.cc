@@ -1,8 +1,12 @@
 // JSON, table and CSV renderings of simulation results.
 #include "sim/gpu/report.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
 #include <sstream>
+#include <string>
+#include <utility>
 
 namespace attnsim::gpu {
 
@@ -117,28 +121,32 @@ boost::json::object to_json(const CostParams& cost) {
 }
 
 std::string format_table(const std::vector<Result>& results, ReportKind kind) {
+  // Mask names are printed whole (the column is as wide as the longest); each header names one
+  // column: "tiles" is the visited tile count, bound_* the speedup bounds (results' JSON names).
+  int width = 4;
+  for (const Result& r : results) width = std::max(width, static_cast<int>(r.mask.size()));
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-32s %6s %8s %8s %8s %7s %7s %7s %7s %7s", "mask", "heads",
-                "seq_q", "tiles", "density", "flop", "tiles", "sched", "worst_q", "waves");
+  std::snprintf(line, sizeof line, "%-*s %6s %8s %8s %8s %10s %11s %11s %13s %7s", width, "mask",
+                "heads", "seq_q", "tiles", "density", "bound_flop", "bound_tiles", "bound_sched",
+                "bound_worst_q", "waves");
   out << line;
   if (kind == ReportKind::kPredict) {
-    std::snprintf(line, sizeof line, " %9s %9s %7s %6s %6s", "pred_ms", "dense_ms", "speedup",
-                  "eff", "tail");
+    std::snprintf(line, sizeof line, " %9s %9s %7s %8s %6s", "pred_ms", "dense_ms", "speedup",
+                  "wave_eff", "tail");
     out << line;
   }
   out << '\n';
   for (const Result& r : results) {
-    std::string name = r.mask;
-    if (name.size() > 32) name = "..." + name.substr(name.size() - 29);
-    std::snprintf(line, sizeof line, "%-32s %6lld %8lld %8lld %8.4f %7.2f %7.2f %7.2f %7.2f %7.2f",
-                  name.c_str(), static_cast<long long>(r.heads), static_cast<long long>(r.seq_q),
+    out << r.mask << std::string(static_cast<std::size_t>(width) - r.mask.size(), ' ');
+    std::snprintf(line, sizeof line, " %6lld %8lld %8lld %8.4f %10.2f %11.2f %11.2f %13.2f %7.2f",
+                  static_cast<long long>(r.heads), static_cast<long long>(r.seq_q),
                   static_cast<long long>(r.tiles_full + r.tiles_partial + r.tiles_empty_visited),
                   r.density_tokens, r.speedup_bound_flop, r.speedup_bound_tiles,
                   r.speedup_bound_sched, r.speedup_bound_worst_q, r.waves);
     out << line;
     if (kind == ReportKind::kPredict) {
-      std::snprintf(line, sizeof line, " %9.4f %9.4f %7.2f %6.3f %6.3f", r.predicted_ms,
+      std::snprintf(line, sizeof line, " %9.4f %9.4f %7.2f %8.3f %6.3f", r.predicted_ms,
                     r.predicted_dense_ms, r.predicted_speedup, r.wave_efficiency, r.tail_fraction);
       out << line;
     }
@@ -164,6 +172,69 @@ std::string format_timeline_csv(const std::vector<Result>& results) {
     }
   }
   return out.str();
+}
+
+boost::json::object timeline_chrome_trace(const std::vector<Result>& results) {
+  boost::json::array events;
+  const bool several = results.size() > 1;
+  std::int64_t work_items = 0;
+  for (std::size_t m = 0; m < results.size(); ++m) {
+    const Result& r = results[m];
+    // Process ids: the SM, offset per mask when there are several.
+    const std::int64_t base = several ? static_cast<std::int64_t>(m) * 1000000 : 0;
+    std::set<std::int32_t> sms;
+    std::set<std::pair<std::int32_t, std::int32_t>> slots;
+    for (const TimelineEntry& e : r.timeline) {
+      sms.insert(e.sm);
+      slots.insert({e.sm, e.slot});
+    }
+    for (const std::int32_t sm : sms) {
+      const std::string name =
+          (several ? r.mask + ": " : std::string()) + "SM " + std::to_string(sm);
+      events.push_back({{"ph", "M"},
+                        {"name", "process_name"},
+                        {"pid", base + sm},
+                        {"tid", 0},
+                        {"args", {{"name", name}}}});
+      events.push_back({{"ph", "M"},
+                        {"name", "process_sort_index"},
+                        {"pid", base + sm},
+                        {"tid", 0},
+                        {"args", {{"sort_index", base + sm}}}});
+    }
+    for (const auto& [sm, slot] : slots) {
+      events.push_back({{"ph", "M"},
+                        {"name", "thread_name"},
+                        {"pid", base + sm},
+                        {"tid", slot},
+                        {"args", {{"name", "slot " + std::to_string(slot)}}}});
+    }
+    for (const TimelineEntry& e : r.timeline) {
+      events.push_back({{"ph", "X"},
+                        {"cat", "work_item"},
+                        {"pid", base + e.sm},
+                        {"tid", e.slot},
+                        {"ts", e.start_us},
+                        {"dur", e.end_us - e.start_us},
+                        {"name", "b" + std::to_string(e.batch) + " h" + std::to_string(e.head) +
+                                     " q" + std::to_string(e.q_tile)},
+                        {"args",
+                         {{"batch", e.batch},
+                          {"head", e.head},
+                          {"q_tile", e.q_tile},
+                          {"tiles_full", e.tiles.full},
+                          {"tiles_partial", e.tiles.partial},
+                          {"tiles_empty_visited", e.tiles.empty_visited}}}});
+    }
+    work_items += static_cast<std::int64_t>(r.timeline.size());
+  }
+  return {{"traceEvents", std::move(events)},
+          {"displayTimeUnit", "ns"},
+          {"otherData",
+           {{"source", several           ? std::string("tilesim")
+                       : results.empty() ? ""
+                                         : results[0].mask},
+            {"work_items", work_items}}}};
 }
 
 }  // namespace attnsim::gpu

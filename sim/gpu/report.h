@@ -27,4 +27,9 @@ std::string format_table(const std::vector<Result>& results, ReportKind kind);
 /// Timeline CSV: header, then one row per work item of every result, in launch order.
 std::string format_timeline_csv(const std::vector<Result>& results);
 
+/// The same timeline as Chrome / Perfetto trace JSON (ui.perfetto.dev, chrome://tracing): a
+/// process per SM (per mask and SM with several masks), a thread per slot, a complete event per
+/// work item named "b<batch> h<head> q<q_tile>" with its tile counts as args; times in us.
+boost::json::object timeline_chrome_trace(const std::vector<Result>& results);
+
 }  // namespace attnsim::gpu

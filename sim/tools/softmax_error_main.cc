@@ -9,17 +9,30 @@
 #include "models/softmax.h"
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
+#include "sim/common/json_output.h"
+#include "sim/common/output_format.h"
 
 namespace {
 
 namespace po = boost::program_options;
+using attnsim::common::Rows;
 using attnsim::models::SoftmaxParams;
 
+// Each section prints its table (--format table) and fills its rows (json, csv).
+struct Section {
+  bool print;
+  Rows rows;
+};
+
 // 2^f over every representable exponent in [-1, 0]: the approximation alone, without the shift.
-void print_exp_error(const SoftmaxParams& base) {
-  std::printf("exp: 2^t by %d-bit table + linear interpolation, relative error over t in [-1, 0]\n",
-              base.lut_index_bits);
-  std::printf("%10s %14s %14s\n", "lut bits", "max rel err", "mean rel err");
+void print_exp_error(const SoftmaxParams& base, Section& out) {
+  out.rows.columns = {"lut_bits", "max_rel_err", "mean_rel_err", "default"};
+  if (out.print) {
+    std::printf(
+        "exp: 2^t by %d-bit table + linear interpolation, relative error over t in [-1, 0]\n",
+        base.lut_index_bits);
+    std::printf("%10s %14s %14s\n", "lut bits", "max rel err", "mean rel err");
+  }
   for (int bits = 3; bits <= 7; ++bits) {
     SoftmaxParams p = base;
     p.lut_index_bits = bits;
@@ -34,16 +47,25 @@ void print_exp_error(const SoftmaxParams& base) {
       max_err = std::max(max_err, err);
       sum_err += err;
     }
-    std::printf("%10d %14.3g %14.3g%s\n", bits, max_err, sum_err / static_cast<double>(one + 1),
-                bits == base.lut_index_bits ? "   <- default" : "");
+    const double mean_err = sum_err / static_cast<double>(one + 1);
+    if (out.print) {
+      std::printf("%10d %14.3g %14.3g%s\n", bits, max_err, mean_err,
+                  bits == base.lut_index_bits ? "   <- default" : "");
+    }
+    out.rows.rows.push_back({bits, max_err, mean_err, bits == base.lut_index_bits});
   }
 }
 
-void print_softmax_error(const SoftmaxParams& base, int trials, int n, unsigned seed) {
-  std::printf("\nsoftmax: n = %d, logits ~ N(0, sigma^2) (after the 1/sqrt(D) scale), %d trials\n",
-              n, trials);
-  std::printf("%10s %8s %14s %14s %18s\n", "prob bits", "sigma", "max abs err", "mean abs err",
-              "max rel (p>=1e-2)");
+void print_softmax_error(const SoftmaxParams& base, int trials, int n, unsigned seed,
+                         Section& out) {
+  out.rows.columns = {"prob_bits", "sigma", "max_abs_err", "mean_abs_err", "max_rel_err_p_ge_1e-2"};
+  if (out.print) {
+    std::printf(
+        "\nsoftmax: n = %d, logits ~ N(0, sigma^2) (after the 1/sqrt(D) scale), %d trials\n", n,
+        trials);
+    std::printf("%10s %8s %14s %14s %18s\n", "prob bits", "sigma", "max abs err", "mean abs err",
+                "max rel (p>=1e-2)");
+  }
   std::mt19937_64 rng(seed);
   for (int prob_bits : {8, 12, 16}) {
     for (double sigma : {1.0, 2.0, 4.0}) {
@@ -68,8 +90,12 @@ void print_softmax_error(const SoftmaxParams& base, int trials, int n, unsigned 
           if (exact[j] >= 1e-2) max_rel = std::max(max_rel, err / exact[j]);
         }
       }
-      std::printf("%10d %8.1f %14.3g %14.3g %18.3g\n", prob_bits, sigma, max_abs,
-                  sum_abs / static_cast<double>(count), max_rel);
+      const double mean_abs = sum_abs / static_cast<double>(count);
+      if (out.print) {
+        std::printf("%10d %8.1f %14.3g %14.3g %18.3g\n", prob_bits, sigma, max_abs, mean_abs,
+                    max_rel);
+      }
+      out.rows.rows.push_back({prob_bits, sigma, max_abs, mean_abs, max_rel});
     }
   }
 }
@@ -77,11 +103,16 @@ void print_softmax_error(const SoftmaxParams& base, int trials, int n, unsigned 
 // The max stage as a choice (issue 16): the safe max-subtract against the public design's stages
 // (no max pass: exp of the raw score in a format with exp_int_bits integer bits, saturating).
 // Logits ~ N(mu, sigma^2): a positive mean is what a missing max pass must absorb.
-void print_max_stage_error(const SoftmaxParams& base, int trials, int n, unsigned seed) {
-  std::printf("\nmax stage: 12-bit probabilities, n = %d, %d trials, logits ~ N(mu, sigma^2)\n", n,
-              trials);
-  std::printf("%-22s %6s %6s %14s %14s %18s\n", "softmax", "mu", "sigma", "max abs err",
-              "mean abs err", "max rel (p>=1e-2)");
+void print_max_stage_error(const SoftmaxParams& base, int trials, int n, unsigned seed,
+                           Section& out) {
+  out.rows.columns = {"softmax",     "mu",           "sigma",
+                      "max_abs_err", "mean_abs_err", "max_rel_err_p_ge_1e-2"};
+  if (out.print) {
+    std::printf("\nmax stage: 12-bit probabilities, n = %d, %d trials, logits ~ N(mu, sigma^2)\n",
+                n, trials);
+    std::printf("%-22s %6s %6s %14s %14s %18s\n", "softmax", "mu", "sigma", "max abs err",
+                "mean abs err", "max rel (p>=1e-2)");
+  }
   struct Variant {
     const char* name;
     bool subtract_max;
@@ -114,8 +145,12 @@ void print_max_stage_error(const SoftmaxParams& base, int trials, int n, unsigne
           if (exact[j] >= 1e-2) max_rel = std::max(max_rel, err / exact[j]);
         }
       }
-      std::printf("%-22s %6.1f %6.1f %14.3g %14.3g %18.3g\n", v.name, mu, sigma, max_abs,
-                  sum_abs / static_cast<double>(count), max_rel);
+      const double mean_abs = sum_abs / static_cast<double>(count);
+      if (out.print) {
+        std::printf("%-22s %6.1f %6.1f %14.3g %14.3g %18.3g\n", v.name, mu, sigma, max_abs,
+                    mean_abs, max_rel);
+      }
+      out.rows.rows.push_back({v.name, mu, sigma, max_abs, mean_abs, max_rel});
     }
   }
 }
@@ -124,10 +159,13 @@ int run(int argc, char** argv) {
   po::options_description options("softmax-error: hardware softmax against float64");
   int trials = 0, n = 0;
   unsigned seed = 0;
+  std::string format = "table", out_dir;
   options.add_options()("help,h", "show this help")(
       "trials", po::value(&trials)->default_value(200), "random score vectors per row")(
       "n", po::value(&n)->default_value(1024), "scores per vector")(
-      "seed", po::value(&seed)->default_value(1), "seed");
+      "seed", po::value(&seed)->default_value(1), "seed")(
+      "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
+      "out", po::value(&out_dir), "run folder: results.json");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
   if (vm.count("help")) {
@@ -139,13 +177,36 @@ int run(int argc, char** argv) {
     throw attnsim::common::InputError("command line", "--trials/--n", "positive integers",
                                       std::to_string(trials) + "/" + std::to_string(n));
   }
+  const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
+  const bool table = output == attnsim::common::OutputFormat::kTable;
   const SoftmaxParams p;
-  std::printf("# defaults: score frac %d, D %d, constant frac %d, exponent frac %d, exp frac %d\n",
-              p.score_frac_bits, p.head_dim, p.constant_frac_bits, p.exponent_frac_bits,
-              p.exp_frac_bits);
-  print_exp_error(p);
-  print_softmax_error(p, trials, n, seed);
-  print_max_stage_error(p, trials, n, seed);
+  if (table) {
+    std::printf(
+        "# defaults: score frac %d, D %d, constant frac %d, exponent frac %d, exp frac %d\n",
+        p.score_frac_bits, p.head_dim, p.constant_frac_bits, p.exponent_frac_bits, p.exp_frac_bits);
+  }
+  Section exp_section{table, {}}, softmax_section{table, {}}, max_section{table, {}};
+  print_exp_error(p, exp_section);
+  print_softmax_error(p, trials, n, seed, softmax_section);
+  print_max_stage_error(p, trials, n, seed, max_section);
+  const boost::json::object report{{"tool", "softmax-error"},
+                                   {"trials", trials},
+                                   {"n", n},
+                                   {"seed", seed},
+                                   {"exp", exp_section.rows.to_json()},
+                                   {"softmax", softmax_section.rows.to_json()},
+                                   {"max_stage", max_section.rows.to_json()}};
+  attnsim::common::write_run_folder(out_dir, report);
+  if (output == attnsim::common::OutputFormat::kJson) {
+    std::cout << attnsim::common::to_pretty_json(report);
+  } else if (output == attnsim::common::OutputFormat::kCsv) {
+    // One CSV per section would need three files; stdout gets them one after another, each
+    // headed by a "# section" line.
+    std::cout << "# exp\n"
+              << exp_section.rows.to_csv() << "# softmax\n"
+              << softmax_section.rows.to_csv() << "# max_stage\n"
+              << max_section.rows.to_csv();
+  }
   return attnsim::common::kExitOk;
 }
 

@@ -14,6 +14,7 @@
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
+#include "sim/common/output_format.h"
 #include "sim/common/spatten_derivation.h"
 #include "sim/common/spatten_workload_csv.h"
 
@@ -36,7 +37,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 // K+V bytes of a workload as the public format implies them: fetched rows x D x bits, with the
 // LSB increment added on re-quantization and 16 bits where a width is -1 (not quantized).
-void print_csv_summary(const std::string& path, const attnsim::common::SpattenWorkload& w) {
+boost::json::object csv_summary(const std::string& path, const attnsim::common::SpattenWorkload& w,
+                                bool print) {
   std::set<int> iterations, layers, heads;
   double key_ratio = 0, value_ratio = 0, kv_bytes = 0, dense_bytes = 0;
   long requant = 0;
@@ -55,6 +57,18 @@ void print_csv_summary(const std::string& path, const attnsim::common::SpattenWo
     requant += r.if_requant ? 1 : 0;
   }
   const double n = static_cast<double>(std::max<std::size_t>(w.rows.size(), 1));
+  boost::json::object summary{{"file", path},
+                              {"kind", "workload csv"},
+                              {"head_steps", w.rows.size()},
+                              {"iterations", iterations.size()},
+                              {"layers", layers.size()},
+                              {"heads", heads.size()},
+                              {"key_fetched_per_token", key_ratio / n},
+                              {"value_fetched_per_token", value_ratio / n},
+                              {"lsb_refetch_share", requant / n},
+                              {"kv_bytes", kv_bytes},
+                              {"dense_kv_bytes", dense_bytes}};
+  if (!print) return summary;
   std::printf(
       "%s: ok: %zu head-steps (%zu iterations x %zu layers x %zu heads); K fetched/L %.3f, V "
       "fetched/L %.3f, LSB re-fetch %.1f%% of head-steps; K+V %.1f MB vs %.1f MB dense 16-bit "
@@ -62,12 +76,26 @@ void print_csv_summary(const std::string& path, const attnsim::common::SpattenWo
       path.c_str(), w.rows.size(), iterations.size(), layers.size(), heads.size(), key_ratio / n,
       value_ratio / n, 100.0 * requant / n, kv_bytes / 1e6, dense_bytes / 1e6,
       kv_bytes > 0 ? dense_bytes / kv_bytes : 0.0);
+  return summary;
+}
+
+// Prints the collected summaries as --format asks (table: the lines were printed as they came).
+void print_summaries(attnsim::common::OutputFormat output, const std::string& command,
+                     const boost::json::array& files) {
+  if (output == attnsim::common::OutputFormat::kJson) {
+    std::cout << attnsim::common::to_pretty_json(
+        boost::json::object{{"tool", "spatten-trace"}, {"command", command}, {"files", files}});
+  } else if (output == attnsim::common::OutputFormat::kCsv) {
+    std::cout << attnsim::common::rows_of(files).to_csv();
+  }
 }
 
 int validate(const std::vector<std::string>& args) {
   po::options_description options("spatten-trace validate FILE...");
   std::vector<std::string> files;
-  options.add_options()("help,h", "show this help")("file", po::value(&files), "files to check");
+  std::string format = "table";
+  options.add_options()("help,h", "show this help")("file", po::value(&files), "files to check")(
+      "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp);
   po::positional_options_description positional;
   positional.add("file", -1);
   po::variables_map vm;
@@ -77,10 +105,24 @@ int validate(const std::vector<std::string>& args) {
     return attnsim::common::kExitOk;
   }
   po::notify(vm);
+  const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
+  const bool table = output == attnsim::common::OutputFormat::kTable;
   if (files.empty()) throw InputError("command line", "FILE", "at least one file", "none");
+  boost::json::array summaries;
   for (const std::string& file : files) {
     if (ends_with(file, ".npz")) {
       const auto t = attnsim::common::read_attention_trace(file);
+      summaries.push_back(boost::json::object{{"file", file},
+                                              {"kind", "attention trace"},
+                                              {"version", attnsim::common::kAttentionTraceVersion},
+                                              {"probabilities_only", t.probabilities_only()},
+                                              {"layers", t.layers},
+                                              {"heads", t.heads},
+                                              {"tokens", t.tokens},
+                                              {"head_dim", t.head_dim},
+                                              {"causal", t.causal},
+                                              {"prompt_tokens", t.prompt_tokens}});
+      if (!table) continue;
       std::printf(
           "%s: ok: attention trace v%d (%s), %d layers x %d heads x %d tokens x %d dims, %s\n",
           file.c_str(), attnsim::common::kAttentionTraceVersion,
@@ -89,9 +131,10 @@ int validate(const std::vector<std::string>& args) {
           t.causal ? ("causal, prompt " + std::to_string(t.prompt_tokens)).c_str()
                    : "bidirectional");
     } else {
-      print_csv_summary(file, attnsim::common::read_spatten_workload(file));
+      summaries.push_back(csv_summary(file, attnsim::common::read_spatten_workload(file), table));
     }
   }
+  print_summaries(output, "validate", summaries);
   return attnsim::common::kExitOk;
 }
 
@@ -118,7 +161,7 @@ std::vector<double> parse_ratios(const std::string& text, const std::string& opt
 
 int derive(const std::vector<std::string>& args) {
   po::options_description options("spatten-trace derive");
-  std::string trace, out, decisions, token_keep, head_keep, config_path;
+  std::string trace, out, decisions, token_keep, head_keep, config_path, format = "table";
   attnsim::models::SpattenParams p;
   bool no_quantize = false, no_progressive = false, prompt_last_only = false;
   int seed = p.topk.lfsr_seed;
@@ -129,11 +172,12 @@ int derive(const std::vector<std::string>& args) {
       "token-keep", po::value(&token_keep),
       "per-layer token keep ratios, comma-separated (default: no token pruning)")(
       "head-keep", po::value(&head_keep), "per-layer head keep ratios (default: none)")(
-      "value-keep", po::value(&p.value_keep_ratio)->default_value(1.0),
+      "value-keep", po::value(&p.value_keep_ratio)->default_value(1.0, "1.0"),
       "local value pruning keep ratio")("no-quantize", po::bool_switch(&no_quantize),
                                         "16-bit tensors, no progressive quantization")(
       "no-progressive", po::bool_switch(&no_progressive), "never re-fetch the K LSBs")(
-      "requant-threshold", po::value(&p.progressive.max_prob_threshold)->default_value(0.05),
+      "requant-threshold",
+      po::value(&p.progressive.max_prob_threshold)->default_value(0.05, "0.05"),
       "re-quantize when the max probability is below this")(
       "query-bits", po::value(&p.query_bits)->default_value(16), "Q width")(
       "key-msb-bits", po::value(&p.key_msb_bits)->default_value(6), "K bits fetched first")(
@@ -145,7 +189,8 @@ int derive(const std::vector<std::string>& args) {
       "seed", po::value(&seed)->default_value(p.topk.lfsr_seed), "top-k LFSR seed (1..65535)")(
       "prompt-last-only", po::bool_switch(&prompt_last_only),
       "iteration 0 runs only the last prompt query (faster)")(
-      "config-path", po::value(&config_path), "text of the CSV's last line (default: the trace)");
+      "config-path", po::value(&config_path), "text of the CSV's last line (default: the trace)")(
+      "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(options).run(), vm);
   if (vm.count("help")) {
@@ -153,6 +198,7 @@ int derive(const std::vector<std::string>& args) {
     return attnsim::common::kExitOk;
   }
   po::notify(vm);
+  const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
   if (seed < 1 || seed > 65535) {
     throw InputError("command line", "--seed", "an LFSR state in [1, 65535]", std::to_string(seed));
   }
@@ -180,7 +226,9 @@ int derive(const std::vector<std::string>& args) {
     attnsim::common::write_json_file(decisions, attnsim::common::decisions_to_json(run));
   }
   attnsim::common::write_spatten_workload(out, workload);
-  print_csv_summary(out, workload);
+  const boost::json::object summary =
+      csv_summary(out, workload, output == attnsim::common::OutputFormat::kTable);
+  print_summaries(output, "derive", boost::json::array{summary});
   return attnsim::common::kExitOk;
 }
 

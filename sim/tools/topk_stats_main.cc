@@ -12,6 +12,8 @@
 #include "models/topk_latency.h"
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
+#include "sim/common/json_output.h"
+#include "sim/common/output_format.h"
 #include "sim/common/running_stats.h"
 
 namespace {
@@ -46,7 +48,7 @@ int run(int argc, char** argv) {
   po::options_description options("topk-stats: top-k engine cycles on random scores");
   int trials = 0;
   unsigned seed = 0;
-  std::string cases_text, microarch;
+  std::string cases_text, microarch, format = "table", out_dir;
   TopkParams params;
   options.add_options()("help,h", "show this help")(
       "trials", po::value(&trials)->default_value(10000), "random inputs per (n, k)")(
@@ -55,7 +57,9 @@ int run(int argc, char** argv) {
       "microarch", po::value(&microarch)->default_value("sequential"),
       "sequential | pipelined (the first pass streams with the load; no pivot-setup cycles)")(
       "cases", po::value(&cases_text)->default_value("128:64,512:64,1024:512,2048:64,4096:32"),
-      "comma-separated n:k pairs");
+      "comma-separated n:k pairs")("format", po::value(&format)->default_value(format),
+                                   attnsim::common::kOutputFormatHelp)("out", po::value(&out_dir),
+                                                                       "run folder: results.json");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
   if (vm.count("help")) {
@@ -63,6 +67,8 @@ int run(int argc, char** argv) {
     return attnsim::common::kExitOk;
   }
   po::notify(vm);
+  const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
+  const bool table = output == attnsim::common::OutputFormat::kTable;
   if (trials < 1)
     throw InputError("--trials", "value", "a positive integer", std::to_string(trials));
   if (microarch == "pipelined") {
@@ -77,11 +83,25 @@ int run(int argc, char** argv) {
   const attnsim::models::Violations violations = params.validate("topk");
   if (!violations.ok()) throw InputError("command line", violations.to_string());
 
-  std::printf(
-      "# P=%d, %s, %d trials per row, uniform 16-bit scores, seed %u; LFSR carried across jobs\n",
-      params.lanes, attnsim::models::to_string(params.microarch), trials, seed);
-  std::printf("%6s %6s %8s | %16s | %16s | %s\n", "n", "k", "passes", "ours (cycles)",
-              "public model", "ours: load + passes + output");
+  if (table) {
+    std::printf(
+        "# P=%d, %s, %d trials per row, uniform 16-bit scores, seed %u; LFSR carried across "
+        "jobs\n",
+        params.lanes, attnsim::models::to_string(params.microarch), trials, seed);
+    std::printf("%6s %6s %8s | %16s | %16s | %s\n", "n", "k", "passes", "ours (cycles)",
+                "public model", "ours: load + passes + output");
+  }
+  attnsim::common::Rows rows;
+  rows.columns = {"n",
+                  "k",
+                  "passes_mean",
+                  "cycles_mean",
+                  "cycles_stddev",
+                  "public_model_cycles_mean",
+                  "public_model_cycles_stddev",
+                  "load_cycles_mean",
+                  "pass_cycles_mean",
+                  "output_cycles_mean"};
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<std::int64_t> score(0, 65535);
   for (const Case& c : cases) {
@@ -100,9 +120,25 @@ int run(int argc, char** argv) {
       pass_cycles.add(static_cast<double>(timing.passes_cycles));
       output.add(static_cast<double>(timing.latency_cycles - timing.output_start_cycle));
     }
-    std::printf("%6d %6d %8.2f | %7.1f +- %5.1f | %7.1f +- %5.1f | %.0f + %.1f + %.1f\n", c.n, c.k,
-                passes.mean(), ours.mean(), ours.stddev(), theirs.mean(), theirs.stddev(),
-                load.mean(), pass_cycles.mean(), output.mean());
+    if (table) {
+      std::printf("%6d %6d %8.2f | %7.1f +- %5.1f | %7.1f +- %5.1f | %.0f + %.1f + %.1f\n", c.n,
+                  c.k, passes.mean(), ours.mean(), ours.stddev(), theirs.mean(), theirs.stddev(),
+                  load.mean(), pass_cycles.mean(), output.mean());
+    }
+    rows.rows.push_back({c.n, c.k, passes.mean(), ours.mean(), ours.stddev(), theirs.mean(),
+                         theirs.stddev(), load.mean(), pass_cycles.mean(), output.mean()});
+  }
+  const boost::json::object report{{"tool", "topk-stats"},
+                                   {"lanes", params.lanes},
+                                   {"microarch", attnsim::models::to_string(params.microarch)},
+                                   {"trials", trials},
+                                   {"seed", seed},
+                                   {"cases", rows.to_json()}};
+  attnsim::common::write_run_folder(out_dir, report);
+  if (output == attnsim::common::OutputFormat::kCsv) {
+    std::cout << rows.to_csv();
+  } else if (output == attnsim::common::OutputFormat::kJson) {
+    std::cout << attnsim::common::to_pretty_json(report);
   }
   return attnsim::common::kExitOk;
 }

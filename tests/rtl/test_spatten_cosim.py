@@ -36,8 +36,9 @@ def test_rtl_engines_give_identical_stats_on_gpt2_small(tmp_path, config):
 
 def test_waveforms_of_both_engines(tmp_path):
     vcd = tmp_path / "topk.vcd"
-    r = run("--topk-engine", "rtl", "--topk-trace", vcd, "--topk-trace-cycles", "3000", WORKLOAD)
+    r = run("--topk-engine", "rtl", "--trace", vcd, "--trace-cycles", "3000", WORKLOAD)
     assert r.returncode == 0, r.stderr
+    assert "about 27.6 MB per file" in r.stderr  # the expected size, said before the run
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["topk-importance.vcd", "topk.vcd"]  # no temporary files left
     for path in tmp_path.iterdir():
@@ -48,8 +49,9 @@ def test_waveforms_of_both_engines(tmp_path):
 
 @pytest.mark.parametrize("extra, message", [
     (["--topk-engine", "verilog"], "behavioural or rtl"),
-    (["--topk-trace", "x.vcd"], "--topk-engine rtl"),
-    (["--topk-engine", "rtl", "--topk-trace", "/nonexistent-dir/x.vcd"], "cannot open"),
+    (["--trace", "x.vcd"], "--topk-engine rtl"),
+    (["--topk-trace", "x.vcd"], "--topk-engine rtl"),  # the old spelling, deprecated
+    (["--topk-engine", "rtl", "--trace", "/nonexistent-dir/x.vcd"], "cannot open"),
 ])
 def test_bad_options_exit_2(tmp_path, extra, message):
     r = run(*extra, WORKLOAD)

@@ -79,3 +79,14 @@ def test_trace_writes_a_vcd_and_nothing_else(tmp_path):
 def test_bad_arguments_exit_2_with_a_message(args, message):
     r = run(*args)
     assert r.returncode == 2 and message in r.stderr, (r.returncode, r.stderr)
+
+
+def test_cases_are_n_k_pairs_as_in_topk_stats(tmp_path):
+    r = run("--vectors", "40", "--lanes", "16", "--cases", "128:64,40:3", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    groups = {(g["n"], g["k"]): g["vectors"] for g in json.loads(r.stdout)["groups"]}
+    assert groups == {("128", "64"): 20, ("40", "3"): 20}  # pairs, in turn: no cross product
+    r = run("--vectors", "4", "--cases", "8:2", "--n", "8")
+    assert r.returncode == 2 and "either --cases or --n/--k" in r.stderr
+    r = run("--vectors", "4", "--cases", "8:9")
+    assert r.returncode == 2 and "n:k with 1 <= k <= n" in r.stderr

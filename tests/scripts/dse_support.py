@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SCRIPTS = REPO / "scripts"
+SCRIPTS = REPO / "scripts" / "python"
 PYTHON = "/usr/bin/python3"
 GPT2 = "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"
 
@@ -20,7 +20,7 @@ def build_dir() -> Path:
 
 
 def manifest_or_skip():
-    from pyattnsim.build_manifest import ManifestError, load_manifest
+    from attnsim.build_manifest import ManifestError, load_manifest
     try:
         return load_manifest(build_dir())
     except ManifestError as error:
@@ -33,7 +33,7 @@ def env() -> dict:
 
 
 def dse_command(*args) -> list[str]:
-    return [PYTHON, "-m", "pyattnsim.dse", *map(str, args)]
+    return [PYTHON, "-m", "attnsim.dse", *map(str, args)]
 
 
 def spatten_spec(path: Path, lanes: list[int], channels: list[int], extra: str = "") -> Path:

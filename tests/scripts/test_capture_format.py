@@ -41,7 +41,7 @@ def test_saved_trace_is_read_by_the_cpp_reader(tmp_path):
 
 
 def test_bundled_sample_trace_is_what_its_generator_makes():
-    from pyattnsim import synthetic_trace
+    from attnsim import synthetic_trace
     sample = np.load(REPO / "traces" / "attention" / "synthetic-sink-2x4x64x16.npz")
     q, k, v = synthetic_trace.structured_qkv("sink", 2, 4, 64, 16, seed=1)
     expected = synthetic_trace.trace_arrays(q, k, v, True, 56, np.float32)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pyattnsim import demo
+from attnsim import demo
 
 
 def write_manifest(build: Path, tools: dict[str, Path]) -> None:

@@ -7,8 +7,8 @@ import subprocess
 import pytest
 
 from dse_support import GPT2, REPO, build_dir, dse_command, env, manifest_or_skip, spatten_spec
-from pyattnsim.dse import evaluators
-from pyattnsim.dse.evaluators import Context, evaluate_point
+from attnsim.dse import evaluators
+from attnsim.dse.evaluators import Context, evaluate_point
 
 CASES = [  # mask, gpu, kernel, overrides, mode
     ("pattern:causal,seq=8192,heads=4", "h200", "fa2", {}, "predict"),

@@ -9,7 +9,7 @@ import pytest
 
 from dse_support import (PYTHON, REPO, dse_command, env, free_port, kill_group,
                          manifest_or_skip, spatten_spec, store_rows)
-from pyattnsim.dse.spec import expand_points, load_spec, point_key
+from attnsim.dse.spec import expand_points, load_spec, point_key
 
 SRAM = "  sram.value_bytes: {values: [196608, 262144]}\n"
 

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from dse_support import GPT2, REPO, dse_command, env
-from pyattnsim.dse.plots import pareto_front
-from pyattnsim.dse.spec import (SpecError, evaluate_expression, expand_points, load_spec,
+from attnsim.dse.plots import pareto_front
+from attnsim.dse.spec import (SpecError, evaluate_expression, expand_points, load_spec,
                                 parse_spec, point_key)
 
 TILESIM = {"evaluator": "tilesim", "masks": {"c": "pattern:causal,seq={seq},heads=2"},
@@ -121,7 +121,7 @@ def test_pareto_front_keeps_the_non_dominated_points():
 
 
 def test_tilesim_points_are_batched_and_spatten_points_are_not():
-    from pyattnsim.dse.runner import TILESIM_BATCH, batch_points, batch_task_key
+    from attnsim.dse.runner import TILESIM_BATCH, batch_points, batch_task_key
     tiles = [(f"k{i}", {"evaluator": "tilesim"}) for i in range(1000)]
     batches = batch_points(tiles, workers=2)
     assert [key for batch in batches for key, _ in batch] == [key for key, _ in tiles]
@@ -132,3 +132,25 @@ def test_tilesim_points_are_batched_and_spatten_points_are_not():
     accel = [(f"s{i}", {"evaluator": "spatten"}) for i in range(5)]
     assert batch_points(accel, workers=2) == [[item] for item in accel]
     assert batch_points([], workers=2) == []
+
+
+def test_a_flat_objective_is_not_a_front():
+    from attnsim.dse.plots import FLAT_SPREAD, flat_axes, relative_spread
+    # The case: energy varies by 9.7e-6 relative while cycles vary by 50 %.
+    energy = [3.364e-3 * (1 + 9.7e-6 * i / 53) for i in range(54)]
+    cycles = [8e5 + 4e5 * ((i * 7) % 54) / 53 for i in range(54)]
+    assert relative_spread(energy) == pytest.approx(9.7e-6, rel=0.02)
+    assert list(flat_axes(list(zip(energy, cycles)))) == ["x"]
+    assert flat_axes([(1.0, 1.0), (2.0, 1.0 + 0.5 * FLAT_SPREAD)]) == {
+        "y": pytest.approx(0.5 * FLAT_SPREAD, rel=1e-3)}
+    assert flat_axes([(1.0, 1.0), (1.5, 2.0)]) == {}
+    assert relative_spread([5.0, 5.0]) == 0 and relative_spread([-1.0, 1.0]) == float("inf")
+
+
+def test_pareto_plots_need_objectives(tmp_path):
+    plot = {"kind": "pareto", "x": "density_tiles", "y": "predicted_speedup"}
+    body = {**TILESIM, "objectives": {"predicted_speedup": "max"}, "plots": [plot]}
+    with pytest.raises(SpecError, match=r"plots\[0\]\.x: expected an objective"):
+        load_spec(spec_file(tmp_path, body))
+    body["objectives"]["density_tiles"] = "min"
+    assert load_spec(spec_file(tmp_path, body)).plots[0]["x_sense"] == "min"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pyattnsim import REPO_ROOT
-from pyattnsim.gna_published import DATA, pattern
+from attnsim import REPO_ROOT
+from attnsim.gna_published import DATA, pattern
 
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO_ROOT / "build" / "default"))
 TILESIM = BUILD / "sim" / "gpu" / "tilesim"

@@ -1,4 +1,4 @@
-"""The flex-costs probe's derived masks (pyattnsim.gpu_dataset_costs): each variant visits exactly
+"""The flex-costs probe's derived masks (attnsim.gpu_dataset_costs): each variant visits exactly
 the blocks of its base mask, with the classes and rule the variant promises, and tilesim reads it
 back with those tile counts."""
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyattnsim import gpu_dataset_costs
+from attnsim import gpu_dataset_costs
 
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR",
                             Path(__file__).resolve().parents[2] / "build/default")).resolve()

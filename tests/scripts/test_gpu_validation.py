@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pyattnsim import gpu_validation
+from attnsim import gpu_validation
 
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR",
                             Path(__file__).resolve().parents[2] / "build/default")).resolve()

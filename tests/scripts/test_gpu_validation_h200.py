@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyattnsim import REPO_ROOT, gpu_dataset, gpu_validation
+from attnsim import REPO_ROOT, gpu_dataset, gpu_validation
 
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO_ROOT / "build" / "default")).resolve()
 TILESIM = BUILD / "sim" / "gpu" / "tilesim"

@@ -1,4 +1,4 @@
-"""Mask rule predicates (pyattnsim.mask_rules) against hand-computed cases and tilesim gen, and the
+"""Mask rule predicates (attnsim.mask_rules) against hand-computed cases and tilesim gen, and the
 rules-2026-12 dataset's coverage, counts and roles."""
 import collections
 import subprocess
@@ -6,9 +6,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from pyattnsim import REPO_ROOT
-from pyattnsim.gpu_dataset_rules import cases as rules_cases
-from pyattnsim.mask_rules import (FULL, PARTIAL, Geometry, RuleError, allowed_matrix, block_classes,
+from attnsim import REPO_ROOT
+from attnsim.gpu_dataset_rules import cases as rules_cases
+from attnsim.mask_rules import (FULL, PARTIAL, Geometry, RuleError, allowed_matrix, block_classes,
                                   classes_from_lists, parse_rule, predicate, rules_equivalent)
 
 TILESIM = REPO_ROOT / "build" / "default" / "sim" / "gpu" / "tilesim"
@@ -167,7 +167,7 @@ def test_dataset_rules_2026_12_meets_its_coverage_counts_and_roles():
 
 
 def test_dataset_rules_is_deterministic_and_the_old_dataset_unchanged():
-    from pyattnsim import gpu_dataset
+    from attnsim import gpu_dataset
     assert rules_cases() == rules_cases()
     old = gpu_dataset.dataset_cases("2026-11-23")
     committed = REPO_ROOT / "golden" / "results" / "h200" / "2026-11-23-dataset" / "cases.json"

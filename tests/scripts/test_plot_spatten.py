@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from pyattnsim import plot_spatten
+from attnsim import plot_spatten
 
 STATS = {
     "cycles": 1000,

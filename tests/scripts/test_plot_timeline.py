@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyattnsim import REPO_ROOT, plot_timeline
+from attnsim import REPO_ROOT, plot_timeline
 
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO_ROOT / "build" / "default"))
 TILESIM = BUILD / "sim" / "gpu" / "tilesim"
@@ -44,7 +44,7 @@ def test_bad_timelines_are_named(tmp_path, capsys):
 def test_plot_of_a_real_timeline(tmp_path):
     csv, png = tmp_path / "timeline.csv", tmp_path / "timeline.png"
     subprocess.run([str(TILESIM), "predict", "pattern:causal,seq=8192,heads=8",
-                    "--timeline", str(csv)], check=True, capture_output=True)
+                    "--trace", str(csv)], check=True, capture_output=True)
     frame = plot_timeline.read_timeline(csv)
     assert len(frame) == 8 * 64
     assert plot_timeline.main([str(csv), "--out", str(png)]) == 0

@@ -1,4 +1,4 @@
-"""The NumPy reference of the SpAtten models (pyattnsim.spatten_ref) against float64 and the
+"""The NumPy reference of the SpAtten models (attnsim.spatten_ref) against float64 and the
 top-k specification, and the C++ models (through `spatten-trace derive`) against the reference,
 decision for decision, on random and structured attention."""
 import json
@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyattnsim import spatten_ref as ref
-from pyattnsim import synthetic_trace
+from attnsim import spatten_ref as ref
+from attnsim import synthetic_trace
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO / "build" / "default"))

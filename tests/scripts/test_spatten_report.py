@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pyattnsim import spatten_report
+from attnsim import spatten_report
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO / "build" / "default"))
@@ -22,7 +22,7 @@ def test_the_committed_report_is_what_the_command_writes(tmp_path):
     for name in ("report.md", "report.json"):
         assert (tmp_path / name).read_text() == (COMMITTED / name).read_text(), (
             f"{name} differs: rerun `PYTHONPATH=scripts /usr/bin/python3 -m "
-            "pyattnsim.spatten_report --out sim/accel/reproduction` and review the diff")
+            "attnsim.spatten_report --out sim/accel/reproduction` and review the diff")
     # The plot is rewritten too (bytes depend on the matplotlib build, so only its form is checked).
     assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = json.loads((tmp_path / "report.json").read_text())

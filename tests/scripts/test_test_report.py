@@ -1,7 +1,7 @@
 """The test totals count passes, failures and skips, and a missing report is a failure."""
 from pathlib import Path
 
-from pyattnsim import test_report
+from attnsim import test_report
 
 CTEST_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="Linux" tests="4" failures="1" disabled="0" skipped="1">

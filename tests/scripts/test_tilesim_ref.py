@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pyattnsim import REPO_ROOT, tilesim_ref
+from attnsim import REPO_ROOT, tilesim_ref
 
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO_ROOT / "build" / "default"))
 TILESIM = BUILD / "sim" / "gpu" / "tilesim"

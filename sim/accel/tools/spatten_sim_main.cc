@@ -21,6 +21,7 @@
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
+#include "sim/common/output_format.h"
 #include "sim/common/spatten_workload_csv.h"
 
 namespace {
@@ -50,7 +51,7 @@ TopkEngineFactory topk_engine_factory(const std::string& engine, const std::stri
                                       std::int64_t trace_cycles, PendingTraces& pending) {
   if (engine == "behavioural") {
     if (!trace.empty()) {
-      throw InputError("--topk-trace", "option", "--topk-engine rtl (waveforms come from the RTL)",
+      throw InputError("--trace", "option", "--topk-engine rtl (waveforms come from the RTL)",
                        trace);
     }
     return make_behavioural_topk_engine;
@@ -90,8 +91,9 @@ TopkEngineFactory topk_engine_factory(const std::string& engine, const std::stri
 
 int run(int argc, char** argv) {
   int queries = 1;
-  std::string topk_engine = "behavioural", topk_trace;
-  std::int64_t topk_trace_cycles = 200000;
+  std::string topk_engine = "behavioural", topk_trace, old_topk_trace;
+  std::int64_t old_topk_trace_cycles = 0;
+  std::int64_t topk_trace_cycles = 2000;  // ~18 MB of VCD per engine (9 kB per cycle at P=16)
   std::string workload_path, config_name = "spatten", preset_dir, out_dir, format = "json";
   po::options_description options(
       "usage: spatten-sim [options] WORKLOAD\n"
@@ -103,7 +105,7 @@ int run(int argc, char** argv) {
       "preset name (spatten, spatten-1-8) or YAML file")("preset-dir", po::value(&preset_dir),
                                                          "folder of preset YAML files")(
       "out", po::value(&out_dir), "run folder: config.yaml (resolved) and stats.json")(
-      "format", po::value(&format)->default_value(format), "stdout: json or table")(
+      "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
       "fast", "timing-only fast mode: plain HBM model whatever the config says")(
       "queries-per-head-step", po::value(&queries)->default_value(1),
       "queries per head-step sharing one K/V fetch (BERT: the sequence length)")(
@@ -111,11 +113,14 @@ int run(int argc, char** argv) {
       "validate-only", "check the config and the workload, print what would run, and stop")(
       "topk-engine", po::value(&topk_engine)->default_value(topk_engine),
       "top-k engines: behavioural (models/) or rtl (co-simulate the Verilated attn_topk)")(
-      "topk-trace", po::value(&topk_trace),
+      "trace", po::value(&topk_trace),
       "with --topk-engine rtl: VCD of the value engine (the importance engine's goes next to it, "
-      "as NAME-importance.vcd)")("topk-trace-cycles",
+      "as NAME-importance.vcd)")("trace-cycles",
                                  po::value(&topk_trace_cycles)->default_value(topk_trace_cycles),
-                                 "cycles of each engine the waveforms cover");
+                                 "cycles of each engine the waveforms cover")(
+      "topk-trace", po::value(&old_topk_trace), "deprecated spelling of --trace")(
+      "topk-trace-cycles", po::value(&old_topk_trace_cycles),
+      "deprecated spelling of --trace-cycles");
   po::positional_options_description positional;
   positional.add("workload", 1);
   po::variables_map vm;
@@ -125,8 +130,14 @@ int run(int argc, char** argv) {
     std::cout << options;
     return attnsim::common::kExitOk;
   }
-  if (format != "json" && format != "table") {
-    throw InputError("--format", "format", "json or table", "'" + format + "'");
+  const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
+  if (vm.count("topk-trace") || vm.count("topk-trace-cycles")) {
+    std::cerr << "spatten-sim: --topk-trace and --topk-trace-cycles are deprecated (kept for one "
+                 "release): use --trace and --trace-cycles\n";
+    if (vm.count("topk-trace") && topk_trace.empty()) topk_trace = old_topk_trace;
+    if (vm.count("topk-trace-cycles") && vm["trace-cycles"].defaulted()) {
+      topk_trace_cycles = old_topk_trace_cycles;
+    }
   }
   if (workload_path.empty()) throw InputError("command line", "WORKLOAD", "a workload CSV", "none");
 
@@ -159,6 +170,13 @@ int run(int argc, char** argv) {
     return attnsim::common::kExitOk;
   }
 
+  if (!topk_trace.empty()) {
+    // Said before the run: the waveforms grow by about 9 kB per cycle and engine (P=16).
+    std::cerr << "spatten-sim: waveforms of the first " << topk_trace_cycles
+              << " cycles of each top-k engine, about "
+              << static_cast<double>(topk_trace_cycles) * 9.2e3 / 1e6
+              << " MB per file (--trace-cycles)\n";
+  }
   PendingTraces traces;
   const TopkEngineFactory make_topk_engine =
       topk_engine_factory(topk_engine, topk_trace, topk_trace_cycles, traces);
@@ -180,8 +198,10 @@ int run(int argc, char** argv) {
     attnsim::common::write_json_file(fs::path(out_dir) / "config.yaml", config_to_json(config));
     attnsim::common::write_json_file(fs::path(out_dir) / "stats.json", json);
   }
-  if (format == "table") {
+  if (output == attnsim::common::OutputFormat::kTable) {
     std::cout << stats_table(json);
+  } else if (output == attnsim::common::OutputFormat::kCsv) {
+    std::cout << attnsim::common::flat_csv(json);
   } else {
     std::cout << attnsim::common::to_pretty_json(json);
   }

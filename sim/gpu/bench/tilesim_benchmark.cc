@@ -6,7 +6,7 @@
 //
 //   tilesim_benchmark [benchmark flags] [--kernel=NAME] [--gpu=NAME] [MASK.npz ...]
 //
-// Not part of ctest: speed claims live here and in scripts/pyattnsim/tilesim_bench.py.
+// Not part of ctest: speed claims live here and in scripts/python/attnsim/tilesim_bench.py.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>

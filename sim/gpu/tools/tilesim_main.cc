@@ -21,6 +21,7 @@
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
+#include "sim/common/output_format.h"
 #include "sim/gpu/calibration.h"
 #include "sim/gpu/mask_io.h"
 #include "sim/gpu/patterns/pattern.h"
@@ -39,7 +40,7 @@ using namespace attnsim::gpu;
 constexpr const char* kUsage =
     "usage: tilesim <command> [options]\n"
     "  bounds MASK...     speedup bounds (FLOP, tiles, schedule) per mask\n"
-    "  predict MASK...    bounds plus the cost-model prediction (--calibration, --timeline)\n"
+    "  predict MASK...    bounds plus the cost-model prediction (--calibration, --trace)\n"
     "  gen PATTERN        generate a mask (--seq, --heads, pattern options, --seed, --out)\n"
     "  calibrate          fit the cost model to measured runs (--measurements, --out)\n"
     "  sweep              pattern parameters x kernels x GPUs -> CSV (--config, --out)\n"
@@ -176,7 +177,7 @@ struct MachineOptions {
 int simulate_command(int argc, char** argv, ReportKind kind) {
   MachineOptions machine;
   std::vector<std::string> masks;
-  std::string format = "json", out, timeline, calibration, rule_text, baseline_name;
+  std::string format = "json", out, timeline, trace, calibration, rule_text, baseline_name;
   std::int64_t batch = 0, heads = 0;
   int jobs = 0;
   po::options_description options(std::string("tilesim ") +
@@ -184,8 +185,11 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
                                   " [options] MASK...");
   options.add_options()("help,h", "show this help")("mask", po::value(&masks)->composing(),
                                                     "mask files or inline patterns")(
-      "format", po::value(&format)->default_value(format), "json or table")(
-      "out", po::value(&out), "write to this file (atomically; - for stdout) instead of stdout")(
+      "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
+      "out", po::value(&out),
+      "run folder: results.json (the JSON report, with the resolved GPU, kernel and cost model); "
+      "stdout still gets --format. Deprecated spelling: a path ending in .json, .csv or .txt "
+      "(or -) is written instead of stdout")(
       "batch", po::value(&batch), "broadcast masks stored with batch 1 to this batch size")(
       "heads", po::value(&heads), "broadcast masks stored with 1 head to this many heads")(
       "rule", po::value(&rule_text),
@@ -197,7 +201,10 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
   if (kind == ReportKind::kPredict) {
     options.add_options()("calibration", po::value(&calibration),
                           "cost model fitted by `tilesim calibrate` (JSON)")(
-        "timeline", po::value(&timeline), "write the per-slot schedule as CSV")(
+        "trace", po::value(&trace),
+        "the per-slot schedule (the timeline): FILE.json as Chrome/Perfetto trace JSON "
+        "(ui.perfetto.dev), any other name as CSV")("timeline", po::value(&timeline),
+                                                    "deprecated spelling of --trace FILE.csv")(
         "baseline", po::value(&baseline_name),
         "dense baseline: another kernel preset or YAML (its dense configuration, uncalibrated, "
         "with --head-dim/--dtype); default: the kernel's own dense run");
@@ -211,9 +218,12 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
     return 0;
   }
   machine.read(vm);
-  if (format != "json" && format != "table") {
-    throw InputError("--format", "format", "json or table", "'" + format + "'");
+  if (!timeline.empty()) {
+    std::cerr << "tilesim: --timeline FILE is deprecated (kept for one release): use --trace "
+                 "FILE.csv (or --trace FILE.json for a Perfetto trace)\n";
+    if (trace.empty()) trace = timeline;
   }
+  const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
   if (masks.empty()) throw InputError("command line", "MASK", "at least one mask", "none");
   if (jobs < 0) throw InputError("--jobs", "jobs", "0 (all cores) or more", std::to_string(jobs));
 
@@ -256,34 +266,60 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
       workload.mask = std::move(*broadcast);
     }
     throw_if_invalid(check_workload(workload, kernel), mask);
-    return simulate(workload, gpu, kernel, cost,
-                    {!timeline.empty(), baseline ? &*baseline : nullptr});
+    return simulate(workload, gpu, kernel, cost, {!trace.empty(), baseline ? &*baseline : nullptr});
   };
   const std::vector<Result> results =
       run_masks(masks, jobs > 0 ? static_cast<unsigned>(jobs) : available_cores(), one);
 
+  boost::json::object report;
+  report["tool"] = "tilesim";
+  report["command"] = kind == ReportKind::kBounds ? "bounds" : "predict";
+  report["gpu"] = to_json(gpu);
+  report["kernel"] = to_json(kernel);
+  if (baseline) report["baseline"] = to_json(baseline->kernel);
+  if (kind == ReportKind::kPredict) {
+    boost::json::object cost_json = to_json(cost);
+    cost_json["source"] = cost_source;
+    report["cost_model"] = cost_json;
+  }
+  boost::json::array items;
+  for (const Result& r : results) items.push_back(to_json(r, kind));
+  report["results"] = items;
   std::string text;
-  if (format == "table") {
+  if (output == attnsim::common::OutputFormat::kTable) {
     text = format_table(results, kind);
+  } else if (output == attnsim::common::OutputFormat::kCsv) {
+    text = attnsim::common::rows_of(report["results"].as_array()).to_csv();
   } else {
-    boost::json::object report;
-    report["tool"] = "tilesim";
-    report["command"] = kind == ReportKind::kBounds ? "bounds" : "predict";
-    report["gpu"] = to_json(gpu);
-    report["kernel"] = to_json(kernel);
-    if (baseline) report["baseline"] = to_json(baseline->kernel);
-    if (kind == ReportKind::kPredict) {
-      boost::json::object cost_json = to_json(cost);
-      cost_json["source"] = cost_source;
-      report["cost_model"] = cost_json;
-    }
-    boost::json::array items;
-    for (const Result& r : results) items.push_back(to_json(r, kind));
-    report["results"] = items;
     text = attnsim::common::to_pretty_json(report);
   }
-  if (!timeline.empty()) write_text_output(timeline, format_timeline_csv(results));
-  write_text_output(out.empty() ? "-" : out, text);
+  const auto is_json = [](const std::string& path) {
+    return path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+  };
+  if (!trace.empty()) {
+    write_text_output(trace, is_json(trace)
+                                 ? attnsim::common::to_pretty_json(timeline_chrome_trace(results))
+                                 : format_timeline_csv(results));
+  }
+  const auto ends_with = [&](const char* suffix) {
+    const std::string tail(suffix);
+    return out.size() >= tail.size() &&
+           out.compare(out.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (out == "-" || ends_with(".json") || ends_with(".csv") || ends_with(".txt")) {
+    // The old spelling, kept for one release: the file replaces stdout.
+    if (out != "-") {
+      std::cerr << "tilesim: --out FILE is deprecated (kept for one release): --out DIR writes a "
+                   "run folder (DIR/results.json) and stdout keeps --format\n";
+    }
+    write_text_output(out, text);
+    return 0;
+  }
+  if (!out.empty()) {
+    fs::create_directories(out);
+    attnsim::common::write_json_file(fs::path(out) / "results.json", report);
+  }
+  write_text_output("-", text);
   return 0;
 }
 

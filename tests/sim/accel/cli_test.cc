@@ -83,7 +83,7 @@ TEST(SpattenSimCli, BadConfigsExitTwoNamingTheField) {
           kGpt2),
       "sram.key_bytes: expected at least 2 x 81920 bytes");
   expect_input_error(run("--validate-only --config nosuch " + kGpt2), "spatten-1-8");
-  expect_input_error(run("--format yaml " + kGpt2), "json or table");
+  expect_input_error(run("--format yaml " + kGpt2), "json, table or csv");
   expect_input_error(run("--validate-only"), "WORKLOAD");
 }
 

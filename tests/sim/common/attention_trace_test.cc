@@ -71,7 +71,7 @@ TEST_F(AttentionTraceTest, WriteThenReadGivesTheSameTensors) {
   EXPECT_EQ(back.prompt_tokens, 3);
 }
 
-// The bundled sample (a compressed float32 .npz from pyattnsim.synthetic_trace): token 0 is a
+// The bundled sample (a compressed float32 .npz from attnsim.synthetic_trace): token 0 is a
 // sink every query attends to, so cascade token pruning must keep it in every layer.
 TEST_F(AttentionTraceTest, BundledSampleReadsAndKeepsItsSinkToken) {
   const models::AttentionTensors t = read_attention_trace(

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""python3 -m pyattnsim.dse run|check SPEC: design-space sweeps (see README.md in this folder).
+"""python3 -m attnsim.dse run|check SPEC: design-space sweeps (see README.md in this folder).
 
 Exit codes: 0 the sweep finished (failed points are recorded in the results, not an exit
 status), 2 bad input (spec, folder of another spec, missing build), 3 an internal error.
@@ -23,7 +23,7 @@ def default_build_dir() -> Path:
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python3 -m pyattnsim.dse", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python3 -m attnsim.dse", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run (or resume) a sweep")

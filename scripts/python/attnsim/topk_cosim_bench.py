@@ -2,7 +2,7 @@
 """Co-simulation cost: spatten-sim with the behavioural top-k engines vs the Verilated RTL ones,
 on the GPT-2-small pruned workload, measured in one run (best of --repeats each, one core).
 
-    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.topk_cosim_bench [--build-dir build/default]
+    PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.topk_cosim_bench [--build-dir build/default]
         [--repeats 3] [--out bench.json]
 
 Also checks that both give byte-identical stats.json (the co-simulation's promise) and exits 1 if

@@ -61,7 +61,7 @@ def run_dask(pending: list[tuple[str, dict]], context: Context, store: Store, ba
     from distributed import Client, LocalCluster, as_completed
 
     # Worker processes import this package by name: make sure they can find it.
-    scripts_dir = str(REPO_ROOT / "scripts")
+    scripts_dir = str(Path(__file__).resolve().parents[2])  # the folder holding attnsim/
     path = os.environ.get("PYTHONPATH", "")
     if scripts_dir not in path.split(os.pathsep):
         os.environ["PYTHONPATH"] = scripts_dir + (os.pathsep + path if path else "")

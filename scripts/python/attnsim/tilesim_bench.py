@@ -2,7 +2,7 @@
 """Times tilesim end to end and in memory, in one run, against NumPy on the same files (issues
 #3 and #13), and prints every number the issues' targets are stated in.
 
-    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.tilesim_bench [--build-dir build/default]
+    PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.tilesim_bench [--build-dir build/default]
         [--seq 32768] [--heads 32] [--repeats 5] [--jobs 0] [--million-heads 64]
         [--skip-million] [--out bench.json]
 
@@ -150,7 +150,7 @@ def end_to_end(tilesim: Path, tmp: Path, args) -> dict:
     for i, path in enumerate(paths):
         write_flex_mask(path, i, args.heads, args.seq)
     size = paths[0].stat().st_size
-    out = tmp / "bounds.json"
+    out = tmp / "bounds"  # run folder: bounds/results.json
     command = [str(tilesim), "bounds", *map(str, paths), "--gpu", "h200", "--kernel",
                "flexattention", "--out", str(out)]
     rows = {}

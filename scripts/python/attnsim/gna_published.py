@@ -1,6 +1,6 @@
 """Published NATTEN / GNA figures (sim/gpu/validation/gna_published.json) against tilesim.
 
-    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.gna_published [--tilesim PATH] [--markdown]
+    PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.gna_published [--tilesim PATH] [--markdown]
 
 Runs `tilesim predict` on each row's mask (made by the gna generator from the row's
 configuration: NATTEN's tile shapes, padding and strides) with the row's GPU and kernel preset,
@@ -14,7 +14,7 @@ import json
 import subprocess
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "sim" / "gpu" / "validation" / "gna_published.json"
 
 

@@ -478,6 +478,12 @@ def _plot(r: _Reader, key: str, plot, known: set, objectives: dict) -> dict:
             raise r.fail(f"{key}.{k}", "a result, parameter or derived column", plot[k])
         if k in needs and k not in plot:
             raise r.fail(f"{key}.{k}", "a column name", "missing")
+    if kind == "pareto":
+        # A front trades off costs; a property of the input (a mask's density) is not one.
+        for k in ("x", "y"):
+            if str(plot[k]) not in objectives:
+                raise r.fail(f"{key}.{k}", "an objective (a Pareto front is over costs: add it "
+                             "to objectives with min or max, or use kind: scatter)", plot[k])
     resolved = dict(plot)
     if kind == "pareto":
         resolved["x_sense"] = objectives.get(plot["x"], "min")

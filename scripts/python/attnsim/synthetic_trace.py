@@ -2,7 +2,7 @@
 sink tokens, local decay, a few dominant columns, near-uniform ("flat") attention. Used by the
 tests and to make the small sample in traces/attention/.
 
-    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.synthetic_trace --kind sink --out t.npz
+    PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.synthetic_trace --kind sink --out t.npz
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 """Sweep speed, measured in one run: points per second of tilesim in-process (attnsim_native)
 against the tilesim CLI (a process per point), and of 1 against 2 local Dask workers.
 
-    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.dse.bench [--build-dir build/default]
+    PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.dse.bench [--build-dir build/default]
 
 A benchmark, not a test: numbers vary with the machine's load; ratios from one run are what to
 compare.
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seq", type=int, default=8192, help="tilesim masks' sequence length")
     parser.add_argument("--out", type=Path, help="also write the numbers as JSON")
     args = parser.parse_args(argv)
-    scripts_dir = str(REPO_ROOT / "scripts")
+    scripts_dir = str(Path(__file__).resolve().parents[2])  # the folder holding attnsim/
     os.environ["PYTHONPATH"] = scripts_dir + os.pathsep + os.environ.get("PYTHONPATH", "")
     native = Context(str(args.build_dir))
     cli = Context(str(args.build_dir), tilesim_via_cli=True)

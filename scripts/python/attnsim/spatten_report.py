@@ -3,7 +3,7 @@
 bundled GPT-2-small pair and the BERT-like workload, and sets every metric next to the paper's
 figure from sim/accel/reproduction/paper.yaml (each with its source).
 
-    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.spatten_report --out DIR [--build B]
+    PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.spatten_report --out DIR [--build B]
 
 writes DIR/report.md (one page), DIR/report.json (every number on it) and DIR/report.png (the
 plots). The committed copy in sim/accel/reproduction/ is written by exactly
@@ -219,7 +219,7 @@ def write_markdown(paper: dict, data: dict, result: dict, out: Path) -> None:
     lines = [
         "# SpAtten reproduction report",
         "",
-        "Written by `PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.spatten_report --out "
+        "Written by `PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.spatten_report --out "
         "sim/accel/reproduction` (never by hand). Every \"ours\" number comes from the runs that "
         "command makes; the paper's come from `paper.yaml` with their sources.",
         "",

@@ -2,7 +2,7 @@
 """Speed of spatten-sim: simulated cycles per host second on the GPT-2-small workloads, in the
 fast (plain HBM) and detailed (banked HBM) configurations, pinned to one core.
 
-    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.spatten_sim_bench [--build-dir build/default]
+    PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.spatten_sim_bench [--build-dir build/default]
         [--repeats 5] [--out bench.json]
 
 Two times per case, each the best of --repeats runs: `simulate`, what spatten-sim reports on

@@ -3,7 +3,7 @@
 shows the bottleneck at a glance, and DRAM bytes by kind against the dense baseline, with the
 reduction factor of each technique.
 
-    MPLBACKEND=Agg PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.plot_spatten \\
+    MPLBACKEND=Agg PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.plot_spatten \\
         RUN/stats.json --out spatten.png [--title TEXT]
 """
 from __future__ import annotations

@@ -64,12 +64,12 @@ def run_tilesim(manifest: BuildManifest, run_dir: Path) -> StepResult:
                                         "--seed", "1", "--out", str(path)],
                  masks / f"gen-{name}.log")
         paths.append(str(path))
-    predictions = masks / "predictions.json"
+    predictions = masks / "predict"  # a run folder: predict/results.json
     timeline = masks / "timeline.csv"
     run_tool(manifest, "tilesim", ["predict", *paths, "--gpu", "h200", "--kernel",
-                                   "flexattention", "--out", str(predictions), "--timeline",
+                                   "flexattention", "--out", str(predictions), "--trace",
                                    str(timeline)], masks / "predict.log")
-    rows = json.loads(predictions.read_text())
+    rows = json.loads((predictions / "results.json").read_text())
     rows = rows if isinstance(rows, list) else rows.get("results", [rows])
     from . import plot_timeline  # matplotlib is only needed once a part plots
     frame = plot_timeline.read_timeline(timeline)
@@ -79,7 +79,7 @@ def run_tilesim(manifest: BuildManifest, run_dir: Path) -> StepResult:
     table = ", ".join(f"{Path(r['mask']).stem} {r['predicted_speedup']:.2f}x "
                       f"(bound {r['speedup_bound_sched']:.2f}x)" for r in rows)
     return StepResult(READY, f"S=16K H=32 on h200/flexattention: {table}",
-                      ["tilesim/predictions.json", "tilesim/timeline.csv",
+                      ["tilesim/predict/results.json", "tilesim/timeline.csv",
                        "tilesim/timeline-causal.png"])
 
 
@@ -126,11 +126,11 @@ def run_spatten_sim(manifest: BuildManifest, run_dir: Path) -> StepResult:
 def run_topk_cosim(manifest: BuildManifest, run_dir: Path) -> StepResult:
     out = run_dir / "topk-cosim"
     out.mkdir()
-    text = run_tool(manifest, "topk-cosim", ["--vectors", "2000", "--json", str(out / "p16.json"),
+    text = run_tool(manifest, "topk-cosim", ["--vectors", "2000", "--out", str(out / "p16"),
                                              "--trace", str(out / "first-jobs.vcd"),
                                              "--trace-cycles", "2000"], out / "p16.log")
     (out / "p16.txt").write_text(text)
-    result = json.loads((out / "p16.json").read_text())
+    result = json.loads((out / "p16" / "results.json").read_text())
     # Co-simulation: spatten-sim with the RTL engines must reproduce its own behavioural stats.
     pruned = REPO_ROOT / "traces" / "spatten" / "summary-gpt2-small-wikitext2-per8.csv"
     run_tool(manifest, "spatten-sim", ["--topk-engine", "rtl", "--out", str(out / "cosim-per8"),
@@ -145,8 +145,8 @@ def run_topk_cosim(manifest: BuildManifest, run_dir: Path) -> StepResult:
     return StepResult(status, f"attn_topk P=16 vs models/: {result['mismatches']} mismatches in "
                               f"{result['vectors']} random jobs with back-pressure; spatten-sim "
                               f"with the RTL engines on GPT-2-small: stats {same}",
-                      ["topk-cosim/p16.txt", "topk-cosim/p16.json", "topk-cosim/first-jobs.vcd",
-                       "topk-cosim/cosim-per8/stats.json"])
+                      ["topk-cosim/p16.txt", "topk-cosim/p16/results.json",
+                       "topk-cosim/first-jobs.vcd", "topk-cosim/cosim-per8/stats.json"])
 
 
 def run_dse(manifest: BuildManifest, run_dir: Path) -> StepResult:
@@ -154,7 +154,7 @@ def run_dse(manifest: BuildManifest, run_dir: Path) -> StepResult:
     from .dse.spec import load_spec
     if manifest.python_module("attnsim_native") is None:
         return StepResult(NOT_BUILT, "the attnsim_native Python module is not in this build")
-    spec = load_spec(REPO_ROOT / "scripts" / "pyattnsim" / "dse" / "examples" / "gpu_heatmap.yaml")
+    spec = load_spec(Path(__file__).resolve().parent / "dse" / "examples" / "gpu_heatmap.yaml")
     # In-process and serial: the demo's point is the result, not the scale-out.
     summary = run_sweep(spec, run_dir / "dse-gpu-heatmap", manifest.build_dir, serial=True,
                         quiet=True)
@@ -162,7 +162,7 @@ def run_dse(manifest: BuildManifest, run_dir: Path) -> StepResult:
     status = READY if summary["failed"] == 0 else FAILED
     return StepResult(status, f"GPU sweep (tile x scheduler x family x seq on h200): "
                               f"{summary['ok']} of {summary['points']} points, "
-                              f"{len(plots)} plots (examples in scripts/pyattnsim/dse/examples/)",
+                              f"{len(plots)} plots (examples in scripts/python/attnsim/dse/examples/)",
                       ["dse-gpu-heatmap/results.csv"] + plots)
 
 
@@ -195,7 +195,7 @@ STEPS = [
     DemoStep("SpAtten functional models and traces", "spatten-trace", 4, run_spatten_functional),
     DemoStep("SpAtten accelerator model (spatten-sim)", "spatten-sim", 6, run_spatten_sim),
     DemoStep("RTL top-k engine (topk-cosim)", "topk-cosim", 7, run_topk_cosim),
-    DemoStep("Design-space exploration (pyattnsim.dse)", "tilesim", 8, run_dse),
+    DemoStep("Design-space exploration (attnsim.dse)", "tilesim", 8, run_dse),
     DemoStep("Golden CUDA kernel (bsattn-bench)", "bsattn-bench", 5, run_bsattn_bench),
     DemoStep("CUDA device query (gpu-info)", "gpu-info", 2, run_gpu_info),
 ]

@@ -2,7 +2,7 @@
 """NumPy reference for tilesim: the same tile classification, schedules, cost and memory model,
 written plainly (dense arrays, Python loops over work items), to check the C++ simulator.
 
-    PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.tilesim_ref MASK.npz [--gpu h200]
+    PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.tilesim_ref MASK.npz [--gpu h200]
         [--kernel flexattention] [--tile-q N] [--tile-kv N]
 
 prints the same result fields as `tilesim predict` (JSON). Masks: the dense block layout
@@ -22,8 +22,10 @@ import numpy as np
 import yaml
 
 from . import REPO_ROOT
+from .native import data_dir
 
-PRESETS = REPO_ROOT / "sim" / "gpu" / "presets"
+# The source tree's presets, or the installed package's copy (attnsim/data/gpu/presets).
+PRESETS = data_dir("gpu", "presets") or REPO_ROOT / "sim" / "gpu" / "presets"
 EMPTY, PARTIAL, FULL = 0, 1, 2
 
 

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""Plots `tilesim predict --timeline` CSV as an occupancy timeline PNG: one lane per SM slot with
+"""Plots `tilesim predict --trace t.csv` CSV as an occupancy timeline PNG: one lane per SM slot with
 a bar per work item, and under it the number of busy slots over time, so the tail of the launch
 is visible at a glance. Bars are coloured by head (--color head, the default: shows the launch
-order) or by the item's share of masked tiles (--color masked: shows where masking costs).
+order; a colour scale with one step per head says which head is which) or by the item's share of
+masked tiles (--color masked: shows where masking costs).
 
-    MPLBACKEND=Agg PYTHONPATH=scripts /usr/bin/python3 -m pyattnsim.plot_timeline timeline.csv \\
+    MPLBACKEND=Agg PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.plot_timeline timeline.csv \\
         --out timeline.png [--mask NAME] [--color head|masked] [--title TEXT]
 """
 from __future__ import annotations
@@ -59,9 +60,15 @@ def plot(frame: pd.DataFrame, out: Path, title: str | None = None, color: str = 
         colours = plt.get_cmap("viridis")(masked.to_numpy())
         legend = "masked share of the item's tiles"
     else:
-        colours = plt.get_cmap("tab20")(frame["head"].to_numpy() % 20)
+        heads = frame["head"].to_numpy()
+        head_count = int(heads.max()) + 1
+        # One colour per head, in a colour scale whose steps are labelled with the head: tab20
+        # up to 20 heads, a continuous map cut into head_count steps beyond (never reused).
+        cmap = plt.get_cmap("tab20" if head_count <= 20 else "turbo", head_count)
+        head_norm = matplotlib.colors.BoundaryNorm(np.arange(head_count + 1) - 0.5, head_count)
+        colours = cmap(head_norm(heads))
         legend = None
-    fig, (lanes, busy) = plt.subplots(2, 1, figsize=(12, 7), sharex=True,
+    fig, (lanes, busy) = plt.subplots(2, 1, figsize=(12, 7), sharex=True, layout="constrained",
                                       gridspec_kw={"height_ratios": [4, 1]})
     # One polygon per item: thousands of bars draw in a second, unlike barh.
     boxes = np.stack([np.stack([start, lane - 0.45], 1), np.stack([end, lane - 0.45], 1),
@@ -78,6 +85,12 @@ def plot(frame: pd.DataFrame, out: Path, title: str | None = None, color: str = 
     if legend:
         scale = plt.cm.ScalarMappable(cmap="viridis", norm=plt.Normalize(0, 1))
         fig.colorbar(scale, ax=[lanes, busy], label=legend, pad=0.01)
+    else:
+        scale = plt.cm.ScalarMappable(cmap=cmap, norm=head_norm)
+        bar = fig.colorbar(scale, ax=[lanes, busy], label="head (batch items share colours)"
+                           if int(frame["batch"].max()) > 0 else "head", pad=0.01)
+        step = max(1, int(np.ceil(head_count / 32)))
+        bar.set_ticks(np.arange(0, head_count, step))
     times, running = busy_slots(start, end)
     busy.step(times, running, where="post", color="black", linewidth=1)
     busy.axhline(slots, color="grey", linestyle=":", linewidth=1)
@@ -85,8 +98,6 @@ def plot(frame: pd.DataFrame, out: Path, title: str | None = None, color: str = 
     busy.set_ylabel("busy slots")
     busy.set_xlabel("time (us)")
     busy.set_xlim(0, makespan * 1.01 if makespan > 0 else 1)
-    if not legend:
-        fig.tight_layout()
     tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
     try:
         fig.savefig(tmp, dpi=110, format="png")

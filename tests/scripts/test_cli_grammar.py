@@ -1,0 +1,141 @@
+"""One CLI grammar (issue #14): every tool the build lists answers -h and --help with exit 0 and
+its options (among them --format), prints defaults as written (0.1, not 0.10000000000000001), and
+with --format json prints JSON on stdout (csv: a header and rows). Tools that need a CUDA device
+(bsattn-bench, gpu-info) are checked for --help only when none is present."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dse_support import manifest_or_skip
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL_CSV = REPO / "traces" / "spatten" / "small.csv"
+TRACE_NPZ = REPO / "traces" / "attention" / "synthetic-sink-2x4x64x16.npz"
+GPU_TOOLS = {"bsattn-bench", "gpu-info"}
+
+# tool -> (help commands, a run with the format appended, the JSON's required key)
+RUNS = {
+    "tilesim": ([["--help"], ["-h"], ["bounds", "-h"], ["predict", "--help"], ["gen", "-h"],
+                 ["calibrate", "-h"], ["sweep", "-h"], ["presets", "-h"]],
+                ["predict", "pattern:causal,seq=2048,heads=2"], "results"),
+    "spatten-sim": ([["--help"], ["-h"]], [str(TRACE_NPZ)], "cycles"),
+    "spatten-trace": ([["--help"], ["-h"], ["validate", "-h"], ["derive", "--help"]],
+                      ["validate", str(SMALL_CSV)], "files"),
+    "topk-stats": ([["--help"], ["-h"]], ["--trials", "20", "--cases", "128:64,256:16"], "cases"),
+    "softmax-error": ([["--help"], ["-h"]], ["--trials", "2", "--n", "64"], "softmax"),
+    "topk-cosim": ([["--help"], ["-h"]], ["--vectors", "30", "--lanes", "16"], "groups"),
+    "bsattn-bench": ([["--help"], ["-h"]], ["pattern:causal,seq=1024"], "runs"),
+    "gpu-info": ([["--help"], ["-h"]], [], None),
+}
+
+
+def _tool(name):
+    path = manifest_or_skip().tool(name)
+    if path is None:
+        pytest.skip(f"this build has no {name}")
+    return str(path)
+
+
+def _run(tool, args):
+    return subprocess.run([tool, *args], capture_output=True, text=True, timeout=300,
+                          env={"SYSTEMC_DISABLE_COPYRIGHT_MESSAGE": "1", "PATH": "/usr/bin:/bin"})
+
+
+def _has_gpu() -> bool:
+    path = manifest_or_skip().tool("gpu-info")
+    return path is not None and _run(str(path), []).returncode == 0
+
+
+def test_every_tool_is_covered():
+    """A new tool must be added to RUNS (and so follow the grammar)."""
+    assert set(manifest_or_skip().tools) <= set(RUNS), set(manifest_or_skip().tools) - set(RUNS)
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_help(name):
+    tool = _tool(name)
+    helps, _, _ = RUNS[name]
+    for args in helps:
+        done = _run(tool, args)
+        assert done.returncode == 0, (args, done.stderr)
+        assert done.stdout.strip(), (args, "help must go to stdout")
+        # Defaults as written: no binary-expansion noise such as 0.10000000000000001.
+        assert not re.search(r"\d\.\d*0000000\d", done.stdout), (args, done.stdout)
+    top = _run(tool, helps[0]).stdout
+    if name in ("tilesim", "spatten-trace"):  # subcommand tools: --format is on the runs
+        top = _run(tool, helps[-1]).stdout if name == "spatten-trace" else _run(
+            tool, ["predict", "-h"]).stdout
+    assert "--format" in top, top
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_format_json_and_csv(name):
+    tool = _tool(name)
+    _, args, key = RUNS[name]
+    if name in GPU_TOOLS and not _has_gpu():
+        pytest.skip(f"{name} needs a CUDA device")
+    done = _run(tool, [*args, "--format", "json"])
+    assert done.returncode == 0, done.stderr
+    if name == "gpu-info":  # JSON lines, one per device
+        for line in done.stdout.splitlines():
+            assert isinstance(json.loads(line), dict)
+    else:
+        data = json.loads(done.stdout)
+        assert key in data, sorted(data)
+    done = _run(tool, [*args, "--format", "csv"])
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO("\n".join(
+        line for line in done.stdout.splitlines() if not line.startswith("#")))))
+    assert len(rows) >= 2 and all(rows[0]), done.stdout[:500]
+    widths = {len(row) for row in rows if row and row != rows[0]}
+    assert widths <= {len(rows[0])} or name == "softmax-error", widths
+
+
+def test_bad_format_is_an_input_error():
+    done = _run(_tool("tilesim"), ["bounds", "pattern:causal,seq=1024", "--format", "yaml"])
+    assert done.returncode == 2 and "json, table or csv" in done.stderr
+
+
+def test_tilesim_table_names_each_column_once_and_masks_whole(tmp_path):
+    tool = _tool("tilesim")
+    long_name = "pattern:causal_window,seq=4096,heads=2,window=1024"
+    done = _run(tool, ["predict", long_name, "--format", "table"])
+    assert done.returncode == 0, done.stderr
+    header, row = done.stdout.splitlines()[:2]
+    columns = header.split()
+    assert len(columns) == len(set(columns)), columns
+    assert row.startswith(long_name + " ")  # not cut from the left
+    assert len(row.split()) == len(columns)
+
+
+def test_tilesim_out_dir_is_a_run_folder_and_out_file_is_deprecated(tmp_path):
+    tool = _tool("tilesim")
+    mask = "pattern:causal,seq=2048,heads=2"
+    run = _run(tool, ["predict", mask, "--out", str(tmp_path / "run"), "--format", "table"])
+    assert run.returncode == 0 and not run.stderr, run.stderr
+    report = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert report["results"][0]["mask"] == mask and report["gpu"]["name"] == "h200"
+    assert report["cost_model"]["source"]  # the resolved inputs are in the run folder
+    assert run.stdout.splitlines()[0].split()[0] == "mask"  # stdout keeps --format table
+    old = _run(tool, ["predict", mask, "--out", str(tmp_path / "old.json")])
+    assert old.returncode == 0 and old.stdout == "" and "deprecated" in old.stderr
+    assert json.loads((tmp_path / "old.json").read_text()) == report
+
+
+@pytest.mark.parametrize("name", ["topk-stats", "softmax-error", "topk-cosim", "tilesim"])
+def test_out_dir_is_a_run_folder_with_the_json_results(name, tmp_path):
+    tool = _tool(name)
+    _, args, _ = RUNS[name]
+    shown = _run(tool, [*args, "--format", "json"])
+    run = _run(tool, [*args, "--out", str(tmp_path / "run"), "--format", "csv"])
+    assert shown.returncode == 0 and run.returncode == 0, shown.stderr + run.stderr
+    assert json.loads((tmp_path / "run" / "results.json").read_text()) == json.loads(shown.stdout)
+    header = [line for line in run.stdout.splitlines() if not line.startswith("#")][0]
+    assert header.count(",") > 0  # stdout still follows --format
