@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Entry point: tilesim's predictions against the H200 measurements (see pyattnsim.gpu_validation).
+"""Entry point: tilesim's predictions against the H200 measurements (see attnsim.gpu_validation).
 
     scripts/validate_gpu.py [--dataset golden/results/h200/2026-11-23-dataset] [--out DIR]
 """

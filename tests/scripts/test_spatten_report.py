@@ -21,7 +21,7 @@ def test_the_committed_report_is_what_the_command_writes(tmp_path):
     assert spatten_report.main(["--out", str(tmp_path), "--build", str(BUILD)]) == 0
     for name in ("report.md", "report.json"):
         assert (tmp_path / name).read_text() == (COMMITTED / name).read_text(), (
-            f"{name} differs: rerun `PYTHONPATH=scripts /usr/bin/python3 -m "
+            f"{name} differs: rerun `PYTHONPATH=scripts/python /usr/bin/python3 -m "
             "attnsim.spatten_report --out sim/accel/reproduction` and review the diff")
     # The plot is rewritten too (bytes depend on the matplotlib build, so only its form is checked).
     assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -2,13 +2,13 @@
 `cases.json` recording each case's exact command, so the masks (which are not committed) can be
 regenerated bit for bit.
 
-    /usr/bin/python3 -m pyattnsim.gpu_dataset --tilesim build/default/sim/gpu/tilesim --out DIR
-    /usr/bin/python3 -m pyattnsim.gpu_dataset --dataset rules-2026-12 --tilesim ... --out DIR
-    /usr/bin/python3 -m pyattnsim.gpu_dataset --dataset rules-2026-12 --cases-only --out DIR
-    /usr/bin/python3 -m pyattnsim.gpu_dataset --check DIR     # file rules vs cases.json
+    /usr/bin/python3 -m attnsim.gpu_dataset --tilesim build/default/sim/gpu/tilesim --out DIR
+    /usr/bin/python3 -m attnsim.gpu_dataset --dataset rules-2026-12 --tilesim ... --out DIR
+    /usr/bin/python3 -m attnsim.gpu_dataset --dataset rules-2026-12 --cases-only --out DIR
+    /usr/bin/python3 -m attnsim.gpu_dataset --check DIR     # file rules vs cases.json
 
 `2026-11-23` (the default): every tilesim pattern family at four shapes, batch 1, 8-32 heads; head
-dims (64, 128) are chosen at run time. `rules-2026-12` (issue #12, pyattnsim.gpu_dataset_rules):
+dims (64, 128) are chosen at run time. `rules-2026-12` (issue #12, attnsim.gpu_dataset_rules):
 the token-level mask rules people write with FlexAttention, with batch, GQA and unaligned lengths;
 each case carries its head dims, GQA group, expected rule and role (calibration, rule_calibration,
 held_out). Masks are written in FlexAttention's BlockMask layout.

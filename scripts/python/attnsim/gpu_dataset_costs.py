@@ -20,7 +20,7 @@ variant) and neighborhood grids with extents that are not powers of two (96, 80,
 lengths, to separate the two effects the rules dataset confounded.
 
 Derived masks are made from the generated base mask by `derive_variant` (numpy, deterministic),
-run by `python3 -m pyattnsim.gpu_dataset --derive DIR` after `tilesim gen`.
+run by `python3 -m attnsim.gpu_dataset --derive DIR` after `tilesim gen`.
 """
 from __future__ import annotations
 
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = [c["mask"] for c in cases() if not (args.dataset / c["mask"]).is_file()]
     if missing:
         print(f"gpu_dataset_costs: error: {args.dataset}: {len(missing)} masks missing (generate "
-              f"them: python3 -m pyattnsim.gpu_dataset --dataset flex-costs-2026-12 --tilesim ... "
+              f"them: python3 -m attnsim.gpu_dataset --dataset flex-costs-2026-12 --tilesim ... "
               f"--out {args.dataset})", file=sys.stderr)
         return 2
     rows = element_costs(args.dataset, args.tilesim.resolve())

@@ -32,7 +32,7 @@ from .gpu_dataset import generate
 from .runinfo import git_revision, write_json_atomically
 
 DEFAULT_DATASET = REPO_ROOT / "golden/results/h200/2026-12-02-rules"
-# Rule runs with every visited tile masked (pyattnsim.gpu_dataset_costs), measured for
+# Rule runs with every visited tile masked (attnsim.gpu_dataset_costs), measured for
 # FlexAttention: its rule costs are fitted on them (well conditioned) rather than on the rules
 # dataset's own rule runs (a few masked tiles among many full ones).
 RULE_RUN_DATASET = REPO_ROOT / "golden/results/h200/2026-12-02-flex-costs"
