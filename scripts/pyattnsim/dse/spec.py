@@ -21,6 +21,7 @@ import yaml
 from .. import REPO_ROOT
 
 ACCEL_PRESET_DIR = REPO_ROOT / "sim" / "accel" / "presets"
+GPU_PRESET_DIR = REPO_ROOT / "sim" / "gpu" / "presets"
 EVALUATORS = ("spatten", "tilesim")
 SAMPLING_METHODS = ("grid", "random", "lhs")
 # tilesim parameters a spec may sweep: kernel overrides (tilesim's option names) plus the mask
@@ -358,6 +359,7 @@ def _tilesim_settings(r: _Reader, raw: dict, parameters: list[Parameter]):
     for key, items in (("gpus", gpus), ("kernels", kernels)):
         if not items or not all(isinstance(x, str) for x in items):
             raise r.fail(key, "a non-empty list of preset names", items)
+        _check_presets(r, key, items)
     masks = r.take(raw, "masks", "", dict,
                    "a mapping of mask name to 'pattern:...' template or mask file")
     if not masks:
@@ -402,6 +404,19 @@ def _tilesim_settings(r: _Reader, raw: dict, parameters: list[Parameter]):
         resolved_masks[str(mask_name)] = template
     fixed = {"gpu": gpus, "kernel": kernels, "mask": list(resolved_masks)}
     return fixed, {"mode": mode, "calibration": calibration, "masks": resolved_masks}
+
+
+def _check_presets(r: _Reader, key: str, names: list[str]) -> None:
+    """Each entry of gpus/kernels names a shipped preset, or a YAML file as tilesim reads it (a
+    path: it holds a '/' or ends in .yaml), so a typo fails here and not as every point."""
+    kind = key  # "gpus" or "kernels": the preset folder
+    known = sorted(p.stem for p in (GPU_PRESET_DIR / kind).glob("*.yaml"))
+    for i, name in enumerate(names):
+        if "/" in name or name.endswith(".yaml"):
+            if not Path(name).is_file():
+                raise r.fail(f"{key}[{i}]", f"an existing {kind[:-1]} YAML file", name)
+        elif name not in known:
+            raise r.fail(f"{key}[{i}]", f"a {kind[:-1]} preset ({', '.join(known)})", name)
 
 
 def _resolve_path(spec_path: Path, name: str) -> Path | None:
