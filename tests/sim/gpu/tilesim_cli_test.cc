@@ -284,6 +284,25 @@ TEST_F(TilesimCli, UnknownPresetsAndNegativeTilesAreInputErrors) {
                      "block: expected an integer in [1, 65536], got '-128'");
 }
 
+TEST_F(TilesimCli, EnvironmentErrorsAndStrictPresetsAreInputErrors) {
+  const std::string long_name(300, 'k');
+  expect_input_error(
+      "bounds pattern:causal,seq=1024 --kernel " + long_name + ".yaml --out " + path("result.json"),
+      "--kernel: cannot open kernel file '" + long_name + ".yaml': File name too long");
+  expect_input_error("bounds pattern:causal,seq=1024 --out /dev/null/result.json",
+                     "/dev/null/result.json: cannot create output file: Not a directory");
+  std::ofstream(path("dup.yaml")) << "inherits: fa2\ntile_q: 64\ntile_q: -5\n";
+  expect_input_error("bounds pattern:causal,seq=1024 --kernel " + path("dup.yaml") + " --out " +
+                         path("result.json"),
+                     path("dup.yaml") +
+                         ":3: tile_q: expected each key once in a mapping, got a "
+                         "second 'tile_q' (the first is on line 2)");
+  std::ofstream(path("base.yaml")) << "tile_q: 64\ninherits: fa9\n";
+  expect_input_error("bounds pattern:causal,seq=1024 --kernel " + path("base.yaml") + " --out " +
+                         path("result.json"),
+                     path("base.yaml") + ":2: inherits: unknown kernel preset 'fa9'");
+}
+
 TEST_F(TilesimCli, MeasurementsWithMissingMasksAreInputErrors) {
   gen("causal --seq 2048 --out " + path("present.npz"));
   std::ofstream(path("runs.json")) << R"({"gpu": "h200", "kernel": "flexattention", "runs": [
