@@ -21,6 +21,7 @@
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
+#include "sim/common/memory_limit.h"
 #include "sim/common/spatten_workload_csv.h"
 
 namespace {
@@ -93,6 +94,7 @@ int run(int argc, char** argv) {
   std::string topk_engine = "behavioural", topk_trace;
   std::int64_t topk_trace_cycles = 200000;
   std::string workload_path, config_name = "spatten", preset_dir, out_dir, format = "json";
+  std::string max_memory;
   po::options_description options(
       "usage: spatten-sim [options] WORKLOAD\n"
       "Simulates the SpAtten accelerator on a SpAtten workload CSV or an attention trace .npz\n"
@@ -115,7 +117,10 @@ int run(int argc, char** argv) {
       "with --topk-engine rtl: VCD of the value engine (the importance engine's goes next to it, "
       "as NAME-importance.vcd)")("topk-trace-cycles",
                                  po::value(&topk_trace_cycles)->default_value(topk_trace_cycles),
-                                 "cycles of each engine the waveforms cover");
+                                 "cycles of each engine the waveforms cover")(
+      "max-memory", po::value(&max_memory),
+      "largest buffer sized by input, e.g. 16G (default 8G or $ATTNSIM_MAX_MEMORY); more is an "
+      "input error, not an allocation");
   po::positional_options_description positional;
   positional.add("workload", 1);
   po::variables_map vm;
@@ -127,6 +132,10 @@ int run(int argc, char** argv) {
   }
   if (format != "json" && format != "table") {
     throw InputError("--format", "format", "json or table", "'" + format + "'");
+  }
+  if (!max_memory.empty()) {
+    attnsim::common::set_max_memory_bytes(
+        attnsim::common::parse_memory_size(max_memory, "--max-memory"));
   }
   if (workload_path.empty()) throw InputError("command line", "WORKLOAD", "a workload CSV", "none");
 

@@ -303,6 +303,24 @@ TEST_F(TilesimCli, EnvironmentErrorsAndStrictPresetsAreInputErrors) {
                      path("base.yaml") + ":2: inherits: unknown kernel preset 'fa9'");
 }
 
+TEST_F(TilesimCli, BroadcastsOverTheMemoryLimitAreInputErrorsWithTheNumbers) {
+  expect_input_error(
+      "bounds pattern:causal,seq=8192,heads=1 --batch 1000000000 --heads 1000000 "
+      "--out " +
+          path("result.json"),
+      "pattern:causal,seq=8192,heads=1: --batch/--heads broadcast layout: expected "
+      "at most 8589934592 bytes (raise with --max-memory or ATTNSIM_MAX_MEMORY), "
+      "got ");
+  expect_input_error("bounds pattern:causal,seq=8192,heads=1 --batch 4 --max-memory 1K --out " +
+                         path("result.json"),
+                     "broadcast layout: expected at most 1024 bytes");
+  expect_input_error(
+      "bounds pattern:causal,seq=8192 --max-memory lots --out " + path("result.json"),
+      "--max-memory: memory size: expected bytes or a size like 512M, 8G, 1T");
+  const ToolRun ok = tilesim("bounds pattern:causal,seq=8192,heads=1 --batch 4 --max-memory 1M");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 TEST_F(TilesimCli, MeasurementsWithMissingMasksAreInputErrors) {
   gen("causal --seq 2048 --out " + path("present.npz"));
   std::ofstream(path("runs.json")) << R"({"gpu": "h200", "kernel": "flexattention", "runs": [
@@ -311,6 +329,21 @@ TEST_F(TilesimCli, MeasurementsWithMissingMasksAreInputErrors) {
   expect_input_error("calibrate --measurements " + path("runs.json") + " --out " + path("cal.json"),
                      "runs.json: runs[1].mask: expected an existing mask file (paths are "
                      "relative to the measurements file), got 'absent.npz'");
+  const std::string long_name(300, 'm');
+  std::ofstream(path("long.json")) << R"({"gpu": "h200", "kernel": "flexattention", "runs": [
+           {"mask": ")" + long_name + R"(.npz", "ms": 0.5}]})";
+  expect_input_error("calibrate --measurements " + path("long.json") + " --out " + path("cal.json"),
+                     "long.json: runs[0].mask: expected an existing mask file");
+  std::ofstream(path("pattern.json")) << R"({"gpu": "h200", "kernel": "flexattention", "runs": [
+           {"mask": "pattern:causal,seq=2048", "ms": 0.5},
+           {"mask": "pattern:nosuchfamily,seq=2048", "ms": 0.7}]})";
+  expect_input_error(
+      "calibrate --measurements " + path("pattern.json") + " --out " + path("cal.json"),
+      "pattern.json: runs[1].mask: pattern:nosuchfamily,seq=2048: ");
+  std::ofstream(path("dup.json")) << R"({"gpu": "h200", "kernel": "flexattention",
+    "runs": [{"mask": "pattern:causal,seq=2048", "ms": 0.5, "ms": 0.7}]})";
+  expect_input_error("calibrate --measurements " + path("dup.json") + " --out " + path("cal.json"),
+                     "dup.json:2:64: runs[0].ms: expected each key once in an object");
 }
 
 TEST_F(TilesimCli, CalibrationRoundTripsIntoPredict) {
