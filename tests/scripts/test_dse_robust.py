@@ -1,6 +1,7 @@
 """DSE input and environment errors: unknown presets fail at the spec, an unreachable scheduler
 fails fast with one line and no run folder, and temporaries of killed runs are cleaned up."""
 import os
+import re
 import subprocess
 import time
 
@@ -30,7 +31,28 @@ def test_unknown_gpu_and_kernel_presets_fail_at_the_spec(tmp_path, body, key, ex
     with pytest.raises(SpecError) as error:
         load_spec(path)
     message = str(error.value)
-    assert message.startswith(f"{path}: {key}: expected {expected}"), message
+    assert re.match(rf"{re.escape(str(path))}:\d+: {re.escape(key)}: expected "
+                    rf"{re.escape(expected)}", message), message
+
+
+def test_errors_name_the_spec_line_and_duplicate_keys_are_refused(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text("evaluator: tilesim\n"
+                    "masks: {c: 'pattern:causal,seq=1024,heads=2'}\n"
+                    "gpus:\n"
+                    "  - h200\n"
+                    "  - h300\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    assert str(error.value).startswith(f"{path}:5: gpus[1]: expected a gpu preset"), error.value
+    path.write_text("evaluator: tilesim\n"
+                    "masks: {c: 'pattern:causal,seq=1024,heads=2'}\n"
+                    "mode: bounds\n"
+                    "mode: predict\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    assert str(error.value) == (f"{path}:4: mode: expected each key once in a mapping, got a "
+                                "second 'mode' (the first is on line 3)")
 
 
 def test_an_unreachable_scheduler_is_one_line_exit_2_and_no_run_folder(tmp_path):
