@@ -301,8 +301,11 @@ models::Violations HbmParams::validate() const {
   v.require_in_range("bytes_per_cycle_per_channel", bytes_per_cycle_per_channel, 1, 4096);
   v.require_in_range("latency_cycles", latency_cycles, 0, 100000);
   v.require_in_range("banks_per_channel", banks_per_channel, 1, 1024);
-  v.require(row_bytes >= transaction_bytes && row_bytes % transaction_bytes == 0, "row_bytes",
-            "a multiple of transaction_bytes", row_bytes);
+  // Only against a valid transaction size: a 0 would divide by zero (SIGFPE, found by a probe).
+  if (transaction_bytes > 0) {
+    v.require(row_bytes >= transaction_bytes && row_bytes % transaction_bytes == 0, "row_bytes",
+              "a multiple of transaction_bytes", row_bytes);
+  }
   v.require_in_range("t_rcd_cycles", t_rcd_cycles, 0, 10000);
   v.require_in_range("t_rp_cycles", t_rp_cycles, 0, 10000);
   v.require_in_range("t_cl_cycles", t_cl_cycles, 0, 10000);

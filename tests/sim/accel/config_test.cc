@@ -96,6 +96,13 @@ TEST(AccelConfig, BadInheritsNamesTheFileAndLineHoldingIt) {
   EXPECT_NE(e.find("File name too long"), std::string::npos) << e;
 }
 
+TEST(AccelConfig, ZeroTransactionBytesIsAnErrorNotADivisionByZero) {
+  const std::string e = error_of("inherits: spatten\nhbm:\n  transaction_bytes: 0\n");
+  EXPECT_NE(e.find("hbm.transaction_bytes: expected a power of two in [1, 4096], got 0"),
+            std::string::npos)
+      << e;
+}
+
 TEST(AccelConfig, DuplicateAndNonScalarKeysAreRejectedWithTheirLine) {
   std::string e = error_of("inherits: spatten\nhbm:\n  channels: 2\n  channels: 4\n");
   EXPECT_NE(e.find("c.yaml:4: hbm.channels: expected each key once in a mapping"),
