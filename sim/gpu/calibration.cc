@@ -218,10 +218,16 @@ double rms(const std::vector<RunFit>& runs, bool in_fit) {
 Workload load_workload(const std::string& argument, const fs::path& path,
                        const std::optional<MaskRule>& rule) {
   const std::string prefix = "pattern:";
-  Workload workload{argument,
-                    argument.rfind(prefix, 0) == 0
+  Workload workload{argument, {}};
+  try {
+    workload.mask = argument.rfind(prefix, 0) == 0
                         ? generate_inline_pattern(argument.substr(prefix.size()), argument)
-                        : read_mask(path)};
+                        : read_mask(path);
+  } catch (const common::InputError& e) {  // e.g. the memory limit: say which mask it was
+    const std::string message = e.what();
+    if (message.rfind(argument, 0) == 0 || message.rfind(path.string(), 0) == 0) throw;
+    throw common::InputError(argument, e.what());
+  }
   if (rule) apply_mask_rule(workload.mask, *rule, argument);
   return workload;
 }

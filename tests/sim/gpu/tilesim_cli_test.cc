@@ -311,12 +311,16 @@ TEST_F(TilesimCli, BroadcastsOverTheMemoryLimitAreInputErrorsWithTheNumbers) {
       "pattern:causal,seq=8192,heads=1: --batch/--heads broadcast layout: expected "
       "at most 8589934592 bytes (raise with --max-memory or ATTNSIM_MAX_MEMORY), "
       "got ");
-  expect_input_error("bounds pattern:causal,seq=8192,heads=1 --batch 4 --max-memory 1K --out " +
+  expect_input_error("bounds pattern:causal,seq=8192,heads=1 --batch 4 --max-memory 32K --out " +
                          path("result.json"),
-                     "broadcast layout: expected at most 1024 bytes");
+                     "--batch/--heads broadcast layout: expected at most 32768 bytes");
   expect_input_error(
       "bounds pattern:causal,seq=8192 --max-memory lots --out " + path("result.json"),
       "--max-memory: memory size: expected bytes or a size like 512M, 8G, 1T");
+  expect_input_error(
+      "bounds pattern:causal,seq=1048576,heads=8 --max-memory 1M --out " + path("result.json"),
+      "pattern:causal,seq=1048576,heads=8: mask of 1 x 8 x 8192 x 8192 blocks: "
+      "block layout: expected at most 1048576 bytes");
   const ToolRun ok = tilesim("bounds pattern:causal,seq=8192,heads=1 --batch 4 --max-memory 1M");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
