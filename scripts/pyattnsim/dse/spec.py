@@ -326,14 +326,19 @@ def _parameter(r: _Reader, name: str, body, method: str) -> Parameter:
     return p
 
 
-def _accel_preset(name: str) -> dict:
-    """The preset's fields with its inherits chain applied (to check keys and types)."""
+def _accel_preset(name: str, depth: int = 0) -> dict:
+    """The preset's fields with its inherits chain applied (to check keys and types). Raises
+    OSError, yaml.YAMLError or ValueError for a file that is not a usable preset."""
     path = ACCEL_PRESET_DIR / f"{name}.yaml" if not name.endswith(".yaml") else Path(name)
     data = yaml.safe_load(path.read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a mapping")
     parent = data.pop("inherits", None)
     if parent is None:
         return data
-    base = _accel_preset(parent)
+    if not isinstance(parent, str) or depth > 8:
+        raise ValueError(f"{path}: inherits: not a preset name, or a chain deeper than 8")
+    base = _accel_preset(parent, depth + 1)
     _merge(base, data)
     return base
 
@@ -368,7 +373,7 @@ def _spatten_settings(r: _Reader, raw: dict, parameters: list[Parameter]):
         base = str(base_path)
     try:
         preset = _accel_preset(base)
-    except (OSError, yaml.YAMLError):
+    except (OSError, yaml.YAMLError, ValueError):
         raise r.fail("base_config", "a preset in sim/accel/presets or a readable YAML file",
                      base) from None
     for p in parameters:
@@ -474,16 +479,24 @@ def _check_presets(r: _Reader, key: str, names: list[str]) -> None:
     known = sorted(p.stem for p in (GPU_PRESET_DIR / kind).glob("*.yaml"))
     for i, name in enumerate(names):
         if "/" in name or name.endswith(".yaml"):
-            if not Path(name).is_file():
+            if not _is_file(Path(name)):
                 raise r.fail(f"{key}[{i}]", f"an existing {kind[:-1]} YAML file", name)
         elif name not in known:
             raise r.fail(f"{key}[{i}]", f"a {kind[:-1]} preset ({', '.join(known)})", name)
 
 
+def _is_file(path: Path) -> bool:
+    """is_file() that treats a name the file system refuses (too long, NUL) as no file."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _resolve_path(spec_path: Path, name: str) -> Path | None:
     for base in (REPO_ROOT, spec_path.parent):
         candidate = (base / name).resolve()
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
     return None
 
