@@ -436,6 +436,11 @@ NpyView parse_npy_view(const std::uint8_t* data, std::size_t size,
       descr.size() - kind - 1 <= 9) {
     view.dtype = descr[kind] == 'U' ? DType::kUnicode : DType::kBytes;
     view.chars = std::stoll(descr.substr(kind + 1));
+    // 'U0'/'S0' elements take no bytes, so no file size bounds their count (found by fuzz_npy:
+    // a division by zero in the Fortran-order conversion).
+    if (view.chars < 1) {
+      throw InputError(source, "dtype", "strings of at least 1 character", "'" + descr + "'");
+    }
     known = true;
   }
   for (const DTypeInfo& entry : kDTypes) {
