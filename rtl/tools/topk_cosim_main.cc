@@ -294,11 +294,16 @@ int run(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const std::exception_ptr& e : errors) {
     if (e) {
-      if (!trace_tmp.empty()) std::filesystem::remove(trace_tmp);
+      std::error_code ignored;  // the temporary may never have been created
+      if (!trace_tmp.empty()) std::filesystem::remove(trace_tmp, ignored);
       std::rethrow_exception(e);
     }
   }
-  if (!trace_tmp.empty()) std::filesystem::rename(trace_tmp, trace_path);
+  if (!trace_tmp.empty()) {
+    std::error_code ec;
+    std::filesystem::rename(trace_tmp, trace_path, ec);
+    if (ec) throw InputError(trace_path, "cannot move the waveform into place: " + ec.message());
+  }
 
   std::map<std::pair<std::string, std::string>, Group> merged;
   Group total;

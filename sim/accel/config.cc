@@ -162,12 +162,16 @@ void check_keys(const YamlReader& node, const std::vector<Field>& fields,
   }
 }
 
-fs::path resolve(const std::string& name_or_path, const fs::path& preset_dir) {
+// `referrer` names who asked for the file: "" for the command line's config, else the
+// "<file>:<line>: inherits" entry, so a bad inherited name points at the YAML that holds it.
+fs::path resolve(const std::string& name_or_path, const fs::path& preset_dir,
+                 const std::string& referrer) {
   const bool is_path =
       name_or_path.find('/') != std::string::npos ||
       (name_or_path.size() > 5 && name_or_path.substr(name_or_path.size() - 5) == ".yaml");
   const fs::path file = is_path ? fs::path(name_or_path) : preset_dir / (name_or_path + ".yaml");
-  if (!fs::is_regular_file(file)) {
+  std::error_code status;
+  if (!fs::is_regular_file(file, status)) {
     std::string known;
     std::error_code ec;
     std::set<std::string> names;
@@ -175,20 +179,26 @@ fs::path resolve(const std::string& name_or_path, const fs::path& preset_dir) {
       if (e.path().extension() == ".yaml") names.insert(e.path().stem().string());
     }
     for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
-    throw InputError(name_or_path, "config", "a YAML file or a preset name (" + known + ")",
-                     "no such file");
+    const std::string got = status ? "'" + name_or_path + "': " + status.message()
+                                   : "'" + name_or_path + "': no such file";
+    if (referrer.empty()) {
+      throw InputError(name_or_path, "config", "a YAML file or a preset name (" + known + ")",
+                       status ? status.message() : "no such file");
+    }
+    throw InputError(referrer, "inherits", "a YAML file or a preset name (" + known + ")", got);
   }
   return file;
 }
 
 // Fills `config` from the file, after its parent when it inherits one.
 void load_into(AccelConfig& config, const std::string& name_or_path, const fs::path& preset_dir,
-               int depth) {
-  const fs::path file = resolve(name_or_path, preset_dir);
+               int depth, const std::string& referrer) {
+  const fs::path file = resolve(name_or_path, preset_dir, referrer);
   if (depth > 8) throw InputError(file.string(), "inherits", "a chain of at most 8", "a cycle");
   const YamlReader root = YamlReader::load_file(file);
   if (root.has("inherits")) {
-    load_into(config, root.get<std::string>("inherits"), preset_dir, depth + 1);
+    const YamlReader base = root.child("inherits");
+    load_into(config, base.as<std::string>(), preset_dir, depth + 1, base.location());
   }
   std::int64_t lfsr_seed = config.topk.engine.lfsr_seed;
   std::string timing = hbm_timing_name(config.hbm.timing);
@@ -291,8 +301,11 @@ models::Violations HbmParams::validate() const {
   v.require_in_range("bytes_per_cycle_per_channel", bytes_per_cycle_per_channel, 1, 4096);
   v.require_in_range("latency_cycles", latency_cycles, 0, 100000);
   v.require_in_range("banks_per_channel", banks_per_channel, 1, 1024);
-  v.require(row_bytes >= transaction_bytes && row_bytes % transaction_bytes == 0, "row_bytes",
-            "a multiple of transaction_bytes", row_bytes);
+  // Only against a valid transaction size: a 0 would divide by zero (SIGFPE, found by a probe).
+  if (transaction_bytes > 0) {
+    v.require(row_bytes >= transaction_bytes && row_bytes % transaction_bytes == 0, "row_bytes",
+              "a multiple of transaction_bytes", row_bytes);
+  }
   v.require_in_range("t_rcd_cycles", t_rcd_cycles, 0, 10000);
   v.require_in_range("t_rp_cycles", t_rp_cycles, 0, 10000);
   v.require_in_range("t_cl_cycles", t_cl_cycles, 0, 10000);
@@ -413,9 +426,9 @@ models::Violations AccelConfig::validate_for_shape(int head_dim, int max_tokens,
 
 AccelConfig load_accel_config(const std::string& name_or_path, const fs::path& preset_dir) {
   AccelConfig config;
-  load_into(config, name_or_path, preset_dir, 0);
+  load_into(config, name_or_path, preset_dir, 0, "");
   const models::Violations v = config.validate();
-  if (!v.ok()) throw InputError(resolve(name_or_path, preset_dir).string(), v.to_string());
+  if (!v.ok()) throw InputError(resolve(name_or_path, preset_dir, "").string(), v.to_string());
   return config;
 }
 

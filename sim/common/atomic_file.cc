@@ -1,9 +1,12 @@
 // AtomicFile: temp-file-then-rename, the POSIX way to publish a file all at once.
 #include "sim/common/atomic_file.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 #include <system_error>
@@ -12,14 +15,39 @@
 
 namespace attnsim::common {
 
+void remove_stale_temporaries(const std::filesystem::path& path) {
+  const std::string prefix = path.filename().string() + ".tmp-";
+  std::error_code ec;
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  std::filesystem::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    // "<name>.tmp-<pid>", maybe with an extension after the pid (Python writers add one).
+    std::size_t digits = prefix.size();
+    while (digits < name.size() && std::isdigit(static_cast<unsigned char>(name[digits]))) {
+      ++digits;
+    }
+    if (digits == prefix.size() || (digits < name.size() && name[digits] != '.')) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 ||
+        errno != ESRCH) {
+      continue;  // its writer may still be running (or is not ours to judge)
+    }
+    std::error_code ignored;
+    if (it->is_regular_file(ignored)) std::filesystem::remove(it->path(), ignored);
+  }
+}
+
 bool replaces_by_rename(const std::filesystem::path& path) {
   std::error_code ec;
   const std::filesystem::file_status own = std::filesystem::symlink_status(path, ec);
   return ec || !std::filesystem::exists(own) || std::filesystem::is_regular_file(own);
 }
 
+// Stale temporaries go first, before the member initialisers open our own.
 AtomicFile::AtomicFile(std::filesystem::path path)
-    : path_(std::move(path)),
+    : path_((remove_stale_temporaries(path), std::move(path))),
       tmp_path_(replaces_by_rename(path_)
                     ? std::filesystem::path(path_.string() + ".tmp-" + std::to_string(::getpid()))
                     : std::filesystem::path()),

@@ -12,7 +12,8 @@ inline constexpr int kExitInputError = 2;  ///< bad arguments, config or input f
 inline constexpr int kExitInternal = 3;    ///< a bug: please report it
 
 /// Runs `body` and maps exceptions to messages on stderr prefixed with `tool`:
-/// InputError and Boost.Program_options errors -> kExitInputError, anything else -> kExitInternal.
+/// InputError, Boost.Program_options errors and std::filesystem errors (a path that is too long,
+/// unwritable or under a non-directory) -> kExitInputError, anything else -> kExitInternal.
 /// Never lets an exception escape, so no tool aborts with a core dump on bad input.
 int run_cli(const std::string& tool, const std::function<int()>& body);
 

@@ -18,7 +18,12 @@ std::string to_pretty_json(const boost::json::value& value);
 /// Writes to_pretty_json(value) atomically (see AtomicFile).
 void write_json_file(const std::filesystem::path& path, const boost::json::value& value);
 
-/// Parses a JSON file; throws InputError naming the file and the parse error.
+/// Parses JSON text strictly: a syntax error or a key given twice in one object throws
+/// InputError "<source>:<line>:<column>: ..." (a duplicate key names its dotted path; JSON
+/// parsers disagree on which of two equal keys wins, so neither does).
+boost::json::value parse_json(const std::string& text, const std::string& source);
+
+/// Parses a JSON file with parse_json; errors name the file, line and column.
 boost::json::value read_json_file(const std::filesystem::path& path);
 
 }  // namespace attnsim::common

@@ -17,6 +17,7 @@
 
 #include "sim/common/atomic_file.h"
 #include "sim/common/input_error.h"
+#include "sim/common/memory_limit.h"
 
 namespace attnsim::common {
 namespace {
@@ -252,6 +253,7 @@ std::int64_t NpyArray::size() const {
 std::vector<std::int64_t> NpyArray::to_int64(const std::string& source,
                                              const std::string& name) const {
   const std::size_t n = static_cast<std::size_t>(size());
+  check_memory(std::uint64_t{n} * 8, source, "array '" + name + "' as 64-bit values");
   std::vector<std::int64_t> out(n);
   const std::uint8_t* p = bytes.data();
   const std::size_t item = dtype_size(dtype);
@@ -310,6 +312,7 @@ std::vector<double> NpyArray::to_float64(const std::string& source, const std::s
     }
   }
   const std::size_t n = static_cast<std::size_t>(size());
+  check_memory(std::uint64_t{n} * 8, source, "array '" + name + "' as 64-bit values");
   std::vector<double> out(n);
   const std::uint8_t* p = bytes.data();
   const std::size_t item = dtype_size(dtype);
@@ -433,6 +436,11 @@ NpyView parse_npy_view(const std::uint8_t* data, std::size_t size,
       descr.size() - kind - 1 <= 9) {
     view.dtype = descr[kind] == 'U' ? DType::kUnicode : DType::kBytes;
     view.chars = std::stoll(descr.substr(kind + 1));
+    // 'U0'/'S0' elements take no bytes, so no file size bounds their count (found by fuzz_npy:
+    // a division by zero in the Fortran-order conversion).
+    if (view.chars < 1) {
+      throw InputError(source, "dtype", "strings of at least 1 character", "'" + descr + "'");
+    }
     known = true;
   }
   for (const DTypeInfo& entry : kDTypes) {
@@ -689,6 +697,7 @@ std::shared_ptr<std::uint8_t[]> inflate_member(const std::uint8_t* in, std::uint
                      "a size deflate can produce from " + std::to_string(in_size) + " bytes",
                      std::to_string(size) + " bytes");
   }
+  check_memory(size, path, "member '" + member + "' inflated");
   std::shared_ptr<std::uint8_t[]> out(new std::uint8_t[std::max<std::uint64_t>(size, 1)]);
   libdeflate_decompressor* decompressor = libdeflate_alloc_decompressor();
   if (!decompressor) throw std::bad_alloc();

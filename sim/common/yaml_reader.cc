@@ -1,10 +1,95 @@
 // YamlReader: yaml-cpp with locations and field paths in every error.
 #include "sim/common/yaml_reader.h"
 
+#include <yaml-cpp/eventhandler.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace attnsim::common {
+namespace {
+
+// A pass over the parser's events before yaml-cpp builds its tree: the tree keeps only the first
+// of two equal keys and cannot say where a key that is a list or a mapping came from, so both
+// are caught here with their line. Aliases are not expanded (an alias key is refused).
+class StrictKeyChecker : public YAML::EventHandler {
+ public:
+  explicit StrictKeyChecker(std::string source) : source_(std::move(source)) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark, nullptr, "null"); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark, nullptr, "an alias"); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string& value) override {
+    node(mark, &value, "");
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark, nullptr, "a list");
+    frames_.push_back(Frame{false, true, child_path(), {}, 0});
+  }
+  void OnSequenceEnd() override { frames_.pop_back(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(mark, nullptr, "a mapping");
+    frames_.push_back(Frame{true, true, child_path(), {}, 0});
+  }
+  void OnMapEnd() override { frames_.pop_back(); }
+
+ private:
+  struct Frame {
+    bool is_map;
+    bool expecting_key;
+    std::string path;
+    std::map<std::string, int> key_lines;  // key -> 1-based line of its first occurrence
+    std::size_t items;                     // list elements seen so far
+  };
+
+  // The path of the node that starts now (before node() advances the frame).
+  std::string child_path() const {
+    if (frames_.empty()) return "";
+    const Frame& f = frames_.back();
+    if (!f.is_map) return f.path + "[" + std::to_string(f.items - 1) + "]";
+    return f.path.empty() ? last_key_ : f.path + "." + last_key_;
+  }
+
+  // Every node event: a key or a value of the enclosing mapping, or a list element.
+  // `kind` describes a node that is not a plain scalar ("" for scalars).
+  void node(const YAML::Mark& mark, const std::string* scalar, const char* kind) {
+    if (frames_.empty()) return;
+    Frame& f = frames_.back();
+    const std::string where = source_ + ":" + std::to_string(mark.line + 1);
+    const std::string parent = f.path.empty() ? "<document>" : f.path;
+    if (!f.is_map) {
+      ++f.items;
+      return;
+    }
+    f.expecting_key = !f.expecting_key;
+    if (f.expecting_key) return;  // that was the value
+    if (scalar == nullptr) {
+      throw InputError(where, parent, "keys that are plain scalars (name: value)",
+                       std::string(kind) + " as a key");
+    }
+    const auto [it, inserted] = f.key_lines.emplace(*scalar, mark.line + 1);
+    const std::string key_path = f.path.empty() ? *scalar : f.path + "." + *scalar;
+    if (!inserted) {
+      throw InputError(
+          where, key_path, "each key once in a mapping",
+          "a second '" + *scalar + "' (the first is on line " + std::to_string(it->second) + ")");
+    }
+    last_key_ = *scalar;
+  }
+
+  std::string source_;
+  std::vector<Frame> frames_;
+  std::string last_key_;
+};
+
+}  // namespace
 
 template <>
 const char* yaml_type_name<bool>() {
@@ -40,7 +125,9 @@ YamlReader::YamlReader(YAML::Node node, std::string file, std::string path)
 
 YamlReader YamlReader::load_file(const std::filesystem::path& path) {
   std::ifstream in(path);
-  if (!in) throw InputError(path.string(), "cannot open YAML file");
+  if (!in) {
+    throw InputError(path.string(), std::string("cannot open YAML file: ") + std::strerror(errno));
+  }
   std::stringstream text;
   text << in.rdbuf();
   return load_string(text.str(), path.string());
@@ -49,6 +136,10 @@ YamlReader YamlReader::load_file(const std::filesystem::path& path) {
 YamlReader YamlReader::load_string(const std::string& text, const std::string& source_name) {
   YAML::Node root;
   try {
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    StrictKeyChecker checker(source_name);
+    parser.HandleNextDocument(checker);
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw InputError(source_name + ":" + std::to_string(e.mark.line + 1),

@@ -2,10 +2,13 @@
 #include "sim/gpu/block_layout.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 
 #include "sim/common/huge_pages.h"
+#include "sim/common/memory_limit.h"
 
 namespace attnsim::gpu {
 
@@ -66,7 +69,29 @@ bool BlockLayout::operator==(const BlockLayout& other) const {
 BlockLayoutBuilder::BlockLayoutBuilder(const MaskGeometry& geometry)
     : kv_blocks_(geometry.kv_blocks()) {
   layout_.geometry = geometry;
+  check_bytes(0);
   common::reserve_huge(layout_.row_begin, geometry.rows() + 1);
+}
+
+void BlockLayoutBuilder::check_bytes(std::uint64_t entries) const {
+  const MaskGeometry& g = layout_.geometry;
+  const std::uint64_t rows = static_cast<std::uint64_t>(std::max<std::int64_t>(0, g.rows())) + 1;
+  std::uint64_t bytes = 0, row_bytes = 0, entry_bytes = 0;
+  const bool overflow = __builtin_mul_overflow(rows, std::uint64_t{8}, &row_bytes) ||
+                        __builtin_mul_overflow(entries, std::uint64_t{5}, &entry_bytes) ||
+                        __builtin_add_overflow(row_bytes, entry_bytes, &bytes);
+  common::check_memory(overflow ? std::numeric_limits<std::uint64_t>::max() : bytes,
+                       "mask of " + std::to_string(g.batch) + " x " + std::to_string(g.heads) +
+                           " x " + std::to_string(g.q_blocks()) + " x " +
+                           std::to_string(g.kv_blocks()) + " blocks",
+                       "block layout");
+}
+
+void BlockLayoutBuilder::grow() {
+  const std::uint64_t next = std::max<std::uint64_t>(1024, 2 * layout_.kv_block.capacity());
+  check_bytes(next);
+  layout_.kv_block.reserve(next);
+  layout_.is_full.reserve(next);
 }
 
 void BlockLayoutBuilder::reject(std::int32_t kv_block) const {
@@ -75,6 +100,7 @@ void BlockLayoutBuilder::reject(std::int32_t kv_block) const {
 }
 
 void BlockLayoutBuilder::reserve(std::int64_t entries) {
+  check_bytes(static_cast<std::uint64_t>(std::max<std::int64_t>(0, entries)));
   common::reserve_huge(layout_.kv_block, entries);
   common::reserve_huge(layout_.is_full, entries);
 }
@@ -93,6 +119,7 @@ void BlockLayoutBuilder::repeat_rows(std::int64_t first_row, std::int64_t count)
   const std::int64_t begin = rb[first_row];
   const std::int64_t entries = rb[first_row + count] - begin;
   const auto at = layout_.kv_block.size();
+  check_bytes(static_cast<std::uint64_t>(at) + static_cast<std::uint64_t>(entries));
   // Resized first, then copied: the source stays valid (inserting a vector's own range into it
   // is undefined).
   layout_.kv_block.resize(at + entries);

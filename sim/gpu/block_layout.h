@@ -103,10 +103,12 @@ class BlockLayoutBuilder {
         (row_has_entries && layout_.kv_block.back() >= kv_block)) {
       reject(kv_block);
     }
+    if (layout_.kv_block.size() == layout_.kv_block.capacity()) grow();
     layout_.kv_block.push_back(kv_block);
     layout_.is_full.push_back(block_class == BlockClass::kFull ? 1 : 0);
   }
-  /// Capacity for `entries` blocks in all, to avoid regrowing large layouts.
+  /// Capacity for `entries` blocks in all, to avoid regrowing large layouts. Like every growth,
+  /// checked against the memory limit (common/memory_limit.h): InputError, not an allocation.
   void reserve(std::int64_t entries);
   /// Blocks added so far.
   std::int64_t entries() const { return static_cast<std::int64_t>(layout_.kv_block.size()); }
@@ -120,6 +122,9 @@ class BlockLayoutBuilder {
 
  private:
   [[noreturn]] void reject(std::int32_t kv_block) const;
+  // Doubles the capacity after checking the bytes it would take.
+  void grow();
+  void check_bytes(std::uint64_t entries) const;
 
   BlockLayout layout_;
   std::int64_t kv_blocks_;

@@ -218,10 +218,16 @@ double rms(const std::vector<RunFit>& runs, bool in_fit) {
 Workload load_workload(const std::string& argument, const fs::path& path,
                        const std::optional<MaskRule>& rule) {
   const std::string prefix = "pattern:";
-  Workload workload{argument,
-                    argument.rfind(prefix, 0) == 0
+  Workload workload{argument, {}};
+  try {
+    workload.mask = argument.rfind(prefix, 0) == 0
                         ? generate_inline_pattern(argument.substr(prefix.size()), argument)
-                        : read_mask(path)};
+                        : read_mask(path);
+  } catch (const common::InputError& e) {  // e.g. the memory limit: say which mask it was
+    const std::string message = e.what();
+    if (message.rfind(argument, 0) == 0 || message.rfind(path.string(), 0) == 0) throw;
+    throw common::InputError(argument, e.what());
+  }
   if (rule) apply_mask_rule(workload.mask, *rule, argument);
   return workload;
 }
@@ -281,10 +287,12 @@ Measurements read_measurements(const fs::path& path) {
     }
     if (r.mask.rfind("pattern:", 0) != 0) {
       r.mask_path = fs::path(r.mask).is_absolute() ? fs::path(r.mask) : base / r.mask;
-      if (!fs::is_regular_file(r.mask_path)) {
+      std::error_code ec;  // a name too long for the file system is no file either
+      if (!fs::is_regular_file(r.mask_path, ec)) {
         throw InputError(source, field + ".mask",
                          "an existing mask file (paths are relative to the measurements file)",
-                         "'" + r.mask + "' (" + r.mask_path.string() + " is not a file)");
+                         "'" + r.mask + "' (" + r.mask_path.string() + " is not a file" +
+                             (ec ? ": " + ec.message() : "") + ")");
       }
     }
     m.runs.push_back(std::move(r));
@@ -326,7 +334,11 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
     }
     std::optional<MaskRule> rule;
     if (run.rule) rule = parse_mask_rule(*run.rule, measurements.source, field + ".rule");
-    workloads.push_back(load_workload(run.mask, run.mask_path, rule));
+    try {
+      workloads.push_back(load_workload(run.mask, run.mask_path, rule));
+    } catch (const InputError& e) {  // the mask's own message, led by where it was named
+      throw InputError(measurements.source + ": " + field + ".mask", e.what());
+    }
     kernels.push_back(kernel_for(run, kernel));
     throw_if_invalid(check_workload(workloads.back(), kernels.back()),
                      measurements.source + ": " + field + ".mask");

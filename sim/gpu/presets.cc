@@ -100,15 +100,17 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
   }
 }
 
+// `referrer` is the "inherits:" entry naming this kernel ("" for the command line's).
 KernelSpec load_kernel_unvalidated(const std::string& name_or_path, const PresetDirs& dirs,
-                                   int depth) {
-  const fs::path file = find_preset("kernels", name_or_path, dirs);
+                                   int depth, const std::string& referrer) {
+  const fs::path file = find_preset("kernels", name_or_path, dirs, referrer);
   const YamlReader root = YamlReader::load_file(file);
   KernelSpec kernel;
   if (root.has("inherits")) {
     const YamlReader base = root.child("inherits");
     if (depth > 8) base.fail("a shallow chain of inherited kernels", "a chain deeper than 8");
-    kernel = load_kernel_unvalidated(base.as<std::string>(), dirs, depth + 1);
+    kernel = load_kernel_unvalidated(base.as<std::string>(), dirs, depth + 1,
+                                     base.location() + ": " + base.path());
   }
   kernel.name = fs::path(file).stem().string();
   read_kernel_fields(root, kernel);
@@ -123,16 +125,21 @@ void throw_if_invalid(const models::Violations& violations, const std::string& s
 }
 
 fs::path find_preset(const std::string& kind, const std::string& name_or_path,
-                     const PresetDirs& dirs) {
+                     const PresetDirs& dirs, const std::string& referrer) {
+  const std::string singular = kind.substr(0, kind.size() - 1);
+  const std::string blamed = !referrer.empty() ? referrer : kind == "gpus" ? "--gpu" : "--kernel";
   if (looks_like_path(name_or_path)) {
-    if (!fs::is_regular_file(name_or_path)) {
-      throw InputError(name_or_path, "cannot open " + kind.substr(0, kind.size() - 1) + " file");
+    std::error_code ec;
+    if (!fs::is_regular_file(name_or_path, ec)) {
+      throw InputError(blamed, "cannot open " + singular + " file '" + name_or_path +
+                                   "': " + (ec ? ec.message() : "no such regular file"));
     }
     return name_or_path;
   }
   for (const fs::path& dir : dirs) {
     const fs::path candidate = dir / kind / (name_or_path + ".yaml");
-    if (fs::is_regular_file(candidate)) return candidate;
+    std::error_code ec;  // a name too long for the file system is simply not a preset
+    if (fs::is_regular_file(candidate, ec)) return candidate;
   }
   std::string known;
   for (const std::string& name : preset_names(kind, dirs)) {
@@ -140,10 +147,9 @@ fs::path find_preset(const std::string& kind, const std::string& name_or_path,
   }
   std::string searched;
   for (const fs::path& dir : dirs) searched += (searched.empty() ? "" : ", ") + dir.string();
-  throw InputError(kind == "gpus" ? "--gpu" : "--kernel",
-                   "unknown " + kind.substr(0, kind.size() - 1) + " preset '" + name_or_path +
-                       "' (known: " + (known.empty() ? "none" : known) +
-                       "; searched: " + (searched.empty() ? "no folders" : searched) + ")");
+  throw InputError(blamed, "unknown " + singular + " preset '" + name_or_path +
+                               "' (known: " + (known.empty() ? "none" : known) +
+                               "; searched: " + (searched.empty() ? "no folders" : searched) + ")");
 }
 
 std::vector<std::string> preset_names(const std::string& kind, const PresetDirs& dirs) {
@@ -176,7 +182,7 @@ GpuSpec load_gpu(const std::string& name_or_path, const PresetDirs& dirs) {
 }
 
 KernelSpec load_kernel(const std::string& name_or_path, const PresetDirs& dirs) {
-  KernelSpec kernel = load_kernel_unvalidated(name_or_path, dirs, 0);
+  KernelSpec kernel = load_kernel_unvalidated(name_or_path, dirs, 0, "");
   throw_if_invalid(kernel.validate(), find_preset("kernels", name_or_path, dirs).string());
   return kernel;
 }

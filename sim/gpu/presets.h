@@ -15,9 +15,10 @@ namespace attnsim::gpu {
 using PresetDirs = std::vector<std::filesystem::path>;
 
 /// The file for `name_or_path` of `kind` ("gpus" or "kernels"): a path when it names a .yaml
-/// file, else the first <dir>/<kind>/<name>.yaml. Throws InputError listing the known names.
+/// file, else the first <dir>/<kind>/<name>.yaml. Throws InputError listing the known names,
+/// blaming `referrer` ("kernel.yaml:2: inherits") or, when empty, the option (--gpu, --kernel).
 std::filesystem::path find_preset(const std::string& kind, const std::string& name_or_path,
-                                  const PresetDirs& dirs);
+                                  const PresetDirs& dirs, const std::string& referrer = "");
 
 /// Names of the presets of `kind` found in `dirs`, sorted and unique.
 std::vector<std::string> preset_names(const std::string& kind, const PresetDirs& dirs);

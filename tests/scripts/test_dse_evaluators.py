@@ -111,3 +111,10 @@ def test_same_spec_gives_byte_identical_results_and_failed_points_are_recorded(t
                          env=env(), capture_output=True, text=True, cwd=REPO, timeout=60)
     assert "(0 evaluated now)" in run.stdout
     assert (tmp_path / "a" / "results.csv").read_bytes() == outputs[0]
+    # --retry-failed evaluates the two failed points again (and they fail again, the same way).
+    run = subprocess.run(dse_command("run", spec, "--out", tmp_path / "a", "--serial",
+                                     "--retry-failed", "--quiet"),
+                         env=env(), capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "4 points (2 evaluated now), 2 ok, 2 failed" in run.stdout
+    assert (tmp_path / "a" / "results.csv").read_bytes() == outputs[0]

@@ -21,6 +21,7 @@
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
+#include "sim/common/memory_limit.h"
 #include "sim/common/output_format.h"
 #include "sim/common/spatten_workload_csv.h"
 
@@ -95,6 +96,7 @@ int run(int argc, char** argv) {
   std::int64_t old_topk_trace_cycles = 0;
   std::int64_t topk_trace_cycles = 2000;  // ~18 MB of VCD per engine (9 kB per cycle at P=16)
   std::string workload_path, config_name = "spatten", preset_dir, out_dir, format = "json";
+  std::string max_memory;
   po::options_description options(
       "usage: spatten-sim [options] WORKLOAD\n"
       "Simulates the SpAtten accelerator on a SpAtten workload CSV or an attention trace .npz\n"
@@ -118,7 +120,10 @@ int run(int argc, char** argv) {
       "as NAME-importance.vcd)")("trace-cycles",
                                  po::value(&topk_trace_cycles)->default_value(topk_trace_cycles),
                                  "cycles of each engine the waveforms cover")(
-      "topk-trace", po::value(&old_topk_trace), "deprecated spelling of --trace")(
+      "max-memory", po::value(&max_memory),
+      "largest buffer sized by input, e.g. 16G (default 8G or $ATTNSIM_MAX_MEMORY); more is an "
+      "input error, not an allocation")("topk-trace", po::value(&old_topk_trace),
+                                        "deprecated spelling of --trace")(
       "topk-trace-cycles", po::value(&old_topk_trace_cycles),
       "deprecated spelling of --trace-cycles");
   po::positional_options_description positional;
@@ -138,6 +143,10 @@ int run(int argc, char** argv) {
     if (vm.count("topk-trace-cycles") && vm["trace-cycles"].defaulted()) {
       topk_trace_cycles = old_topk_trace_cycles;
     }
+  }
+  if (!max_memory.empty()) {
+    attnsim::common::set_max_memory_bytes(
+        attnsim::common::parse_memory_size(max_memory, "--max-memory"));
   }
   if (workload_path.empty()) throw InputError("command line", "WORKLOAD", "a workload CSV", "none");
 

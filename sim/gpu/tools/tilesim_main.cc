@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
+#include "sim/common/memory_limit.h"
 #include "sim/common/output_format.h"
 #include "sim/gpu/calibration.h"
 #include "sim/gpu/mask_io.h"
@@ -114,6 +116,27 @@ std::vector<Result> run_masks(const std::vector<std::string>& masks, unsigned jo
   return results;
 }
 
+// The broadcast layout's size (CSR rows, and each entry's kv index and class) is checked against
+// the memory limit before it is built: --batch 1e9 is an input error, not "out of memory".
+void check_broadcast_memory(const BlockLayout& layout, std::int64_t batch, std::int64_t heads,
+                            const std::string& source) {
+  const MaskGeometry& g = layout.geometry;
+  const auto pairs = static_cast<std::uint64_t>(std::max<std::int64_t>(1, g.batch * g.heads));
+  const std::uint64_t entries_per_pair = layout.kv_block.size() / pairs + 1;
+  const std::uint64_t entry_bytes = sizeof(std::int32_t) + sizeof(std::uint8_t);
+  std::uint64_t want_pairs = 0, rows = 0, entries = 0, bytes = 0, row_bytes = 0, entry_total = 0;
+  const bool overflow =
+      __builtin_mul_overflow(static_cast<std::uint64_t>(batch), static_cast<std::uint64_t>(heads),
+                             &want_pairs) ||
+      __builtin_mul_overflow(want_pairs, static_cast<std::uint64_t>(g.q_blocks()), &rows) ||
+      __builtin_mul_overflow(want_pairs, entries_per_pair, &entries) ||
+      __builtin_mul_overflow(rows, std::uint64_t{8}, &row_bytes) ||
+      __builtin_mul_overflow(entries, entry_bytes, &entry_total) ||
+      __builtin_add_overflow(row_bytes, entry_total, &bytes);
+  attnsim::common::check_memory(overflow ? std::numeric_limits<std::uint64_t>::max() : bytes,
+                                source, "--batch/--heads broadcast layout");
+}
+
 po::variables_map parse(int argc, char** argv, const po::options_description& options,
                         const po::positional_options_description& positional) {
   po::variables_map vm;
@@ -177,7 +200,8 @@ struct MachineOptions {
 int simulate_command(int argc, char** argv, ReportKind kind) {
   MachineOptions machine;
   std::vector<std::string> masks;
-  std::string format = "json", out, timeline, trace, calibration, rule_text, baseline_name;
+  std::string format = "json", out, timeline, trace, calibration, rule_text, baseline_name,
+              max_memory;
   std::int64_t batch = 0, heads = 0;
   int jobs = 0;
   po::options_description options(std::string("tilesim ") +
@@ -197,7 +221,9 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
       "replacing the masks' own")(
       "jobs,j", po::value(&jobs)->default_value(jobs),
       "masks read and simulated at once (0: one per available core); the output does not "
-      "depend on it");
+      "depend on it")("max-memory", po::value(&max_memory),
+                      "largest buffer sized by input, e.g. 16G (default 8G or "
+                      "$ATTNSIM_MAX_MEMORY); more is an input error, not an allocation");
   if (kind == ReportKind::kPredict) {
     options.add_options()("calibration", po::value(&calibration),
                           "cost model fitted by `tilesim calibrate` (JSON)")(
@@ -218,6 +244,10 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
     return 0;
   }
   machine.read(vm);
+  if (!max_memory.empty()) {
+    attnsim::common::set_max_memory_bytes(
+        attnsim::common::parse_memory_size(max_memory, "--max-memory"));
+  }
   if (!timeline.empty()) {
     std::cerr << "tilesim: --timeline FILE is deprecated (kept for one release): use --trace "
                  "FILE.csv (or --trace FILE.json for a Perfetto trace)\n";
@@ -255,6 +285,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
     if (batch > 0 || heads > 0) {
       const std::int64_t want_batch = batch > 0 ? batch : g.batch;
       const std::int64_t want_heads = heads > 0 ? heads : g.heads;
+      check_broadcast_memory(workload.mask, want_batch, want_heads, mask);
       std::optional<BlockLayout> broadcast =
           broadcast_layout(workload.mask, want_batch, want_heads);
       if (!broadcast) {

@@ -87,6 +87,28 @@ TEST(SpattenSimCli, BadConfigsExitTwoNamingTheField) {
   expect_input_error(run("--validate-only"), "WORKLOAD");
 }
 
+TEST(SpattenSimCli, EnvironmentErrorsAndStrictYamlExitTwoNamingThePath) {
+  const fs::path d = temp_dir("environment");
+  expect_input_error(run("--fast --out /dev/null/run " + kGpt2),
+                     "spatten-sim: error: /dev/null/run: cannot create directories: Not a "
+                     "directory");
+  const std::string long_name(300, 'c');
+  expect_input_error(run("--validate-only --config " + long_name + " " + kGpt2),
+                     long_name + ": config: expected a YAML file or a preset name");
+  expect_input_error(run("--validate-only " + long_name + ".csv"),
+                     long_name + ".csv: cannot open for reading: File name too long");
+  const fs::path dup =
+      write(d, "dup.yaml", "inherits: spatten\nhbm:\n  channels: 8\n  channels: 0\n");
+  expect_input_error(run("--validate-only --config " + dup.string() + " " + kGpt2),
+                     dup.string() + ":4: hbm.channels: expected each key once in a mapping");
+  const fs::path key = write(d, "key.yaml", "inherits: spatten\n[x]: 3\n");
+  expect_input_error(run("--validate-only --config " + key.string() + " " + kGpt2),
+                     key.string() + ":2: <document>: expected keys that are plain scalars");
+  const fs::path base = write(d, "base.yaml", "inherits: " + long_name + "\n");
+  expect_input_error(run("--validate-only --config " + base.string() + " " + kGpt2),
+                     base.string() + ":1: inherits: expected a YAML file or a preset name");
+}
+
 TEST(SpattenSimCli, NarrowTopkScoreWidthsSaturateInsteadOfFailing) {
   // Synthetic probabilities are 12-bit and importances 20-bit; an 8-bit engine ranks them
   // saturated, as the functional models saturate importances, rather than rejecting them.

@@ -86,6 +86,33 @@ TEST(AccelConfig, UnknownKeysAndWrongTypesNameFileLineAndField) {
   EXPECT_NE(error_of("inherits: nosuchpreset\n").find("spatten-1-8"), std::string::npos);
 }
 
+TEST(AccelConfig, BadInheritsNamesTheFileAndLineHoldingIt) {
+  std::string e = error_of("clock_hz: 1e9\ninherits: nosuchpreset\n");
+  EXPECT_NE(e.find("c.yaml:2: inherits: expected a YAML file or a preset name"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("got 'nosuchpreset': No such file or directory"), std::string::npos) << e;
+  e = error_of("inherits: " + std::string(300, 'x') + "\n");
+  EXPECT_NE(e.find("c.yaml:1: inherits:"), std::string::npos) << e;
+  EXPECT_NE(e.find("File name too long"), std::string::npos) << e;
+}
+
+TEST(AccelConfig, ZeroTransactionBytesIsAnErrorNotADivisionByZero) {
+  const std::string e = error_of("inherits: spatten\nhbm:\n  transaction_bytes: 0\n");
+  EXPECT_NE(e.find("hbm.transaction_bytes: expected a power of two in [1, 4096], got 0"),
+            std::string::npos)
+      << e;
+}
+
+TEST(AccelConfig, DuplicateAndNonScalarKeysAreRejectedWithTheirLine) {
+  std::string e = error_of("inherits: spatten\nhbm:\n  channels: 2\n  channels: 4\n");
+  EXPECT_NE(e.find("c.yaml:4: hbm.channels: expected each key once in a mapping"),
+            std::string::npos)
+      << e;
+  e = error_of("inherits: spatten\n[x]: 3\n");
+  EXPECT_NE(e.find("c.yaml:2: <document>: expected keys that are plain scalars"), std::string::npos)
+      << e;
+}
+
 TEST(AccelConfig, ShapeChecksMultipliersAndBuffers) {
   AccelConfig c;
   EXPECT_TRUE(c.validate_for_shape(64, 1024, 10).ok());

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
+#include <vector>
 
 #include "sim/common/input_error.h"
 #include "tests/support/scratch_dir.h"
@@ -36,6 +41,25 @@ TEST_F(AtomicFileTest, AbandonedWriteLeavesPreviousContentAndNoTemp) {
   }
   EXPECT_EQ(read_file(dir_ / "out.txt"), "old");
   EXPECT_EQ(entries(), 1u);
+}
+
+TEST_F(AtomicFileTest, TemporariesOfKilledWritersAreRemovedOnTheNextWrite) {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0);  // a pid whose process is gone
+  const std::string dead = std::to_string(child);
+  const std::vector<std::string> names = {"k.npz.tmp-" + dead, "k.npz.tmp-" + dead + ".npz",
+                                          "k.npz.tmp-1", "k.npz.tmp-x" + dead,
+                                          "other.npz.tmp-" + dead};
+  for (const std::string& name : names) std::ofstream(dir_ / name) << "partial";
+  write_file_atomically(dir_ / "k.npz", "done");
+  EXPECT_FALSE(fs::exists(dir_ / ("k.npz.tmp-" + dead)));
+  EXPECT_FALSE(fs::exists(dir_ / ("k.npz.tmp-" + dead + ".npz")));
+  EXPECT_TRUE(fs::exists(dir_ / "k.npz.tmp-1"));  // pid 1 is alive
+  EXPECT_TRUE(fs::exists(dir_ / ("k.npz.tmp-x" + dead)));
+  EXPECT_TRUE(fs::exists(dir_ / ("other.npz.tmp-" + dead)));  // another output's
+  EXPECT_EQ(read_file(dir_ / "k.npz"), "done");
 }
 
 TEST_F(AtomicFileTest, SymlinkTargetsAreWrittenThroughNotReplaced) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <stdexcept>
 
 #include "sim/common/input_error.h"
@@ -47,6 +48,17 @@ TEST(RunCli, OtherExceptionsAreInternalErrorsNotCrashes) {
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(rc, kExitInternal);
   EXPECT_NE(err.find("internal error: invariant broken"), std::string::npos);
+}
+
+TEST(RunCli, FileSystemErrorsAreInputErrorsNamingThePath) {
+  ::testing::internal::CaptureStderr();
+  const int rc = run_cli("tool", []() -> int {
+    std::filesystem::create_directories("/dev/null/run");
+    return 0;
+  });
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(rc, kExitInputError);
+  EXPECT_EQ(err, "tool: error: /dev/null/run: cannot create directories: Not a directory\n");
 }
 
 }  // namespace

@@ -52,5 +52,34 @@ TEST(JsonFile, InvalidJsonIsAnInputErrorNamingTheFile) {
   }
 }
 
+// The message a user sees for `text`, or "" if it parses.
+std::string parse_error(const std::string& text) {
+  try {
+    parse_json(text, "m.json");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(JsonFile, SyntaxErrorsNameLineAndColumn) {
+  EXPECT_EQ(parse_error("{\n  \"runs\": [\n    {\"ms\": 1.5,}\n  ]\n}\n"),
+            "m.json:3:16: invalid JSON: syntax error");
+  const std::string truncated = parse_error("{\"a\": 1,\n");
+  EXPECT_EQ(truncated.rfind("m.json:2:1: invalid JSON: ", 0), 0u) << truncated;
+  EXPECT_EQ(parse_error("{\"a\": [1, 2]}"), "");
+}
+
+TEST(JsonFile, DuplicateKeysAreInputErrorsNamingThePath) {
+  EXPECT_EQ(parse_error("{\"gpu\": \"h100\",\n \"gpu\": \"h200\"}"),
+            "m.json:2:6: gpu: expected each key once in an object, got a second 'gpu'");
+  const std::string nested =
+      parse_error("{\"runs\": [{\"ms\": 1}, {\"ms\": 1, \"mask\": \"a\", \"ms\": 2}]}");
+  EXPECT_NE(nested.find("runs[1].ms: expected each key once in an object"), std::string::npos)
+      << nested;
+  // Equal keys in sibling objects are fine.
+  EXPECT_EQ(parse_error("[{\"ms\": 1}, {\"ms\": 2}]"), "");
+}
+
 }  // namespace
 }  // namespace attnsim::common

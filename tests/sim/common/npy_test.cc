@@ -252,6 +252,18 @@ TEST_F(NpyTest, AHeaderClaimingMoreDataThanTheFileHoldsIsAnInputError) {
                 "bytes present, got (8589934592, 2147483648, 2) (more than 2^64 bytes of int32)");
 }
 
+TEST_F(NpyTest, ZeroLengthStringDtypesAreInputErrors) {
+  // Found by fuzz_npy: '<U0' elements take no bytes, so nothing bounds their count, and the
+  // Fortran-order conversion divided by the element size.
+  std::string file = testing::npy_claiming_an_astronomical_shape();
+  file.replace(file.find("'<i4', 'fortran_order': False"), 29, "'<U0', 'fortran_order': True ");
+  EXPECT_EQ(error_of([&] { parse_npy(file, "s.npy"); }),
+            "s.npy: dtype: expected strings of at least 1 character, got '<U0'");
+  file.replace(file.find("'<U0'"), 5, "'|S0'");
+  EXPECT_EQ(error_of([&] { parse_npy(file, "s.npy"); }),
+            "s.npy: dtype: expected strings of at least 1 character, got '|S0'");
+}
+
 TEST_F(NpyTest, StoredMembersAreViewedInPlaceWithTheirDtype) {
   if (!have_numpy()) GTEST_SKIP() << "Debian python3 with numpy not available";
   ASSERT_TRUE(

@@ -76,5 +76,48 @@ TEST(YamlReader, SyntaxErrorsAndNonMappingsAreInputErrors) {
             std::string::npos);
 }
 
+TEST(YamlReader, DuplicateKeysNameBothLines) {
+  EXPECT_EQ(
+      error_of([] { YamlReader::load_string("tile_q: 64\nhead_dim: 8\ntile_q: -5\n", "k.yaml"); }),
+      "k.yaml:3: tile_q: expected each key once in a mapping, got a second 'tile_q' (the "
+      "first is on line 1)");
+  // Nested, and inside lists: the dotted path leads to the mapping.
+  EXPECT_EQ(error_of([] { YamlReader::load_string("cost:\n  a: 1\n  a: 2\n", "k.yaml"); }),
+            "k.yaml:3: cost.a: expected each key once in a mapping, got a second 'a' (the first "
+            "is on line 2)");
+  const std::string in_list = error_of(
+      [] { YamlReader::load_string("runs:\n  - x: 1\n  - x: 1\n    y: 2\n    x: 3\n", "r.yaml"); });
+  EXPECT_NE(in_list.find("r.yaml:5: runs[1].x: expected each key once"), std::string::npos)
+      << in_list;
+  // The same key in sibling mappings is fine.
+  EXPECT_EQ(error_of([] { YamlReader::load_string("a: {x: 1}\nb: {x: 1}\n", "ok.yaml"); }), "");
+}
+
+TEST(YamlReader, KeysThatAreNotPlainScalarsAreInputErrorsWithTheirLine) {
+  EXPECT_EQ(error_of([] { YamlReader::load_string("tile_q: 64\n[x]: 3\n", "k.yaml"); }),
+            "k.yaml:2: <document>: expected keys that are plain scalars (name: value), got a "
+            "list as a key");
+  EXPECT_NE(error_of([] {
+              YamlReader::load_string("cost:\n  {a: 1}: 3\n", "k.yaml");
+            }).find("k.yaml:2: cost: expected keys that are plain scalars"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              YamlReader::load_string("? [a, b]\n: 3\n", "k.yaml");
+            }).find("a list as a key"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              YamlReader::load_string("a: &n x\n*n : 3\n", "k.yaml");
+            }).find("k.yaml:2: <document>: expected keys that are plain scalars"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { YamlReader::load_string("~: 3\n", "k.yaml"); }).find("null as a key"),
+            std::string::npos);
+}
+
+TEST(YamlReader, UnreadableFileNamesTheReason) {
+  const std::string error =
+      error_of([] { YamlReader::load_file(std::string(300, 'k') + ".yaml"); });
+  EXPECT_NE(error.find("cannot open YAML file: File name too long"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace attnsim::common

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/common/input_error.h"
+#include "sim/common/memory_limit.h"
 #include "tests/sim/gpu/test_masks.h"
 
 namespace attnsim::gpu {
@@ -26,6 +28,30 @@ TEST(BlockLayout, BuilderRejectsOutOfOrderBlocks) {
   EXPECT_THROW(builder.add(0, BlockClass::kFull), std::logic_error);
   EXPECT_THROW(builder.add(2, BlockClass::kFull), std::logic_error);  // beyond kv_blocks
   EXPECT_THROW(builder.finish(), std::logic_error);                   // rows not ended
+}
+
+TEST(BlockLayout, BuilderStopsAtTheMemoryLimitWithAnInputError) {
+  MaskGeometry g;
+  g.seq_q = g.seq_kv = 1024 * 128;  // 1024 x 1024 blocks: 5 MiB of entries when dense
+  common::set_max_memory_bytes(1 << 20);
+  std::string message;
+  try {
+    BlockLayoutBuilder builder(g);
+    for (std::int32_t q = 0; q < 1024; ++q) {
+      for (std::int32_t kv = 0; kv < 1024; ++kv) builder.add(kv, BlockClass::kFull);
+      builder.end_row();
+    }
+  } catch (const common::InputError& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("mask of 1 x 1 x 1024 x 1024 blocks: block layout: expected at most "
+                         "1048576 bytes (raise with --max-memory or ATTNSIM_MAX_MEMORY), got "),
+            std::string::npos)
+      << message;
+  common::set_max_memory_bytes(0);
+  BlockLayoutBuilder unlimited(g);
+  for (std::int32_t kv = 0; kv < 1024; ++kv) unlimited.add(kv, BlockClass::kFull);
+  EXPECT_EQ(unlimited.entries(), 1024);
 }
 
 TEST(BlockLayout, AllowedPairsCountBlocksClippedToSequenceEnds) {

@@ -120,5 +120,38 @@ TEST_F(PresetFiles, UnknownPresetsListTheKnownOnes) {
             std::string::npos);
 }
 
+TEST_F(PresetFiles, BadInheritsNamesTheFileAndLineHoldingIt) {
+  write("child", "tile_q: 64\ninherits: fa9\n");
+  const std::string unknown = error_of([&] { load_kernel("child", {dir_}); });
+  EXPECT_NE(unknown.find("child.yaml:2: inherits: unknown kernel preset 'fa9'"), std::string::npos)
+      << unknown;
+  write("long", "inherits: " + std::string(300, 'x') + ".yaml\n");
+  const std::string too_long = error_of([&] { load_kernel("long", {dir_}); });
+  EXPECT_NE(too_long.find("long.yaml:1: inherits: cannot open kernel file"), std::string::npos)
+      << too_long;
+  EXPECT_NE(too_long.find("File name too long"), std::string::npos) << too_long;
+}
+
+TEST_F(PresetFiles, DuplicateAndNonScalarKeysNameFileAndLine) {
+  write("dup", "tile_q: 64\ntile_kv: 64\ntile_q: -5\n");
+  EXPECT_NE(error_of([&] {
+              load_kernel("dup", {dir_});
+            }).find("dup.yaml:3: tile_q: expected each key once in a mapping"),
+            std::string::npos);
+  write("listkey", "tile_q: 64\n[x]: 3\n");
+  EXPECT_NE(error_of([&] {
+              load_kernel("listkey", {dir_});
+            }).find("listkey.yaml:2: <document>: expected keys that are plain scalars"),
+            std::string::npos);
+}
+
+TEST_F(PresetFiles, OverlongPresetNamesAreInputErrors) {
+  const std::string name(300, 'k');
+  EXPECT_NE(error_of([&] { load_kernel(name, {dir_}); }).find("--kernel: unknown kernel preset"),
+            std::string::npos);
+  const std::string message = error_of([&] { load_gpu(name + "/x.yaml", {dir_}); });
+  EXPECT_NE(message.find("--gpu: cannot open gpu file"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace attnsim::gpu

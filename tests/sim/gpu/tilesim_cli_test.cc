@@ -307,6 +307,47 @@ TEST_F(TilesimCli, BaselineIsAnotherKernelsDenseRun) {
                      "unknown kernel preset 'fa9'");
 }
 
+TEST_F(TilesimCli, EnvironmentErrorsAndStrictPresetsAreInputErrors) {
+  const std::string long_name(300, 'k');
+  expect_input_error(
+      "bounds pattern:causal,seq=1024 --kernel " + long_name + ".yaml --out " + path("result.json"),
+      "--kernel: cannot open kernel file '" + long_name + ".yaml': File name too long");
+  expect_input_error("bounds pattern:causal,seq=1024 --out /dev/null/result.json",
+                     "/dev/null/result.json: cannot create output file: Not a directory");
+  std::ofstream(path("dup.yaml")) << "inherits: fa2\ntile_q: 64\ntile_q: -5\n";
+  expect_input_error("bounds pattern:causal,seq=1024 --kernel " + path("dup.yaml") + " --out " +
+                         path("result.json"),
+                     path("dup.yaml") +
+                         ":3: tile_q: expected each key once in a mapping, got a "
+                         "second 'tile_q' (the first is on line 2)");
+  std::ofstream(path("base.yaml")) << "tile_q: 64\ninherits: fa9\n";
+  expect_input_error("bounds pattern:causal,seq=1024 --kernel " + path("base.yaml") + " --out " +
+                         path("result.json"),
+                     path("base.yaml") + ":2: inherits: unknown kernel preset 'fa9'");
+}
+
+TEST_F(TilesimCli, BroadcastsOverTheMemoryLimitAreInputErrorsWithTheNumbers) {
+  expect_input_error(
+      "bounds pattern:causal,seq=8192,heads=1 --batch 1000000000 --heads 1000000 "
+      "--out " +
+          path("result.json"),
+      "pattern:causal,seq=8192,heads=1: --batch/--heads broadcast layout: expected "
+      "at most 8589934592 bytes (raise with --max-memory or ATTNSIM_MAX_MEMORY), "
+      "got ");
+  expect_input_error("bounds pattern:causal,seq=8192,heads=1 --batch 4 --max-memory 32K --out " +
+                         path("result.json"),
+                     "--batch/--heads broadcast layout: expected at most 32768 bytes");
+  expect_input_error(
+      "bounds pattern:causal,seq=8192 --max-memory lots --out " + path("result.json"),
+      "--max-memory: memory size: expected bytes or a size like 512M, 8G, 1T");
+  expect_input_error(
+      "bounds pattern:causal,seq=1048576,heads=8 --max-memory 1M --out " + path("result.json"),
+      "pattern:causal,seq=1048576,heads=8: mask of 1 x 8 x 8192 x 8192 blocks: "
+      "block layout: expected at most 1048576 bytes");
+  const ToolRun ok = tilesim("bounds pattern:causal,seq=8192,heads=1 --batch 4 --max-memory 1M");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 TEST_F(TilesimCli, MeasurementsWithMissingMasksAreInputErrors) {
   gen("causal --seq 2048 --out " + path("present.npz"));
   std::ofstream(path("runs.json")) << R"({"gpu": "h200", "kernel": "flexattention", "runs": [
@@ -315,6 +356,21 @@ TEST_F(TilesimCli, MeasurementsWithMissingMasksAreInputErrors) {
   expect_input_error("calibrate --measurements " + path("runs.json") + " --out " + path("cal.json"),
                      "runs.json: runs[1].mask: expected an existing mask file (paths are "
                      "relative to the measurements file), got 'absent.npz'");
+  const std::string long_name(300, 'm');
+  std::ofstream(path("long.json")) << R"({"gpu": "h200", "kernel": "flexattention", "runs": [
+           {"mask": ")" + long_name + R"(.npz", "ms": 0.5}]})";
+  expect_input_error("calibrate --measurements " + path("long.json") + " --out " + path("cal.json"),
+                     "long.json: runs[0].mask: expected an existing mask file");
+  std::ofstream(path("pattern.json")) << R"({"gpu": "h200", "kernel": "flexattention", "runs": [
+           {"mask": "pattern:causal,seq=2048", "ms": 0.5},
+           {"mask": "pattern:nosuchfamily,seq=2048", "ms": 0.7}]})";
+  expect_input_error(
+      "calibrate --measurements " + path("pattern.json") + " --out " + path("cal.json"),
+      "pattern.json: runs[1].mask: pattern:nosuchfamily,seq=2048: ");
+  std::ofstream(path("dup.json")) << R"({"gpu": "h200", "kernel": "flexattention",
+    "runs": [{"mask": "pattern:causal,seq=2048", "ms": 0.5, "ms": 0.7}]})";
+  expect_input_error("calibrate --measurements " + path("dup.json") + " --out " + path("cal.json"),
+                     "dup.json:2:64: runs[0].ms: expected each key once in an object");
 }
 
 TEST_F(TilesimCli, CalibrationRoundTripsIntoPredict) {

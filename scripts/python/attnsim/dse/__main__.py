@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import REPO_ROOT
 from ..build_manifest import ManifestError, load_manifest
-from .runner import default_run_folder, run_sweep
+from .runner import SchedulerError, default_run_folder, run_sweep
 from .spec import SpecError, expand_points, load_spec
 from .store import StoreError
 
@@ -41,6 +41,8 @@ def parse_args(argv):
                      help="local Dask worker processes (default: one per core)")
     run.add_argument("--tilesim-cli", action="store_true",
                      help="run tilesim as a process per point instead of in-process")
+    run.add_argument("--retry-failed", action="store_true",
+                     help="evaluate again the points a previous run recorded as failed")
     run.add_argument("--no-plots", action="store_true")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
@@ -60,9 +62,14 @@ def main(argv=None) -> int:
         folder = args.out or default_run_folder(args.build_dir, spec)
         summary = run_sweep(spec, folder, args.build_dir, scheduler=args.scheduler,
                             workers=args.workers, serial=args.serial, quiet=args.quiet,
-                            tilesim_via_cli=args.tilesim_cli, plots=not args.no_plots)
-    except (SpecError, ManifestError, StoreError) as error:
+                            tilesim_via_cli=args.tilesim_cli, plots=not args.no_plots,
+                            retry_failed=args.retry_failed)
+    except (SpecError, ManifestError, StoreError, SchedulerError) as error:
         print(f"dse: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # the run folder cannot be made or written (--out under a file...)
+        where = error.filename if error.filename is not None else args.out
+        print(f"dse: {where}: {error.strerror or error}", file=sys.stderr)
         return 2
     print(f"{folder}: {summary['points']} points ({summary['evaluated_now']} evaluated now), "
           f"{summary['ok']} ok, {summary['failed']} failed; results.csv"

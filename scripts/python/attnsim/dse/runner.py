@@ -11,10 +11,13 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
+import socket
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
@@ -28,6 +31,54 @@ STORE_NAME = "store.sqlite"
 RESULTS_NAME = "results.csv"
 
 
+class SchedulerError(Exception):
+    """The --scheduler given cannot be reached; the message is one line naming it."""
+
+
+def check_scheduler(address: str, timeout_s: float = 5.0) -> None:
+    """Fails fast, before a run folder exists, when nothing listens at tcp://host:port (Dask's
+    own client would wait 30 s and end in a traceback)."""
+    parts = urlsplit(address if "://" in address else "tcp://" + address)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "tcp" or not parts.hostname or port is None:
+        raise SchedulerError(f"--scheduler: expected tcp://host:port, got {address!r}")
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout_s):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise SchedulerError(f"--scheduler {address}: cannot connect: {reason}") from None
+
+
+# "<name>.tmp-<pid>" and "<stem>.tmp-<pid>.<ext>": what this package and the tools write before
+# renaming into place.
+_TEMPORARY = re.compile(r".*\.tmp-(\d+)(\.[^/]*)?$")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Removes temporaries that a killed run left in its folder (their writer is gone)."""
+    removed = []
+    for path in [folder, *folder.rglob("*")] if folder.is_dir() else []:
+        match = _TEMPORARY.fullmatch(path.name)
+        if match and path.is_file() and not _pid_alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def default_run_folder(build_dir: Path, spec: Spec) -> Path:
     """Stable for a spec, so running the same spec again resumes it."""
     return build_dir / "runs" / f"dse-{spec.name}-{spec.hash()}"
@@ -35,6 +86,7 @@ def default_run_folder(build_dir: Path, spec: Spec) -> Path:
 
 def prepare_run_folder(folder: Path, spec: Spec, build_dir: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(folder)
     (folder / "plots").mkdir(exist_ok=True)
     write_json_atomically(folder / "spec.resolved.json", spec.resolved())
     if not (folder / "spec.yaml").exists():
@@ -128,12 +180,17 @@ def batch_task_key(batch: list[tuple[str, dict]]) -> str:
 
 def run_sweep(spec: Spec, folder: Path, build_dir: Path, *, scheduler: str | None = None,
               workers: int = 0, serial: bool = False, quiet: bool = False,
-              tilesim_via_cli: bool = False, plots: bool = True) -> dict:
+              tilesim_via_cli: bool = False, plots: bool = True,
+              retry_failed: bool = False) -> dict:
     points = expand_points(spec)
+    if scheduler is not None and not serial:
+        check_scheduler(scheduler)
     prepare_run_folder(folder, spec, build_dir)
     context = Context(build_dir=str(build_dir), tilesim_via_cli=tilesim_via_cli)
     with Store(folder / STORE_NAME) as store:
         store.check_spec(spec.hash())
+        if retry_failed:
+            store.forget_failed()
         finished = store.finished_keys()
         keyed = [(point_key(p), p) for p in points]
         pending = [(k, p) for k, p in keyed if k not in finished]

@@ -21,6 +21,7 @@ import yaml
 from .. import REPO_ROOT
 
 ACCEL_PRESET_DIR = REPO_ROOT / "sim" / "accel" / "presets"
+GPU_PRESET_DIR = REPO_ROOT / "sim" / "gpu" / "presets"
 EVALUATORS = ("spatten", "tilesim")
 SAMPLING_METHODS = ("grid", "random", "lhs")
 # tilesim parameters a spec may sweep: kernel overrides (tilesim's option names) plus the mask
@@ -108,19 +109,75 @@ def column_name(parameter: str) -> str:
     return re.sub(r"\W", "_", parameter)
 
 
-class _Reader:
-    """Field access that names the file and the dotted key in every error."""
+def _line_of(node, key: str) -> int | None:
+    """1-based line of the dotted `key` ("parameters.topk.lanes.values", "gpus[1]") in a composed
+    YAML tree: of the deepest part found (a missing field points at its parent). Keys may hold
+    dots themselves (spatten parameters): the longest matching key wins."""
+    line, rest = None, key
+    while node is not None and rest:
+        if isinstance(node, yaml.MappingNode):
+            best = None
+            for k, v in node.value:
+                name = k.value if isinstance(k, yaml.ScalarNode) else None
+                if name is not None and (rest == name or rest.startswith((name + ".", name + "["))):
+                    if best is None or len(name) > len(best[0].value):
+                        best = (k, v)
+            if best is None:
+                break
+            line = best[0].start_mark.line + 1
+            rest = rest[len(best[0].value):].lstrip(".")
+            node = best[1]
+        elif isinstance(node, yaml.SequenceNode):
+            match = re.match(r"\[(\d+)\]\.?", rest)
+            if not match or int(match.group(1)) >= len(node.value):
+                break
+            node = node.value[int(match.group(1))]
+            line = node.start_mark.line + 1
+            rest = rest[match.end():]
+        else:
+            break
+    return line
 
-    def __init__(self, source: Path):
+
+def _reject_duplicate_keys(node, source: Path, path: str = "") -> None:
+    """PyYAML keeps the last of two equal keys; a spec says each thing once (as the C++ readers
+    require), so a repeated key is an error naming both lines."""
+    if isinstance(node, yaml.MappingNode):
+        seen = {}
+        for k, v in node.value:
+            name = k.value if isinstance(k, yaml.ScalarNode) else None
+            child = f"{path}.{name}" if path else str(name)
+            if name is not None and name in seen:
+                raise SpecError(f"{source}:{k.start_mark.line + 1}: {child}: expected each key "
+                                f"once in a mapping, got a second {name!r} (the first is on "
+                                f"line {seen[name]})")
+            seen[name] = k.start_mark.line + 1
+            _reject_duplicate_keys(v, source, child)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _reject_duplicate_keys(item, source, f"{path}[{i}]")
+
+
+class _Reader:
+    """Field access that names the file, the line (when the spec came from a file) and the dotted
+    key in every error."""
+
+    def __init__(self, source: Path, node=None):
         self.source = source
+        self.node = node  # the composed YAML document, for line numbers
+
+    def where(self, key: str) -> str:
+        line = _line_of(self.node, key) if self.node is not None else None
+        return f"{self.source}:{line}" if line else f"{self.source}"
 
     def fail(self, key: str, expected: str, got) -> SpecError:
-        return SpecError(f"{self.source}: {key}: expected {expected}, got {got!r}")
+        return SpecError(f"{self.where(key)}: {key}: expected {expected}, got {got!r}")
 
     def take(self, mapping: dict, key: str, prefix: str, kind, expected: str, default=...):
         if key not in mapping:
             if default is ...:
-                raise SpecError(f"{self.source}: {prefix}{key}: missing (expected {expected})")
+                raise SpecError(f"{self.where(prefix + key)}: {prefix}{key}: missing (expected "
+                                f"{expected})")
             return default
         value = mapping[key]
         ok = isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, float, (int, float)))
@@ -132,12 +189,17 @@ class _Reader:
 def load_spec(path: Path) -> Spec:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_text()
+        raw = yaml.safe_load(text)
+        node = yaml.compose(text)
     except OSError as error:
         raise SpecError(f"{path}: not readable: {error.strerror}") from None
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise SpecError(f"{path}: not valid YAML: {error}") from None
-    return parse_spec(raw, path)
+    except RecursionError:
+        raise SpecError(f"{path}: not valid YAML: nested too deeply") from None
+    _reject_duplicate_keys(node, path)
+    return parse_spec(raw, path, node)
 
 
 TOP_KEYS = {"name", "evaluator", "seed", "sampling", "parameters", "workloads", "base_config",
@@ -145,8 +207,8 @@ TOP_KEYS = {"name", "evaluator", "seed", "sampling", "parameters", "workloads", 
             "plots"}
 
 
-def parse_spec(raw, source: Path) -> Spec:
-    r = _Reader(source)
+def parse_spec(raw, source: Path, node=None) -> Spec:
+    r = _Reader(source, node)
     if not isinstance(raw, dict):
         raise r.fail("(top level)", "a mapping", type(raw).__name__)
     for key in raw:
@@ -265,14 +327,19 @@ def _parameter(r: _Reader, name: str, body, method: str) -> Parameter:
     return p
 
 
-def _accel_preset(name: str) -> dict:
-    """The preset's fields with its inherits chain applied (to check keys and types)."""
+def _accel_preset(name: str, depth: int = 0) -> dict:
+    """The preset's fields with its inherits chain applied (to check keys and types). Raises
+    OSError, yaml.YAMLError or ValueError for a file that is not a usable preset."""
     path = ACCEL_PRESET_DIR / f"{name}.yaml" if not name.endswith(".yaml") else Path(name)
     data = yaml.safe_load(path.read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a mapping")
     parent = data.pop("inherits", None)
     if parent is None:
         return data
-    base = _accel_preset(parent)
+    if not isinstance(parent, str) or depth > 8:
+        raise ValueError(f"{path}: inherits: not a preset name, or a chain deeper than 8")
+    base = _accel_preset(parent, depth + 1)
     _merge(base, data)
     return base
 
@@ -307,7 +374,7 @@ def _spatten_settings(r: _Reader, raw: dict, parameters: list[Parameter]):
         base = str(base_path)
     try:
         preset = _accel_preset(base)
-    except (OSError, yaml.YAMLError):
+    except (OSError, yaml.YAMLError, ValueError):
         raise r.fail("base_config", "a preset in sim/accel/presets or a readable YAML file",
                      base) from None
     for p in parameters:
@@ -359,6 +426,7 @@ def _tilesim_settings(r: _Reader, raw: dict, parameters: list[Parameter]):
     for key, items in (("gpus", gpus), ("kernels", kernels)):
         if not items or not all(isinstance(x, str) for x in items):
             raise r.fail(key, "a non-empty list of preset names", items)
+        _check_presets(r, key, items)
     masks = r.take(raw, "masks", "", dict,
                    "a mapping of mask name to 'pattern:...' template or mask file")
     if not masks:
@@ -405,10 +473,31 @@ def _tilesim_settings(r: _Reader, raw: dict, parameters: list[Parameter]):
     return fixed, {"mode": mode, "calibration": calibration, "masks": resolved_masks}
 
 
+def _check_presets(r: _Reader, key: str, names: list[str]) -> None:
+    """Each entry of gpus/kernels names a shipped preset, or a YAML file as tilesim reads it (a
+    path: it holds a '/' or ends in .yaml), so a typo fails here and not as every point."""
+    kind = key  # "gpus" or "kernels": the preset folder
+    known = sorted(p.stem for p in (GPU_PRESET_DIR / kind).glob("*.yaml"))
+    for i, name in enumerate(names):
+        if "/" in name or name.endswith(".yaml"):
+            if not _is_file(Path(name)):
+                raise r.fail(f"{key}[{i}]", f"an existing {kind[:-1]} YAML file", name)
+        elif name not in known:
+            raise r.fail(f"{key}[{i}]", f"a {kind[:-1]} preset ({', '.join(known)})", name)
+
+
+def _is_file(path: Path) -> bool:
+    """is_file() that treats a name the file system refuses (too long, NUL) as no file."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _resolve_path(spec_path: Path, name: str) -> Path | None:
     for base in (REPO_ROOT, spec_path.parent):
         candidate = (base / name).resolve()
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
     return None
 

@@ -32,12 +32,16 @@ class StoreError(Exception):
 class Store:
     def __init__(self, path: Path):
         self.path = Path(path)
-        # isolation_level=None: transactions are explicit, one per point.
-        self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit survives a power loss too, not only a killed process.
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        try:
+            # isolation_level=None: transactions are explicit, one per point.
+            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a commit survives a power loss too, not only a killed process.
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path}: not a results store of this tool ({error}); use "
+                             "another --out folder") from None
 
     def close(self) -> None:
         self.db.close()
@@ -77,6 +81,11 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
         return cursor.rowcount == 1
+
+    def forget_failed(self) -> int:
+        """Drops the failed points' rows, so the next evaluation runs them again; a kill before
+        they are re-run only leaves them missing, which a rerun evaluates anyway."""
+        return self.db.execute("DELETE FROM points WHERE status='failed'").rowcount
 
     def rows(self) -> list[dict]:
         """Every point, ordered by key (never by completion order)."""
