@@ -10,19 +10,13 @@
 
 #include "sim/common/input_error.h"
 #include "sim/common/npy.h"
+#include "tests/support/input_error_of.h"
 #include "tests/support/scratch_dir.h"
 
 namespace attnsim::common {
 namespace {
 
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using attnsim::testing::input_error_of;
 
 // Restores the default limit whatever a test set.
 class MemoryLimit : public ::testing::Test {
@@ -40,7 +34,7 @@ TEST_F(MemoryLimit, SizesParseWithBinaryUnits) {
   EXPECT_EQ(parse_memory_size("16GiB", "--max-memory"), 16ull << 30);
   EXPECT_EQ(parse_memory_size("1t", "--max-memory"), 1ull << 40);
   for (const char* bad : {"", "0", "G", "8X", "-1", "99999999999999999999", "20000000T"}) {
-    EXPECT_EQ(error_of([&] { parse_memory_size(bad, "--max-memory"); }),
+    EXPECT_EQ(input_error_of([&] { parse_memory_size(bad, "--max-memory"); }),
               std::string("--max-memory: memory size: expected bytes or a size like 512M, 8G, "
                           "1T (> 0), got '") +
                   bad + "'")
@@ -56,14 +50,14 @@ TEST_F(MemoryLimit, DefaultEnvironmentAndExplicitValue) {
   EXPECT_EQ(max_memory_bytes(), 1u << 20);
   set_max_memory_bytes(0);
   ::setenv("ATTNSIM_MAX_MEMORY", "lots", 1);
-  EXPECT_NE(error_of([] { max_memory_bytes(); }).find("ATTNSIM_MAX_MEMORY: memory size"),
+  EXPECT_NE(input_error_of([] { max_memory_bytes(); }).find("ATTNSIM_MAX_MEMORY: memory size"),
             std::string::npos);
 }
 
 TEST_F(MemoryLimit, CheckNamesSourceWhatAndBothNumbers) {
   set_max_memory_bytes(1000);
-  EXPECT_EQ(error_of([] { check_memory(1000, "m.npz", "x"); }), "");
-  EXPECT_EQ(error_of([] { check_memory(1001, "m.npz", "member 'x.npy' inflated"); }),
+  EXPECT_EQ(input_error_of([] { check_memory(1000, "m.npz", "x"); }), "");
+  EXPECT_EQ(input_error_of([] { check_memory(1001, "m.npz", "member 'x.npy' inflated"); }),
             "m.npz: member 'x.npy' inflated: expected at most 1000 bytes (raise with "
             "--max-memory or ATTNSIM_MAX_MEMORY), got 1001 bytes");
 }
@@ -76,7 +70,7 @@ TEST_F(MemoryLimit, NpzMembersOverTheLimitAreRefusedBeforeInflating) {
   writer.add("ramp", NpyArray::from<std::int32_t>({1 << 16}, ramp));  // deflated: compressible
   writer.commit();
   set_max_memory_bytes(64 << 10);
-  const std::string error = error_of([&] { NpzReader reader(scratch / "big.npz"); });
+  const std::string error = input_error_of([&] { NpzReader reader(scratch / "big.npz"); });
   EXPECT_NE(error.find("big.npz: member 'ramp.npy' inflated: expected at most 65536 bytes"),
             std::string::npos)
       << error;

@@ -10,11 +10,14 @@
 
 #include "sim/common/atomic_file.h"
 #include "sim/common/input_error.h"
+#include "tests/support/input_error_of.h"
 #include "tests/support/npy_fixtures.h"
 #include "tests/support/scratch_dir.h"
 
 namespace attnsim::common {
 namespace {
+
+using attnsim::testing::input_error_of;
 
 namespace fs = std::filesystem;
 
@@ -30,15 +33,6 @@ class NpyTest : public ::testing::Test {
     return std::system(command.c_str()) == 0;
   }
   bool have_numpy() { return python("pass\n"); }
-
-  std::string error_of(const std::function<void()>& body) {
-    try {
-      body();
-    } catch (const InputError& e) {
-      return e.what();
-    }
-    return "";
-  }
 
   attnsim::testing::ScratchDir scratch_;
   const fs::path dir_ = scratch_.path();
@@ -64,23 +58,26 @@ TEST_F(NpyTest, ScalarAndOneDimensionalShapes) {
 
 TEST_F(NpyTest, FloatArraysDoNotConvertToIntegers) {
   const auto floats = NpyArray::from<float>({2}, {1.0f, 2.5f});
-  const std::string error = error_of([&] { floats.to_int64("m.npz", "kv_indices"); });
+  const std::string error = input_error_of([&] { floats.to_int64("m.npz", "kv_indices"); });
   EXPECT_EQ(error, "m.npz: array 'kv_indices': expected an integer or bool dtype, got float32");
   EXPECT_EQ(floats.to_float64("m", "x"), (std::vector<double>{1.0, 2.5}));
 }
 
 TEST_F(NpyTest, TruncatedAndForeignDataAreInputErrors) {
   std::string bytes = serialize_npy(NpyArray::from<double>({4}, {1, 2, 3, 4}));
+  EXPECT_NE(input_error_of([&] {
+              parse_npy(bytes.substr(0, bytes.size() - 3), "t.npy");
+            }).find("(truncated)"),
+            std::string::npos);
+  EXPECT_NE(input_error_of([&] { parse_npy(bytes.substr(0, 5), "t.npy"); }).find("t.npy"),
+            std::string::npos);
   EXPECT_NE(
-      error_of([&] { parse_npy(bytes.substr(0, bytes.size() - 3), "t.npy"); }).find("(truncated)"),
+      input_error_of([&] { parse_npy("PK\x03\x04 not numpy at all", "x.npy"); }).find("npy magic"),
       std::string::npos);
-  EXPECT_NE(error_of([&] { parse_npy(bytes.substr(0, 5), "t.npy"); }).find("t.npy"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] { parse_npy("PK\x03\x04 not numpy at all", "x.npy"); }).find("npy magic"),
-            std::string::npos);
   std::string big_endian = bytes;
   big_endian.replace(big_endian.find("<f8"), 3, ">f8");
-  EXPECT_NE(error_of([&] { parse_npy(big_endian, "b.npy"); }).find("'>f8'"), std::string::npos);
+  EXPECT_NE(input_error_of([&] { parse_npy(big_endian, "b.npy"); }).find("'>f8'"),
+            std::string::npos);
 }
 
 TEST_F(NpyTest, NpzRoundTripIsByteIdenticalAndAtomic) {
@@ -98,7 +95,7 @@ TEST_F(NpyTest, NpzRoundTripIsByteIdenticalAndAtomic) {
   const NpzReader reader(dir_ / "m.npz");
   EXPECT_EQ(reader.names(), (std::vector<std::string>{"block_q", "full"}));
   EXPECT_EQ(reader.get("full").to_int64("", ""), (std::vector<std::int64_t>{1, 0, 0, 1}));
-  EXPECT_EQ(error_of([&] { reader.get("partial"); }),
+  EXPECT_EQ(input_error_of([&] { reader.get("partial"); }),
             (dir_ / "m.npz").string() +
                 ": array 'partial': expected a present array, got missing (the file has: "
                 "block_q, full)");
@@ -125,14 +122,14 @@ TEST_F(NpyTest, CorruptAndTruncatedNpzAreInputErrorsNamingTheFile) {
   writer.commit();
   const std::string good = read_file(dir_ / "m.npz");
   write_file_atomically(dir_ / "truncated.npz", good.substr(0, good.size() / 2));
-  EXPECT_NE(error_of([&] { NpzReader r(dir_ / "truncated.npz"); }).find("truncated.npz"),
+  EXPECT_NE(input_error_of([&] { NpzReader r(dir_ / "truncated.npz"); }).find("truncated.npz"),
             std::string::npos);
   std::string flipped = good;
   flipped[good.size() / 3] = static_cast<char>(flipped[good.size() / 3] ^ 0x5a);
   write_file_atomically(dir_ / "corrupt.npz", flipped);
-  EXPECT_NE(error_of([&] { NpzReader r(dir_ / "corrupt.npz"); }).find("corrupt.npz"),
+  EXPECT_NE(input_error_of([&] { NpzReader r(dir_ / "corrupt.npz"); }).find("corrupt.npz"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { NpzReader r(dir_ / "absent.npz"); }).find("file not found"),
+  EXPECT_NE(input_error_of([&] { NpzReader r(dir_ / "absent.npz"); }).find("file not found"),
             std::string::npos);
 }
 
@@ -196,10 +193,10 @@ TEST_F(NpyTest, TextArraysRoundTripAsNumpyStrings) {
   const auto u8 = NpyArray::from<std::uint8_t>({6}, {'c', 'a', 'u', 's', 'a', 'l'});
   EXPECT_EQ(u8.to_text("m", "rule"), "causal");
   // Numbers are not text, and text is not numbers.
-  EXPECT_EQ(error_of([] { NpyArray::from<std::int64_t>({}, {3}).to_text("m.npz", "rule"); }),
+  EXPECT_EQ(input_error_of([] { NpyArray::from<std::int64_t>({}, {3}).to_text("m.npz", "rule"); }),
             "m.npz: array 'rule': expected one string (numpy str or bytes, 0-d) or a 1-d uint8 "
             "array of bytes, got int64 of shape []");
-  EXPECT_NE(error_of([&] { back.to_int64("m.npz", "rule"); }), "");
+  EXPECT_NE(input_error_of([&] { back.to_int64("m.npz", "rule"); }), "");
 }
 
 TEST_F(NpyTest, NumpyStringsBothWays) {
@@ -227,17 +224,17 @@ TEST_F(NpyTest, AHeaderClaimingMoreDataThanTheFileHoldsIsAnInputError) {
   const std::string file = testing::npy_claiming_an_astronomical_shape();
   ASSERT_EQ(file.size(), 128u);
   write_file_atomically(dir_ / "huge.npy", file);
-  const std::string overflow = error_of([&] { map_npy(dir_ / "huge.npy"); });
+  const std::string overflow = input_error_of([&] { map_npy(dir_ / "huge.npy"); });
   EXPECT_EQ(overflow, (dir_ / "huge.npy").string() +
                           ": npy header 'shape': expected a shape whose data fits the 0 bytes "
                           "present, got (8589934592, 2147483648, 2) (more than 2^64 bytes of "
                           "int32)");
-  EXPECT_EQ(error_of([&] { read_npy(dir_ / "huge.npy"); }), overflow);
+  EXPECT_EQ(input_error_of([&] { read_npy(dir_ / "huge.npy"); }), overflow);
   // A product that fits 64 bits but not the file is the data-size error.
   std::string big = file;
   big.replace(big.find("(8589934592, 2147483648, 2)"), 27, "(4294967296, 2, 2)         ");
   write_file_atomically(dir_ / "big.npy", big);
-  EXPECT_EQ(error_of([&] { map_npy(dir_ / "big.npy"); }),
+  EXPECT_EQ(input_error_of([&] { map_npy(dir_ / "big.npy"); }),
             (dir_ / "big.npy").string() +
                 ": data: expected 68719476736 bytes for shape and dtype, got 0 bytes (truncated)");
   // The same header as an .npz member names the archive and the array.
@@ -246,7 +243,7 @@ TEST_F(NpyTest, AHeaderClaimingMoreDataThanTheFileHoldsIsAnInputError) {
       python("import zipfile\n"
              "with zipfile.ZipFile('member.npz', 'w') as z:\n"
              "    z.write('huge.npy', 'kv_indices.npy')\n"));
-  EXPECT_EQ(error_of([&] { NpzReader r(dir_ / "member.npz"); }),
+  EXPECT_EQ(input_error_of([&] { NpzReader r(dir_ / "member.npz"); }),
             (dir_ / "member.npz").string() +
                 ": array 'kv_indices': npy header 'shape': expected a shape whose data fits the 0 "
                 "bytes present, got (8589934592, 2147483648, 2) (more than 2^64 bytes of int32)");
@@ -257,10 +254,10 @@ TEST_F(NpyTest, ZeroLengthStringDtypesAreInputErrors) {
   // Fortran-order conversion divided by the element size.
   std::string file = testing::npy_claiming_an_astronomical_shape();
   file.replace(file.find("'<i4', 'fortran_order': False"), 29, "'<U0', 'fortran_order': True ");
-  EXPECT_EQ(error_of([&] { parse_npy(file, "s.npy"); }),
+  EXPECT_EQ(input_error_of([&] { parse_npy(file, "s.npy"); }),
             "s.npy: dtype: expected strings of at least 1 character, got '<U0'");
   file.replace(file.find("'<U0'"), 5, "'|S0'");
-  EXPECT_EQ(error_of([&] { parse_npy(file, "s.npy"); }),
+  EXPECT_EQ(input_error_of([&] { parse_npy(file, "s.npy"); }),
             "s.npy: dtype: expected strings of at least 1 character, got '|S0'");
 }
 
@@ -299,7 +296,7 @@ TEST_F(NpyTest, AStoredMemberWithAFlippedByteFailsItsCrc) {
   const std::size_t at = bytes.size() / 2;  // inside the data of the only member
   bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
   write_file_atomically(dir_ / "flipped.npz", bytes);
-  const std::string error = error_of([&] { NpzReader r(dir_ / "flipped.npz"); });
+  const std::string error = input_error_of([&] { NpzReader r(dir_ / "flipped.npz"); });
   EXPECT_EQ(
       error.rfind((dir_ / "flipped.npz").string() + ": member 'a.npy': expected CRC-32 0x", 0), 0u)
       << error;

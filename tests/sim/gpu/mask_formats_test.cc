@@ -6,20 +6,14 @@
 #include "sim/common/input_error.h"
 #include "sim/gpu/simulate.h"
 #include "tests/sim/gpu/test_masks.h"
+#include "tests/support/input_error_of.h"
 
 namespace attnsim::gpu {
 namespace {
 
-using common::InputError;
+using attnsim::testing::input_error_of;
 
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using common::InputError;
 
 const BlockLayout& sample() {
   static const BlockLayout mask =
@@ -59,7 +53,7 @@ TEST(MaskFormats, FlexRowsMayListBlocksInAnyOrder) {
 TEST(MaskFormats, FlexIndicesOutOfRangeAreNamed) {
   FlexBlockArrays flex = flex_arrays_from_layout(sample());
   flex.kv_indices[4] = 9;  // row [0, 0, 1], first partial block
-  EXPECT_EQ(error_of([&] { layout_from_flex_arrays(flex, "m.npz"); }),
+  EXPECT_EQ(input_error_of([&] { layout_from_flex_arrays(flex, "m.npz"); }),
             "m.npz: array 'kv_indices' at [0, 0, 1, 0]: expected a kv block index in [0, 4), "
             "got 9");
 }
@@ -67,7 +61,7 @@ TEST(MaskFormats, FlexIndicesOutOfRangeAreNamed) {
 TEST(MaskFormats, FlexCountsLargerThanNkAreNamed) {
   FlexBlockArrays flex = flex_arrays_from_layout(sample());
   flex.full_kv_num_blocks[6] = 5;  // [0, 1, 2]
-  EXPECT_EQ(error_of([&] { layout_from_flex_arrays(flex, "m.npz"); }),
+  EXPECT_EQ(input_error_of([&] { layout_from_flex_arrays(flex, "m.npz"); }),
             "m.npz: array 'full_kv_num_blocks' at [0, 1, 2]: expected a block count in [0, 4] "
             "(NK = 4), got 5");
 }
@@ -75,18 +69,18 @@ TEST(MaskFormats, FlexCountsLargerThanNkAreNamed) {
 TEST(MaskFormats, FlexBlocksListedTwiceAreNamed) {
   FlexBlockArrays flex = flex_arrays_from_layout(sample());
   flex.kv_indices[0] = 0;  // row 0 lists block 0 as partial; it is already full
-  EXPECT_NE(error_of([&] { layout_from_flex_arrays(flex, "m.npz"); }).find("listed twice"),
+  EXPECT_NE(input_error_of([&] { layout_from_flex_arrays(flex, "m.npz"); }).find("listed twice"),
             std::string::npos);
 }
 
 TEST(MaskFormats, DenseBlocksBothFullAndPartialAreNamed) {
   DenseBlockArrays dense = dense_arrays_from_layout(sample());
   dense.partial[0] = 1;
-  EXPECT_EQ(error_of([&] { layout_from_dense_arrays(dense, "m.npz"); }),
+  EXPECT_EQ(input_error_of([&] { layout_from_dense_arrays(dense, "m.npz"); }),
             "m.npz: arrays 'full' and 'partial' at [0, 0, 0, 0]: expected a block marked full "
             "or partial, not both, got both");
   dense.full.pop_back();
-  EXPECT_NE(error_of([&] { layout_from_dense_arrays(dense, "m.npz"); }).find("array 'full'"),
+  EXPECT_NE(input_error_of([&] { layout_from_dense_arrays(dense, "m.npz"); }).find("array 'full'"),
             std::string::npos);
 }
 

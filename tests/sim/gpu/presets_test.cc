@@ -6,23 +6,17 @@
 #include <fstream>
 
 #include "sim/common/input_error.h"
+#include "tests/support/input_error_of.h"
 #include "tests/support/scratch_dir.h"
 
 namespace attnsim::gpu {
 namespace {
 
+using attnsim::testing::input_error_of;
+
 namespace fs = std::filesystem;
 
 const PresetDirs kShipped{ATTNSIM_GPU_PRESETS_SOURCE_DIR};
-
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const common::InputError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST(Presets, EveryShippedGpuAndKernelLoads) {
   EXPECT_EQ(preset_names("gpus", kShipped),
@@ -78,7 +72,7 @@ TEST_F(PresetFiles, UnalignedWeightsLoadAndBadOnesNameTheirEntry) {
   write("bad",
         "unaligned_variant: true\ncost:\n  unaligned_weights:\n"
         "    - {multiple_of: 64, weight: 0.5}\n    - {multiple_of: 48, weight: -1}\n");
-  const std::string message = error_of([&] { load_kernel("bad", {dir_}); });
+  const std::string message = input_error_of([&] { load_kernel("bad", {dir_}); });
   EXPECT_NE(message.find("bad.yaml"), std::string::npos) << message;
   EXPECT_NE(message.find("cost.unaligned_weights[1].multiple_of: expected a power of two >= 2, "
                          "got 48"),
@@ -89,7 +83,7 @@ TEST_F(PresetFiles, UnalignedWeightsLoadAndBadOnesNameTheirEntry) {
 
 TEST_F(PresetFiles, NegativeTileSizesAreRejectedWithTheField) {
   write("bad", "tile_q: -64\ntile_kv: 0\n");
-  const std::string message = error_of([&] { load_kernel("bad", {dir_}); });
+  const std::string message = input_error_of([&] { load_kernel("bad", {dir_}); });
   EXPECT_NE(message.find("bad.yaml"), std::string::npos) << message;
   EXPECT_NE(message.find("tile_q: expected a value in [1, 65536], got -64"), std::string::npos)
       << message;
@@ -99,34 +93,36 @@ TEST_F(PresetFiles, NegativeTileSizesAreRejectedWithTheField) {
 
 TEST_F(PresetFiles, TyposAndBadEnumsNameFileLineAndField) {
   write("typo", "tile_q: 128\ntile_kvv: 64\n");
-  EXPECT_NE(error_of([&] { load_kernel("typo", {dir_}); }).find("typo.yaml:2: tile_kvv"),
+  EXPECT_NE(input_error_of([&] { load_kernel("typo", {dir_}); }).find("typo.yaml:2: tile_kvv"),
             std::string::npos);
   write("rule", "visit_rule: sometimes\n");
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(input_error_of([&] {
               load_kernel("rule", {dir_});
             }).find("visit_rule: expected one of list, range, got 'sometimes'"),
             std::string::npos);
   write("sched", "scheduler: fifo\n");
-  EXPECT_NE(error_of([&] { load_kernel("sched", {dir_}); }).find("scheduler: expected one of"),
-            std::string::npos);
+  EXPECT_NE(
+      input_error_of([&] { load_kernel("sched", {dir_}); }).find("scheduler: expected one of"),
+      std::string::npos);
 }
 
 TEST_F(PresetFiles, UnknownPresetsListTheKnownOnes) {
-  const std::string message = error_of([&] { load_gpu("h300", kShipped); });
+  const std::string message = input_error_of([&] { load_gpu("h300", kShipped); });
   EXPECT_NE(message.find("unknown gpu preset 'h300' (known: a100, b200, h100, h200"),
             std::string::npos)
       << message;
-  EXPECT_NE(error_of([&] { load_kernel("fa4", kShipped); }).find("unknown kernel preset 'fa4'"),
-            std::string::npos);
+  EXPECT_NE(
+      input_error_of([&] { load_kernel("fa4", kShipped); }).find("unknown kernel preset 'fa4'"),
+      std::string::npos);
 }
 
 TEST_F(PresetFiles, BadInheritsNamesTheFileAndLineHoldingIt) {
   write("child", "tile_q: 64\ninherits: fa9\n");
-  const std::string unknown = error_of([&] { load_kernel("child", {dir_}); });
+  const std::string unknown = input_error_of([&] { load_kernel("child", {dir_}); });
   EXPECT_NE(unknown.find("child.yaml:2: inherits: unknown kernel preset 'fa9'"), std::string::npos)
       << unknown;
   write("long", "inherits: " + std::string(300, 'x') + ".yaml\n");
-  const std::string too_long = error_of([&] { load_kernel("long", {dir_}); });
+  const std::string too_long = input_error_of([&] { load_kernel("long", {dir_}); });
   EXPECT_NE(too_long.find("long.yaml:1: inherits: cannot open kernel file"), std::string::npos)
       << too_long;
   EXPECT_NE(too_long.find("File name too long"), std::string::npos) << too_long;
@@ -134,12 +130,12 @@ TEST_F(PresetFiles, BadInheritsNamesTheFileAndLineHoldingIt) {
 
 TEST_F(PresetFiles, DuplicateAndNonScalarKeysNameFileAndLine) {
   write("dup", "tile_q: 64\ntile_kv: 64\ntile_q: -5\n");
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(input_error_of([&] {
               load_kernel("dup", {dir_});
             }).find("dup.yaml:3: tile_q: expected each key once in a mapping"),
             std::string::npos);
   write("listkey", "tile_q: 64\n[x]: 3\n");
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(input_error_of([&] {
               load_kernel("listkey", {dir_});
             }).find("listkey.yaml:2: <document>: expected keys that are plain scalars"),
             std::string::npos);
@@ -147,9 +143,10 @@ TEST_F(PresetFiles, DuplicateAndNonScalarKeysNameFileAndLine) {
 
 TEST_F(PresetFiles, OverlongPresetNamesAreInputErrors) {
   const std::string name(300, 'k');
-  EXPECT_NE(error_of([&] { load_kernel(name, {dir_}); }).find("--kernel: unknown kernel preset"),
-            std::string::npos);
-  const std::string message = error_of([&] { load_gpu(name + "/x.yaml", {dir_}); });
+  EXPECT_NE(
+      input_error_of([&] { load_kernel(name, {dir_}); }).find("--kernel: unknown kernel preset"),
+      std::string::npos);
+  const std::string message = input_error_of([&] { load_gpu(name + "/x.yaml", {dir_}); });
   EXPECT_NE(message.find("--gpu: cannot open gpu file"), std::string::npos) << message;
 }
 
