@@ -68,4 +68,8 @@ void check_memory(std::uint64_t bytes, const std::string& source, const std::str
       std::to_string(bytes) + " bytes");
 }
 
+void apply_max_memory_option(const std::string& value) {
+  if (!value.empty()) set_max_memory_bytes(parse_memory_size(value, "--max-memory"));
+}
+
 }  // namespace attnsim::common

@@ -17,6 +17,13 @@ std::uint64_t max_memory_bytes();
 /// 0 forgets the value set, so the environment or the default applies again.
 void set_max_memory_bytes(std::uint64_t bytes);
 
+/// A tool's --max-memory: its help line (one spelling for every tool) and its value applied
+/// (empty: not given, the environment or the default stays).
+inline constexpr const char* kMaxMemoryOptionHelp =
+    "largest buffer sized by input, e.g. 16G (default 8G or $ATTNSIM_MAX_MEMORY); more is an "
+    "input error, not an allocation";
+void apply_max_memory_option(const std::string& value);
+
 /// "8G", "512M", "64K", "1T" (powers of 1024, optional trailing "iB"/"B") or plain bytes;
 /// throws InputError naming `source` (the option or variable) for anything else or zero.
 std::uint64_t parse_memory_size(const std::string& text, const std::string& source);

@@ -120,10 +120,8 @@ int run(int argc, char** argv) {
       "as NAME-importance.vcd)")("trace-cycles",
                                  po::value(&topk_trace_cycles)->default_value(topk_trace_cycles),
                                  "cycles of each engine the waveforms cover")(
-      "max-memory", po::value(&max_memory),
-      "largest buffer sized by input, e.g. 16G (default 8G or $ATTNSIM_MAX_MEMORY); more is an "
-      "input error, not an allocation")("topk-trace", po::value(&old_topk_trace),
-                                        "deprecated spelling of --trace")(
+      "max-memory", po::value(&max_memory), attnsim::common::kMaxMemoryOptionHelp)(
+      "topk-trace", po::value(&old_topk_trace), "deprecated spelling of --trace")(
       "topk-trace-cycles", po::value(&old_topk_trace_cycles),
       "deprecated spelling of --trace-cycles");
   po::positional_options_description positional;
@@ -144,10 +142,7 @@ int run(int argc, char** argv) {
       topk_trace_cycles = old_topk_trace_cycles;
     }
   }
-  if (!max_memory.empty()) {
-    attnsim::common::set_max_memory_bytes(
-        attnsim::common::parse_memory_size(max_memory, "--max-memory"));
-  }
+  attnsim::common::apply_max_memory_option(max_memory);
   if (workload_path.empty()) throw InputError("command line", "WORKLOAD", "a workload CSV", "none");
 
   AccelConfig config = load_accel_config(config_name, resolve_preset_dir(preset_dir));

@@ -221,9 +221,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
       "replacing the masks' own")(
       "jobs,j", po::value(&jobs)->default_value(jobs),
       "masks read and simulated at once (0: one per available core); the output does not "
-      "depend on it")("max-memory", po::value(&max_memory),
-                      "largest buffer sized by input, e.g. 16G (default 8G or "
-                      "$ATTNSIM_MAX_MEMORY); more is an input error, not an allocation");
+      "depend on it")("max-memory", po::value(&max_memory), attnsim::common::kMaxMemoryOptionHelp);
   if (kind == ReportKind::kPredict) {
     options.add_options()("calibration", po::value(&calibration),
                           "cost model fitted by `tilesim calibrate` (JSON)")(
@@ -244,10 +242,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
     return 0;
   }
   machine.read(vm);
-  if (!max_memory.empty()) {
-    attnsim::common::set_max_memory_bytes(
-        attnsim::common::parse_memory_size(max_memory, "--max-memory"));
-  }
+  attnsim::common::apply_max_memory_option(max_memory);
   if (!timeline.empty()) {
     std::cerr << "tilesim: --timeline FILE is deprecated (kept for one release): use --trace "
                  "FILE.csv (or --trace FILE.json for a Perfetto trace)\n";
