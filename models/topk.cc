@@ -16,7 +16,26 @@ int bits_for(std::int64_t values) {  // ceil(log2(values)), at least 1
 }  // namespace
 
 const char* to_string(TopkMicroarch microarch) {
-  return microarch == TopkMicroarch::kPipelined ? "pipelined" : "sequential";
+  switch (microarch) {
+    case TopkMicroarch::kPipelined:
+      return "pipelined";
+    case TopkMicroarch::kOverlapped:
+      return "overlapped";
+    case TopkMicroarch::kSequential:
+      break;
+  }
+  return "sequential";
+}
+
+bool parse_topk_microarch(const std::string& name, TopkMicroarch& microarch) {
+  for (TopkMicroarch m :
+       {TopkMicroarch::kSequential, TopkMicroarch::kPipelined, TopkMicroarch::kOverlapped}) {
+    if (name == to_string(m)) {
+      microarch = m;
+      return true;
+    }
+  }
+  return false;
 }
 
 Violations TopkParams::validate(const std::string& prefix) const {

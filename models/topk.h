@@ -24,8 +24,15 @@ enum class TopkMicroarch {
   /// Later passes read their pivot through a second buffer port, alongside their first row
   /// (pivot_setup_cycles 0 in the RTL).
   kPipelined,
+  /// kPipelined per job, and jobs overlap as in the public design's TopK (a quick-select unit and
+  /// a separate output-pass datapath over its own copy of the scores): the next job's load and
+  /// passes run while this job's output pass streams, with the original buffer in two banks.
+  /// Model only: no RTL build (models/README.md, "Job overlap").
+  kOverlapped,
 };
 const char* to_string(TopkMicroarch microarch);
+/// The micro-architecture named `name` ("sequential", "pipelined", "overlapped"); false if none.
+bool parse_topk_microarch(const std::string& name, TopkMicroarch& microarch);
 
 /// Parameters of the top-k engine (the RTL's attn_topk parameters plus its cycle constants).
 /// models/README.md ("Top-k engine") defines the micro-architecture these constants time.
@@ -43,8 +50,10 @@ struct TopkParams {
   Violations validate(const std::string& prefix) const;
   /// Cycles of one quick-select pass over m candidates that reads its candidates from a buffer.
   std::int64_t pass_cycles(std::int64_t m) const;
-  /// Whether the first pass streams with the load (TopkMicroarch::kPipelined).
-  bool first_pass_fused() const { return microarch == TopkMicroarch::kPipelined; }
+  /// Whether the first pass streams with the load (kPipelined, kOverlapped).
+  bool first_pass_fused() const { return microarch != TopkMicroarch::kSequential; }
+  /// Whether the next job may start while this one's output pass streams (kOverlapped).
+  bool overlaps_jobs() const { return microarch == TopkMicroarch::kOverlapped; }
 };
 
 /// Everything the engine decided for one job, and what the cycle model needs.

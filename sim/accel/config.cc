@@ -233,14 +233,10 @@ void load_into(AccelConfig& config, const std::string& name_or_path, const fs::p
   } else {
     root.child("hbm").child("timing").fail("'plain' or 'banked'", "'" + timing + "'");
   }
-  if (microarch == "sequential") {
-    config.topk.engine.microarch = models::TopkMicroarch::kSequential;
-  } else if (microarch == "pipelined") {
-    config.topk.engine.microarch = models::TopkMicroarch::kPipelined;
-  } else {
+  if (!models::parse_topk_microarch(microarch, config.topk.engine.microarch)) {
     root.child("topk")
         .child("microarch")
-        .fail("'sequential' or 'pipelined'", "'" + microarch + "'");
+        .fail("'sequential', 'pipelined' or 'overlapped'", "'" + microarch + "'");
   }
   if (max_stage == "serial") {
     config.softmax.max_stage = MaxStage::kSerial;

@@ -56,10 +56,12 @@ EnergyBreakdown energy_of(const AccelConfig& config, const AccelStats& stats) {
 namespace {
 
 // Bits of the engine's four buffers: the original one (score and index) and three candidate
-// buffers (scores), as the RTL holds them.
+// buffers (scores), as the RTL holds them; an overlapped engine keeps the original buffer in two
+// banks (one job loads while the previous one's output pass reads).
 double topk_buffer_bits(const models::TopkParams& p) {
   const double n = p.max_n;
-  return n * models::topk_element_bits(p) + 3 * n * p.score_bits;
+  const double original_banks = p.overlaps_jobs() ? 2 : 1;
+  return original_banks * n * models::topk_element_bits(p) + 3 * n * p.score_bits;
 }
 
 }  // namespace

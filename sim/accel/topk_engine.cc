@@ -22,6 +22,7 @@ TopkJobResult BehaviouralTopkEngine::run(const std::vector<std::int64_t>& scores
   out.latency_cycles = timing.latency_cycles;
   out.first_output_cycle =
       timing.output_beat_cycles.empty() ? timing.latency_cycles - 1 : timing.output_beat_cycles[0];
+  out.output_start_cycle = timing.output_start_cycle;
   out.counts = result.counts;
   return out;
 }

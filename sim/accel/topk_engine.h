@@ -18,7 +18,11 @@ struct TopkJobResult {
   std::vector<int> selected;            ///< positions kept, ascending (original order)
   std::int64_t latency_cycles = 0;      ///< first input beat to last output beat, inclusive
   std::int64_t first_output_cycle = 0;  ///< transfer cycle of the first output beat
-  models::ActionCounts counts;          ///< comparisons and buffer traffic
+  /// First read of the output pass (the cycle after the last decide); read only for an engine
+  /// that overlaps jobs (models::TopkMicroarch::kOverlapped, which has no RTL build), so the
+  /// RTL engine leaves it 0.
+  std::int64_t output_start_cycle = 0;
+  models::ActionCounts counts;  ///< comparisons and buffer traffic
 };
 
 /// Saturates scores to the engine's signed `score_bits` width, as the functional models saturate

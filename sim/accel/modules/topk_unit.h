@@ -2,23 +2,34 @@
 // compacts the kept indices, which become the V fetch list; k = n bypasses the engine.
 #pragma once
 
+#include <deque>
 #include <memory>
 
 #include "models/topk_latency.h"
+#include "models/topk_schedule.h"
 #include "sim/accel/pipeline_context.h"
 #include "sim/accel/topk_engine.h"
 
 namespace attnsim::accel {
 
 /// Contract: one V-request beat out per beat in, same order, after the engine's latency (plus a
-/// cycle per input-gap cycle, as the engine's cycle model states); fills ctx.value_indices.
+/// cycle per input-gap cycle, as the engine's cycle model states); fills ctx.value_indices. Jobs
+/// follow models::TopkJobScheduler: with topk.microarch overlapped the next job starts while this
+/// one's output pass streams (attention traces excepted: their jobs carry only a latency).
 class TopkUnit : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(TopkUnit);
   TopkUnit(sc_core::sc_module_name name, PipelineContext& ctx, TopkEngine& engine, BeatFifo& in,
            BeatFifo& out)
-      : sc_module(name), ctx_(ctx), engine_(engine), in_(in), out_(out) {
+      : sc_module(name),
+        ctx_(ctx),
+        engine_(engine),
+        in_(in),
+        out_(out),
+        schedule_(ctx.config.topk.engine),
+        overlapped_(ctx.config.topk.engine.overlaps_jobs()) {
     SC_THREAD(run);
+    if (overlapped_) SC_THREAD(emit_pending);
   }
 
  private:
@@ -37,7 +48,7 @@ class TopkUnit : public sc_core::sc_module {
         // Bypass: every alive key's V row is fetched (or none at all).
         values = s.value_fetch == 0 ? std::vector<int>{} : keys;
         ctx_.stats.vtopk_cycles_per_step.push_back(0);
-        out_.write(b);
+        emit(b);
         continue;
       }
       const std::int64_t start = std::max(ctx_.now(), b.first_cycle);
@@ -49,7 +60,9 @@ class TopkUnit : public sc_core::sc_module {
       // Input arriving slower than P per cycle stretches the load phase one cycle per gap.
       const std::int64_t gaps = std::max<std::int64_t>(
           0, b.last_cycle + 1 - (start + models::ceil_div(s.key_fetch, lanes)));
-      const std::int64_t end = start + r.latency_cycles + gaps;
+      const models::TopkJobSlot slot =
+          schedule_.place(start, gaps, r.output_start_cycle, r.latency_cycles);
+      const std::int64_t end = slot.end_cycle;
       values.clear();
       if (ctx_.workload.from_trace) {
         // The functional models kept these rows; the engine above supplies the timing only.
@@ -58,12 +71,39 @@ class TopkUnit : public sc_core::sc_module {
         for (int pos : r.selected) values.push_back(keys[static_cast<std::size_t>(pos)]);
       }
       ctx_.stats.actions += r.counts;
-      ctx_.stats.vtopk.busy_cycles += end - start;
+      // Busy while the engine cannot take the next job (overlapped: its quick-select datapath).
+      ctx_.stats.vtopk.busy_cycles += schedule_.earliest_start() - start;
       ctx_.stats.vtopk.jobs += 1;
       ctx_.stats.vtopk_added_cycles += std::max<std::int64_t>(0, end - (b.last_cycle + 1));
       ctx_.stats.vtopk_cycles_per_step.push_back(r.latency_cycles);
-      ctx_.wait_until(end);
       b.first_cycle = b.last_cycle = end;
+      if (overlapped_) {
+        emit(b);  // leaves at `end` from emit_pending, while the next job starts
+        ctx_.wait_until(schedule_.earliest_start());
+        continue;
+      }
+      ctx_.wait_until(end);
+      out_.write(b);
+    }
+  }
+
+  // One-job-at-a-time engines write a beat as it is ready; overlapped, beats queue in order for
+  // emit_pending, which writes each at its first_cycle.
+  void emit(const models::HeadStepBeat& b) {
+    if (!overlapped_) {
+      out_.write(b);
+      return;
+    }
+    pending_.push_back(b);
+    pending_event_.notify(sc_core::SC_ZERO_TIME);
+  }
+
+  void emit_pending() {
+    for (;;) {
+      while (pending_.empty()) sc_core::wait(pending_event_);
+      const models::HeadStepBeat b = pending_.front();
+      pending_.pop_front();
+      ctx_.wait_until(b.first_cycle);
       out_.write(b);
     }
   }
@@ -77,7 +117,7 @@ class TopkUnit : public sc_core::sc_module {
     const std::int64_t latency = ctx_.workload.value_topk_cycles[i];
     ctx_.stats.vtopk_cycles_per_step.push_back(latency);
     if (latency == 0) {
-      out_.write(b);
+      emit(b);
       return;
     }
     const int n = ctx_.step(b.step).key_fetch;
@@ -91,13 +131,17 @@ class TopkUnit : public sc_core::sc_module {
     ctx_.stats.vtopk_added_cycles += std::max<std::int64_t>(0, end - (b.last_cycle + 1));
     ctx_.wait_until(end);
     b.first_cycle = b.last_cycle = end;
-    out_.write(b);
+    emit(b);
   }
 
   PipelineContext& ctx_;
   TopkEngine& engine_;
   BeatFifo& in_;
   BeatFifo& out_;
+  models::TopkJobScheduler schedule_;
+  bool overlapped_;
+  std::deque<models::HeadStepBeat> pending_;  ///< overlapped: beats waiting for their cycle
+  sc_core::sc_event pending_event_;
 };
 
 }  // namespace attnsim::accel

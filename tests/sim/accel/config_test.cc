@@ -202,9 +202,9 @@ TEST(AccelConfig, PaperPresetCarriesRamulatorHbm2AndThePaperChoices) {
 }
 
 TEST(AccelConfig, NamedChoicesAndTimingsAreChecked) {
-  EXPECT_NE(
-      error_of("inherits: spatten\ntopk:\n  microarch: fast\n").find("'sequential' or 'pipelined'"),
-      std::string::npos);
+  EXPECT_NE(error_of("inherits: spatten\ntopk:\n  microarch: fast\n")
+                .find("'sequential', 'pipelined' or 'overlapped'"),
+            std::string::npos);
   EXPECT_NE(error_of("inherits: spatten\nsoftmax:\n  max_stage: yes\n")
                 .find("'serial', 'pipelined' or 'none'"),
             std::string::npos);

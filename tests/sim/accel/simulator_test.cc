@@ -76,6 +76,38 @@ TEST(AccelSimulator, TopkLatencyEqualsTheModelsLatencyFunction) {
   EXPECT_EQ(s.vtopk.jobs, 12);
 }
 
+TEST(AccelSimulator, OverlappedTopkKeepsEachJobsLatencyAndShortensTheEngineOccupancy) {
+  // topk.microarch overlapped = pipelined per job, plus the next job starting while this one's
+  // output pass streams: every job's latency is the pipelined engine's (models::topk_timing),
+  // and the engine is busy from each job's start to its last decide + 1 at least
+  // (output_start_cycle), but less than the sum of the latencies a one-job-at-a-time engine is
+  // busy for (TopkLatencyEqualsTheModelsLatencyFunction).
+  AccelConfig c = with_ideal_dram();
+  c.softmax.lanes = 16;  // probabilities stream at P per cycle: no input gaps
+  c.topk.engine.microarch = models::TopkMicroarch::kOverlapped;
+  c.topk.engine.pivot_setup_cycles = 0;
+  const AccelWorkload w = synthetic(48, 1000, 300, 60, 6);
+  const AccelStats s = simulate(c, w);
+  ASSERT_EQ(s.vtopk_cycles_per_step.size(), w.steps.size());
+  models::TopkParams pipelined = c.topk.engine;
+  pipelined.microarch = models::TopkMicroarch::kPipelined;
+  std::uint16_t lfsr = c.topk.engine.lfsr_seed;
+  std::int64_t decide_total = 0;
+  std::int64_t latency_total = 0;
+  for (std::size_t i = 0; i < w.steps.size(); ++i) {
+    const auto scores = synthetic_probabilities(w.steps[i], w.steps[i].key_fetch, 1);
+    const models::TopkResult r = models::topk_select(scores, 60, pipelined, lfsr);
+    lfsr = r.lfsr_state_after;
+    const models::TopkTiming t = models::topk_timing(r, w.steps[i].key_fetch, 60, pipelined);
+    EXPECT_EQ(s.vtopk_cycles_per_step[i], t.latency_cycles) << "head-step " << i;
+    decide_total += t.output_start_cycle;
+    latency_total += t.latency_cycles;
+  }
+  EXPECT_EQ(s.vtopk.jobs, 48);
+  EXPECT_GE(s.vtopk.busy_cycles, decide_total);
+  EXPECT_LT(s.vtopk.busy_cycles, latency_total);
+}
+
 TEST(AccelSimulator, OneChannelDramTimeIsBandwidthBound) {
   AccelConfig c;
   c.hbm.timing = HbmTiming::kPlain;
