@@ -50,27 +50,34 @@ TEST(TopkJobScheduler, OneJobAtATimeStartsAfterTheLastOutputBeat) {
 
 TEST(TopkJobScheduler, OverlappedStartsAtTheDecideAndQueuesTheOutputPass) {
   TopkJobScheduler s(engine(TopkMicroarch::kOverlapped));
-  // Job 1 (256:256): ends 40; the quick-select datapath is free from cycle 20.
+  // Job 1 (256:256): ends 40; its output pass starts at 20, and so may the next job.
   EXPECT_EQ(s.place(0, 0, 20, 40).end_cycle, 40);
   EXPECT_EQ(s.earliest_start(), 20);
-  // Job 2 (16:16) from 20: its own output pass would start at 25, but job 1's beats leave until
-  // 39, so it starts at 40 - 4 = 36 (11 cycles later) and its beat leaves at 40: end 41.
+  // Job 2 (16:16) from 20 decides at 24, but job 1's last beat leaves at 39: its output pass
+  // starts at 40 (15 cycles later) and its beat leaves at 44: end 45. Job 3 waits for the
+  // quick-select datapath, which job 2 holds until its output pass starts (40).
   const TopkJobSlot second = s.place(20, 0, 5, 10);
-  EXPECT_EQ(second.output_start_cycle, 36);
-  EXPECT_EQ(second.output_wait_cycles, 11);
-  EXPECT_EQ(second.end_cycle, 41);
-  // Job 3 needs job 1's original-buffer bank: free once job 1 ended (40), though job 2 decided
-  // at 24.
+  EXPECT_EQ(second.output_start_cycle, 40);
+  EXPECT_EQ(second.output_wait_cycles, 15);
+  EXPECT_EQ(second.end_cycle, 45);
   EXPECT_EQ(s.earliest_start(), 40);
+  // Job 3 from 40 decides at 44; job 2 ends at 45, so its output pass starts at 45, no wait.
   const TopkJobSlot third = s.place(40, 0, 5, 10);
   EXPECT_EQ(third.output_start_cycle, 45);
   EXPECT_EQ(third.output_wait_cycles, 0);
   EXPECT_EQ(third.end_cycle, 50);
   EXPECT_EQ(s.earliest_start(), 45);
-  // Input gaps delay the passes and the output one for one: 2 gaps, own output start 45 + 2 + 5.
-  const TopkJobSlot fourth = s.place(45, 2, 5, 10);
+  // 2 input-gap cycles delay the own output start to 45 + 2 + 5 = 52; 3 output stalls the end.
+  const TopkJobSlot fourth = s.place(45, 2, 5, 10, 3);
   EXPECT_EQ(fourth.output_start_cycle, 52);
-  EXPECT_EQ(fourth.end_cycle, 57);
+  EXPECT_EQ(fourth.end_cycle, 52 + 5 + 3);
+  EXPECT_EQ(s.earliest_start(), 52);
+}
+
+TEST(TopkJobScheduler, OutputStallsDelayTheEndOneForOne) {
+  TopkJobScheduler s(engine(TopkMicroarch::kPipelined));
+  EXPECT_EQ(s.place(0, 2, 5, 10, 4).end_cycle, 16);
+  EXPECT_EQ(s.earliest_start(), 16);
 }
 
 TEST(TopkJobScheduler, RefusesAJobBeforeTheEarliestStart) {
