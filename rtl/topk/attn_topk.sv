@@ -45,6 +45,7 @@ module attn_topk #(
   parameter int unsigned MaxN     = 4096,    // buffer capacity in elements
   parameter logic [15:0] LfsrSeed = 16'hACE1,
   parameter int unsigned Pipelined = 0,      // 1: fuse the first pass with the load (see above)
+  parameter int unsigned Overlap  = 0,       // 1 (with Pipelined = 1): jobs overlap (see above)
   localparam int unsigned CountW  = $clog2(Lanes + 1),
   localparam int unsigned NW      = $clog2(MaxN + 1),
   localparam int unsigned PerfW   = 32
@@ -77,6 +78,11 @@ module attn_topk #(
   localparam int unsigned LaneW    = (Lanes > 1) ? $clog2(Lanes) : 1;
   localparam logic [15:0] LfsrTaps = 16'hB400;
   localparam bit          Fused    = Pipelined != 0;  // the first pass streams with the load
+  // Overlapped jobs: a separate output unit streams one job's output pass from its bank of the
+  // original buffer while the quick-select datapath loads the next job into the other bank.
+  localparam bit          Ovl      = Fused && Overlap != 0;
+  localparam int unsigned Banks    = Ovl ? 2 : 1;
+  localparam int unsigned OAddrW   = (Banks * Rows > 1) ? $clog2(Banks * Rows) : 1;
 
 
   // A row of Lanes elements as a flat vector, lane i at [i*W +: W]: the bit layout of
@@ -96,11 +102,12 @@ module attn_topk #(
     StPivotRead,   // s + 1: read the pivot's row
     StStream,      // s + 2 .. s + 1 + R: read one candidate row per cycle
     StDrain,       // until the pipeline is empty; the cycle it is empty flushes and decides
-    StOutput       // output pass
+    StOutput,      // output pass
+    StHold         // Overlap: decided; waits for the output unit to take the job
   } state_e;
 
-  score_row_t orig_score_q [Rows];
-  index_row_t orig_index_q [Rows];
+  score_row_t orig_score_q [Banks*Rows];
+  index_row_t orig_index_q [Banks*Rows];
   score_row_t cand_q       [3][Rows];
 
   state_e          state_q;
@@ -151,6 +158,29 @@ module attn_topk #(
 
   logic [PerfW-1:0] perf_cmp_q, perf_rd_q, perf_wr_q;
 
+  // Overlap: the bank the quick-select job loads, and the output unit (its job's bank, size,
+  // threshold, q, activity counts so far, and its own read / compare / zero-eliminate / pack
+  // stages; the output register and the waiting beat above are its last stage).
+  logic              ld_bank_q;
+  logic              o_busy_q, o_bank_q;
+  logic [NW-1:0]     o_n_q, o_k_q, o_q_q;
+  logic [ScoreW-1:0] o_thr_q;
+  logic [RowW-1:0]   o_row_q;
+  logic              o_rd_valid_q;
+  score_row_t        o_rd_score_q;
+  index_row_t        o_rd_index_q;
+  logic [CountW-1:0] o_rd_count_q;
+  logic              o_cmp_valid_q;
+  index_row_t        o_cmp_index_q;
+  logic [Lanes-1:0]  o_cmp_keep_q;
+  logic              o_ze_valid_q;
+  index_row_t        o_ze_out_q;
+  logic [CountW-1:0] o_ze_out_count_q;
+  index_row_t        o_res_q;
+  logic [CountW-1:0] o_res_count_q;
+  logic [NW-1:0]     o_packed_q, o_equal_seen_q, o_kept_seen_q;
+  logic [PerfW-1:0]  o_perf_cmp_q, o_perf_rd_q, o_perf_wr_q;
+
   // ---- helpers
   function automatic logic [CountW-1:0] popcount(logic [Lanes-1:0] bits);
     logic [CountW-1:0] sum;
@@ -180,6 +210,9 @@ module attn_topk #(
 
   function automatic logic [AddrW-1:0] addr(logic [RowW-1:0] row);
     addr = AddrW'(row);
+  endfunction
+  function automatic logic [OAddrW-1:0] oaddr(logic bank, logic [RowW-1:0] row);  // original buffer
+    oaddr = (Banks > 1 && bank) ? OAddrW'(Rows) + OAddrW'(row) : OAddrW'(row);
   endfunction
   function automatic logic [1:0] slot(buf_e b);  // index of a candidate buffer in cand_q
     slot = 2'(b) - 2'd1;
@@ -217,6 +250,9 @@ module attn_topk #(
   // The output pass freezes while the output beat waits; the passes never have an output beat.
   logic advance;
   assign advance = !out_valid_q || out_ready_i;
+  // Overlap: an output stall freezes the output unit only; the quick-select datapath runs on.
+  logic qs_advance;
+  assign qs_advance = Ovl || advance;
 
   logic in_fire, out_fire;
   assign in_fire  = in_valid_i && in_ready_o;
@@ -228,7 +264,7 @@ module attn_topk #(
 
   // The second read port (pipelined): the pivot's row.
   score_row_t pivot_row;
-  assign pivot_row = (cur_buf_q == BufOrig) ? orig_score_q[AddrW'(pivot_pos_q / NW'(Lanes))]
+  assign pivot_row = (cur_buf_q == BufOrig) ? orig_score_q[oaddr(ld_bank_q, RowW'(pivot_pos_q / NW'(Lanes)))]
                                             : cand_q[slot(cur_buf_q)][AddrW'(pivot_pos_q / NW'(Lanes))];
 
   // Compare stage.
@@ -252,6 +288,22 @@ module attn_topk #(
     end
   end
 
+  // Overlap: the output unit's compare stage (the tie rule as above, on its own registers).
+  logic [Lanes-1:0] o_rd_lanes, o_gt, o_eq, o_keep;
+  logic [NW-1:0]    o_equal_before;
+  always_comb begin
+    o_rd_lanes = lanes_below(o_rd_count_q);
+    for (int unsigned i = 0; i < Lanes; i++) begin
+      o_gt[i] = o_rd_lanes[i] && ($signed(o_rd_score_q[i*ScoreW +: ScoreW]) > $signed(o_thr_q));
+      o_eq[i] = o_rd_lanes[i] && (o_rd_score_q[i*ScoreW +: ScoreW] == o_thr_q);
+    end
+    o_equal_before = o_equal_seen_q;
+    for (int unsigned i = 0; i < Lanes; i++) begin
+      o_keep[i] = o_gt[i] || (o_eq[i] && o_equal_before < o_q_q);
+      o_equal_before = o_equal_before + NW'(o_eq[i]);
+    end
+  end
+
   // Zero-eliminate stage.
   score_row_t        ze_gt, ze_lt;
   logic [CountW-1:0] ze_gt_count, ze_lt_count;
@@ -266,6 +318,13 @@ module attn_topk #(
   attn_topk_compact #(.Lanes(Lanes), .Width(IndexW)) u_compact_out (
     .in_data_i(cmp_index_q), .keep_i(cmp_gt_keep_q), .out_data_o(ze_out),
     .out_count_o(ze_out_count)
+  );
+
+  index_row_t        o_ze_out;
+  logic [CountW-1:0] o_ze_out_count;
+  attn_topk_compact #(.Lanes(Lanes), .Width(IndexW)) u_compact_oout (
+    .in_data_i(o_cmp_index_q), .keep_i(o_cmp_keep_q), .out_data_o(o_ze_out),
+    .out_count_o(o_ze_out_count)
   );
 
   // Pack stage.
@@ -290,6 +349,16 @@ module attn_topk #(
   );
   logic [NW-1:0] out_packed_next;
   assign out_packed_next = out_packed_q + NW'(ze_out_count_q);
+  logic              o_full;
+  index_row_t        o_full_row, o_rest;
+  logic [CountW-1:0] o_rest_count;
+  attn_topk_pack #(.Lanes(Lanes), .Width(IndexW)) u_pack_oout (
+    .res_data_i(o_res_q), .res_count_i(o_res_count_q), .new_data_i(o_ze_out_q),
+    .new_count_i(o_ze_out_count_q), .full_o(o_full), .full_data_o(o_full_row),
+    .rest_data_o(o_rest), .rest_count_o(o_rest_count)
+  );
+  logic [NW-1:0] o_packed_next;
+  assign o_packed_next = o_packed_q + NW'(o_ze_out_count_q);
 
   // A pass is finished in the cycle after its last row was packed: nothing left in the pipeline.
   logic pass_finish;
@@ -299,6 +368,19 @@ module attn_topk #(
   buf_e          next_buf;
   assign next_m   = (rank_q <= g_q) ? g_q : l_q;
   assign next_buf = (rank_q <= g_q) ? gt_buf_q : lt_buf_q;
+
+  // Overlap: the output unit takes a decided job in the cycle it decides (StDrain) or, held, in
+  // the cycle the previous job's last beat transfers; the quick-select datapath then loads the
+  // next job into the other bank.
+  logic found, o_free, handoff;
+  logic [ScoreW-1:0] handoff_thr;
+  logic [NW-1:0]     handoff_q;
+  assign found   = rank_q <= g_q + e_q && rank_q > g_q;
+  assign o_free  = !o_busy_q || (out_fire && out_last_q);
+  assign handoff = Ovl && o_free && ((state_q == StDrain && pass_finish && found) ||
+                                     state_q == StHold);
+  assign handoff_thr = (state_q == StHold) ? threshold_q : pivot_q;
+  assign handoff_q   = (state_q == StHold) ? q_q : rank_q - g_q;
 
   // ---- state
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -358,6 +440,32 @@ module attn_topk #(
       perf_cmp_q      <= '0;
       perf_rd_q       <= '0;
       perf_wr_q       <= '0;
+      ld_bank_q        <= 1'b0;
+      o_busy_q         <= 1'b0;
+      o_bank_q         <= 1'b0;
+      o_n_q            <= '0;
+      o_k_q            <= '0;
+      o_q_q            <= '0;
+      o_thr_q          <= '0;
+      o_row_q          <= '0;
+      o_rd_valid_q     <= 1'b0;
+      o_rd_score_q     <= '0;
+      o_rd_index_q     <= '0;
+      o_rd_count_q     <= '0;
+      o_cmp_valid_q    <= 1'b0;
+      o_cmp_index_q    <= '0;
+      o_cmp_keep_q     <= '0;
+      o_ze_valid_q     <= 1'b0;
+      o_ze_out_q       <= '0;
+      o_ze_out_count_q <= '0;
+      o_res_q          <= '0;
+      o_res_count_q    <= '0;
+      o_packed_q       <= '0;
+      o_equal_seen_q   <= '0;
+      o_kept_seen_q    <= '0;
+      o_perf_cmp_q     <= '0;
+      o_perf_rd_q      <= '0;
+      o_perf_wr_q      <= '0;
     end else begin
       // -- control
       unique case (state_q)
@@ -412,11 +520,12 @@ module attn_topk #(
         end
         StDrain: begin
           if (pass_finish) begin
-            if (rank_q <= g_q + e_q && rank_q > g_q) begin
+            if (found) begin
               threshold_q <= pivot_q;
               q_q         <= rank_q - g_q;
               row_q       <= '0;
-              state_q     <= StOutput;
+              // Overlap: to the output unit now (handoff, below) or once it is free.
+              state_q     <= Ovl ? StHold : StOutput;
             end else begin
               m_q       <= next_m;
               cur_buf_q <= next_buf;
@@ -442,17 +551,19 @@ module attn_topk #(
         StOutput: begin
           if (advance && row_q != rows_of(n_q)) row_q <= row_q + 1'b1;
         end
+        StHold: ;  // handoff (below) moves on
+
         default: state_q <= StLoad;
       endcase
 
       // -- read stage
-      if (advance) begin
+      if (qs_advance) begin
         rd_valid_q <= 1'b0;
         if (state_q == StPivotRead) begin
-          rd_score_q <= (cur_buf_q == BufOrig) ? orig_score_q[AddrW'(pivot_pos_q / NW'(Lanes))]
+          rd_score_q <= (cur_buf_q == BufOrig) ? orig_score_q[oaddr(ld_bank_q, RowW'(pivot_pos_q / NW'(Lanes)))]
                                                : cand_q[slot(cur_buf_q)][AddrW'(pivot_pos_q / NW'(Lanes))];
         end else if (state_q == StStream) begin
-          rd_score_q <= (cur_buf_q == BufOrig) ? orig_score_q[addr(row_q)] : cand_q[slot(cur_buf_q)][addr(row_q)];
+          rd_score_q <= (cur_buf_q == BufOrig) ? orig_score_q[oaddr(ld_bank_q, row_q)] : cand_q[slot(cur_buf_q)][addr(row_q)];
           rd_count_q <= row_count(row_q, m_q);
           rd_valid_q <= 1'b1;
           perf_rd_q  <= perf_rd_q + PerfW'(row_count(row_q, m_q));
@@ -461,8 +572,8 @@ module attn_topk #(
           rd_count_q <= in_count_i;
           rd_valid_q <= 1'b1;
         end else if (state_q == StOutput && row_q != rows_of(n_q) && !(out_fire && out_last_q)) begin
-          rd_score_q <= orig_score_q[addr(row_q)];
-          rd_index_q <= orig_index_q[addr(row_q)];
+          rd_score_q <= orig_score_q[oaddr(ld_bank_q, row_q)];
+          rd_index_q <= orig_index_q[oaddr(ld_bank_q, row_q)];
           rd_count_q <= row_count(row_q, n_q);
           rd_valid_q <= 1'b1;
         end
@@ -476,7 +587,7 @@ module attn_topk #(
       end
 
       // -- compare stage
-      if (advance) begin
+      if (qs_advance) begin
         cmp_valid_q   <= rd_valid_q;
         cmp_score_q   <= rd_score_q;
         cmp_index_q   <= rd_index_q;
@@ -499,7 +610,7 @@ module attn_topk #(
       end
 
       // -- zero-eliminate stage
-      if (advance) begin
+      if (qs_advance) begin
         ze_valid_q     <= cmp_valid_q;
         ze_gt_q        <= ze_gt;
         ze_lt_q        <= ze_lt;
@@ -565,7 +676,7 @@ module attn_topk #(
       end
       // The job ended with its last beat: back to loading, and nothing of it stays in the
       // pipeline. Last in this block, so it overrides the stages' updates of this cycle.
-      if (out_fire && out_last_q) begin
+      if (!Ovl && out_fire && out_last_q) begin
         state_q         <= StLoad;
         row_q           <= '0;
         n_q             <= '0;
@@ -576,6 +687,86 @@ module attn_topk #(
         kept_seen_q     <= '0;
         out_packed_q    <= '0;
         out_res_count_q <= '0;
+      end
+
+      // -- Overlap: the output unit (same stages and timing as the output pass above)
+      if (Ovl && advance) begin
+        o_rd_valid_q <= 1'b0;
+        if (o_busy_q && o_row_q != rows_of(o_n_q) && !(out_fire && out_last_q)) begin
+          o_rd_score_q <= orig_score_q[oaddr(o_bank_q, o_row_q)];
+          o_rd_index_q <= orig_index_q[oaddr(o_bank_q, o_row_q)];
+          o_rd_count_q <= row_count(o_row_q, o_n_q);
+          o_rd_valid_q <= 1'b1;
+          o_row_q      <= o_row_q + 1'b1;
+        end
+        o_cmp_valid_q <= o_rd_valid_q;
+        o_cmp_index_q <= o_rd_index_q;
+        o_cmp_keep_q  <= o_keep;
+        if (o_rd_valid_q) begin
+          o_equal_seen_q <= o_equal_before;
+          o_kept_seen_q  <= o_kept_seen_q + NW'(popcount(o_keep));
+          if (o_kept_seen_q < o_k_q) begin
+            o_perf_cmp_q <= o_perf_cmp_q + 2 * PerfW'(o_rd_count_q);
+            o_perf_rd_q  <= o_perf_rd_q + PerfW'(o_rd_count_q);
+          end
+        end
+        o_ze_valid_q     <= o_cmp_valid_q;
+        o_ze_out_q       <= o_ze_out;
+        o_ze_out_count_q <= o_cmp_valid_q ? o_ze_out_count : '0;
+        if (o_ze_valid_q && !(out_fire && out_last_q)) begin
+          if (o_full) begin
+            out_valid_q <= 1'b1;
+            out_index_q <= o_full_row;
+            out_count_q <= CountW'(Lanes);
+            out_last_q  <= (o_packed_next == o_k_q) && (o_rest_count == '0);
+            if ((o_packed_next == o_k_q) && (o_rest_count != '0)) begin
+              pend_valid_q <= 1'b1;
+              pend_index_q <= o_rest;
+              pend_count_q <= o_rest_count;
+              pend_last_q  <= 1'b1;
+            end
+            o_res_q       <= o_rest;
+            o_res_count_q <= o_rest_count;
+          end else if ((o_packed_next == o_k_q) && (o_rest_count != '0)) begin
+            out_valid_q   <= 1'b1;
+            out_index_q   <= o_rest;
+            out_count_q   <= o_rest_count;
+            out_last_q    <= 1'b1;
+            o_res_count_q <= '0;
+          end else begin
+            o_res_q       <= o_rest;
+            o_res_count_q <= o_rest_count;
+          end
+          o_packed_q <= o_packed_next;
+        end
+      end
+      if (Ovl && out_fire && out_last_q) begin  // the output unit's job ended
+        o_busy_q       <= 1'b0;
+        o_rd_valid_q   <= 1'b0;
+        o_cmp_valid_q  <= 1'b0;
+        o_ze_valid_q   <= 1'b0;
+        o_equal_seen_q <= '0;
+        o_kept_seen_q  <= '0;
+        o_packed_q     <= '0;
+        o_res_count_q  <= '0;
+      end
+      // Last, so it overrides the above: the decided job moves to the output unit, and the
+      // quick-select datapath takes the next job into the other bank.
+      if (handoff) begin
+        o_busy_q     <= 1'b1;
+        o_bank_q     <= ld_bank_q;
+        o_row_q      <= '0;
+        o_n_q        <= n_q;
+        o_k_q        <= k_q;
+        o_thr_q      <= handoff_thr;
+        o_q_q        <= handoff_q;
+        o_perf_cmp_q <= perf_cmp_q;
+        o_perf_rd_q  <= perf_rd_q;
+        o_perf_wr_q  <= perf_wr_q;
+        ld_bank_q    <= !ld_bank_q;
+        state_q      <= StLoad;
+        n_q          <= '0;
+        row_q        <= '0;
       end
     end
   end
@@ -588,13 +779,13 @@ module attn_topk #(
   // pipeline and flushes the partial row in the cycle the pipeline is empty (pass_finish), never
   // both; the greater and lesser sides always go to different candidate buffers.
   logic orig_we, gt_we, lt_we;
-  assign orig_we = in_fire;
+  assign orig_we = in_fire;  // into the bank of the job being loaded
   assign gt_we   = (!out_mode && ze_valid_q && gt_full) || (pass_finish && gt_res_count_q != '0);
   assign lt_we   = (!out_mode && ze_valid_q && lt_full) || (pass_finish && lt_res_count_q != '0);
   always_ff @(posedge clk_i) begin
     if (orig_we) begin
-      orig_score_q[addr(row_q)] <= in_score_i;
-      orig_index_q[addr(row_q)] <= in_index_i;
+      orig_score_q[oaddr(ld_bank_q, row_q)] <= in_score_i;
+      orig_index_q[oaddr(ld_bank_q, row_q)] <= in_index_i;
     end
     if (gt_we) cand_q[slot(gt_buf_q)][addr(gt_wr_row_q)] <= pass_finish ? gt_res_q : gt_full_row;
     if (lt_we) cand_q[slot(lt_buf_q)][addr(lt_wr_row_q)] <= pass_finish ? lt_res_q : lt_full_row;
@@ -604,9 +795,11 @@ module attn_topk #(
   assign out_index_o        = out_index_q;
   assign out_count_o        = out_count_q;
   assign out_last_o         = out_last_q;
-  assign perf_comparisons_o = perf_cmp_q;
-  assign perf_reads_o       = perf_rd_q;
-  assign perf_writes_o      = perf_wr_q;
+  // Overlap: the output unit's job, valid in the cycle of its final beat (a handoff in that
+  // cycle replaces them at the clock edge).
+  assign perf_comparisons_o = Ovl ? o_perf_cmp_q : perf_cmp_q;
+  assign perf_reads_o       = Ovl ? o_perf_rd_q : perf_rd_q;
+  assign perf_writes_o      = Ovl ? o_perf_wr_q : perf_wr_q;
 
   // ---- protocol assertions (Verilator --assert)
 `ifndef SYNTHESIS

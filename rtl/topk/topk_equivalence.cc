@@ -118,6 +118,7 @@ TopkEquivalence::TopkEquivalence(std::unique_ptr<TopkRtl> rtl, const TopkBackpre
     : rtl_(std::move(rtl)),
       params_(topk_params_of(rtl_->build())),
       model_(params_),
+      schedule_(params_),
       backpressure_free_(backpressure.input_gap == 0 && backpressure.output_stall == 0) {
   rtl_->set_backpressure(backpressure);
 }
@@ -159,6 +160,11 @@ TopkComparison TopkEquivalence::check(const TopkVector& vector) {
         << counts.sram_read_bytes / element_bytes << " reads, "
         << counts.sram_write_bytes / element_bytes << " writes; ";
   }
+  // Keep the job schedule in step, so check() and check_batch() can follow each other.
+  if (got.first_in_cycle >= schedule_.earliest_start()) {
+    schedule_.place(got.first_in_cycle, got.input_gap_cycles, expected.timing.output_start_cycle,
+                    expected.timing.latency_cycles, got.output_stall_cycles);
+  }
   c.mismatch = why.str();
   if (!c.mismatch.empty()) {
     std::ostringstream context;
@@ -167,6 +173,75 @@ TopkComparison TopkEquivalence::check(const TopkVector& vector) {
     c.mismatch = context.str();
   }
   return c;
+}
+
+std::vector<TopkComparison> TopkEquivalence::check_batch(const std::vector<TopkVector>& vectors) {
+  std::vector<TopkRtlInput> inputs;
+  std::vector<models::TopkJob> expected;
+  for (const TopkVector& v : vectors) {
+    std::vector<std::uint32_t> indices(v.scores.size());
+    for (std::size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<std::uint32_t>(i);
+    inputs.push_back({models::to_in_beats(v.scores, indices, params_.lanes), v.k});
+    expected.push_back(model_.run(inputs.back().in, v.k));
+  }
+  const std::vector<TopkRtlJob> got = rtl_->run_jobs(inputs);
+  std::vector<TopkComparison> out;
+  const std::int64_t element_bytes = (models::topk_element_bits(params_) + 7) / 8;
+  for (std::size_t j = 0; j < vectors.size(); ++j) {
+    const models::TopkJob& e = expected[j];
+    const TopkRtlJob& g = got[j];
+    TopkComparison c;
+    c.rtl_cycles = g.cycles;
+    c.model_cycles = e.timing.latency_cycles;
+    c.input_gap_cycles = g.input_gap_cycles;
+    c.output_stall_cycles = g.output_stall_cycles;
+    std::ostringstream why;
+    if (g.out != e.out) why << "output beats differ; ";
+    const std::int64_t earliest = schedule_.earliest_start();
+    // Within a batch the driver offers each first beat at once, so without back-pressure the
+    // engine must take it at the model's earliest cycle (the batch's first job comes later:
+    // run_jobs starts after the previous batch's last beat).
+    if (g.first_in_cycle < earliest ||
+        (backpressure_free_ && j > 0 && g.first_in_cycle != earliest)) {
+      why << "first beat in cycle " << g.first_in_cycle << ", model's earliest " << earliest
+          << "; ";
+    } else {
+      const models::TopkJobSlot slot =
+          schedule_.place(g.first_in_cycle, g.input_gap_cycles, e.timing.output_start_cycle,
+                          e.timing.latency_cycles, g.output_stall_cycles);
+      const std::int64_t cycles = slot.end_cycle - slot.start_cycle;
+      c.output_wait_cycles = slot.output_wait_cycles;
+      if (g.cycles != cycles) {
+        why << "cycles: RTL " << g.cycles << " vs scheduled " << cycles << " (latency "
+            << c.model_cycles << ", " << c.input_gap_cycles << " gap, " << c.output_stall_cycles
+            << " stall, " << slot.output_wait_cycles << " waiting); ";
+      } else if (backpressure_free_) {
+        std::vector<std::int64_t> beats;
+        for (std::int64_t b : e.timing.output_beat_cycles) {
+          beats.push_back(b + slot.output_wait_cycles);
+        }
+        if (g.out_beat_cycles != beats) why << "output beat cycles differ; ";
+      }
+    }
+    const models::ActionCounts& counts = e.result.counts;
+    if (g.perf.comparisons != counts.comparisons ||
+        g.perf.reads * element_bytes != counts.sram_read_bytes ||
+        g.perf.writes * element_bytes != counts.sram_write_bytes) {
+      why << "activity: RTL " << g.perf.comparisons << " cmp, " << g.perf.reads << " reads, "
+          << g.perf.writes << " writes vs model " << counts.comparisons << " cmp, "
+          << counts.sram_read_bytes / element_bytes << " reads, "
+          << counts.sram_write_bytes / element_bytes << " writes; ";
+    }
+    c.mismatch = why.str();
+    if (!c.mismatch.empty()) {
+      std::ostringstream context;
+      context << "batch job " << j << ", n=" << vectors[j].scores.size() << " k=" << vectors[j].k
+              << " " << to_string(vectors[j].kind) << " P=" << params_.lanes << ": " << c.mismatch;
+      c.mismatch = context.str();
+    }
+    out.push_back(c);
+  }
+  return out;
 }
 
 }  // namespace attnsim::rtl

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/topk_engine.h"
+#include "models/topk_schedule.h"
 #include "rtl/topk/topk_rtl.h"
 
 namespace attnsim::rtl {
@@ -43,6 +44,7 @@ struct TopkComparison {
   std::int64_t model_cycles = 0;  ///< models/ latency under back-pressure-free timing
   std::int64_t input_gap_cycles = 0;
   std::int64_t output_stall_cycles = 0;
+  std::int64_t output_wait_cycles = 0;  ///< check_batch: output pass waiting for the previous job
 };
 
 /// Runs jobs on an RTL engine and on models::TopkEngine with the same parameters; both carry
@@ -54,6 +56,10 @@ class TopkEquivalence {
   /// gap cycles + output stall cycles (and every beat's cycle when nothing stalled); the activity
   /// counters equal the model's action counts.
   TopkComparison check(const TopkVector& vector);
+  /// The same checks on jobs run back to back (TopkRtl::run_jobs), each job's cycles predicted by
+  /// models::TopkJobScheduler from its first-beat cycle, input gaps and output stalls: for an
+  /// overlapped build the next job loads while this one's output streams. One comparison per job.
+  std::vector<TopkComparison> check_batch(const std::vector<TopkVector>& vectors);
   TopkRtl& rtl() { return *rtl_; }
   const models::TopkParams& params() const { return params_; }
 
@@ -61,6 +67,7 @@ class TopkEquivalence {
   std::unique_ptr<TopkRtl> rtl_;
   models::TopkParams params_;
   models::TopkEngine model_;
+  models::TopkJobScheduler schedule_;
   bool backpressure_free_;
 };
 

@@ -119,6 +119,70 @@ class VerilatedTopk final : public TopkRtl {
     trace_end_cycle_ = cycle_ + max_cycles;
   }
 
+  std::vector<TopkRtlJob> run_jobs(const std::vector<TopkRtlInput>& jobs) override {
+    std::int64_t budget = 10000;
+    const double stretch = 1.0 / std::max(0.05, 1.0 - backpressure_.output_stall) /
+                           std::max(0.05, 1.0 - backpressure_.input_gap);
+    for (const TopkRtlInput& j : jobs) {
+      check_job(j.in, j.k);
+      const auto n = static_cast<std::int64_t>(j.in.size()) * build_.lanes;
+      budget += static_cast<std::int64_t>(10 * stretch * n * (n / build_.lanes + 7));
+    }
+    std::vector<TopkRtlJob> done(jobs.size());
+    std::vector<std::int64_t> first_in(jobs.size(), -1);
+    std::size_t in_job = 0, next_in = 0, out_job = 0;
+    bool held = false;
+    const std::int64_t limit = cycle_ + budget;
+    while (out_job < jobs.size()) {
+      if (cycle_ > limit) {
+        throw std::runtime_error("attn_topk (P=" + std::to_string(build_.lanes) +
+                                 ") did not finish a batch of " + std::to_string(jobs.size()) +
+                                 " jobs within its cycle limit");
+      }
+      const bool more = in_job < jobs.size();
+      const bool want_gap = more && !held && gap();
+      const bool in_valid = more && !want_gap;
+      if (in_valid) drive_in(jobs[in_job].in[next_in], jobs[in_job].k);
+      model_->in_valid_i = in_valid;
+      model_->out_ready_i = !stall();
+      model_->clk_i = 0;
+      model_->eval();
+      dump(0);
+      const bool in_fire = in_valid && model_->in_ready_o;
+      const bool out_valid = model_->out_valid_o;
+      const bool out_fire = out_valid && model_->out_ready_i;
+      if (more && first_in[in_job] >= 0 && !in_fire) ++done[in_job].input_gap_cycles;
+      if (out_valid && !out_fire) ++done[out_job].output_stall_cycles;
+      if (in_fire) {
+        if (first_in[in_job] < 0) first_in[in_job] = cycle_;
+        if (++next_in == jobs[in_job].in.size()) {
+          ++in_job;
+          next_in = 0;
+        }
+      }
+      held = in_valid && !in_fire;
+      if (out_fire) {
+        TopkRtlJob& job = done[out_job];
+        job.out.push_back(read_out());
+        job.out_beat_cycles.push_back(cycle_ - first_in[out_job]);
+        if (job.out.back().last) {
+          // The counters hold this job's counts until the clock edge (a handoff replaces them).
+          job.cycles = job.out_beat_cycles.back() + 1;
+          job.first_in_cycle = first_in[out_job];
+          job.perf.comparisons = static_cast<std::int64_t>(model_->perf_comparisons_o);
+          job.perf.reads = static_cast<std::int64_t>(model_->perf_reads_o);
+          job.perf.writes = static_cast<std::int64_t>(model_->perf_writes_o);
+          ++out_job;
+        }
+      }
+      model_->clk_i = 1;
+      model_->eval();
+      dump(1);
+      ++cycle_;
+    }
+    return done;
+  }
+
   TopkRtlJob run(const std::vector<models::TopkInBeat>& in, int k) override {
     check_job(in, k);
     TopkRtlJob job;
@@ -169,6 +233,7 @@ class VerilatedTopk final : public TopkRtl {
       ++cycle_;
     }
     job.cycles = job.out_beat_cycles.back() + 1;
+    job.first_in_cycle = first_in_cycle;
     job.perf.comparisons = static_cast<std::int64_t>(model_->perf_comparisons_o);
     job.perf.reads = static_cast<std::int64_t>(model_->perf_reads_o);
     job.perf.writes = static_cast<std::int64_t>(model_->perf_writes_o);
@@ -258,10 +323,9 @@ std::unique_ptr<TopkRtl> make_verilated(const TopkRtlBuild& build) {
 
 const std::vector<BuildEntry>& build_entries() {
   static const std::vector<BuildEntry> entries = {
-#define ATTNSIM_TOPK_BUILD(model, lanes, score_bits, index_bits, max_n, seed, pipelined)    \
-  {TopkRtlBuild{                                                                            \
-       lanes, score_bits, index_bits, max_n, seed,                                          \
-       pipelined ? models::TopkMicroarch::kPipelined : models::TopkMicroarch::kSequential}, \
+#define ATTNSIM_TOPK_BUILD(model, lanes, score_bits, index_bits, max_n, seed, microarch) \
+  {TopkRtlBuild{lanes, score_bits, index_bits, max_n, seed,                              \
+                static_cast<models::TopkMicroarch>(microarch)},                          \
    &make_verilated<model>},
       ATTNSIM_TOPK_BUILDS
 #undef ATTNSIM_TOPK_BUILD
@@ -285,7 +349,7 @@ models::TopkParams topk_params_of(const TopkRtlBuild& build) {
   p.score_bits = build.score_bits;
   p.max_n = build.max_n;
   p.lfsr_seed = build.lfsr_seed;
-  if (build.microarch == models::TopkMicroarch::kPipelined) p.pivot_setup_cycles = 0;
+  if (p.first_pass_fused()) p.pivot_setup_cycles = 0;
   return p;
 }
 

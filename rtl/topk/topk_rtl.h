@@ -54,7 +54,15 @@ struct TopkRtlJob {
   std::int64_t cycles = 0;                    ///< first input beat to last output beat, both in
   std::int64_t input_gap_cycles = 0;          ///< load-phase cycles without an input transfer
   std::int64_t output_stall_cycles = 0;       ///< cycles with out_valid && !out_ready
+  /// run_jobs: the cycle of its first input beat, counted from the engine's reset.
+  std::int64_t first_in_cycle = 0;
   TopkRtlPerf perf;
+};
+
+/// One job of a batch: its input beats and k.
+struct TopkRtlInput {
+  std::vector<models::TopkInBeat> in;
+  int k = 0;
 };
 
 /// Contract: jobs run one at a time in call order on one engine instance, which keeps its state
@@ -68,6 +76,11 @@ class TopkRtl {
   virtual const TopkRtlBuild& build() const = 0;
   virtual void set_backpressure(const TopkBackpressure& backpressure) = 0;
   virtual TopkRtlJob run(const std::vector<models::TopkInBeat>& in, int k) = 0;
+  /// Runs jobs back to back: each job's first beat is offered as soon as the previous job's last
+  /// beat has transferred (gaps permitting), so an overlapped build loads the next job while
+  /// this one's output streams. Output stalls count against the job whose beat waits; input gaps
+  /// against the job being loaded. Same checks and limits as run().
+  virtual std::vector<TopkRtlJob> run_jobs(const std::vector<TopkRtlInput>& jobs) = 0;
   /// Dumps a VCD waveform of the cycles from now on to `path` (at most `max_cycles` of them).
   /// Throws common::InputError when the file cannot be written.
   virtual void trace_to(const std::string& path, std::int64_t max_cycles) = 0;
