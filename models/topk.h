@@ -27,7 +27,7 @@ enum class TopkMicroarch {
   /// kPipelined per job, and jobs overlap as in the public design's TopK (a quick-select unit and
   /// a separate output-pass datapath over its own copy of the scores): the next job's load and
   /// passes run while this job's output pass streams, with the original buffer in two banks.
-  /// Model only: no RTL build (models/README.md, "Job overlap").
+  /// RTL: attn_topk Overlap = 1 (models/README.md, "Job overlap").
   kOverlapped,
 };
 const char* to_string(TopkMicroarch microarch);

@@ -150,6 +150,15 @@ TopkComparison TopkEquivalence::check(const TopkVector& vector) {
   } else if (backpressure_free_ && got.out_beat_cycles != expected.timing.output_beat_cycles) {
     why << "output beat cycles differ; ";
   }
+  // When the engine takes the next job: overlapped, at its output pass's start (in_ready rises in
+  // the cycle after the decide, stretched by input gaps); else after its last beat.
+  const std::int64_t next_job = params_.overlaps_jobs()
+                                    ? expected.timing.output_start_cycle + c.input_gap_cycles
+                                    : got.cycles;
+  if (got.next_job_cycle != next_job) {
+    why << "ready for the next job in cycle " << got.next_job_cycle << " vs model " << next_job
+        << "; ";
+  }
   const std::int64_t element_bytes = (models::topk_element_bits(params_) + 7) / 8;
   const models::ActionCounts& counts = expected.result.counts;
   if (got.perf.comparisons != counts.comparisons ||

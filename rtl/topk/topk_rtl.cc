@@ -223,6 +223,9 @@ class VerilatedTopk final : public TopkRtl {
         ++next_in;
       }
       held = in_valid && !in_fire;
+      if (next_in == in.size() && !in_fire && job.next_job_cycle == 0 && model_->in_ready_o) {
+        job.next_job_cycle = cycle_ - first_in_cycle;
+      }
       if (out_fire) {
         job.out.push_back(read_out());
         job.out_beat_cycles.push_back(cycle_ - first_in_cycle);
@@ -233,6 +236,7 @@ class VerilatedTopk final : public TopkRtl {
       ++cycle_;
     }
     job.cycles = job.out_beat_cycles.back() + 1;
+    if (job.next_job_cycle == 0) job.next_job_cycle = job.cycles;  // ready after the last beat
     job.first_in_cycle = first_in_cycle;
     job.perf.comparisons = static_cast<std::int64_t>(model_->perf_comparisons_o);
     job.perf.reads = static_cast<std::int64_t>(model_->perf_reads_o);

@@ -54,7 +54,11 @@ struct TopkRtlJob {
   std::int64_t cycles = 0;                    ///< first input beat to last output beat, both in
   std::int64_t input_gap_cycles = 0;          ///< load-phase cycles without an input transfer
   std::int64_t output_stall_cycles = 0;       ///< cycles with out_valid && !out_ready
-  /// run_jobs: the cycle of its first input beat, counted from the engine's reset.
+  /// The first cycle after the last input beat in which in_ready was high again, from the first
+  /// input beat (run() only): one-job-at-a-time builds, cycles; overlapped, the output pass's
+  /// start (the quick-select datapath takes the next job then).
+  std::int64_t next_job_cycle = 0;
+  /// The cycle of its first input beat, counted from the engine's reset.
   std::int64_t first_in_cycle = 0;
   TopkRtlPerf perf;
 };

@@ -23,6 +23,7 @@ TopkJobResult RtlTopkEngine::run(const std::vector<std::int64_t>& scores, int k)
     out.selected.push_back(static_cast<int>(p));
   out.latency_cycles = job.cycles;
   out.first_output_cycle = job.out_beat_cycles.front();
+  out.output_start_cycle = job.next_job_cycle;  // overlapped builds: when the output pass starts
   // Bytes as models::topk_select counts them: whole elements of the configured engine's width.
   const std::int64_t element_bytes = (models::topk_element_bits(params_) + 7) / 8;
   out.counts.comparisons = job.perf.comparisons;

@@ -19,8 +19,7 @@ struct TopkJobResult {
   std::int64_t latency_cycles = 0;      ///< first input beat to last output beat, inclusive
   std::int64_t first_output_cycle = 0;  ///< transfer cycle of the first output beat
   /// First read of the output pass (the cycle after the last decide); read only for an engine
-  /// that overlaps jobs (models::TopkMicroarch::kOverlapped, which has no RTL build), so the
-  /// RTL engine leaves it 0.
+  /// that overlaps jobs (models::TopkMicroarch::kOverlapped), whose RTL takes the next job then.
   std::int64_t output_start_cycle = 0;
   models::ActionCounts counts;  ///< comparisons and buffer traffic
 };
