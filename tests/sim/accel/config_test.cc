@@ -185,17 +185,17 @@ TEST(AccelConfig, PaperPresetCarriesRamulatorHbm2AndThePaperChoices) {
   EXPECT_EQ(c.hbm.t_faw_cycles, 15);
   EXPECT_EQ(c.hbm.t_refi_cycles, 3900);
   EXPECT_EQ(c.hbm.t_rfc_cycles, 350);
-  EXPECT_EQ(c.topk.engine.microarch, models::TopkMicroarch::kPipelined);
+  EXPECT_EQ(c.topk.engine.microarch, models::TopkMicroarch::kOverlapped);
   EXPECT_EQ(c.topk.engine.pivot_setup_cycles, 0);
   EXPECT_EQ(c.pipeline.buffer_allocation, BufferAllocation::kRing);
   EXPECT_EQ(c.softmax.max_stage, MaxStage::kPipelined);
   EXPECT_EQ(c.qk.multipliers, 512);  // the rest is inherited from spatten
   const AccelConfig wide = load_accel_config("spatten-paper-16bit", kPresets);
   EXPECT_EQ(wide.sram.key_bytes, 262144);
-  EXPECT_EQ(wide.topk.engine.microarch, models::TopkMicroarch::kPipelined);
+  EXPECT_EQ(wide.topk.engine.microarch, models::TopkMicroarch::kOverlapped);
   // The resolved config says all of it and reloads.
   const std::string text = common::to_pretty_json(config_to_json(c));
-  EXPECT_NE(text.find("\"microarch\": \"pipelined\""), std::string::npos);
+  EXPECT_NE(text.find("\"microarch\": \"overlapped\""), std::string::npos);
   EXPECT_NE(text.find("\"buffer_allocation\": \"ring\""), std::string::npos);
   const AccelConfig back = load_accel_config(write_temp("paper.yaml", text).string(), kPresets);
   EXPECT_EQ(common::to_pretty_json(config_to_json(back)), text);
