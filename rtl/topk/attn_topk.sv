@@ -38,6 +38,14 @@
 //   load cycle without an input beat (pipelined: it delays the fused pass too) and each cycle with
 //   out_valid_o && !out_ready_i (the output pass freezes) adds exactly one cycle. One job at a
 //   time: in_ready_o is high only while loading, from the cycle after a job's final output beat.
+//   Overlap = 1 (with Pipelined = 1; models::TopkMicroarch::kOverlapped): jobs overlap. The
+//   original buffer has two banks; in the cycle a job decides, an output unit with its own
+//   read / compare / zero-eliminate / pack stages takes it (its bank, n, k, threshold, q and
+//   activity counts) and streams its output pass exactly as above, while in_ready_o rises in the
+//   next cycle and the quick-select datapath loads the next job into the other bank. If the
+//   output unit is still busy, the decided job waits (in_ready_o low) and moves over in the cycle
+//   the previous job's final beat transfers. Output stalls then freeze only the output unit.
+//   perf_*_o give the output unit's job, valid in the cycle of its final beat.
 module attn_topk #(
   parameter int unsigned Lanes    = 16,      // P: comparators, and elements per beat
   parameter int unsigned ScoreW   = 32,      // signed score width
