@@ -89,8 +89,8 @@ class TopkUnit : public sc_core::sc_module {
 
   // One-job-at-a-time engines write a beat as it is ready; overlapped, beats queue in order for
   // emit_pending, which writes each at its first_cycle. A full V-request FIFO delays the queued
-  // beats but not later jobs' passes (the RTL would also hold a decided job behind its stalled
-  // output unit; the V fetcher drains the FIFO long before that matters on our workloads).
+  // beats but not later jobs' passes; the RTL would also hold a decided job behind its stalled
+  // output unit, which this unit does not model.
   void emit(const models::HeadStepBeat& b) {
     if (!overlapped_) {
       out_.write(b);
