@@ -32,6 +32,7 @@ BLIND2 = RESULTS / "2026-12-02-blind2"
 UNALIGNED = RESULTS / "2026-12-02-unaligned"
 BLIND3 = RESULTS / "2026-12-02-blind3"
 VISIT2 = RESULTS / "2026-12-02-rules-d64-visit2"
+CTA_PROBE = RESULTS / "2026-12-03-cta-probe"
 SHIPPED = REPO_ROOT / "sim" / "gpu" / "calibrations"
 pytestmark = pytest.mark.skipif(not TILESIM.exists(), reason=f"{TILESIM} is not built")
 
@@ -90,6 +91,10 @@ def rules(tmp_path_factory):
     costs = parent / COSTS.name
     costs.mkdir()
     scratch_copy(costs, COSTS)
+    probe = parent / CTA_PROBE.name
+    probe.mkdir()
+    scratch_copy(probe, CTA_PROBE)
+    gpu_dataset.generate(TILESIM, probe, "cta-probe-2026-12")
     return root
 
 
@@ -129,7 +134,8 @@ def rules_validation(rules, tmp_path_factory):
     out = tmp_path_factory.mktemp("rules-validation")
     assert gpu_validation.main(["--dataset", str(rules), "--build-dir", str(BUILD), "--out",
                                 str(out / "report"), "--calibrations", str(out / "cals"),
-                                "--rule-runs-from", str(rules.parent / COSTS.name)]) == 0
+                                "--rule-runs-from", str(rules.parent / COSTS.name),
+                                "--base-runs-from", str(rules.parent / CTA_PROBE.name)]) == 0
     return out
 
 
@@ -153,7 +159,7 @@ def test_shipped_calibrations_are_what_validate_gpu_writes(rules_validation):
         for key, value in fresh.items():
             assert math.isclose(value, shipped[key], rel_tol=1e-9, abs_tol=1e-15), \
                 f"{path.name}: {key}: shipped {shipped[key]}, validate_gpu.py writes {value} " \
-                f"(regenerate: scripts/validate_gpu.py --calibrations sim/gpu/calibrations)"
+                f"(regenerate: golden/README.md, 'scripts/validate_gpu.py ... --calibrations')"
 
 
 @pytest.mark.parametrize("kernel, head_dim", sorted(RULES_BOUNDS))
