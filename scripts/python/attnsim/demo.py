@@ -246,9 +246,11 @@ def main(argv: list[str] | None = None) -> int:
         "git": revision, "build_dir": str(manifest.build_dir), "version": manifest.version,
         "parts": [{"part": s.title, "tool": s.tool, "issue": s.issue, "status": r.status,
                    "detail": r.detail, "files": r.files} for s, r in results]})
+    from .html_report import try_write_report
+    report = try_write_report(run_dir, "attnsim demo")
     missing = [s for s, r in results if r.status == NOT_YET]
     print(f"\nRun folder: {run_dir}  (summary.json, {len(files)} result file(s), "
-          f"{len(plots)} plot(s))")
+          f"{len(plots)} plot(s)" + (f", {report.name}" if report else "") + ")")
     if missing:
         print(f"{len(missing)} part(s) are not implemented yet; the table names their issues. "
               "This demo runs whatever exists.")

@@ -469,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.out or args.build_dir / "runs" / f"validation-{dataset.name}"
     write_outputs(rows, summary, out_dir, dataset)
     plots = plot(rows, out_dir)
+    from .html_report import try_write_report
+    if try_write_report(out_dir, "validate_gpu") is not None:
+        plots.append("report.html")
     print((out_dir / "report.md").read_text())
     print(f"written: {out_dir}/validation.csv, summary.json, report.md, {', '.join(plots)}")
     return 0
