@@ -28,8 +28,8 @@ def run(*args):
 @pytest.mark.parametrize("config", ["spatten", "spatten-1-8", "spatten-paper"])
 def test_rtl_engines_give_identical_stats_on_gpt2_small(tmp_path, config):
     behavioural, rtl = tmp_path / "behavioural", tmp_path / "rtl"
-    a = run("--config", config, "--out", behavioural, WORKLOAD)
-    b = run("--config", config, "--topk-engine", "rtl", "--out", rtl, WORKLOAD)
+    a = run("--preset", config, "--out", behavioural, WORKLOAD)
+    b = run("--preset", config, "--topk-engine", "rtl", "--out", rtl, WORKLOAD)
     assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
     assert "Verilated RTL" in b.stderr
     assert (behavioural / "stats.json").read_bytes() == (rtl / "stats.json").read_bytes()
@@ -79,6 +79,6 @@ def test_bad_options_exit_2(tmp_path, extra, message):
 def test_a_config_without_an_rtl_build_is_refused(tmp_path):
     config = tmp_path / "seven-lanes.yaml"
     config.write_text("inherits: spatten\nname: seven-lanes\ntopk:\n  lanes: 7\n")
-    r = run("--config", config, "--topk-engine", "rtl", "--out", tmp_path / "run", WORKLOAD)
+    r = run("--preset", config, "--topk-engine", "rtl", "--out", tmp_path / "run", WORKLOAD)
     assert r.returncode == 2 and "Verilated attn_topk build" in r.stderr, r.stderr
     assert not (tmp_path / "run").exists()

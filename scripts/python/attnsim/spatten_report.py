@@ -75,7 +75,7 @@ def tools(build: Path) -> dict:
 # ---------------------------------------------------------------- runs
 
 def run_sim(tool: Path, config: str, workload: str, *extra: str) -> dict:
-    args = [str(tool), "--config", config, *extra, workload]
+    args = [str(tool), "--preset", config, *extra, workload]
     env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
     done = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
     if done.returncode != 0:

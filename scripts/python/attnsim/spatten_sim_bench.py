@@ -29,13 +29,13 @@ from pathlib import Path
 from . import REPO_ROOT
 
 CASES = [
-    ("gpt2-per8", ["--config", "spatten", "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"]),
-    ("gpt2-dense", ["--config", "spatten-16bit",
+    ("gpt2-per8", ["--preset", "spatten", "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"]),
+    ("gpt2-dense", ["--preset", "spatten-16bit",
                     "traces/spatten/summary-gpt2-small-wikitext2-per8-step1+dedic.csv"]),
-    ("bert-like", ["--config", "spatten", "--queries-per-head-step", "384",
+    ("bert-like", ["--preset", "spatten", "--queries-per-head-step", "384",
                    "sim/accel/examples/bert-like-base-384.csv"]),
-    ("gpt2-medium", ["--config", "spatten", "{MEDIUM}"]),
-    ("gpt2-medium-paper", ["--config", "spatten-paper", "{MEDIUM}"]),
+    ("gpt2-medium", ["--preset", "spatten", "{MEDIUM}"]),
+    ("gpt2-medium-paper", ["--preset", "spatten-paper", "{MEDIUM}"]),
 ]
 SMALL = REPO_ROOT / "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"
 

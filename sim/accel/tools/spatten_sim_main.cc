@@ -101,16 +101,16 @@ int run(int argc, char** argv) {
   std::int64_t old_topk_trace_cycles = 0;
   std::int64_t topk_trace_cycles = 2000;  // ~18 MB of VCD per engine (9 kB per cycle at P=16)
   std::string workload_path, config_name = "spatten", preset_dir, out_dir, format = "json";
-  std::string max_memory;
+  std::string max_memory, old_config;
   po::options_description options(
       "usage: spatten-sim [options] WORKLOAD\n"
       "Simulates the SpAtten accelerator on a SpAtten workload CSV or an attention trace .npz\n"
       "(traces/README.md; a trace runs the functional models with the config's algorithm:)");
   options.add_options()("help,h", "show this help")("workload", po::value(&workload_path),
                                                     "the workload: .csv or .npz")(
-      "config", po::value(&config_name)->default_value(config_name),
-      "preset name (spatten, spatten-1-8) or YAML file")("preset-dir", po::value(&preset_dir),
-                                                         "folder of preset YAML files")(
+      "preset", po::value(&config_name)->default_value(config_name),
+      "the accelerator: a preset name (spatten, spatten-1-8, ...) or a YAML file")(
+      "preset-dir", po::value(&preset_dir), "folder of preset YAML files")(
       "out", po::value(&out_dir), "run folder: config.yaml (resolved) and stats.json")(
       "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
       "fast", "timing-only fast mode: plain HBM model whatever the config says")(
@@ -126,6 +126,7 @@ int run(int argc, char** argv) {
       "trace-cycles", po::value(&topk_trace_cycles)->default_value(topk_trace_cycles),
       "cycles of each engine the waveforms cover")("max-memory", po::value(&max_memory),
                                                    attnsim::common::kMaxMemoryOptionHelp)(
+      "config", po::value(&old_config), "deprecated spelling of --preset")(
       "topk-trace", po::value(&old_topk_trace), "deprecated spelling of --trace")(
       "topk-trace-cycles", po::value(&old_topk_trace_cycles),
       "deprecated spelling of --trace-cycles");
@@ -139,6 +140,12 @@ int run(int argc, char** argv) {
     return attnsim::common::kExitOk;
   }
   const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
+  if (vm.count("config")) {
+    // tilesim's --config was a sweep file: one flag meant two things (issue #14).
+    std::cerr << "spatten-sim: --config is deprecated (kept for one release): use --preset NAME "
+                 "or --preset FILE.yaml\n";
+    if (vm["preset"].defaulted()) config_name = old_config;
+  }
   if (vm.count("topk-trace") || vm.count("topk-trace-cycles")) {
     std::cerr << "spatten-sim: --topk-trace and --topk-trace-cycles are deprecated (kept for one "
                  "release): use --trace and --trace-cycles\n";
@@ -212,7 +219,7 @@ int run(int argc, char** argv) {
   const boost::json::object json = stats_to_json(config, workload, stats);
   if (!out_dir.empty()) {
     fs::create_directories(out_dir);
-    // JSON is YAML: the resolved config reloads with --config <out>/config.yaml.
+    // JSON is YAML: the resolved config reloads with --preset <out>/config.yaml.
     attnsim::common::write_json_file(fs::path(out_dir) / "config.yaml", config_to_json(config));
     attnsim::common::write_json_file(fs::path(out_dir) / "stats.json", json);
   }
