@@ -273,8 +273,8 @@ def dse_figures(results: Path, folder: Path) -> list[Figure]:
         elif kind == "predicted_vs_measured":
             from . import REPO_ROOT
             csv_path = REPO_ROOT / plot.get("validation_csv", "")
-            if csv_path.is_file():
-                figures += validation_figures(csv_path, csv_path.parent)[:1]
+            if csv_path.is_file():  # named from the repository's root in the report
+                figures += validation_figures(csv_path, REPO_ROOT)[:1]
         else:
             raise ReportError(f"{where}, field 'kind': expected heatmap, scatter, pareto or "
                               f"predicted_vs_measured, got '{kind}'")
@@ -370,29 +370,65 @@ def _scatter(go, table: list[dict], plot: dict, source: str,
     senses = (plot.get("x_sense", "min"), plot.get("y_sense", "min"))
     title = f"{y} against {x}: {len(rows)} points"
     caption = "Each point is one design of the sweep (hover for its parameters)."
+    ranges = {}
     if pareto_parameters is not None and rows:
-        from .dse.plots import flat_axes, pareto_front
+        from .dse.plots import FLAT_SPREAD, flat_axes, pareto_front
         xy = [(float(r[x]), float(r[y])) for r in rows]
         flat = flat_axes(xy)
-        if flat:
-            title = (f"{', '.join(plot[a] for a in sorted(flat))} flat over {len(xy)} designs: "
-                     "no trade-off to draw")
-            caption += (" An objective varying by less than 0.1 % is flat, so no front is "
-                        "drawn.")
+        label = [", ".join(f"{p.split('.')[-1]}={r.get(p)}" for p in names) for r in rows]
+        for axis, spread in flat.items():
+            # A flat axis is drawn as one value (a range 10x its spread threshold), not zoomed
+            # in until rounding noise looks like a trade-off (as the PNG does).
+            values = [p[0 if axis == "x" else 1] for p in xy]
+            mid = sum(values) / len(values)
+            half = max(abs(mid) * 5 * FLAT_SPREAD, 1e-300)
+            ranges[axis] = [mid - half, mid + half]
+        if len(flat) == 1:
+            other = "y" if "x" in flat else "x"
+            k = 0 if other == "x" else 1
+            pick = min if senses[k] == "min" else max
+            best = pick(range(len(xy)), key=lambda i: xy[i][k])
+            traces.append(go.Scatter(x=[xy[best][0]], y=[xy[best][1]], mode="markers+text",
+                                     name=f"best {plot[other]}", text=[label[best]],
+                                     textposition="top right",
+                                     marker={"symbol": "circle-open", "size": 14,
+                                             "color": "black"}, hoverinfo="skip"))
+            flat_name = plot["x" if "x" in flat else "y"]
+            title = (f"{flat_name} is flat (relative spread {list(flat.values())[0]:.1e} over "
+                     f"{len(xy)} designs): no trade-off, {plot[other]} alone ranks them")
+            caption += (f" {flat_name} varies by less than 0.1 % of its mean, so it is drawn "
+                        "on a range of ±0.5 % around it and no front is drawn.")
+        elif flat:
+            title = f"{plot['x']} and {plot['y']} are both flat over {len(xy)} designs"
+            caption += " Both objectives vary by less than 0.1 %: no front is drawn."
         else:
             front = pareto_front(xy, *senses)
+            # Only what tells the front's designs apart on the points; what they share, once.
+            differ = [p for p in names if len({str(rows[i].get(p)) for i in front}) > 1]
+            shared = [p for p in names if p not in differ]
+            short = [", ".join(f"{p.split('.')[-1]}={rows[i].get(p)}" for p in differ)
+                     for i in front]
             traces.append(go.Scatter(x=[xy[i][0] for i in front], y=[xy[i][1] for i in front],
-                                     mode="lines+markers", name="Pareto front",
+                                     mode="lines+markers+text", name="Pareto front",
+                                     text=short, cliponaxis=False,
+                                     textposition=["top right" if n % 2 == 0 else "bottom right"
+                                                   for n in range(len(front))],
+                                     textfont={"size": 9},
                                      line={"color": "black", "width": 1.5},
                                      marker={"symbol": "circle-open", "size": 12,
                                              "color": "black"}, hoverinfo="skip"))
-            title = f"Pareto front: {len(front)} of {len(xy)} designs"
-            caption += " The black line joins the designs no other design beats on both axes."
+            title = f"Pareto front: {len(front)} of {len(xy)} designs" + (
+                " (all with " + ", ".join(f"{p.split('.')[-1]}={rows[front[0]].get(p)}"
+                                          for p in shared) + ")" if shared and front else "")
+            caption += (" The black line joins the designs no other design beats on both axes, "
+                        "each labelled with the parameters that differ between them.")
     layout = _layout(go, title, _axis_label(x, senses[0] if pareto_parameters is not None
                                             else None),
                      _axis_label(y, senses[1] if pareto_parameters is not None else None),
                      legend_title=color or "", height=500)
     layout.xaxis.exponentformat = layout.yaxis.exponentformat = "power"
+    for axis, bounds in ranges.items():
+        getattr(layout, f"{axis}axis").range = bounds
     layout.showlegend = bool(color) or len(traces) > 1  # plotly hides a lone trace's legend
     return Figure(("Pareto front" if pareto_parameters is not None else "Scatter")
                   + f" of {y} against {x}", caption, go.Figure(traces, layout), source)
