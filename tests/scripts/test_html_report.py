@@ -145,3 +145,40 @@ def test_dse_spec_with_unknown_plot_kind_is_named(tmp_path, capsys):
     assert html_report.main([str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "spec.resolved.json: plots[0], field 'kind'" in err and "got 'pie'" in err
+
+
+def test_flat_objective_is_drawn_flat_without_a_front(tmp_path):
+    # energy varies by 1e-6 relative: drawn on +-0.5 % of its mean, the best cycles marked.
+    (tmp_path / "results.csv").write_text(
+        "key,status,error,lanes,cycles,energy_j\n"
+        "a,ok,,8,300,1.000000\n"
+        "b,ok,,16,200,1.000001\n"
+        "c,ok,,32,250,1.000002\n")
+    (tmp_path / "spec.resolved.json").write_text(json.dumps({
+        "parameters": {"lanes": {}},
+        "plots": [{"kind": "pareto", "x": "energy_j", "y": "cycles"}]}))
+    fig = _figure_json(html_report.write_report(tmp_path).read_text(), 0)
+    names = [t.get("name") for t in fig["data"]]
+    assert "Pareto front" not in names and "best cycles" in names
+    best = fig["data"][names.index("best cycles")]
+    assert best["y"] == [200.0] and best["text"] == ["lanes=16"]
+    low, high = fig["layout"]["xaxis"]["range"]
+    assert low == pytest.approx(1.000001 * 0.995) and high == pytest.approx(1.000001 * 1.005)
+    assert "energy_j is flat" in fig["layout"]["title"]["text"]
+
+
+def test_pareto_front_points_and_labels(tmp_path):
+    (tmp_path / "results.csv").write_text(
+        "key,status,error,lanes,channels,cycles,area_mm2\n"
+        "a,ok,,8,4,300,1.0\n"
+        "b,ok,,16,4,200,2.0\n"
+        "c,ok,,32,4,250,3.0\n"   # dominated by b
+        "d,ok,,64,4,100,4.0\n")
+    (tmp_path / "spec.resolved.json").write_text(json.dumps({
+        "parameters": {"lanes": {}, "channels": {}},
+        "plots": [{"kind": "pareto", "x": "area_mm2", "y": "cycles"}]}))
+    fig = _figure_json(html_report.write_report(tmp_path).read_text(), 0)
+    front = next(t for t in fig["data"] if t.get("name") == "Pareto front")
+    assert front["x"] == [1.0, 2.0, 4.0] and front["y"] == [300.0, 200.0, 100.0]
+    assert front["text"] == ["lanes=8", "lanes=16", "lanes=64"]
+    assert fig["layout"]["title"]["text"] == "Pareto front: 3 of 4 designs"
