@@ -182,3 +182,24 @@ def test_pareto_front_points_and_labels(tmp_path):
     assert front["x"] == [1.0, 2.0, 4.0] and front["y"] == [300.0, 200.0, 100.0]
     assert front["text"] == ["lanes=8", "lanes=16", "lanes=64"]
     assert fig["layout"]["title"]["text"] == "Pareto front: 3 of 4 designs"
+
+
+def test_tilesim_results_show_bounds_and_prediction(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps({
+        "tool": "tilesim", "command": "predict", "gpu": {"name": "h200"},
+        "kernel": {"name": "fa2"},
+        "results": [{"mask": "/data/masks/causal.npz", "speedup_bound_flop": 2.0,
+                     "speedup_bound_tiles": 1.9, "speedup_bound_worst_q": 1.0,
+                     "speedup_bound_sched": 1.0, "predicted_speedup": 0.98}]}))
+    (tmp_path / "gen").mkdir()  # not a bounds/predict report: no view
+    (tmp_path / "gen" / "results.json").write_text(json.dumps({"tool": "tilesim",
+                                                              "command": "gen"}))
+    page = html_report.write_report(tmp_path).read_text()
+    assert 'data-plots="1"' in page
+    fig = _figure_json(page, 0)
+    assert [(t["name"], t["y"]) for t in fig["data"]] == [
+        ("FLOP bound", [2.0]), ("tile bound", [1.9]), ("worst-query bound", [1.0]),
+        ("schedule bound", [1.0]), ("predicted", [0.98])]
+    assert fig["data"][0]["x"] == ["causal.npz"]  # the file's name, not its folder
+    assert fig["layout"]["yaxis"]["title"]["text"] == "speedup over the dense run (x)"
+    assert "on h200, kernel fa2" in fig["layout"]["title"]["text"]

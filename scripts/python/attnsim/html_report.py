@@ -8,6 +8,7 @@ Views, by the files found in the folder and its subfolders (up to three levels d
   on, the line predicted = measured and its +-5 % band; then the held-out error per mask rule;
 - `results.csv` beside `spec.resolved.json` (attnsim.dse): each plot the spec asks for (heatmap
   per facet on one colour scale, scatter, Pareto front, predicted against measured);
+- `results.json` of `tilesim bounds|predict --out DIR`: each mask's speedup bounds and prediction;
 - a tilesim timeline CSV (`tilesim predict --trace t.csv`): work items on SM slots, one colour
   per head, over the number of busy slots (zoom with the mouse, double-click to reset);
 - `stats.json` of spatten-sim: module utilization.
@@ -464,7 +465,7 @@ def timeline_figures(path: Path, folder: Path) -> list[Figure]:
         # labelled with the head says which is which.
         fig.add_trace(go.Bar(
             base=start, x=[e - s for s, e in zip(start, end)], y=slot, orientation="h",
-            width=0.9, name="work items",
+            width=0.9, name="work items", showlegend=False,
             marker={"color": head, "colorscale": "Turbo", "cmin": -0.5, "cmax": heads - 0.5,
                     "line": {"width": 0.3, "color": "white"},
                     "colorbar": {"title": {"text": "head" + (" (batch items share colours)"
@@ -494,15 +495,63 @@ def timeline_figures(path: Path, folder: Path) -> list[Figure]:
         fig.update_xaxes(title_text="time (us)", range=[0, makespan * 1.01 or 1], row=2, col=1)
         fig.update_layout(template="plotly_white", bargap=0, showlegend=True,
                           legend={"orientation": "h", "y": -0.12},
-                          title={"text": f"{mask}: {len(sel)} work items on {slots} slots, "
+                          title={"text": f"{_short(mask)}: {len(sel)} work items on {slots} slots, "
                                          f"makespan {makespan:.1f} us, wave efficiency "
                                          f"{efficiency:.1%}", "font": {"size": 14}},
                           height=max(520, min(1400, 14 * slots + 200)))
-        figures.append(Figure(f"tilesim timeline: {mask}", "One bar per work item (CTA) on "
+        figures.append(Figure(f"tilesim timeline: {_short(mask)}", "One bar per work item (CTA) on "
                               "the SM slot that ran it, coloured by head; below, how many "
                               "slots are busy. Drag to zoom, double-click to reset.", fig,
                               str(path.relative_to(folder))))
     return figures
+
+
+def _short(mask: str) -> str:
+    """A mask file's name without its folder (patterns stay whole)."""
+    return mask if mask.startswith("pattern:") else Path(mask).name
+
+
+# ---- tilesim results.json (tilesim bounds|predict --out DIR) ------------------------------------
+
+BOUNDS = [("speedup_bound_flop", "FLOP bound"), ("speedup_bound_tiles", "tile bound"),
+          ("speedup_bound_worst_q", "worst-query bound"),
+          ("speedup_bound_sched", "schedule bound"), ("predicted_speedup", "predicted")]
+
+
+def tilesim_figures(path: Path, folder: Path) -> list[Figure]:
+    go = _go()
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ReportError(f"{path}: cannot read: {error}") from None
+    results = report.get("results")
+    if not isinstance(results, list) or not results:
+        raise ReportError(f"{path}: field 'results': expected a non-empty list")
+    masks = [_short(str(r.get("mask", f"mask {i}"))) for i, r in enumerate(results)]
+    traces = []
+    for n, (key, label) in enumerate(BOUNDS):
+        values = [r.get(key) for r in results]
+        if all(v is None for v in values):  # bounds runs have no prediction
+            continue
+        for i, v in enumerate(values):
+            if v is not None and _numeric(v) is None:
+                raise ReportError(f"{path}: results[{i}].{key}: expected a number, got {v!r}")
+        traces.append(go.Bar(x=masks, y=values, name=label,
+                             marker={"color": PALETTE[n % len(PALETTE)]},
+                             hovertemplate="%{x}<br>" + label + ": %{y:.3f}x<extra></extra>"))
+    gpu = (report.get("gpu") or {}).get("name", "?")
+    kernel = (report.get("kernel") or {}).get("name", "?")
+    layout = _layout(go, f"tilesim {report.get('command', '')}: {len(results)} mask(s) on {gpu}, "
+                     f"kernel {kernel}", "mask", "speedup over the dense run (x)",
+                     legend_title="bound or prediction", barmode="group", height=480)
+    layout.shapes = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1, "y1": 1,
+                      "line": {"color": "grey", "dash": "dot", "width": 1}}]
+    return [Figure("tilesim speedup bounds" + (" and prediction" if any(
+        r.get("predicted_speedup") is not None for r in results) else ""),
+        "Per mask: the speedups over dense that the FLOPs, the visited tiles, the slowest "
+        "query row and the schedule allow, and (predict) tilesim's predicted speedup. The "
+        "dotted line is 1x (as fast as dense).", go.Figure(traces, layout),
+        str(path.relative_to(folder)))]
 
 
 def _busy_steps(start: list[float], end: list[float]) -> tuple[list[float], list[int]]:
@@ -566,6 +615,15 @@ def _is_spatten_stats(path: Path) -> bool:
     return isinstance(stats, dict) and "utilization" in stats and "dram" in stats
 
 
+def _is_tilesim_results(path: Path) -> bool:
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return isinstance(report, dict) and report.get("tool") == "tilesim" and \
+        report.get("command") in ("bounds", "predict")
+
+
 def collect(folder: Path) -> Report:
     """Every figure the folder's files support, in a fixed order (validation, sweep, timelines,
     spatten-sim), files in sorted order."""
@@ -573,7 +631,8 @@ def collect(folder: Path) -> Report:
         raise ReportError(f"{folder}: not a folder (expected a run folder)")
     report = Report(folder)
     files = list(_files(folder))
-    kinds: dict[str, list[Path]] = {"validation": [], "dse": [], "timeline": [], "spatten": []}
+    kinds: dict[str, list[Path]] = {"validation": [], "dse": [], "tilesim": [], "timeline": [],
+                                    "spatten": []}
     for f in files:
         if f.name == "validation.csv":
             kinds["validation"].append(f)
@@ -583,18 +642,22 @@ def collect(folder: Path) -> Report:
             kinds["timeline"].append(f)
         elif f.name == "stats.json" and _is_spatten_stats(f):
             kinds["spatten"].append(f)
+        elif f.name == "results.json" and _is_tilesim_results(f):
+            kinds["tilesim"].append(f)
     for f in kinds["validation"]:
         report.figures += validation_figures(f, folder)
     for f in kinds["dse"]:
         report.figures += dse_figures(f, folder)
+    for f in kinds["tilesim"]:
+        report.figures += tilesim_figures(f, folder)
     for f in kinds["timeline"]:
         report.figures += timeline_figures(f, folder)
     for f in kinds["spatten"]:
         report.figures += spatten_figures(f, folder)
     if not report.figures:
         raise ReportError(f"{folder}: nothing to report (expected validation.csv, a DSE "
-                          "results.csv with spec.resolved.json, a tilesim timeline CSV or a "
-                          "spatten-sim stats.json)")
+                          "results.csv with spec.resolved.json, a tilesim results.json or "
+                          "timeline CSV, or a spatten-sim stats.json)")
     return report
 
 
