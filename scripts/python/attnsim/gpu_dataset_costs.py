@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .gpu_dataset_rules import document_lengths_text, estimated_pairs, expected_rule
+from .output_format import add_format_option, emit
 
 HEAD_DIMS = [64, 128]
 VARIANTS = ["all_partial", "all_partial_allow", "all_full"]
@@ -261,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", type=Path, required=True,
                         help="the probe's folder (cases.json, flexattention-d*.json, masks/)")
     parser.add_argument("--tilesim", type=Path, required=True)
+    add_format_option(parser)
     args = parser.parse_args(argv)
     missing = [c["mask"] for c in cases() if not (args.dataset / c["mask"]).is_file()]
     if missing:
@@ -269,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
               f"--out {args.dataset})", file=sys.stderr)
         return 2
     rows = element_costs(args.dataset, args.tilesim.resolve())
+    if args.format != "table":
+        emit(args.format, rows)
+        return 0
     print("| case | rule | d | aligned | masked path, ps/element | rule, ps/element | full tile, SM-us |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:

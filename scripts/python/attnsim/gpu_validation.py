@@ -29,6 +29,7 @@ from pathlib import Path
 
 from . import REPO_ROOT
 from .gpu_dataset import generate
+from .output_format import add_format_option, emit, human
 from .runinfo import git_revision, write_json_atomically
 
 DEFAULT_DATASET = REPO_ROOT / "golden/results/h200/2026-12-02-rules"
@@ -451,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shipped", type=Path, metavar="DIR",
                         help="fit nothing: predict every run with the calibrations in DIR "
                              "(h200_<kernel>_d<head dim>.json, e.g. sim/gpu/calibrations)")
+    add_format_option(parser)
     args = parser.parse_args(argv)
     tilesim = (args.build_dir / "sim" / "gpu" / "tilesim").resolve()
     dataset = args.dataset.resolve()
@@ -499,8 +501,13 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.out or args.build_dir / "runs" / f"validation-{dataset.name}"
     write_outputs(rows, summary, out_dir, dataset)
     plots = plot(rows, out_dir)
-    print((out_dir / "report.md").read_text())
-    print(f"written: {out_dir}/validation.csv, summary.json, report.md, {', '.join(plots)}")
+    from .html_report import try_write_report
+    if try_write_report(out_dir, "validate_gpu") is not None:
+        plots.append("report.html")
+    print((out_dir / "report.md").read_text(), file=human(args.format))
+    print(f"written: {out_dir}/validation.csv, summary.json, report.md, {', '.join(plots)}",
+          file=human(args.format))
+    emit(args.format, json.loads((out_dir / "summary.json").read_text()), rows=summary)
     return 0
 
 
