@@ -463,3 +463,38 @@ BLIND4 = [
 
 def blind4_cases() -> list[dict]:
     return held_out_cases(BLIND4, 600, 14000)
+
+
+# A fifth blind set, defined after the d128 preset's neighborhood op counts came from the kernel's
+# SASS (golden/results/h200/2026-12-03-flex-sass) and before any of it was measured. FlexAttention
+# only. Indices from 700.
+BLIND5 = [
+    ("document", {"dist": "lognormal", "causal": 1}, 8192, 4, 16, 4),
+    ("document", {"dist": "short", "causal": 0}, 12288, 1, 28, 4),
+    ("prefix_lm", {"prefix": 2222}, 16384, 1, 20, 4),
+    ("band", {"left": 800, "right": 50}, 8192, 2, 24, 8),
+    ("causal_window", {"window": 777}, 6144, 4, 16, 4),
+    ("causal_window", {"window": 4096}, 16384, 2, 12, 1),
+    ("sliding_window", {"window": 1537}, 12288, 2, 16, 4),
+    ("sliding_window", {"window": 513, "dilation": 4}, 8192, 2, 24, 8),
+    ("sliding_window", {"window": 255, "dilation": 3}, 6144, 4, 12, 1),
+    ("gna", {"dims": "128x96", "window": 25}, 12288, 1, 24, 8),
+    ("gna", {"dims": "64x64", "window": 9, "dilation": 2}, 4096, 8, 16, 4),
+    ("gna", {"dims": "16x16x32", "window": "5x7x7"}, 8192, 2, 20, 4),
+    ("gna", {"dims": "12x32x32", "window": "3x9x9", "dilation": "1x2x2"}, 12288, 1, 16, 1),
+    ("gna", {"dims": "32x64x64", "window": "7x13x13"}, 131072, 1, 4, 1),
+    ("a_shape", {"sinks": 256, "window": 1024}, 12288, 2, 16, 4),
+    ("causal", {}, 5000, 4, 24, 8),
+    ("causal", {}, 32768, 1, 16, 4),
+    ("block_topk", {"density": 0.25, "causal": 0}, 6144, 4, 20, 4),
+    ("random", {"density": 0.04}, 32768, 1, 24, 8),
+    ("vertical_slash", {"verticals": 800, "local": 1024}, 16384, 1, 16, 4),
+    ("radial", {"frames": 32}, 16384, 1, 24, 8),
+    ("dense", {}, 2048, 8, 32, 8),
+    ("mixture", {"window": 2048, "density": 0.2}, 16384, 1, 12, 1),
+    ("dense", {}, 9000, 1, 24, 4),
+]
+
+
+def blind5_cases() -> list[dict]:
+    return held_out_cases(BLIND5, 700, 15000)
