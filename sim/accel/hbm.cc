@@ -138,11 +138,12 @@ class BankedHbm : public HbmModel {
     std::int64_t last_activate = kNever;
   };
 
-  // The first cycle at or after t outside a refresh.
+  // The first cycle at or after t outside a refresh. Refreshes start at k x tREFI for k >= 1, as
+  // Ramulator 2's all-bank refresh manager schedules them (the first one tREFI after reset).
   std::int64_t after_refresh(std::int64_t t) const {
     if (p_.t_refi_cycles == 0) return t;
     const std::int64_t start = t / p_.t_refi_cycles * p_.t_refi_cycles;
-    return t < start + p_.t_rfc_cycles ? start + p_.t_rfc_cycles : t;
+    return start > 0 && t < start + p_.t_rfc_cycles ? start + p_.t_rfc_cycles : t;
   }
 
   // Issues an activate no earlier than t, tRRD_S after the pseudo-channel's previous one, tRRD_L

@@ -143,7 +143,8 @@ TEST(BankedHbm, Hbm2RandomRowsAreBoundByTheFourActivateWindow) {
 TEST(BankedHbm, Hbm2RefreshTakesItsShareOfTheStream) {
   // With all-bank refresh every 3,900 cycles for 350 (and the rows it closes reopened, tRCD + tCL
   // before data flows again), a long stream of N reads takes T with
-  // T = N x tBL + ceil(T / tREFI) x (tRFC + tRCD + tCL): 8 B/cycle x (1 - 364/3900) = 7.25 B/cycle.
+  // T = N x tBL + floor(T / tREFI) x (tRFC + tRCD + tCL) (refreshes at k x tREFI, k >= 1): 8
+  // B/cycle x (1 - 364/3900) = 7.25 B/cycle.
   HbmParams p = ramulator_hbm2_channel();
   p.t_refi_cycles = 3900;
   p.t_rfc_cycles = 350;
@@ -151,7 +152,7 @@ TEST(BankedHbm, Hbm2RefreshTakesItsShareOfTheStream) {
   const std::int64_t n = 40000;  // 160,000 bus cycles: about 45 refreshes
   const DramWindow w = hbm->access(sequential(static_cast<std::uint64_t>(n)), 0, 32);
   double t = n * 4.0;
-  for (int i = 0; i < 20; ++i) t = n * 4.0 + std::ceil(t / 3900) * (350 + 7 + 7);
+  for (int i = 0; i < 20; ++i) t = n * 4.0 + std::floor(t / 3900) * (350 + 7 + 7);
   EXPECT_NEAR(static_cast<double>(w.last_cycle), t, 0.01 * t);
   EXPECT_GT(w.last_cycle, n * 4 + 40 * 350);  // refresh really cost something
 }
@@ -298,7 +299,8 @@ TEST(BankedHbm, Hbm2PseudoChannelRandomRowsAreBoundByTheFourActivateWindow) {
 TEST(BankedHbm, Hbm2PseudoChannelRefreshTakesItsShareOfTheStream) {
   // All-bank refresh every tREFI = 3,900 cycles for tRFC = 350 holds both pseudo-channels and
   // closes their rows (reopened tRCD + tCL before data flows again). Each pseudo-channel streams
-  // N / 2 reads of tBL = 2, so T = N + ceil(T / tREFI) x (tRFC + tRCD + tCL): 32 B/cycle x
+  // N / 2 reads of tBL = 2, so T = N + floor(T / tREFI) x (tRFC + tRCD + tCL) (refreshes at k x
+  // tREFI, k >= 1): 32 B/cycle x
   // (1 - 364 / 3,900) = 29 B/cycle.
   HbmParams p = hbm2_pseudo_channel_mode();
   p.t_refi_cycles = 3900;
@@ -307,7 +309,7 @@ TEST(BankedHbm, Hbm2PseudoChannelRefreshTakesItsShareOfTheStream) {
   const std::int64_t n = 160000;  // 160,000 bus cycles: about 45 refreshes
   const DramWindow w = hbm->access(sequential(static_cast<std::uint64_t>(n)), 0, 32);
   double t = static_cast<double>(n);
-  for (int i = 0; i < 20; ++i) t = static_cast<double>(n) + std::ceil(t / 3900) * (350 + 7 + 7);
+  for (int i = 0; i < 20; ++i) t = static_cast<double>(n) + std::floor(t / 3900) * (350 + 7 + 7);
   EXPECT_NEAR(static_cast<double>(w.last_cycle), t, 0.01 * t);
   EXPECT_GT(w.last_cycle, n + 40 * 350);  // refresh really cost something
 }
