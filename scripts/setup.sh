@@ -8,6 +8,8 @@
 # Why one apt call: Boost 1.81 is the only Debian Boost with Boost.JSON and its -dev
 # packages conflict with 1.74's, so nothing here may pull 1.74 (no scipy, no boost-all).
 # CUDA is not a Debian package: the build uses nvcc when present and says so when not.
+# python3-plotly writes the HTML run reports (plotly.js embedded: they open offline);
+# chromium is a test dependency: the report tests render them headless (they skip without it).
 set -euo pipefail
 
 readonly PACKAGES=(
@@ -18,7 +20,8 @@ readonly PACKAGES=(
   libyaml-cpp-dev libdeflate-dev pybind11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-dev python3-numpy python3-matplotlib python3-pandas python3-yaml python3-pytest
-  python3-dask python3-distributed python3-tqdm python3-munkres
+  python3-dask python3-distributed python3-tqdm python3-munkres python3-plotly
+  chromium
 )
 readonly OPTIONAL_TORCH=(python3-torch)
 

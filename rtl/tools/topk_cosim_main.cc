@@ -173,7 +173,8 @@ int run(int argc, char** argv) {
       "probability that the output is not ready, per cycle")(
       "threads", po::value(&threads)->default_value(1),
       "engines run in parallel (results depend on it: each engine carries its own LFSR)")(
-      "trace", po::value(&trace_path), "VCD waveform of the first cycles (first thread)")(
+      "trace", po::value(&trace_path),
+      "waveform of the first cycles (first thread): FILE.vcd, or FILE.fst (compressed)")(
       "trace-cycles", po::value(&trace_cycles)->default_value(2000), "cycles the waveform covers")(
       "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
       "out", po::value(&out_dir), "run folder: results.json")(
@@ -232,10 +233,19 @@ int run(int argc, char** argv) {
   attnsim::common::ProgressLine progress = attnsim::common::ProgressLine::for_stderr(
       "topk-cosim", static_cast<std::uint64_t>(s.vectors));
   std::mutex progress_mutex;
+  const WaveFormat waves =
+      trace_path.empty() ? WaveFormat::kVcd : attnsim::rtl::wave_format_of(trace_path);
   if (!trace_path.empty()) {
+    if (trace_cycles < 1) {
+      throw InputError("--trace-cycles", "value", "a positive integer",
+                       std::to_string(trace_cycles));
+    }
+    // Said before the run, so a long window can be stopped before it fills the disk.
     std::cerr << "topk-cosim: waveform of the first " << trace_cycles << " cycles, about "
-              << static_cast<double>(trace_cycles) * 9.2e3 / 1e6
-              << " MB at P=16 (--trace-cycles)\n";
+              << static_cast<double>(trace_cycles) *
+                     attnsim::rtl::wave_bytes_per_cycle(waves, build.lanes) / 1e6
+              << " MB of " << (waves == WaveFormat::kFst ? "FST" : "VCD") << " at P=" << build.lanes
+              << " (--trace-cycles)\n";
   }
   const std::string trace_tmp =
       trace_path.empty() ? "" : trace_path + ".tmp-" + std::to_string(::getpid());
@@ -245,7 +255,7 @@ int run(int argc, char** argv) {
     try {
       TopkBackpressure bp = s.backpressure;
       bp.seed = s.seed + static_cast<std::uint64_t>(t) * 1000003u;
-      TopkEquivalence eq(make_topk_rtl(wanted, "--lanes"), bp);
+      TopkEquivalence eq(make_topk_rtl(wanted, "--lanes", waves), bp);
       if (t == 0 && !trace_tmp.empty()) {
         try {
           eq.rtl().trace_to(trace_tmp, trace_cycles);

@@ -31,6 +31,19 @@ models::TopkParams topk_params_of(const TopkRtlBuild& build);
 /// Every build this binary contains (rtl/CMakeLists.txt chooses them).
 std::vector<TopkRtlBuild> topk_rtl_builds();
 
+/// The waveform format of an engine's trace_to. Verilator builds a model for one format, so an
+/// engine is made for one (make_topk_rtl).
+enum class WaveFormat { kVcd, kFst };
+
+/// The format a waveform file's name asks for: ".vcd" or ".fst" (case-sensitive). Throws
+/// common::InputError naming `path` otherwise.
+WaveFormat wave_format_of(const std::string& path);
+
+/// Expected waveform bytes per simulated cycle of one engine at `lanes` lanes, measured on
+/// attn_topk (tests/rtl/test_topk_cosim.py checks the estimate against written files): VCD text
+/// grows with the ports; FST is about 25 times smaller.
+double wave_bytes_per_cycle(WaveFormat format, int lanes);
+
 /// Random stall pattern the driver applies, per cycle: the input stream withholds its next beat
 /// with probability `input_gap` (during the load phase), the output stream is not ready with
 /// probability `output_stall`. Seeded: the same settings give the same cycles.
@@ -85,8 +98,10 @@ class TopkRtl {
   /// this one's output streams. Output stalls count against the job whose beat waits; input gaps
   /// against the job being loaded. Same checks and limits as run().
   virtual std::vector<TopkRtlJob> run_jobs(const std::vector<TopkRtlInput>& jobs) = 0;
-  /// Dumps a VCD waveform of the cycles from now on to `path` (at most `max_cycles` of them).
-  /// Throws common::InputError when the file cannot be written.
+  /// Dumps a waveform of the cycles from now on to `path` (at most `max_cycles` of them), in the
+  /// format the engine was made for (VCD or FST, whatever `path` is called: callers writing to a
+  /// temporary name choose the format from the final one). Throws common::InputError when the
+  /// file cannot be written.
   virtual void trace_to(const std::string& path, std::int64_t max_cycles) = 0;
   /// Total clock cycles simulated by this instance (for speed reports).
   virtual std::int64_t simulated_cycles() const = 0;
@@ -95,6 +110,8 @@ class TopkRtl {
 /// An engine, after reset, of the smallest build that runs `params`: same micro-architecture,
 /// lanes, score width, LFSR seed and cycle constants, max_n at least params.max_n. Throws
 /// common::InputError naming `source` and the builds that exist when none does.
-std::unique_ptr<TopkRtl> make_topk_rtl(const models::TopkParams& params, const std::string& source);
+/// `waves` chooses the build's VCD- or FST-tracing model (the same RTL, bit- and cycle-identical).
+std::unique_ptr<TopkRtl> make_topk_rtl(const models::TopkParams& params, const std::string& source,
+                                       WaveFormat waves = WaveFormat::kVcd);
 
 }  // namespace attnsim::rtl

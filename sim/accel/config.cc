@@ -3,9 +3,11 @@
 // new parameter is added in exactly one place.
 #include "sim/accel/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <set>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -46,13 +48,18 @@ std::vector<Section> sections(AccelConfig& c, std::int64_t& lfsr_seed, std::stri
         {"transaction_bytes", &c.hbm.transaction_bytes},
         {"bytes_per_cycle_per_channel", &c.hbm.bytes_per_cycle_per_channel},
         {"latency_cycles", &c.hbm.latency_cycles},
+        {"pseudo_channels", &c.hbm.pseudo_channels},
         {"banks_per_channel", &c.hbm.banks_per_channel},
+        {"bank_groups", &c.hbm.bank_groups},
         {"row_bytes", &c.hbm.row_bytes},
         {"t_rcd_cycles", &c.hbm.t_rcd_cycles},
         {"t_rp_cycles", &c.hbm.t_rp_cycles},
         {"t_cl_cycles", &c.hbm.t_cl_cycles},
         {"t_ras_cycles", &c.hbm.t_ras_cycles},
         {"t_rrd_cycles", &c.hbm.t_rrd_cycles},
+        {"t_rrd_s_cycles", &c.hbm.t_rrd_s_cycles},
+        {"t_ccd_l_cycles", &c.hbm.t_ccd_l_cycles},
+        {"t_ccd_s_cycles", &c.hbm.t_ccd_s_cycles},
         {"t_faw_cycles", &c.hbm.t_faw_cycles},
         {"t_refi_cycles", &c.hbm.t_refi_cycles},
         {"t_rfc_cycles", &c.hbm.t_rfc_cycles}}},
@@ -296,7 +303,24 @@ models::Violations HbmParams::validate() const {
             "a power of two in [1, 4096]", transaction_bytes);
   v.require_in_range("bytes_per_cycle_per_channel", bytes_per_cycle_per_channel, 1, 4096);
   v.require_in_range("latency_cycles", latency_cycles, 0, 100000);
+  v.require_in_range("pseudo_channels", pseudo_channels, 1, 16);
   v.require_in_range("banks_per_channel", banks_per_channel, 1, 1024);
+  v.require_in_range("bank_groups", bank_groups, 1, 1024);
+  // Only between valid counts: a 0 would divide by zero.
+  if (pseudo_channels >= 1 && pseudo_channels <= 16) {
+    v.require(bytes_per_cycle_per_channel % pseudo_channels == 0, "bytes_per_cycle_per_channel",
+              "a multiple of pseudo_channels (" + std::to_string(pseudo_channels) + ")",
+              bytes_per_cycle_per_channel);
+    v.require(banks_per_channel % pseudo_channels == 0, "banks_per_channel",
+              "a multiple of pseudo_channels (" + std::to_string(pseudo_channels) + ")",
+              banks_per_channel);
+    if (bank_groups >= 1 && banks_per_channel % pseudo_channels == 0) {
+      v.require((banks_per_channel / pseudo_channels) % bank_groups == 0, "bank_groups",
+                "a divisor of banks_per_channel / pseudo_channels (" +
+                    std::to_string(banks_per_channel / pseudo_channels) + ")",
+                bank_groups);
+    }
+  }
   // Only against a valid transaction size: a 0 would divide by zero (SIGFPE, found by a probe).
   if (transaction_bytes > 0) {
     v.require(row_bytes >= transaction_bytes && row_bytes % transaction_bytes == 0, "row_bytes",
@@ -307,6 +331,13 @@ models::Violations HbmParams::validate() const {
   v.require_in_range("t_cl_cycles", t_cl_cycles, 0, 10000);
   v.require_in_range("t_ras_cycles", t_ras_cycles, 0, 10000);
   v.require_in_range("t_rrd_cycles", t_rrd_cycles, 0, 10000);
+  v.require_in_range("t_ccd_l_cycles", t_ccd_l_cycles, 0, 10000);
+  // The short (other bank group) spacing never exceeds the long one (JESD235; Ramulator 2's
+  // HBM2 preset: nRRDS 2 <= nRRDL 3, nCCDS 1 <= nCCDL 2).
+  v.require(t_rrd_s_cycles >= 0 && t_rrd_s_cycles <= std::max(t_rrd_cycles, 0), "t_rrd_s_cycles",
+            "in [0, t_rrd_cycles]", t_rrd_s_cycles);
+  v.require(t_ccd_s_cycles >= 0 && t_ccd_s_cycles <= std::max(t_ccd_l_cycles, 0), "t_ccd_s_cycles",
+            "in [0, t_ccd_l_cycles]", t_ccd_s_cycles);
   v.require_in_range("t_faw_cycles", t_faw_cycles, 0, 10000);
   v.require_in_range("t_refi_cycles", t_refi_cycles, 0, 1000000);
   v.require(

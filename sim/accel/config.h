@@ -18,28 +18,43 @@ namespace attnsim::accel {
 enum class HbmTiming { kPlain, kBanked };
 
 /// HBM: channels of 32-byte transactions. `plain` charges bandwidth + a fixed latency per channel;
-/// `banked` adds open-page bank and row-buffer timing (HBM2, JESD235-class values; README).
+/// `banked` adds open-page bank and row-buffer timing (HBM2; each value's source is in the presets
+/// and sim/accel/README.md "HBM2 timings"). A zero timing is "not modelled".
 struct HbmParams {
   HbmTiming timing = HbmTiming::kBanked;
   int channels = 16;
   int transaction_bytes = 32;
   int bytes_per_cycle_per_channel = 32;  ///< 128-bit channel at 2 Gb/s/pin = 32 B/ns
   int latency_cycles = 40;               ///< plain: request to data; banked: controller + PHY only
-  int banks_per_channel = 16;
-  int row_bytes = 2048;   ///< row-buffer (page) size per bank
-  int t_rcd_cycles = 14;  ///< activate to read
-  int t_rp_cycles = 14;   ///< precharge
-  int t_cl_cycles = 14;   ///< read to data
-  int t_ras_cycles = 33;  ///< activate to precharge
-  int t_rrd_cycles = 0;   ///< activate to activate, same channel (0: not modelled)
-  int t_faw_cycles = 0;   ///< window holding at most four activates per channel (0: not modelled)
-  int t_refi_cycles = 0;  ///< all-bank refresh interval (0: no refresh)
-  int t_rfc_cycles = 0;   ///< refresh cycle: the channel is blocked, its rows close
+  /// banked: independent halves (quarters, ...) of a channel, each with its own data bus of
+  /// bytes_per_cycle_per_channel / pseudo_channels, its own banks and its own activate window
+  /// (HBM2 pseudo-channel mode); 1 = legacy mode, the whole channel is one.
+  int pseudo_channels = 1;
+  int banks_per_channel = 16;  ///< split evenly among the pseudo-channels
+  int bank_groups = 1;         ///< per pseudo-channel; bank b is in group b mod bank_groups
+  int row_bytes = 2048;        ///< row-buffer (page) size per bank
+  int t_rcd_cycles = 14;       ///< activate to read
+  int t_rp_cycles = 14;        ///< precharge
+  int t_cl_cycles = 14;        ///< read to data
+  int t_ras_cycles = 33;       ///< activate to precharge
+  int t_rrd_cycles = 0;    ///< tRRD_L: activate to activate, same bank group (every activate of a
+                           ///< pseudo-channel when bank_groups = 1)
+  int t_rrd_s_cycles = 0;  ///< tRRD_S: activate to activate, any two of a pseudo-channel
+  int t_ccd_l_cycles = 0;  ///< tCCD_L: read to read command, same bank group
+  int t_ccd_s_cycles = 0;  ///< tCCD_S: read to read command, any two of a pseudo-channel
+  int t_faw_cycles = 0;    ///< window holding at most four activates per pseudo-channel
+  int t_refi_cycles = 0;   ///< all-bank refresh interval (0: no refresh)
+  int t_rfc_cycles = 0;    ///< refresh cycle: the channel is blocked, its rows close
 
   models::Violations validate() const;
-  /// Cycles one transaction occupies its channel's data bus.
+  /// Cycles one transaction occupies its channel's data bus (the channel as a whole).
   int burst_cycles() const {
     return (transaction_bytes + bytes_per_cycle_per_channel - 1) / bytes_per_cycle_per_channel;
+  }
+  /// Cycles one transaction occupies its pseudo-channel's data bus (banked model).
+  int pseudo_channel_burst_cycles() const {
+    const int per_pc = bytes_per_cycle_per_channel / pseudo_channels;
+    return (transaction_bytes + per_pc - 1) / per_pc;
   }
 };
 

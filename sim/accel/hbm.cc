@@ -45,34 +45,43 @@ class PlainHbm : public HbmModel {
 
 // Open-page banks: a row hit issues its read at once; a miss activates (tRCD) and a conflict first
 // precharges (tRP, not before tRAS after the last activate). Data returns tCL after the read and
-// then needs the channel's data bus for burst_cycles(). Within a channel, consecutive
-// transactions fill a row's columns, then move to the next bank: row-major interleaving
-// (row : bank : column : channel), so a sequential stream hits open rows. Activates of a channel
-// keep tRRD apart and at most four fall in any tFAW window (the controller issues them in order);
-// every tREFI cycles an all-bank refresh holds the channel for tRFC and closes its rows.
+// then needs its pseudo-channel's data bus for pseudo_channel_burst_cycles(). Address bits, low to
+// high: column-block offset, channel, pseudo-channel, column, bank, row (row : bank : column :
+// pseudo-channel : channel), so a sequential stream spreads over every data bus and hits open rows.
+// Per pseudo-channel (the controller issues commands in order): activates keep tRRD_S apart,
+// tRRD_L within a bank group, at most four in any tFAW window; reads keep tCCD_S apart, tCCD_L
+// within a bank group. Every tREFI cycles an all-bank refresh holds the channel (all its
+// pseudo-channels) for tRFC and closes its rows. With one pseudo-channel and one bank group this
+// is the legacy-mode model of issue 6 exactly.
 class BankedHbm : public HbmModel {
  public:
   explicit BankedHbm(const HbmParams& p)
       : HbmModel(p.channels),
         p_(p),
-        bus_free_(static_cast<std::size_t>(p.channels), 0),
-        activates_(static_cast<std::size_t>(p.channels)),
+        buses_(static_cast<std::size_t>(p.channels) * static_cast<std::size_t>(p.pseudo_channels)),
+        groups_(buses_.size() * static_cast<std::size_t>(p.bank_groups)),
         banks_(static_cast<std::size_t>(p.channels) *
                static_cast<std::size_t>(p.banks_per_channel)) {}
 
   DramWindow access(const std::vector<std::uint64_t>& blocks, std::int64_t issue_cycle,
                     int issue_per_cycle) override {
     DramWindow w{issue_cycle, issue_cycle};
-    const int burst = p_.burst_cycles();
+    const int burst = p_.pseudo_channel_burst_cycles();
     const auto channels = static_cast<std::uint64_t>(p_.channels);
+    const auto pcs = static_cast<std::uint64_t>(p_.pseudo_channels);
     const auto columns = static_cast<std::uint64_t>(p_.row_bytes / p_.transaction_bytes);
-    const auto banks = static_cast<std::uint64_t>(p_.banks_per_channel);
+    const auto banks = static_cast<std::uint64_t>(p_.banks_per_channel) / pcs;
+    const auto groups = static_cast<std::uint64_t>(p_.bank_groups);
     for (std::size_t i = 0; i < blocks.size(); ++i) {
       const std::size_t c = blocks[i] % channels;
       const std::uint64_t in_channel = blocks[i] / channels;
-      const std::uint64_t bank_index = (in_channel / columns) % banks;
-      const std::int64_t row = static_cast<std::int64_t>(in_channel / columns / banks);
-      Bank& bank = banks_[c * banks + bank_index];
+      const std::size_t pc = c * pcs + in_channel % pcs;
+      const std::uint64_t in_pc = in_channel / pcs;
+      const std::uint64_t bank_index = (in_pc / columns) % banks;
+      const std::int64_t row = static_cast<std::int64_t>(in_pc / columns / banks);
+      Bank& bank = banks_[pc * banks + bank_index];
+      PseudoChannel& bus = buses_[pc];
+      Group& group = groups_[pc * groups + bank_index % groups];
       std::int64_t t = after_refresh(
           std::max(issue_cycle + static_cast<std::int64_t>(i) / issue_per_cycle, bank.ready));
       // A refresh since the row was opened closed it.
@@ -87,59 +96,76 @@ class BankedHbm : public HbmModel {
         } else {
           stats_[c].row_misses += 1;
         }
-        t = activate(activates_[c], t);
+        t = activate(bus, group, t);
         bank.activated = t;
         t += p_.t_rcd_cycles;
         bank.open_row = row;
       } else {
         stats_[c].row_hits += 1;
       }
-      const std::int64_t data = std::max(t + p_.t_cl_cycles, bus_free_[c]);
-      bus_free_[c] = data + burst;
+      // The read command: tCCD after the previous reads, and late enough that its data finds
+      // the bus free.
+      t = std::max({t, bus.last_read + p_.t_ccd_s_cycles, group.last_read + p_.t_ccd_l_cycles,
+                    bus.free - p_.t_cl_cycles});
+      const std::int64_t data = t + p_.t_cl_cycles;
+      bus.free = data + burst;
+      bus.last_read = t;
+      group.last_read = t;
       // The next read of this bank may follow one burst later (column commands pipeline).
-      bank.ready = data - p_.t_cl_cycles + burst;
-      complete(w, stats_[c], i == 0, data + burst + p_.latency_cycles, burst);
+      bank.ready = t + burst;
+      complete(w, stats_[c], i == 0, data + burst + p_.latency_cycles, p_.burst_cycles());
     }
     return w;
   }
 
  private:
+  static constexpr std::int64_t kNever = -(std::int64_t{1} << 40);
   struct Bank {
     std::int64_t open_row = -1;
     std::int64_t ready = 0;
     std::int64_t activated = 0;
   };
-  // The last four activates of a channel, oldest first (for tRRD and tFAW).
-  struct Activates {
-    std::int64_t at[4] = {kNever, kNever, kNever, kNever};
+  // One pseudo-channel: its data bus, its last read and its last four activates, oldest first
+  // (for tCCD_S, tRRD_S and tFAW).
+  struct PseudoChannel {
+    std::int64_t free = 0;
+    std::int64_t last_read = kNever;
+    std::int64_t activates[4] = {kNever, kNever, kNever, kNever};
   };
-  static constexpr std::int64_t kNever = -(std::int64_t{1} << 40);
+  // One bank group of a pseudo-channel: its last read and activate (tCCD_L, tRRD_L).
+  struct Group {
+    std::int64_t last_read = kNever;
+    std::int64_t last_activate = kNever;
+  };
 
-  // The first cycle at or after t outside a refresh.
+  // The first cycle at or after t outside a refresh. Refreshes start at k x tREFI for k >= 1, as
+  // Ramulator 2's all-bank refresh manager schedules them (the first one tREFI after reset).
   std::int64_t after_refresh(std::int64_t t) const {
     if (p_.t_refi_cycles == 0) return t;
     const std::int64_t start = t / p_.t_refi_cycles * p_.t_refi_cycles;
-    return t < start + p_.t_rfc_cycles ? start + p_.t_rfc_cycles : t;
+    return start > 0 && t < start + p_.t_rfc_cycles ? start + p_.t_rfc_cycles : t;
   }
 
-  // Issues an activate no earlier than t, tRRD after the previous one and tFAW after the fourth
-  // last; returns its cycle.
-  std::int64_t activate(Activates& a, std::int64_t t) const {
-    // A zero parameter is no constraint at all (not "in order"): with neither, activates stay
+  // Issues an activate no earlier than t, tRRD_S after the pseudo-channel's previous one, tRRD_L
+  // after its bank group's and tFAW after the fourth last; returns its cycle.
+  std::int64_t activate(PseudoChannel& pc, Group& group, std::int64_t t) const {
+    // A zero parameter is no constraint at all (not "in order"): with none, activates stay
     // where the banks put them, as before these timings existed.
-    if (p_.t_rrd_cycles > 0) t = std::max(t, a.at[3] + p_.t_rrd_cycles);
-    if (p_.t_faw_cycles > 0) t = std::max(t, a.at[0] + p_.t_faw_cycles);
+    if (p_.t_rrd_s_cycles > 0) t = std::max(t, pc.activates[3] + p_.t_rrd_s_cycles);
+    if (p_.t_rrd_cycles > 0) t = std::max(t, group.last_activate + p_.t_rrd_cycles);
+    if (p_.t_faw_cycles > 0) t = std::max(t, pc.activates[0] + p_.t_faw_cycles);
     t = after_refresh(t);
-    a.at[0] = a.at[1];
-    a.at[1] = a.at[2];
-    a.at[2] = a.at[3];
-    a.at[3] = t;
+    pc.activates[0] = pc.activates[1];
+    pc.activates[1] = pc.activates[2];
+    pc.activates[2] = pc.activates[3];
+    pc.activates[3] = t;
+    group.last_activate = t;
     return t;
   }
 
   HbmParams p_;
-  std::vector<std::int64_t> bus_free_;
-  std::vector<Activates> activates_;
+  std::vector<PseudoChannel> buses_;
+  std::vector<Group> groups_;
   std::vector<Bank> banks_;
 };
 

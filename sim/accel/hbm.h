@@ -29,8 +29,11 @@ struct ChannelStats {
 /// Contract: `access` serves transactions (addresses in units of transaction_bytes) issued in
 /// order, `issue_per_cycle` per cycle from `issue_cycle`; each channel serves its transactions in
 /// order (FCFS); the channel of a transaction is its address modulo the channel count (address
-/// bits just above the 32-byte offset, as the public design interleaves). Calls advance the
-/// model's state and must come with non-decreasing `issue_cycle`.
+/// bits just above the 32-byte offset, as the public design interleaves). The banked model maps
+/// the rest, low to high, as pseudo-channel : column : bank : row (a = address / channels:
+/// pseudo-channel a mod P, column (a / P) mod C, bank (a / P / C) mod B, row a / P / C / B, with
+/// P pseudo-channels, C = row_bytes / transaction_bytes and B banks per pseudo-channel). Calls
+/// advance the model's state and must come with non-decreasing `issue_cycle`.
 class HbmModel {
  public:
   virtual ~HbmModel() = default;

@@ -8,8 +8,11 @@
 
 namespace attnsim::accel {
 
-RtlTopkEngine::RtlTopkEngine(const models::TopkParams& params, const std::string& source)
-    : params_(params), rtl_(rtl::make_topk_rtl(params, source)) {}
+RtlTopkEngine::RtlTopkEngine(const models::TopkParams& params, const std::string& source,
+                             bool fst_waves)
+    : params_(params),
+      rtl_(rtl::make_topk_rtl(params, source,
+                              fst_waves ? rtl::WaveFormat::kFst : rtl::WaveFormat::kVcd)) {}
 
 RtlTopkEngine::~RtlTopkEngine() = default;
 

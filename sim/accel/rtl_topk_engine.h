@@ -20,7 +20,9 @@ namespace attnsim::accel {
 class RtlTopkEngine : public TopkEngine {
  public:
   /// Throws common::InputError naming `source` when no Verilated build runs `params`.
-  RtlTopkEngine(const models::TopkParams& params, const std::string& source);
+  /// `fst_waves`: trace_to writes FST instead of VCD.
+  RtlTopkEngine(const models::TopkParams& params, const std::string& source,
+                bool fst_waves = false);
   ~RtlTopkEngine() override;
   TopkJobResult run(const std::vector<std::int64_t>& scores, int k) override;
   /// Waveform of this engine's first `max_cycles` cycles.

@@ -423,11 +423,11 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
           // A rule with its own fitted cost is a known constant here; the others inform the
           // generic cost per operation.
           if (params.has_rule_cost(rule)) {
-            constant = res.critical_masked_tiles * elements * factor *
-                       params.mask_element_us(rule, k.mask_evaluation);
+            constant =
+                res.critical_masked_tiles * elements * factor * params.mask_element_us(rule, k);
           } else {
             a[1] = res.critical_masked_tiles * elements * factor *
-                   mask_rule_ops(rule, k.mask_evaluation);
+                   mask_rule_ops(rule, k.mask_evaluation, k.neighborhood_ops);
           }
           a[2] = res.critical_items;
           a[3] = 1;
@@ -511,7 +511,8 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
       const KernelSpec& k = kernels[r];
       const double elements = static_cast<double>(k.tile_q) * static_cast<double>(k.tile_kv);
       const double e0 =
-          std::max(mask_rule_ops(workloads[r].mask.rule, k.mask_evaluation) * best.mask_op_us *
+          std::max(mask_rule_ops(workloads[r].mask.rule, k.mask_evaluation, k.neighborhood_ops) *
+                       best.mask_op_us *
                        mask_work_factor(k, workloads[r].mask.geometry, workloads[r].mask.rule),
                    1e-12);
       const double rule_prior_weight =

@@ -31,11 +31,12 @@ constexpr double kPrecomputedNoRuleOps = 7;
 bool power_of_two(std::int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 
 // Neighborhood rules evaluated as an expression on every element (FlexAttention's mask_mod of
-// mask_rules.md), measured: a plain window costs 0.8 (1-D), 4.2 (2-D) or 9.8 (3-D) operations
-// per element, a dilated dimension 4.2 more (its `%` and `//` by the dilation), and a grid extent
-// or a dilation that is not a power of two 1.6 more (division by such a constant is a
-// multiply-high sequence, by a power of two a shift). The stride moves only per-row work.
-double neighborhood_expression_ops(const MaskRule& rule) {
+// mask_rules.md): a base per number of dimensions, more per dilated dimension (its `%` and `//`
+// by the dilation) and per dilation or grid extent that is not a power of two (division by such a
+// constant is a multiply-high sequence, by a power of two a shift); the stride moves only per-row
+// work. The coefficients are the kernel's (KernelSpec::neighborhood_ops): the code a compiler
+// makes of one rule differs between kernel configurations.
+double neighborhood_expression_ops(const MaskRule& rule, const KernelSpec::NeighborhoodOps& ops) {
   // The rule was checked when it was parsed; its lists read as the pattern families read them.
   PatternParams params(rule.params, "rule '" + rule.text() + "'");
   const std::int64_t max_extent = std::int64_t{1} << 26;
@@ -43,22 +44,23 @@ double neighborhood_expression_ops(const MaskRule& rule) {
   const std::size_t n = dims.size();
   std::vector<std::int64_t> dilation = params.get_dims("dilation", {1}, 1, max_extent);
   if (dilation.size() == 1) dilation.assign(n, dilation.front());
-  double ops = n == 1 ? 0.8 : n == 2 ? 4.2 : 9.8;
+  double total = ops.dims[std::min<std::size_t>(n, ops.dims.size()) - 1];
   for (std::size_t d = 0; d < n && d < dilation.size(); ++d) {
-    if (dilation[d] > 1) ops += 4.2;
-    if (dilation[d] > 1 && !power_of_two(dilation[d])) ops += 1.6;
+    if (dilation[d] > 1) total += ops.dilated_dim;
+    if (dilation[d] > 1 && !power_of_two(dilation[d])) total += ops.non_pow2_dilation;
   }
   if (rule.name == "gna") {
     for (const std::int64_t extent : dims) {
-      if (!power_of_two(extent)) ops += 1.6;
+      if (!power_of_two(extent)) total += ops.non_pow2_extent;
     }
   }
-  return ops;
+  return total;
 }
 
 }  // namespace
 
-double mask_rule_ops(const std::optional<MaskRule>& rule, MaskEvaluation evaluation) {
+double mask_rule_ops(const std::optional<MaskRule>& rule, MaskEvaluation evaluation,
+                     const KernelSpec::NeighborhoodOps& neighborhood) {
   if (evaluation == MaskEvaluation::kPrecomputed)
     return rule ? kPrecomputedOps : kPrecomputedNoRuleOps;
   if (!rule) return kMaskedPathOps + kUnknownRuleOps;
@@ -77,20 +79,20 @@ double mask_rule_ops(const std::optional<MaskRule>& rule, MaskEvaluation evaluat
     const auto causal = rule->params.find("causal");
     ops = (causal != rule->params.end() && causal->second == "0") ? 0 : 1.9;
   }
-  if (n == "sliding_window" || n == "gna") ops = neighborhood_expression_ops(*rule);
+  if (n == "sliding_window" || n == "gna") ops = neighborhood_expression_ops(*rule, neighborhood);
   return kMaskedPathOps + ops;
 }
 
 double CostParams::mask_element_us(const std::optional<MaskRule>& rule,
-                                   MaskEvaluation evaluation) const {
+                                   const KernelSpec& kernel) const {
   const double op_us = has_rule_cost(rule) ? rule_op_us.at(rule->name) : mask_op_us;
-  return mask_rule_ops(rule, evaluation) * op_us;
+  return mask_rule_ops(rule, kernel.mask_evaluation, kernel.neighborhood_ops) * op_us;
 }
 
 double CostParams::masked_tile_us(const KernelSpec& kernel,
                                   const std::optional<MaskRule>& rule) const {
   const double elements = static_cast<double>(kernel.tile_q) * static_cast<double>(kernel.tile_kv);
-  return tile_full_us + elements * mask_element_us(rule, kernel.mask_evaluation);
+  return tile_full_us + elements * mask_element_us(rule, kernel);
 }
 
 bool runs_unaligned_variant(const KernelSpec& kernel, const MaskGeometry& geometry) {

@@ -39,7 +39,7 @@ struct CostParams {
   double unaligned_tile_us = 0;  ///< extra per tile in a launch of the unaligned variant
 
   /// The mask work per element of `rule` under `evaluation` (see above).
-  double mask_element_us(const std::optional<MaskRule>& rule, MaskEvaluation evaluation) const;
+  double mask_element_us(const std::optional<MaskRule>& rule, const KernelSpec& kernel) const;
   /// Whether `rule` has its own fitted cost.
   bool has_rule_cost(const std::optional<MaskRule>& rule) const {
     return rule && rule_op_us.count(rule->name) != 0;
@@ -61,8 +61,10 @@ struct CostParams {
 /// operations; work per query row or per key column is left out, since a tile shares it across
 /// a whole row or column. No rule (a block-only mask) or `custom`: a generic estimate. A kernel
 /// that precomputes per-row and per-column values tests every rule with the same few operations.
+/// Neighborhood rules (sliding_window, gna) count the kernel's `neighborhood` coefficients.
 double mask_rule_ops(const std::optional<MaskRule>& rule,
-                     MaskEvaluation evaluation = MaskEvaluation::kExpression);
+                     MaskEvaluation evaluation = MaskEvaluation::kExpression,
+                     const KernelSpec::NeighborhoodOps& neighborhood = {});
 
 /// Uncalibrated defaults: a full tile at kernel.mma_efficiency of the per-SM peak tensor rate and
 /// a mask operation at kernel.mask_op_efficiency of the SM's INT32 issue rate, both shared by the

@@ -87,6 +87,17 @@ models::Violations KernelSpec::validate() const {
             "a non-negative number", unaligned_tile_cost_ratio);
   v.require(unaligned_mask_factor >= 1, "cost.unaligned_mask_factor", "a number >= 1",
             unaligned_mask_factor);
+  for (std::size_t i = 0; i < neighborhood_ops.dims.size(); ++i) {
+    v.require(neighborhood_ops.dims[i] >= 0,
+              "cost.neighborhood_ops.dims[" + std::to_string(i) + "]", "a non-negative number",
+              neighborhood_ops.dims[i]);
+  }
+  v.require(neighborhood_ops.dilated_dim >= 0, "cost.neighborhood_ops.dilated_dim",
+            "a non-negative number", neighborhood_ops.dilated_dim);
+  v.require(neighborhood_ops.non_pow2_dilation >= 0, "cost.neighborhood_ops.non_pow2_dilation",
+            "a non-negative number", neighborhood_ops.non_pow2_dilation);
+  v.require(neighborhood_ops.non_pow2_extent >= 0, "cost.neighborhood_ops.non_pow2_extent",
+            "a non-negative number", neighborhood_ops.non_pow2_extent);
   for (std::size_t i = 0; i < unaligned_weights.size(); ++i) {
     const std::string at = "cost.unaligned_weights[" + std::to_string(i) + "]";
     const std::int64_t m = unaligned_weights[i].multiple_of;

@@ -1,6 +1,7 @@
 // KernelSpec: how an attention kernel tiles, visits, masks and schedules its work.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -79,6 +80,20 @@ struct KernelSpec {
     double weight = 1.0;
   };
   std::vector<UnalignedWeight> unaligned_weights;
+  /// Per-element operations of the neighborhood rules (sliding_window, gna) by the shape of their
+  /// mask code, in the units of cost_model.cc's op counts (the masked path is 1.6): a base per
+  /// number of dimensions, plus per dilated dimension, per dilation and per grid extent that is
+  /// not a power of two. The code a compiler makes of one rule differs between kernel
+  /// configurations (registers per thread, spills, rows and columns each thread holds), so a
+  /// kernel may carry its own, measured from its SASS (attnsim.flex_sass); the defaults are the
+  /// 2026-12-02 op counts fitted to FlexAttention timings.
+  struct NeighborhoodOps {
+    std::array<double, 3> dims{0.8, 4.2, 9.8};  ///< 1-D, 2-D, 3-D
+    double dilated_dim = 4.2;
+    double non_pow2_dilation = 1.6;
+    double non_pow2_extent = 1.6;  ///< gna only (1-D windows have no grid)
+  };
+  NeighborhoodOps neighborhood_ops;
 
   /// The dense baseline may run another configuration of the same kernel (FA3 uses 128x176
   /// tiles and a static scheduler without a causal mask).

@@ -70,7 +70,7 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
     const YamlReader cost = node.child("cost");
     cost.reject_unknown_keys({"mma_efficiency", "mask_op_efficiency", "cta_overhead_us",
                               "launch_overhead_us", "host_floor_us", "unaligned_tile_cost_ratio",
-                              "unaligned_mask_factor", "unaligned_weights"});
+                              "unaligned_mask_factor", "unaligned_weights", "neighborhood_ops"});
     kernel.mma_efficiency = cost.get_or<double>("mma_efficiency", kernel.mma_efficiency);
     kernel.mask_op_efficiency =
         cost.get_or<double>("mask_op_efficiency", kernel.mask_op_efficiency);
@@ -86,6 +86,22 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
         kernel.unaligned_weights.push_back(
             {entry.get<std::int64_t>("multiple_of"), entry.get<double>("weight")});
       }
+    }
+    if (cost.has("neighborhood_ops")) {
+      const YamlReader ops = cost.child("neighborhood_ops");
+      ops.reject_unknown_keys({"dims", "dilated_dim", "non_pow2_dilation", "non_pow2_extent"});
+      KernelSpec::NeighborhoodOps& n = kernel.neighborhood_ops;
+      if (ops.has("dims")) {
+        const std::vector<YamlReader> dims = ops.list("dims");
+        if (dims.size() != n.dims.size()) {
+          ops.child("dims").fail("a list of 3 numbers (1-D, 2-D, 3-D)",
+                                 std::to_string(dims.size()) + " entries");
+        }
+        for (std::size_t i = 0; i < dims.size(); ++i) n.dims[i] = dims[i].as<double>();
+      }
+      n.dilated_dim = ops.get_or<double>("dilated_dim", n.dilated_dim);
+      n.non_pow2_dilation = ops.get_or<double>("non_pow2_dilation", n.non_pow2_dilation);
+      n.non_pow2_extent = ops.get_or<double>("non_pow2_extent", n.non_pow2_extent);
     }
     kernel.cta_overhead_us = cost.get_or<double>("cta_overhead_us", kernel.cta_overhead_us);
     kernel.launch_overhead_us =

@@ -100,6 +100,12 @@ boost::json::object to_json(const KernelSpec& k) {
     weights.push_back(boost::json::object{{"multiple_of", w.multiple_of}, {"weight", w.weight}});
   }
   o["cost"].as_object()["unaligned_weights"] = std::move(weights);
+  const KernelSpec::NeighborhoodOps& n = k.neighborhood_ops;
+  o["cost"].as_object()["neighborhood_ops"] =
+      boost::json::object{{"dims", boost::json::array{n.dims[0], n.dims[1], n.dims[2]}},
+                          {"dilated_dim", n.dilated_dim},
+                          {"non_pow2_dilation", n.non_pow2_dilation},
+                          {"non_pow2_extent", n.non_pow2_extent}};
   o["unaligned_variant"] = k.unaligned_variant;
   o["mask_evaluation"] = to_string(k.mask_evaluation);
   const KernelSpec dense = k.dense_variant();

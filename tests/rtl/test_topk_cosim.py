@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from waveforms import announced_mb, fst_header
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO / "build" / "default"))
 TOOL = (BUILD if BUILD.is_absolute() else REPO / BUILD) / "rtl" / "tools" / "topk-cosim"
@@ -78,6 +80,34 @@ def test_trace_writes_a_vcd_and_nothing_else(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["topk.vcd"]
 
 
+def test_trace_fst_writes_a_valid_fst_and_says_its_size_first(tmp_path):
+    fst = tmp_path / "topk.fst"
+    r = run("--vectors", "200", "--trace", str(fst), "--trace-cycles", "1500")
+    assert r.returncode == 0, r.stderr
+    header = fst_header(fst)
+    # Two dumps per cycle (clock low, clock high) from time 0: 1500 cycles end at time 2999.
+    assert header["start_time"] == 0 and header["end_time"] == 2999
+    assert header["vars"] > 20 and header["scopes"] >= 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["topk.fst"]
+    # The estimate (said before the run) is within 30 % of what was written.
+    size_mb = fst.stat().st_size / 1e6
+    assert abs(announced_mb(r.stderr) - size_mb) <= 0.3 * size_mb, (r.stderr, size_mb)
+
+
+def test_fst_is_far_smaller_than_vcd_of_the_same_cycles(tmp_path):
+    vcd, fst = tmp_path / "t.vcd", tmp_path / "t.fst"
+    common = ("--vectors", "100", "--lanes", "5", "--trace-cycles", "800", "--format", "json")
+    rv = run(*common, "--trace", str(vcd))
+    rf = run(*common, "--trace", str(fst))
+    assert rv.returncode == 0 and rf.returncode == 0, rv.stderr + rf.stderr
+    # The same RTL in both builds: the same cycles and results.
+    assert json.loads(rv.stdout) == json.loads(rf.stdout)
+    assert fst_header(fst)["end_time"] == 1599 and "\n#1599\n" in vcd.read_text()
+    assert fst.stat().st_size * 5 < vcd.stat().st_size
+    size_mb = vcd.stat().st_size / 1e6
+    assert abs(announced_mb(rv.stderr) - size_mb) <= 0.3 * size_mb, (rv.stderr, size_mb)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--lanes", "7"], "Verilated attn_topk build"),
     (["--n", "0"], "positive integers"),
@@ -87,6 +117,8 @@ def test_trace_writes_a_vcd_and_nothing_else(tmp_path):
     (["--microarch", "fast"], "sequential, pipelined or overlapped"),
     (["--vectors", "0"], "a positive integer"),
     (["--trace", "/nonexistent-dir/x.vcd", "--vectors", "1"], "cannot open"),
+    (["--trace", "x.wave", "--vectors", "1"], "ending in .vcd or .fst"),
+    (["--trace", "x.fst", "--trace-cycles", "0"], "--trace-cycles"),
 ])
 def test_bad_arguments_exit_2_with_a_message(args, message):
     r = run(*args)

@@ -2,6 +2,7 @@
 predictions under a known cost model, so calibrating on the five base runs and one run per rule
 must predict the held-out ones almost exactly, and a run made 30 % slower must show up as the
 largest error."""
+import importlib.util
 import json
 import os
 import subprocess
@@ -85,6 +86,10 @@ def test_main_writes_the_report_and_flags_the_missed_target(dataset, tmp_path):
     for name in ("validation.csv", "report.md", "predicted_vs_measured.png",
                  "speedup_vs_bound.png"):
         assert (tmp_path / name).stat().st_size > 0
+    # The interactive report of the same run folder (plotly; attnsim.html_report).
+    if importlib.util.find_spec("plotly") is not None:
+        page = (tmp_path / "report.html").read_text()
+        assert 'data-plots="2"' in page and "Predicted against measured" in page
 
 
 def test_a_dataset_without_calibration_runs_is_a_clear_error(dataset, tmp_path, capsys):

@@ -32,6 +32,9 @@ BLIND2 = RESULTS / "2026-12-02-blind2"
 UNALIGNED = RESULTS / "2026-12-02-unaligned"
 BLIND3 = RESULTS / "2026-12-02-blind3"
 VISIT2 = RESULTS / "2026-12-02-rules-d64-visit2"
+CTA_PROBE = RESULTS / "2026-12-03-cta-probe"
+BLIND4 = RESULTS / "2026-12-03-blind4"
+BLIND5 = RESULTS / "2026-12-03-blind5"
 SHIPPED = REPO_ROOT / "sim" / "gpu" / "calibrations"
 pytestmark = pytest.mark.skipif(not TILESIM.exists(), reason=f"{TILESIM} is not built")
 
@@ -57,7 +60,14 @@ BLIND_BOUNDS = {("golden", 64): (0.02, 0.11), ("golden", 128): (0.02, 0.07),
 BLIND2_BOUNDS = {("flexattention", 64): (0.05, 0.21), ("flexattention", 128): (0.045, 0.13)}
 # The third blind set (FlexAttention), defined, and predicted (predicted-before-measurement.json),
 # after the unaligned weights were fixed.
-BLIND3_BOUNDS = {("flexattention", 64): (0.04, 0.14), ("flexattention", 128): (0.05, 0.17)}
+BLIND3_BOUNDS = {("flexattention", 64): (0.04, 0.14), ("flexattention", 128): (0.05, 0.20)}
+# (d128's max was 0.17 until the SASS op counts of 2026-12-03 moved gna 48x48 dilation 3 from -15
+# to -19 %; they brought the rules dataset's d128 max from 22.5 to 16.6 %.)
+# The fourth blind set (defined before measurement, 2026-12-03; the d64 model was chosen after
+# it was seen, see golden/README.md) and the fifth (defined and predicted before measurement,
+# with the model that ships).
+BLIND4_BOUNDS = {("flexattention", 64): (0.045, 0.12), ("flexattention", 128): (0.04, 0.11)}
+BLIND5_BOUNDS = {("flexattention", 64): (0.045, 0.23), ("flexattention", 128): (0.05, 0.08)}
 # The unaligned-length sweep (FlexAttention; its d64 weights by multiple were read from it).
 UNALIGNED_BOUNDS = {("flexattention", 64): (0.03, 0.13), ("flexattention", 128): (0.05, 0.12)}
 # The rules dataset's FlexAttention d64 runs measured again in another session, calibrated on
@@ -90,6 +100,10 @@ def rules(tmp_path_factory):
     costs = parent / COSTS.name
     costs.mkdir()
     scratch_copy(costs, COSTS)
+    probe = parent / CTA_PROBE.name
+    probe.mkdir()
+    scratch_copy(probe, CTA_PROBE)
+    gpu_dataset.generate(TILESIM, probe, "cta-probe-2026-12")
     return root
 
 
@@ -129,7 +143,8 @@ def rules_validation(rules, tmp_path_factory):
     out = tmp_path_factory.mktemp("rules-validation")
     assert gpu_validation.main(["--dataset", str(rules), "--build-dir", str(BUILD), "--out",
                                 str(out / "report"), "--calibrations", str(out / "cals"),
-                                "--rule-runs-from", str(rules.parent / COSTS.name)]) == 0
+                                "--rule-runs-from", str(rules.parent / COSTS.name),
+                                "--base-runs-from", str(rules.parent / CTA_PROBE.name)]) == 0
     return out
 
 
@@ -153,7 +168,7 @@ def test_shipped_calibrations_are_what_validate_gpu_writes(rules_validation):
         for key, value in fresh.items():
             assert math.isclose(value, shipped[key], rel_tol=1e-9, abs_tol=1e-15), \
                 f"{path.name}: {key}: shipped {shipped[key]}, validate_gpu.py writes {value} " \
-                f"(regenerate: scripts/validate_gpu.py --calibrations sim/gpu/calibrations)"
+                f"(regenerate: golden/README.md, 'scripts/validate_gpu.py ... --calibrations')"
 
 
 @pytest.mark.parametrize("kernel, head_dim", sorted(RULES_BOUNDS))
@@ -180,7 +195,8 @@ def test_no_measured_speedup_beats_the_schedule_bound(rules_validation):
 @pytest.mark.parametrize("source, dataset, bounds, runs", [
     (BLIND, "blind-2026-12", BLIND_BOUNDS, 24), (BLIND2, "blind2-2026-12", BLIND2_BOUNDS, 24),
     (BLIND3, "blind3-2026-12", BLIND3_BOUNDS, 24),
-    (UNALIGNED, "unaligned-2026-12", UNALIGNED_BOUNDS, 26)])
+    (UNALIGNED, "unaligned-2026-12", UNALIGNED_BOUNDS, 26),
+    (BLIND4, "blind4-2026-12", BLIND4_BOUNDS, 24), (BLIND5, "blind5-2026-12", BLIND5_BOUNDS, 24)])
 def test_shipped_calibrations_predict_the_blind_sets(tmp_path, source, dataset, bounds, runs):
     root = tmp_path / "blind"
     root.mkdir()
@@ -220,24 +236,25 @@ def test_a_second_visit_calibrated_on_its_own_base_runs(rules, tmp_path):
         assert result["max_abs_error"] < max_bound, result
 
 
-def test_blind3_predictions_recorded_before_its_measurement_are_the_shipped_models(tmp_path):
-    """predicted-before-measurement.json (written before blind3 was measured) is what the shipped
+def test_blind5_predictions_recorded_before_its_measurement_are_the_shipped_models(tmp_path):
+    """predicted-before-measurement.json (written before blind5 was measured) is what the shipped
     model still predicts, call for call: the set's errors are those of a model fixed before the
-    set was seen. A model change fails this on purpose: blind3 is then no longer blind to the
-    model, and this test goes (with a note) while the bounds test above stays."""
-    root = tmp_path / "blind3"
+    set was seen. A model change fails this on purpose: blind5 is then no longer blind to the
+    model, and this test moves to the next blind set (with a note) while the bounds tests stay.
+    (blind3's test went when the cta probe changed the shipped calibrations, blind4's when the
+    d128 neighborhood op counts came from the SASS, both 2026-12-03.)"""
+    root = tmp_path / "blind5"
     root.mkdir()
-    scratch_copy(root, BLIND3)
-    cases = {c["name"]: c for c in gpu_dataset.generate(TILESIM, root, "blind3-2026-12")}
-    recorded = json.loads((BLIND3 / "predicted-before-measurement.json").read_text())
+    scratch_copy(root, BLIND5)
+    cases = {c["name"]: c for c in gpu_dataset.generate(TILESIM, root, "blind5-2026-12")}
+    recorded = json.loads((BLIND5 / "predicted-before-measurement.json").read_text())
     assert len(recorded["predictions"]) == 48
     for p in recorded["predictions"]:
         case, d = cases[p["case"]], p["head_dim"]
         args = [str(TILESIM), "predict", case["mask"], "--gpu", "h200", "--kernel",
                 "flexattention_d64" if d == 64 else "flexattention", "--head-dim", str(d),
                 "--gqa", str(case["gqa"]), "--calibration",
-                str(SHIPPED / f"h200_flexattention_d{d}.json")]
-        args += ["--rule", case["rule"]] if case.get("rule") else []
+                str(SHIPPED / f"h200_flexattention_d{d}.json"), "--rule", case.get("rule") or "allow"]
         out = subprocess.run(args, cwd=root, capture_output=True, text=True, check=True).stdout
         today = json.loads(out)["results"][0]["predicted_ms"]
         assert math.isclose(today, p["predicted_ms"], rel_tol=1e-9), (p["case"], d)

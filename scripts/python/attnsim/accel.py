@@ -104,13 +104,13 @@ def run(workload, config="spatten", *, fast: bool = False, queries_per_head_step
     tool = Path(spatten_sim) if spatten_sim else find_tool("spatten-sim")
     with tempfile.TemporaryDirectory(prefix="attnsim-accel-") as scratch:
         scratch = Path(scratch)
-        renames = {"--config: ": "config argument: "}
+        renames = {"--preset: ": "config argument: "}
         if isinstance(config, Mapping):
             path = scratch / f"{config.get('name', 'custom')}.yaml"
             path.write_text(json.dumps(dict(config)))  # JSON is YAML
             renames[str(path)] = "config dict"
             config = str(path)
-        args = [str(tool), os.fspath(workload), "--config", os.fspath(config),
+        args = [str(tool), os.fspath(workload), "--preset", os.fspath(config),
                 "--out", str(scratch / "run"), "--format", "json",
                 "--queries-per-head-step", str(queries_per_head_step),
                 "--topk-engine", topk_engine]

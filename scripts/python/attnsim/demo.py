@@ -13,6 +13,7 @@ from typing import Callable
 
 from . import REPO_ROOT
 from .build_manifest import BuildManifest, ManifestError, load_manifest
+from .output_format import add_format_option, emit, human
 from .runinfo import git_revision, new_run_folder, write_json_atomically
 
 READY, NOT_BUILT, NOT_YET, FAILED = "ran", "not built", "not implemented yet", "FAILED"
@@ -226,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, default=REPO_ROOT / "build" / "default")
     parser.add_argument("--out", type=Path, default=None,
                         help="parent folder of the run folder (default: <build-dir>/runs)")
+    add_format_option(parser)
     args = parser.parse_args(argv)
+    say = human(args.format)
     try:
         manifest = load_manifest(args.build_dir)
     except ManifestError as error:
@@ -237,21 +240,25 @@ def main(argv: list[str] | None = None) -> int:
 
     revision = git_revision()
     print(f"attnsim {manifest.version} demo  ({manifest.build_type} build in {manifest.build_dir}, "
-          f"git {revision[:12]})\n")
+          f"git {revision[:12]})\n", file=say)
     rows = [("part", "status", "detail")] + [(s.title, r.status, r.detail) for s, r in results]
-    print(format_table(rows))
+    print(format_table(rows), file=say)
     files = [f for _, r in results for f in r.files]
     plots = [f for f in files if f.endswith(".png")]
-    write_json_atomically(run_dir / "summary.json", {
+    summary = {
         "git": revision, "build_dir": str(manifest.build_dir), "version": manifest.version,
         "parts": [{"part": s.title, "tool": s.tool, "issue": s.issue, "status": r.status,
-                   "detail": r.detail, "files": r.files} for s, r in results]})
+                   "detail": r.detail, "files": r.files} for s, r in results]}
+    write_json_atomically(run_dir / "summary.json", summary)
+    from .html_report import try_write_report
+    report = try_write_report(run_dir, "attnsim demo")
     missing = [s for s, r in results if r.status == NOT_YET]
     print(f"\nRun folder: {run_dir}  (summary.json, {len(files)} result file(s), "
-          f"{len(plots)} plot(s))")
+          f"{len(plots)} plot(s)" + (f", {report.name}" if report else "") + ")", file=say)
     if missing:
         print(f"{len(missing)} part(s) are not implemented yet; the table names their issues. "
-              "This demo runs whatever exists.")
+              "This demo runs whatever exists.", file=say)
+    emit(args.format, {**summary, "run_folder": str(run_dir)}, rows=summary["parts"])
     return 1 if any(r.status == FAILED for _, r in results) else 0
 
 

@@ -14,6 +14,8 @@ import json
 import subprocess
 from pathlib import Path
 
+from .output_format import add_format_option, emit
+
 REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "sim" / "gpu" / "validation" / "gna_published.json"
 
@@ -38,12 +40,14 @@ def run(tilesim: Path, row: dict, extra: list[str]) -> dict:
     return json.loads(out)["results"][0]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tilesim", type=Path,
                         default=REPO / "build" / "default" / "sim" / "gpu" / "tilesim")
     parser.add_argument("--markdown", action="store_true", help="a table for the README")
-    args = parser.parse_args()
+    add_format_option(parser)
+    args = parser.parse_args(argv)
+    results = []
     rows = json.loads(DATA.read_text())["rows"]
     head = ["row", "flop pub", "flop sim", "worst_q", "tiles", "sched", "measured", "predicted",
             "error", "vs cudnn", "error", "kernel ms pub", "pred", "permute ms pub",
@@ -52,6 +56,12 @@ def main() -> None:
     for row in rows:
         r = run(args.tilesim, row, [])
         c = run(args.tilesim, row, ["--baseline", "cudnn"])
+        results.append({"row": row["id"], "measured_speedup": row.get("measured_speedup"),
+                        "predicted_speedup": r["predicted_speedup"],
+                        "predicted_speedup_vs_cudnn": c["predicted_speedup"],
+                        "speedup_bound_flop": r["speedup_bound_flop"],
+                        "speedup_bound_sched": r["speedup_bound_sched"],
+                        "predicted_ms": r["predicted_ms"], "permute_us": r["permute_us"]})
         measured = row.get("measured_speedup")
         error = f"{r['predicted_speedup'] / measured - 1:+.0%}" if measured else "-"
         error_c = f"{c['predicted_speedup'] / measured - 1:+.0%}" if measured else "-"
@@ -68,7 +78,9 @@ def main() -> None:
                       f"{(row['total_us'] - row['kernel_us']) / 1e3:.2f}"
                       if "total_us" in row else "-",
                       f"{r['permute_us'] / 1e3:.2f}"])
-    if args.markdown:
+    if args.format != "table":
+        emit(args.format, {"rows": results}, rows=results)
+    elif args.markdown:
         print("| " + " | ".join(head) + " |")
         print("|" + "---|" * len(head))
         for line in lines:
@@ -77,7 +89,8 @@ def main() -> None:
         widths = [max(len(x[i]) for x in [head, *lines]) for i in range(len(head))]
         for line in [head, *lines]:
             print("  ".join(x.rjust(w) for x, w in zip(line, widths)))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

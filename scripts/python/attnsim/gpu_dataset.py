@@ -65,7 +65,8 @@ def cases() -> list[dict]:
 
 
 DATASETS = ["2026-11-23", "rules-2026-12", "blind-2026-12", "flex-costs-2026-12",
-            "blind2-2026-12", "unaligned-2026-12", "blind3-2026-12"]
+            "blind2-2026-12", "unaligned-2026-12", "blind3-2026-12", "cta-probe-2026-12",
+            "blind4-2026-12", "blind5-2026-12"]
 
 
 def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
@@ -86,6 +87,15 @@ def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
     if dataset == "unaligned-2026-12":
         from .gpu_dataset_rules import unaligned_cases
         return unaligned_cases()
+    if dataset == "blind5-2026-12":
+        from .gpu_dataset_rules import blind5_cases
+        return blind5_cases()
+    if dataset == "blind4-2026-12":
+        from .gpu_dataset_rules import blind4_cases
+        return blind4_cases()
+    if dataset == "cta-probe-2026-12":
+        from .gpu_dataset_costs import cta_probe_cases
+        return cta_probe_cases()
     if dataset == "flex-costs-2026-12":
         from .gpu_dataset_costs import cases as cost_cases
         return cost_cases()

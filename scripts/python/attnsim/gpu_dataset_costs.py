@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .gpu_dataset_rules import document_lengths_text, estimated_pairs, expected_rule
+from .output_format import add_format_option, emit
 
 HEAD_DIMS = [64, 128]
 VARIANTS = ["all_partial", "all_partial_allow", "all_full"]
@@ -261,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", type=Path, required=True,
                         help="the probe's folder (cases.json, flexattention-d*.json, masks/)")
     parser.add_argument("--tilesim", type=Path, required=True)
+    add_format_option(parser)
     args = parser.parse_args(argv)
     missing = [c["mask"] for c in cases() if not (args.dataset / c["mask"]).is_file()]
     if missing:
@@ -269,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
               f"--out {args.dataset})", file=sys.stderr)
         return 2
     rows = element_costs(args.dataset, args.tilesim.resolve())
+    if args.format != "table":
+        emit(args.format, rows)
+        return 0
     print("| case | rule | d | aligned | masked path, ps/element | rule, ps/element | full tile, SM-us |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
@@ -280,3 +285,35 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# The cta-probe-2026-12 H200 probe (issue #12): the cost of one work item (a FlexAttention program,
+# one query block of one head) apart from the cost of its tiles. Block-diagonal masks (1-D blocked
+# attention: `gna --window W --stride W`, W = k x 128) give every query block exactly k full
+# 128x128 tiles; batch x heads is chosen so the total of tiles stays fixed while the number of
+# work items falls with k, so time against k separates the two costs. No tile is partial, so the
+# mask's rule never runs (its cases say `allow`; the files carry their gna rule). Three lengths
+# show the per-item cost does not depend on the sequence length.
+CTA_PROBE = [  # (seq, tiles per query block k, batch, heads)
+    (8192, 1, 8, 256), (8192, 2, 8, 128), (8192, 4, 4, 128), (8192, 8, 4, 64),
+    (8192, 16, 2, 64), (8192, 64, 1, 32),
+    (2048, 1, 8, 1024), (2048, 2, 8, 512), (2048, 4, 8, 256), (2048, 16, 8, 64),
+    (16384, 1, 2, 256), (16384, 4, 2, 64), (16384, 64, 1, 16)]
+
+
+def cta_probe_cases() -> list[dict]:
+    out = []
+    for index, (seq, k, batch, heads) in enumerate(CTA_PROBE):
+        seed = 1500 + index
+        name = f"blockdiag-{index:03d}-s{seq}-k{k}-b{batch}-h{heads}"
+        mask = f"masks/{name}.npz"
+        pattern = ["dense"] if k * 128 >= seq else \
+            ["gna", "--dims", str(seq), "--window", str(k * 128), "--stride", str(k * 128)]
+        out.append({"name": name, "mask": mask, "family": "blockdiag", "rule": "allow",
+                    "role": "held_out", "batch": batch, "heads": heads, "kv_heads": heads,
+                    "gqa": 1, "seq": seq, "tiles_per_row": min(k, seq // 128),
+                    "head_dims": list(HEAD_DIMS), "block_source": "file", "seed": seed,
+                    "tilesim_args": ["gen", *pattern, "--seq", str(seq), "--heads", str(heads),
+                                     "--batch", str(batch), "--seed", str(seed), "--format",
+                                     "flex", "--out", mask]})
+    return out

@@ -427,3 +427,74 @@ BLIND3 = [
 
 def blind3_cases() -> list[dict]:
     return held_out_cases(BLIND3, 500, 13000)
+
+
+# A fourth blind set, defined after the cta probe (golden/results/h200/2026-12-03-cta-probe) moved
+# the per-work-item cost and before any of it was measured: more short rows at batch 4-8 (where
+# that cost weighs most), other parameters, shapes and seeds again. FlexAttention only. Indices
+# from 600.
+BLIND4 = [
+    ("document", {"dist": "short", "causal": 1}, 4096, 8, 16, 4),
+    ("document", {"dist": "lognormal", "causal": 0}, 16384, 2, 24, 8),
+    ("prefix_lm", {"prefix": 700}, 6144, 4, 20, 4),
+    ("band", {"left": 300, "right": 300}, 4096, 8, 24, 8),
+    ("band", {"left": 1200, "right": 0}, 12288, 2, 16, 1),
+    ("causal_window", {"window": 500}, 8192, 4, 12, 1),
+    ("causal_window", {"window": 2048}, 32768, 1, 24, 8),
+    ("sliding_window", {"window": 513}, 6144, 4, 16, 4),
+    ("sliding_window", {"window": 641, "dilation": 2}, 16384, 1, 20, 4),
+    ("gna", {"dims": "64x96", "window": 13}, 6144, 4, 12, 1),
+    ("gna", {"dims": "8x32x48", "window": "3x7x7"}, 12288, 2, 12, 4),
+    ("gna", {"dims": "128x128", "window": 17, "stride": 2}, 16384, 1, 24, 8),
+    ("a_shape", {"sinks": 64, "window": 512}, 4096, 8, 16, 4),
+    ("a_shape", {"sinks": 16, "window": 3000}, 20480, 1, 20, 4),
+    ("causal", {}, 3072, 8, 16, 4),
+    ("causal", {}, 12288, 2, 28, 4),
+    ("block_topk", {"density": 0.1, "causal": 1}, 8192, 4, 16, 4),
+    ("random", {"density": 0.15}, 4096, 8, 24, 8),
+    ("vertical_slash", {"verticals": 500, "local": 256}, 8192, 2, 20, 4),
+    ("radial", {"frames": 8}, 4096, 4, 32, 8),
+    ("dense", {}, 3072, 8, 12, 1),
+    ("mixture", {"window": 512, "density": 0.1}, 8192, 4, 16, 4),
+    ("dense", {}, 12288, 1, 40, 8),
+    ("causal", {}, 2048, 8, 48, 8),
+]
+
+
+def blind4_cases() -> list[dict]:
+    return held_out_cases(BLIND4, 600, 14000)
+
+
+# A fifth blind set, defined after the d128 preset's neighborhood op counts came from the kernel's
+# SASS (golden/results/h200/2026-12-03-flex-sass) and before any of it was measured. FlexAttention
+# only. Indices from 700.
+BLIND5 = [
+    ("document", {"dist": "lognormal", "causal": 1}, 8192, 4, 16, 4),
+    ("document", {"dist": "short", "causal": 0}, 12288, 1, 28, 4),
+    ("prefix_lm", {"prefix": 2222}, 16384, 1, 20, 4),
+    ("band", {"left": 800, "right": 50}, 8192, 2, 24, 8),
+    ("causal_window", {"window": 777}, 6144, 4, 16, 4),
+    ("causal_window", {"window": 4096}, 16384, 2, 12, 1),
+    ("sliding_window", {"window": 1537}, 12288, 2, 16, 4),
+    ("sliding_window", {"window": 513, "dilation": 4}, 8192, 2, 24, 8),
+    ("sliding_window", {"window": 255, "dilation": 3}, 6144, 4, 12, 1),
+    ("gna", {"dims": "128x96", "window": 25}, 12288, 1, 24, 8),
+    ("gna", {"dims": "64x64", "window": 9, "dilation": 2}, 4096, 8, 16, 4),
+    ("gna", {"dims": "16x16x32", "window": "5x7x7"}, 8192, 2, 20, 4),
+    ("gna", {"dims": "12x32x32", "window": "3x9x9", "dilation": "1x2x2"}, 12288, 1, 16, 1),
+    ("gna", {"dims": "32x64x64", "window": "7x13x13"}, 131072, 1, 4, 1),
+    ("a_shape", {"sinks": 256, "window": 1024}, 12288, 2, 16, 4),
+    ("causal", {}, 5000, 4, 24, 8),
+    ("causal", {}, 32768, 1, 16, 4),
+    ("block_topk", {"density": 0.25, "causal": 0}, 6144, 4, 20, 4),
+    ("random", {"density": 0.04}, 32768, 1, 24, 8),
+    ("vertical_slash", {"verticals": 800, "local": 1024}, 16384, 1, 16, 4),
+    ("radial", {"frames": 32}, 16384, 1, 24, 8),
+    ("dense", {}, 2048, 8, 32, 8),
+    ("mixture", {"window": 2048, "density": 0.2}, 16384, 1, 12, 1),
+    ("dense", {}, 9000, 1, 24, 4),
+]
+
+
+def blind5_cases() -> list[dict]:
+    return held_out_cases(BLIND5, 700, 15000)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from . import REPO_ROOT
 from .gpu_dataset import generate
+from .output_format import add_format_option, emit, human
 from .runinfo import git_revision, write_json_atomically
 
 DEFAULT_DATASET = REPO_ROOT / "golden/results/h200/2026-12-02-rules"
@@ -156,9 +157,21 @@ def rule_runs_elsewhere(rule_dataset: Path, dataset: Path, kernel: str,
             for n in names]
 
 
+def base_runs_elsewhere(base_dataset: Path, dataset: Path, kernel: str,
+                        head_dim: int) -> list[dict]:
+    """Every run of another dataset (the cta probe) for one kernel configuration, its mask paths
+    relative to `dataset`; [] where it has none."""
+    if not any(measurement_files(base_dataset, kernel)) or \
+            head_dim not in head_dims_of(base_dataset, kernel):
+        return []
+    _, runs = measured_runs(base_dataset, kernel, head_dim)
+    return [{**r, "mask": os.path.relpath(base_dataset / r["mask"], dataset)} for r in runs]
+
+
 def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, cases: dict,
                     calibration_out: Path | None = None,
-                    rule_dataset: Path | None = None) -> list[Row]:
+                    rule_dataset: Path | None = None,
+                    base_dataset: Path | None = None) -> list[Row]:
     """Rows for every run of one kernel configuration; the fitted cost model is copied to
     `calibration_out` when given (tilesim's own bytes). With `rule_dataset` (which has runs of
     this kernel), the rule costs are fitted on its `rule_calibration` runs and this dataset's
@@ -174,6 +187,11 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
             own_rule = ordered[n_base:n_base + n_rule]
             ordered = ordered[:n_base] + foreign + ordered[n_base + n_rule:] + own_rule
             n_rule = n_foreign = len(foreign)
+    # Another dataset's runs (the cta probe) join the base fit; they are not rows of this one.
+    foreign_base = base_runs_elsewhere(base_dataset, dataset, kernel, head_dim) \
+        if base_dataset is not None and base_dataset.resolve() != dataset.resolve() else []
+    ordered = ordered[:n_base] + foreign_base + ordered[n_base:]
+    n_fit = n_base + len(foreign_base)
     preset = PRESETS.get((kernel, head_dim), kernel)
     with tempfile.TemporaryDirectory(dir=dataset) as scratch:
         # The fit file sits in the dataset folder so its relative mask paths stay valid.
@@ -183,7 +201,7 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
             calibration = Path(scratch) / "cal.json"
             run_tilesim(tilesim, ["calibrate", "--gpu", "h200", "--kernel", preset,
                                   "--head-dim", str(head_dim), "--measurements", str(fit_file),
-                                  "--fit-runs", str(n_base), "--rule-runs", str(n_rule),
+                                  "--fit-runs", str(n_fit), "--rule-runs", str(n_rule),
                                   "--out", str(calibration)], dataset)
             fitted = json.loads(calibration.read_text())
             if calibration_out is not None:
@@ -193,8 +211,10 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
                 os.replace(tmp, calibration_out)
         finally:
             fit_file.unlink(missing_ok=True)
-    # The other dataset's rule runs calibrate only: they are not rows of this dataset.
+    # The other datasets' runs calibrate only: they are not rows of this dataset.
     fitted_runs = fitted["runs"]
+    ordered = ordered[:n_base] + ordered[n_fit:]
+    fitted_runs = fitted_runs[:n_base] + fitted_runs[n_fit:]
     if n_foreign:
         ordered = ordered[:n_base] + ordered[n_base + n_foreign:]
         fitted_runs = fitted_runs[:n_base] + fitted_runs[n_base + n_foreign:]
@@ -425,9 +445,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="fit the rule costs of every kernel it measured on this dataset's "
                              "rule_calibration runs (default: the flex-costs probe, every "
                              "visited tile masked; 'none': each dataset's own rule runs)")
+    parser.add_argument("--base-runs-from", type=Path, metavar="DIR",
+                        help="add every run of this dataset (e.g. the cta probe, "
+                             "golden/results/h200/2026-12-03-cta-probe) to the base fit of the "
+                             "kernels it measured; its runs are not reported")
     parser.add_argument("--shipped", type=Path, metavar="DIR",
                         help="fit nothing: predict every run with the calibrations in DIR "
                              "(h200_<kernel>_d<head dim>.json, e.g. sim/gpu/calibrations)")
+    add_format_option(parser)
     args = parser.parse_args(argv)
     tilesim = (args.build_dir / "sim" / "gpu" / "tilesim").resolve()
     dataset = args.dataset.resolve()
@@ -449,6 +474,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"regenerating the rule runs' masks of {rule_dataset} with tilesim gen...",
                       file=sys.stderr)
                 generate(tilesim, rule_dataset, rule_cases["dataset"], roles={"rule_calibration"})
+        if args.base_runs_from and not args.shipped:
+            base_cases = json.loads((args.base_runs_from / "cases.json").read_text())
+            if not all((args.base_runs_from / c["mask"]).is_file() for c in base_cases["cases"]):
+                print(f"regenerating the masks of {args.base_runs_from} with tilesim gen...",
+                      file=sys.stderr)
+                generate(tilesim, args.base_runs_from.resolve(), base_cases["dataset"])
         rows = []
         for kernel in KERNELS:
             for head_dim in head_dims_of(dataset, kernel):
@@ -461,7 +492,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows += validate_kernel(
                     tilesim, dataset, kernel, head_dim, cases,
                     args.calibrations / f"h200_{kernel}_d{head_dim}.json"
-                    if args.calibrations else None, rule_dataset)
+                    if args.calibrations else None, rule_dataset,
+                    args.base_runs_from.resolve() if args.base_runs_from else None)
     except (OSError, KeyError, json.JSONDecodeError, ValidationError, RuntimeError) as error:
         print(f"validate_gpu: error: {error}", file=sys.stderr)
         return 2
@@ -469,8 +501,13 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.out or args.build_dir / "runs" / f"validation-{dataset.name}"
     write_outputs(rows, summary, out_dir, dataset)
     plots = plot(rows, out_dir)
-    print((out_dir / "report.md").read_text())
-    print(f"written: {out_dir}/validation.csv, summary.json, report.md, {', '.join(plots)}")
+    from .html_report import try_write_report
+    if try_write_report(out_dir, "validate_gpu") is not None:
+        plots.append("report.html")
+    print((out_dir / "report.md").read_text(), file=human(args.format))
+    print(f"written: {out_dir}/validation.csv, summary.json, report.md, {', '.join(plots)}",
+          file=human(args.format))
+    emit(args.format, json.loads((out_dir / "summary.json").read_text()), rows=summary)
     return 0
 
 

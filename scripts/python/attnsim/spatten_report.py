@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from . import REPO_ROOT
+from .output_format import add_format_option, emit, human
 
 PAPER_FILE = REPO_ROOT / "sim" / "accel" / "reproduction" / "paper.yaml"
 PRUNED = "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"
@@ -75,7 +76,7 @@ def tools(build: Path) -> dict:
 # ---------------------------------------------------------------- runs
 
 def run_sim(tool: Path, config: str, workload: str, *extra: str) -> dict:
-    args = [str(tool), "--config", config, *extra, workload]
+    args = [str(tool), "--preset", config, *extra, workload]
     env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
     done = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
     if done.returncode != 0:
@@ -452,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for report.md/.json/.png")
     parser.add_argument("--build", type=Path, default=REPO_ROOT / "build" / "default")
     parser.add_argument("--paper", type=Path, default=PAPER_FILE)
+    add_format_option(parser)
     args = parser.parse_args(argv)
     try:
         paper = read_paper(args.paper)
@@ -465,7 +467,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "report.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     write_markdown(paper, data, result, args.out)
     plot(paper, data, result, args.out)
-    print(f"wrote {args.out}/report.md, report.json, report.png")
+    print(f"wrote {args.out}/report.md, report.json, report.png", file=human(args.format))
+    emit(args.format, report, rows=result["rows"])
     return 0
 
 

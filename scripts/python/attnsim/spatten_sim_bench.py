@@ -27,15 +27,16 @@ import time
 from pathlib import Path
 
 from . import REPO_ROOT
+from .output_format import add_format_option, emit, human
 
 CASES = [
-    ("gpt2-per8", ["--config", "spatten", "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"]),
-    ("gpt2-dense", ["--config", "spatten-16bit",
+    ("gpt2-per8", ["--preset", "spatten", "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"]),
+    ("gpt2-dense", ["--preset", "spatten-16bit",
                     "traces/spatten/summary-gpt2-small-wikitext2-per8-step1+dedic.csv"]),
-    ("bert-like", ["--config", "spatten", "--queries-per-head-step", "384",
+    ("bert-like", ["--preset", "spatten", "--queries-per-head-step", "384",
                    "sim/accel/examples/bert-like-base-384.csv"]),
-    ("gpt2-medium", ["--config", "spatten", "{MEDIUM}"]),
-    ("gpt2-medium-paper", ["--config", "spatten-paper", "{MEDIUM}"]),
+    ("gpt2-medium", ["--preset", "spatten", "{MEDIUM}"]),
+    ("gpt2-medium-paper", ["--preset", "spatten-paper", "{MEDIUM}"]),
 ]
 SMALL = REPO_ROOT / "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"
 
@@ -92,15 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, default=REPO_ROOT / "build" / "default")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path)
+    add_format_option(parser)
     args = parser.parse_args(argv)
+    say = human(args.format)
     tool = args.build_dir / "sim" / "accel" / "spatten-sim"
     if not tool.exists():
         print(f"spatten_sim_bench: {tool} not built", file=sys.stderr)
         return 2
     rows = []
-    print(f"machine: {cpu_name()}, one core (taskset -c 0), best of {args.repeats}")
+    print(f"machine: {cpu_name()}, one core (taskset -c 0), best of {args.repeats}", file=say)
     print(f"{'case':<12} {'mode':<9} {'cycles':>10} {'simulate s':>11} {'process s':>10} "
-          f"{'M cycles/s':>11}")
+          f"{'M cycles/s':>11}", file=say)
     medium_dir = tempfile.TemporaryDirectory()
     medium = Path(medium_dir.name) / "gpt2-medium-like.csv"
     write_medium_like(medium)
@@ -115,9 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             rows.append({"case": name, "mode": mode, "cycles": cycles, "simulate_s": sim_s,
                          "process_s": wall_s, "cycles_per_s": cycles / sim_s})
             print(f"{name:<12} {mode:<9} {cycles:>10} {sim_s:>11.3f} {wall_s:>10.3f} "
-                  f"{cycles / sim_s / 1e6:>11.2f}")
+                  f"{cycles / sim_s / 1e6:>11.2f}", file=say, flush=True)
     if args.out:
         args.out.write_text(json.dumps({"machine": cpu_name(), "rows": rows}, indent=2) + "\n")
+    emit(args.format, {"machine": cpu_name(), "rows": rows}, rows=rows)
     return 0
 
 

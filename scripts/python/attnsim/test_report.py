@@ -7,7 +7,10 @@ import argparse
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from dataclasses import asdict
 from pathlib import Path
+
+from .output_format import add_format_option, emit, human
 
 
 @dataclass
@@ -66,13 +69,16 @@ def summarize(suites: list[SuiteTotals]) -> tuple[str, bool]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("reports", nargs="+", metavar="NAME=JUNIT.xml")
+    add_format_option(parser)
     args = parser.parse_args(argv)
     suites = []
     for spec in args.reports:
         name, _, path = spec.partition("=")
         suites.append(read_junit(name, Path(path)))
     text, ok = summarize(suites)
-    print(text)
+    print(text, file=human(args.format))
+    rows = [{k: v for k, v in asdict(s).items() if not k.endswith("_names")} for s in suites]
+    emit(args.format, {"ok": ok, "suites": [asdict(s) for s in suites]}, rows=rows)
     return 0 if ok else 1
 
 

@@ -25,6 +25,7 @@ machine (it prints the load average it started with).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -36,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from . import REPO_ROOT, tilesim_ref
+from .output_format import add_format_option, emit, human
 from .runinfo import write_json_atomically
 
 MASKS = [
@@ -251,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--million-heads", type=int, default=64)
     parser.add_argument("--skip-million", action="store_true")
     parser.add_argument("--out", type=Path, help="also write the timings as JSON")
+    add_format_option(parser)
     args = parser.parse_args(argv)
     tilesim = args.build_dir / "sim" / "gpu" / "tilesim"
     benchmark = args.build_dir / "sim" / "gpu" / "tilesim_benchmark"
@@ -258,16 +261,20 @@ def main(argv: list[str] | None = None) -> int:
         if not tool.exists():
             print(f"tilesim_bench: error: {tool} not built", file=sys.stderr)
             return 2
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     report = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        report["end_to_end"] = end_to_end(tilesim, Path(tmp), args)
-        report["bare_process"] = bare_process(tilesim, args.repeats)
-        report["simulate"] = simulate_in_memory(tilesim, benchmark, Path(tmp), args)
-    if not args.skip_million:
-        report["million"] = million(tilesim, args)
+    # The parts print their tables as they go: to stderr when stdout carries json or csv.
+    with contextlib.redirect_stdout(human(args.format)):
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+        with tempfile.TemporaryDirectory() as tmp:
+            report["end_to_end"] = end_to_end(tilesim, Path(tmp), args)
+            report["bare_process"] = bare_process(tilesim, args.repeats)
+            report["simulate"] = simulate_in_memory(tilesim, benchmark, Path(tmp), args)
+        if not args.skip_million:
+            report["million"] = million(tilesim, args)
     if args.out:
         write_json_atomically(args.out, report)
+    emit(args.format, report, rows=[{"part": part, "value": value}
+                                    for part, value in report.items()])
     return 0
 
 

@@ -23,6 +23,7 @@ import yaml
 
 from . import REPO_ROOT
 from .native import data_dir
+from .output_format import add_format_option, write_csv
 
 # The source tree's presets, or the installed package's copy (attnsim/data/gpu/presets).
 PRESETS = data_dir("gpu", "presets") or REPO_ROOT / "sim" / "gpu" / "presets"
@@ -554,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kernel", default="flexattention")
     parser.add_argument("--tile-q", type=int)
     parser.add_argument("--tile-kv", type=int)
+    add_format_option(parser, default="json")
     args = parser.parse_args(argv)
     gpu, kernel = load_gpu(args.gpu), load_kernel(args.kernel)
     if args.tile_q:
@@ -562,8 +564,21 @@ def main(argv: list[str] | None = None) -> int:
         kernel.tile_kv = args.tile_kv
     cost = default_cost(gpu, kernel)
     results = [dict(mask=str(m), **simulate(load_mask(m), gpu, kernel, cost)) for m in args.masks]
-    json.dump({"results": results}, sys.stdout, indent=2)
-    print()
+    if args.format == "json":
+        json.dump({"results": results}, sys.stdout, indent=2)
+        print()
+    else:
+        rows = [{k: v for k, v in r.items() if not isinstance(v, (dict, list))} for r in results]
+        if args.format == "csv":
+            write_csv(rows)
+        else:
+            columns = list(rows[0]) if rows else []
+            widths = {c: max(len(c), *(len(f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c]))
+                                       for r in rows)) for c in columns}
+            print(" ".join(c.rjust(widths[c]) for c in columns))
+            for r in rows:
+                print(" ".join((f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c]))
+                               .rjust(widths[c]) for c in columns))
     return 0
 
 

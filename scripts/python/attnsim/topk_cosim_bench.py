@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from . import REPO_ROOT
+from .output_format import add_format_option, emit, human
 from .spatten_sim_bench import cpu_name, run_once
 
 WORKLOAD = "traces/spatten/summary-gpt2-small-wikitext2-per8.csv"
@@ -27,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, default=REPO_ROOT / "build" / "default")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
+    add_format_option(parser)
     args = parser.parse_args(argv)
+    say = human(args.format)
     tool = args.build_dir / "sim" / "accel" / "spatten-sim"
     if not tool.exists():
         print(f"topk_cosim_bench: {tool} not built", file=sys.stderr)
@@ -44,16 +47,18 @@ def main(argv: list[str] | None = None) -> int:
             stats[engine] = (out / "stats.json").read_bytes()
     identical = stats["behavioural"] == stats["rtl"]
     ratio = results["rtl"]["simulate_s"] / results["behavioural"]["simulate_s"]
-    print(f"machine: {cpu_name()}, one core, best of {args.repeats}; workload {WORKLOAD}")
+    print(f"machine: {cpu_name()}, one core, best of {args.repeats}; workload {WORKLOAD}",
+          file=say)
     for engine, r in results.items():
         print(f"  top-k {engine:<12} {r['cycles']:>9} cycles  simulate {r['simulate_s']:.3f} s  "
-              f"process {r['process_s']:.3f} s")
+              f"process {r['process_s']:.3f} s", file=say)
     print(f"RTL co-simulation is {ratio:.1f}x slower than the behavioural engines; "
-          f"stats.json {'identical' if identical else 'DIFFERENT'}")
+          f"stats.json {'identical' if identical else 'DIFFERENT'}", file=say)
+    report = {"machine": cpu_name(), "workload": WORKLOAD, "results": results,
+              "slowdown": ratio, "stats_identical": identical}
     if args.out:
-        args.out.write_text(json.dumps({"machine": cpu_name(), "workload": WORKLOAD,
-                                        "results": results, "slowdown": ratio,
-                                        "stats_identical": identical}, indent=2) + "\n")
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    emit(args.format, report, rows=[{"engine": e, **r} for e, r in results.items()])
     return 0 if identical else 1
 
 

@@ -12,6 +12,7 @@
 
 #include "sim/accel/config.h"
 #ifdef ATTNSIM_WITH_RTL_TOPK
+#include "rtl/topk/topk_rtl.h"  // waveform formats and sizes (no Verilator header)
 #include "sim/accel/rtl_topk_engine.h"
 #endif
 #include "sim/accel/report.h"
@@ -31,6 +32,9 @@ namespace fs = std::filesystem;
 namespace po = boost::program_options;
 using attnsim::common::InputError;
 using namespace attnsim::accel;
+#ifdef ATTNSIM_WITH_RTL_TOPK
+using attnsim::rtl::WaveFormat;
+#endif
 
 // Presets: --preset-dir, then next to the installed executable, then this source tree.
 fs::path resolve_preset_dir(const std::string& user_dir) {
@@ -59,9 +63,10 @@ TopkEngineFactory topk_engine_factory(const std::string& engine, const std::stri
   }
   if (engine != "rtl") throw InputError("--topk-engine", "value", "behavioural or rtl", engine);
 #ifdef ATTNSIM_WITH_RTL_TOPK
-  return [trace, trace_cycles, &pending](const attnsim::models::TopkParams& params,
-                                         const std::string& role) {
-    auto rtl = std::make_unique<RtlTopkEngine>(params, "config topk");
+  const bool fst = !trace.empty() && attnsim::rtl::wave_format_of(trace) == WaveFormat::kFst;
+  return [trace, trace_cycles, fst, &pending](const attnsim::models::TopkParams& params,
+                                              const std::string& role) {
+    auto rtl = std::make_unique<RtlTopkEngine>(params, "config topk", fst);
     if (!trace.empty()) {
       // The value engine's waveform goes to the given file, the other role's next to it.
       fs::path final_path = trace;
@@ -96,16 +101,16 @@ int run(int argc, char** argv) {
   std::int64_t old_topk_trace_cycles = 0;
   std::int64_t topk_trace_cycles = 2000;  // ~18 MB of VCD per engine (9 kB per cycle at P=16)
   std::string workload_path, config_name = "spatten", preset_dir, out_dir, format = "json";
-  std::string max_memory;
+  std::string max_memory, old_config;
   po::options_description options(
       "usage: spatten-sim [options] WORKLOAD\n"
       "Simulates the SpAtten accelerator on a SpAtten workload CSV or an attention trace .npz\n"
       "(traces/README.md; a trace runs the functional models with the config's algorithm:)");
   options.add_options()("help,h", "show this help")("workload", po::value(&workload_path),
                                                     "the workload: .csv or .npz")(
-      "config", po::value(&config_name)->default_value(config_name),
-      "preset name (spatten, spatten-1-8) or YAML file")("preset-dir", po::value(&preset_dir),
-                                                         "folder of preset YAML files")(
+      "preset", po::value(&config_name)->default_value(config_name),
+      "the accelerator: a preset name (spatten, spatten-1-8, ...) or a YAML file")(
+      "preset-dir", po::value(&preset_dir), "folder of preset YAML files")(
       "out", po::value(&out_dir), "run folder: config.yaml (resolved) and stats.json")(
       "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
       "fast", "timing-only fast mode: plain HBM model whatever the config says")(
@@ -116,11 +121,12 @@ int run(int argc, char** argv) {
       "topk-engine", po::value(&topk_engine)->default_value(topk_engine),
       "top-k engines: behavioural (models/) or rtl (co-simulate the Verilated attn_topk)")(
       "trace", po::value(&topk_trace),
-      "with --topk-engine rtl: VCD of the value engine (the importance engine's goes next to it, "
-      "as NAME-importance.vcd)")("trace-cycles",
-                                 po::value(&topk_trace_cycles)->default_value(topk_trace_cycles),
-                                 "cycles of each engine the waveforms cover")(
-      "max-memory", po::value(&max_memory), attnsim::common::kMaxMemoryOptionHelp)(
+      "with --topk-engine rtl: waveform of the value engine, FILE.vcd or FILE.fst (compressed); "
+      "the importance engine's goes next to it, as FILE-importance.vcd/.fst")(
+      "trace-cycles", po::value(&topk_trace_cycles)->default_value(topk_trace_cycles),
+      "cycles of each engine the waveforms cover")("max-memory", po::value(&max_memory),
+                                                   attnsim::common::kMaxMemoryOptionHelp)(
+      "config", po::value(&old_config), "deprecated spelling of --preset")(
       "topk-trace", po::value(&old_topk_trace), "deprecated spelling of --trace")(
       "topk-trace-cycles", po::value(&old_topk_trace_cycles),
       "deprecated spelling of --trace-cycles");
@@ -134,6 +140,12 @@ int run(int argc, char** argv) {
     return attnsim::common::kExitOk;
   }
   const attnsim::common::OutputFormat output = attnsim::common::parse_output_format(format);
+  if (vm.count("config")) {
+    // tilesim's --config was a sweep file: one flag meant two things (issue #14).
+    std::cerr << "spatten-sim: --config is deprecated (kept for one release): use --preset NAME "
+                 "or --preset FILE.yaml\n";
+    if (vm["preset"].defaulted()) config_name = old_config;
+  }
   if (vm.count("topk-trace") || vm.count("topk-trace-cycles")) {
     std::cerr << "spatten-sim: --topk-trace and --topk-trace-cycles are deprecated (kept for one "
                  "release): use --trace and --trace-cycles\n";
@@ -174,13 +186,22 @@ int run(int argc, char** argv) {
     return attnsim::common::kExitOk;
   }
 
-  if (!topk_trace.empty()) {
-    // Said before the run: the waveforms grow by about 9 kB per cycle and engine (P=16).
+#ifdef ATTNSIM_WITH_RTL_TOPK
+  if (!topk_trace.empty() && topk_engine == "rtl") {
+    // Said before the run, so a long window can be stopped before it fills the disk.
+    const WaveFormat waves = attnsim::rtl::wave_format_of(topk_trace);
+    if (topk_trace_cycles < 1) {
+      throw InputError("--trace-cycles", "value", "a positive integer",
+                       std::to_string(topk_trace_cycles));
+    }
     std::cerr << "spatten-sim: waveforms of the first " << topk_trace_cycles
               << " cycles of each top-k engine, about "
-              << static_cast<double>(topk_trace_cycles) * 9.2e3 / 1e6
-              << " MB per file (--trace-cycles)\n";
+              << static_cast<double>(topk_trace_cycles) *
+                     attnsim::rtl::wave_bytes_per_cycle(waves, config.topk.engine.lanes) / 1e6
+              << " MB of " << (waves == WaveFormat::kFst ? "FST" : "VCD")
+              << " per file (--trace-cycles)\n";
   }
+#endif
   PendingTraces traces;
   const TopkEngineFactory make_topk_engine =
       topk_engine_factory(topk_engine, topk_trace, topk_trace_cycles, traces);
@@ -198,7 +219,7 @@ int run(int argc, char** argv) {
   const boost::json::object json = stats_to_json(config, workload, stats);
   if (!out_dir.empty()) {
     fs::create_directories(out_dir);
-    // JSON is YAML: the resolved config reloads with --config <out>/config.yaml.
+    // JSON is YAML: the resolved config reloads with --preset <out>/config.yaml.
     attnsim::common::write_json_file(fs::path(out_dir) / "config.yaml", config_to_json(config));
     attnsim::common::write_json_file(fs::path(out_dir) / "stats.json", json);
   }

@@ -45,7 +45,7 @@ constexpr const char* kUsage =
     "  predict MASK...    bounds plus the cost-model prediction (--calibration, --trace)\n"
     "  gen PATTERN        generate a mask (--seq, --heads, pattern options, --seed, --out)\n"
     "  calibrate          fit the cost model to measured runs (--measurements, --out)\n"
-    "  sweep              pattern parameters x kernels x GPUs -> CSV (--config, --out)\n"
+    "  sweep              pattern parameters x kernels x GPUs -> CSV (--spec, --out)\n"
     "  presets            list the GPU and kernel presets\n"
     "MASK: an .npz (dense block layout or FlexAttention BlockMask), an .npy of block classes,\n"
     "or an inline pattern 'pattern:NAME,key=value,...' (see `tilesim gen --help`).\n"
@@ -430,12 +430,13 @@ int calibrate_command(int argc, char** argv) {
 
 int sweep_command(int argc, char** argv) {
   std::vector<std::string> dirs;
-  std::string config, out;
-  po::options_description options("tilesim sweep --config sweep.yaml --out results.csv");
-  options.add_options()("help,h", "show this help")("config", po::value(&config)->required(),
-                                                    "sweep description (YAML)")(
-      "out", po::value(&out)->required(), "CSV to write")(
-      "preset-dir", po::value(&dirs)->composing(), "extra preset folder (searched first)");
+  std::string spec_path, old_config, out;
+  po::options_description options("tilesim sweep --spec sweep.yaml --out results.csv");
+  options.add_options()("help,h", "show this help")(
+      "spec", po::value(&spec_path), "sweep description (YAML)")("out", po::value(&out)->required(),
+                                                                 "CSV to write")(
+      "preset-dir", po::value(&dirs)->composing(), "extra preset folder (searched first)")(
+      "config", po::value(&old_config), "deprecated spelling of --spec");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
   if (vm.count("help")) {
@@ -443,7 +444,16 @@ int sweep_command(int argc, char** argv) {
     return 0;
   }
   po::notify(vm);
-  const SweepSpec spec = read_sweep_spec(config);
+  if (vm.count("config")) {
+    // spatten-sim's --config was a preset: one flag meant two things (issue #14).
+    std::cerr << "tilesim: sweep --config FILE is deprecated (kept for one release): use --spec "
+                 "FILE\n";
+    if (spec_path.empty()) spec_path = old_config;
+  }
+  if (spec_path.empty()) {
+    throw InputError("command line", "--spec", "a sweep description (YAML file)", "none");
+  }
+  const SweepSpec spec = read_sweep_spec(spec_path);
   attnsim::common::write_file_atomically(
       out, run_sweep(spec, resolve_preset_dirs(dirs), isatty(STDERR_FILENO) != 0));
   return 0;

@@ -69,22 +69,35 @@ void expect_input_error(const Result& r, const std::string& needle) {
 TEST(SpattenSimCli, BadConfigsExitTwoNamingTheField) {
   const fs::path d = temp_dir("bad_config");
   expect_input_error(
-      run("--validate-only --config " +
+      run("--validate-only --preset " +
           write(d, "a.yaml", "inherits: spatten\nhbm:\n  channels: 0\n").string() + " " + kGpt2),
       "hbm.channels: expected a value in [1, 1024], got 0");
   expect_input_error(
-      run("--validate-only --config " +
+      run("--validate-only --preset " +
           write(d, "b.yaml", "inherits: spatten\nqk:\n  multipliers: 500\n").string() + " " +
           kGpt2),
       "qk.multipliers: expected a multiple of the head dimension (D = 64), got 500");
   expect_input_error(
-      run("--validate-only --config " +
+      run("--validate-only --preset " +
           write(d, "c.yaml", "inherits: spatten\nsram:\n  key_bytes: 65536\n").string() + " " +
           kGpt2),
       "sram.key_bytes: expected at least 2 x 81920 bytes");
-  expect_input_error(run("--validate-only --config nosuch " + kGpt2), "spatten-1-8");
+  expect_input_error(run("--validate-only --preset nosuch " + kGpt2), "spatten-1-8");
   expect_input_error(run("--format yaml " + kGpt2), "json, table or csv");
   expect_input_error(run("--validate-only"), "WORKLOAD");
+}
+
+TEST(SpattenSimCli, OldConfigSpellingStillChoosesThePresetAndSaysItIsDeprecated) {
+  // --preset is the accelerator; --config (tilesim's word for a sweep file) works for one release.
+  const Result now = run("--validate-only --preset spatten-1-8 " + kGpt2);
+  const Result old = run("--validate-only --config spatten-1-8 " + kGpt2);
+  ASSERT_EQ(now.status, 0) << now.output;
+  ASSERT_EQ(old.status, 0) << old.output;
+  const std::string line =
+      "spatten-sim: --config is deprecated (kept for one release): use --preset NAME or --preset "
+      "FILE.yaml\n";
+  EXPECT_EQ(old.output, line + now.output);
+  EXPECT_NE(now.output.find("config spatten-1/8: OK"), std::string::npos) << now.output;
 }
 
 TEST(SpattenSimCli, EnvironmentErrorsAndStrictYamlExitTwoNamingThePath) {
@@ -93,19 +106,19 @@ TEST(SpattenSimCli, EnvironmentErrorsAndStrictYamlExitTwoNamingThePath) {
                      "spatten-sim: error: /dev/null/run: cannot create directories: Not a "
                      "directory");
   const std::string long_name(300, 'c');
-  expect_input_error(run("--validate-only --config " + long_name + " " + kGpt2),
+  expect_input_error(run("--validate-only --preset " + long_name + " " + kGpt2),
                      long_name + ": config: expected a YAML file or a preset name");
   expect_input_error(run("--validate-only " + long_name + ".csv"),
                      long_name + ".csv: cannot open for reading: File name too long");
   const fs::path dup =
       write(d, "dup.yaml", "inherits: spatten\nhbm:\n  channels: 8\n  channels: 0\n");
-  expect_input_error(run("--validate-only --config " + dup.string() + " " + kGpt2),
+  expect_input_error(run("--validate-only --preset " + dup.string() + " " + kGpt2),
                      dup.string() + ":4: hbm.channels: expected each key once in a mapping");
   const fs::path key = write(d, "key.yaml", "inherits: spatten\n[x]: 3\n");
-  expect_input_error(run("--validate-only --config " + key.string() + " " + kGpt2),
+  expect_input_error(run("--validate-only --preset " + key.string() + " " + kGpt2),
                      key.string() + ":2: <document>: expected keys that are plain scalars");
   const fs::path base = write(d, "base.yaml", "inherits: " + long_name + "\n");
-  expect_input_error(run("--validate-only --config " + base.string() + " " + kGpt2),
+  expect_input_error(run("--validate-only --preset " + base.string() + " " + kGpt2),
                      base.string() + ":1: inherits: expected a YAML file or a preset name");
 }
 
@@ -114,7 +127,7 @@ TEST(SpattenSimCli, NarrowTopkScoreWidthsSaturateInsteadOfFailing) {
   // saturated, as the functional models saturate importances, rather than rejecting them.
   const fs::path d = temp_dir("narrow");
   const fs::path c = write(d, "c.yaml", "inherits: spatten\ntopk:\n  score_bits: 8\n");
-  const Result r = run("--fast --config " + c.string() + " " + kGpt2);
+  const Result r = run("--fast --preset " + c.string() + " " + kGpt2);
   EXPECT_EQ(r.status, 0) << r.output;
 }
 
@@ -146,7 +159,7 @@ TEST(SpattenSimCli, RunFoldersAreByteIdenticalAndTheConfigReloads) {
   EXPECT_EQ(read(d / "a" / "stats.json"), read(d / "b" / "stats.json"));
   EXPECT_EQ(read(d / "a" / "config.yaml"), read(d / "b" / "config.yaml"));
   // The resolved config runs again and gives the same result.
-  ASSERT_EQ(run("--config " + (d / "a" / "config.yaml").string() + " --out " + (d / "c").string() +
+  ASSERT_EQ(run("--preset " + (d / "a" / "config.yaml").string() + " --out " + (d / "c").string() +
                 " " + kGpt2)
                 .status,
             0);
@@ -174,7 +187,7 @@ TEST(SpattenSimCli, AttentionTracesRunThroughTheFunctionalModels) {
   EXPECT_NE(v.output.find("20 head-steps"), std::string::npos) << v.output;  // 5 iterations x 2 x 2
   const fs::path config = write(
       d, "c.yaml", "inherits: spatten\nalgorithm:\n  token_keep: [1, 0.5]\n  value_keep: 0.5\n");
-  ASSERT_EQ(run("--config " + config.string() + " --out " + (d / "run").string() + " " +
+  ASSERT_EQ(run("--preset " + config.string() + " --out " + (d / "run").string() + " " +
                 (d / "t.npz").string())
                 .status,
             0);
@@ -183,7 +196,7 @@ TEST(SpattenSimCli, AttentionTracesRunThroughTheFunctionalModels) {
   EXPECT_EQ(stats.at("head_steps").as_int64(), 20);
   // An algorithm the trace cannot use names the field.
   const fs::path bad = write(d, "bad.yaml", "inherits: spatten\nalgorithm:\n  token_keep: [1]\n");
-  expect_input_error(run("--config " + bad.string() + " " + (d / "t.npz").string()),
+  expect_input_error(run("--preset " + bad.string() + " " + (d / "t.npz").string()),
                      "algorithm.token_schedule.keep_ratio: expected one ratio per layer (2)");
 }
 

@@ -177,6 +177,15 @@ TEST(AccelArea, LogicShareOutsideZeroOneIsRejected) {
 TEST(AccelConfig, PaperPresetCarriesRamulatorHbm2AndThePaperChoices) {
   const AccelConfig c = load_accel_config("spatten-paper", kPresets);
   // Ramulator 2, src/dram/impl/HBM2.cpp, HBM2_2Gbps at tCK = 1 ns (README "HBM2 timings").
+  EXPECT_EQ(c.hbm.latency_cycles, 0);
+  EXPECT_EQ(c.hbm.pseudo_channels, 2);
+  EXPECT_EQ(c.hbm.banks_per_channel, 32);
+  EXPECT_EQ(c.hbm.bank_groups, 4);
+  EXPECT_EQ(c.hbm.row_bytes, 1024);
+  EXPECT_EQ(c.hbm.t_rrd_s_cycles, 2);
+  EXPECT_EQ(c.hbm.t_ccd_l_cycles, 2);
+  EXPECT_EQ(c.hbm.t_ccd_s_cycles, 1);
+  EXPECT_EQ(c.hbm.pseudo_channel_burst_cycles(), 2);  // 32 B at 16 B/cycle per pseudo-channel
   EXPECT_EQ(c.hbm.t_cl_cycles, 7);
   EXPECT_EQ(c.hbm.t_rcd_cycles, 7);
   EXPECT_EQ(c.hbm.t_rp_cycles, 7);
@@ -222,6 +231,25 @@ TEST(AccelConfig, NamedChoicesAndTimingsAreChecked) {
   EXPECT_NE(
       error_of("inherits: spatten\nenergy:\n  clock_fraction: -1\n").find("energy.clock_fraction"),
       std::string::npos);
+}
+
+TEST(AccelConfig, PseudoChannelsAndBankGroupsAreChecked) {
+  EXPECT_NE(
+      error_of("inherits: spatten\nhbm:\n  pseudo_channels: 3\n")
+          .find("hbm.bytes_per_cycle_per_channel: expected a multiple of pseudo_channels (3)"),
+      std::string::npos);
+  EXPECT_NE(error_of("inherits: spatten\nhbm:\n  pseudo_channels: 0\n").find("hbm.pseudo_channels"),
+            std::string::npos);
+  EXPECT_NE(error_of("inherits: spatten\nhbm:\n  pseudo_channels: 2\n  bank_groups: 3\n")
+                .find("hbm.bank_groups: expected a divisor of banks_per_channel / "
+                      "pseudo_channels (8)"),
+            std::string::npos);
+  EXPECT_NE(error_of("inherits: spatten\nhbm:\n  t_rrd_cycles: 2\n  t_rrd_s_cycles: 3\n")
+                .find("hbm.t_rrd_s_cycles: expected in [0, t_rrd_cycles]"),
+            std::string::npos);
+  EXPECT_NE(error_of("inherits: spatten\nhbm:\n  t_ccd_s_cycles: 1\n")
+                .find("hbm.t_ccd_s_cycles: expected in [0, t_ccd_l_cycles]"),
+            std::string::npos);
 }
 
 TEST(AccelConfig, RingNeedsRoomForOneHeadHalvesForTwo) {

@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "sim/common/input_error.h"
+#include "sim/common/memory_limit.h"
 #include "sim/common/npy.h"
 #include "sim/gpu/patterns/gna.h"
 #include "sim/gpu/patterns/rng.h"
@@ -692,6 +693,37 @@ TEST(BlockLayoutBuilder, RepeatRowsAppendsCopiesAndRefusesOpenRows) {
   BlockLayoutBuilder open({1, 2, 256, 384, 128, 128});
   open.add(0, BlockClass::kFull);
   EXPECT_THROW(open.repeat_rows(0, 1), std::logic_error);
+}
+
+}  // namespace
+}  // namespace attnsim::gpu
+
+namespace attnsim::gpu {
+namespace {
+
+// A pattern far past the memory limit is refused from a sample of its rows before it is built
+// (issue #17); one that fits is built as before. Limit 1 MiB: 16 heads x 512 x 512 blocks at
+// density 1 need about 16 x 512 x 512 x 5 = 21 MB, at density 0.01 about 16 x 512 x 5 x 5 +
+// rows = 0.3 MB.
+TEST(Patterns, FarPastTheMemoryLimitIsRefusedBeforeGenerating) {
+  common::set_max_memory_bytes(1 << 20);
+  const std::string dense_one = [] {
+    try {
+      generate_inline_pattern("random,seq=65536,heads=16,density=1", "test");
+    } catch (const common::InputError& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  }();
+  const BlockLayout sparse =
+      generate_inline_pattern("random,seq=65536,heads=16,density=0.01", "test");
+  common::set_max_memory_bytes(0);
+  EXPECT_NE(dense_one.find("estimated from 64 rows of the first head, before generating"),
+            std::string::npos)
+      << dense_one;
+  EXPECT_NE(dense_one.find("expected at most 1048576 bytes"), std::string::npos) << dense_one;
+  EXPECT_GT(sparse.kv_block.size(), 0u);
+  EXPECT_LT(sparse.kv_block.size(), 16u * 512u * 12u);
 }
 
 }  // namespace

@@ -81,6 +81,33 @@ TEST_F(PresetFiles, UnalignedWeightsLoadAndBadOnesNameTheirEntry) {
   EXPECT_NE(message.find("cost.unaligned_weights[1].weight"), std::string::npos) << message;
 }
 
+TEST_F(PresetFiles, NeighborhoodOpsLoadAndBadOnesNameTheirField) {
+  // FlexAttention d128 carries the op counts of its SASS (flexattention.yaml); d64 the defaults.
+  const KernelSpec d128 = load_kernel("flexattention", kShipped);
+  EXPECT_DOUBLE_EQ(d128.neighborhood_ops.dims[0], 0.0);
+  EXPECT_DOUBLE_EQ(d128.neighborhood_ops.dims[1], 2.83);
+  EXPECT_DOUBLE_EQ(d128.neighborhood_ops.dims[2], 6.44);
+  EXPECT_DOUBLE_EQ(d128.neighborhood_ops.dilated_dim, 2.99);
+  EXPECT_DOUBLE_EQ(d128.neighborhood_ops.non_pow2_extent, 0.8);
+  const KernelSpec d64 = load_kernel("flexattention_d64", kShipped);
+  EXPECT_DOUBLE_EQ(d64.neighborhood_ops.dims[2], 9.8);
+  EXPECT_DOUBLE_EQ(d64.neighborhood_ops.dilated_dim, 4.2);
+  write("short", "cost:\n  neighborhood_ops:\n    dims: [1, 2]\n");
+  std::string message = input_error_of([&] { load_kernel("short", {dir_}); });
+  EXPECT_NE(message.find("short.yaml"), std::string::npos) << message;
+  EXPECT_NE(message.find("dims: expected a list of 3 numbers (1-D, 2-D, 3-D), got 2 entries"),
+            std::string::npos)
+      << message;
+  write("negative", "cost:\n  neighborhood_ops:\n    dilated_dim: -1\n");
+  message = input_error_of([&] { load_kernel("negative", {dir_}); });
+  EXPECT_NE(message.find("cost.neighborhood_ops.dilated_dim: expected a non-negative number"),
+            std::string::npos)
+      << message;
+  write("typo", "cost:\n  neighborhood_ops:\n    dilation_dim: 1\n");
+  message = input_error_of([&] { load_kernel("typo", {dir_}); });
+  EXPECT_NE(message.find("dilation_dim"), std::string::npos) << message;
+}
+
 TEST_F(PresetFiles, NegativeTileSizesAreRejectedWithTheField) {
   write("bad", "tile_q: -64\ntile_kv: 0\n");
   const std::string message = input_error_of([&] { load_kernel("bad", {dir_}); });

@@ -200,6 +200,17 @@ TEST(Simulate, AMaskedTileCostsAFullOnePlusItsRulePerElement) {
               1.0 + 8192 * (1.6 + 0.8 + 4.2) * 1e-5, 1e-12);
   EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"sliding_window", {{"dilation", "3"}}}),
               1.0 + 8192 * (1.6 + 0.8 + 4.2 + 1.6) * 1e-5, 1e-12);
+  // A kernel with its own neighborhood op counts (KernelSpec::neighborhood_ops) uses them:
+  // 3-D base 6, +3 per dilated dimension, +0.5 per non-power-of-two dilation or extent.
+  KernelSpec own = kernel;
+  own.neighborhood_ops = {{0.0, 2.0, 6.0}, 3.0, 0.5, 0.5};
+  EXPECT_NEAR(
+      cost.masked_tile_us(own, MaskRule{"gna", {{"dims", "12x16x16"}, {"dilation", "1x2x2"}}}),
+      1.0 + 8192 * (1.6 + 6.0 + 2 * 3.0 + 0.5) * 1e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(own, MaskRule{"sliding_window", {{"dilation", "3"}}}),
+              1.0 + 8192 * (1.6 + 0.0 + 3.0 + 0.5) * 1e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(own, MaskRule{"band", {}}),
+              cost.masked_tile_us(kernel, MaskRule{"band", {}}), 1e-12);  // other rules as before
   // A rule calibrated from a run of its own has its own cost per operation.
   cost.rule_op_us["causal"] = 7e-5;
   EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"causal", {}}), 1.0 + 8192 * 1.6 * 7e-5, 1e-12);

@@ -428,8 +428,7 @@ TEST_F(TilesimCli, SweepWritesOneRowPerPointWithItsCostModel) {
                                        "    window: [256, 512, 1024]\n"
                                        "calibrations:\n"
                                        "  - {gpu: h200, kernel: fa2, file: cal.json}\n";
-  const ToolRun run =
-      tilesim("sweep --config " + path("sweep.yaml") + " --out " + path("sweep.csv"));
+  const ToolRun run = tilesim("sweep --spec " + path("sweep.yaml") + " --out " + path("sweep.csv"));
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const std::string csv = common::read_file(path("sweep.csv"));
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 * 3 * 2);
@@ -443,8 +442,16 @@ TEST_F(TilesimCli, SweepWritesOneRowPerPointWithItsCostModel) {
   EXPECT_EQ(calibrated, 6u);  // the h200 rows only
   std::ofstream(path("bad.yaml")) << "gpus: h200\nkernels: fa2\npatterns:\n"
                                      "  - pattern: spiral\n    seq: 1024\n";
-  expect_input_error("sweep --config " + path("bad.yaml") + " --out " + path("result.json"),
+  expect_input_error("sweep --spec " + path("bad.yaml") + " --out " + path("result.json"),
                      "PATTERN: expected one of dense", {"result.json"});
+  expect_input_error("sweep --out " + path("result.json"), "--spec: expected a sweep description",
+                     {"result.json"});
+  // The old spelling still works for one release and says so in one line.
+  const ToolRun old = tilesim("sweep --config " + path("sweep.yaml") + " --out " + path("old.csv"));
+  ASSERT_EQ(old.exit_code, 0) << old.err;
+  EXPECT_EQ(common::read_file(path("old.csv")), csv);
+  EXPECT_EQ(old.err,
+            "tilesim: sweep --config FILE is deprecated (kept for one release): use --spec FILE\n");
 }
 
 TEST_F(TilesimCli, OutputsThroughSymlinksKeepTheLink) {

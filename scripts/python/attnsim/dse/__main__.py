@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import REPO_ROOT
 from ..build_manifest import ManifestError, load_manifest
+from ..output_format import add_format_option, emit, human
 from .runner import SchedulerError, default_run_folder, run_sweep
 from .spec import SpecError, expand_points, load_spec
 from .store import StoreError
@@ -30,6 +31,7 @@ def parse_args(argv):
     check = sub.add_parser("check", help="check a spec and count its points; runs nothing")
     for p in (run, check):
         p.add_argument("spec", type=Path)
+        add_format_option(p)
     run.add_argument("--out", type=Path, help="run folder (default: "
                      "<build>/runs/dse-<name>-<spec hash>, so a rerun resumes)")
     run.add_argument("--build-dir", type=Path, default=default_build_dir())
@@ -54,7 +56,10 @@ def main(argv=None) -> int:
         spec = load_spec(args.spec)
         points = expand_points(spec)
         if args.command == "check":
-            print(f"{args.spec}: {len(points)} points (spec hash {spec.hash()})")
+            print(f"{args.spec}: {len(points)} points (spec hash {spec.hash()})",
+                  file=human(args.format))
+            emit(args.format, {"spec": str(args.spec), "points": len(points),
+                               "spec_hash": spec.hash()})
             return 0
         if args.workers < 0:
             raise SpecError(f"--workers: expected a positive number, got {args.workers}")
@@ -73,7 +78,9 @@ def main(argv=None) -> int:
         return 2
     print(f"{folder}: {summary['points']} points ({summary['evaluated_now']} evaluated now), "
           f"{summary['ok']} ok, {summary['failed']} failed; results.csv"
-          + (f", {len(summary['plots'])} plots" if summary["plots"] else ""))
+          + (f", {len(summary['plots'])} plots" if summary["plots"] else ""),
+          file=human(args.format))
+    emit(args.format, {"folder": str(folder), **summary})
     return 0
 
 

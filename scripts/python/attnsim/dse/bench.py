@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from .. import REPO_ROOT
+from ..output_format import add_format_option, emit, human
 from . import evaluators
 from .evaluators import Context, evaluate_batch, evaluate_point
 from .runner import batch_points
@@ -82,7 +83,9 @@ def main(argv=None) -> int:
         "ATTNSIM_BUILD_DIR", REPO_ROOT / "build" / "default")))
     parser.add_argument("--seq", type=int, default=8192, help="tilesim masks' sequence length")
     parser.add_argument("--out", type=Path, help="also write the numbers as JSON")
+    add_format_option(parser)
     args = parser.parse_args(argv)
+    say = human(args.format)
     scripts_dir = str(Path(__file__).resolve().parents[2])  # the folder holding attnsim/
     os.environ["PYTHONPATH"] = scripts_dir + os.pathsep + os.environ.get("PYTHONPATH", "")
     native = Context(str(args.build_dir))
@@ -94,10 +97,10 @@ def main(argv=None) -> int:
 
     def report(name: str, rate: float, points: int):
         rows.append({"case": name, "points": points, "points_per_s": rate})
-        print(f"{name:<52} {points:>4} points {rate:>10.1f} points/s", flush=True)
+        print(f"{name:<52} {points:>4} points {rate:>10.1f} points/s", file=say, flush=True)
 
     print(f"cores: {os.cpu_count()}; tilesim masks: 8 heads x {args.seq // 8}..{args.seq} tokens",
-          flush=True)
+          file=say, flush=True)
     report("tilesim in-process, masks cached (1 process)",
            serial_rate(tile_points, native), len(tile_points))
     report("tilesim in-process, mask generated per point",
@@ -123,9 +126,10 @@ def main(argv=None) -> int:
         / rate["spatten-sim CLI (GPT-2, fast), Dask 1 worker"],
     }
     for name, value in ratios.items():
-        print(f"ratio {name:<46} {value:>10.2f}x")
+        print(f"ratio {name:<46} {value:>10.2f}x", file=say)
     if args.out:
         args.out.write_text(json.dumps({"rows": rows, "ratios": ratios}, indent=2) + "\n")
+    emit(args.format, {"rows": rows, "ratios": ratios}, rows=rows)
     return 0
 
 

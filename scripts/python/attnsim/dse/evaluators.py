@@ -101,7 +101,7 @@ def evaluate_spatten(point: dict, context: Context) -> dict:
     with tempfile.TemporaryDirectory(prefix="attnsim-dse-") as tmp:
         config = Path(tmp) / "config.yaml"
         config.write_text(spatten_config_text(point))
-        command = [str(tool), "--config", str(config), "--out", str(Path(tmp) / "run")]
+        command = [str(tool), "--preset", str(config), "--out", str(Path(tmp) / "run")]
         if point.get("fast"):
             command.append("--fast")
         command.append(str((REPO_ROOT / point["workload"]).resolve()))

@@ -210,6 +210,10 @@ def run_sweep(spec: Spec, folder: Path, build_dir: Path, *, scheduler: str | Non
     if plots and spec.plots:
         from .plots import draw_plots
         written = draw_plots(spec, table, folder / "plots")
+        from ..html_report import try_write_report
+        report = try_write_report(folder, "dse")
+        if report is not None:
+            written.append(report)
     ok = sum(r["status"] == "ok" for r in rows)
     summary = {"points": len(keyed), "evaluated_now": len(pending), "ok": ok,
                "failed": len(rows) - ok, "plots": [str(p) for p in written]}
