@@ -67,6 +67,9 @@ class Kernel:
     # [{"multiple_of": 64, "weight": 0.35}, ...]: the share of the unaligned cost paid when both
     # lengths are multiples (the largest listed divisor applies; none: all of it)
     unaligned_weights: list = field(default_factory=list)
+    # {"dims": [1-D, 2-D, 3-D], "dilated_dim", "non_pow2_dilation", "non_pow2_extent"}: the
+    # kernel's neighborhood op counts (KernelSpec::neighborhood_ops); missing keys: the defaults
+    neighborhood_ops: dict = field(default_factory=dict)
     dense_tile_q: int | None = None
     dense_tile_kv: int | None = None
     dense_scheduler: str | None = None
@@ -193,22 +196,28 @@ def _not_power_of_two(x: int) -> bool:
     return not (x > 0 and x & (x - 1) == 0)
 
 
-def _neighborhood_ops(rule: Rule) -> float:
+def _neighborhood_ops(rule: Rule, coefficients: dict | None = None) -> float:
+    c = coefficients or {}
+    per_dims = c.get("dims", [NEIGHBORHOOD_OPS[i] for i in (1, 2, 3)])
+    dilated = c.get("dilated_dim", DILATED_DIM_OPS)
+    non_pow2_dilation = c.get("non_pow2_dilation", NOT_POWER_OF_TWO_OPS)
+    non_pow2_extent = c.get("non_pow2_extent", NOT_POWER_OF_TWO_OPS)
     dims = _per_dim(rule, "dims", 1, 0)
     n = len(dims)
     dilation = _per_dim(rule, "dilation", n, 1)
-    ops = NEIGHBORHOOD_OPS[n]
+    ops = per_dims[min(n, len(per_dims)) - 1]
     for d in range(min(n, len(dilation))):
         if dilation[d] > 1:
-            ops += DILATED_DIM_OPS + (NOT_POWER_OF_TWO_OPS if _not_power_of_two(dilation[d])
-                                      else 0)
+            ops += dilated + (non_pow2_dilation if _not_power_of_two(dilation[d]) else 0)
     if rule.name == "gna":
-        ops += NOT_POWER_OF_TWO_OPS * sum(1 for e in dims if _not_power_of_two(e))
+        ops += non_pow2_extent * sum(1 for e in dims if _not_power_of_two(e))
     return ops
 
 
-def mask_rule_ops(rule: Rule | None, evaluation: str = "expression") -> float:
-    """Per-element operations of a masked tile under `rule` (sim/gpu/cost_model.cc)."""
+def mask_rule_ops(rule: Rule | None, evaluation: str = "expression",
+                  neighborhood_ops: dict | None = None) -> float:
+    """Per-element operations of a masked tile under `rule` (sim/gpu/cost_model.cc);
+    `neighborhood_ops`: the kernel's coefficients (Kernel.neighborhood_ops)."""
     if evaluation == "precomputed":
         return PRECOMPUTED_OPS if rule is not None else PRECOMPUTED_NO_RULE_OPS
     if rule is None:
@@ -217,7 +226,7 @@ def mask_rule_ops(rule: Rule | None, evaluation: str = "expression") -> float:
     if rule.name == "document":
         ops = 0 if rule.params.get("causal") == "0" else 1.9
     if rule.name in ("sliding_window", "gna"):
-        ops = _neighborhood_ops(rule)
+        ops = _neighborhood_ops(rule, neighborhood_ops)
     return MASKED_PATH_OPS + ops
 
 
@@ -236,7 +245,7 @@ def tile_times(cost: Cost, kernel: Kernel, seq_q: int, seq_kv: int,
     op_us = cost.rule_op_us[rule.name] if rule is not None and rule.name in cost.rule_op_us \
         else cost.mask_op_us
     mask_work = float(kernel.tile_q) * float(kernel.tile_kv) * (
-        mask_rule_ops(rule, kernel.mask_evaluation) * op_us)
+        mask_rule_ops(rule, kernel.mask_evaluation, kernel.neighborhood_ops) * op_us)
     unaligned = kernel.unaligned_variant and bool(seq_q % kernel.tile_q or seq_kv % kernel.tile_kv)
     weight = unaligned_weight(kernel, seq_q, seq_kv)
     extra = cost.unaligned_tile_us * weight
