@@ -149,8 +149,7 @@ def test_out_dir_is_a_run_folder_with_the_json_results(name, tmp_path):
 PACKAGE = REPO / "scripts" / "python"
 PYTHON = "/usr/bin/python3"
 #: Entry points that write a file and report nothing else (one line naming what they wrote): -h
-#: only. Every other entry point reports results and takes --format json|table|csv. (flex_sass, a
-#: GPU capture tool, writes flex_sass.json and sass.tar.gz under --out; stdout is progress only.)
+#: only. Every other entry point reports results and takes --format json|table|csv.
 FILE_WRITERS = {"attnsim.chrome_trace", "attnsim.plot_spatten", "attnsim.plot_timeline",
                 "attnsim.synthetic_trace", "attnsim.gpu_dataset", "attnsim.flex_sass"}
 #: Help invocations per entry point (subcommand tools: the subcommands' help carries --format).

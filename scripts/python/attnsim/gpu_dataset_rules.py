@@ -498,3 +498,14 @@ BLIND5 = [
 
 def blind5_cases() -> list[dict]:
     return held_out_cases(BLIND5, 700, 15000)
+
+
+# The dense baseline of every blind4 and blind5 shape (sequence length, batch, heads, GQA group),
+# so their measured speedups can be checked against tilesim's schedule bound. Indices from 800.
+DENSE_TWINS = sorted({("dense", (), seq, batch, heads, gqa)
+                      for _, _, seq, batch, heads, gqa in BLIND4 + BLIND5},
+                     key=lambda c: (c[2], c[3], c[4], c[5]))
+
+
+def dense_twin_cases() -> list[dict]:
+    return held_out_cases([(f, dict(p), *rest) for f, p, *rest in DENSE_TWINS], 800, 16000)

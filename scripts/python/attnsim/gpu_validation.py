@@ -168,10 +168,28 @@ def base_runs_elsewhere(base_dataset: Path, dataset: Path, kernel: str,
     return [{**r, "mask": os.path.relpath(base_dataset / r["mask"], dataset)} for r in runs]
 
 
+def run_shape(run: dict) -> tuple:
+    """(batch, heads, seq_q, gqa) of a measured run: what a sparse run and its dense twin share."""
+    info = run["info"]
+    return (info.get("batch", 1), info["heads"], info["seq_q"], run.get("gqa", 1))
+
+
+def dense_runs_elsewhere(dense_dataset: Path | None, kernel: str, head_dim: int) -> dict:
+    """Shape -> ms of the dense runs of another dataset (the dense twins of the blind sets)."""
+    if dense_dataset is None or not any(measurement_files(dense_dataset, kernel)) or \
+            head_dim not in head_dims_of(dense_dataset, kernel):
+        return {}
+    _, runs = measured_runs(dense_dataset, kernel, head_dim)
+    cases = {c["name"]: c for c in json.loads((dense_dataset / "cases.json").read_text())["cases"]}
+    return {run_shape(r): r["ms"] for r in runs
+            if cases.get(Path(r["mask"]).stem, {}).get("family") == "dense"}
+
+
 def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, cases: dict,
                     calibration_out: Path | None = None,
                     rule_dataset: Path | None = None,
-                    base_dataset: Path | None = None) -> list[Row]:
+                    base_dataset: Path | None = None,
+                    dense_dataset: Path | None = None) -> list[Row]:
     """Rows for every run of one kernel configuration; the fitted cost model is copied to
     `calibration_out` when given (tilesim's own bytes). With `rule_dataset` (which has runs of
     this kernel), the rule costs are fitted on its `rule_calibration` runs and this dataset's
@@ -225,11 +243,11 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
     by_case = {Path(r["mask"]).stem: r for r in ordered}
 
     def shape(case_name: str) -> tuple:
-        info = by_case[case_name]["info"]
-        return (info.get("batch", 1), info["heads"], info["seq_q"], by_case[case_name].get("gqa", 1))
+        return run_shape(by_case[case_name])
 
-    dense_ms = {shape(n): by_case[n]["ms"] for n in by_case
-                if cases.get(n, {}).get("family", n.split("-")[0]) == "dense"}
+    dense_ms = dense_runs_elsewhere(dense_dataset, kernel, head_dim)
+    dense_ms.update({shape(n): by_case[n]["ms"] for n in by_case
+                     if cases.get(n, {}).get("family", n.split("-")[0]) == "dense"})
     roles = ["calibration"] * n_base + ["rule_calibration"] * n_rule
     rows = []
     for i, fit in enumerate(fitted_runs):
@@ -244,10 +262,13 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
 
 
 def predict_with_shipped(tilesim: Path, dataset: Path, kernel: str, head_dim: int, cases: dict,
-                         calibrations: Path) -> list[Row]:
+                         calibrations: Path, dense_dataset: Path | None = None) -> list[Row]:
     """Rows for every run of one kernel configuration predicted by a shipped calibration, with no
     fitting at all: every run is held out."""
     _, runs = measured_runs(dataset, kernel, head_dim)
+    dense_ms = dense_runs_elsewhere(dense_dataset, kernel, head_dim)
+    dense_ms.update({run_shape(r): r["ms"] for r in runs
+                     if cases.get(Path(r["mask"]).stem, {}).get("family") == "dense"})
     preset = PRESETS.get((kernel, head_dim), kernel)
     calibration = (calibrations / f"h200_{kernel}_d{head_dim}.json").resolve()
     if not calibration.is_file():
@@ -267,7 +288,9 @@ def predict_with_shipped(tilesim: Path, dataset: Path, kernel: str, head_dim: in
                 case = Path(run["mask"]).stem
                 rows.append(Row(case, cases.get(case, {}).get("family", case.split("-")[0]),
                                 (rule or "-").split(",")[0], kernel, head_dim, run["ms"],
-                                res["predicted_ms"], "held_out", None,
+                                res["predicted_ms"], "held_out",
+                                dense_ms[run_shape(run)] / run["ms"]
+                                if run_shape(run) in dense_ms else None,
                                 res["speedup_bound_sched"]))
     return sorted(rows, key=lambda r: r.case)
 
@@ -449,6 +472,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="add every run of this dataset (e.g. the cta probe, "
                              "golden/results/h200/2026-12-03-cta-probe) to the base fit of the "
                              "kernels it measured; its runs are not reported")
+    parser.add_argument("--dense-from", type=Path, metavar="DIR",
+                        help="dense runs of the same shapes measured in another dataset (e.g. "
+                             "golden/results/h200/2026-12-03-dense-twins): measured speedups "
+                             "to check against the schedule bound")
     parser.add_argument("--shipped", type=Path, metavar="DIR",
                         help="fit nothing: predict every run with the calibrations in DIR "
                              "(h200_<kernel>_d<head dim>.json, e.g. sim/gpu/calibrations)")
@@ -480,20 +507,21 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"regenerating the masks of {args.base_runs_from} with tilesim gen...",
                       file=sys.stderr)
                 generate(tilesim, args.base_runs_from.resolve(), base_cases["dataset"])
+        dense_from = args.dense_from.resolve() if args.dense_from else None
         rows = []
         for kernel in KERNELS:
             for head_dim in head_dims_of(dataset, kernel):
                 if args.shipped:
                     print(f"predicting {kernel} d{head_dim} with {args.shipped}", file=sys.stderr)
                     rows += predict_with_shipped(tilesim, dataset, kernel, head_dim, cases,
-                                                 args.shipped)
+                                                 args.shipped, dense_from)
                     continue
                 print(f"calibrating {kernel} d{head_dim}", file=sys.stderr)
                 rows += validate_kernel(
                     tilesim, dataset, kernel, head_dim, cases,
                     args.calibrations / f"h200_{kernel}_d{head_dim}.json"
                     if args.calibrations else None, rule_dataset,
-                    args.base_runs_from.resolve() if args.base_runs_from else None)
+                    args.base_runs_from.resolve() if args.base_runs_from else None, dense_from)
     except (OSError, KeyError, json.JSONDecodeError, ValidationError, RuntimeError) as error:
         print(f"validate_gpu: error: {error}", file=sys.stderr)
         return 2

@@ -68,7 +68,7 @@ class Kernel:
     # lengths are multiples (the largest listed divisor applies; none: all of it)
     unaligned_weights: list = field(default_factory=list)
     # {"dims": [1-D, 2-D, 3-D], "dilated_dim", "non_pow2_dilation", "non_pow2_extent"}: the
-    # kernel's neighborhood op counts (KernelSpec::neighborhood_ops); missing keys: the defaults
+    # neighborhood rules' op counts of this kernel (KernelSpec::NeighborhoodOps); {}: defaults
     neighborhood_ops: dict = field(default_factory=dict)
     dense_tile_q: int | None = None
     dense_tile_kv: int | None = None
@@ -163,9 +163,10 @@ PRECOMPUTED_OPS = 5  # a kernel that precomputes per-row/per-column values, any 
 PRECOMPUTED_NO_RULE_OPS = 7
 RULE_OPS = {"allow": 0, "causal": 0, "prefix_lm": 0, "band": 0.4, "causal_window": 1.0,
             "a_shape": 0.8}
-NEIGHBORHOOD_OPS = {1: 0.8, 2: 4.2, 3: 9.8}  # by number of dimensions
-DILATED_DIM_OPS = 4.2
-NOT_POWER_OF_TWO_OPS = 1.6
+# The neighborhood rules' default op counts (KernelSpec::NeighborhoodOps; a kernel preset's
+# cost.neighborhood_ops replaces any of them).
+NEIGHBORHOOD_DEFAULTS = {"dims": [0.8, 4.2, 9.8], "dilated_dim": 4.2, "non_pow2_dilation": 1.6,
+                         "non_pow2_extent": 1.6}
 
 
 def _atoll(text: str) -> int:
@@ -196,28 +197,25 @@ def _not_power_of_two(x: int) -> bool:
     return not (x > 0 and x & (x - 1) == 0)
 
 
-def _neighborhood_ops(rule: Rule, coefficients: dict | None = None) -> float:
-    c = coefficients or {}
-    per_dims = c.get("dims", [NEIGHBORHOOD_OPS[i] for i in (1, 2, 3)])
-    dilated = c.get("dilated_dim", DILATED_DIM_OPS)
-    non_pow2_dilation = c.get("non_pow2_dilation", NOT_POWER_OF_TWO_OPS)
-    non_pow2_extent = c.get("non_pow2_extent", NOT_POWER_OF_TWO_OPS)
+def _neighborhood_ops(rule: Rule, table: dict) -> float:
+    t = {**NEIGHBORHOOD_DEFAULTS, **table}
     dims = _per_dim(rule, "dims", 1, 0)
     n = len(dims)
     dilation = _per_dim(rule, "dilation", n, 1)
-    ops = per_dims[min(n, len(per_dims)) - 1]
+    ops = t["dims"][min(n, 3) - 1]
     for d in range(min(n, len(dilation))):
         if dilation[d] > 1:
-            ops += dilated + (non_pow2_dilation if _not_power_of_two(dilation[d]) else 0)
+            ops += t["dilated_dim"] + (t["non_pow2_dilation"]
+                                       if _not_power_of_two(dilation[d]) else 0)
     if rule.name == "gna":
-        ops += non_pow2_extent * sum(1 for e in dims if _not_power_of_two(e))
+        ops += t["non_pow2_extent"] * sum(1 for e in dims if _not_power_of_two(e))
     return ops
 
 
 def mask_rule_ops(rule: Rule | None, evaluation: str = "expression",
-                  neighborhood_ops: dict | None = None) -> float:
+                  neighborhood: dict | None = None) -> float:
     """Per-element operations of a masked tile under `rule` (sim/gpu/cost_model.cc);
-    `neighborhood_ops`: the kernel's coefficients (Kernel.neighborhood_ops)."""
+    `neighborhood`: the kernel's neighborhood op counts (Kernel.neighborhood_ops)."""
     if evaluation == "precomputed":
         return PRECOMPUTED_OPS if rule is not None else PRECOMPUTED_NO_RULE_OPS
     if rule is None:
@@ -226,7 +224,7 @@ def mask_rule_ops(rule: Rule | None, evaluation: str = "expression",
     if rule.name == "document":
         ops = 0 if rule.params.get("causal") == "0" else 1.9
     if rule.name in ("sliding_window", "gna"):
-        ops = _neighborhood_ops(rule, neighborhood_ops)
+        ops = _neighborhood_ops(rule, neighborhood or {})
     return MASKED_PATH_OPS + ops
 
 
