@@ -245,8 +245,16 @@ NpyArray NpyArray::from_text(const std::string& utf8) {
 }
 
 std::int64_t NpyArray::size() const {
+  // A zero extent empties the array whatever the others are: a header may declare huge extents
+  // beside a 0 (the reader checks the product against the bytes present), and multiplying them
+  // first overflowed (fuzz_npy, 2026-12-03). Without a zero the reader has bounded the product.
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
   std::int64_t n = 1;
-  for (std::int64_t dim : shape) n *= dim;
+  for (std::int64_t dim : shape) {
+    if (__builtin_mul_overflow(n, dim, &n)) {
+      throw std::logic_error("NpyArray::size: the element count overflows (unchecked shape)");
+    }
+  }
   return n;
 }
 

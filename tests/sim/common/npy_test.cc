@@ -63,6 +63,25 @@ TEST_F(NpyTest, FloatArraysDoNotConvertToIntegers) {
   EXPECT_EQ(floats.to_float64("m", "x"), (std::vector<double>{1.0, 2.5}));
 }
 
+// Found by fuzz_npy (2026-12-03): huge extents before a zero made size() overflow a signed
+// product (UBSan, the sanitize preset) although the array is empty. It reads as empty, and its
+// values convert to nothing.
+TEST_F(NpyTest, AZeroExtentAfterHugeOnesIsAnEmptyArray) {
+  std::string header =
+      "{'descr': '|u1', 'fortran_order': False, 'shape': (3037000500, "
+      "3037000500, 0), }";  // 3037000500^2: above 2^63 (signed overflow), below 2^64
+  header.append(64 - (10 + header.size() + 1) % 64, ' ');
+  header += '\n';
+  std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
+  bytes += static_cast<char>(header.size() & 0xff);
+  bytes += static_cast<char>(header.size() >> 8);
+  bytes += header;
+  const NpyArray array = parse_npy(bytes, "zero.npy");
+  EXPECT_EQ(array.size(), 0);
+  EXPECT_TRUE(array.to_int64("zero.npy", "a").empty());
+  EXPECT_TRUE(array.to_float64("zero.npy", "a").empty());
+}
+
 TEST_F(NpyTest, TruncatedAndForeignDataAreInputErrors) {
   std::string bytes = serialize_npy(NpyArray::from<double>({4}, {1, 2, 3, 4}));
   EXPECT_NE(input_error_of([&] {
