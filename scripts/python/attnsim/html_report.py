@@ -32,6 +32,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .table_values import numeric as _numeric
+from .table_values import sort_key as _sort_key
+
 REPORT_NAME = "report.html"
 #: Columns of a tilesim timeline CSV (tilesim predict --trace), as plot_timeline reads them.
 TIMELINE_COLUMNS = ["mask", "slot", "sm", "batch", "head", "q_tile", "start_us", "end_us",
@@ -222,24 +225,6 @@ def validation_figures(path: Path, folder: Path) -> list[Figure]:
 def _axis_label(column: str, sense: str | None = None) -> str:
     from .dse.plots import axis_label  # the PNG plots' labels, so both say the same
     return axis_label(column, sense)
-
-
-def _numeric(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _sort_key(value):
-    number = _numeric(value)
-    if number is not None:
-        return (0, number, "")
-    text = str(value)
-    if "x" in text and all(part.isdigit() for part in text.split("x")):
-        return (0, math.prod(int(p) for p in text.split("x")), text)
-    return (1, 0, text)
 
 
 def dse_figures(results: Path, folder: Path) -> list[Figure]:

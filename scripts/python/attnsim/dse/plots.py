@@ -21,6 +21,8 @@ import numpy as np  # noqa: E402
 
 from .. import REPO_ROOT  # noqa: E402
 from .spec import Spec  # noqa: E402
+from ..table_values import numeric as _numeric  # noqa: E402
+from ..table_values import sort_key as _sort_key  # noqa: E402
 
 #: An objective varying by less than this, relative to its mean, is flat: no trade-off to draw.
 FLAT_SPREAD = 1e-3
@@ -85,14 +87,6 @@ def pareto_front(points: list[tuple[float, float]], x_sense: str = "min",
             front.append(i)
             best_y = y
     return front
-
-
-def _numeric(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _ok_rows(table: list[dict]) -> list[dict]:
@@ -164,16 +158,6 @@ def _annotate(ax, indices: list[int], xy, rows, names: list[str]) -> str:
                     textcoords="offset points", fontsize=6, ha="left" if right else "right",
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.7, "lw": 0})
     return design_label(rows[indices[0]], shared) if shared and indices else ""
-
-
-def _sort_key(value):
-    number = _numeric(value)
-    if number is not None:
-        return (0, number, "")
-    text = str(value)
-    if "x" in text and all(part.isdigit() for part in text.split("x")):
-        return (0, math.prod(int(p) for p in text.split("x")), text)
-    return (1, 0, text)
 
 
 def plot_heatmap(table, plot: dict, out: Path) -> Path:
