@@ -77,8 +77,8 @@ void BlockLayoutBuilder::check_bytes(std::uint64_t entries) const {
   const MaskGeometry& g = layout_.geometry;
   const std::uint64_t rows = static_cast<std::uint64_t>(std::max<std::int64_t>(0, g.rows())) + 1;
   std::uint64_t bytes = 0, row_bytes = 0, entry_bytes = 0;
-  const bool overflow = __builtin_mul_overflow(rows, std::uint64_t{8}, &row_bytes) ||
-                        __builtin_mul_overflow(entries, std::uint64_t{5}, &entry_bytes) ||
+  const bool overflow = __builtin_mul_overflow(rows, kBytesPerRow, &row_bytes) ||
+                        __builtin_mul_overflow(entries, kBytesPerEntry, &entry_bytes) ||
                         __builtin_add_overflow(row_bytes, entry_bytes, &bytes);
   common::check_memory(overflow ? std::numeric_limits<std::uint64_t>::max() : bytes,
                        "mask of " + std::to_string(g.batch) + " x " + std::to_string(g.heads) +

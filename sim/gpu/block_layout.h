@@ -92,6 +92,10 @@ struct BlockLayout {
 /// Appends rows in order; each row's blocks must arrive with increasing kv index.
 class BlockLayoutBuilder {
  public:
+  /// What the layout holds: a row offset per row (plus one), a kv index and a class per entry.
+  static constexpr std::uint64_t kBytesPerRow = 8;
+  static constexpr std::uint64_t kBytesPerEntry = 5;
+
   explicit BlockLayoutBuilder(const MaskGeometry& geometry);
   /// Adds a non-empty block to the current row (throws std::logic_error when out of order).
   /// Inline: generated and loaded masks call it once per block.

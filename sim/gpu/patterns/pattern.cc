@@ -305,7 +305,9 @@ void refuse_if_far_past_memory_limit(const PatternInstance& instance, const Patt
   const double rows = static_cast<double>(g.batch) * static_cast<double>(g.heads) *
                       static_cast<double>(g.q_blocks());
   const double limit = static_cast<double>(common::max_memory_bytes());
-  if (8 * rows + 5 * rows * static_cast<double>(g.kv_blocks()) <= limit) return;
+  const double row_bytes = static_cast<double>(BlockLayoutBuilder::kBytesPerRow);
+  const double entry_bytes = static_cast<double>(BlockLayoutBuilder::kBytesPerEntry);
+  if (row_bytes * rows + entry_bytes * rows * static_cast<double>(g.kv_blocks()) <= limit) return;
   const std::int64_t samples = std::min(g.q_blocks(), kEstimateRows);
   const std::unique_ptr<HeadMask> head = instance.make_head(0, derive_seed(spec.seed, 0));
   BlockRow row;
@@ -314,7 +316,8 @@ void refuse_if_far_past_memory_limit(const PatternInstance& instance, const Patt
     head->block_row(i * g.q_blocks() / samples, row);  // spread over the rows, in order
     listed += static_cast<double>(row.size());
   }
-  const double estimate = 8 * rows + 5 * rows * listed / static_cast<double>(samples);
+  const double estimate =
+      row_bytes * rows + entry_bytes * rows * listed / static_cast<double>(samples);
   if (estimate <= kEstimateMargin * limit) return;
   common::check_memory(estimate >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max()
                                           : static_cast<std::uint64_t>(estimate),
