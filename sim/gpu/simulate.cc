@@ -300,22 +300,18 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   const KernelSpec dense_kernel = kernel.dense_variant();
   const std::int64_t dense_q_tiles = ceil_div(dg.seq_q, dense_kernel.tile_q);
 
-  // Speed of light for this kernel: its order and policy, zero fixed costs, partial = full. The
-  // dense side keeps every slot at its full-occupancy rate (the dense launch is full nearly all
-  // the time, and its tail can only be faster); the sparse side lets a CTA alone on its SM use the
-  // whole SM, since a sparse launch often runs below full occupancy. With one CTA per SM both
-  // are the slot model.
-  // Scoped: only the makespans are kept, so the speed-of-light launches' sequences, work and
-  // placements are freed before the timed launches are built (peak memory on sparse 1M masks).
-  // With several CTAs per SM the slot schedule is not used, so it is not computed.
+  // Speed of light for this kernel: zero fixed costs, partial = full. The dense side keeps every
+  // slot at its full-occupancy rate (the dense launch is full nearly all the time, and its tail
+  // can only be faster) and its equal items' makespan, which every dispatch order gives. The
+  // sparse side is the shortest any dispatch order could reach (sparse_speed_of_light), with a CTA
+  // alone on its SM allowed the whole SM, since a sparse launch often runs below full occupancy.
+  // Scoped: only the makespans are kept, so the speed-of-light launches' sequences and work are
+  // freed before the timed launches are built (peak memory on sparse 1M masks).
   const double sparse_sol = [&] {
-    if (kernel.ctas_per_sm == 1) {
-      return run_launch(unit_work(counts, kernel), g, classifier.q_tiles(), kernel, slots)
-          .schedule.makespan();
-    }
     const LaunchRun sparse_unit =
         launch_work(unit_work(counts, kernel), g, classifier.q_tiles(), kernel);
-    return shared_sm_makespan(sparse_unit.work, gpu.sm_count, kernel.ctas_per_sm, kernel.scheduler);
+    return sparse_speed_of_light(sparse_unit.work, gpu.sm_count, kernel.ctas_per_sm,
+                                 kernel.scheduler);
   }();
   const double dense_sol = [&] {
     const std::vector<double> dense_unit =

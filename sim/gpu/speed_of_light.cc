@@ -2,6 +2,7 @@
 #include "sim/gpu/speed_of_light.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <numeric>
 
@@ -66,6 +67,35 @@ double shared_sm_makespan(const std::vector<double>& work, int sms, int ctas_per
     for (const int slot : finished) refill(slot);
   }
   return now;
+}
+
+double any_order_makespan_lower_bound(const std::vector<double>& work, int sms, int ctas_per_sm) {
+  if (work.empty()) return 0.0;
+  const double speed = static_cast<double>(ctas_per_sm);
+  // Summed in launch order (the NumPy reference adds in the same order: the same double).
+  double total = 0;
+  for (const double w : work) total += w;
+  std::vector<double> longest = work;
+  std::sort(longest.begin(), longest.end(), std::greater<>());
+  double bound = total / (static_cast<double>(sms) * speed);
+  const auto m = static_cast<std::size_t>(sms);
+  for (std::size_t k = 0; k * m < longest.size(); ++k) {
+    double one_sm = 0;  // the k + 1 smallest of the k * sms + 1 longest, smallest index first
+    for (std::size_t j = k * m - k; j <= k * m; ++j) one_sm += longest[j];
+    bound = std::max(bound, one_sm / speed);
+  }
+  return bound;
+}
+
+double sparse_speed_of_light(const std::vector<double>& work, int sms, int ctas_per_sm,
+                             const std::string& scheduler) {
+  if (scheduler != "static_persistent")
+    return any_order_makespan_lower_bound(work, sms, ctas_per_sm);
+  if (ctas_per_sm > 1) return shared_sm_makespan(work, sms, ctas_per_sm, scheduler);
+  // One CTA per SM: worker w runs items w, w + sms, ... back to back (no event loop needed).
+  std::vector<double> finish(static_cast<std::size_t>(sms), 0.0);
+  for (std::size_t i = 0; i < work.size(); ++i) finish[i % finish.size()] += work[i];
+  return *std::max_element(finish.begin(), finish.end());
 }
 
 }  // namespace attnsim::gpu

@@ -83,6 +83,10 @@ def test_main_writes_the_report_and_flags_the_missed_target(dataset, tmp_path):
                                 "--out", str(tmp_path)]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert all(not s["meets_target"] for s in summary["results"])  # the 30 % outlier
+    # The report names the command that wrote it (golden/regenerate_validation.sh replays them).
+    command = f"scripts/validate_gpu.py --dataset {dataset} --build-dir {BUILD} --out {tmp_path}"
+    assert summary["command"] == command
+    assert (tmp_path / "report.md").read_text().startswith(f"Written by `{command}`.")
     for name in ("validation.csv", "report.md", "predicted_vs_measured.png",
                  "speedup_vs_bound.png"):
         assert (tmp_path / name).stat().st_size > 0

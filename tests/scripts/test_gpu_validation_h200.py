@@ -137,6 +137,13 @@ def test_legacy_held_out_errors_stay_within_bounds(legacy, kernel, head_dim):
     rows = gpu_validation.validate_kernel(TILESIM, legacy, kernel, head_dim, cases)
     assert sum(not r.in_fit for r in rows) >= len(rows) - 5
     check_rows(rows, kernel, head_dim, LEGACY_BOUNDS)
+    # Its 48 sparse runs per configuration have their dense twins in the same session: no
+    # measured speedup beats speedup_bound_sched (7 did by up to 2.3 % while the bound's sparse
+    # side was the launch-order schedule; 2026-12-03: the shortest any dispatch order reaches).
+    sparse = [r for r in rows if r.measured_speedup is not None and r.family != "dense"]
+    assert len(sparse) == 48
+    assert [r.case for r in sparse if r.exceeds_bound] == []
+    assert max(r.measured_speedup / r.bound_sched for r in sparse) < 1.0
 
 
 @pytest.fixture(scope="module")
@@ -268,10 +275,11 @@ DENSE_TWINS = RESULTS / "2026-12-03-dense-twins"
                                              (BLIND5, "blind5-2026-12")])
 def test_blind_sets_speedups_against_their_dense_twins(tmp_path, source, dataset):
     """Every blind4/blind5 run's measured speedup over the dense run of its shape (measured in
-    another session, dense-twins) against speedup_bound_sched. Two runs exceed the bound by more
-    than the issue's 1 % (blind5: mixture-722 d64 by 3.8 %, prefix_lm-702 d128 by 2.5 %;
-    golden/README.md): this pins that no run exceeds it by 4 % or more and that no other run
-    exceeds it at all."""
+    another session, dense-twins) against speedup_bound_sched. Two runs exceeded the bound by 3.8
+    and 2.5 % (blind5: mixture-722 d64, prefix_lm-702 d128) while its sparse side was the
+    launch-order schedule: both reached the tile bound, the hardware's dispatch balancing better
+    than launch order does with constant tile times. Since 2026-12-03 the sparse side is the
+    shortest any dispatch order reaches (speed_of_light.h): no run is over it."""
     root, twins = tmp_path / "blind", tmp_path / "twins"
     root.mkdir()
     twins.mkdir()
@@ -284,14 +292,11 @@ def test_blind_sets_speedups_against_their_dense_twins(tmp_path, source, dataset
                                 str(out), "--shipped", str(SHIPPED), "--dense-from",
                                 str(twins)]) == 0
     summary = json.loads((out / "summary.json").read_text())
-    known = {("flexattention", 64): ["mixture-722-s16384-b1-h12-g1"],
-             ("flexattention", 128): ["prefix_lm-702-s16384-b1-h20-g4"]} \
-        if dataset == "blind5-2026-12" else {}
     for result in summary["results"]:
         assert result["speedups_checked"] == 24, result
-        assert result["runs_over_bound"] == known.get((result["kernel"], result["head_dim"]), [])
+        assert result["runs_over_bound"] == [], result
     with open(out / "validation.csv") as f:
         ratios = [float(r["measured_speedup"]) / float(r["speedup_bound_sched"])
-                  for r in csv.DictReader(f) if r["measured_speedup"]]
-    assert len(ratios) == 48
-    assert max(ratios) < 1.04
+                  for r in csv.DictReader(f) if r["measured_speedup"] and r["family"] != "dense"]
+    assert len(ratios) == 44  # 2 of the 24 masks are dense
+    assert max(ratios) < 1.0  # measured: 0.977 at most

@@ -20,6 +20,7 @@ import argparse
 import csv
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -405,7 +406,8 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f} %"
 
 
-def write_outputs(rows: list[Row], summary: list[dict], out_dir: Path, dataset: Path) -> None:
+def write_outputs(rows: list[Row], summary: list[dict], out_dir: Path, dataset: Path,
+                  command: str) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / f"validation.csv.tmp-{os.getpid()}"
     with open(tmp, "w", newline="") as handle:
@@ -424,8 +426,9 @@ def write_outputs(rows: list[Row], summary: list[dict], out_dir: Path, dataset: 
         else str(dataset),
         "targets": {"median_abs_error": ERROR_TARGET_MEDIAN, "max_abs_error": ERROR_TARGET_MAX,
                     "max_abs_error_under_0.2_ms": SHORT_MAX, "bound_noise": BOUND_NOISE},
-        "results": summary, "git": git_revision()})
-    lines = ["| kernel | d | held-out runs | median abs error | max abs error | speedups checked "
+        "results": summary, "git": git_revision(), "command": command})
+    lines = [f"Written by `{command}`.", "",
+             "| kernel | d | held-out runs | median abs error | max abs error | speedups checked "
              "| over bound | meets target |", "|---|---|---|---|---|---|---|---|"]
     for s in summary:
         lines.append(f"| {s['kernel']} | {s['head_dim']} | {s['held_out_runs']} | "
@@ -527,7 +530,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     summary = summarize(rows)
     out_dir = args.out or args.build_dir / "runs" / f"validation-{dataset.name}"
-    write_outputs(rows, summary, out_dir, dataset)
+    # What wrote this report, as typed (golden/regenerate_validation.sh holds the committed ones').
+    command = shlex.join(["scripts/validate_gpu.py",
+                          *(sys.argv[1:] if argv is None else argv)])
+    write_outputs(rows, summary, out_dir, dataset, command)
     plots = plot(rows, out_dir)
     from .html_report import try_write_report
     if try_write_report(out_dir, "validate_gpu") is not None:

@@ -395,6 +395,38 @@ def schedule(work: list[float], slots: int, policy: str):
     return placements, finish
 
 
+def any_order_makespan_lower_bound(work: list[float], sms: int, per_sm: int) -> float:
+    """No assignment of the CTAs to SMs (per_sm units per unit time each) finishes sooner: the total
+    over all SMs, and for every k the k + 1 smallest of the k * sms + 1 longest items on one SM."""
+    if not work:
+        return 0.0
+    total = 0.0
+    for w in work:  # launch order, as the C++ adds
+        total += w
+    longest = sorted(work, reverse=True)
+    bound = total / (float(sms) * per_sm)
+    k = 0
+    while k * sms < len(longest):
+        one_sm = 0.0
+        for j in range(k * sms - k, k * sms + 1):
+            one_sm += longest[j]
+        bound = max(bound, one_sm / per_sm)
+        k += 1
+    return bound
+
+
+def sparse_speed_of_light(work: list[float], sms: int, per_sm: int, policy: str) -> float:
+    """Timing-driven dispatch: the any-order lower bound; static_persistent: its assignment."""
+    if policy != "static_persistent":
+        return any_order_makespan_lower_bound(work, sms, per_sm)
+    if per_sm > 1:
+        return shared_sm_makespan(work, sms, per_sm, policy)
+    finish = [0.0] * sms
+    for i, w in enumerate(work):
+        finish[i % sms] += w
+    return max(finish)
+
+
 def shared_sm_makespan(work: list[float], sms: int, per_sm: int, policy: str) -> float:
     """Speed of light with CTAs sharing an SM: k residents each progress at per_sm / k."""
     slots = sms * per_sm
@@ -524,9 +556,9 @@ def simulate(mask: Mask, gpu: Gpu, kernel: Kernel, cost: Cost) -> dict:
         return seq, work, placements, finish
 
     masked = partial + empty
-    _, sparse_work, _, sparse_finish = run(full, masked, kernel, q_tiles, None)
-    sparse_sol = max(sparse_finish) if kernel.ctas_per_sm == 1 else shared_sm_makespan(
-        sparse_work, gpu.sm_count, kernel.ctas_per_sm, kernel.scheduler)
+    _, sparse_work, _, _ = run(full, masked, kernel, q_tiles, None)
+    sparse_sol = sparse_speed_of_light(sparse_work, gpu.sm_count, kernel.ctas_per_sm,
+                                       kernel.scheduler)
     _, _, _, dense_finish = run(dense_full, dense_masked, dense, dq, None)
     r["speedup_bound_sched"] = max(dense_finish) / sparse_sol if sparse_sol else 0.0
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <limits>
 #include <random>
 
 #include "sim/gpu/schedulers/scheduler.h"
@@ -48,6 +50,63 @@ TEST(SpeedOfLight, SharingNeverEndsLaterThanFixedRateSlots) {
       EXPECT_GE(shared + 1e-9, total / 10);  // 5 SMs x 2 units per time
     }
   }
+}
+
+TEST(SpeedOfLight, AnyOrderBoundIsExactForEqualItems) {
+  // 10 equal items on 4 SMs: one SM takes 3 of them whatever the order.
+  EXPECT_DOUBLE_EQ(any_order_makespan_lower_bound(std::vector<double>(10, 3.0), 4, 1), 9.0);
+  EXPECT_DOUBLE_EQ(any_order_makespan_lower_bound(std::vector<double>(10, 3.0), 4, 2), 4.5);
+  EXPECT_DOUBLE_EQ(any_order_makespan_lower_bound(std::vector<double>(8, 3.0), 4, 1), 6.0);
+}
+
+TEST(SpeedOfLight, AnyOrderBoundHandComputed) {
+  // A causal triangle of 8 rows on 4 SMs: 36 / 4 = 9, reached by pairing 8+1, 7+2, 6+3, 5+4.
+  EXPECT_DOUBLE_EQ(any_order_makespan_lower_bound({1, 2, 3, 4, 5, 6, 7, 8}, 4, 1), 9.0);
+  EXPECT_DOUBLE_EQ(any_order_makespan_lower_bound({10, 1, 1, 1}, 2, 1), 10.0);  // the longest
+  EXPECT_DOUBLE_EQ(any_order_makespan_lower_bound({5, 5, 5}, 2, 1), 10.0);      // two share an SM
+  EXPECT_DOUBLE_EQ(any_order_makespan_lower_bound({5, 5, 5}, 2, 2), 5.0);
+  EXPECT_DOUBLE_EQ(any_order_makespan_lower_bound({}, 2, 1), 0.0);
+}
+
+// The best assignment of a few items to SMs, by trying them all.
+double best_assignment(const std::vector<double>& work, int sms, int ctas_per_sm) {
+  std::vector<int> sm(work.size(), 0);
+  double best = std::numeric_limits<double>::infinity();
+  while (true) {
+    std::vector<double> load(sms, 0.0);
+    for (std::size_t i = 0; i < work.size(); ++i) load[sm[i]] += work[i];
+    best = std::min(best, *std::max_element(load.begin(), load.end()) / ctas_per_sm);
+    std::size_t i = 0;
+    while (i < sm.size() && ++sm[i] == sms) sm[i++] = 0;
+    if (i == sm.size()) return best;
+  }
+}
+
+TEST(SpeedOfLight, AnyOrderBoundIsBelowEveryScheduleAndTheBestAssignment) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> length(0.1, 8.0);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<double> work(1 + rng() % 8);
+    for (double& w : work) w = length(rng);
+    const int sms = 1 + static_cast<int>(rng() % 3);
+    for (const int per_sm : {1, 2}) {
+      const double bound = any_order_makespan_lower_bound(work, sms, per_sm);
+      EXPECT_LE(bound, best_assignment(work, sms, per_sm) + 1e-9);
+      for (const char* scheduler :
+           {"non_persistent", "static_persistent", "dynamic_longest_first"}) {
+        EXPECT_LE(bound, shared_sm_makespan(work, sms, per_sm, scheduler) + 1e-9) << scheduler;
+      }
+    }
+  }
+}
+
+TEST(SpeedOfLight, StaticPersistentKeepsItsAssignment) {
+  // Its CTAs cannot move, so the bound is that assignment's makespan, not the any-order one.
+  const std::vector<double> work = {8, 1, 8, 1, 1, 1};
+  EXPECT_DOUBLE_EQ(sparse_speed_of_light(work, 2, 1, "static_persistent"), 17.0);  // 8+8+1
+  EXPECT_DOUBLE_EQ(sparse_speed_of_light(work, 2, 1, "non_persistent"), 10.0);     // 20 / 2
+  EXPECT_DOUBLE_EQ(sparse_speed_of_light(work, 2, 2, "static_persistent"),
+                   shared_sm_makespan(work, 2, 2, "static_persistent"));
 }
 
 }  // namespace
