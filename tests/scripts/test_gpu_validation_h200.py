@@ -76,6 +76,14 @@ UNALIGNED_BOUNDS = {("flexattention", 64): (0.03, 0.13), ("flexattention", 128):
 VISIT2_BOUNDS = {("flexattention", 64): (0.05, 0.27)}
 
 
+def assert_is_the_committed_report(out: Path, source: Path) -> None:
+    """The committed validation.csv is what the same command writes today (the reports are
+    rewritten by golden/regenerate_validation.sh; fixed decimals, so the text is compared)."""
+    committed = (source / "validation" / "validation.csv").read_text()
+    assert (out / "validation.csv").read_text() == committed, \
+        f"{source}/validation is stale: run golden/regenerate_validation.sh"
+
+
 def scratch_copy(root: Path, source: Path) -> Path:
     for path in source.glob("*.json"):
         shutil.copy(path, root / path.name)
@@ -117,6 +125,22 @@ def mask_arrays_digest(masks: Path) -> str:
                 digest.update(f"{path.name}:{name}:{a.dtype.str}:{a.shape}".encode())
                 digest.update(np.ascontiguousarray(a).tobytes())
     return digest.hexdigest()
+
+
+def test_the_legacy_report_is_the_committed_one(legacy, tmp_path):
+    assert gpu_validation.main(["--dataset", str(legacy), "--build-dir", str(BUILD), "--out",
+                                str(tmp_path)]) == 0
+    assert_is_the_committed_report(tmp_path, LEGACY)
+
+
+def test_the_flex_costs_report_is_the_committed_one(tmp_path):
+    root = tmp_path / COSTS.name
+    root.mkdir()
+    scratch_copy(root, COSTS)
+    gpu_dataset.generate(TILESIM, root, "flex-costs-2026-12")
+    assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
+                                str(tmp_path / "report"), "--shipped", str(SHIPPED)]) == 0
+    assert_is_the_committed_report(tmp_path / "report", COSTS)
 
 
 def test_regenerated_legacy_masks_are_the_measured_ones(legacy):
@@ -179,6 +203,10 @@ def test_shipped_calibrations_are_what_validate_gpu_writes(rules_validation):
                 f"(regenerate: golden/README.md, 'scripts/validate_gpu.py ... --calibrations')"
 
 
+def test_the_rules_report_is_the_committed_one(rules_validation):
+    assert_is_the_committed_report(rules_validation / "report", RULES)
+
+
 @pytest.mark.parametrize("kernel, head_dim", sorted(RULES_BOUNDS))
 def test_rules_held_out_errors_stay_within_bounds(rules_validation, kernel, head_dim):
     summary = json.loads((rules_validation / "report" / "summary.json").read_text())
@@ -213,6 +241,8 @@ def test_shipped_calibrations_predict_the_blind_sets(tmp_path, source, dataset, 
     out = tmp_path / "report"
     assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
                                 str(out), "--shipped", str(SHIPPED)]) == 0
+    if source not in (BLIND4, BLIND5):  # theirs are written with --dense-from (checked below)
+        assert_is_the_committed_report(out, source)
     summary = json.loads((out / "summary.json").read_text())
     assert {(s["kernel"], s["head_dim"]) for s in summary["results"]} == set(bounds)
     for result in summary["results"]:
@@ -235,6 +265,7 @@ def test_a_second_visit_calibrated_on_its_own_base_runs(rules, tmp_path):
     assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
                                 str(out), "--rule-runs-from",
                                 str(rules.parent / COSTS.name)]) == 0
+    assert_is_the_committed_report(out, VISIT2)
     summary = json.loads((out / "summary.json").read_text())
     assert {(s["kernel"], s["head_dim"]) for s in summary["results"]} == set(VISIT2_BOUNDS)
     for result in summary["results"]:
@@ -292,6 +323,7 @@ def test_blind_sets_speedups_against_their_dense_twins(tmp_path, source, dataset
                                 str(out), "--shipped", str(SHIPPED), "--dense-from",
                                 str(twins)]) == 0
     summary = json.loads((out / "summary.json").read_text())
+    assert_is_the_committed_report(out, source)
     for result in summary["results"]:
         assert result["speedups_checked"] == 24, result
         assert result["runs_over_bound"] == [], result
