@@ -151,7 +151,8 @@ PYTHON = "/usr/bin/python3"
 #: Entry points that write a file and report nothing else (one line naming what they wrote): -h
 #: only. Every other entry point reports results and takes --format json|table|csv.
 FILE_WRITERS = {"attnsim.chrome_trace", "attnsim.plot_spatten", "attnsim.plot_timeline",
-                "attnsim.synthetic_trace", "attnsim.gpu_dataset", "attnsim.flex_sass"}
+                "attnsim.synthetic_trace", "attnsim.gpu_dataset", "attnsim.flex_sass",
+                "attnsim.spatten_gpu"}
 #: Help invocations per entry point (subcommand tools: the subcommands' help carries --format).
 PY_HELPS = {"attnsim.dse": [["-h"], ["run", "-h"], ["check", "--help"]]}
 
