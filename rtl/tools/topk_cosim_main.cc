@@ -24,8 +24,8 @@
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
 #include "sim/common/output_format.h"
-#include "sim/common/run_report.h"
 #include "sim/common/progress.h"
+#include "sim/common/run_report.h"
 #include "sim/common/running_stats.h"
 
 namespace {

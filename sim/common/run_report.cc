@@ -104,7 +104,8 @@ std::string reason_of(const std::string& err, int status) {
   if (line.size() > 400) line = line.substr(0, 400) + "...";
   if (!line.empty()) return line;
   if (WIFEXITED(status)) return "the generator exited " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "the generator was killed by signal " + std::to_string(WTERMSIG(status));
+  if (WIFSIGNALED(status))
+    return "the generator was killed by signal " + std::to_string(WTERMSIG(status));
   return "the generator failed";
 }
 

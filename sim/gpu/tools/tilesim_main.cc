@@ -215,8 +215,7 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
       "run folder: results.json (the JSON report, with the resolved GPU, kernel and cost model) "
       "and report.html (interactive plots; --no-report omits it); stdout still gets --format. "
       "Deprecated spelling: a path ending in .json, .csv or .txt "
-      "(or -) is written instead of stdout")(
-      "no-report", attnsim::common::kNoReportHelp)(
+      "(or -) is written instead of stdout")("no-report", attnsim::common::kNoReportHelp)(
       "batch", po::value(&batch), "broadcast masks stored with batch 1 to this batch size")(
       "heads", po::value(&heads), "broadcast masks stored with 1 head to this many heads")(
       "rule", po::value(&rule_text),
@@ -330,8 +329,8 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
     return out.size() >= tail.size() &&
            out.compare(out.size() - tail.size(), tail.size(), tail) == 0;
   };
-  const bool out_is_file = out == "-" || ends_with(".json") || ends_with(".csv") ||
-                           ends_with(".txt");
+  const bool out_is_file =
+      out == "-" || ends_with(".json") || ends_with(".csv") || ends_with(".txt");
   // The run folder first: --trace may name a file inside it (its report draws the timeline).
   if (!out.empty() && !out_is_file) fs::create_directories(out);
   if (!trace.empty()) {
