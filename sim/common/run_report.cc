@@ -135,10 +135,13 @@ bool write_run_report(const std::string& tool, const fs::path& dir) {
     std::vector<char*> envp;
     for (std::string& item : env_strings) envp.push_back(item.data());
     envp.push_back(nullptr);
-    std::string module_flag = "-m", module = "attnsim.html_report", folder = dir.string();
+    // Absolute, so that `--out .` is titled by the folder's name; after "--", so that a folder
+    // named like an option is still the folder.
+    std::string module_flag = "-m", module = "attnsim.html_report", dashes = "--",
+                folder = fs::absolute(dir).lexically_normal().string();
     std::string program = python;
-    std::vector<char*> argv{program.data(), module_flag.data(), module.data(), folder.data(),
-                            nullptr};
+    std::vector<char*> argv{program.data(), module_flag.data(), module.data(),
+                            dashes.data(),  folder.data(),      nullptr};
 
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
