@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The C++ tools' run folders get their interactive report (sim/common/run_report.h): ctest
-run_report.*.
+run_report.*. (Not named *_test.py: it is a ctest driver, not a pytest module.)
 
-    run_report_test.py --work-dir DIR --python PY CASE [--tool NAME=PATH ...]
+    run_folder_report.py --work-dir DIR --python PY CASE [--tool NAME=PATH ...]
 
 CASE:
   tool NAME    NAME --out DIR writes DIR/report.html naming its results (the view drawn from its
