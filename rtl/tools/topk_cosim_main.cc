@@ -25,6 +25,7 @@
 #include "sim/common/json_output.h"
 #include "sim/common/output_format.h"
 #include "sim/common/progress.h"
+#include "sim/common/run_report.h"
 #include "sim/common/running_stats.h"
 
 namespace {
@@ -177,7 +178,8 @@ int run(int argc, char** argv) {
       "waveform of the first cycles (first thread): FILE.vcd, or FILE.fst (compressed)")(
       "trace-cycles", po::value(&trace_cycles)->default_value(2000), "cycles the waveform covers")(
       "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
-      "out", po::value(&out_dir), "run folder: results.json")(
+      "out", po::value(&out_dir), "run folder: results.json and report.html (interactive plots)")(
+      "no-report", attnsim::common::kNoReportHelp)(
       "json", po::value(&json_path), "deprecated: use --out DIR (results.json) or --format json");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
@@ -418,6 +420,10 @@ int run(int argc, char** argv) {
       std::cout << attnsim::common::to_pretty_json(out);
     } else if (output == attnsim::common::OutputFormat::kCsv) {
       std::cout << attnsim::common::rows_of(out["groups"].as_array()).to_csv();
+    }
+    // Last, and with mismatches too: the results above are complete whatever becomes of it.
+    if (!out_dir.empty() && !vm.count("no-report")) {
+      attnsim::common::write_run_report("topk-cosim", out_dir);
     }
   }
   return total.mismatches == 0 ? attnsim::common::kExitOk : attnsim::common::kExitFailure;

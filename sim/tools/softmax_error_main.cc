@@ -11,6 +11,7 @@
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
 #include "sim/common/output_format.h"
+#include "sim/common/run_report.h"
 
 namespace {
 
@@ -165,7 +166,8 @@ int run(int argc, char** argv) {
       "n", po::value(&n)->default_value(1024), "scores per vector")(
       "seed", po::value(&seed)->default_value(1), "seed")(
       "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
-      "out", po::value(&out_dir), "run folder: results.json");
+      "out", po::value(&out_dir), "run folder: results.json and report.html (interactive plots)")(
+      "no-report", attnsim::common::kNoReportHelp);
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
   if (vm.count("help")) {
@@ -206,6 +208,10 @@ int run(int argc, char** argv) {
               << exp_section.rows.to_csv() << "# softmax\n"
               << softmax_section.rows.to_csv() << "# max_stage\n"
               << max_section.rows.to_csv();
+  }
+  // Last: the results above are complete whatever becomes of the report.
+  if (!out_dir.empty() && !vm.count("no-report")) {
+    attnsim::common::write_run_report("softmax-error", out_dir);
   }
   return attnsim::common::kExitOk;
 }

@@ -15,6 +15,7 @@
 #include "sim/common/input_error.h"
 #include "sim/common/json_output.h"
 #include "sim/common/output_format.h"
+#include "sim/common/run_report.h"
 #include "sim/common/running_stats.h"
 
 namespace {
@@ -60,8 +61,9 @@ int run(int argc, char** argv) {
       "overlapped (pipelined, and the next job starts while this one's output pass streams)")(
       "cases", po::value(&cases_text)->default_value("128:64,512:64,1024:512,2048:64,4096:32"),
       "comma-separated n:k pairs")("format", po::value(&format)->default_value(format),
-                                   attnsim::common::kOutputFormatHelp)("out", po::value(&out_dir),
-                                                                       "run folder: results.json");
+                                   attnsim::common::kOutputFormatHelp)(
+      "out", po::value(&out_dir), "run folder: results.json and report.html (interactive plots)")(
+      "no-report", attnsim::common::kNoReportHelp);
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, options), vm);
   if (vm.count("help")) {
@@ -155,6 +157,10 @@ int run(int argc, char** argv) {
     std::cout << rows.to_csv();
   } else if (output == attnsim::common::OutputFormat::kJson) {
     std::cout << attnsim::common::to_pretty_json(report);
+  }
+  // Last: the results above are complete whatever becomes of the report.
+  if (!out_dir.empty() && !vm.count("no-report")) {
+    attnsim::common::write_run_report("topk-stats", out_dir);
   }
   return attnsim::common::kExitOk;
 }

@@ -2,7 +2,8 @@
 """Renders attnsim.html_report's report.html in headless Chromium (ctest scripts.html_report_render).
 
 A run folder is written here from hand-made inputs (4 validation runs, a 3-point sweep, a 3-item
-timeline, a spatten-sim stats.json), its report is rendered offline (every host name resolves to
+timeline, a spatten-sim stats.json, the results.json of softmax-error, topk-cosim and topk-stats,
+as the C++ tools write them with --out DIR), its report is rendered offline (every host name resolves to
 nothing), and the test checks that every plot div holds an SVG plot, that the scatter of the
 validation shows its 4 runs and the timeline its 3 bars, and that the page logged no error (an
 injected probe records window errors, unhandled rejections and console.error). A negative control
@@ -68,11 +69,54 @@ STATS = {"cycles": 1000,
                   "dense_baseline_bytes": 12000,
                   "reduction": {"total": 2.0, "token_pruning": 1.5, "local_v_pruning": 1.1,
                                 "head_pruning": 1.0, "quantization": 1.2}}}
-# The fixture's plots: validation 2, sweep 3, timeline 1, spatten-sim 1 (in that order).
-EXPECTED_PLOTS = 7
+# The C++ tools' results.json (the fields their --out DIR writes), two rows each.
+TOOL_RESULTS = {
+    "softmax-error": {"tool": "softmax-error", "trials": 2, "n": 64, "seed": 1,
+                      "exp": [{"lut_bits": 4, "max_rel_err": 2e-4, "mean_rel_err": 1e-4,
+                               "default": False},
+                              {"lut_bits": 5, "max_rel_err": 6e-5, "mean_rel_err": 4e-5,
+                               "default": True}],
+                      "softmax": [{"prob_bits": 8, "sigma": 1.0, "max_abs_err": 2e-3,
+                                   "mean_abs_err": 7e-4, "max_rel_err_p_ge_1e-2": 0.17},
+                                  {"prob_bits": 12, "sigma": 1.0, "max_abs_err": 1e-4,
+                                   "mean_abs_err": 6e-5, "max_rel_err_p_ge_1e-2": 0.012}],
+                      "max_stage": [{"softmax": "max-subtract", "mu": 0.0, "sigma": 1.0,
+                                     "max_abs_err": 1e-4, "mean_abs_err": 6e-5,
+                                     "max_rel_err_p_ge_1e-2": 0.012},
+                                    {"softmax": "no max, 24-bit exp", "mu": 8.0, "sigma": 2.0,
+                                     "max_abs_err": 0.49, "mean_abs_err": 1e-3,
+                                     "max_rel_err_p_ge_1e-2": 0.99}]},
+    "topk-cosim": {"tool": "topk-cosim", "microarch": "sequential", "lanes": 16,
+                   "build_max_n": 4096, "vectors": 30, "seed": 1, "gap_prob": 0.1,
+                   "stall_prob": 0.2, "threads": 1, "mismatches": 0,
+                   "groups": [{"n": "1-16", "k": "1-16", "vectors": 20, "mismatches": 0,
+                               "engine_cycles_mean": 18.1, "engine_cycles_sd": 9.2,
+                               "engine_cycles_min": 13, "engine_cycles_max": 41,
+                               "model_cycles_mean": 18.1, "rtl_cycles_mean": 18.4},
+                              {"n": "17-64", "k": "1-16", "vectors": 10, "mismatches": 0,
+                               "engine_cycles_mean": 28.6, "engine_cycles_sd": 10.4,
+                               "engine_cycles_min": 15, "engine_cycles_max": 52,
+                               "model_cycles_mean": 28.6, "rtl_cycles_mean": 29.0}]},
+    "topk-stats": {"tool": "topk-stats", "lanes": 16, "microarch": "sequential", "trials": 20,
+                   "seed": 1,
+                   "cases": [{"n": 128, "k": 64, "passes_mean": 8.5, "cycles_mean": 100.7,
+                              "cycles_stddev": 24.4, "public_model_cycles_mean": 55.1,
+                              "public_model_cycles_stddev": 16.3, "load_cycles_mean": 8.0,
+                              "pass_cycles_mean": 80.7, "output_cycles_mean": 12.0,
+                              "interval_cycles_mean": 100.7},
+                             {"n": 512, "k": 64, "passes_mean": 10.4, "cycles_mean": 221.3,
+                              "cycles_stddev": 43.7, "public_model_cycles_mean": 122.2,
+                              "public_model_cycles_stddev": 36.1, "load_cycles_mean": 32.0,
+                              "pass_cycles_mean": 153.4, "output_cycles_mean": 35.9,
+                              "interval_cycles_mean": 221.3}]},
+}
+# The fixture's plots: validation 2, sweep 3, timeline 1, spatten-sim 1, then the tools'
+# results.json in folder order: softmax-error, topk-cosim, topk-stats.
+EXPECTED_PLOTS = 10
 # (plot, markers plotly draws, what they are): the runs of predicted-vs-measured, the bars of
-# the timeline.
-MARKERS = [(0, 4, "the fixture's 4 runs"), (5, 3, "the fixture's 3 work items")]
+# the timeline, topk-cosim's 2 groups as a bar and two model/measured markers each.
+MARKERS = [(0, 4, "the fixture's 4 runs"), (5, 3, "the fixture's 3 work items"),
+           (8, 6, "2 topk-cosim groups x (bar, model, measured)")]
 
 
 def write_fixture(folder: Path) -> None:
@@ -85,6 +129,9 @@ def write_fixture(folder: Path) -> None:
     (folder / "tilesim" / "timeline.csv").write_text(TIMELINE)
     (folder / "spatten").mkdir()
     (folder / "spatten" / "stats.json").write_text(json.dumps(STATS))
+    for tool, results in TOOL_RESULTS.items():
+        (folder / tool).mkdir()
+        (folder / tool / "results.json").write_text(json.dumps(results))
 
 
 def chromium_binary() -> str | None:

@@ -209,3 +209,30 @@ print(json.dumps(out))
     message, file, field, expected = out["shape"]
     assert file == "SimpleNamespace" and "attnsim-" not in message  # not the scratch file
     assert field and expected, message
+
+
+def test_installed_tool_reports_with_the_installed_package(tmp_path):
+    """`cmake --install` puts the tools and the package side by side: an installed tool's --out
+    DIR gets report.html drawn by the installed copy of attnsim.html_report (found next to the
+    executable, before the source tree the build came from)."""
+    pytest.importorskip("plotly")
+    manifest = manifest_or_skip()
+    _tool_or_skip(manifest, "tilesim")
+    before = _source_status()
+    prefix = tmp_path / "prefix"
+    done = subprocess.run(["cmake", "--install", str(build_dir()), "--prefix", str(prefix)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    (module,) = prefix.glob("lib/python*/*-packages/attnsim/html_report.py")
+    # Marks the installed copy, so the page says which copy drew it.
+    text = module.read_text()
+    assert text.count('"attnsim run report: ') == 1
+    module.write_text(text.replace('"attnsim run report: ', '"attnsim run report (installed): '))
+    run = subprocess.run([str(prefix / "bin" / "tilesim"), "predict",
+                          "pattern:causal,seq=2048,heads=2", "--out", str(tmp_path / "run")],
+                         cwd=tmp_path, env=_clean_env(), capture_output=True, text=True)
+    assert run.returncode == 0 and not run.stderr, run.stderr
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "attnsim run report (installed): run" in page
+    assert "tilesim speedup bounds and prediction" in page
+    assert _source_status() == before

@@ -101,6 +101,18 @@ def test_format_json_and_csv(name):
     assert widths <= {len(rows[0])} or name == "softmax-error", widths
 
 
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_run_folders_come_with_their_report(name):
+    """A tool whose --out is a run folder also writes report.html there and offers --no-report
+    (sim/common/run_report.h; ctest run_report.* checks the files themselves)."""
+    tool = _tool(name)
+    helps = [h for h in RUNS[name][0] if h[0] not in ("-h", "--help")] or [["--help"]]
+    for args in helps:
+        text = " ".join(_run(tool, args).stdout.split())  # help lines are wrapped
+        if "run folder" in text:
+            assert "report.html" in text and "--no-report" in text, (args, text)
+
+
 def test_bad_format_is_an_input_error():
     done = _run(_tool("tilesim"), ["bounds", "pattern:causal,seq=1024", "--format", "yaml"])
     assert done.returncode == 2 and "json, table or csv" in done.stderr

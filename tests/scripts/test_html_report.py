@@ -203,3 +203,61 @@ def test_tilesim_results_show_bounds_and_prediction(tmp_path):
     assert fig["data"][0]["x"] == ["causal.npz"]  # the file's name, not its folder
     assert fig["layout"]["yaxis"]["title"]["text"] == "speedup over the dense run (x)"
     assert "on h200, kernel fa2" in fig["layout"]["title"]["text"]
+
+
+# The results.json the C++ tools write with --out DIR (the fields the views read).
+COSIM = {"tool": "topk-cosim", "microarch": "sequential", "lanes": 16, "vectors": 30,
+         "mismatches": 1,
+         "groups": [{"n": "1-16", "k": "1-16", "vectors": 20, "mismatches": 0,
+                     "engine_cycles_mean": 18.5, "engine_cycles_sd": 9.0,
+                     "engine_cycles_min": 13, "engine_cycles_max": 41,
+                     "model_cycles_mean": 18.5, "rtl_cycles_mean": 19.0},
+                    {"n": "17-64", "k": "1-16", "vectors": 10, "mismatches": 1,
+                     "engine_cycles_mean": 28.0, "engine_cycles_sd": 10.0,
+                     "engine_cycles_min": 15, "engine_cycles_max": 52,
+                     "model_cycles_mean": 27.0, "rtl_cycles_mean": 29.5}]}
+STATS = {"tool": "topk-stats", "lanes": 16, "microarch": "sequential", "trials": 20,
+         "cases": [{"n": 128, "k": 64, "passes_mean": 8.5, "cycles_mean": 100.5,
+                    "cycles_stddev": 24.0, "public_model_cycles_mean": 55.0,
+                    "public_model_cycles_stddev": 16.0, "load_cycles_mean": 8.0,
+                    "pass_cycles_mean": 80.5, "output_cycles_mean": 12.0}]}
+SOFTMAX = {"tool": "softmax-error", "trials": 2, "n": 64,
+           "exp": [{"lut_bits": 5, "max_rel_err": 6e-5, "mean_rel_err": 4e-5, "default": True}],
+           "softmax": [{"prob_bits": 8, "sigma": 1.0, "max_abs_err": 2e-3, "mean_abs_err": 7e-4}],
+           "max_stage": [{"softmax": "max-subtract", "mu": 0.0, "sigma": 1.0,
+                          "max_abs_err": 1e-4, "mean_abs_err": 6e-5}]}
+
+
+def test_cpp_tool_results_are_drawn_with_their_numbers(tmp_path):
+    for name, results in (("cosim", COSIM), ("stats", STATS), ("softmax", SOFTMAX)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps(results))
+    page = html_report.write_report(tmp_path).read_text()
+    assert 'data-plots="3"' in page
+    cosim, softmax, stats = (_figure_json(page, n) for n in range(3))  # folder order
+    bars = cosim["data"][0]
+    assert bars["x"] == ["n 1-16, k 1-16", "n 17-64, k 1-16"] and bars["y"] == [18.5, 28.0]
+    assert bars["error_y"]["array"] == [9.0, 10.0]
+    assert bars["marker"]["color"][1] != bars["marker"]["color"][0]  # the mismatching group
+    assert [t["y"] for t in cosim["data"][1:]] == [[18.5, 27.0], [19.0, 29.5]]
+    assert "1 mismatch(es)" in cosim["layout"]["title"]["text"]
+    assert [t["y"] for t in stats["data"][:2]] == [[100.5], [55.0]]
+    assert stats["data"][0]["error_y"]["array"] == [24.0]
+    assert softmax["data"][0]["y"] == [6e-5] and softmax["layout"]["yaxis"]["type"] == "log"
+    assert "From <code>cosim/results.json</code>" in page
+
+
+@pytest.mark.parametrize("results, field", [
+    ({**COSIM, "groups": []}, "field 'groups': expected a non-empty list"),
+    ({**COSIM, "groups": [{**COSIM["groups"][0], "rtl_cycles_mean": "n/a"}]},
+     "field 'groups[0].rtl_cycles_mean': expected a finite number, got 'n/a'"),
+    ({**STATS, "cases": [{**STATS["cases"][0], "cycles_mean": None}]},
+     "field 'cases[0].cycles_mean': expected a finite number, got None"),
+    ({**SOFTMAX, "max_stage": "x"}, "field 'max_stage': expected a non-empty list"),
+])
+def test_bad_tool_results_exit_2_naming_file_and_field(tmp_path, capsys, results, field):
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    assert html_report.main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "results.json" in err and field in err, err
+    assert not (tmp_path / "report.html").exists()

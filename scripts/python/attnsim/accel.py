@@ -111,7 +111,7 @@ def run(workload, config="spatten", *, fast: bool = False, queries_per_head_step
             renames[str(path)] = "config dict"
             config = str(path)
         args = [str(tool), os.fspath(workload), "--preset", os.fspath(config),
-                "--out", str(scratch / "run"), "--format", "json",
+                "--out", str(scratch / "run"), "--no-report", "--format", "json",
                 "--queries-per-head-step", str(queries_per_head_step),
                 "--topk-engine", topk_engine]
         if fast:

@@ -55,6 +55,11 @@ TILESIM_MASKS = [
 ]
 
 
+#: The tools' own report.html is left out of the demo's sub-runs: the demo's report.html, drawn
+#: last over the whole run folder, shows every part in one page (plotly.js, 8 MB, embedded once).
+NO_REPORT = "--no-report"
+
+
 def run_tilesim(manifest: BuildManifest, run_dir: Path) -> StepResult:
     masks = run_dir / "tilesim"
     masks.mkdir()
@@ -68,8 +73,8 @@ def run_tilesim(manifest: BuildManifest, run_dir: Path) -> StepResult:
     predictions = masks / "predict"  # a run folder: predict/results.json
     timeline = masks / "timeline.csv"
     run_tool(manifest, "tilesim", ["predict", *paths, "--gpu", "h200", "--kernel",
-                                   "flexattention", "--out", str(predictions), "--trace",
-                                   str(timeline)], masks / "predict.log")
+                                   "flexattention", "--out", str(predictions), NO_REPORT,
+                                   "--trace", str(timeline)], masks / "predict.log")
     rows = json.loads((predictions / "results.json").read_text())
     rows = rows if isinstance(rows, list) else rows.get("results", [rows])
     from . import plot_timeline  # matplotlib is only needed once a part plots
@@ -109,7 +114,7 @@ def run_spatten_sim(manifest: BuildManifest, run_dir: Path) -> StepResult:
     out.mkdir()
     pruned = REPO_ROOT / "traces" / "spatten" / "summary-gpt2-small-wikitext2-per8.csv"
     table = run_tool(manifest, "spatten-sim", ["--format", "table", "--out", str(out / "per8"),
-                                               str(pruned)], out / "per8.log")
+                                               NO_REPORT, str(pruned)], out / "per8.log")
     (out / "per8.txt").write_text(table)
     stats = json.loads((out / "per8" / "stats.json").read_text())
     from . import plot_spatten  # matplotlib is only needed once a part plots
@@ -128,6 +133,7 @@ def run_topk_cosim(manifest: BuildManifest, run_dir: Path) -> StepResult:
     out = run_dir / "topk-cosim"
     out.mkdir()
     text = run_tool(manifest, "topk-cosim", ["--vectors", "2000", "--out", str(out / "p16"),
+                                             NO_REPORT,
                                              "--trace", str(out / "first-jobs.vcd"),
                                              "--trace-cycles", "2000"], out / "p16.log")
     (out / "p16.txt").write_text(text)
@@ -135,7 +141,7 @@ def run_topk_cosim(manifest: BuildManifest, run_dir: Path) -> StepResult:
     # Co-simulation: spatten-sim with the RTL engines must reproduce its own behavioural stats.
     pruned = REPO_ROOT / "traces" / "spatten" / "summary-gpt2-small-wikitext2-per8.csv"
     run_tool(manifest, "spatten-sim", ["--topk-engine", "rtl", "--out", str(out / "cosim-per8"),
-                                       str(pruned)], out / "cosim-per8.log")
+                                       NO_REPORT, str(pruned)], out / "cosim-per8.log")
     behavioural = run_dir / "spatten-sim" / "per8" / "stats.json"
     cosim = out / "cosim-per8" / "stats.json"
     if behavioural.exists():

@@ -11,7 +11,13 @@ Views, by the files found in the folder and its subfolders (up to three levels d
 - `results.json` of `tilesim bounds|predict --out DIR`: each mask's speedup bounds and prediction;
 - a tilesim timeline CSV (`tilesim predict --trace t.csv`): work items on SM slots, one colour
   per head, over the number of busy slots (zoom with the mouse, double-click to reset);
-- `stats.json` of spatten-sim: module utilization.
+- `stats.json` of spatten-sim: module utilization and DRAM traffic;
+- `results.json` of `topk-cosim --out DIR`: RTL against model cycles per (n, k) group;
+- `results.json` of `topk-stats --out DIR`: cycles per (n, k) against the public model;
+- `results.json` of `softmax-error --out DIR`: the error of each hardware softmax stage.
+
+The C++ tools run this module on their own `--out DIR` run folders (sim/common/run_report.h;
+`--no-report` skips it), so each of their run folders has its report.html.
 
     PYTHONPATH=scripts/python /usr/bin/python3 -m attnsim.html_report RUN_DIR [--out FILE]
         [--title TEXT] [--format json|table|csv]
@@ -553,6 +559,178 @@ def _busy_steps(start: list[float], end: list[float]) -> tuple[list[float], list
     return times, running
 
 
+# ---- results.json of topk-cosim, topk-stats and softmax-error (their --out DIR) -----------------
+
+def _json_report(path: Path) -> dict:
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ReportError(f"{path}: cannot read: {error}") from None
+    if not isinstance(report, dict):
+        raise ReportError(f"{path}: expected a JSON object, got {type(report).__name__}")
+    return report
+
+
+def _items(path: Path, report: dict, key: str, numbers: list[str]) -> list[dict]:
+    """report[key] as a non-empty list of objects whose `numbers` fields are finite numbers."""
+    items = report.get(key)
+    if not isinstance(items, list) or not items:
+        raise ReportError(f"{path}: field '{key}': expected a non-empty list of objects")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ReportError(f"{path}: field '{key}[{i}]': expected an object, got "
+                              f"{type(item).__name__}")
+        for name in numbers:
+            value = item.get(name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                    not math.isfinite(value):
+                raise ReportError(f"{path}: field '{key}[{i}].{name}': expected a finite number, "
+                                  f"got {value!r}")
+    return items
+
+
+TOPK_COSIM_NUMBERS = ["vectors", "mismatches", "engine_cycles_mean", "engine_cycles_sd",
+                      "engine_cycles_min", "engine_cycles_max", "model_cycles_mean",
+                      "rtl_cycles_mean"]
+
+
+def topk_cosim_figures(path: Path, folder: Path) -> list[Figure]:
+    go = _go()
+    report = _json_report(path)
+    groups = _items(path, report, "groups", TOPK_COSIM_NUMBERS)
+    labels = [f"n {g.get('n')}, k {g.get('k')}" for g in groups]
+    hover = [f"{g['vectors']} vectors, {g['mismatches']} mismatch(es)<br>engine cycles "
+             f"{g['engine_cycles_min']}..{g['engine_cycles_max']}" for g in groups]
+    traces = [
+        go.Bar(x=labels, y=[g["engine_cycles_mean"] for g in groups],
+               error_y={"type": "data", "array": [g["engine_cycles_sd"] for g in groups]},
+               name="RTL engine, gaps and stalls removed (mean ± sd)",
+               marker={"color": [PALETTE[3] if g["mismatches"] else PALETTE[0] for g in groups]},
+               customdata=hover,  # on hover only (bar text would be drawn on the bars)
+               hovertemplate="%{x}<br>%{customdata}<br>mean %{y:.1f} cycles<extra></extra>"),
+        go.Scatter(x=labels, y=[g["model_cycles_mean"] for g in groups], mode="markers",
+                   name="models/ latency (mean)", marker={"color": "black", "symbol": "x",
+                                                           "size": 9},
+                   hovertemplate="%{x}<br>model mean %{y:.1f} cycles<extra></extra>"),
+        go.Scatter(x=labels, y=[g["rtl_cycles_mean"] for g in groups], mode="markers",
+                   name="RTL as measured, with gaps and stalls (mean)",
+                   marker={"color": PALETTE[1], "symbol": "diamond", "size": 8},
+                   hovertemplate="%{x}<br>measured mean %{y:.1f} cycles<extra></extra>")]
+    mismatches = report.get("mismatches", sum(g["mismatches"] for g in groups))
+    layout = _layout(go, f"topk-cosim: attn_topk {report.get('microarch', '?')} P="
+                     f"{report.get('lanes', '?')} against models/, {report.get('vectors', '?')} "
+                     f"vectors, {mismatches} mismatch(es)", "job size group (n, k)",
+                     "cycles per job", legend_title="cycles", height=480)
+    layout.xaxis.type = "category"
+    return [Figure("topk-cosim: RTL against the model", "Per group of job sizes: the Verilated "
+                   "engine's cycles without the random input gaps and output stalls (bars, red "
+                   "where a job's indices mismatched), the functional model's latency (crosses), "
+                   "and the cycles as measured with the back-pressure (diamonds).",
+                   go.Figure(traces, layout), str(path.relative_to(folder)))]
+
+
+TOPK_STATS_NUMBERS = ["n", "k", "passes_mean", "cycles_mean", "cycles_stddev",
+                      "public_model_cycles_mean", "public_model_cycles_stddev",
+                      "load_cycles_mean", "pass_cycles_mean", "output_cycles_mean"]
+
+
+def topk_stats_figures(path: Path, folder: Path) -> list[Figure]:
+    from plotly.subplots import make_subplots
+    go = _go()
+    report = _json_report(path)
+    cases = _items(path, report, "cases", TOPK_STATS_NUMBERS)
+    labels = [f"n {c['n']}, k {c['k']}" for c in cases]
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=[
+        "cycles per job (mean ± sd)", "where this engine's cycles go (means)"])
+    fig.add_trace(go.Bar(x=labels, y=[c["cycles_mean"] for c in cases],
+                         error_y={"type": "data", "array": [c["cycles_stddev"] for c in cases]},
+                         name="this engine", marker={"color": PALETTE[0]},
+                         hovertemplate="%{x}: %{y:.1f} cycles<extra>this engine</extra>"),
+                  row=1, col=1)
+    fig.add_trace(go.Bar(x=labels, y=[c["public_model_cycles_mean"] for c in cases],
+                         error_y={"type": "data",
+                                  "array": [c["public_model_cycles_stddev"] for c in cases]},
+                         name="public latency model", marker={"color": "#999999"},
+                         hovertemplate="%{x}: %{y:.1f} cycles<extra>public model</extra>"),
+                  row=1, col=1)
+    for n, (key, label) in enumerate([("load_cycles_mean", "load"),
+                                      ("pass_cycles_mean", "passes"),
+                                      ("output_cycles_mean", "output")]):
+        fig.add_trace(go.Bar(x=labels, y=[c[key] for c in cases], name=label,
+                             marker={"color": PALETTE[(n + 1) % len(PALETTE)]},
+                             customdata=[c["passes_mean"] for c in cases],
+                             hovertemplate="%{x}: %{y:.1f} cycles, %{customdata:.2f} passes"
+                                           f"<extra>{label}</extra>"), row=1, col=2)
+    for col in (1, 2):
+        fig.update_xaxes(title_text="job size (n, k)", type="category", row=1, col=col)
+        fig.update_yaxes(title_text="cycles", row=1, col=col)
+    fig.update_layout(template="plotly_white", barmode="group", height=480,
+                      legend={"title": {"text": "cycles of"}},
+                      title={"text": f"topk-stats: {report.get('microarch', '?')} engine, P="
+                                     f"{report.get('lanes', '?')}, {report.get('trials', '?')} "
+                                     "random inputs per case", "font": {"size": 14}})
+    return [Figure("topk-stats: cycles against the public model", "Left: mean cycles per job "
+                   "(error bars: one standard deviation over the random inputs) of this engine "
+                   "and of the public latency model. Right: this engine's load, passes and "
+                   "output cycles, side by side per case.", fig, str(path.relative_to(folder)))]
+
+
+def softmax_error_figures(path: Path, folder: Path) -> list[Figure]:
+    from plotly.subplots import make_subplots
+    go = _go()
+    report = _json_report(path)
+    exp = _items(path, report, "exp", ["lut_bits", "max_rel_err", "mean_rel_err"])
+    soft = _items(path, report, "softmax", ["prob_bits", "sigma", "max_abs_err", "mean_abs_err"])
+    stage = _items(path, report, "max_stage", ["mu", "sigma", "max_abs_err", "mean_abs_err"])
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=[
+        "exp unit: relative error", "softmax: absolute error", "max stage: absolute error"])
+    for n, key in enumerate(["max_rel_err", "mean_rel_err"]):
+        fig.add_trace(go.Scatter(x=[e["lut_bits"] for e in exp], y=[e[key] for e in exp],
+                                 mode="lines+markers", name=f"exp {key.split('_')[0]}",
+                                 line={"color": PALETTE[n]},
+                                 hovertemplate="%{x} LUT bits: %{y:.3g}<extra></extra>"),
+                      row=1, col=1)
+    default = [e for e in exp if e.get("default") is True]
+    if default:
+        fig.add_trace(go.Scatter(x=[e["lut_bits"] for e in default],
+                                 y=[e["max_rel_err"] for e in default], mode="markers",
+                                 name="default LUT", marker={"symbol": "circle-open", "size": 14,
+                                                             "color": "black"},
+                                 hoverinfo="skip"), row=1, col=1)
+    sigmas = sorted({e["sigma"] for e in soft})
+    for n, sigma in enumerate(sigmas):
+        sel = sorted((e for e in soft if e["sigma"] == sigma), key=lambda e: e["prob_bits"])
+        fig.add_trace(go.Scatter(x=[e["prob_bits"] for e in sel], y=[e["max_abs_err"] for e in sel],
+                                 mode="lines+markers", name=f"softmax max, σ = {sigma:g}",
+                                 line={"color": PALETTE[(n + 2) % len(PALETTE)]},
+                                 hovertemplate="%{x} probability bits: %{y:.3g}<extra>σ = "
+                                               f"{sigma:g}</extra>"), row=1, col=2)
+    variants = list(dict.fromkeys(str(e.get("softmax")) for e in stage))
+    for n, variant in enumerate(variants):
+        sel = [e for e in stage if str(e.get("softmax")) == variant]
+        fig.add_trace(go.Bar(x=[f"μ {e['mu']:g}, σ {e['sigma']:g}" for e in sel],
+                             y=[e["max_abs_err"] for e in sel], name=f"max stage: {variant}",
+                             marker={"color": PALETTE[(n + 5) % len(PALETTE)]},
+                             hovertemplate="%{x}: %{y:.3g}<extra>" + html.escape(variant)
+                                           + "</extra>"), row=1, col=3)
+    fig.update_xaxes(title_text="exp LUT bits", row=1, col=1)
+    fig.update_xaxes(title_text="probability bits", row=1, col=2)
+    fig.update_xaxes(title_text="score distribution", type="category", row=1, col=3)
+    for col, label in [(1, "relative error (log)"), (2, "max absolute error (log)"),
+                       (3, "max absolute error (log)")]:
+        fig.update_yaxes(title_text=label, type="log", row=1, col=col)
+    fig.update_layout(template="plotly_white", barmode="group", height=500,
+                      legend={"orientation": "h", "y": -0.25},
+                      title={"text": f"softmax-error: hardware softmax against float64, "
+                                     f"{report.get('trials', '?')} trials of n = "
+                                     f"{report.get('n', '?')}", "font": {"size": 14}})
+    return [Figure("softmax-error: error of each stage", "Left: the exp unit's relative error by "
+                   "lookup-table size (the circle is the default). Middle: the softmax's largest "
+                   "absolute error by output width, per score spread. Right: with and without "
+                   "the max-subtract stage, per score distribution.", fig,
+                   str(path.relative_to(folder)))]
+
+
 # ---- spatten-sim stats.json ----------------------------------------------------------------------
 
 def spatten_figures(path: Path, folder: Path) -> list[Figure]:
@@ -600,24 +778,34 @@ def _is_spatten_stats(path: Path) -> bool:
     return isinstance(stats, dict) and "utilization" in stats and "dram" in stats
 
 
-def _is_tilesim_results(path: Path) -> bool:
+def _results_tool(path: Path) -> str | None:
+    """The tool a results.json names ("tilesim" for bounds/predict runs only), or None."""
     try:
         report = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-        return False
-    return isinstance(report, dict) and report.get("tool") == "tilesim" and \
-        report.get("command") in ("bounds", "predict")
+        return None
+    if not isinstance(report, dict):
+        return None
+    tool = report.get("tool")
+    if tool == "tilesim":
+        return tool if report.get("command") in ("bounds", "predict") else None
+    return tool if tool in RESULTS_VIEWS else None
+
+
+#: results.json views by the "tool" field the file names (tilesim's has its own kind above).
+RESULTS_VIEWS = {"topk-cosim": topk_cosim_figures, "topk-stats": topk_stats_figures,
+                 "softmax-error": softmax_error_figures}
 
 
 def collect(folder: Path) -> Report:
-    """Every figure the folder's files support, in a fixed order (validation, sweep, timelines,
-    spatten-sim), files in sorted order."""
+    """Every figure the folder's files support, in a fixed order (validation, sweep, tilesim
+    results, timelines, spatten-sim, other tools' results), files in sorted order."""
     if not folder.is_dir():
         raise ReportError(f"{folder}: not a folder (expected a run folder)")
     report = Report(folder)
     files = list(_files(folder))
     kinds: dict[str, list[Path]] = {"validation": [], "dse": [], "tilesim": [], "timeline": [],
-                                    "spatten": []}
+                                    "spatten": [], "results": []}
     for f in files:
         if f.name == "validation.csv":
             kinds["validation"].append(f)
@@ -627,8 +815,8 @@ def collect(folder: Path) -> Report:
             kinds["timeline"].append(f)
         elif f.name == "stats.json" and _is_spatten_stats(f):
             kinds["spatten"].append(f)
-        elif f.name == "results.json" and _is_tilesim_results(f):
-            kinds["tilesim"].append(f)
+        elif f.name == "results.json" and (tool := _results_tool(f)) is not None:
+            kinds["tilesim" if tool == "tilesim" else "results"].append(f)
     for f in kinds["validation"]:
         report.figures += validation_figures(f, folder)
     for f in kinds["dse"]:
@@ -639,10 +827,13 @@ def collect(folder: Path) -> Report:
         report.figures += timeline_figures(f, folder)
     for f in kinds["spatten"]:
         report.figures += spatten_figures(f, folder)
+    for f in kinds["results"]:
+        report.figures += RESULTS_VIEWS[_results_tool(f)](f, folder)
     if not report.figures:
         raise ReportError(f"{folder}: nothing to report (expected validation.csv, a DSE "
-                          "results.csv with spec.resolved.json, a tilesim results.json or "
-                          "timeline CSV, or a spatten-sim stats.json)")
+                          "results.csv with spec.resolved.json, a results.json of tilesim, "
+                          "topk-cosim, topk-stats or softmax-error, a tilesim timeline CSV, or a "
+                          "spatten-sim stats.json)")
     return report
 
 

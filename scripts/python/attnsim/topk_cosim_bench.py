@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for engine in ("behavioural", "rtl"):
             out = Path(tmp) / engine
-            runs = [run_once(tool, ["--topk-engine", engine, "--out", str(out), WORKLOAD],
+            runs = [run_once(tool, ["--topk-engine", engine, "--out", str(out), "--no-report",
+                                    WORKLOAD],
                              fast=False) for _ in range(args.repeats)]
             results[engine] = {"cycles": runs[0][0], "simulate_s": min(r[1] for r in runs),
                                "process_s": min(r[2] for r in runs)}

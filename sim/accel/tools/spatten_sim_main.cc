@@ -24,6 +24,7 @@
 #include "sim/common/json_output.h"
 #include "sim/common/memory_limit.h"
 #include "sim/common/output_format.h"
+#include "sim/common/run_report.h"
 #include "sim/common/spatten_workload_csv.h"
 
 namespace {
@@ -111,7 +112,9 @@ int run(int argc, char** argv) {
       "preset", po::value(&config_name)->default_value(config_name),
       "the accelerator: a preset name (spatten, spatten-1-8, ...) or a YAML file")(
       "preset-dir", po::value(&preset_dir), "folder of preset YAML files")(
-      "out", po::value(&out_dir), "run folder: config.yaml (resolved) and stats.json")(
+      "out", po::value(&out_dir),
+      "run folder: config.yaml (resolved), stats.json and report.html (interactive plots)")(
+      "no-report", attnsim::common::kNoReportHelp)(
       "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
       "fast", "timing-only fast mode: plain HBM model whatever the config says")(
       "queries-per-head-step", po::value(&queries)->default_value(1),
@@ -234,6 +237,10 @@ int run(int argc, char** argv) {
   std::cerr << "spatten-sim: " << stats.cycles << " cycles simulated in " << host_s << " s ("
             << static_cast<double>(stats.cycles) / host_s / 1e6 << " M cycles/s), top-k engines: "
             << (topk_engine == "rtl" ? "Verilated RTL (attn_topk)" : "behavioural") << "\n";
+  // Last: the results above are complete whatever becomes of the report.
+  if (!out_dir.empty() && !vm.count("no-report")) {
+    attnsim::common::write_run_report("spatten-sim", out_dir);
+  }
   return attnsim::common::kExitOk;
 }
 

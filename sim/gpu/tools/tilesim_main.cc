@@ -24,6 +24,7 @@
 #include "sim/common/json_output.h"
 #include "sim/common/memory_limit.h"
 #include "sim/common/output_format.h"
+#include "sim/common/run_report.h"
 #include "sim/gpu/calibration.h"
 #include "sim/gpu/mask_io.h"
 #include "sim/gpu/patterns/pattern.h"
@@ -211,9 +212,10 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
                                                     "mask files or inline patterns")(
       "format", po::value(&format)->default_value(format), attnsim::common::kOutputFormatHelp)(
       "out", po::value(&out),
-      "run folder: results.json (the JSON report, with the resolved GPU, kernel and cost model); "
-      "stdout still gets --format. Deprecated spelling: a path ending in .json, .csv or .txt "
-      "(or -) is written instead of stdout")(
+      "run folder: results.json (the JSON report, with the resolved GPU, kernel and cost model) "
+      "and report.html (interactive plots; --no-report omits it); stdout still gets --format. "
+      "Deprecated spelling: a path ending in .json, .csv or .txt "
+      "(or -) is written instead of stdout")("no-report", attnsim::common::kNoReportHelp)(
       "batch", po::value(&batch), "broadcast masks stored with batch 1 to this batch size")(
       "heads", po::value(&heads), "broadcast masks stored with 1 head to this many heads")(
       "rule", po::value(&rule_text),
@@ -322,17 +324,21 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
   const auto is_json = [](const std::string& path) {
     return path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
   };
-  if (!trace.empty()) {
-    write_text_output(trace, is_json(trace)
-                                 ? attnsim::common::to_pretty_json(timeline_chrome_trace(results))
-                                 : format_timeline_csv(results));
-  }
   const auto ends_with = [&](const char* suffix) {
     const std::string tail(suffix);
     return out.size() >= tail.size() &&
            out.compare(out.size() - tail.size(), tail.size(), tail) == 0;
   };
-  if (out == "-" || ends_with(".json") || ends_with(".csv") || ends_with(".txt")) {
+  const bool out_is_file =
+      out == "-" || ends_with(".json") || ends_with(".csv") || ends_with(".txt");
+  // The run folder first: --trace may name a file inside it (its report draws the timeline).
+  if (!out.empty() && !out_is_file) fs::create_directories(out);
+  if (!trace.empty()) {
+    write_text_output(trace, is_json(trace)
+                                 ? attnsim::common::to_pretty_json(timeline_chrome_trace(results))
+                                 : format_timeline_csv(results));
+  }
+  if (out_is_file) {
     // The old spelling, kept for one release: the file replaces stdout.
     if (out != "-") {
       std::cerr << "tilesim: --out FILE is deprecated (kept for one release): --out DIR writes a "
@@ -341,11 +347,10 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
     write_text_output(out, text);
     return 0;
   }
-  if (!out.empty()) {
-    fs::create_directories(out);
-    attnsim::common::write_json_file(fs::path(out) / "results.json", report);
-  }
+  if (!out.empty()) attnsim::common::write_json_file(fs::path(out) / "results.json", report);
   write_text_output("-", text);
+  // Last: the results above are complete whatever becomes of the report.
+  if (!out.empty() && !vm.count("no-report")) attnsim::common::write_run_report("tilesim", out);
   return 0;
 }
 

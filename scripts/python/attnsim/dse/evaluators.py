@@ -101,7 +101,9 @@ def evaluate_spatten(point: dict, context: Context) -> dict:
     with tempfile.TemporaryDirectory(prefix="attnsim-dse-") as tmp:
         config = Path(tmp) / "config.yaml"
         config.write_text(spatten_config_text(point))
-        command = [str(tool), "--preset", str(config), "--out", str(Path(tmp) / "run")]
+        # A scratch run folder, read for stats.json and deleted: no report.html to draw.
+        command = [str(tool), "--preset", str(config), "--out", str(Path(tmp) / "run"),
+                   "--no-report"]
         if point.get("fast"):
             command.append("--fast")
         command.append(str((REPO_ROOT / point["workload"]).resolve()))
