@@ -77,11 +77,14 @@ double any_order_makespan_lower_bound(const std::vector<double>& work, int sms, 
   for (const double w : work) total += w;
   std::vector<double> longest = work;
   std::sort(longest.begin(), longest.end(), std::greater<>());
+  // Prefix sums of the sorted items, so that every k costs O(1): O(n log n) in all.
+  std::vector<double> prefix(longest.size() + 1, 0.0);
+  for (std::size_t j = 0; j < longest.size(); ++j) prefix[j + 1] = prefix[j] + longest[j];
   double bound = total / (static_cast<double>(sms) * speed);
   const auto m = static_cast<std::size_t>(sms);
   for (std::size_t k = 0; k * m < longest.size(); ++k) {
-    double one_sm = 0;  // the k + 1 smallest of the k * sms + 1 longest, smallest index first
-    for (std::size_t j = k * m - k; j <= k * m; ++j) one_sm += longest[j];
+    // The k + 1 smallest of the k * sms + 1 longest: positions k * sms - k ... k * sms.
+    const double one_sm = prefix[k * m + 1] - prefix[k * m - k];
     bound = std::max(bound, one_sm / speed);
   }
   return bound;

@@ -164,7 +164,7 @@ PYTHON = "/usr/bin/python3"
 #: only. Every other entry point reports results and takes --format json|table|csv.
 FILE_WRITERS = {"attnsim.chrome_trace", "attnsim.plot_spatten", "attnsim.plot_timeline",
                 "attnsim.synthetic_trace", "attnsim.gpu_dataset", "attnsim.flex_sass",
-                "attnsim.spatten_gpu"}
+                "attnsim.spatten_gpu", "attnsim.source_tree"}
 #: Help invocations per entry point (subcommand tools: the subcommands' help carries --format).
 PY_HELPS = {"attnsim.dse": [["-h"], ["run", "-h"], ["check", "--help"]]}
 

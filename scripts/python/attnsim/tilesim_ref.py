@@ -404,12 +404,13 @@ def any_order_makespan_lower_bound(work: list[float], sms: int, per_sm: int) -> 
     for w in work:  # launch order, as the C++ adds
         total += w
     longest = sorted(work, reverse=True)
+    prefix = [0.0]
+    for w in longest:  # prefix sums, as the C++ adds them
+        prefix.append(prefix[-1] + w)
     bound = total / (float(sms) * per_sm)
     k = 0
     while k * sms < len(longest):
-        one_sm = 0.0
-        for j in range(k * sms - k, k * sms + 1):
-            one_sm += longest[j]
+        one_sm = prefix[k * sms + 1] - prefix[k * sms - k]
         bound = max(bound, one_sm / per_sm)
         k += 1
     return bound
