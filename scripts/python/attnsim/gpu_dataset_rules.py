@@ -509,3 +509,30 @@ DENSE_TWINS = sorted({("dense", (), seq, batch, heads, gqa)
 
 def dense_twin_cases() -> list[dict]:
     return held_out_cases([(f, dict(p), *rest) for f, p, *rest in DENSE_TWINS], 800, 16000)
+
+
+# A sixth blind set (FlexAttention), defined and predicted before measurement after the schedule
+# bound's sparse side became the any-order lower bound (2026-12-03): eight shapes (sequence
+# length, batch, heads, GQA group), two masks of other rules and parameters on each, and each
+# shape's dense run in the same session, so that all 16 measured speedups are checked against
+# the bound with no other session involved. Indices from 900.
+BLIND6_SHAPES = [(10240, 2, 20, 4), (16384, 1, 40, 8), (6144, 4, 24, 8), (24576, 1, 12, 1),
+                 (8192, 4, 12, 4), (12288, 2, 28, 4), (4096, 8, 16, 1), (32768, 1, 20, 4)]
+BLIND6_MASKS = [
+    [("document", {"dist": "lognormal", "causal": 1}), ("gna", {"dims": "128x80", "window": 21})],
+    [("prefix_lm", {"prefix": 3001}), ("radial", {"frames": 16})],
+    [("causal_window", {"window": 1500}), ("block_topk", {"density": 0.3, "causal": 0})],
+    [("gna", {"dims": "16x32x48", "window": "5x9x11"}),
+     ("sliding_window", {"window": 2049, "dilation": 2})],
+    [("band", {"left": 1000, "right": 100}), ("random", {"density": 0.06})],
+    [("a_shape", {"sinks": 64, "window": 2048}), ("document", {"dist": "short", "causal": 0})],
+    [("causal", {}), ("sliding_window", {"window": 700})],
+    [("vertical_slash", {"verticals": 1000, "local": 2048}),
+     ("mixture", {"window": 4096, "density": 0.15})],
+]
+BLIND6 = [(family, params, *shape) for shape, masks in zip(BLIND6_SHAPES, BLIND6_MASKS)
+          for family, params in masks] + [("dense", {}, *shape) for shape in BLIND6_SHAPES]
+
+
+def blind6_cases() -> list[dict]:
+    return held_out_cases(BLIND6, 900, 17000)
