@@ -47,6 +47,13 @@ constexpr double kDeterminedBelow = 0.3;
 // so that a rule cost moves far from its measured count only where a run says so clearly.
 // Kernels that precompute the rule (`mask_evaluation: precomputed`) count the same operations for
 // every rule, so their rule runs alone set the differences: the base fit's weak prior there.
+// The generic cost per mask operation of such kernels is measured too (the flex-costs probe's
+// masked path: 19-29 ps of SM time per element), so its prior is as strong as a rule's: moving it
+// by its whole value costs as much as a kRuleRunNoise error on one run (a width of 0.1 at
+// kPriorWeight). With the weak prior, five base runs whose only masked tiles were a causal
+// diagonal drove it to 0, and every rule cost scaled from it with it (blind6, 2026-12-03: held-out
+// RMS 17 %, max 56 %, where the measured value gives 3-4 %).
+constexpr double kMeasuredMaskOpWidth = 0.1;
 constexpr double kRuleScaleWidth = 1.0;
 constexpr double kRuleScaleMax = 20.0;
 constexpr double kRuleRunNoise = 0.03;
@@ -374,7 +381,10 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
   const Vec p0 = as_vec(prior);
   Vec width{}, z0{}, lo{}, hi{};
   for (std::size_t j = 0; j < kParams; ++j) {
-    width[j] = std::max(kPriorWidth[j] * p0[j], kWidthFloor[j]);
+    const double relative_width =
+        j == 1 && kernel.mask_evaluation == MaskEvaluation::kExpression ? kMeasuredMaskOpWidth
+                                                                         : kPriorWidth[j];
+    width[j] = std::max(relative_width * p0[j], kWidthFloor[j]);
     z0[j] = p0[j] / width[j];
     lo[j] = 0.0;
     hi[j] = std::max(kUpperBound[j] * p0[j], kWidthFloor[j]) / width[j];
