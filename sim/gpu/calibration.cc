@@ -381,9 +381,9 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
   const Vec p0 = as_vec(prior);
   Vec width{}, z0{}, lo{}, hi{};
   for (std::size_t j = 0; j < kParams; ++j) {
-    const double relative_width =
-        j == 1 && kernel.mask_evaluation == MaskEvaluation::kExpression ? kMeasuredMaskOpWidth
-                                                                         : kPriorWidth[j];
+    const double relative_width = j == 1 && kernel.mask_evaluation == MaskEvaluation::kExpression
+                                      ? kMeasuredMaskOpWidth
+                                      : kPriorWidth[j];
     width[j] = std::max(relative_width * p0[j], kWidthFloor[j]);
     z0[j] = p0[j] / width[j];
     lo[j] = 0.0;
