@@ -109,7 +109,7 @@ int run(int argc, char** argv) {
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<std::int64_t> score(0, 65535);
   for (const Case& c : cases) {
-    attnsim::common::RunningStats ours, theirs, passes, load, pass_cycles, output;
+    attnsim::common::RunningStats ours, theirs, passes, load, pass_cycles, output_cycles;
     std::uint16_t lfsr = params.lfsr_seed;
     // Jobs back to back, each first beat at the engine's earliest start: cycles per job.
     attnsim::models::TopkJobScheduler schedule(params);
@@ -126,7 +126,7 @@ int run(int argc, char** argv) {
       passes.add(static_cast<double>(r.pass_candidates.size()));
       load.add(static_cast<double>(timing.load_cycles));
       pass_cycles.add(static_cast<double>(timing.passes_cycles));
-      output.add(static_cast<double>(timing.latency_cycles - timing.output_start_cycle));
+      output_cycles.add(static_cast<double>(timing.latency_cycles - timing.output_start_cycle));
       last_start = schedule.earliest_start();
       if (t == 0) first_start = last_start;
       schedule.place(last_start, 0, timing.output_start_cycle, timing.latency_cycles);
@@ -137,13 +137,13 @@ int run(int argc, char** argv) {
     if (table) {
       char parts[64];
       std::snprintf(parts, sizeof parts, "%.0f + %.1f + %.1f", load.mean(), pass_cycles.mean(),
-                    output.mean());
+                    output_cycles.mean());
       std::printf("%6d %6d %8.2f | %7.1f +- %5.1f | %7.1f +- %5.1f | %-28s | %.1f\n", c.n, c.k,
                   passes.mean(), ours.mean(), ours.stddev(), theirs.mean(), theirs.stddev(), parts,
                   interval);
     }
     rows.rows.push_back({c.n, c.k, passes.mean(), ours.mean(), ours.stddev(), theirs.mean(),
-                         theirs.stddev(), load.mean(), pass_cycles.mean(), output.mean(),
+                         theirs.stddev(), load.mean(), pass_cycles.mean(), output_cycles.mean(),
                          interval});
   }
   const boost::json::object report{{"tool", "topk-stats"},
