@@ -19,6 +19,6 @@ timeout 45 "$bin/golden_attention_sm90_test" --gtest_output="json:$out/gtest.jso
   grep -E "^\[  (PASSED|FAILED|SKIPPED)|^\[==|rel err|Failure|Expected|Which|error"
 timeout 90 "$bin/sm90-bench" --out "$out/sm90-bench.json"
 echo "sm90-bench rc=$?"
-timeout 120 python3 scripts/torch_attention_bench.py --kernel sdpa 'pattern:dense,seq=16384,heads=32' \
+timeout 120 python3 scripts/torch_attention_bench.py --kernel sdpa 'pattern:dense,seq=16384,heads=32' 'pattern:causal,seq=16384,heads=32' \
   --head-dim 128 --matmul-reference --out "$out/sdpa.json"
 timeout 120 python3 "$(dirname "$0")/sdpa_backends.py" --out "$out/sdpa-backends.json"

@@ -20,9 +20,6 @@
 #include "golden/hopper/attention_sm90.h"
 
 using namespace attnsim::golden;
-namespace attnsim::golden::sm90 {
-void debug_swap_v_descriptor(bool swap);  // development hook in attention_sm90.cu
-}
 
 namespace {
 
@@ -136,6 +133,37 @@ struct DenseLists {
     cudaFree(full_num);
     cudaFree(full_idx);
     cudaFree(block_class);
+  }
+};
+
+// Causal BlockMask lists (128-key blocks): row i visits block i as PARTIAL, 0..i-1 as FULL.
+struct CausalLists {
+  std::int32_t *num = nullptr, *idx = nullptr, *full_num = nullptr, *full_idx = nullptr;
+  BlockLists lists;
+  explicit CausalLists(int seq) {
+    const int n = (seq + 127) / 128;
+    std::vector<std::int32_t> ones(n, 1), diag(std::size_t(n) * n, 0), below(n),
+        ind(std::size_t(n) * n, 0);
+    for (int i = 0; i < n; ++i) {
+      diag[std::size_t(i) * n] = i;
+      below[i] = i;
+      for (int j = 0; j < i; ++j) ind[std::size_t(i) * n + j] = j;
+    }
+    CHECK_CUDA(cudaMalloc(&num, n * 4));
+    CHECK_CUDA(cudaMalloc(&full_num, n * 4));
+    CHECK_CUDA(cudaMalloc(&idx, diag.size() * 4));
+    CHECK_CUDA(cudaMalloc(&full_idx, ind.size() * 4));
+    CHECK_CUDA(cudaMemcpy(num, ones.data(), n * 4, cudaMemcpyHostToDevice));
+    CHECK_CUDA(cudaMemcpy(full_num, below.data(), n * 4, cudaMemcpyHostToDevice));
+    CHECK_CUDA(cudaMemcpy(idx, diag.data(), diag.size() * 4, cudaMemcpyHostToDevice));
+    CHECK_CUDA(cudaMemcpy(full_idx, ind.data(), ind.size() * 4, cudaMemcpyHostToDevice));
+    lists = BlockLists{num, idx, full_num, full_idx, 1, 1, n, n, 128, 128};
+  }
+  ~CausalLists() {
+    cudaFree(num);
+    cudaFree(idx);
+    cudaFree(full_num);
+    cudaFree(full_idx);
   }
 };
 
@@ -260,11 +288,6 @@ int main(int argc, char** argv) {
     };
     int seed = 1;
     bool first = true;
-    // Round 0 uses the kernel's V descriptor; only if a check fails, round 1 retries every case
-    // with LBO and SBO swapped (development hook) and the timings use the round that passed.
-    for (int round = 0; round < 2; ++round) {
-    bool round_ok = true;
-    sm90::debug_swap_v_descriptor(round == 1);
     for (const C& c : cases) {
       for (sm90::Sm90Schedule sched : {sm90::Sm90Schedule::kSerial, sm90::Sm90Schedule::kOverlap,
                                          sm90::Sm90Schedule::kPingpong}) {
@@ -274,7 +297,7 @@ int main(int argc, char** argv) {
           return sm90::launch_dense_attention(p.type, p.shape, p.q, p.k, p.v, p.out, scale, sched);
         });
         const bool ok = r.non_finite == 0 && r.rel_err < 1e-2;
-        round_ok = round_ok && ok;
+        all_ok = all_ok && ok;
         const char* sn = sched == sm90::Sm90Schedule::kOverlap   ? "overlap"
                          : sched == sm90::Sm90Schedule::kPingpong ? "pingpong"
                                                                    : "serial";
@@ -282,20 +305,14 @@ int main(int argc, char** argv) {
                     static_cast<long long>(r.non_finite), ok ? "PASS" : "FAIL");
         char buf[512];
         std::snprintf(buf, sizeof buf,
-                      "%s    {\"case\": \"%s\", \"schedule\": \"%s\", \"v_desc_swapped\": %s, "
+                      "%s    {\"case\": \"%s\", \"schedule\": \"%s\", "
                       "\"rel_err\": %.4e, \"non_finite\": %lld, \"pass\": %s}",
-                      first ? "" : ",\n", c.what, sn, round ? "true" : "false", r.rel_err,
+                      first ? "" : ",\n", c.what, sn, r.rel_err,
                       static_cast<long long>(r.non_finite), ok ? "true" : "false");
         json += buf;
         first = false;
       }
     }
-    std::printf("round %d (V descriptor %s): %s\n", round, round ? "swapped" : "as designed",
-                round_ok ? "all pass" : "FAILURES");
-    all_ok = round_ok;
-    if (round_ok) break;
-    }
-    if (!all_ok) sm90::debug_swap_v_descriptor(false);
   }
   json += "\n  ],\n  \"timings\": [\n";
 
@@ -304,10 +321,17 @@ int main(int argc, char** argv) {
   Problem p(ElementType::kBFloat16, shape, 12345, 1.f);
   const float scale = 1.f / std::sqrt(static_cast<float>(head_dim));
   const double flops = 4.0 * seq * double(seq) * head_dim * heads;
+  const double causal_flops = 4.0 * (seq * (double(seq) + 1) / 2) * head_dim * heads;
   DenseLists dl(seq, seq);
+  CausalLists cl(seq);
+  TokenRuleParams causal;
+  causal.rule = TokenRule::kWindow;
+  causal.window_left = seq;
+  causal.window_right = 0;
   struct K {
     const char* name;
     std::function<int()> run;
+    bool is_causal = false;
   };
   std::vector<K> kernels = {
       {"sm90_pingpong",
@@ -330,18 +354,42 @@ int main(int argc, char** argv) {
          return launch_block_sparse_attention(p.type, shape, p.q, p.k, p.v, p.out, dl.lists,
                                               TokenRuleParams{}, scale);
        }},
+      {"sm90_pingpong_dense_lists",
+       [&] {
+         return sm90::launch_sparse_attention(p.type, shape, p.q, p.k, p.v, p.out, dl.lists,
+                                              TokenRuleParams{}, scale,
+                                              sm90::Sm90Schedule::kPingpong);
+       }},
+      {"sm90_pingpong_causal",
+       [&] {
+         return sm90::launch_sparse_attention(p.type, shape, p.q, p.k, p.v, p.out, cl.lists,
+                                              causal, scale, sm90::Sm90Schedule::kPingpong);
+       },
+       true},
+      {"sm90_overlap_causal",
+       [&] {
+         return sm90::launch_sparse_attention(p.type, shape, p.q, p.k, p.v, p.out, cl.lists,
+                                              causal, scale, sm90::Sm90Schedule::kOverlap);
+       },
+       true},
+      {"golden_mma_sync_causal",
+       [&] {
+         return launch_block_sparse_attention(p.type, shape, p.q, p.k, p.v, p.out, cl.lists,
+                                              causal, scale);
+       },
+       true},
   };
   bool first = true;
   for (const K& k : kernels) {
     const double ms = time_ms(k.run);
-    const double tflops = flops / (ms * 1e-3) / 1e12;
-    std::printf("time %-16s S=%d H=%d d=%d bf16: %.3f ms, %.1f TFLOP/s\n", k.name, seq, heads,
+    const double tflops = (k.is_causal ? causal_flops : flops) / (ms * 1e-3) / 1e12;
+    std::printf("time %-26s S=%d H=%d d=%d bf16: %.3f ms, %.1f TFLOP/s\n", k.name, seq, heads,
                 head_dim, ms, tflops);
     char buf[512];
     std::snprintf(buf, sizeof buf,
-                  "%s    {\"kernel\": \"%s\", \"seq\": %d, \"heads\": %d, \"head_dim\": %d, "
+                  "%s    {\"kernel\": \"%s\", \"mask\": \"%s\", \"seq\": %d, \"heads\": %d, \"head_dim\": %d, "
                   "\"dtype\": \"bf16\", \"ms\": %.4f, \"tflops\": %.1f}",
-                  first ? "" : ",\n", k.name, seq, heads, head_dim, ms, tflops);
+                  first ? "" : ",\n", k.name, k.is_causal ? "causal" : "dense", seq, heads, head_dim, ms, tflops);
     json += buf;
     first = false;
   }
