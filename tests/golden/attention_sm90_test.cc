@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ struct Case {
   AttentionShape shape;
   float amplitude;  // standard deviation of Q and K: larger means peakier softmax rows
 };
+
+// ctest lists each case by its parameters: print the case's name, not its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class AttentionSm90Test : public ::testing::TestWithParam<std::tuple<Case, sm90::Sm90Schedule>> {
  protected:
@@ -157,6 +161,8 @@ struct SparseCase {
   double random_density;  // > 0: random blocks (each kept block partial or full at random)
   bool empty_first_row;   // query block 0 visits nothing: its rows must come out 0
 };
+
+void PrintTo(const SparseCase& c, std::ostream* os) { *os << c.name; }
 
 bool allowed(const TokenRuleParams& r, int q, int kv) {
   return r.rule != TokenRule::kWindow || (kv >= q - r.window_left && kv <= q + r.window_right);
