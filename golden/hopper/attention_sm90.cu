@@ -38,8 +38,8 @@ constexpr int kTileQ = Sm90KernelGeometry::kTileQ;
 constexpr int kTileKv = Sm90KernelGeometry::kTileKv;
 constexpr int kStages = Sm90KernelGeometry::kStages;
 constexpr int kThreads = 384;
-constexpr int kRowBytes = 128;                  // one swizzle-atom row: 64 16-bit elements
-constexpr int kSlabBytes = kTileKv * kRowBytes; // [128 rows][64 columns]; kTileQ == kTileKv
+constexpr int kRowBytes = 128;                   // one swizzle-atom row: 64 16-bit elements
+constexpr int kSlabBytes = kTileKv * kRowBytes;  // [128 rows][64 columns]; kTileQ == kTileKv
 constexpr int kMaxKvBlocks = Sm90KernelGeometry::kMaxKvBlocks;
 static_assert(kTileQ == kTileKv, "Q and K/V tiles share the slab size");
 
@@ -51,7 +51,7 @@ struct Layout {
   static constexpr int kK = kQ + kTileBytes;
   static constexpr int kV = kK + kStages * kTileBytes;
   static constexpr int kBarriers = kV + kStages * kTileBytes;
-  static constexpr int kBlockList = kBarriers + 128;     // this CTA's key blocks, partial first
+  static constexpr int kBlockList = kBarriers + 128;  // this CTA's key blocks, partial first
   static constexpr int kBytes = kBlockList + 4 * kMaxKvBlocks + 1024;  // + slack to align to 1 KB
 };
 
@@ -257,15 +257,15 @@ struct KernelArgs {
   const std::int32_t* full_kv_num_blocks;
   const std::int32_t* full_kv_indices;
   int mask_batch, mask_heads, num_q_blocks, num_kv_blocks;
-  int tiles_per_block;  // block_kv / 128
+  int tiles_per_block;            // block_kv / 128
   int window_left, window_right;  // kWindow
 };
 
 // PARTIAL tiles (and any tile reaching past seq_kv) get their disallowed scores set to -inf.
 // q0: this thread's first query row (the other is q0 + 8); kv_base: its first key column.
 template <TokenRule kRule>
-__device__ __forceinline__ void mask_tile(float (&s)[64], int q0, int kv_base, int seq_kv,
-                                          int left, int right) {
+__device__ __forceinline__ void mask_tile(float (&s)[64], int q0, int kv_base, int seq_kv, int left,
+                                          int right) {
 #pragma unroll
   for (int i = 0; i < 64; ++i) {
     const int q = q0 + 8 * ((i >> 1) & 1);
@@ -312,8 +312,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     n_blocks = (seq_kv + kTileKv - 1) / kTileKv;
   } else {
     const int mb = args.mask_batch == 1 ? 0 : b, mh = args.mask_heads == 1 ? 0 : h;
-    const std::int64_t row = (std::int64_t{mb} * args.mask_heads + mh) * args.num_q_blocks +
-                             blockIdx.x;
+    const std::int64_t row =
+        (std::int64_t{mb} * args.mask_heads + mh) * args.num_q_blocks + blockIdx.x;
     n_partial = args.kv_num_blocks[row];
     n_blocks = n_partial + args.full_kv_num_blocks[row];
     tiles_per_block = args.tiles_per_block;
@@ -359,13 +359,13 @@ __global__ void __launch_bounds__(kThreads, 1)
         if (j >= kStages) mbar_wait(k_empty(s), parity ^ 1);
         mbar_expect_tx(k_full(s), L::kTileBytes);
         for (int sl = 0; sl < L::kSlabs; ++sl)
-          tma_load_2d(base + L::kK + s * L::kTileBytes + sl * kSlabBytes, &tm_k, k_full(s),
-                      sl * 64, row);
+          tma_load_2d(base + L::kK + s * L::kTileBytes + sl * kSlabBytes, &tm_k, k_full(s), sl * 64,
+                      row);
         if (j >= kStages) mbar_wait(v_empty(s), parity ^ 1);
         mbar_expect_tx(v_full(s), L::kTileBytes);
         for (int sl = 0; sl < L::kSlabs; ++sl)
-          tma_load_2d(base + L::kV + s * L::kTileBytes + sl * kSlabBytes, &tm_v, v_full(s),
-                      sl * 64, row);
+          tma_load_2d(base + L::kV + s * L::kTileBytes + sl * kSlabBytes, &tm_v, v_full(s), sl * 64,
+                      row);
       }
     }
   } else {
@@ -412,59 +412,59 @@ __global__ void __launch_bounds__(kThreads, 1)
       // softmax(j) while PV(j-1) is still on the tensor cores. A CTA with no tiles (an empty
       // row of blocks) skips all of it, both consumers alike, and writes zeros.
       if (n_tiles > 0) {
-      if constexpr (kPingpong) {
-        if (cw == 1) named_arrive(1);  // warpgroup 0 issues first
-        named_sync(1 + cw);
-      }
-      mbar_wait(k_full(0), 0);
-      issue_qk<T, D>(s_acc, q_base, base + L::kK);
-      if constexpr (kPingpong) named_arrive(2 - cw);
-      wgmma_wait<0>();
-      fence_regs(s_acc);
-      mbar_arrive(k_empty(0));
-      if (tile_masked(0))
-        mask_tile<kRule>(s_acc, q_pos, tile_kv(0) + 2 * (lane % 4), seq_kv, args.window_left,
-                         args.window_right);
-      softmax_tile(s_acc, m, l, corr, scale_log2);
-      pack_p<T>(s_acc, p);
-      for (int j = 1; j < n_tiles; ++j) {
-        const int s = j % kStages;
-        const std::uint32_t parity = (j / kStages) & 1;
-        const int sp = (j - 1) % kStages;
-        const std::uint32_t parity_p = ((j - 1) / kStages) & 1;
-        if constexpr (kPingpong) named_sync(1 + cw);
-        mbar_wait(k_full(s), parity);
-        issue_qk<T, D>(s_acc, q_base, base + L::kK + s * L::kTileBytes);
-        mbar_wait(v_full(sp), parity_p);
-        issue_pv<T, D>(o, p, base + L::kV + sp * L::kTileBytes);
+        if constexpr (kPingpong) {
+          if (cw == 1) named_arrive(1);  // warpgroup 0 issues first
+          named_sync(1 + cw);
+        }
+        mbar_wait(k_full(0), 0);
+        issue_qk<T, D>(s_acc, q_base, base + L::kK);
         if constexpr (kPingpong) named_arrive(2 - cw);
-        wgmma_wait<1>();  // groups retire in order: QK^T(j) is done, PV(j-1) may not be
+        wgmma_wait<0>();
         fence_regs(s_acc);
-        mbar_arrive(k_empty(s));
-        if (tile_masked(j))
-          mask_tile<kRule>(s_acc, q_pos, tile_kv(j) + 2 * (lane % 4), seq_kv, args.window_left,
+        mbar_arrive(k_empty(0));
+        if (tile_masked(0))
+          mask_tile<kRule>(s_acc, q_pos, tile_kv(0) + 2 * (lane % 4), seq_kv, args.window_left,
                            args.window_right);
         softmax_tile(s_acc, m, l, corr, scale_log2);
+        pack_p<T>(s_acc, p);
+        for (int j = 1; j < n_tiles; ++j) {
+          const int s = j % kStages;
+          const std::uint32_t parity = (j / kStages) & 1;
+          const int sp = (j - 1) % kStages;
+          const std::uint32_t parity_p = ((j - 1) / kStages) & 1;
+          if constexpr (kPingpong) named_sync(1 + cw);
+          mbar_wait(k_full(s), parity);
+          issue_qk<T, D>(s_acc, q_base, base + L::kK + s * L::kTileBytes);
+          mbar_wait(v_full(sp), parity_p);
+          issue_pv<T, D>(o, p, base + L::kV + sp * L::kTileBytes);
+          if constexpr (kPingpong) named_arrive(2 - cw);
+          wgmma_wait<1>();  // groups retire in order: QK^T(j) is done, PV(j-1) may not be
+          fence_regs(s_acc);
+          mbar_arrive(k_empty(s));
+          if (tile_masked(j))
+            mask_tile<kRule>(s_acc, q_pos, tile_kv(j) + 2 * (lane % 4), seq_kv, args.window_left,
+                             args.window_right);
+          softmax_tile(s_acc, m, l, corr, scale_log2);
+          wgmma_wait<0>();
+          fence_regs(o);
+          fence_regs(p);
+          mbar_arrive(v_empty(sp));
+          rescale(o, corr);
+          pack_p<T>(s_acc, p);
+        }
+        const int sl = (n_tiles - 1) % kStages;
+        if constexpr (kPingpong) named_sync(1 + cw);
+        mbar_wait(v_full(sl), ((n_tiles - 1) / kStages) & 1);
+        issue_pv<T, D>(o, p, base + L::kV + sl * L::kTileBytes);
+        // Warpgroup 0 has no turn left to wait for: warpgroup 1 leaves its last arrive out, so
+        // every named-barrier phase completes before the CTA ends.
+        if constexpr (kPingpong) {
+          if (cw == 0) named_arrive(2);
+        }
         wgmma_wait<0>();
         fence_regs(o);
         fence_regs(p);
-        mbar_arrive(v_empty(sp));
-        rescale(o, corr);
-        pack_p<T>(s_acc, p);
-      }
-      const int sl = (n_tiles - 1) % kStages;
-      if constexpr (kPingpong) named_sync(1 + cw);
-      mbar_wait(v_full(sl), ((n_tiles - 1) / kStages) & 1);
-      issue_pv<T, D>(o, p, base + L::kV + sl * L::kTileBytes);
-      // Warpgroup 0 has no turn left to wait for: warpgroup 1 leaves its last arrive out, so every
-      // named-barrier phase completes before the CTA ends.
-      if constexpr (kPingpong) {
-        if (cw == 0) named_arrive(2);
-      }
-      wgmma_wait<0>();
-      fence_regs(o);
-      fence_regs(p);
-      mbar_arrive(v_empty(sl));
+        mbar_arrive(v_empty(sl));
       }
     }
 
@@ -524,9 +524,8 @@ bool encode_map(CUtensorMap* map, const void* ptr, std::int64_t rows, int head_d
 template <typename T, int D, bool kOverlap, bool kPingpong, TokenRule kRule>
 int launch_typed(const AttentionShape& shape, const void* q, const void* k, const void* v,
                  const KernelArgs& args, cudaStream_t stream) {
-  const CUtensorMapDataType dt = std::is_same_v<T, __nv_bfloat16>
-                                     ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
-                                     : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+  const CUtensorMapDataType dt = std::is_same_v<T, __nv_bfloat16> ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                                                  : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
   CUtensorMap mq, mk, mv;
   const std::int64_t q_rows = std::int64_t{shape.batch} * shape.q_heads * shape.seq_q;
   const std::int64_t kv_rows = std::int64_t{shape.batch} * shape.kv_heads * shape.seq_kv;
@@ -535,8 +534,8 @@ int launch_typed(const AttentionShape& shape, const void* q, const void* k, cons
     return static_cast<int>(cudaErrorInvalidValue);
   auto kernel = attention_fwd_sm90<T, D, kOverlap, kPingpong, kRule>;
   const int smem = Layout<D>::kBytes;
-  if (cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                           smem);
+  if (cudaError_t e =
+          cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
       e != cudaSuccess)
     return static_cast<int>(e);
   const dim3 grid((shape.seq_q + kTileQ - 1) / kTileQ, shape.q_heads, shape.batch);
@@ -558,9 +557,8 @@ int launch_schedule(Sm90Schedule schedule, const AttentionShape& shape, const vo
 }
 
 template <TokenRule kRule>
-int launch_rule(ElementType type, Sm90Schedule schedule, const AttentionShape& shape,
-                const void* q, const void* k, const void* v, const KernelArgs& args,
-                cudaStream_t st) {
+int launch_rule(ElementType type, Sm90Schedule schedule, const AttentionShape& shape, const void* q,
+                const void* k, const void* v, const KernelArgs& args, cudaStream_t st) {
   const bool bf16 = type == ElementType::kBFloat16;
   if (shape.head_dim == 128)
     return bf16 ? launch_schedule<__nv_bfloat16, 128, kRule>(schedule, shape, q, k, v, args, st)
@@ -603,7 +601,7 @@ std::string can_run_dense(ElementType type, const AttentionShape& s) {
 }
 
 std::string can_run_sparse(ElementType type, const AttentionShape& shape, const BlockLists& lists,
-                    const TokenRuleParams& rule) {
+                           const TokenRuleParams& rule) {
   std::string why = can_run_dense(type, shape);
   auto add = [&](const std::string& r) { why += (why.empty() ? "" : "; ") + r; };
   if (lists.block_q != kTileQ) add("mask block_q must be 128 (the kernel's query tile)");
@@ -638,9 +636,9 @@ int launch_dense_attention(ElementType type, const AttentionShape& shape, const 
 }
 
 int launch_sparse_attention(ElementType type, const AttentionShape& shape, const void* q,
-                                  const void* k, const void* v, void* out,
-                                  const BlockLists& lists, const TokenRuleParams& rule,
-                                  float softmax_scale, Sm90Schedule schedule, void* stream) {
+                            const void* k, const void* v, void* out, const BlockLists& lists,
+                            const TokenRuleParams& rule, float softmax_scale, Sm90Schedule schedule,
+                            void* stream) {
   if (const std::string why = can_run_sparse(type, shape, lists, rule); !why.empty())
     throw std::invalid_argument("sm90 block-sparse attention: " + why);
   KernelArgs a = make_args(shape, out, softmax_scale);

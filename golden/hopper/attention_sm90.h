@@ -52,10 +52,9 @@ int launch_dense_attention(ElementType type, const AttentionShape& shape, const 
 /// blocks, then its FULL blocks; PARTIAL tiles apply the token rule, FULL tiles nothing; keys past
 /// seq_kv are always masked; rows with no allowed key output 0.
 int launch_sparse_attention(ElementType type, const AttentionShape& shape, const void* q,
-                                  const void* k, const void* v, void* out,
-                                  const BlockLists& lists, const TokenRuleParams& rule,
-                                  float softmax_scale,
-                                  Sm90Schedule schedule = Sm90Schedule::kPingpong,
-                                  void* stream = nullptr);
+                            const void* k, const void* v, void* out, const BlockLists& lists,
+                            const TokenRuleParams& rule, float softmax_scale,
+                            Sm90Schedule schedule = Sm90Schedule::kPingpong,
+                            void* stream = nullptr);
 
 }  // namespace attnsim::golden::sm90

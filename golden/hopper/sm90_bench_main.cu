@@ -23,14 +23,13 @@ using namespace attnsim::golden;
 
 namespace {
 
-#define CHECK_CUDA(call)                                                          \
-  do {                                                                            \
-    cudaError_t e_ = static_cast<cudaError_t>(call);                              \
-    if (e_ != cudaSuccess) {                                                      \
-      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call,           \
-                   cudaGetErrorString(e_));                                       \
-      std::exit(1);                                                               \
-    }                                                                             \
+#define CHECK_CUDA(call)                                                                         \
+  do {                                                                                           \
+    cudaError_t e_ = static_cast<cudaError_t>(call);                                             \
+    if (e_ != cudaSuccess) {                                                                     \
+      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
+      std::exit(1);                                                                              \
+    }                                                                                            \
   } while (0)
 
 // Deterministic per-(seed, index) values, roughly N(0, 1) * amplitude: the sum of two uniforms.
@@ -88,7 +87,8 @@ struct Problem {
   std::int64_t kv_elems() const {
     return std::int64_t{shape.batch} * shape.kv_heads * shape.seq_kv * shape.head_dim;
   }
-  Problem(ElementType t, AttentionShape s, std::uint64_t seed, float amplitude) : type(t), shape(s) {
+  Problem(ElementType t, AttentionShape s, std::uint64_t seed, float amplitude)
+      : type(t), shape(s) {
     CHECK_CUDA(cudaMalloc(&q, q_elems() * 2));
     CHECK_CUDA(cudaMalloc(&out, q_elems() * 2));
     CHECK_CUDA(cudaMalloc(&k, kv_elems() * 2));
@@ -240,7 +240,6 @@ double time_ms(const std::function<int()>& run) {
   return 0.5 * (samples[9] + samples[10]);
 }
 
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -250,11 +249,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
-    if (a == "--seq") seq = std::stoi(next());
-    else if (a == "--heads") heads = std::stoi(next());
-    else if (a == "--head-dim") head_dim = std::stoi(next());
-    else if (a == "--out") out_path = next();
-    else if (a == "--skip-check") skip_check = true;
+    if (a == "--seq")
+      seq = std::stoi(next());
+    else if (a == "--heads")
+      heads = std::stoi(next());
+    else if (a == "--head-dim")
+      head_dim = std::stoi(next());
+    else if (a == "--out")
+      out_path = next();
+    else if (a == "--skip-check")
+      skip_check = true;
     else {
       std::fprintf(stderr, "unknown argument %s\n", a.c_str());
       return 2;
@@ -281,16 +285,25 @@ int main(int argc, char** argv) {
     };
     const C cases[] = {
         {"dense bf16 d128 B1 H2 S512", ElementType::kBFloat16, {1, 2, 2, 512, 512, 128}, 1.f},
-        {"dense fp16 d128 B2 GQA4:2 Sq384 Skv640", ElementType::kFloat16, {2, 4, 2, 384, 640, 128}, 1.f},
+        {"dense fp16 d128 B2 GQA4:2 Sq384 Skv640",
+         ElementType::kFloat16,
+         {2, 4, 2, 384, 640, 128},
+         1.f},
         {"dense bf16 d64 B1 H3 S256", ElementType::kBFloat16, {1, 3, 3, 256, 256, 64}, 1.f},
-        {"dense fp16 d64 B1 H1 S128 (one tile)", ElementType::kFloat16, {1, 1, 1, 128, 128, 64}, 1.f},
-        {"dense bf16 d128 B1 H1 S2048 large logits", ElementType::kBFloat16, {1, 1, 1, 2048, 2048, 128}, 3.f},
+        {"dense fp16 d64 B1 H1 S128 (one tile)",
+         ElementType::kFloat16,
+         {1, 1, 1, 128, 128, 64},
+         1.f},
+        {"dense bf16 d128 B1 H1 S2048 large logits",
+         ElementType::kBFloat16,
+         {1, 1, 1, 2048, 2048, 128},
+         3.f},
     };
     int seed = 1;
     bool first = true;
     for (const C& c : cases) {
       for (sm90::Sm90Schedule sched : {sm90::Sm90Schedule::kSerial, sm90::Sm90Schedule::kOverlap,
-                                         sm90::Sm90Schedule::kPingpong}) {
+                                       sm90::Sm90Schedule::kPingpong}) {
         Problem p(c.type, c.shape, seed++, c.amplitude);
         const float scale = 1.f / std::sqrt(static_cast<float>(c.shape.head_dim));
         const CheckResult r = check(p, [&] {
@@ -298,9 +311,9 @@ int main(int argc, char** argv) {
         });
         const bool ok = r.non_finite == 0 && r.rel_err < 1e-2;
         all_ok = all_ok && ok;
-        const char* sn = sched == sm90::Sm90Schedule::kOverlap   ? "overlap"
+        const char* sn = sched == sm90::Sm90Schedule::kOverlap    ? "overlap"
                          : sched == sm90::Sm90Schedule::kPingpong ? "pingpong"
-                                                                   : "serial";
+                                                                  : "serial";
         std::printf("check %-45s %-8s rel_err %.3e non_finite %lld %s\n", c.what, sn, r.rel_err,
                     static_cast<long long>(r.non_finite), ok ? "PASS" : "FAIL");
         char buf[512];
@@ -362,20 +375,20 @@ int main(int argc, char** argv) {
        }},
       {"sm90_pingpong_causal",
        [&] {
-         return sm90::launch_sparse_attention(p.type, shape, p.q, p.k, p.v, p.out, cl.lists,
-                                              causal, scale, sm90::Sm90Schedule::kPingpong);
+         return sm90::launch_sparse_attention(p.type, shape, p.q, p.k, p.v, p.out, cl.lists, causal,
+                                              scale, sm90::Sm90Schedule::kPingpong);
        },
        true},
       {"sm90_overlap_causal",
        [&] {
-         return sm90::launch_sparse_attention(p.type, shape, p.q, p.k, p.v, p.out, cl.lists,
-                                              causal, scale, sm90::Sm90Schedule::kOverlap);
+         return sm90::launch_sparse_attention(p.type, shape, p.q, p.k, p.v, p.out, cl.lists, causal,
+                                              scale, sm90::Sm90Schedule::kOverlap);
        },
        true},
       {"golden_mma_sync_causal",
        [&] {
-         return launch_block_sparse_attention(p.type, shape, p.q, p.k, p.v, p.out, cl.lists,
-                                              causal, scale);
+         return launch_block_sparse_attention(p.type, shape, p.q, p.k, p.v, p.out, cl.lists, causal,
+                                              scale);
        },
        true},
   };
@@ -387,9 +400,11 @@ int main(int argc, char** argv) {
                 head_dim, ms, tflops);
     char buf[512];
     std::snprintf(buf, sizeof buf,
-                  "%s    {\"kernel\": \"%s\", \"mask\": \"%s\", \"seq\": %d, \"heads\": %d, \"head_dim\": %d, "
+                  "%s    {\"kernel\": \"%s\", \"mask\": \"%s\", \"seq\": %d, \"heads\": %d, "
+                  "\"head_dim\": %d, "
                   "\"dtype\": \"bf16\", \"ms\": %.4f, \"tflops\": %.1f}",
-                  first ? "" : ",\n", k.name, k.is_causal ? "causal" : "dense", seq, heads, head_dim, ms, tflops);
+                  first ? "" : ",\n", k.name, k.is_causal ? "causal" : "dense", seq, heads,
+                  head_dim, ms, tflops);
     json += buf;
     first = false;
   }

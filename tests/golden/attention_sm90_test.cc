@@ -93,7 +93,7 @@ TEST_P(AttentionSm90Test, MatchesFloat32Reference) {
   CUDA_OK(cudaMemcpy(dq, q.data(), q_n * 2, cudaMemcpyHostToDevice));
   CUDA_OK(cudaMemcpy(dk, k.data(), kv_n * 2, cudaMemcpyHostToDevice));
   CUDA_OK(cudaMemcpy(dv, v.data(), kv_n * 2, cudaMemcpyHostToDevice));
-  CUDA_OK(cudaMemset(dout, 0xFF, q_n * 2));  // 0xFFFF is NaN in bf16 and fp16
+  CUDA_OK(cudaMemset(dout, 0xFF, q_n * 2));              // 0xFFFF is NaN in bf16 and fp16
   CUDA_OK(cudaMemset(dclass, 2, std::size_t(nq) * nk));  // every block FULL
 
   const float scale = 1.f / std::sqrt(static_cast<float>(s.head_dim));
@@ -134,19 +134,18 @@ const Case kCases[] = {
     {"fp16_d128_ragged_q300_kv700", ElementType::kFloat16, {1, 2, 1, 300, 700, 128}, 1.f},
 };
 
-INSTANTIATE_TEST_SUITE_P(
-    Dense, AttentionSm90Test,
-    ::testing::Combine(::testing::ValuesIn(kCases),
-                       ::testing::Values(sm90::Sm90Schedule::kSerial,
-                                         sm90::Sm90Schedule::kOverlap,
-                                         sm90::Sm90Schedule::kPingpong)),
-    [](const auto& param_info) {
-      const sm90::Sm90Schedule s = std::get<1>(param_info.param);
-      return std::string(std::get<0>(param_info.param).name) +
-             (s == sm90::Sm90Schedule::kOverlap    ? "_overlap"
-              : s == sm90::Sm90Schedule::kPingpong ? "_pingpong"
-                                                   : "_serial");
-    });
+INSTANTIATE_TEST_SUITE_P(Dense, AttentionSm90Test,
+                         ::testing::Combine(::testing::ValuesIn(kCases),
+                                            ::testing::Values(sm90::Sm90Schedule::kSerial,
+                                                              sm90::Sm90Schedule::kOverlap,
+                                                              sm90::Sm90Schedule::kPingpong)),
+                         [](const auto& param_info) {
+                           const sm90::Sm90Schedule s = std::get<1>(param_info.param);
+                           return std::string(std::get<0>(param_info.param).name) +
+                                  (s == sm90::Sm90Schedule::kOverlap    ? "_overlap"
+                                   : s == sm90::Sm90Schedule::kPingpong ? "_pingpong"
+                                                                        : "_serial");
+                         });
 
 // ---- block-sparse: the lists are built from a dense block-class map, which the reference reads.
 
@@ -241,7 +240,12 @@ TEST_P(AttentionSm90SparseTest, MatchesFloat32Reference) {
                    static_cast<std::int32_t*>(upload(idx.data(), idx.size() * 4)),
                    static_cast<std::int32_t*>(upload(full_num.data(), full_num.size() * 4)),
                    static_cast<std::int32_t*>(upload(full_idx.data(), full_idx.size() * 4)),
-                   c.mask_batch, c.mask_heads, nq, nk, 128, c.block_kv};
+                   c.mask_batch,
+                   c.mask_heads,
+                   nq,
+                   nk,
+                   128,
+                   c.block_kv};
   void* dout = nullptr;
   float* dref = nullptr;
   CUDA_OK(cudaMalloc(&dout, q_n * 2));
@@ -252,10 +256,10 @@ TEST_P(AttentionSm90SparseTest, MatchesFloat32Reference) {
 
   ASSERT_EQ("", sm90::can_run_sparse(c.type, s, lists, c.rule));
   const float scale = 1.f / std::sqrt(static_cast<float>(s.head_dim));
-  CUDA_OK(sm90::launch_sparse_attention(c.type, s, dq, dk, dv, dout, lists, c.rule, scale,
-                                        schedule));
-  CUDA_OK(launch_reference_attention(c.type, s, dq, dk, dv, dref, dcls, c.mask_batch,
-                                     c.mask_heads, nq, nk, 128, c.block_kv, c.rule, scale));
+  CUDA_OK(
+      sm90::launch_sparse_attention(c.type, s, dq, dk, dv, dout, lists, c.rule, scale, schedule));
+  CUDA_OK(launch_reference_attention(c.type, s, dq, dk, dv, dref, dcls, c.mask_batch, c.mask_heads,
+                                     nq, nk, 128, c.block_kv, c.rule, scale));
   CUDA_OK(cudaDeviceSynchronize());
   std::vector<std::uint16_t> out(q_n);
   std::vector<float> ref(q_n);
@@ -292,31 +296,65 @@ TokenRuleParams window(int left, int right) {
 }
 
 const SparseCase kSparseCases[] = {
-    {"random_blocks_per_head_bf16_d128_q768_kv896", ElementType::kBFloat16,
-     {1, 2, 2, 768, 896, 128}, 1, 2, 128, TokenRuleParams{}, 0.6, false},
-    {"causal_fp16_d64_ragged_s600", ElementType::kFloat16, {1, 2, 2, 600, 600, 64}, 1, 1, 128,
-     window(600, 0), 0, false},
-    {"band_200_50_gqa4to2_b2_broadcast_bf16_d128", ElementType::kBFloat16,
-     {2, 4, 2, 1024, 1024, 128}, 1, 1, 128, window(200, 50), 0, false},
-    {"causal_blocks256_bf16_d64", ElementType::kBFloat16, {1, 1, 1, 1024, 1024, 64}, 1, 1, 256,
-     window(1024, 0), 0, false},
-    {"empty_first_row_random_fp16_d128", ElementType::kFloat16, {2, 1, 1, 512, 512, 128}, 2, 1,
-     128, TokenRuleParams{}, 0.7, true},
+    {"random_blocks_per_head_bf16_d128_q768_kv896",
+     ElementType::kBFloat16,
+     {1, 2, 2, 768, 896, 128},
+     1,
+     2,
+     128,
+     TokenRuleParams{},
+     0.6,
+     false},
+    {"causal_fp16_d64_ragged_s600",
+     ElementType::kFloat16,
+     {1, 2, 2, 600, 600, 64},
+     1,
+     1,
+     128,
+     window(600, 0),
+     0,
+     false},
+    {"band_200_50_gqa4to2_b2_broadcast_bf16_d128",
+     ElementType::kBFloat16,
+     {2, 4, 2, 1024, 1024, 128},
+     1,
+     1,
+     128,
+     window(200, 50),
+     0,
+     false},
+    {"causal_blocks256_bf16_d64",
+     ElementType::kBFloat16,
+     {1, 1, 1, 1024, 1024, 64},
+     1,
+     1,
+     256,
+     window(1024, 0),
+     0,
+     false},
+    {"empty_first_row_random_fp16_d128",
+     ElementType::kFloat16,
+     {2, 1, 1, 512, 512, 128},
+     2,
+     1,
+     128,
+     TokenRuleParams{},
+     0.7,
+     true},
 };
 
-INSTANTIATE_TEST_SUITE_P(
-    Sparse, AttentionSm90SparseTest,
-    ::testing::Combine(::testing::ValuesIn(kSparseCases),
-                       ::testing::Values(sm90::Sm90Schedule::kSerial,
-                                         sm90::Sm90Schedule::kOverlap,
-                                         sm90::Sm90Schedule::kPingpong)),
-    [](const auto& param_info) {
-      const sm90::Sm90Schedule s = std::get<1>(param_info.param);
-      return std::string(std::get<0>(param_info.param).name) +
-             (s == sm90::Sm90Schedule::kOverlap    ? "_overlap"
-              : s == sm90::Sm90Schedule::kPingpong ? "_pingpong"
-                                                   : "_serial");
-    });
+INSTANTIATE_TEST_SUITE_P(Sparse, AttentionSm90SparseTest,
+                         ::testing::Combine(::testing::ValuesIn(kSparseCases),
+                                            ::testing::Values(sm90::Sm90Schedule::kSerial,
+                                                              sm90::Sm90Schedule::kOverlap,
+                                                              sm90::Sm90Schedule::kPingpong)),
+                         [](const auto& param_info) {
+                           const sm90::Sm90Schedule s = std::get<1>(param_info.param);
+                           return std::string(std::get<0>(param_info.param).name) +
+                                  (s == sm90::Sm90Schedule::kOverlap    ? "_overlap"
+                                   : s == sm90::Sm90Schedule::kPingpong ? "_pingpong"
+                                                                        : "_serial");
+                         });
 
 TEST(AttentionSm90CanRun, RefusesWhatItCannotRun) {
   // Plain host checks: no GPU needed, but built only with the kernel.
