@@ -1,0 +1,672 @@
+// Hopper-native attention forward kernel (sm_90a): TMA + mbarrier pipeline, wgmma, warp
+// specialization with setmaxnreg, online softmax. See attention_sm90.h and golden/hopper/README.md.
+//
+// CTA = 3 warpgroups (384 threads):
+//   warpgroup 0: producer. One thread issues every TMA copy (Q once; K and V per 128-key tile into
+//                a 2-stage ring); it needs few registers, so it gives them up (setmaxnreg 24).
+//   warpgroups 1, 2: consumers, 64 query rows each (setmaxnreg 240). S = Q K^T by wgmma with both
+//                operands in shared memory; P stays in registers (the S accumulator's layout is
+//                wgmma's A-register layout once packed to 16 bits) and O += P V by wgmma reads V
+//                from shared memory transposed (imm-trans-b), so V needs no transpose pass.
+// Shared memory tiles are written by TMA with the 128-byte swizzle: a tile of 128 rows x D columns
+// is D/64 slabs of [128 rows][64 columns] (128 bytes per row), which is the layout wgmma's
+// descriptors describe directly (K-major for Q and K, MN-major for V).
+// Barriers: q_full; per stage k_full/v_full (TMA transaction counts) and k_empty/v_empty (every
+// consumer thread arrives once it no longer reads the stage), so K of a stage is refilled as soon
+// as QK^T has read it, before PV is done with V.
+#include "golden/hopper/attention_sm90.h"
+
+#include <cuda.h>
+#include <cudaTypedefs.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdint>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+namespace attnsim::golden::sm90 {
+namespace {
+
+#include "golden/hopper/wgmma_ops.inc"
+
+constexpr int kTileQ = Sm90KernelGeometry::kTileQ;
+constexpr int kTileKv = Sm90KernelGeometry::kTileKv;
+constexpr int kStages = Sm90KernelGeometry::kStages;
+constexpr int kThreads = 384;
+constexpr int kRowBytes = 128;                   // one swizzle-atom row: 64 16-bit elements
+constexpr int kSlabBytes = kTileKv * kRowBytes;  // [128 rows][64 columns]; kTileQ == kTileKv
+constexpr int kMaxKvBlocks = Sm90KernelGeometry::kMaxKvBlocks;
+static_assert(kTileQ == kTileKv, "Q and K/V tiles share the slab size");
+
+template <int D>
+struct Layout {
+  static constexpr int kSlabs = D / 64;
+  static constexpr int kTileBytes = kSlabs * kSlabBytes;
+  static constexpr int kQ = 0;
+  static constexpr int kK = kQ + kTileBytes;
+  static constexpr int kV = kK + kStages * kTileBytes;
+  static constexpr int kBarriers = kV + kStages * kTileBytes;
+  static constexpr int kBlockList = kBarriers + 128;  // this CTA's key blocks, partial first
+  static constexpr int kBytes = kBlockList + 4 * kMaxKvBlocks + 1024;  // + slack to align to 1 KB
+};
+
+__device__ __forceinline__ std::uint32_t smem_u32(const void* p) {
+  return static_cast<std::uint32_t>(__cvta_generic_to_shared(p));
+}
+
+__device__ __forceinline__ void mbar_init(std::uint32_t bar, std::uint32_t count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
+
+__device__ __forceinline__ void mbar_expect_tx(std::uint32_t bar, std::uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes)
+               : "memory");
+}
+
+__device__ __forceinline__ void mbar_arrive(std::uint32_t bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
+
+__device__ __forceinline__ void mbar_wait(std::uint32_t bar, std::uint32_t parity) {
+  asm volatile(
+      "{\n.reg .pred done;\n"
+      "WAIT_LOOP:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra WAIT_LOOP;\n}\n" ::"r"(bar),
+      "r"(parity)
+      : "memory");
+}
+
+__device__ __forceinline__ void tma_load_2d(std::uint32_t dst, const CUtensorMap* map,
+                                            std::uint32_t bar, int col, int row) {
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes"
+      " [%0], [%1, {%3, %4}], [%2];\n" ::"r"(dst),
+      "l"(reinterpret_cast<std::uint64_t>(map)), "r"(bar), "r"(col), "r"(row)
+      : "memory");
+}
+
+// wgmma shared-memory matrix descriptor: start address, leading and stride byte offsets (all in
+// 16-byte units), 128-byte swizzle (mode 1 in bits 62-63).
+__device__ __forceinline__ std::uint64_t make_desc(std::uint32_t addr, std::uint32_t lbo,
+                                                   std::uint32_t sbo) {
+  return static_cast<std::uint64_t>((addr & 0x3FFFF) >> 4) |
+         (static_cast<std::uint64_t>((lbo >> 4) & 0x3FFF) << 16) |
+         (static_cast<std::uint64_t>((sbo >> 4) & 0x3FFF) << 32) | (1ull << 62);
+}
+
+__device__ __forceinline__ void wgmma_fence() {
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void wgmma_commit() {
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+template <int N>
+__device__ __forceinline__ void wgmma_wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+}
+
+// Keeps the compiler from moving reads or writes of registers that an asynchronous wgmma owns
+// across the issue/wait points (the asm statements look synchronous to it).
+template <int N>
+__device__ __forceinline__ void fence_regs(float (&r)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(r[i])::"memory");
+}
+template <int N>
+__device__ __forceinline__ void fence_regs(std::uint32_t (&r)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) asm volatile("" : "+r"(r[i])::"memory");
+}
+
+template <typename T>
+__device__ __forceinline__ std::uint32_t pack2(float lo, float hi) {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<std::uint32_t*>(&v);
+  } else {
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<std::uint32_t*>(&v);
+  }
+}
+
+// S(64x128) = Q(64xD) K(128xD)^T, issued and committed, not waited for.
+template <typename T, int D>
+__device__ __forceinline__ void issue_qk(float (&s)[64], std::uint32_t q_base,
+                                         std::uint32_t k_base) {
+  fence_regs(s);
+  wgmma_fence();
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+    // k-step kk: slab kk / 4, 32 bytes per 16 columns inside the 128-byte swizzled row.
+    const std::uint32_t off = (kk / 4) * kSlabBytes + (kk % 4) * 32;
+    const std::uint64_t da = make_desc(q_base + off, 16, 1024);
+    const std::uint64_t db = make_desc(k_base + off, 16, 1024);
+    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+      wgmma_m64n128k16_ss_bf16(s, da, db, kk > 0);
+    } else {
+      wgmma_m64n128k16_ss_f16(s, da, db, kk > 0);
+    }
+  }
+  wgmma_commit();
+  fence_regs(s);
+}
+
+// O(64xD) += P(64x128, registers) V(128xD), issued and committed, not waited for. V is
+// MN-major: D is contiguous within a 64-column slab (LBO: the next slab), 8 keys are 1 KB (SBO),
+// and a 16-key step is 2 KB.
+template <typename T, int D>
+__device__ __forceinline__ void issue_pv(float (&o)[D / 2], std::uint32_t (&p)[32],
+                                         std::uint32_t v_base) {
+  fence_regs(o);
+  fence_regs(p);
+  wgmma_fence();
+#pragma unroll
+  for (int kk = 0; kk < kTileKv / 16; ++kk) {
+    const std::uint64_t db = make_desc(v_base + kk * 16 * kRowBytes, kSlabBytes, 1024);
+    if constexpr (D == 128) {
+      if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+        wgmma_m64n128k16_rs_bf16(o, &p[4 * kk], db);
+      } else {
+        wgmma_m64n128k16_rs_f16(o, &p[4 * kk], db);
+      }
+    } else {
+      if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+        wgmma_m64n64k16_rs_bf16(o, &p[4 * kk], db);
+      } else {
+        wgmma_m64n64k16_rs_f16(o, &p[4 * kk], db);
+      }
+    }
+  }
+  wgmma_commit();
+  fence_regs(o);
+}
+
+// 2^x by the SFU alone (ex2.approx.ftz: subnormal results flush to 0, which a probability that
+// small never needed); exp2f adds range fix-ups around the same instruction.
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
+// Online softmax of one S tile (exp2 form). Each thread holds rows r (registers i with bit 1
+// clear) and r + 8 (bit 1 set) of its warp's 16 rows; a row's 128 values are spread over the 4
+// threads of a quad. Leaves exp2(S * scale_log2 - m) in s and the old-to-new correction in corr.
+__device__ __forceinline__ void softmax_tile(float (&s)[64], float (&m)[2], float (&l)[2],
+                                             float (&corr)[2], float scale_log2) {
+  const float m_old[2] = {m[0], m[1]};
+  // The maximum of the raw scores, scaled once (scale_log2 > 0 keeps the order): 64 multiplies
+  // fewer per tile on the FP32 pipe that softmax shares with nothing but itself.
+  float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+  for (int i = 0; i < 64; ++i) mx[(i >> 1) & 1] = fmaxf(mx[(i >> 1) & 1], s[i]);
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+    mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+    m[r] = fmaxf(m_old[r], mx[r] * scale_log2);
+  }
+  // A row with no allowed key so far keeps m = -inf; subtracting 0 instead keeps its
+  // exponentials exp2(-inf) = 0 rather than NaN (and its old l and O are 0 anyway).
+  float m_use[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    m_use[r] = m[r] == -INFINITY ? 0.f : m[r];
+    corr[r] = fast_exp2(m_old[r] - m_use[r]);  // m_old = -inf: 0
+  }
+  float sum[2] = {0.f, 0.f};
+#pragma unroll
+  for (int i = 0; i < 64; ++i) {
+    const int r = (i >> 1) & 1;
+    s[i] = fast_exp2(fmaf(s[i], scale_log2, -m_use[r]));
+    sum[r] += s[i];
+  }
+  // Per-thread partial sums: the quad's are added once, at the end.
+  l[0] = l[0] * corr[0] + sum[0];
+  l[1] = l[1] * corr[1] + sum[1];
+}
+
+// P as wgmma's A fragment: k-step kk covers S columns 16kk..16kk+15, i.e. accumulator registers
+// 8kk..8kk+7 in the order (row r, cols 2q..), (r+8, 2q..), (r, 8+2q..), (r+8, 8+2q..).
+template <typename T>
+__device__ __forceinline__ void pack_p(const float (&s)[64], std::uint32_t (&p)[32]) {
+#pragma unroll
+  for (int i = 0; i < 32; ++i) p[i] = pack2<T>(s[2 * i], s[2 * i + 1]);
+}
+
+// Named barriers 1 and 2 order the two consumer warpgroups' GEMM issues (ping-pong): warpgroup c
+// waits on barrier 1 + c, which the other warpgroup arrives at once it has issued its own GEMMs, so
+// one warpgroup's softmax runs while the other's GEMMs occupy the tensor cores.
+__device__ __forceinline__ void named_sync(int id) {
+  asm volatile("bar.sync %0, 256;\n" ::"r"(id) : "memory");
+}
+__device__ __forceinline__ void named_arrive(int id) {
+  asm volatile("bar.arrive %0, 256;\n" ::"r"(id) : "memory");
+}
+
+template <int N>
+__device__ __forceinline__ void rescale(float (&o)[N], const float (&corr)[2]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) o[i] *= corr[(i >> 1) & 1];
+}
+
+// What a CTA needs besides the tensor maps (passed by value).
+struct KernelArgs {
+  void* out;
+  int seq_q, seq_kv, q_heads, kv_heads;
+  float scale_log2;
+  // FlexAttention BlockMask lists; kv_num_blocks == nullptr means dense (every tile FULL).
+  const std::int32_t* kv_num_blocks;
+  const std::int32_t* kv_indices;
+  const std::int32_t* full_kv_num_blocks;
+  const std::int32_t* full_kv_indices;
+  int mask_batch, mask_heads, num_q_blocks, num_kv_blocks;
+  int tiles_per_block;            // block_kv / 128
+  int window_left, window_right;  // kWindow
+};
+
+// PARTIAL tiles (and any tile reaching past seq_kv) get their disallowed scores set to -inf.
+// q0: this thread's first query row (the other is q0 + 8); kv_base: its first key column.
+template <TokenRule kRule>
+__device__ __forceinline__ void mask_tile(float (&s)[64], int q0, int kv_base, int seq_kv, int left,
+                                          int right) {
+#pragma unroll
+  for (int i = 0; i < 64; ++i) {
+    const int q = q0 + 8 * ((i >> 1) & 1);
+    const int kv = kv_base + (i / 4) * 8 + (i & 1);
+    bool ok = kv < seq_kv;
+    if constexpr (kRule == TokenRule::kWindow) ok = ok && kv >= q - left && kv <= q + right;
+    if (!ok) s[i] = -INFINITY;
+  }
+}
+
+template <typename T, int D, bool kOverlap, bool kPingpong, TokenRule kRule>
+__global__ void __launch_bounds__(kThreads, 1)
+    attention_fwd_sm90(const __grid_constant__ CUtensorMap tm_q,
+                       const __grid_constant__ CUtensorMap tm_k,
+                       const __grid_constant__ CUtensorMap tm_v, const KernelArgs args) {
+  const int seq_q = args.seq_q, seq_kv = args.seq_kv;
+  const int q_heads = args.q_heads, kv_heads = args.kv_heads;
+  const float scale_log2 = args.scale_log2;
+  using L = Layout<D>;
+  extern __shared__ std::uint8_t smem_raw[];
+  // Swizzled tiles must start on 1 KB: the swizzle pattern is a function of address bits 4-9.
+  const std::uint32_t raw = smem_u32(smem_raw);
+  const std::uint32_t base = (raw + 1023u) & ~1023u;
+  const std::uint32_t bars = base + L::kBarriers;
+  const std::uint32_t q_full = bars;
+  auto k_full = [&](int s) { return bars + 8u * (1 + s); };
+  auto v_full = [&](int s) { return bars + 8u * (1 + kStages + s); };
+  auto k_empty = [&](int s) { return bars + 8u * (1 + 2 * kStages + s); };
+  auto v_empty = [&](int s) { return bars + 8u * (1 + 3 * kStages + s); };
+
+  const int warpgroup = threadIdx.x / 128;
+  const int h = blockIdx.y;
+  const int b = blockIdx.z;
+  const int kvh = h / (q_heads / kv_heads);
+  const int q_row0 = (b * q_heads + h) * seq_q + blockIdx.x * kTileQ;
+  const int kv_row0 = (b * kv_heads + kvh) * seq_kv;
+
+  // This CTA's key blocks, PARTIAL then FULL (FlexAttention's visit order), copied to shared
+  // memory once so the producer and both consumers map tile j to its keys without global loads.
+  int* const block_list = reinterpret_cast<int*>(smem_raw + (base - raw) + L::kBlockList);
+  int n_partial = 0, n_blocks, tiles_per_block = 1;
+  const bool dense = args.kv_num_blocks == nullptr;
+  if (dense) {
+    n_blocks = (seq_kv + kTileKv - 1) / kTileKv;
+  } else {
+    const int mb = args.mask_batch == 1 ? 0 : b, mh = args.mask_heads == 1 ? 0 : h;
+    const std::int64_t row =
+        (std::int64_t{mb} * args.mask_heads + mh) * args.num_q_blocks + blockIdx.x;
+    n_partial = args.kv_num_blocks[row];
+    n_blocks = n_partial + args.full_kv_num_blocks[row];
+    tiles_per_block = args.tiles_per_block;
+    const std::int32_t* partial = args.kv_indices + row * args.num_kv_blocks;
+    const std::int32_t* full = args.full_kv_indices + row * args.num_kv_blocks;
+    for (int i = threadIdx.x; i < n_blocks; i += kThreads)
+      block_list[i] = i < n_partial ? partial[i] : full[i - n_partial];
+  }
+  const int n_tiles = n_blocks * tiles_per_block;
+  // First key of tile j.
+  auto tile_kv = [&](int j) {
+    const int blk = j / tiles_per_block;
+    const int kv_block = dense ? blk : block_list[blk];
+    return (kv_block * tiles_per_block + (j - blk * tiles_per_block)) * kTileKv;
+  };
+  auto tile_masked = [&](int j) {
+    return j / tiles_per_block < n_partial || tile_kv(j) + kTileKv > seq_kv;
+  };
+
+  if (threadIdx.x == 0) {
+    mbar_init(q_full, 1);
+    for (int s = 0; s < kStages; ++s) {
+      mbar_init(k_full(s), 1);
+      mbar_init(v_full(s), 1);
+      mbar_init(k_empty(s), 256);
+      mbar_init(v_empty(s), 256);
+    }
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+
+  if (warpgroup == 0) {
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 24;\n" ::: "memory");
+    if (threadIdx.x == 0) {
+      mbar_expect_tx(q_full, L::kTileBytes);
+      for (int sl = 0; sl < L::kSlabs; ++sl)
+        tma_load_2d(base + L::kQ + sl * kSlabBytes, &tm_q, q_full, sl * 64, q_row0);
+      for (int j = 0; j < n_tiles; ++j) {
+        const int s = j % kStages;
+        const std::uint32_t parity = (j / kStages) & 1;
+        const int row = kv_row0 + tile_kv(j);
+        // The stage's previous tile (j - kStages) must be released: that was phase parity ^ 1.
+        if (j >= kStages) mbar_wait(k_empty(s), parity ^ 1);
+        mbar_expect_tx(k_full(s), L::kTileBytes);
+        for (int sl = 0; sl < L::kSlabs; ++sl)
+          tma_load_2d(base + L::kK + s * L::kTileBytes + sl * kSlabBytes, &tm_k, k_full(s), sl * 64,
+                      row);
+        if (j >= kStages) mbar_wait(v_empty(s), parity ^ 1);
+        mbar_expect_tx(v_full(s), L::kTileBytes);
+        for (int sl = 0; sl < L::kSlabs; ++sl)
+          tma_load_2d(base + L::kV + s * L::kTileBytes + sl * kSlabBytes, &tm_v, v_full(s), sl * 64,
+                      row);
+      }
+    }
+  } else {
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 240;\n" ::: "memory");
+    const int cw = warpgroup - 1;  // rows 64 cw .. 64 cw + 63 of the Q tile
+    const int tid = threadIdx.x % 128;
+    const int warp = tid / 32, lane = tid % 32;
+    const int q_pos = blockIdx.x * kTileQ + cw * 64 + warp * 16 + lane / 4;  // and q_pos + 8
+    const std::uint32_t q_base = base + L::kQ + cw * 64 * kRowBytes;
+    float o[D / 2];
+#pragma unroll
+    for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
+    float s_acc[64];
+    std::uint32_t p[32];
+    float m[2] = {-INFINITY, -INFINITY};
+    float l[2] = {0.f, 0.f};
+    float corr[2];
+
+    mbar_wait(q_full, 0);
+    if constexpr (!kOverlap) {
+      for (int j = 0; j < n_tiles; ++j) {
+        const int s = j % kStages;
+        const std::uint32_t parity = (j / kStages) & 1;
+        mbar_wait(k_full(s), parity);
+        issue_qk<T, D>(s_acc, q_base, base + L::kK + s * L::kTileBytes);
+        wgmma_wait<0>();
+        fence_regs(s_acc);
+        mbar_arrive(k_empty(s));
+        if (tile_masked(j))
+          mask_tile<kRule>(s_acc, q_pos, tile_kv(j) + 2 * (lane % 4), seq_kv, args.window_left,
+                           args.window_right);
+        softmax_tile(s_acc, m, l, corr, scale_log2);
+        rescale(o, corr);
+        pack_p<T>(s_acc, p);
+        mbar_wait(v_full(s), parity);
+        issue_pv<T, D>(o, p, base + L::kV + s * L::kTileBytes);
+        wgmma_wait<0>();
+        fence_regs(o);
+        fence_regs(p);
+        mbar_arrive(v_empty(s));
+      }
+    } else {
+      // Tile 0's scores first; then each step issues QK^T(j) and PV(j-1) together and runs
+      // softmax(j) while PV(j-1) is still on the tensor cores. A CTA with no tiles (an empty
+      // row of blocks) skips all of it, both consumers alike, and writes zeros.
+      if (n_tiles > 0) {
+        if constexpr (kPingpong) {
+          if (cw == 1) named_arrive(1);  // warpgroup 0 issues first
+          named_sync(1 + cw);
+        }
+        mbar_wait(k_full(0), 0);
+        issue_qk<T, D>(s_acc, q_base, base + L::kK);
+        if constexpr (kPingpong) named_arrive(2 - cw);
+        wgmma_wait<0>();
+        fence_regs(s_acc);
+        mbar_arrive(k_empty(0));
+        if (tile_masked(0))
+          mask_tile<kRule>(s_acc, q_pos, tile_kv(0) + 2 * (lane % 4), seq_kv, args.window_left,
+                           args.window_right);
+        softmax_tile(s_acc, m, l, corr, scale_log2);
+        pack_p<T>(s_acc, p);
+        for (int j = 1; j < n_tiles; ++j) {
+          const int s = j % kStages;
+          const std::uint32_t parity = (j / kStages) & 1;
+          const int sp = (j - 1) % kStages;
+          const std::uint32_t parity_p = ((j - 1) / kStages) & 1;
+          if constexpr (kPingpong) named_sync(1 + cw);
+          mbar_wait(k_full(s), parity);
+          issue_qk<T, D>(s_acc, q_base, base + L::kK + s * L::kTileBytes);
+          mbar_wait(v_full(sp), parity_p);
+          issue_pv<T, D>(o, p, base + L::kV + sp * L::kTileBytes);
+          if constexpr (kPingpong) named_arrive(2 - cw);
+          wgmma_wait<1>();  // groups retire in order: QK^T(j) is done, PV(j-1) may not be
+          fence_regs(s_acc);
+          mbar_arrive(k_empty(s));
+          if (tile_masked(j))
+            mask_tile<kRule>(s_acc, q_pos, tile_kv(j) + 2 * (lane % 4), seq_kv, args.window_left,
+                             args.window_right);
+          softmax_tile(s_acc, m, l, corr, scale_log2);
+          wgmma_wait<0>();
+          fence_regs(o);
+          fence_regs(p);
+          mbar_arrive(v_empty(sp));
+          rescale(o, corr);
+          pack_p<T>(s_acc, p);
+        }
+        const int sl = (n_tiles - 1) % kStages;
+        if constexpr (kPingpong) named_sync(1 + cw);
+        mbar_wait(v_full(sl), ((n_tiles - 1) / kStages) & 1);
+        issue_pv<T, D>(o, p, base + L::kV + sl * L::kTileBytes);
+        // Warpgroup 0 has no turn left to wait for: warpgroup 1 leaves its last arrive out, so
+        // every named-barrier phase completes before the CTA ends.
+        if constexpr (kPingpong) {
+          if (cw == 0) named_arrive(2);
+        }
+        wgmma_wait<0>();
+        fence_regs(o);
+        fence_regs(p);
+        mbar_arrive(v_empty(sl));
+      }
+    }
+
+    // Epilogue: the quad's partial row sums, then O / l straight from the accumulators.
+    float inv[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+      l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+      inv[r] = l[r] > 0.f ? 1.f / l[r] : 0.f;
+    }
+    // Rows past seq_q (the last Q tile of a ragged length) belong to the next head: not ours.
+    T* const out = static_cast<T*>(args.out);
+    const int row = q_row0 + cw * 64 + warp * 16 + lane / 4;
+#pragma unroll
+    for (int i = 0; i < D / 2; i += 2) {
+      const int r = (i >> 1) & 1;
+      if (q_pos + 8 * r >= seq_q) continue;
+      const int col = (i / 4) * 8 + 2 * (lane % 4);
+      const std::uint32_t v = pack2<T>(o[i] * inv[r], o[i + 1] * inv[r]);
+      *reinterpret_cast<std::uint32_t*>(out + static_cast<std::int64_t>(row + 8 * r) * D + col) = v;
+    }
+  }
+}
+
+// cuTensorMapEncodeTiled through the runtime's driver entry point, so nothing links -lcuda.
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* p = nullptr;
+    cudaDriverEntryPointQueryResult status{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault,
+                                         &status) == cudaSuccess &&
+        status == cudaDriverEntryPointSuccess)
+      fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p);
+  });
+  return fn;
+}
+
+// A [rows][head_dim] 16-bit matrix read in boxes of 128 rows x 64 columns (128 bytes: the most
+// the 128-byte swizzle allows per row).
+bool encode_map(CUtensorMap* map, const void* ptr, std::int64_t rows, int head_dim,
+                CUtensorMapDataType type) {
+  auto encode = tensor_map_encoder();
+  if (encode == nullptr) return false;
+  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(head_dim), static_cast<cuuint64_t>(rows)};
+  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(head_dim) * 2};
+  const cuuint32_t box[2] = {64, static_cast<cuuint32_t>(kTileKv)};
+  const cuuint32_t elem_strides[2] = {1, 1};
+  return encode(map, type, 2, const_cast<void*>(ptr), dims, strides, box, elem_strides,
+                CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
+template <typename T, int D, bool kOverlap, bool kPingpong, TokenRule kRule>
+int launch_typed(const AttentionShape& shape, const void* q, const void* k, const void* v,
+                 const KernelArgs& args, cudaStream_t stream) {
+  const CUtensorMapDataType dt = std::is_same_v<T, __nv_bfloat16> ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                                                  : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+  CUtensorMap mq, mk, mv;
+  const std::int64_t q_rows = std::int64_t{shape.batch} * shape.q_heads * shape.seq_q;
+  const std::int64_t kv_rows = std::int64_t{shape.batch} * shape.kv_heads * shape.seq_kv;
+  if (!encode_map(&mq, q, q_rows, D, dt) || !encode_map(&mk, k, kv_rows, D, dt) ||
+      !encode_map(&mv, v, kv_rows, D, dt))
+    return static_cast<int>(cudaErrorInvalidValue);
+  auto kernel = attention_fwd_sm90<T, D, kOverlap, kPingpong, kRule>;
+  const int smem = Layout<D>::kBytes;
+  if (cudaError_t e =
+          cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+      e != cudaSuccess)
+    return static_cast<int>(e);
+  const dim3 grid((shape.seq_q + kTileQ - 1) / kTileQ, shape.q_heads, shape.batch);
+  kernel<<<grid, kThreads, smem, stream>>>(mq, mk, mv, args);
+  return static_cast<int>(cudaGetLastError());
+}
+
+template <typename T, int D, TokenRule kRule>
+int launch_schedule(Sm90Schedule schedule, const AttentionShape& shape, const void* q,
+                    const void* k, const void* v, const KernelArgs& args, cudaStream_t stream) {
+  switch (schedule) {
+    case Sm90Schedule::kSerial:
+      return launch_typed<T, D, false, false, kRule>(shape, q, k, v, args, stream);
+    case Sm90Schedule::kOverlap:
+      return launch_typed<T, D, true, false, kRule>(shape, q, k, v, args, stream);
+    default:
+      return launch_typed<T, D, true, true, kRule>(shape, q, k, v, args, stream);
+  }
+}
+
+template <TokenRule kRule>
+int launch_rule(ElementType type, Sm90Schedule schedule, const AttentionShape& shape, const void* q,
+                const void* k, const void* v, const KernelArgs& args, cudaStream_t st) {
+  const bool bf16 = type == ElementType::kBFloat16;
+  if (shape.head_dim == 128)
+    return bf16 ? launch_schedule<__nv_bfloat16, 128, kRule>(schedule, shape, q, k, v, args, st)
+                : launch_schedule<__half, 128, kRule>(schedule, shape, q, k, v, args, st);
+  return bf16 ? launch_schedule<__nv_bfloat16, 64, kRule>(schedule, shape, q, k, v, args, st)
+              : launch_schedule<__half, 64, kRule>(schedule, shape, q, k, v, args, st);
+}
+
+KernelArgs make_args(const AttentionShape& shape, void* out, float softmax_scale) {
+  KernelArgs a{};
+  a.out = out;
+  a.seq_q = shape.seq_q;
+  a.seq_kv = shape.seq_kv;
+  a.q_heads = shape.q_heads;
+  a.kv_heads = shape.kv_heads;
+  a.scale_log2 = softmax_scale * 1.4426950408889634f;
+  a.tiles_per_block = 1;
+  return a;
+}
+
+}  // namespace
+
+std::string can_run_dense(ElementType type, const AttentionShape& s) {
+  (void)type;
+  std::string why;
+  auto add = [&](const std::string& r) { why += (why.empty() ? "" : "; ") + r; };
+  if (s.head_dim != 64 && s.head_dim != 128) add("head_dim must be 64 or 128");
+  if (s.batch < 1 || s.q_heads < 1 || s.kv_heads < 1) add("batch and heads must be positive");
+  if (s.kv_heads >= 1 && s.q_heads % s.kv_heads != 0) add("q_heads must be a multiple of kv_heads");
+  if (s.seq_q < 1 || s.seq_kv < 1) add("sequence lengths must be positive");
+  if (std::int64_t{s.seq_kv} > std::int64_t{kMaxKvBlocks} * kTileKv)
+    add("seq_kv at most " + std::to_string(kMaxKvBlocks * kTileKv));
+  // TMA coordinates and the kernel's row arithmetic are int32; the last tile may reach 127 rows
+  // past the end.
+  if (std::int64_t{s.batch} * s.q_heads * s.seq_q + kTileQ >= (std::int64_t{1} << 31) ||
+      std::int64_t{s.batch} * s.kv_heads * s.seq_kv + kTileKv >= (std::int64_t{1} << 31))
+    add("rows (batch x heads x seq) must fit in int32");
+  if (s.q_heads > 65535 || s.batch > 65535) add("grid limits: heads and batch at most 65535");
+  return why;
+}
+
+std::string can_run_sparse(ElementType type, const AttentionShape& shape, const BlockLists& lists,
+                           const TokenRuleParams& rule) {
+  std::string why = can_run_dense(type, shape);
+  auto add = [&](const std::string& r) { why += (why.empty() ? "" : "; ") + r; };
+  if (lists.block_q != kTileQ) add("mask block_q must be 128 (the kernel's query tile)");
+  if (lists.block_kv <= 0 || lists.block_kv % kTileKv != 0)
+    add("mask block_kv must be a positive multiple of 128 (the kernel's key tile)");
+  if (std::int64_t{lists.num_q_blocks} * lists.block_q < shape.seq_q)
+    add("the mask has too few query blocks");
+  if (lists.block_kv > 0 && std::int64_t{lists.num_kv_blocks} * lists.block_kv < shape.seq_kv)
+    add("the mask has too few key blocks");
+  if (lists.num_kv_blocks > kMaxKvBlocks)
+    add("at most " + std::to_string(kMaxKvBlocks) + " key blocks (the shared-memory block list)");
+  if (lists.mask_batch != 1 && lists.mask_batch != shape.batch) add("mask batch must be 1 or B");
+  if (lists.mask_heads != 1 && lists.mask_heads != shape.q_heads) add("mask heads must be 1 or H");
+  if (!(lists.kv_num_blocks && lists.kv_indices && lists.full_kv_num_blocks &&
+        lists.full_kv_indices))
+    add("all four block-list arrays are required");
+  if (rule.rule != TokenRule::kAllowAll && rule.rule != TokenRule::kWindow)
+    add("token rules so far: allow and window (causal, band, causal_window)");
+  if (rule.rule == TokenRule::kWindow && (rule.window_left < 0 || rule.window_right < 0))
+    add("window_left and window_right must be >= 0");
+  return why;
+}
+
+int launch_dense_attention(ElementType type, const AttentionShape& shape, const void* q,
+                           const void* k, const void* v, void* out, float softmax_scale,
+                           Sm90Schedule schedule, void* stream) {
+  if (const std::string why = can_run_dense(type, shape); !why.empty())
+    throw std::invalid_argument("sm90 attention: " + why);
+  return launch_rule<TokenRule::kAllowAll>(type, schedule, shape, q, k, v,
+                                           make_args(shape, out, softmax_scale),
+                                           static_cast<cudaStream_t>(stream));
+}
+
+int launch_sparse_attention(ElementType type, const AttentionShape& shape, const void* q,
+                            const void* k, const void* v, void* out, const BlockLists& lists,
+                            const TokenRuleParams& rule, float softmax_scale, Sm90Schedule schedule,
+                            void* stream) {
+  if (const std::string why = can_run_sparse(type, shape, lists, rule); !why.empty())
+    throw std::invalid_argument("sm90 block-sparse attention: " + why);
+  KernelArgs a = make_args(shape, out, softmax_scale);
+  a.kv_num_blocks = lists.kv_num_blocks;
+  a.kv_indices = lists.kv_indices;
+  a.full_kv_num_blocks = lists.full_kv_num_blocks;
+  a.full_kv_indices = lists.full_kv_indices;
+  a.mask_batch = lists.mask_batch;
+  a.mask_heads = lists.mask_heads;
+  a.num_q_blocks = lists.num_q_blocks;
+  a.num_kv_blocks = lists.num_kv_blocks;
+  a.tiles_per_block = lists.block_kv / kTileKv;
+  a.window_left = rule.window_left;
+  a.window_right = rule.window_right;
+  const auto st = static_cast<cudaStream_t>(stream);
+  return rule.rule == TokenRule::kWindow
+             ? launch_rule<TokenRule::kWindow>(type, schedule, shape, q, k, v, a, st)
+             : launch_rule<TokenRule::kAllowAll>(type, schedule, shape, q, k, v, a, st);
+}
+
+}  // namespace attnsim::golden::sm90
