@@ -99,10 +99,19 @@ BOMB = HEAD.replace("{seq}", "1024") + "derived:\n  a: &a [x, x, x, x, x, x, x, 
      "at most 1000 characters"),
     (HEAD.replace("{seq}", "1") + 'derived: {x: "\'a\' * 1000000000"}\n', "derived.x",
      "arithmetic"),
+    (HEAD.replace("{seq}", "1") + "plots: [{kind: scatter, x: hbm_bytes, y: predicted_ms, name: "
+     "2024-01-01}]\n", "plots[0].name", "a name for the plot file"),
+    (HEAD.replace("{seq}", "1") + "plots: [{kind: predicted_vs_measured, validation_csv: 5}]\n",
+     "plots[0].validation_csv", "an existing validation CSV"),
+    (HEAD.replace("{seq}", "1") + "plots: [{kind: predicted_vs_measured}, "
+     "{kind: predicted_vs_measured}]\n", "plots[1]", "a name of its own"),
+    ("name: ../../x\n" + HEAD.replace("{seq}", "1"), "name", "a name for the run folder"),
 ], ids=["recursive-alias", "alias-bomb", "samples-1e12", "steps-1e12", "grid-product-3e9",
         "range-infinite", "range-width-overflows", "seed-negative", "template-index",
         "template-unbalanced-brace", "template-huge-width", "template-conversion",
-        "workload-nul-byte", "derived-nul-byte", "derived-deep-unary", "derived-string-constant"])
+        "workload-nul-byte", "derived-nul-byte", "derived-deep-unary", "derived-string-constant",
+        "plot-name-date", "validation-csv-not-a-string", "plots-with-one-name",
+        "name-leaves-the-runs-folder"])
 def test_what_the_fuzzer_found_is_exit_2_naming_the_file_and_key(tmp_path, text, key, expected):
     path = tmp_path / "spec.yaml"
     path.write_text(text)

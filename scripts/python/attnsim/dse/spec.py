@@ -285,6 +285,9 @@ def parse_spec(raw, source: Path, node=None) -> Spec:
         if key not in TOP_KEYS:
             raise r.fail(str(key), "one of " + ", ".join(sorted(TOP_KEYS)), "unknown key")
     name = r.take(raw, "name", "", str, "a string", source.stem)
+    if not _usable_name(name):
+        raise r.fail("name", "a name for the run folder (1 to 100 printable characters, no '/'; "
+                     "the spec file's stem when name: is absent)", name)
     evaluator = r.take(raw, "evaluator", "", str, "spatten or tilesim")
     if evaluator not in EVALUATORS:
         raise r.fail("evaluator", " or ".join(EVALUATORS), evaluator)
@@ -338,6 +341,9 @@ def parse_spec(raw, source: Path, node=None) -> Spec:
     plots = []
     for i, plot in enumerate(r.take(raw, "plots", "", list, "a list of plots", [])):
         plots.append(_plot(r, f"plots[{i}]", plot, known, objectives))
+        if any(other["name"] == plots[-1]["name"] for other in plots[:-1]):
+            raise r.fail(f"plots[{i}]", "a name of its own (two plots would write one file: "
+                         "add name: to one)", plots[-1]["name"])
 
     spec = Spec(source=source, name=name, evaluator=evaluator, seed=seed, method=method,
                 samples=samples, parameters=parameters, fixed_axes=fixed_axes,
@@ -616,7 +622,15 @@ def _is_file(path: Path) -> bool:
         return False
 
 
+def _usable_name(name) -> bool:
+    """A spec or plot name that can be part of a file name (dse-<name>-<hash>, <name>.png)."""
+    return (isinstance(name, str) and 0 < len(name) <= 100 and name.isprintable()
+            and "/" not in name and name not in (".", ".."))
+
+
 def _resolve_path(spec_path: Path, name: str) -> Path | None:
+    if not isinstance(name, str):
+        return None
     for base in (REPO_ROOT, spec_path.parent):
         try:
             candidate = (base / name).resolve()
@@ -709,11 +723,15 @@ def _plot(r: _Reader, key: str, plot, known: set, objectives: dict) -> dict:
             if str(plot[k]) not in objectives:
                 raise r.fail(f"{key}.{k}", "an objective (a Pareto front is over costs: add it "
                              "to objectives with min or max, or use kind: scatter)", plot[k])
-    resolved = dict(plot)
+    if "name" in plot and not _usable_name(plot["name"]):
+        raise r.fail(f"{key}.name", "a name for the plot file (1 to 100 printable characters, "
+                     "no '/')", plot["name"])
+    # Columns by name (a parameter named 5 is the column "5"): what the table and JSON hold.
+    resolved = {k: str(v) if k in needs + optional else v for k, v in plot.items()}
     if kind == "pareto":
-        resolved["x_sense"] = objectives.get(plot["x"], "min")
-        resolved["y_sense"] = objectives.get(plot["y"], "min")
-    resolved.setdefault("name", f"{kind}-" + "-".join(str(plot[k]) for k in needs) if needs
+        resolved["x_sense"] = objectives.get(resolved["x"], "min")
+        resolved["y_sense"] = objectives.get(resolved["y"], "min")
+    resolved.setdefault("name", f"{kind}-" + "-".join(resolved[k] for k in needs) if needs
                         else kind)
     if kind == "predicted_vs_measured":
         csv = plot.get("validation_csv",
