@@ -416,7 +416,8 @@ class Mutator:
 # ---- driver
 
 class Run:
-    def __init__(self, work: Path, timeout_s: float, cli_every: int, log=print):
+    def __init__(self, work: Path, timeout_s: float, cli_every: int,
+                 log=lambda line: print(line, flush=True)):
         self.work = work
         self.timeout_s = timeout_s
         self.cli_every = cli_every
