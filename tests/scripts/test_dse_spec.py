@@ -59,6 +59,112 @@ def test_the_cli_exits_2_and_writes_nothing_on_a_bad_spec(tmp_path):
     assert not out.exists()
 
 
+# What the DSE spec fuzzer (tests/fuzz/fuzz_dse_spec.py, issue #17) found: each was a traceback
+# (RecursionError, MemoryError, ValueError, TypeError, OverflowError), a hang, a multi-line
+# message or a silently accepted sweep over inf/NaN. The inputs are in tests/fuzz/regressions/
+# dse_spec/ (replayed by fuzz_replay.dse_spec).
+HEAD = 'evaluator: tilesim\nmasks: {c: "pattern:causal,seq={seq},heads=2"}\n'
+TILE_Q = 'evaluator: tilesim\nmasks: {c: "pattern:causal,seq=1024,heads=2,block=%s"}\n' \
+         'parameters: {tile_q: {values: [%s]}}\n'
+BOMB = HEAD.replace("{seq}", "1024") + "derived:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"  {chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n"
+    for i in range(8))
+
+
+@pytest.mark.parametrize("text, key, expected", [
+    (HEAD + "parameters: &a {seq: *a}\n", "parameters.seq", "does not contain itself"),
+    (BOMB, "derived.", "at most 100000 values with YAML aliases expanded"),
+    (HEAD + "sampling: {method: random, samples: 1000000000000}\n"
+     "parameters: {seq: {values: [1024]}}\n", "sampling.samples", "at most 200000"),
+    (HEAD + "parameters: {seq: {range: [1, 1000000000000], steps: 1000000000000}}\n",
+     "parameters.seq.steps", "at most 200000"),
+    (HEAD + "parameters:\n  seq: {values: [1024, 2048]}\n" + "".join(
+        f"  t{i}: {{values: [1, 2, 3], set: tile_q}}\n" for i in range(20)),
+     "parameters", "a sweep of at most 200000 points"),
+    (HEAD + "sampling: {method: random, samples: 2}\nparameters: {seq: {range: [0, .inf]}}\n",
+     "parameters.seq.range", "finite numbers"),
+    (HEAD + "parameters: {seq: {range: [-1.0e+308, 1.0e+308], steps: 3}}\n",
+     "parameters.seq.range", "finite numbers"),
+    (HEAD + "seed: -1\nsampling: {method: lhs, samples: 2}\nparameters: {seq: {values: [1]}}\n",
+     "seed", "a non-negative integer"),
+    (TILE_Q % ("{tile_q[0]}", 64), "masks.c", "template fields that name a parameter"),
+    (TILE_Q % ("{tile_q", 64), "masks.c", "balanced braces"),
+    (TILE_Q % ("{tile_q:>999999999}", 64), "masks.c", "a format such as .2f"),
+    (TILE_Q % ("{tile_q!r}", 64), "masks.c", "a format such as .2f"),
+    ('evaluator: spatten\nworkloads: ["traces/spatten/small\\0.csv"]\n', "workloads[0]",
+     "an existing workload file"),
+    (HEAD.replace("{seq}", "1") + 'derived: {x: "1 +\\0 2"}\n', "derived.x",
+     "an arithmetic expression"),
+    (HEAD.replace("{seq}", "1") + 'derived: {x: "' + "-" * 20000 + '1"}\n', "derived.x",
+     "at most 1000 characters"),
+    (HEAD.replace("{seq}", "1") + 'derived: {x: "\'a\' * 1000000000"}\n', "derived.x",
+     "arithmetic"),
+    (HEAD.replace("{seq}", "1") + "plots: [{kind: scatter, x: hbm_bytes, y: predicted_ms, name: "
+     "2024-01-01}]\n", "plots[0].name", "a name for the plot file"),
+    (HEAD.replace("{seq}", "1") + "plots: [{kind: predicted_vs_measured, validation_csv: 5}]\n",
+     "plots[0].validation_csv", "an existing validation CSV"),
+    (HEAD.replace("{seq}", "1") + "plots: [{kind: predicted_vs_measured}, "
+     "{kind: predicted_vs_measured}]\n", "plots[1]", "a name of its own"),
+    ("name: ../../x\n" + HEAD.replace("{seq}", "1"), "name", "a name for the run folder"),
+], ids=["recursive-alias", "alias-bomb", "samples-1e12", "steps-1e12", "grid-product-3e9",
+        "range-infinite", "range-width-overflows", "seed-negative", "template-index",
+        "template-unbalanced-brace", "template-huge-width", "template-conversion",
+        "workload-nul-byte", "derived-nul-byte", "derived-deep-unary", "derived-string-constant",
+        "plot-name-date", "validation-csv-not-a-string", "plots-with-one-name",
+        "name-leaves-the-runs-folder"])
+def test_what_the_fuzzer_found_is_exit_2_naming_the_file_and_key(tmp_path, text, key, expected):
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    message = str(error.value)
+    assert re.match(rf"{re.escape(str(path))}:\d+: {re.escape(key)}", message), message
+    assert ": expected " in message and expected in message, message
+    assert len(message.splitlines()) == 1 and len(message) < 1000, message
+
+
+@pytest.mark.parametrize("text, expected", [
+    (HEAD + "name: 2024-13-45\n", "month must be in 1..12"),
+    (HEAD + "parameters: {seq: {values: [" + "9" * 5000 + "]}}\n", "4300 digits"),
+    (HEAD + "name: !!timestamp not-a-date\n", "an explicit tag such as !!int or !!timestamp"),
+    (HEAD + 'name: !!int ""\n', "an explicit tag such as !!int or !!timestamp"),
+    (HEAD + "parameters:\n  seq: {values: [1024]\n  tile: 3\n", "flow mapping"),
+], ids=["timestamp-out-of-range", "int-5000-digits", "timestamp-tag-on-text", "int-tag-on-empty-text",
+       "syntax-error"])
+def test_yaml_the_loader_cannot_build_is_one_line_naming_the_file(tmp_path, text, expected):
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    message = str(error.value)
+    assert re.match(rf"{re.escape(str(path))}(:\d+:\d+)?: not valid YAML: ", message), message
+    assert expected in message and len(message.splitlines()) == 1, message
+
+
+def test_a_template_format_the_values_cannot_take_names_the_mask(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(TILE_Q % ("{tile_q:.2f}", "a, b"))
+    with pytest.raises(SpecError, match=rf"^{re.escape(str(path))}: masks.c: expected a "
+                       "template whose formats fit the parameter values"):
+        load_spec(path)
+
+
+def test_a_key_holding_a_newline_is_escaped_in_the_one_line_message(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(HEAD.replace("{seq}", "1") + '"a\\nb": 1\n')
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    assert str(error.value).startswith(f"{path}:3: a\\nb: expected one of"), str(error.value)
+    assert error.value.field == "a\\nb" and isinstance(error.value, ValueError)
+
+
+def test_derived_expressions_in_floats_do_not_compute_for_hours():
+    row = {"cycles": 802491}
+    assert math.isnan(evaluate_expression("cycles ** cycles ** 2", row))
+    assert math.isnan(evaluate_expression("10 ** 10 ** 10", row))
+    assert evaluate_expression("2 ** 10 + cycles", row) == 1024 + 802491
+
+
 def test_grid_is_the_full_product_and_keys_are_unique(tmp_path):
     spec = parse_spec({**TILESIM, "kernels": ["fa2", "flexattention"],
                        "parameters": {"seq": {"values": [1024, 2048, 4096]},

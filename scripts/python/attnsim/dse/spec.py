@@ -11,6 +11,8 @@ import itertools
 import json
 import math
 import re
+import reprlib
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import numpy as np
 import yaml
 
 from .. import REPO_ROOT
+from ..errors import InputError
 
 ACCEL_PRESET_DIR = REPO_ROOT / "sim" / "accel" / "presets"
 GPU_PRESET_DIR = REPO_ROOT / "sim" / "gpu" / "presets"
@@ -48,8 +51,42 @@ DERIVED_FUNCTIONS = {"min": min, "max": max, "abs": abs, "log": math.log, "log2"
 PLOT_KINDS = ("pareto", "heatmap", "scatter", "predicted_vs_measured")
 
 
-class SpecError(Exception):
+# A spec expands to at most this many points (checked before any is made): a sweep larger
+# than this is a typo (steps: 1e9) more often than a plan; split a real one into several specs.
+MAX_POINTS = 200_000
+# Values (mappings, lists, scalars) of a spec with its YAML aliases expanded: bounds an alias
+# bomb before anything walks or prints it.
+MAX_VALUES = 100_000
+
+
+def _one_line(text: str) -> str:
+    """Control and line-breaking characters (a key holding a newline) escaped: a message is one
+    line whatever the spec holds."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
+class SpecError(InputError):
     """An invalid spec; the message names the file, the key and what was expected."""
+
+    def __init__(self, message: str):
+        super().__init__(_one_line(message))
+        parsed = InputError.from_message(str(self))
+        self.file, self.field, self.expected, self.got = (parsed.file, parsed.field,
+                                                          parsed.expected, parsed.got)
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict = 3, 6, 6
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 80, 80, 40
+
+
+def _short(value) -> str:
+    """repr() of a spec value, bounded (a long string or list is cut with '...')."""
+    try:
+        return _SHORT.repr(value)
+    except (ValueError, RecursionError):
+        return f"<{type(value).__name__}>"
 
 
 @dataclass
@@ -139,9 +176,25 @@ def _line_of(node, key: str) -> int | None:
     return line
 
 
-def _reject_duplicate_keys(node, source: Path, path: str = "") -> None:
+def _reject_duplicate_keys(node, source: Path, path: str = "", active=None,
+                           count=None) -> None:
     """PyYAML keeps the last of two equal keys; a spec says each thing once (as the C++ readers
-    require), so a repeated key is an error naming both lines."""
+    require), so a repeated key is an error naming both lines. Also refuses what aliases can
+    build and nothing downstream can walk: a value that contains itself (`&a [*a]`), and more
+    than MAX_VALUES values once aliases are expanded (an alias bomb)."""
+    active = set() if active is None else active
+    count = [0] if count is None else count
+    count[0] += 1
+    where = path or "(top level)"
+    if count[0] > MAX_VALUES:
+        raise SpecError(f"{source}:{node.start_mark.line + 1}: {where}: expected at most "
+                        f"{MAX_VALUES} values with YAML aliases expanded, got more")
+    if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        return
+    if id(node) in active:
+        raise SpecError(f"{source}:{node.start_mark.line + 1}: {where}: expected a value that "
+                        "does not contain itself, got a recursive YAML alias")
+    active.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen = {}
         for k, v in node.value:
@@ -149,13 +202,15 @@ def _reject_duplicate_keys(node, source: Path, path: str = "") -> None:
             child = f"{path}.{name}" if path else str(name)
             if name is not None and name in seen:
                 raise SpecError(f"{source}:{k.start_mark.line + 1}: {child}: expected each key "
-                                f"once in a mapping, got a second {name!r} (the first is on "
-                                f"line {seen[name]})")
+                                f"once in a mapping, got a second {_short(name)} (the first is "
+                                f"on line {seen[name]})")
             seen[name] = k.start_mark.line + 1
-            _reject_duplicate_keys(v, source, child)
-    elif isinstance(node, yaml.SequenceNode):
+            _reject_duplicate_keys(k, source, child, active, count)
+            _reject_duplicate_keys(v, source, child, active, count)
+    else:
         for i, item in enumerate(node.value):
-            _reject_duplicate_keys(item, source, f"{path}[{i}]")
+            _reject_duplicate_keys(item, source, f"{path}[{i}]", active, count)
+    active.discard(id(node))
 
 
 class _Reader:
@@ -171,7 +226,7 @@ class _Reader:
         return f"{self.source}:{line}" if line else f"{self.source}"
 
     def fail(self, key: str, expected: str, got) -> SpecError:
-        return SpecError(f"{self.where(key)}: {key}: expected {expected}, got {got!r}")
+        return SpecError(f"{self.where(key)}: {key}: expected {expected}, got {_short(got)}")
 
     def take(self, mapping: dict, key: str, prefix: str, kind, expected: str, default=...):
         if key not in mapping:
@@ -194,10 +249,25 @@ def load_spec(path: Path) -> Spec:
         node = yaml.compose(text)
     except OSError as error:
         raise SpecError(f"{path}: not readable: {error.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else f"{path}"
+        what = "; ".join(str(x) for x in (error.context, error.problem) if x)
+        raise SpecError(f"{where}: not valid YAML: {what}") from None
+    except yaml.YAMLError as error:  # a reader error (a character YAML does not allow)
         raise SpecError(f"{path}: not valid YAML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise SpecError(f"{path}: not valid YAML: not UTF-8 ({error.reason} at byte "
+                        f"{error.start})") from None
     except RecursionError:
         raise SpecError(f"{path}: not valid YAML: nested too deeply") from None
+    except (ValueError, OverflowError) as error:  # a scalar PyYAML cannot build: 2024-13-45,
+        raise SpecError(f"{path}: not valid YAML: {error}") from None  # 5,000-digit integers
+    except Exception:  # noqa: BLE001
+        # PyYAML's constructors fail in other ways on explicitly tagged text of another kind:
+        # `!!int ""` (IndexError), `!!timestamp x` (AttributeError). Only the parser runs here.
+        raise SpecError(f"{path}: not valid YAML: a value PyYAML cannot build (an explicit tag "
+                        "such as !!int or !!timestamp on text of another kind)") from None
     _reject_duplicate_keys(node, path)
     return parse_spec(raw, path, node)
 
@@ -215,10 +285,15 @@ def parse_spec(raw, source: Path, node=None) -> Spec:
         if key not in TOP_KEYS:
             raise r.fail(str(key), "one of " + ", ".join(sorted(TOP_KEYS)), "unknown key")
     name = r.take(raw, "name", "", str, "a string", source.stem)
+    if not _usable_name(name):
+        raise r.fail("name", "a name for the run folder (1 to 100 printable characters, no '/'; "
+                     "the spec file's stem when name: is absent)", name)
     evaluator = r.take(raw, "evaluator", "", str, "spatten or tilesim")
     if evaluator not in EVALUATORS:
         raise r.fail("evaluator", " or ".join(EVALUATORS), evaluator)
     seed = r.take(raw, "seed", "", int, "an integer", 0)
+    if seed < 0:
+        raise r.fail("seed", "a non-negative integer", seed)
     sampling = r.take(raw, "sampling", "", dict, "a mapping", {})
     for key in sampling:
         if key not in ("method", "samples"):
@@ -231,6 +306,8 @@ def parse_spec(raw, source: Path, node=None) -> Spec:
         raise r.fail("sampling.samples", "no samples with method grid", samples)
     if method != "grid" and (samples is None or samples < 1):
         raise r.fail("sampling.samples", f"a positive integer with method {method}", samples)
+    if samples is not None and samples > MAX_POINTS:
+        raise r.fail("sampling.samples", f"at most {MAX_POINTS}", samples)
 
     raw_params = r.take(raw, "parameters", "", dict, "a mapping of parameter name to values",
                         {})
@@ -264,13 +341,33 @@ def parse_spec(raw, source: Path, node=None) -> Spec:
     plots = []
     for i, plot in enumerate(r.take(raw, "plots", "", list, "a list of plots", [])):
         plots.append(_plot(r, f"plots[{i}]", plot, known, objectives))
+        if any(other["name"] == plots[-1]["name"] for other in plots[:-1]):
+            raise r.fail(f"plots[{i}]", "a name of its own (two plots would write one file: "
+                         "add name: to one)", plots[-1]["name"])
 
     spec = Spec(source=source, name=name, evaluator=evaluator, seed=seed, method=method,
                 samples=samples, parameters=parameters, fixed_axes=fixed_axes,
                 settings=settings, derived=derived, objectives=objectives, plots=plots, raw=raw)
+    count = count_points(spec)
+    if count > MAX_POINTS:
+        what = "parameters" if method == "grid" else "sampling.samples"
+        raise r.fail(what, f"a sweep of at most {MAX_POINTS} points (split a larger one into "
+                     "several specs)", f"{count} points with the fixed axes "
+                     f"({', '.join(f'{k}: {len(v)}' for k, v in fixed_axes.items())})")
     if not expand_points(spec):
         raise SpecError(f"{source}: the spec expands to no points")
     return spec
+
+
+def count_points(spec: Spec) -> int:
+    """How many points the sweep has at most (before duplicates are dropped), without making
+    them."""
+    if spec.method == "grid":
+        count = math.prod(len(p.values) if p.values is not None else p.steps
+                          for p in spec.parameters)
+    else:
+        count = spec.samples if spec.parameters else 1
+    return count * math.prod(len(axis) for axis in spec.fixed_axes.values())
 
 
 def _parameter(r: _Reader, name: str, body, method: str) -> Parameter:
@@ -304,7 +401,12 @@ def _parameter(r: _Reader, name: str, body, method: str) -> Parameter:
     if (not isinstance(rng, list) or len(rng) != 2
             or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in rng)):
         raise r.fail(f"{key}.range", "[low, high] numbers", rng)
-    p.low, p.high = float(rng[0]), float(rng[1])
+    try:
+        p.low, p.high = float(rng[0]), float(rng[1])
+    except OverflowError:
+        raise r.fail(f"{key}.range", "finite numbers", rng) from None
+    if not all(math.isfinite(x) for x in (p.low, p.high, p.high - p.low)):
+        raise r.fail(f"{key}.range", "finite numbers (and a finite high - low)", rng)
     if not p.low < p.high:
         raise r.fail(f"{key}.range", "low < high (a non-empty range)", rng)
     kind = body.get("type", "int" if all(isinstance(x, int) for x in rng) else "float")
@@ -321,6 +423,8 @@ def _parameter(r: _Reader, name: str, body, method: str) -> Parameter:
         if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
             raise r.fail(f"{key}.steps", "a positive integer (a grid over a range needs steps)",
                          steps)
+        if steps > MAX_POINTS:
+            raise r.fail(f"{key}.steps", f"at most {MAX_POINTS}", steps)
         p.steps = steps
     elif "steps" in body:
         raise r.fail(f"{key}.steps", f"no steps with sampling method {method}", body["steps"])
@@ -410,7 +514,7 @@ def _same_kind(current, value) -> bool:
     if isinstance(current, bool) or isinstance(value, bool):
         return isinstance(current, bool) and isinstance(value, bool)
     if isinstance(current, int):
-        return isinstance(value, (int, float)) and float(value).is_integer()
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
     if isinstance(current, float):
         return isinstance(value, (int, float))
     return isinstance(value, str)
@@ -441,11 +545,15 @@ def _tilesim_settings(r: _Reader, raw: dict, parameters: list[Parameter]):
             raise r.fail("calibration", "an existing calibration JSON", calibration)
         calibration = _display_path(path)
     names = {p.name for p in parameters}
+    used = set()  # the fields of the masks templates
+    for mask_name, template in masks.items():
+        if not isinstance(template, str):
+            raise r.fail(f"masks.{mask_name}", "a 'pattern:...' string or a mask file", template)
+        used |= _check_template(r, f"masks.{mask_name}", template, names)
     for p in parameters:
         allowed = set(TILESIM_KERNEL_KEYS) | {"tile"}
         for target in p.targets:
-            if target not in allowed and not any(f"{{{target}}}" in str(t)
-                                                 for t in masks.values()):
+            if target not in allowed and target not in used:
                 raise r.fail(f"parameters.{p.name}", "a kernel override (" +
                              ", ".join(TILESIM_KERNEL_KEYS) + ", tile as QxKV) or a field "
                              "used in a masks template", target)
@@ -456,12 +564,6 @@ def _tilesim_settings(r: _Reader, raw: dict, parameters: list[Parameter]):
                                      v)
     resolved_masks = {}
     for mask_name, template in masks.items():
-        if not isinstance(template, str):
-            raise r.fail(f"masks.{mask_name}", "a 'pattern:...' string or a mask file", template)
-        for field_name in re.findall(r"\{(\w+)\}", template):
-            if field_name not in names:
-                raise r.fail(f"masks.{mask_name}", f"a parameter named '{field_name}' "
-                             "(templates may use parameters only)", template)
         if not template.startswith("pattern:"):
             path = _resolve_path(r.source, template)
             if path is None:
@@ -471,6 +573,32 @@ def _tilesim_settings(r: _Reader, raw: dict, parameters: list[Parameter]):
         resolved_masks[str(mask_name)] = template
     fixed = {"gpu": gpus, "kernel": kernels, "mask": list(resolved_masks)}
     return fixed, {"mode": mode, "calibration": calibration, "masks": resolved_masks}
+
+
+# What may follow a template field's ':' ("{density:.2f}"): fill, align, sign, width and
+# precision of at most two digits, a type. A width of 10**9 would build a gigabyte per point.
+_FORMAT_SPEC = re.compile(r"(.?[<>=^])?[+\- ]?#?0?\d{0,2}[,_]?(\.\d{1,2})?[bcdeEfFgGnosxX%]?")
+
+
+def _check_template(r: _Reader, key: str, template: str, names: set) -> set:
+    """A masks template's {fields} are parameters, used as plain {name} or {name:format}.
+    Returns the names used."""
+    try:
+        fields = [f for f in string.Formatter().parse(template) if f[1] is not None]
+    except ValueError:  # a lone '{' or '}'
+        raise r.fail(key, "a template with balanced braces ('{{' for a literal brace)",
+                     template) from None
+    for _, field_name, format_spec, conversion in fields:
+        if not re.fullmatch(r"\w+", field_name):
+            raise r.fail(key, "template fields that name a parameter ({name} or "
+                         "{name:format})", template)
+        if field_name not in names:
+            raise r.fail(key, f"a parameter named '{field_name}' (templates may use parameters "
+                         "only)", template)
+        if conversion is not None or not _FORMAT_SPEC.fullmatch(format_spec or ""):
+            raise r.fail(key, "a field {name} or {name:format} with a format such as .2f",
+                         template)
+    return {field_name for _, field_name, _, _ in fields}
 
 
 def _check_presets(r: _Reader, key: str, names: list[str]) -> None:
@@ -494,9 +622,20 @@ def _is_file(path: Path) -> bool:
         return False
 
 
+def _usable_name(name) -> bool:
+    """A spec or plot name that can be part of a file name (dse-<name>-<hash>, <name>.png)."""
+    return (isinstance(name, str) and 0 < len(name) <= 100 and name.isprintable()
+            and "/" not in name and name not in (".", ".."))
+
+
 def _resolve_path(spec_path: Path, name: str) -> Path | None:
+    if not isinstance(name, str):
+        return None
     for base in (REPO_ROOT, spec_path.parent):
-        candidate = (base / name).resolve()
+        try:
+            candidate = (base / name).resolve()
+        except (OSError, ValueError, RuntimeError):  # NUL in the name, a symlink loop
+            continue
         if _is_file(candidate):
             return candidate
     return None
@@ -522,14 +661,17 @@ def _known_columns(evaluator: str, parameters: list[Parameter], fixed_axes: dict
 
 
 def _check_expression(r: _Reader, key: str, expression: str, known: set) -> None:
+    if len(expression) > 1000:
+        raise r.fail(key, "an expression of at most 1000 characters", expression)
     try:
         tree = ast.parse(expression, mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # NUL, nesting too deep
         raise r.fail(key, "an arithmetic expression over result columns", expression) from None
     allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load,
                ast.Call, ast.operator, ast.unaryop)
     for node in ast.walk(tree):
-        if not isinstance(node, allowed):
+        if not isinstance(node, allowed) or (isinstance(node, ast.Constant) and (
+                not isinstance(node.value, (int, float)) or isinstance(node.value, bool))):
             raise r.fail(key, "arithmetic (+ - * / ** and min, max, abs, log, log2, sqrt)",
                          expression)
         if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
@@ -541,12 +683,20 @@ def _check_expression(r: _Reader, key: str, expression: str, known: set) -> None
 
 def evaluate_expression(expression: str, row: dict) -> float:
     """A derived column on one result row; NaN when an input is missing or the maths fails."""
-    namespace = {column_name(k): v for k, v in row.items()}
+    # In floats, numbers and constants alike: `cycles ** cycles ** 2` or `10 ** 10 ** 10` in
+    # Python integers would compute for hours; in floats they overflow (NaN) at once.
+    namespace = {column_name(k): float(v) if isinstance(v, (int, float)) else v
+                 for k, v in row.items()}
     try:
-        value = eval(compile(expression, "<derived>", "eval"),  # noqa: S307 (checked AST)
+        tree = ast.parse(expression, mode="eval")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+                node.value = float(node.value)
+        value = eval(compile(tree, "<derived>", "eval"),  # noqa: S307 (checked AST)
                      {"__builtins__": {}, **DERIVED_FUNCTIONS}, namespace)
         return float(value)
-    except (NameError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+    except (NameError, TypeError, ValueError, ZeroDivisionError, OverflowError, SyntaxError,
+            RecursionError, MemoryError):
         return float("nan")
 
 
@@ -573,11 +723,15 @@ def _plot(r: _Reader, key: str, plot, known: set, objectives: dict) -> dict:
             if str(plot[k]) not in objectives:
                 raise r.fail(f"{key}.{k}", "an objective (a Pareto front is over costs: add it "
                              "to objectives with min or max, or use kind: scatter)", plot[k])
-    resolved = dict(plot)
+    if "name" in plot and not _usable_name(plot["name"]):
+        raise r.fail(f"{key}.name", "a name for the plot file (1 to 100 printable characters, "
+                     "no '/')", plot["name"])
+    # Columns by name (a parameter named 5 is the column "5"): what the table and JSON hold.
+    resolved = {k: str(v) if k in needs + optional else v for k, v in plot.items()}
     if kind == "pareto":
-        resolved["x_sense"] = objectives.get(plot["x"], "min")
-        resolved["y_sense"] = objectives.get(plot["y"], "min")
-    resolved.setdefault("name", f"{kind}-" + "-".join(str(plot[k]) for k in needs) if needs
+        resolved["x_sense"] = objectives.get(resolved["x"], "min")
+        resolved["y_sense"] = objectives.get(resolved["y"], "min")
+    resolved.setdefault("name", f"{kind}-" + "-".join(resolved[k] for k in needs) if needs
                         else kind)
     if kind == "predicted_vs_measured":
         csv = plot.get("validation_csv",
@@ -664,6 +818,11 @@ def _point_settings(spec: Spec, axes: dict, assignment: dict) -> dict:
     # A point carries only its own mask, so its key does not change when another mask is added
     # to the spec.
     template = spec.settings["masks"][axes["mask"]]
-    mask = template.format(**{**targets, **assignment})
+    try:
+        mask = template.format(**{**targets, **assignment})
+    except (ValueError, TypeError, OverflowError) as error:  # "{seq:.2f}" of a string value
+        raise SpecError(f"{spec.source}: masks.{axes['mask']}: expected a template whose "
+                        f"formats fit the parameter values ({error}), got "
+                        f"{_short(template)}") from None
     return {"mode": spec.settings["mode"], "calibration": spec.settings["calibration"],
             "overrides": overrides, "mask_argument": mask}
