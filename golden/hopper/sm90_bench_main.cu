@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "golden/block_sparse_attention.h"
+#include "golden/element_bits.h"
 #include "golden/hopper/attention_sm90.h"
 
 using namespace attnsim::golden;
@@ -63,18 +64,6 @@ void fill(ElementType type, void* p, std::int64_t n, std::uint64_t seed, float a
   else
     fill_random<<<1024, 256>>>(static_cast<__half*>(p), n, seed, amplitude);
   CHECK_CUDA(cudaGetLastError());
-}
-
-float to_float(std::uint16_t bits, ElementType type) {
-  if (type == ElementType::kBFloat16) {
-    std::uint32_t f = static_cast<std::uint32_t>(bits) << 16;
-    float x;
-    std::memcpy(&x, &f, 4);
-    return x;
-  }
-  __half h;
-  std::memcpy(&h, &bits, 2);
-  return __half2float(h);
 }
 
 struct Problem {
@@ -193,7 +182,7 @@ CheckResult check(Problem& p, const std::function<int()>& run) {
   CheckResult c;
   double num = 0, den = 0;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    const float o = to_float(out[i], p.type);
+    const float o = element_to_float(out[i], p.type);
     if (!std::isfinite(o)) {
       ++c.non_finite;
       continue;

@@ -22,27 +22,24 @@
 
 #include "golden/block_sparse_attention.h"
 #include "golden/device_info.h"
+#include "golden/element_bits.h"
 
 namespace attnsim::golden {
 namespace {
 
+constexpr std::uint32_t kSeed = 20261203;
+
 #define CUDA_OK(call) ASSERT_EQ(cudaSuccess, static_cast<cudaError_t>(call)) << #call
 
-float element_to_float(std::uint16_t bits, ElementType type) {
-  if (type == ElementType::kBFloat16) {
-    std::uint32_t f = static_cast<std::uint32_t>(bits) << 16;
-    float out;
-    std::memcpy(&out, &f, 4);
-    return out;
-  }
-  __half_raw raw;
-  raw.x = bits;
-  return __half2float(__half(raw));
-}
-
-std::uint16_t float_to_element(float x, ElementType type) {
-  if (type == ElementType::kBFloat16) return static_cast<__nv_bfloat16_raw>(__float2bfloat16(x)).x;
-  return static_cast<__half_raw>(__float2half(x)).x;
+// Why this machine cannot run the sm_90a kernel ("" when it can): the fixtures skip with it.
+std::string why_no_sm90_device() {
+  std::string why;
+  if (cuda_device_count(&why) == 0) return "no CUDA device: " + why;
+  cudaDeviceProp prop{};
+  if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) return "cudaGetDeviceProperties failed";
+  if (prop.major != 9 || prop.minor != 0)
+    return "sm_90a kernel; device is sm_" + std::to_string(prop.major) + std::to_string(prop.minor);
+  return "";
 }
 
 struct Case {
@@ -58,12 +55,7 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 class AttentionSm90Test : public ::testing::TestWithParam<std::tuple<Case, sm90::Sm90Schedule>> {
  protected:
   void SetUp() override {
-    std::string why;
-    if (cuda_device_count(&why) == 0) GTEST_SKIP() << "no CUDA device: " << why;
-    cudaDeviceProp prop{};
-    ASSERT_EQ(cudaSuccess, cudaGetDeviceProperties(&prop, 0));
-    if (prop.major != 9 || prop.minor != 0)
-      GTEST_SKIP() << "sm_90a kernel; device is sm_" << prop.major << prop.minor;
+    if (const std::string why = why_no_sm90_device(); !why.empty()) GTEST_SKIP() << why;
   }
 };
 
@@ -73,7 +65,7 @@ TEST_P(AttentionSm90Test, MatchesFloat32Reference) {
   ASSERT_EQ("", sm90::can_run_dense(c.type, s));
   const std::size_t q_n = std::size_t(s.batch) * s.q_heads * s.seq_q * s.head_dim;
   const std::size_t kv_n = std::size_t(s.batch) * s.kv_heads * s.seq_kv * s.head_dim;
-  std::mt19937 rng(std::random_device{}());
+  std::mt19937 rng(kSeed);  // fixed: a failure reruns with the same inputs
   std::normal_distribution<float> normal(0.f, 1.f);
   std::vector<std::uint16_t> q(q_n), k(kv_n), v(kv_n);
   for (auto& x : q) x = float_to_element(c.amplitude * normal(rng), c.type);
@@ -171,12 +163,7 @@ class AttentionSm90SparseTest
     : public ::testing::TestWithParam<std::tuple<SparseCase, sm90::Sm90Schedule>> {
  protected:
   void SetUp() override {
-    std::string why;
-    if (cuda_device_count(&why) == 0) GTEST_SKIP() << "no CUDA device: " << why;
-    cudaDeviceProp prop{};
-    ASSERT_EQ(cudaSuccess, cudaGetDeviceProperties(&prop, 0));
-    if (prop.major != 9 || prop.minor != 0)
-      GTEST_SKIP() << "sm_90a kernel; device is sm_" << prop.major << prop.minor;
+    if (const std::string why = why_no_sm90_device(); !why.empty()) GTEST_SKIP() << why;
   }
 };
 
@@ -184,7 +171,7 @@ TEST_P(AttentionSm90SparseTest, MatchesFloat32Reference) {
   const auto& [c, schedule] = GetParam();
   const AttentionShape& s = c.shape;
   const int nq = (s.seq_q + 127) / 128, nk = (s.seq_kv + c.block_kv - 1) / c.block_kv;
-  std::mt19937 rng(std::random_device{}());
+  std::mt19937 rng(kSeed);  // fixed: a failure reruns with the same inputs
   std::bernoulli_distribution keep(c.random_density), coin(0.5);
 
   // Block classes: random, or by counting the rule's allowed pairs (tilesim's classification).

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "golden/device_info.h"
+#include "golden/element_bits.h"
 #include "sim/gpu/patterns/gna.h"
 
 namespace attnsim::golden {
@@ -54,23 +55,6 @@ struct Case {
   bool dense;
   std::vector<int> document_lengths = {};  // kDocument: per batch element, concatenated
 };
-
-float element_to_float(std::uint16_t bits, ElementType type) {
-  if (type == ElementType::kBFloat16) {
-    std::uint32_t f = static_cast<std::uint32_t>(bits) << 16;
-    float out;
-    std::memcpy(&out, &f, 4);
-    return out;
-  }
-  __half_raw raw;
-  raw.x = bits;
-  return __half2float(__half(raw));
-}
-
-std::uint16_t float_to_element(float x, ElementType type) {
-  if (type == ElementType::kBFloat16) return static_cast<__nv_bfloat16_raw>(__float2bfloat16(x)).x;
-  return static_cast<__half_raw>(__float2half(x)).x;
-}
 
 // The neighborhood rule by tilesim's own gna_range (not golden/neighborhood.h).
 bool neighborhood_allows_host(const TokenRuleParams& rule, int q, int kv) {
