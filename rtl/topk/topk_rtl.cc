@@ -121,13 +121,10 @@ class VerilatedTopk final : public TopkRtl {
   }
 
   std::vector<TopkRtlJob> run_jobs(const std::vector<TopkRtlInput>& jobs) override {
-    std::int64_t budget = 10000;
-    const double stretch = 1.0 / std::max(0.05, 1.0 - backpressure_.output_stall) /
-                           std::max(0.05, 1.0 - backpressure_.input_gap);
+    std::int64_t budget = kHangSlackCycles;
     for (const TopkRtlInput& j : jobs) {
       check_job(j.in, j.k);
-      const auto n = static_cast<std::int64_t>(j.in.size()) * build_.lanes;
-      budget += static_cast<std::int64_t>(10 * stretch * n * (n / build_.lanes + 7));
+      budget += hang_cycles(j.in.size());
     }
     std::vector<TopkRtlJob> done(jobs.size());
     std::vector<std::int64_t> first_in(jobs.size(), -1);
@@ -143,15 +140,8 @@ class VerilatedTopk final : public TopkRtl {
       const bool more = in_job < jobs.size();
       const bool want_gap = more && !held && gap();
       const bool in_valid = more && !want_gap;
-      if (in_valid) drive_in(jobs[in_job].in[next_in], jobs[in_job].k);
-      model_->in_valid_i = in_valid;
-      model_->out_ready_i = !stall();
-      model_->clk_i = 0;
-      model_->eval();
-      dump(0);
-      const bool in_fire = in_valid && model_->in_ready_o;
-      const bool out_valid = model_->out_valid_o;
-      const bool out_fire = out_valid && model_->out_ready_i;
+      const auto [in_fire, out_valid, out_fire] =
+          settle(in_valid ? &jobs[in_job].in[next_in] : nullptr, more ? jobs[in_job].k : 0);
       if (more && first_in[in_job] >= 0 && !in_fire) ++done[in_job].input_gap_cycles;
       if (out_valid && !out_fire) ++done[out_job].output_stall_cycles;
       if (in_fire) {
@@ -176,10 +166,7 @@ class VerilatedTopk final : public TopkRtl {
           ++out_job;
         }
       }
-      model_->clk_i = 1;
-      model_->eval();
-      dump(1);
-      ++cycle_;
+      rising_edge();
     }
     return done;
   }
@@ -190,13 +177,7 @@ class VerilatedTopk final : public TopkRtl {
     std::size_t next_in = 0;
     std::int64_t first_in_cycle = -1;
     bool held = false;  // valid && !ready last cycle: the beat must stay up
-    // Worst case of quick-select is a pass per distinct value: about n * (n / P + 7) cycles,
-    // stretched by stalls. Ten times that (plus slack) only trips on a hang.
-    const auto n = static_cast<std::int64_t>(in.size()) * build_.lanes;
-    const double stretch = 1.0 / std::max(0.05, 1.0 - backpressure_.output_stall) /
-                           std::max(0.05, 1.0 - backpressure_.input_gap);
-    const std::int64_t limit =
-        cycle_ + 10000 + static_cast<std::int64_t>(10 * stretch * n * (n / build_.lanes + 7));
+    const std::int64_t limit = cycle_ + kHangSlackCycles + hang_cycles(in.size());
     while (job.out.empty() || !job.out.back().last) {
       if (cycle_ > limit) {
         std::ostringstream message;
@@ -207,16 +188,7 @@ class VerilatedTopk final : public TopkRtl {
       // Inputs for this cycle (decided before looking at ready: valid never waits for ready).
       const bool want_gap = next_in < in.size() && !held && gap();
       const bool in_valid = next_in < in.size() && !want_gap;
-      if (in_valid) drive_in(in[next_in], k);
-      model_->in_valid_i = in_valid;
-      model_->out_ready_i = !stall();
-      model_->clk_i = 0;
-      model_->eval();
-      dump(0);
-      // Transfers happen at the coming edge.
-      const bool in_fire = in_valid && model_->in_ready_o;
-      const bool out_valid = model_->out_valid_o;
-      const bool out_fire = out_valid && model_->out_ready_i;
+      const auto [in_fire, out_valid, out_fire] = settle(in_valid ? &in[next_in] : nullptr, k);
       if (first_in_cycle >= 0 && next_in < in.size() && !in_fire) ++job.input_gap_cycles;
       if (out_valid && !out_fire) ++job.output_stall_cycles;
       if (in_fire) {
@@ -231,10 +203,7 @@ class VerilatedTopk final : public TopkRtl {
         job.out.push_back(read_out());
         job.out_beat_cycles.push_back(cycle_ - first_in_cycle);
       }
-      model_->clk_i = 1;
-      model_->eval();
-      dump(1);
-      ++cycle_;
+      rising_edge();
     }
     job.cycles = job.out_beat_cycles.back() + 1;
     if (job.next_job_cycle == 0) job.next_job_cycle = job.cycles;  // ready after the last beat
@@ -246,6 +215,41 @@ class VerilatedTopk final : public TopkRtl {
   }
 
  private:
+  // The cycle limits only trip on a hang: quick-select's worst case is a pass per distinct value,
+  // about n * (n / P + 7) cycles for n scores, stretched by the back-pressure's stalls; ten times
+  // that per job, plus slack.
+  static constexpr std::int64_t kHangSlackCycles = 10000;
+  std::int64_t hang_cycles(std::size_t beats) const {
+    const auto n = static_cast<std::int64_t>(beats) * build_.lanes;
+    const double stretch = 1.0 / std::max(0.05, 1.0 - backpressure_.output_stall) /
+                           std::max(0.05, 1.0 - backpressure_.input_gap);
+    return static_cast<std::int64_t>(10 * stretch * n * (n / build_.lanes + 7));
+  }
+
+  // The transfers of the coming clock edge.
+  struct Transfers {
+    bool in_fire, out_valid, out_fire;
+  };
+  // Drives this cycle's inputs (`beat` null: no valid input) and settles the design with the
+  // clock low. Valid is decided before looking at ready: it never waits for ready. Reads of the
+  // outputs belong between this and rising_edge().
+  Transfers settle(const models::TopkInBeat* beat, int k) {
+    if (beat) drive_in(*beat, k);
+    model_->in_valid_i = beat != nullptr;
+    model_->out_ready_i = !stall();
+    model_->clk_i = 0;
+    model_->eval();
+    dump(0);
+    const bool out_valid = model_->out_valid_o;
+    return {beat != nullptr && model_->in_ready_o, out_valid, out_valid && model_->out_ready_i};
+  }
+  void rising_edge() {
+    model_->clk_i = 1;
+    model_->eval();
+    dump(1);
+    ++cycle_;
+  }
+
   void tick() {
     model_->clk_i = 0;
     model_->eval();
