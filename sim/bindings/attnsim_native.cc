@@ -121,11 +121,12 @@ Machine load_machine(const std::string& gpu_name, const std::string& kernel_name
   return machine;
 }
 
-Result run_simulation(const Mask& mask, const Machine& machine, bool timeline) {
+Result run_simulation(const Mask& mask, const Machine& machine, bool timeline, bool predict) {
   throw_if_invalid(check_workload(mask.workload, machine.kernel), mask.workload.name);
   // Pure C++ from here: other Python threads may run meanwhile.
   py::gil_scoped_release release;
-  return simulate(mask.workload, machine.gpu, machine.kernel, machine.cost, {timeline});
+  return simulate(mask.workload, machine.gpu, machine.kernel, machine.cost,
+                  {timeline, nullptr, predict});
 }
 
 /// One tilesim result as the JSON object `tilesim bounds|predict` prints in "results".
@@ -134,7 +135,7 @@ std::string simulate_mask(const Mask& mask, const std::string& gpu_name,
                           const std::string& calibration,
                           const std::vector<std::string>& preset_dirs) {
   const Machine machine = load_machine(gpu_name, kernel_name, overrides, calibration, preset_dirs);
-  const Result result = run_simulation(mask, machine, false);
+  const Result result = run_simulation(mask, machine, false, predict);
   return attnsim::common::to_pretty_json(
       to_json(result, predict ? ReportKind::kPredict : ReportKind::kBounds));
 }
@@ -146,7 +147,7 @@ py::tuple run_report(const Mask& mask, const std::string& gpu_name, const std::s
                      const py::dict& overrides, bool predict, const std::string& calibration,
                      const std::vector<std::string>& preset_dirs, bool timeline) {
   const Machine machine = load_machine(gpu_name, kernel_name, overrides, calibration, preset_dirs);
-  const Result result = run_simulation(mask, machine, timeline);
+  const Result result = run_simulation(mask, machine, timeline, predict || timeline);
   const ReportKind kind = predict ? ReportKind::kPredict : ReportKind::kBounds;
   boost::json::object report;
   report["tool"] = "tilesim";

@@ -216,19 +216,29 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.seq_kv = g.seq_kv;
   r.slots = slots;
 
-  // Counting. Each item's visited runs are kept for the memory model, so the mask is walked once.
+  // Counting. Each item's visited runs are kept for the memory model, so the mask is walked once;
+  // without timing only a tile-order layout's worst Q tile needs its runs (below), and nothing
+  // is kept for the others.
   TileClassifier classifier(workload.mask, kernel.tile_q, kernel.tile_kv, kernel.visit_rule);
   std::vector<TileCounts> counts = common::huge_vector<TileCounts>(classifier.items());
+  const bool keep_runs = options.timing || workload.mask.tiling.has_value();
   // Room for the runs up front (address space only, see RunStore): growing a vector of
   // millions of runs copied it and faulted in fresh pages at every doubling.
-  RunStore runs(static_cast<std::size_t>(2 * workload.mask.entries() *
-                                             std::max<std::int64_t>(1, g.block_q / kernel.tile_q) +
-                                         classifier.items()));
+  RunStore runs(keep_runs ? static_cast<std::size_t>(
+                                2 * workload.mask.entries() *
+                                    std::max<std::int64_t>(1, g.block_q / kernel.tile_q) +
+                                classifier.items())
+                          : 0);
   std::vector<std::int64_t> run_begin =
-      common::huge_vector<std::int64_t>(classifier.items() + 1, 0);
+      common::huge_vector<std::int64_t>(keep_runs ? classifier.items() + 1 : 0, 0);
   std::vector<TileRun> item_runs;
   TileCounts total;
   for (std::int64_t item = 0; item < classifier.items(); ++item) {
+    if (!keep_runs) {
+      counts[item] = classifier.count(item);
+      total += counts[item];
+      continue;
+    }
     classifier.visit(item, item_runs);
     for (const TileRun& run : item_runs) {
       const std::int64_t length = run.end - run.begin;
@@ -322,6 +332,10 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
                : run_launch(dense_unit, dg, dense_q_tiles, dense_kernel, slots).schedule.makespan();
   }();
   r.speedup_bound_sched = sparse_sol > 0 ? dense_sol / sparse_sol : 0.0;
+
+  // Waves need no schedule (schedule_stats computes the same quotient), and bounds report them.
+  r.waves = static_cast<double>(classifier.items()) / static_cast<double>(slots);
+  if (!options.timing) return r;
 
   // Timing.
   const CostParams::TileTimes tiles = cost.tile_times(kernel, g, workload.mask.rule);

@@ -106,6 +106,10 @@ struct SimulationOptions {
   /// The dense baseline of predicted_dense_ms / predicted_speedup; none: the kernel's own dense
   /// configuration with the same cost model. The speed-of-light bounds keep the kernel's own.
   const Baseline* baseline = nullptr;
+  /// false: the bounds only (what `tilesim bounds` reports): the timed launch, its memory model
+  /// and the dense baseline are skipped, and their Result fields stay 0. The bounds themselves
+  /// are the same either way.
+  bool timing = true;
 };
 
 /// What a workload must satisfy to run under `kernel` (e.g. heads a multiple of the GQA group);

@@ -148,6 +148,36 @@ void TileClassifier::visit_aligned(std::int64_t item, std::vector<TileRun>& out)
   }
 }
 
+TileCounts TileClassifier::count_aligned(std::int64_t item) const {
+  const MaskGeometry& g = layout_.geometry;
+  const std::int64_t i = item % q_tiles_;
+  const std::int64_t row = item / q_tiles_ * g.q_blocks() + i * tile_q_ / g.block_q;
+  const bool q_cut = (i + 1) * tile_q_ > g.seq_q;
+  const std::int64_t per_block = g.block_kv / tile_kv_;
+  const std::int64_t first = layout_.row_begin[row];
+  const std::int64_t last = layout_.row_begin[row + 1];
+  TileCounts counts;
+  if (first == last) return counts;
+  std::int64_t full_blocks = 0;
+  if (!q_cut) {
+    for (std::int64_t e = first; e < last; ++e) full_blocks += layout_.is_full[e];
+  }
+  counts.full = full_blocks * per_block;
+  counts.partial = (last - first - full_blocks) * per_block;
+  // As visit_aligned: only the row's last block can reach past the last kv tile (its run is cut
+  // there), and a kv tile cut by the sequence end is partial even inside a full block.
+  const std::int64_t last_end = (layout_.kv_block[last - 1] + 1) * per_block;
+  const bool last_full = layout_.is_full[last - 1] != 0 && !q_cut;
+  if (last_end >= kv_tiles_) {
+    (last_full ? counts.full : counts.partial) -= last_end - kv_tiles_;
+    if (last_full && g.seq_kv % tile_kv_ != 0) {
+      counts.full -= 1;
+      counts.partial += 1;
+    }
+  }
+  return counts;
+}
+
 void TileClassifier::visit_general(std::int64_t item, std::vector<TileRun>& out) {
   const MaskGeometry& g = layout_.geometry;
   const std::int64_t bh = item / q_tiles_;
@@ -190,6 +220,7 @@ void TileClassifier::visit_general(std::int64_t item, std::vector<TileRun>& out)
 }
 
 TileCounts TileClassifier::count(std::int64_t item) {
+  if (aligned_ && visit_rule_ != VisitRule::kRangeDriven) return count_aligned(item);
   visit(item, scratch_);
   TileCounts counts;
   for (const TileRun& run : scratch_) {

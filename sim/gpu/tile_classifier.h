@@ -45,11 +45,14 @@ class TileClassifier {
   /// Tiles work item `item` visits, as runs in kv order (replaces the content of `out`);
   /// neighbouring runs differ in class or are not adjacent.
   void visit(std::int64_t item, std::vector<TileRun>& out);
+  /// The class totals of visit(item)'s runs.
   TileCounts count(std::int64_t item);
 
  private:
   // Tiles that subdivide the mask blocks: each block maps to whole tiles of its class.
   void visit_aligned(std::int64_t item, std::vector<TileRun>& out) const;
+  // visit_aligned's totals without its runs: a sum over the row's full flags.
+  TileCounts count_aligned(std::int64_t item) const;
   void visit_general(std::int64_t item, std::vector<TileRun>& out);
   // Range-driven on a tile-order layout: the box of tiles between the per-dimension extremes.
   void fill_box(std::vector<TileRun>& runs, std::vector<TileRun>& scratch) const;

@@ -294,7 +294,9 @@ int simulate_command(int argc, char** argv, ReportKind kind) {
       workload.mask = std::move(*broadcast);
     }
     throw_if_invalid(check_workload(workload, kernel), mask);
-    return simulate(workload, gpu, kernel, cost, {!trace.empty(), baseline ? &*baseline : nullptr});
+    return simulate(
+        workload, gpu, kernel, cost,
+        {!trace.empty(), baseline ? &*baseline : nullptr, kind == ReportKind::kPredict});
   };
   const std::vector<Result> results =
       run_masks(masks, jobs > 0 ? static_cast<unsigned>(jobs) : available_cores(), one);

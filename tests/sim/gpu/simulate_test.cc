@@ -308,6 +308,37 @@ TEST(Simulate, TimelineListsEveryItemInLaunchOrder) {
   }
 }
 
+TEST(Simulate, BoundsWithoutTimingAreTheSameBoundsAndNoTiming) {
+  // A ragged causal mask (unaligned lengths cut tiles) on FlexAttention-like 128 x 64 tiles, and
+  // a range-driven kernel: `tilesim bounds` skips the timed launch and must not change a bound.
+  BlockLayout ragged = causal_layout(9, 3);
+  ragged.geometry.seq_q = 9 * 128 - 37;
+  ragged.geometry.seq_kv = 9 * 128 - 37;
+  for (const char* visit : {"list", "range"}) {
+    KernelSpec kernel = kernel_with("non_persistent");
+    kernel.tile_kv = 64;
+    kernel.visit_rule =
+        std::string(visit) == "list" ? VisitRule::kListDriven : VisitRule::kRangeDriven;
+    const Result full = simulate({"ragged", ragged}, small_gpu(4), kernel, unit_cost());
+    const Result bounds =
+        simulate({"ragged", ragged}, small_gpu(4), kernel, unit_cost(), {false, nullptr, false});
+    EXPECT_EQ(bounds.tiles_full, full.tiles_full) << visit;
+    EXPECT_EQ(bounds.tiles_partial, full.tiles_partial) << visit;
+    EXPECT_EQ(bounds.tiles_empty_visited, full.tiles_empty_visited) << visit;
+    EXPECT_EQ(bounds.speedup_bound_tiles, full.speedup_bound_tiles) << visit;
+    EXPECT_EQ(bounds.speedup_bound_sched, full.speedup_bound_sched) << visit;
+    EXPECT_EQ(bounds.speedup_bound_worst_q, full.speedup_bound_worst_q) << visit;
+    EXPECT_EQ(bounds.waves, full.waves) << visit;
+    EXPECT_GT(full.predicted_ms, 0) << visit;
+    EXPECT_EQ(bounds.predicted_ms, 0) << visit;
+    EXPECT_EQ(bounds.hbm_bytes, 0) << visit;
+  }
+  // The default 128 x 128 tiles: causal row i visits i + 1 tiles, in each of 3 heads.
+  const Result r = simulate({"ragged", ragged}, small_gpu(4), kernel_with("non_persistent"),
+                            unit_cost(), {false, nullptr, false});
+  EXPECT_EQ(r.tiles_full + r.tiles_partial, 3 * 9 * 10 / 2);
+}
+
 TEST(MemoryModel, LaunchOrderSchedulesGroupWavesAsTheItemOrderedOnes) {
   // Items launched head-interleaved (0, 4, 1, 5, ...) on 4 slots: waves are formed by start
   // time, so wave 0 holds items 0, 4, 1, 5 (two heads, two Q tiles each) whether the schedule

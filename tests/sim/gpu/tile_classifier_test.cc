@@ -102,6 +102,73 @@ TEST(TileClassifier, EmptyRowsVisitNothingUnderEitherRule) {
   }
 }
 
+// Each tile classified on its own from the blocks it overlaps (the rules in the header), for
+// the count() check below: written apart from the classifier's run building.
+TileCounts brute_force_counts(const BlockLayout& layout, const std::vector<std::uint8_t>& classes,
+                              std::int64_t tile_q, std::int64_t tile_kv, std::int64_t item) {
+  const MaskGeometry& g = layout.geometry;
+  const std::int64_t q_tiles = (g.seq_q + tile_q - 1) / tile_q;
+  const std::int64_t kv_tiles = (g.seq_kv + tile_kv - 1) / tile_kv;
+  const std::int64_t bh = item / q_tiles, i = item % q_tiles;
+  const std::int64_t q0 = i * tile_q, q1 = std::min(g.seq_q, q0 + tile_q);
+  TileCounts counts;
+  for (std::int64_t j = 0; j < kv_tiles; ++j) {
+    const std::int64_t k0 = j * tile_kv, k1 = std::min(g.seq_kv, k0 + tile_kv);
+    bool any = false, all_full = true;
+    for (std::int64_t qb = q0 / g.block_q; qb * g.block_q < q1; ++qb) {
+      for (std::int64_t kb = k0 / g.block_kv; kb * g.block_kv < k1; ++kb) {
+        const std::uint8_t c = classes[(bh * g.q_blocks() + qb) * g.kv_blocks() + kb];
+        any = any || c != 0;
+        all_full = all_full && c == static_cast<std::uint8_t>(BlockClass::kFull);
+      }
+    }
+    if (!any) continue;
+    const bool cut = q1 - q0 < tile_q || k1 - k0 < tile_kv;
+    (all_full && !cut ? counts.full : counts.partial) += 1;
+  }
+  return counts;
+}
+
+TEST(TileClassifier, CountsEqualEachTileClassifiedOnItsOwn) {
+  // Random block classes at lengths that are and are not multiples of the tiles and blocks,
+  // tiles that subdivide the blocks (count's shortcut) and tiles that do not (its runs).
+  std::uint64_t state = 12345;
+  const auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return state >> 33;
+  };
+  int checked = 0;
+  for (const std::int64_t seq_q : {1000, 1024, 1030}) {
+    for (const std::int64_t seq_kv : {1024, 1000, 964, 129}) {
+      for (const auto& [tile_q, tile_kv] : {std::pair<std::int64_t, std::int64_t>{128, 64},
+                                            {128, 128},
+                                            {64, 32},
+                                            {256, 128},
+                                            {128, 96}}) {
+        MaskGeometry g;
+        g.heads = 2;
+        g.seq_q = seq_q;
+        g.seq_kv = seq_kv;
+        std::vector<std::uint8_t> classes(g.rows() * g.kv_blocks());
+        for (std::uint8_t& c : classes) c = static_cast<std::uint8_t>(next() % 3);
+        for (std::int64_t kb = 0; kb < g.kv_blocks(); ++kb) classes[kb] = 2;  // a full row
+        const BlockLayout layout = layout_from_dense_classes(g, classes);
+        TileClassifier classifier(layout, tile_q, tile_kv, VisitRule::kListDriven);
+        for (std::int64_t item = 0; item < classifier.items(); ++item) {
+          const TileCounts want = brute_force_counts(layout, classes, tile_q, tile_kv, item);
+          const TileCounts got = classifier.count(item);
+          ASSERT_EQ(got.full, want.full)
+              << seq_q << " " << seq_kv << " " << tile_q << "x" << tile_kv << " item " << item;
+          ASSERT_EQ(got.partial, want.partial) << seq_q << " " << seq_kv << " item " << item;
+          ASSERT_EQ(got.empty_visited, 0);
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 500);
+}
+
 }  // namespace
 }  // namespace attnsim::gpu
 
