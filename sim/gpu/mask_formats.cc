@@ -257,8 +257,27 @@ BlockLayout layout_from_flex_views(const FlexBlockViews& arrays, const std::stri
   lists[0].resize(limit + 1);
   lists[1].resize(limit + 1);
   std::vector<std::pair<std::int32_t, BlockClass>> unsorted;
+  // The index rows are read where the file is mapped, a few short prefixes of rows 1-8 KB apart:
+  // too irregular for the hardware prefetcher, so each row's listed prefix is requested some
+  // rows ahead (this loop was memory-latency bound, ~10 ns per listed block).
+  constexpr std::int64_t kPrefetchRows = 4;
+  const auto prefetch_row = [&](std::int64_t row) {
+    for (int full = 0; full < (has_full ? 2 : 1); ++full) {
+      const IntArrayView& count_view = full ? arrays.full_kv_num_blocks : arrays.kv_num_blocks;
+      const IntArrayView& index_view = full ? arrays.full_kv_indices : arrays.kv_indices;
+      const std::int64_t count = std::clamp<std::int64_t>(count_view.at(row), 0, limit);
+      const std::size_t element = common::dtype_size(index_view.dtype);
+      const std::uint8_t* first =
+          index_view.data + static_cast<std::size_t>(row * arrays.max_kv) * element;
+      for (std::size_t at = 0; at < static_cast<std::size_t>(count) * element; at += 64) {
+        __builtin_prefetch(first + at);
+      }
+    }
+  };
+  for (std::int64_t row = 0; row < std::min(rows, kPrefetchRows); ++row) prefetch_row(row);
   std::int64_t n = 0;
   for (std::int64_t row = 0; row < rows; ++row) {
+    if (row + kPrefetchRows < rows) prefetch_row(row + kPrefetchRows);
     std::int64_t counts[2] = {0, 0};
     bool increasing[2] = {true, true};
     for (int full = 0; full < (has_full ? 2 : 1); ++full) {
