@@ -216,12 +216,13 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   r.seq_kv = g.seq_kv;
   r.slots = slots;
 
-  // Counting. Each item's visited runs are kept for the memory model, so the mask is walked once;
-  // without timing only a tile-order layout's worst Q tile needs its runs (below), and nothing
-  // is kept for the others.
+  // Counting. The memory model walks every item's runs again. Where a visit is more than a walk
+  // of one block row (tiles that straddle blocks, range-driven gaps and boxes), the runs found
+  // here are kept for it; where it is a row walk, walking again is cheaper than keeping them
+  // (writing millions of runs into fresh pages was ~40 % of simulate() on a 32K x 32-head mask).
   TileClassifier classifier(workload.mask, kernel.tile_q, kernel.tile_kv, kernel.visit_rule);
   std::vector<TileCounts> counts = common::huge_vector<TileCounts>(classifier.items());
-  const bool keep_runs = options.timing || workload.mask.tiling.has_value();
+  const bool keep_runs = options.timing && !classifier.visits_are_row_walks();
   // Room for the runs up front (address space only, see RunStore): growing a vector of
   // millions of runs copied it and faulted in fresh pages at every doubling.
   RunStore runs(keep_runs ? static_cast<std::size_t>(
@@ -276,8 +277,9 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
       r.kv_tiles_per_dim = workload.mask.tiling->grid();
       const std::size_t rank = r.kv_tiles_per_dim.size();
       std::vector<std::int64_t> lo(r.kv_tiles_per_dim), hi(rank, -1);
-      for (std::int64_t e = run_begin[worst_item]; e < run_begin[worst_item + 1]; ++e) {
-        for (std::int32_t j = runs.data()[e].begin; j < runs.data()[e].end; ++j) {
+      classifier.visit(worst_item, item_runs);
+      for (const TileRun& run : item_runs) {
+        for (std::int32_t j = run.begin; j < run.end; ++j) {
           std::int64_t rest = j;
           for (std::size_t d = rank; d-- > 0;) {
             const std::int64_t c = rest % r.kv_tiles_per_dim[d];
@@ -356,6 +358,11 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
     record_critical_path(sparse_run, counts, kernel.masking_rule, r);
     const MemoryTraffic memory = estimate_memory(
         sparse_run.schedule.placements, sparse_run.sequence, RunsFunction([&](std::int64_t item) {
+          if (!keep_runs) {
+            classifier.visit(item, item_runs);
+            return std::pair<const TileRun*, const TileRun*>(item_runs.data(),
+                                                             item_runs.data() + item_runs.size());
+          }
           // The runs counted above, in place: copying them out per item was pure overhead.
           return std::pair<const TileRun*, const TileRun*>(runs.data() + run_begin[item],
                                                            runs.data() + run_begin[item + 1]);

@@ -41,6 +41,9 @@ class TileClassifier {
   std::int64_t q_tiles() const { return q_tiles_; }
   std::int64_t kv_tiles() const { return kv_tiles_; }
   std::int64_t items() const;
+  /// Whether visit() is a plain walk of one block row (tiles subdivide the blocks, list-driven):
+  /// then walking an item again costs no more than keeping its runs would.
+  bool visits_are_row_walks() const { return aligned_ && visit_rule_ == VisitRule::kListDriven; }
 
   /// Tiles work item `item` visits, as runs in kv order (replaces the content of `out`);
   /// neighbouring runs differ in class or are not adjacent.
