@@ -2,6 +2,7 @@
 #include "sim/gpu/tile_classifier.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace attnsim::gpu {
 
@@ -126,14 +127,28 @@ void TileClassifier::visit_aligned(std::int64_t item, std::vector<TileRun>& out)
   TileRun run{0, 0, BlockClass::kEmpty};
   const std::int32_t* kv = layout_.kv_block.data();
   const std::uint8_t* is_full = layout_.is_full.data();
-  for (std::int64_t e = layout_.row_begin[row]; e < layout_.row_begin[row + 1]; ++e) {
+  const std::int64_t last = layout_.row_begin[row + 1];
+  for (std::int64_t e = layout_.row_begin[row]; e < last;) {
     const std::int32_t begin = kv[e] * per_block;
-    const BlockClass tile_class = is_full[e] && !q_cut ? BlockClass::kFull : BlockClass::kPartial;
+    const bool full = is_full[e] != 0 && !q_cut;
+    const BlockClass tile_class = full ? BlockClass::kFull : BlockClass::kPartial;
     if (begin != run.end || tile_class != run.tile_class) {
       if (run.end > run.begin) out.push_back(run);
       run = {begin, begin, tile_class};
     }
-    run.end = begin + per_block;
+    // Dense stretches (causal rows, windows) step 8 blocks at a time: a row's blocks increase
+    // strictly, so 8 entries are adjacent blocks when the 8th lies 7 past the first, and they
+    // share the class when their flags do (any flags when a sequence end cuts the Q tile).
+    std::int64_t stretch = 1;
+    const std::uint64_t same_flags = full ? 0x0101010101010101ull : 0;
+    while (e + stretch + 8 <= last && kv[e + stretch + 7] - kv[e] == stretch + 7) {
+      std::uint64_t flags = 0;
+      std::memcpy(&flags, is_full + e + stretch, sizeof flags);
+      if (!q_cut && flags != same_flags) break;
+      stretch += 8;
+    }
+    run.end = begin + static_cast<std::int32_t>(stretch) * per_block;
+    e += stretch;
   }
   if (run.end > run.begin) {
     run.end = std::min(run.end, kv_tiles);

@@ -102,16 +102,18 @@ TEST(TileClassifier, EmptyRowsVisitNothingUnderEitherRule) {
   }
 }
 
-// Each tile classified on its own from the blocks it overlaps (the rules in the header), for
-// the count() check below: written apart from the classifier's run building.
-TileCounts brute_force_counts(const BlockLayout& layout, const std::vector<std::uint8_t>& classes,
-                              std::int64_t tile_q, std::int64_t tile_kv, std::int64_t item) {
+// Each kv tile of one work item classified on its own from the blocks it overlaps (the rules in
+// the header), for the checks below: written apart from the classifier's run building.
+std::vector<BlockClass> brute_force_classes(const BlockLayout& layout,
+                                            const std::vector<std::uint8_t>& classes,
+                                            std::int64_t tile_q, std::int64_t tile_kv,
+                                            std::int64_t item) {
   const MaskGeometry& g = layout.geometry;
   const std::int64_t q_tiles = (g.seq_q + tile_q - 1) / tile_q;
   const std::int64_t kv_tiles = (g.seq_kv + tile_kv - 1) / tile_kv;
   const std::int64_t bh = item / q_tiles, i = item % q_tiles;
   const std::int64_t q0 = i * tile_q, q1 = std::min(g.seq_q, q0 + tile_q);
-  TileCounts counts;
+  std::vector<BlockClass> out(kv_tiles, BlockClass::kEmpty);
   for (std::int64_t j = 0; j < kv_tiles; ++j) {
     const std::int64_t k0 = j * tile_kv, k1 = std::min(g.seq_kv, k0 + tile_kv);
     bool any = false, all_full = true;
@@ -124,49 +126,75 @@ TileCounts brute_force_counts(const BlockLayout& layout, const std::vector<std::
     }
     if (!any) continue;
     const bool cut = q1 - q0 < tile_q || k1 - k0 < tile_kv;
-    (all_full && !cut ? counts.full : counts.partial) += 1;
+    out[j] = all_full && !cut ? BlockClass::kFull : BlockClass::kPartial;
   }
-  return counts;
+  return out;
 }
 
-TEST(TileClassifier, CountsEqualEachTileClassifiedOnItsOwn) {
-  // Random block classes at lengths that are and are not multiples of the tiles and blocks,
-  // tiles that subdivide the blocks (count's shortcut) and tiles that do not (its runs).
+TEST(TileClassifier, VisitsAndCountsEqualEachTileClassifiedOnItsOwn) {
+  // Random block classes, sparse and dense (long stretches of adjacent blocks of one class, which
+  // visits step over 8 blocks at a time), at lengths that are and are not multiples of the tiles
+  // and blocks; tiles that subdivide the blocks (row walks) and tiles that do not.
   std::uint64_t state = 12345;
   const auto next = [&] {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
     return state >> 33;
   };
   int checked = 0;
-  for (const std::int64_t seq_q : {1000, 1024, 1030}) {
-    for (const std::int64_t seq_kv : {1024, 1000, 964, 129}) {
-      for (const auto& [tile_q, tile_kv] : {std::pair<std::int64_t, std::int64_t>{128, 64},
-                                            {128, 128},
-                                            {64, 32},
-                                            {256, 128},
-                                            {128, 96}}) {
-        MaskGeometry g;
-        g.heads = 2;
-        g.seq_q = seq_q;
-        g.seq_kv = seq_kv;
-        std::vector<std::uint8_t> classes(g.rows() * g.kv_blocks());
-        for (std::uint8_t& c : classes) c = static_cast<std::uint8_t>(next() % 3);
-        for (std::int64_t kb = 0; kb < g.kv_blocks(); ++kb) classes[kb] = 2;  // a full row
-        const BlockLayout layout = layout_from_dense_classes(g, classes);
-        TileClassifier classifier(layout, tile_q, tile_kv, VisitRule::kListDriven);
-        for (std::int64_t item = 0; item < classifier.items(); ++item) {
-          const TileCounts want = brute_force_counts(layout, classes, tile_q, tile_kv, item);
-          const TileCounts got = classifier.count(item);
-          ASSERT_EQ(got.full, want.full)
-              << seq_q << " " << seq_kv << " " << tile_q << "x" << tile_kv << " item " << item;
-          ASSERT_EQ(got.partial, want.partial) << seq_q << " " << seq_kv << " item " << item;
-          ASSERT_EQ(got.empty_visited, 0);
-          ++checked;
+  std::vector<TileRun> runs;
+  for (const int density : {30, 90, 99}) {
+    for (const std::int64_t seq_q : {1000, 1024, 1030}) {
+      for (const std::int64_t seq_kv : {4096, 4000, 3964, 129}) {
+        for (const auto& [tile_q, tile_kv] : {std::pair<std::int64_t, std::int64_t>{128, 64},
+                                              {128, 128},
+                                              {64, 32},
+                                              {256, 128},
+                                              {128, 96}}) {
+          MaskGeometry g;
+          g.heads = 2;
+          g.seq_q = seq_q;
+          g.seq_kv = seq_kv;
+          std::vector<std::uint8_t> classes(g.rows() * g.kv_blocks());
+          for (std::uint8_t& c : classes) {
+            const auto roll = static_cast<int>(next() % 100);
+            c = roll >= density ? 0 : (next() % 8 == 0 ? 1 : 2);  // mostly full when dense
+          }
+          for (std::int64_t kb = 0; kb < g.kv_blocks(); ++kb) classes[kb] = 2;  // a full row
+          const BlockLayout layout = layout_from_dense_classes(g, classes);
+          TileClassifier classifier(layout, tile_q, tile_kv, VisitRule::kListDriven);
+          for (std::int64_t item = 0; item < classifier.items(); ++item) {
+            const std::vector<BlockClass> want =
+                brute_force_classes(layout, classes, tile_q, tile_kv, item);
+            classifier.visit(item, runs);
+            std::vector<BlockClass> got(want.size(), BlockClass::kEmpty);
+            TileCounts want_counts;
+            for (std::size_t r = 0; r < runs.size(); ++r) {
+              ASSERT_LT(runs[r].begin, runs[r].end);
+              if (r > 0) {  // runs are maximal: a neighbour is apart or of another class
+                ASSERT_TRUE(runs[r - 1].end < runs[r].begin ||
+                            runs[r - 1].tile_class != runs[r].tile_class);
+              }
+              for (std::int32_t j = runs[r].begin; j < runs[r].end; ++j) {
+                got[j] = runs[r].tile_class;
+              }
+            }
+            for (const BlockClass c : want) {
+              if (c == BlockClass::kFull) want_counts.full += 1;
+              if (c == BlockClass::kPartial) want_counts.partial += 1;
+            }
+            ASSERT_EQ(got, want) << seq_q << " " << seq_kv << " " << tile_q << "x" << tile_kv
+                                 << " item " << item;
+            const TileCounts counts = classifier.count(item);
+            ASSERT_EQ(counts.full, want_counts.full) << seq_q << " " << seq_kv << " item " << item;
+            ASSERT_EQ(counts.partial, want_counts.partial) << seq_q << " " << seq_kv;
+            ASSERT_EQ(counts.empty_visited, 0);
+            ++checked;
+          }
         }
       }
     }
   }
-  EXPECT_GT(checked, 500);
+  EXPECT_GT(checked, 1500);
 }
 
 }  // namespace
