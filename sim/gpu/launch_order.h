@@ -21,7 +21,30 @@ struct LaunchOrder {
 /// Parses "q,b,h" (any permutation of q, b and h); nullopt when malformed.
 std::optional<LaunchOrder> parse_launch_order(const std::string& text, bool reverse_q);
 
-/// Item indices ((b * heads + h) * q_tiles + i) in launch order.
+/// Calls f(item) for every item index ((b * heads + h) * q_tiles + i) in launch order.
+template <typename F>
+void for_each_launch(std::int64_t batch, std::int64_t heads, std::int64_t q_tiles,
+                     const LaunchOrder& order, F&& f) {
+  auto extent = [&](char dim) { return dim == 'q' ? q_tiles : dim == 'b' ? batch : heads; };
+  const std::int64_t n0 = extent(order.dims[0]);
+  const std::int64_t n1 = extent(order.dims[1]);
+  const std::int64_t n2 = extent(order.dims[2]);
+  std::int64_t coord[3];
+  for (coord[2] = 0; coord[2] < n2; ++coord[2]) {
+    for (coord[1] = 0; coord[1] < n1; ++coord[1]) {
+      for (coord[0] = 0; coord[0] < n0; ++coord[0]) {
+        std::int64_t q = 0, b = 0, h = 0;
+        for (int d = 0; d < 3; ++d) {
+          (order.dims[d] == 'q' ? q : order.dims[d] == 'b' ? b : h) = coord[d];
+        }
+        if (order.reverse_q) q = q_tiles - 1 - q;
+        f((b * heads + h) * q_tiles + q);
+      }
+    }
+  }
+}
+
+/// Item indices in launch order (for_each_launch's items as a list).
 std::vector<std::int64_t> launch_sequence(std::int64_t batch, std::int64_t heads,
                                           std::int64_t q_tiles, const LaunchOrder& order);
 

@@ -10,6 +10,78 @@
 
 namespace attnsim::gpu {
 
+WaveTraffic::WaveTraffic(std::int64_t items, std::int64_t heads, std::int64_t q_tiles,
+                         std::int64_t kv_tiles, std::int64_t seq_q, int slots,
+                         const KernelSpec& kernel, const GpuSpec& gpu)
+    : heads_(heads),
+      q_tiles_(q_tiles),
+      kv_tiles_(kv_tiles),
+      seq_q_(seq_q),
+      kv_heads_((heads + kernel.q_heads_per_kv_head - 1) / kernel.q_heads_per_kv_head),
+      batches_(items / (heads * q_tiles)),
+      slots_(slots),
+      kernel_(kernel),
+      gpu_(gpu) {}
+
+void WaveTraffic::add(std::int64_t item, const TileRun* first, const TileRun* last) {
+  // Per wave: the visited runs of every item, keyed by (batch, kv head).
+  const std::int64_t bh = item / q_tiles_;
+  const std::int64_t group = bh / heads_ * kv_heads_ + (bh % heads_) / kernel_.q_heads_per_kv_head;
+  for (const TileRun* run = first; run != last; ++run) {
+    spans_.push_back({group, run->begin, run->end});
+  }
+  if (++added_ - wave_begin_ == slots_) count_wave();
+}
+
+// Each distinct tile of the wave is counted once, either by stamping tiles (cheap for short runs)
+// or by sorting and merging the runs (cheap for long runs), whichever touches less.
+void WaveTraffic::count_wave() {
+  std::int64_t tiles_in_runs = 0;
+  for (const Span& span : spans_) tiles_in_runs += span.end - span.begin;
+  const auto n_spans = static_cast<std::int64_t>(spans_.size());
+  std::int64_t log_spans = 1;
+  while ((std::int64_t{1} << log_spans) < n_spans) ++log_spans;
+  if (tiles_in_runs <= 4 * n_spans * log_spans) {
+    if (stamped_in_wave_.empty()) stamped_in_wave_.assign(batches_ * kv_heads_ * kv_tiles_, -1);
+    for (const Span& span : spans_) {
+      std::int64_t* stamps = stamped_in_wave_.data() + span.group * kv_tiles_;
+      for (std::int32_t t = span.begin; t < span.end; ++t) {
+        if (stamps[t] == wave_begin_) continue;
+        stamps[t] = wave_begin_;
+        kv_fetches_ += 1;
+      }
+    }
+  } else {
+    std::sort(spans_.begin(), spans_.end());
+    std::int64_t group = -1;
+    std::int32_t covered_to = 0;  // end of the merged coverage of `group` so far
+    for (const Span& span : spans_) {
+      if (span.group != group) {
+        group = span.group;
+        covered_to = 0;
+      }
+      const std::int32_t begin = std::max(span.begin, covered_to);
+      if (span.end > begin) kv_fetches_ += span.end - begin;
+      covered_to = std::max(covered_to, span.end);
+    }
+  }
+  spans_.clear();
+  wave_begin_ = added_;
+}
+
+MemoryTraffic WaveTraffic::finish() {
+  if (added_ > wave_begin_) count_wave();
+  const double element_bytes = dtype_bytes(kernel_.dtype);
+  const double kv_tile_bytes = 2.0 * kernel_.tile_kv * kernel_.head_dim * element_bytes;  // K, V
+  // Q read and O written once per query row of every (batch, head).
+  const double qo_bytes = 2.0 * static_cast<double>(batches_ * heads_ * seq_q_) *
+                          static_cast<double>(kernel_.head_dim) * element_bytes;
+  MemoryTraffic traffic;
+  traffic.hbm_bytes = kv_fetches_ * kv_tile_bytes + qo_bytes;
+  traffic.hbm_us = traffic.hbm_bytes / (gpu_.hbm_gb_per_s * 1e3);
+  return traffic;
+}
+
 namespace {
 
 // RunsOf(item) -> std::pair<const TileRun*, const TileRun*>, valid until the next call.
@@ -30,76 +102,13 @@ MemoryTraffic estimate(const std::vector<std::int64_t>& by_start, const RunsOf& 
                        std::int64_t heads, std::int64_t q_tiles, std::int64_t kv_tiles,
                        std::int64_t seq_q, int slots, const KernelSpec& kernel,
                        const GpuSpec& gpu) {
-  const auto items = static_cast<std::int64_t>(by_start.size());
-
-  const double element_bytes = dtype_bytes(kernel.dtype);
-  const double kv_tile_bytes = 2.0 * kernel.tile_kv * kernel.head_dim * element_bytes;  // K and V
-  const std::int64_t kv_heads =
-      (heads + kernel.q_heads_per_kv_head - 1) / kernel.q_heads_per_kv_head;
-  const std::int64_t batches = items / (heads * q_tiles);
-  // Per wave: the visited runs of every item, keyed by (batch, kv head). Each distinct tile is
-  // counted once, either by stamping tiles (cheap for short runs) or by sorting and merging the
-  // runs (cheap for long runs), whichever touches less.
-  struct Span {
-    std::int64_t group;
-    std::int32_t begin;
-    std::int32_t end;
-    bool operator<(const Span& o) const {
-      return group != o.group ? group < o.group : begin < o.begin;
-    }
-  };
-  std::vector<Span> spans;
-  std::vector<std::int64_t> stamped_in_wave;  // per (group, tile), allocated on first use
-  double kv_fetches = 0;
-  for (std::int64_t wave_begin = 0; wave_begin < items; wave_begin += slots) {
-    spans.clear();
-    const std::int64_t wave_end = std::min(items, wave_begin + slots);
-    for (std::int64_t n = wave_begin; n < wave_end; ++n) {
-      const std::int64_t item = by_start[n];
-      const std::int64_t bh = item / q_tiles;
-      const std::int64_t group = bh / heads * kv_heads + (bh % heads) / kernel.q_heads_per_kv_head;
-      const auto [first, last] = runs_of(item);
-      for (const TileRun* run = first; run != last; ++run) {
-        spans.push_back({group, run->begin, run->end});
-      }
-    }
-    std::int64_t tiles_in_runs = 0;
-    for (const Span& span : spans) tiles_in_runs += span.end - span.begin;
-    const auto n_spans = static_cast<std::int64_t>(spans.size());
-    std::int64_t log_spans = 1;
-    while ((std::int64_t{1} << log_spans) < n_spans) ++log_spans;
-    if (tiles_in_runs <= 4 * n_spans * log_spans) {
-      if (stamped_in_wave.empty()) stamped_in_wave.assign(batches * kv_heads * kv_tiles, -1);
-      for (const Span& span : spans) {
-        std::int64_t* stamps = stamped_in_wave.data() + span.group * kv_tiles;
-        for (std::int32_t t = span.begin; t < span.end; ++t) {
-          if (stamps[t] == wave_begin) continue;
-          stamps[t] = wave_begin;
-          kv_fetches += 1;
-        }
-      }
-      continue;
-    }
-    std::sort(spans.begin(), spans.end());
-    std::int64_t group = -1;
-    std::int32_t covered_to = 0;  // end of the merged coverage of `group` so far
-    for (const Span& span : spans) {
-      if (span.group != group) {
-        group = span.group;
-        covered_to = 0;
-      }
-      const std::int32_t begin = std::max(span.begin, covered_to);
-      if (span.end > begin) kv_fetches += span.end - begin;
-      covered_to = std::max(covered_to, span.end);
-    }
+  WaveTraffic traffic(static_cast<std::int64_t>(by_start.size()), heads, q_tiles, kv_tiles, seq_q,
+                      slots, kernel, gpu);
+  for (const std::int64_t item : by_start) {
+    const auto [first, last] = runs_of(item);
+    traffic.add(item, first, last);
   }
-  // Q read and O written once per query row of every (batch, head).
-  const double qo_bytes = 2.0 * static_cast<double>(batches * heads * seq_q) *
-                          static_cast<double>(kernel.head_dim) * element_bytes;
-  MemoryTraffic traffic;
-  traffic.hbm_bytes = kv_fetches * kv_tile_bytes + qo_bytes;
-  traffic.hbm_us = traffic.hbm_bytes / (gpu.hbm_gb_per_s * 1e3);
-  return traffic;
+  return traffic.finish();
 }
 
 }  // namespace

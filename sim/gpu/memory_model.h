@@ -19,6 +19,38 @@ struct MemoryTraffic {
   double hbm_us = 0;
 };
 
+/// The lockstep-wave model below fed one item at a time, in start-time order with equal starts
+/// by item index (estimate_memory's order), so a caller that streams a schedule keeps none of it.
+/// Contract: every item of the launch is added once; then finish().
+class WaveTraffic {
+ public:
+  WaveTraffic(std::int64_t items, std::int64_t heads, std::int64_t q_tiles, std::int64_t kv_tiles,
+              std::int64_t seq_q, int slots, const KernelSpec& kernel, const GpuSpec& gpu);
+  void add(std::int64_t item, const TileRun* first, const TileRun* last);
+  MemoryTraffic finish();
+
+ private:
+  struct Span {
+    std::int64_t group;
+    std::int32_t begin;
+    std::int32_t end;
+    bool operator<(const Span& o) const {
+      return group != o.group ? group < o.group : begin < o.begin;
+    }
+  };
+  void count_wave();
+
+  std::int64_t heads_, q_tiles_, kv_tiles_, seq_q_, kv_heads_, batches_;
+  int slots_;
+  const KernelSpec& kernel_;
+  const GpuSpec& gpu_;
+  std::int64_t added_ = 0;
+  std::int64_t wave_begin_ = 0;  // index (in start order) of the current wave's first item
+  std::vector<Span> spans_;
+  std::vector<std::int64_t> stamped_in_wave_;  // per (group, tile), allocated on first use
+  double kv_fetches_ = 0;
+};
+
 /// Visited tiles of a work item as runs (fills the vector), e.g. TileClassifier::visit.
 using VisitFunction = std::function<void(std::int64_t item, std::vector<TileRun>&)>;
 

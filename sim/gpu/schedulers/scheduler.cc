@@ -82,6 +82,41 @@ bool deal_equal_items(const std::vector<double>& work, const std::vector<std::in
 
 }  // namespace
 
+// Min-heap on (free time, slot index): the lowest index wins ties, as the hardware's dispatcher
+// fills idle SMs in order. (time, slot) pairs are all distinct, so the top is the unique minimum
+// and the placements do not depend on the heap's layout. Hand-rolled rather than
+// std::priority_queue: each item replaces the top and sifts it down once, where pop + push sifted
+// down to a leaf and then up again (this loop was ~40% of simulate()). One sentinel past the end,
+// later than any slot, so a node's second child always exists.
+EarliestFreeSlots::EarliestFreeSlots(int slots)
+    : heap_(static_cast<std::size_t>(slots) + 1,
+            {std::numeric_limits<double>::infinity(), std::numeric_limits<std::int32_t>::max()}),
+      slots_(static_cast<std::size_t>(slots)) {
+  for (std::int32_t s = 0; s < slots; ++s) heap_[s] = {0.0, s};  // sorted, hence a heap
+}
+
+Placement EarliestFreeSlots::place(double work) {
+  // Bitwise & and | rather than && and ||: ties are common (equal items), and the branches they
+  // made mispredicted; the same order, computed without jumps.
+  const auto earlier = [](const Entry& a, const Entry& b) {
+    return (a.free < b.free) | ((a.free == b.free) & (a.slot < b.slot));
+  };
+  const auto [start, slot] = heap_[0];
+  const double end = start + work;
+  const Entry freed{end, slot};
+  std::size_t i = 0;
+  for (;;) {
+    std::size_t child = 2 * i + 1;
+    if (child >= slots_) break;
+    child += earlier(heap_[child + 1], heap_[child]) ? 1 : 0;
+    if (!earlier(heap_[child], freed)) break;
+    heap_[i] = heap_[child];
+    i = child;
+  }
+  heap_[i] = freed;
+  return {slot, start, end};
+}
+
 Schedule schedule_earliest_free(const std::vector<double>& work,
                                 const std::vector<std::int64_t>& order, int slots) {
   Schedule schedule;
@@ -90,41 +125,11 @@ Schedule schedule_earliest_free(const std::vector<double>& work,
   schedule.slot_finish.assign(slots, 0.0);
   if (deal_equal_items(work, order, slots, schedule)) return schedule;
   schedule.slot_finish.assign(slots, 0.0);
-  // Min-heap on (free time, slot index): the lowest index wins ties, as the hardware's
-  // dispatcher fills idle SMs in order. (time, slot) pairs are all distinct, so the top is the
-  // unique minimum and the placements do not depend on the heap's layout. Hand-rolled rather than
-  // std::priority_queue: each item replaces the top and sifts it down once, where pop + push
-  // sifted down to a leaf and then up again (this loop was ~40% of simulate()).
-  struct Entry {
-    double free;
-    std::int32_t slot;
-  };
-  // Bitwise & and | rather than && and ||: ties are common (equal items), and the branches they
-  // made mispredicted; the same order, computed without jumps.
-  const auto earlier = [](const Entry& a, const Entry& b) {
-    return (a.free < b.free) | ((a.free == b.free) & (a.slot < b.slot));
-  };
-  const auto n = static_cast<std::size_t>(slots);
-  // One sentinel past the end, later than any slot, so a node's second child always exists.
-  std::vector<Entry> heap(
-      n + 1, {std::numeric_limits<double>::infinity(), std::numeric_limits<std::int32_t>::max()});
-  for (std::int32_t s = 0; s < slots; ++s) heap[s] = {0.0, s};  // sorted, hence a heap
+  EarliestFreeSlots free_slots(slots);
   for (const std::int64_t item : order) {
-    const auto [start, slot] = heap[0];
-    const double end = start + work[item];
-    schedule.placements[item] = {slot, start, end};
-    schedule.slot_finish[slot] = end;
-    const Entry freed{end, slot};
-    std::size_t i = 0;
-    for (;;) {
-      std::size_t child = 2 * i + 1;
-      if (child >= n) break;
-      child += earlier(heap[child + 1], heap[child]) ? 1 : 0;
-      if (!earlier(heap[child], freed)) break;
-      heap[i] = heap[child];
-      i = child;
-    }
-    heap[i] = freed;
+    const Placement p = free_slots.place(work[item]);
+    schedule.placements[item] = p;
+    schedule.slot_finish[p.slot] = p.end;
   }
   return schedule;
 }

@@ -41,6 +41,24 @@ bool is_scheduler_name(const std::string& name);
 /// "non_persistent, static_persistent, dynamic_longest_first" (for error messages).
 std::string scheduler_names();
 
+/// The earliest-free-slot rule one item at a time: place(w) puts an item of duration w on the
+/// slot that becomes free first (the lowest index among equally free ones) and returns it. The
+/// starts it returns never decrease. schedule_earliest_free is this over a whole launch; simulate()
+/// streams a non-persistent launch through it without storing placements.
+class EarliestFreeSlots {
+ public:
+  explicit EarliestFreeSlots(int slots);
+  Placement place(double work);
+
+ private:
+  struct Entry {
+    double free;
+    std::int32_t slot;
+  };
+  std::vector<Entry> heap_;
+  std::size_t slots_;
+};
+
 /// Places items, in the given order, each on the slot that becomes free first. Shared by the
 /// non-persistent grid and the dynamic persistent scheduler, which differ only in item order.
 Schedule schedule_earliest_free(const std::vector<double>& work,
