@@ -86,9 +86,19 @@ std::optional<double> equal_items_makespan(const std::vector<double>& work, int 
   return finish;
 }
 
+// A timed launch: its schedule's statistics, the cost-model terms of the slot that finishes last,
+// and its memory term.
+struct TimedLaunch {
+  ScheduleStats stats;
+  double critical_full_tiles = 0;
+  double critical_masked_tiles = 0;
+  double critical_items = 0;
+  MemoryTraffic memory;
+};
+
 // Sums the cost-model terms of the items on the slot that finishes last.
 void record_critical_path(const LaunchRun& run, const std::vector<TileCounts>& counts,
-                          MaskingRule rule, Result& r) {
+                          MaskingRule rule, TimedLaunch& r) {
   const auto& finish = run.schedule.slot_finish;
   const auto critical =
       static_cast<std::int32_t>(std::max_element(finish.begin(), finish.end()) - finish.begin());
@@ -103,6 +113,98 @@ void record_critical_path(const LaunchRun& run, const std::vector<TileCounts>& c
     r.critical_masked_tiles += mask_everything ? full + masked : masked;
     r.critical_items += 1;
   }
+}
+
+// Tile counts of dense work item `item` (every kv tile visited; tiles cut by a sequence end are
+// partial): what dense_tile_counts lists.
+TileCounts dense_item_counts(const MaskGeometry& g, std::int64_t tile_q, std::int64_t tile_kv,
+                             std::int64_t item) {
+  const std::int64_t q_tiles = ceil_div(g.seq_q, tile_q);
+  const std::int64_t kv_tiles = ceil_div(g.seq_kv, tile_kv);
+  const bool kv_cut = g.seq_kv % tile_kv != 0;
+  const bool q_cut = item % q_tiles == q_tiles - 1 && g.seq_q % tile_q != 0;
+  TileCounts counts;
+  if (q_cut) {
+    counts.partial = kv_tiles;
+  } else {
+    counts.partial = kv_cut ? 1 : 0;
+    counts.full = kv_tiles - counts.partial;
+  }
+  return counts;
+}
+
+// A non-persistent launch streamed in launch order, keeping nothing per item: each item is
+// counted when it is dispatched, placed by the earliest-free rule (schedule_earliest_free's heap)
+// and handed to the memory model in start order. The rule's starts never decrease, so start order
+// is launch order except among equal starts, which are handed over by item index, as
+// estimate_memory orders them. Every sum is taken in launch order, as schedule_stats and
+// record_critical_path take theirs: the same doubles as the stored launch.
+template <typename CountsOf, typename WorkOf, typename RunsOf>
+TimedLaunch stream_launch(const MaskGeometry& g, std::int64_t q_tiles, std::int64_t kv_tiles,
+                          const KernelSpec& kernel, const GpuSpec& gpu, int slots,
+                          const CountsOf& counts_of, const WorkOf& work_of, const RunsOf& runs_of,
+                          bool mask_everything, std::vector<TimelineEntry>* timeline) {
+  const std::int64_t items = g.batch * g.heads * q_tiles;
+  EarliestFreeSlots free_slots(slots);
+  std::vector<double> finish(slots, 0.0), full_on(slots, 0.0), masked_on(slots, 0.0),
+      items_on(slots, 0.0);
+  WaveTraffic traffic(items, g.heads, q_tiles, kv_tiles, g.seq_q, slots, kernel, gpu);
+  std::vector<std::int64_t> same_start;  // items dispatched at `pending_start`, not handed over
+  double pending_start = 0;
+  const auto hand_over = [&] {
+    std::sort(same_start.begin(), same_start.end());
+    for (const std::int64_t item : same_start) {
+      const auto [first, last] = runs_of(item);
+      traffic.add(item, first, last);
+    }
+    same_start.clear();
+  };
+  double busy = 0;
+  if (timeline) timeline->reserve(static_cast<std::size_t>(items));
+  for_each_launch(g.batch, g.heads, q_tiles, kernel.launch_order, [&](std::int64_t item) {
+    const TileCounts c = counts_of(item);
+    const double w = work_of(c);
+    busy += w;
+    const Placement p = free_slots.place(w);
+    finish[p.slot] = p.end;
+    const auto masked = static_cast<double>(c.partial + c.empty_visited);
+    const auto full = static_cast<double>(c.full);
+    full_on[p.slot] += mask_everything ? 0.0 : full;
+    masked_on[p.slot] += mask_everything ? full + masked : masked;
+    items_on[p.slot] += 1;
+    if (!same_start.empty() && p.start != pending_start) hand_over();
+    pending_start = p.start;
+    same_start.push_back(item);
+    if (timeline) {
+      TimelineEntry entry;
+      entry.batch = item / q_tiles / g.heads;
+      entry.head = item / q_tiles % g.heads;
+      entry.q_tile = item % q_tiles;
+      entry.slot = p.slot;
+      entry.sm = p.slot % gpu.sm_count;  // the dispatcher spreads CTAs over SMs first
+      entry.start_us = p.start;
+      entry.end_us = p.end;
+      entry.tiles = c;
+      timeline->push_back(entry);
+    }
+  });
+  hand_over();
+  TimedLaunch out;
+  out.memory = traffic.finish();
+  const auto critical = std::max_element(finish.begin(), finish.end()) - finish.begin();
+  out.critical_full_tiles = full_on[critical];
+  out.critical_masked_tiles = masked_on[critical];
+  out.critical_items = items_on[critical];
+  ScheduleStats& stats = out.stats;
+  stats.makespan = finish[critical];
+  stats.busy = busy;
+  stats.waves = static_cast<double>(items) / static_cast<double>(slots);
+  if (stats.makespan > 0) {
+    stats.wave_efficiency = stats.busy / (static_cast<double>(slots) * stats.makespan);
+    const double first_idle = *std::min_element(finish.begin(), finish.end());
+    stats.tail_fraction = (stats.makespan - first_idle) / stats.makespan;
+  }
+  return out;
 }
 
 // The problem the dense baseline runs: a tile-order layout padded to tile multiples (TokenTiling)
@@ -124,13 +226,32 @@ double dense_launch_ms(const MaskGeometry& g, const KernelSpec& dense_kernel,
   const int slots = gpu.sm_count * dense_kernel.ctas_per_sm;
   const std::int64_t q_tiles = ceil_div(g.seq_q, dense_kernel.tile_q);
   const std::int64_t kv_tiles = ceil_div(g.seq_kv, dense_kernel.tile_kv);
+  const TileRun row{0, static_cast<std::int32_t>(kv_tiles), BlockClass::kFull};
+  if (dense_kernel.scheduler == "non_persistent") {
+    const auto counts_of = [&](std::int64_t item) {
+      return dense_item_counts(g, dense_kernel.tile_q, dense_kernel.tile_kv, item);
+    };
+    bool masked = false;  // item_times' rule: whether any tile of the launch is masked
+    for (std::int64_t item = 0; item < g.batch * g.heads * q_tiles; ++item) {
+      const TileCounts c = counts_of(item);
+      masked = masked || c.partial > 0 || c.empty_visited > 0;
+    }
+    const CostParams::TileTimes tiles = cost.tile_times(dense_kernel, g, std::nullopt);
+    const TimedLaunch run = stream_launch(
+        g, q_tiles, kv_tiles, dense_kernel, gpu, slots, counts_of,
+        [&](const TileCounts& c) {
+          return item_time_us(c, cost.cta_us, tiles, dense_kernel.masking_rule, masked);
+        },
+        [&](std::int64_t) { return std::pair<const TileRun*, const TileRun*>(&row, &row + 1); },
+        false, nullptr);
+    return launch_time_us(cost, std::max(run.stats.makespan, run.memory.hbm_us)) / 1e3;
+  }
   const std::vector<TileCounts> counts =
       dense_tile_counts(g, dense_kernel.tile_q, dense_kernel.tile_kv);
   const LaunchRun run =
       run_launch(item_times(counts, cost, cost.tile_times(dense_kernel, g, std::nullopt),
                             dense_kernel.masking_rule),
                  g, q_tiles, dense_kernel, slots);
-  const TileRun row{0, static_cast<std::int32_t>(kv_tiles), BlockClass::kFull};
   const MemoryTraffic memory =
       estimate_memory(run.schedule.placements, run.sequence, RunsFunction([&](std::int64_t) {
                         return std::pair<const TileRun*, const TileRun*>(&row, &row + 1);
@@ -176,19 +297,9 @@ ScheduleStats schedule_stats(const Schedule& schedule, const std::vector<double>
 
 std::vector<TileCounts> dense_tile_counts(const MaskGeometry& g, std::int64_t tile_q,
                                           std::int64_t tile_kv) {
-  const std::int64_t q_tiles = ceil_div(g.seq_q, tile_q);
-  const std::int64_t kv_tiles = ceil_div(g.seq_kv, tile_kv);
-  const bool kv_cut = g.seq_kv % tile_kv != 0;
-  std::vector<TileCounts> counts(g.batch * g.heads * q_tiles);
+  std::vector<TileCounts> counts(g.batch * g.heads * ceil_div(g.seq_q, tile_q));
   for (std::size_t item = 0; item < counts.size(); ++item) {
-    const bool q_cut =
-        static_cast<std::int64_t>(item) % q_tiles == q_tiles - 1 && g.seq_q % tile_q != 0;
-    if (q_cut) {
-      counts[item].partial = kv_tiles;
-    } else {
-      counts[item].partial = kv_cut ? 1 : 0;
-      counts[item].full = kv_tiles - counts[item].partial;
-    }
+    counts[item] = dense_item_counts(g, tile_q, tile_kv, static_cast<std::int64_t>(item));
   }
   return counts;
 }
@@ -220,38 +331,74 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   // of one block row (tiles that straddle blocks, range-driven gaps and boxes), the runs found
   // here are kept for it; where it is a row walk, walking again is cheaper than keeping them
   // (writing millions of runs into fresh pages was ~40 % of simulate() on a 32K x 32-head mask).
+  // A non-persistent launch is timed as a stream (stream_launch), which counts each item again
+  // when it is dispatched; only the other schedulers keep every item's counts.
   TileClassifier classifier(workload.mask, kernel.tile_q, kernel.tile_kv, kernel.visit_rule);
-  std::vector<TileCounts> counts = common::huge_vector<TileCounts>(classifier.items());
+  const std::int64_t items = classifier.items();
+  const bool streamed = kernel.scheduler == "non_persistent";
+  std::vector<TileCounts> counts =
+      common::huge_vector<TileCounts>(options.timing && !streamed ? items : 0);
   const bool keep_runs = options.timing && !classifier.visits_are_row_walks();
   // Room for the runs up front (address space only, see RunStore): growing a vector of
   // millions of runs copied it and faulted in fresh pages at every doubling.
   RunStore runs(keep_runs ? static_cast<std::size_t>(
                                 2 * workload.mask.entries() *
                                     std::max<std::int64_t>(1, g.block_q / kernel.tile_q) +
-                                classifier.items())
+                                items)
                           : 0);
   std::vector<std::int64_t> run_begin =
-      common::huge_vector<std::int64_t>(keep_runs ? classifier.items() + 1 : 0, 0);
+      common::huge_vector<std::int64_t>(keep_runs ? items + 1 : 0, 0);
   std::vector<TileRun> item_runs;
-  TileCounts total;
-  for (std::int64_t item = 0; item < classifier.items(); ++item) {
+  const auto runs_of = [&](std::int64_t item) {
     if (!keep_runs) {
-      counts[item] = classifier.count(item);
-      total += counts[item];
-      continue;
+      classifier.visit(item, item_runs);
+      return std::pair<const TileRun*, const TileRun*>(item_runs.data(),
+                                                       item_runs.data() + item_runs.size());
     }
-    classifier.visit(item, item_runs);
-    for (const TileRun& run : item_runs) {
-      const std::int64_t length = run.end - run.begin;
-      if (run.tile_class == BlockClass::kFull) counts[item].full += length;
-      if (run.tile_class == BlockClass::kPartial) counts[item].partial += length;
-      if (run.tile_class == BlockClass::kEmpty) counts[item].empty_visited += length;
+    // The runs counted below, in place: copying them out per item was pure overhead.
+    return std::pair<const TileRun*, const TileRun*>(runs.data() + run_begin[item],
+                                                     runs.data() + run_begin[item + 1]);
+  };
+  const auto counts_of = [&](std::int64_t item) {
+    if (!keep_runs) return classifier.count(item);
+    TileCounts c;
+    const auto [first, last] = runs_of(item);
+    for (const TileRun* run = first; run != last; ++run) {
+      const std::int64_t length = run->end - run->begin;
+      if (run->tile_class == BlockClass::kFull) c.full += length;
+      if (run->tile_class == BlockClass::kPartial) c.partial += length;
+      if (run->tile_class == BlockClass::kEmpty) c.empty_visited += length;
     }
-    runs.append(item_runs);
-    run_begin[item + 1] = static_cast<std::int64_t>(runs.size());
-    total += counts[item];
+    return c;
+  };
+  // Per item, only its speed-of-light work is kept (by item index), and over all items the totals,
+  // whether any tile is masked, and NATTENSim's bound: the Q tile that visits the most KV tiles
+  // sets it, per head and overall.
+  const double tile_area = static_cast<double>(kernel.tile_q * kernel.tile_kv);
+  std::vector<double> unit_by_item = common::huge_vector<double>(items);
+  std::vector<std::int64_t> most(static_cast<std::size_t>(g.heads), 0);
+  std::int64_t worst_item = -1, worst_visited = 0;
+  bool masked_tiles = false;
+  TileCounts total;
+  for (std::int64_t item = 0; item < items; ++item) {
+    if (keep_runs) {
+      classifier.visit(item, item_runs);
+      runs.append(item_runs);
+      run_begin[item + 1] = static_cast<std::int64_t>(runs.size());
+    }
+    const TileCounts c = counts_of(item);
+    if (!counts.empty()) counts[item] = c;
+    total += c;
+    masked_tiles = masked_tiles || c.partial > 0 || c.empty_visited > 0;
+    unit_by_item[item] = tile_area * static_cast<double>(c.visited());
+    auto& m = most[static_cast<std::size_t>(item / classifier.q_tiles() % g.heads)];
+    m = std::max(m, c.visited());
+    if (worst_item < 0 || c.visited() > worst_visited) {
+      worst_item = item;
+      worst_visited = c.visited();
+    }
   }
-  r.work_items = classifier.items();
+  r.work_items = items;
   r.tiles_full = total.full;
   r.tiles_partial = total.partial;
   r.tiles_empty_visited = total.empty_visited;
@@ -260,16 +407,7 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   const MaskGeometry dg = dense_geometry(workload.mask);
   const std::int64_t dense_kv_tiles_per_q = ceil_div(dg.seq_kv, kernel.tile_kv);
   r.tiles_dense = g.batch * g.heads * ceil_div(dg.seq_q, kernel.tile_q) * dense_kv_tiles_per_q;
-  // NATTENSim's bound: the Q tile that visits the most KV tiles sets it, per head and overall.
   {
-    std::vector<std::int64_t> most(static_cast<std::size_t>(g.heads), 0);
-    std::int64_t worst_item = -1;
-    for (std::int64_t item = 0; item < classifier.items(); ++item) {
-      auto& m = most[static_cast<std::size_t>(item / classifier.q_tiles() % g.heads)];
-      m = std::max(m, counts[item].visited());
-      if (worst_item < 0 || counts[item].visited() > counts[worst_item].visited())
-        worst_item = item;
-    }
     const std::int64_t worst = most.empty() ? 0 : *std::max_element(most.begin(), most.end());
     // On a tile-order layout, the per-dimension KV tile extents of that Q tile's visit, and the
     // KV tile grid they are taken from (the numbers NATTENSim's bound rests on).
@@ -320,11 +458,20 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   // Scoped: only the makespans are kept, so the speed-of-light launches' sequences and work are
   // freed before the timed launches are built (peak memory on sparse 1M masks).
   const double sparse_sol = [&] {
-    const LaunchRun sparse_unit =
-        launch_work(unit_work(counts, kernel), g, classifier.q_tiles(), kernel);
-    return sparse_speed_of_light(sparse_unit.work, gpu.sm_count, kernel.ctas_per_sm,
-                                 kernel.scheduler);
+    if (kernel.scheduler == "static_persistent") {
+      const LaunchRun sparse_unit = launch_work(unit_by_item, g, classifier.q_tiles(), kernel);
+      return sparse_speed_of_light(sparse_unit.work, gpu.sm_count, kernel.ctas_per_sm,
+                                   kernel.scheduler);
+    }
+    // Any dispatch order: the total summed in launch order (as the NumPy reference sums it), the
+    // items sorted in place.
+    double unit_total = 0;
+    for_each_launch(g.batch, g.heads, classifier.q_tiles(), kernel.launch_order,
+                    [&](std::int64_t item) { unit_total += unit_by_item[item]; });
+    return any_order_makespan_lower_bound_in_place(unit_by_item, unit_total, gpu.sm_count,
+                                                   kernel.ctas_per_sm);
   }();
+  unit_by_item = std::vector<double>();
   const double dense_sol = [&] {
     const std::vector<double> dense_unit =
         unit_work(dense_tile_counts(dg, dense_kernel.tile_q, dense_kernel.tile_kv), dense_kernel);
@@ -348,50 +495,56 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   // 1M-token masks).
   double device_us = 0;
   {
-    const LaunchRun sparse_run = run_launch(item_times(counts, cost, tiles, kernel.masking_rule), g,
-                                            classifier.q_tiles(), kernel, slots);
-    const ScheduleStats stats = schedule_stats(sparse_run.schedule, sparse_run.work);
-    r.makespan_us = stats.makespan;
-    r.waves = stats.waves;
-    r.wave_efficiency = stats.wave_efficiency;
-    r.tail_fraction = stats.tail_fraction;
-    record_critical_path(sparse_run, counts, kernel.masking_rule, r);
-    const MemoryTraffic memory = estimate_memory(
-        sparse_run.schedule.placements, sparse_run.sequence, RunsFunction([&](std::int64_t item) {
-          if (!keep_runs) {
-            classifier.visit(item, item_runs);
-            return std::pair<const TileRun*, const TileRun*>(item_runs.data(),
-                                                             item_runs.data() + item_runs.size());
-          }
-          // The runs counted above, in place: copying them out per item was pure overhead.
-          return std::pair<const TileRun*, const TileRun*>(runs.data() + run_begin[item],
-                                                           runs.data() + run_begin[item + 1]);
-        }),
-        g.heads, classifier.q_tiles(), classifier.kv_tiles(), g.seq_q, slots, kernel, gpu);
-    r.hbm_bytes = memory.hbm_bytes;
-    r.hbm_us = memory.hbm_us;
-    r.memory_bound = memory.hbm_us > stats.makespan;
-    r.permute_bytes = permute_bytes(workload.mask, kernel);
-    r.permute_us = r.permute_bytes / (gpu.hbm_gb_per_s * 1e3);
-    device_us = std::max(stats.makespan, memory.hbm_us);
-
-    if (options.record_timeline) {
-      r.timeline.reserve(sparse_run.sequence.size());
-      for (std::size_t pos = 0; pos < sparse_run.sequence.size(); ++pos) {
-        const std::int64_t item = sparse_run.sequence[pos];
-        const Placement& p = sparse_run.schedule.placements[pos];
-        TimelineEntry entry;
-        entry.batch = item / classifier.q_tiles() / g.heads;
-        entry.head = item / classifier.q_tiles() % g.heads;
-        entry.q_tile = item % classifier.q_tiles();
-        entry.slot = p.slot;
-        entry.sm = p.slot % gpu.sm_count;  // the dispatcher spreads CTAs over SMs first
-        entry.start_us = p.start;
-        entry.end_us = p.end;
-        entry.tiles = counts[item];
-        r.timeline.push_back(entry);
+    TimedLaunch run;
+    if (streamed) {
+      const bool mask_everything =
+          kernel.masking_rule == MaskingRule::kAlwaysMask ||
+          (kernel.masking_rule == MaskingRule::kGlobalFastPath && masked_tiles);
+      run = stream_launch(
+          g, classifier.q_tiles(), classifier.kv_tiles(), kernel, gpu, slots, counts_of,
+          [&](const TileCounts& c) {
+            return item_time_us(c, cost.cta_us, tiles, kernel.masking_rule, masked_tiles);
+          },
+          runs_of, mask_everything, options.record_timeline ? &r.timeline : nullptr);
+    } else {
+      const LaunchRun sparse_run = run_launch(item_times(counts, cost, tiles, kernel.masking_rule),
+                                              g, classifier.q_tiles(), kernel, slots);
+      run.stats = schedule_stats(sparse_run.schedule, sparse_run.work);
+      record_critical_path(sparse_run, counts, kernel.masking_rule, run);
+      run.memory = estimate_memory(sparse_run.schedule.placements, sparse_run.sequence,
+                                   RunsFunction(runs_of), g.heads, classifier.q_tiles(),
+                                   classifier.kv_tiles(), g.seq_q, slots, kernel, gpu);
+      if (options.record_timeline) {
+        r.timeline.reserve(sparse_run.sequence.size());
+        for (std::size_t pos = 0; pos < sparse_run.sequence.size(); ++pos) {
+          const std::int64_t item = sparse_run.sequence[pos];
+          const Placement& p = sparse_run.schedule.placements[pos];
+          TimelineEntry entry;
+          entry.batch = item / classifier.q_tiles() / g.heads;
+          entry.head = item / classifier.q_tiles() % g.heads;
+          entry.q_tile = item % classifier.q_tiles();
+          entry.slot = p.slot;
+          entry.sm = p.slot % gpu.sm_count;  // the dispatcher spreads CTAs over SMs first
+          entry.start_us = p.start;
+          entry.end_us = p.end;
+          entry.tiles = counts[item];
+          r.timeline.push_back(entry);
+        }
       }
     }
+    r.makespan_us = run.stats.makespan;
+    r.waves = run.stats.waves;
+    r.wave_efficiency = run.stats.wave_efficiency;
+    r.tail_fraction = run.stats.tail_fraction;
+    r.critical_full_tiles = run.critical_full_tiles;
+    r.critical_masked_tiles = run.critical_masked_tiles;
+    r.critical_items = run.critical_items;
+    r.hbm_bytes = run.memory.hbm_bytes;
+    r.hbm_us = run.memory.hbm_us;
+    r.memory_bound = run.memory.hbm_us > run.stats.makespan;
+    r.permute_bytes = permute_bytes(workload.mask, kernel);
+    r.permute_us = r.permute_bytes / (gpu.hbm_gb_per_s * 1e3);
+    device_us = std::max(run.stats.makespan, run.memory.hbm_us);
   }
   runs.clear();
   run_begin = std::vector<std::int64_t>();

@@ -70,22 +70,35 @@ double shared_sm_makespan(const std::vector<double>& work, int sms, int ctas_per
 }
 
 double any_order_makespan_lower_bound(const std::vector<double>& work, int sms, int ctas_per_sm) {
-  if (work.empty()) return 0.0;
-  const double speed = static_cast<double>(ctas_per_sm);
   // Summed in launch order (the NumPy reference adds in the same order: the same double).
   double total = 0;
   for (const double w : work) total += w;
-  std::vector<double> longest = work;
-  std::sort(longest.begin(), longest.end(), std::greater<>());
-  // Prefix sums of the sorted items, so that every k costs O(1): O(n log n) in all.
-  std::vector<double> prefix(longest.size() + 1, 0.0);
-  for (std::size_t j = 0; j < longest.size(); ++j) prefix[j + 1] = prefix[j] + longest[j];
-  double bound = total / (static_cast<double>(sms) * speed);
+  std::vector<double> items = work;
+  return any_order_makespan_lower_bound_in_place(items, total, sms, ctas_per_sm);
+}
+
+double any_order_makespan_lower_bound_in_place(std::vector<double>& work, double total, int sms,
+                                               int ctas_per_sm) {
+  if (work.empty()) return 0.0;
+  const double speed = static_cast<double>(ctas_per_sm);
+  std::sort(work.begin(), work.end(), std::greater<>());
+  // Prefix sums of the sorted items, so that every k costs O(1): O(n log n) in all. Only the
+  // prefix sums at k * sms - k and k * sms + 1 are used; they are taken from one running sum (the
+  // same additions in the same order as a full prefix array, without its n doubles).
   const auto m = static_cast<std::size_t>(sms);
-  for (std::size_t k = 0; k * m < longest.size(); ++k) {
+  const std::size_t ks = (work.size() + m - 1) / m;  // every k with k * sms < n
+  std::vector<double> low(ks), high(ks);             // prefix[k * sms - k], prefix[k * sms + 1]
+  std::size_t next_low = 0, next_high = 0;
+  double running = 0;  // prefix[j]
+  for (std::size_t j = 0; j <= work.size(); ++j) {
+    while (next_low < ks && next_low * m - next_low == j) low[next_low++] = running;
+    while (next_high < ks && next_high * m + 1 == j) high[next_high++] = running;
+    if (j < work.size()) running += work[j];
+  }
+  double bound = total / (static_cast<double>(sms) * speed);
+  for (std::size_t k = 0; k < ks; ++k) {
     // The k + 1 smallest of the k * sms + 1 longest: positions k * sms - k ... k * sms.
-    const double one_sm = prefix[k * m + 1] - prefix[k * m - k];
-    bound = std::max(bound, one_sm / speed);
+    bound = std::max(bound, (high[k] - low[k]) / speed);
   }
   return bound;
 }

@@ -30,6 +30,10 @@ double shared_sm_makespan(const std::vector<double>& work, int sms, int ctas_per
 /// below it (H200, blind5: prefix-LM d128, head mixture d64); the hardware's dispatch balances
 /// unequal Q tiles better than launch order on the model's constant tile times does.
 double any_order_makespan_lower_bound(const std::vector<double>& work, int sms, int ctas_per_sm);
+/// The same bound from `total` (the items summed in launch order) and the items in any order,
+/// which it sorts in place: no copy of them (peak memory of 1M-token masks).
+double any_order_makespan_lower_bound_in_place(std::vector<double>& work, double total, int sms,
+                                               int ctas_per_sm);
 
 /// The sparse side of speedup_bound_sched: the lower bound above for dispatchers that follow the
 /// run's timing, the assignment's own makespan for static_persistent (its CTAs cannot move).

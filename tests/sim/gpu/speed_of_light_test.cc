@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <random>
 
@@ -95,6 +96,32 @@ TEST(SpeedOfLight, AnyOrderBoundIsBelowEveryScheduleAndTheBestAssignment) {
       for (const char* scheduler :
            {"non_persistent", "static_persistent", "dynamic_longest_first"}) {
         EXPECT_LE(bound, shared_sm_makespan(work, sms, per_sm, scheduler) + 1e-9) << scheduler;
+      }
+    }
+  }
+}
+
+TEST(SpeedOfLight, InPlaceBoundIsTheSameDoubleInAnyItemOrder) {
+  // simulate() sums the items in launch order and hands them over by item index, sorted in
+  // place: the bound must be the same double as from the launch-ordered list.
+  std::uint64_t state = 99;
+  const auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(state >> 40) / 7.0;
+  };
+  for (const int sms : {1, 3, 132}) {
+    for (const std::size_t n : {1u, 2u, 131u, 132u, 133u, 1000u, 4097u}) {
+      std::vector<double> launch(n);
+      for (double& w : launch) w = n % 2 ? next() : std::floor(next() / 1000) * 64;  // ties too
+      double total = 0;
+      for (const double w : launch) total += w;
+      std::vector<double> any_order(launch.rbegin(), launch.rend());
+      for (const int per_sm : {1, 2}) {
+        std::vector<double> items = any_order;
+        EXPECT_EQ(any_order_makespan_lower_bound_in_place(items, total, sms, per_sm),
+                  any_order_makespan_lower_bound(launch, sms, per_sm))
+            << sms << " SMs, " << n << " items";
+        EXPECT_TRUE(std::is_sorted(items.rbegin(), items.rend()));
       }
     }
   }
