@@ -2,6 +2,7 @@
 #include "sim/gpu/memory_model.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -44,10 +45,10 @@ void WaveTraffic::count_wave() {
   if (tiles_in_runs <= 4 * n_spans * log_spans) {
     if (stamped_in_wave_.empty()) stamped_in_wave_.assign(batches_ * kv_heads_ * kv_tiles_, -1);
     for (const Span& span : spans_) {
-      std::int64_t* stamps = stamped_in_wave_.data() + span.group * kv_tiles_;
+      std::int32_t* stamps = stamped_in_wave_.data() + span.group * kv_tiles_;
       for (std::int32_t t = span.begin; t < span.end; ++t) {
-        if (stamps[t] == wave_begin_) continue;
-        stamps[t] = wave_begin_;
+        if (stamps[t] == wave_) continue;
+        stamps[t] = wave_;
         kv_fetches_ += 1;
       }
     }
@@ -67,6 +68,10 @@ void WaveTraffic::count_wave() {
   }
   spans_.clear();
   wave_begin_ = added_;
+  if (++wave_ == std::numeric_limits<std::int32_t>::max()) {  // 2^31 waves: start the numbers over
+    std::fill(stamped_in_wave_.begin(), stamped_in_wave_.end(), -1);
+    wave_ = 0;
+  }
 }
 
 MemoryTraffic WaveTraffic::finish() {

@@ -46,8 +46,11 @@ class WaveTraffic {
   const GpuSpec& gpu_;
   std::int64_t added_ = 0;
   std::int64_t wave_begin_ = 0;  // index (in start order) of the current wave's first item
+  std::int32_t wave_ = 0;        // the current wave's number
   std::vector<Span> spans_;
-  std::vector<std::int64_t> stamped_in_wave_;  // per (group, tile), allocated on first use
+  // Per (group, tile) the last wave that read it, allocated on first use; 4 bytes, not 8: at 1M
+  // tokens and 64 heads this array is most of the stream's memory.
+  std::vector<std::int32_t> stamped_in_wave_;
   double kv_fetches_ = 0;
 };
 

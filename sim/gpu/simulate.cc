@@ -55,31 +55,18 @@ std::vector<double> item_times(const std::vector<TileCounts>& counts, const Cost
   return work;
 }
 
-// Speed-of-light work: every visited tile costs its area in pairs, no fixed costs.
-std::vector<double> unit_work(const std::vector<TileCounts>& counts, const KernelSpec& kernel) {
-  const double area = static_cast<double>(kernel.tile_q * kernel.tile_kv);
-  std::vector<double> work = common::huge_vector<double>(counts.size());
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    work[i] = area * static_cast<double>(counts[i].visited());
-  }
-  return work;
-}
-
 // The makespan of equal items without scheduling them (the dense speed-of-light launch: every
 // item visits every kv tile). Every scheduler deals equal items round robin (earliest free slot,
 // lowest index first; longest-first keeps their order; static is round robin), so slot 0, which
 // takes the most, finishes last, at the sum below: the same additions a scheduler makes, hence the
 // same double. Round robin needs each addition to move the clock; if one does not (w = 0, or w
-// lost against the sum), or the items differ, nullopt: schedule them.
-std::optional<double> equal_items_makespan(const std::vector<double>& work, int slots) {
-  if (work.empty() ||
-      std::any_of(work.begin(), work.end(), [&](double w) { return w != work.front(); })) {
-    return std::nullopt;
-  }
-  const std::size_t rounds = (work.size() + slots - 1) / static_cast<std::size_t>(slots);
+// lost against the sum), nullopt: schedule them.
+std::optional<double> equal_items_makespan(std::size_t items, double work, int slots) {
+  if (items == 0) return std::nullopt;
+  const std::size_t rounds = (items + slots - 1) / static_cast<std::size_t>(slots);
   double finish = 0;
   for (std::size_t round = 0; round < rounds; ++round) {
-    const double next = finish + work.front();
+    const double next = finish + work;
     if (!(next > finish)) return std::nullopt;
     finish = next;
   }
@@ -473,12 +460,16 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   }();
   unit_by_item = std::vector<double>();
   const double dense_sol = [&] {
-    const std::vector<double> dense_unit =
-        unit_work(dense_tile_counts(dg, dense_kernel.tile_q, dense_kernel.tile_kv), dense_kernel);
-    const std::optional<double> dense_equal = equal_items_makespan(dense_unit, slots);
-    return dense_equal
-               ? *dense_equal
-               : run_launch(dense_unit, dg, dense_q_tiles, dense_kernel, slots).schedule.makespan();
+    // Speed-of-light work is a tile's area per visited tile, and every dense item visits every kv
+    // tile (dense_tile_counts): equal items, no list of them.
+    const auto dense_items = static_cast<std::size_t>(dg.batch * dg.heads * dense_q_tiles);
+    const double dense_unit = static_cast<double>(dense_kernel.tile_q * dense_kernel.tile_kv) *
+                              static_cast<double>(ceil_div(dg.seq_kv, dense_kernel.tile_kv));
+    const std::optional<double> dense_equal = equal_items_makespan(dense_items, dense_unit, slots);
+    return dense_equal ? *dense_equal
+                       : run_launch(std::vector<double>(dense_items, dense_unit), dg, dense_q_tiles,
+                                    dense_kernel, slots)
+                             .schedule.makespan();
   }();
   r.speedup_bound_sched = sparse_sol > 0 ? dense_sol / sparse_sol : 0.0;
 
