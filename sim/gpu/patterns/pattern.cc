@@ -239,11 +239,10 @@ BlockClass block_class_of(const MaskGeometry& g, std::int64_t pairs) {
 }
 
 std::int64_t causal_pairs(std::int64_t q0, std::int64_t q1, std::int64_t k0, std::int64_t k1) {
-  std::int64_t pairs = 0;
-  for (std::int64_t q = q0; q < q1; ++q) {
-    pairs += std::clamp<std::int64_t>(q - k0 + 1, 0, k1 - k0);
-  }
-  return pairs;
+  // The sum over q of clamp(q - k0 + 1, 0, k1 - k0) in closed form (a loop over the block's
+  // queries cost a microsecond per block row of block_topk at 1M tokens).
+  if (q1 <= q0) return 0;
+  return pairs_at_distance(q0, q1, k0, k1 - k0, 0);
 }
 
 void add_block(const MaskGeometry& g, std::int64_t qb, std::int64_t kb, bool causal,
