@@ -195,8 +195,10 @@ class TopkHead final : public HeadMask {
     auto cut_level = static_cast<std::int64_t>(std::lround(
         4 * std::log2(static_cast<double>(candidates) / (12.0 * static_cast<double>(keep)))));
     double level = 0;
-    for (;;) {
-      const bool all = cut_level < 1;
+    bool retried = false;
+    bool all = false;
+    for (;; retried = true) {
+      all = cut_level < 1;
       std::int64_t count = 0;
       double floor = 0;
       bounded_.size = 0;
@@ -269,7 +271,9 @@ class TopkHead final : public HeadMask {
       count += bounded_.hi[i] >= level ? 1 : 0;
     }
     selected_.resize(count);
-    if (static_cast<std::int64_t>(selected_.size()) == keep) return;
+    const bool exact = static_cast<std::int64_t>(selected_.size()) != keep;
+    topk_scores::count_path(retried, all, exact);
+    if (!exact) return;
     // Some bounds overlap the level: exact scores of those candidates, the reference's order.
     scores_.resize(candidates);
     for (const std::int64_t kb : selected_) scores_[kb] = exact_score(c_, current, kb, state);

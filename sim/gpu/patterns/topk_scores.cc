@@ -1,21 +1,22 @@
 // Kernels of block_topk's fast path. Nothing here decides a mask on its own: the scan's filter is
 // exact integer arithmetic, and approx_noise only bounds scores, with a margin (kNormalError)
-// about 70 times its proven worst case. The exact scores are never computed here (this file's
+// 10^4 times its proven worst case. The exact scores are never computed here (this file's
 // AVX-512 functions may contract a x b + c into one rounding; the exact ones must not).
 //
 // Error of approx_noise (N = sqrt(-2 ln u1) x cos(2 pi u2), u1 = m 2^-53 exactly):
 //   ln u1 = (e - 53) ln 2 + ln f, m = f 2^e, f in [sqrt(1/2), sqrt(2)); ln f = 2 atanh(t),
-//   t = (f - 1) / (f + 1), |t| <= 0.1716, by its series to t^13: the rest is below
-//   2 |t|^15 / 15 / (1 - t^2) < 5e-13, the roundings below 1e-14, so |ln error| < 1e-12;
-//   sqrt(a) - sqrt(b) <= sqrt(|a - b|): |R error| < sqrt(2e-12) < 1.5e-6 (and < 1e-11 unless
-//   -2 ln u1 < 1e-2);
+//   t = (f - 1) / (f + 1), |t| <= 0.1716, by its series to t^9: the rest is below
+//   2 |t|^11 / 11 / (1 - t^2) < 7e-10, and below 2e-9 |ln f| (as |ln f| >= 2 |t|). So ln u1 is
+//   within 2e-9 of itself relatively: when e = 53 it is ln f; otherwise |ln u1| >= ln 2 - 0.35
+//   > 0.34 while the error is below 7e-10 (roundings: below 1e-15 relative). Hence R =
+//   sqrt(-2 ln u1) within 1.1e-9 relatively, R <= 8.6: R error < 1e-8;
 //   cos(y) = sin(w), w = |y - pi| - pi / 2 in [-pi/2, pi/2] (y = 2 pi u2 rounded as the exact code
-//   rounds it), by its series to w^23: rest < (pi/2)^25 / 25! < 1e-20, roundings < 1e-15;
-//   so |N error| < 1.5e-6 + 8.6 x 1e-15, and the math library's own log, cos, sqrt (< 1 ulp) add
-//   below 1e-14. exp(x) = 2^j exp(r), |r| <= 0.35, by its series to r^13 (rest < 1e-17):
-//   relative error < 1e-13 with |x| <= 86, and the exact exp(sigma N) differs from exp of the
-//   exact product by < 1e-14 relative. Bounder's factors allow sigma x 1e-4 in the exponent and
-//   1e-9 relative besides.
+//   rounds it), by its series to w^15: rest < (pi/2)^17 / 17! < 1e-11, roundings < 1e-15;
+//   so |N error| < 1e-8 + 8.6 x 1e-11, and the math library's own log, cos, sqrt (< 1 ulp) add
+//   below 1e-14. exp(x) = 2^j exp(r), |r| <= 0.35, by its series to r^10 (rest < 3e-13
+//   relative): relative error < 1e-12 with |x| <= 86, and the exact exp(sigma N) differs from exp
+//   of the exact product by < 1e-14 relative. Bounder's factors allow sigma x 1e-4 in the
+//   exponent (10^4 times the N error) and 1e-9 relative besides.
 #include "sim/gpu/patterns/topk_scores.h"
 
 #include <algorithm>
@@ -45,38 +46,19 @@ constexpr double kHalfPi = 1.5707963267948966;
 constexpr double kSqrtHalf = 0.7071067811865476;
 constexpr double kTwoPi = 6.283185307179586;  // normal_of's constant
 
-// 1 / (2j + 1), j = 6 .. 0: ln f = 2 t sum_j t^(2j) / (2j + 1).
-constexpr double kLnCoefficients[] = {1.0 / 13, 1.0 / 11, 1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3, 1.0};
-// (-1)^j / (2j + 1)!, j = 11 .. 0: sin w = w sum_j (-1)^j w^(2j) / (2j + 1)!.
-constexpr double kSinCoefficients[] = {-1.0 / 25852016738884976640000.0,
-                                       1.0 / 51090942171709440000.0,
-                                       -1.0 / 121645100408832000.0,
-                                       1.0 / 355687428096000.0,
-                                       -1.0 / 1307674368000.0,
-                                       1.0 / 6227020800.0,
-                                       -1.0 / 39916800.0,
-                                       1.0 / 362880.0,
-                                       -1.0 / 5040.0,
-                                       1.0 / 120.0,
-                                       -1.0 / 6.0,
-                                       1.0};
-// 1 / j!, j = 13 .. 0.
-constexpr double kExpCoefficients[] = {1.0 / 6227020800.0,
-                                       1.0 / 479001600.0,
-                                       1.0 / 39916800.0,
-                                       1.0 / 3628800.0,
-                                       1.0 / 362880.0,
-                                       1.0 / 40320.0,
-                                       1.0 / 5040.0,
-                                       1.0 / 720.0,
-                                       1.0 / 120.0,
-                                       1.0 / 24.0,
-                                       1.0 / 6.0,
-                                       1.0 / 2.0,
-                                       1.0,
-                                       1.0};
+// 1 / (2j + 1), j = 4 .. 0: ln f = 2 t sum_j t^(2j) / (2j + 1).
+constexpr double kLnCoefficients[] = {1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3, 1.0};
+// (-1)^j / (2j + 1)!, j = 7 .. 0: sin w = w sum_j (-1)^j w^(2j) / (2j + 1)!.
+constexpr double kSinCoefficients[] = {
+    -1.0 / 1307674368000.0, 1.0 / 6227020800.0, -1.0 / 39916800.0, 1.0 / 362880.0,
+    -1.0 / 5040.0,          1.0 / 120.0,        -1.0 / 6.0,        1.0};
+// 1 / j!, j = 10 .. 0.
+constexpr double kExpCoefficients[] = {
+    1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0,
+    1.0 / 24.0,      1.0 / 6.0,      1.0 / 2.0,     1.0,          1.0};
 
 std::atomic<bool> g_portable{false};
+std::atomic<std::uint64_t> g_rows{0}, g_retries{0}, g_all_rows{0}, g_exact_rows{0};
 
 bool cpu_has_avx512() {
 #ifdef ATTNSIM_TOPK_AVX512
@@ -128,9 +110,17 @@ ATTNSIM_TARGET_AVX512 inline __m512i mix8(__m512i z) {
   return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
 }
 
-// The output's top 33 bits are those of the second product (the last xor-shift moves bits down
-// by 31): comparing the product with the threshold's top bits suffices only for thresholds
-// whose low 31 bits are zero, which the caller does not promise, so the full mix is compared.
+// The output's top 31 bits are those of the second product (the last xor-shift moves bits down
+// by 31), so for a threshold whose low 33 bits are zero (make_cut's), output >= threshold exactly
+// when that product is: the scan skips the last step then.
+ATTNSIM_TARGET_AVX512 inline __m512i mix8_top(__m512i z) {
+  z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
+                         _mm512_set1_epi64(static_cast<long long>(0xBF58476D1CE4E5B9ull)));
+  return _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)),
+                            _mm512_set1_epi64(static_cast<long long>(0x94D049BB133111EBull)));
+}
+
+template <bool kTopOnly>
 ATTNSIM_TARGET_AVX512 void scan_avx512(std::uint64_t state, std::int64_t n, std::uint64_t threshold,
                                        std::int32_t* out, std::int64_t& count) {
   const auto g = SplitMix64::kGamma;
@@ -146,9 +136,10 @@ ATTNSIM_TARGET_AVX512 void scan_avx512(std::uint64_t state, std::int64_t n, std:
   std::int64_t c = 0;
   std::int64_t kb = 0;
   for (; kb + 16 <= n; kb += 16) {
-    const __mmask16 m =
-        static_cast<__mmask16>(_mm512_cmpge_epu64_mask(mix8(x), t) |
-                               (static_cast<unsigned>(_mm512_cmpge_epu64_mask(mix8(x2), t)) << 8));
+    const __mmask16 m = static_cast<__mmask16>(
+        _mm512_cmpge_epu64_mask(kTopOnly ? mix8_top(x) : mix8(x), t) |
+        (static_cast<unsigned>(_mm512_cmpge_epu64_mask(kTopOnly ? mix8_top(x2) : mix8(x2), t))
+         << 8));
     // A register compress and a whole-vector store: the compressing store to memory is
     // microcoded and slow on some CPUs (AMD Zen 4).
     _mm512_storeu_si512(out + c, _mm512_maskz_compress_epi32(m, index));
@@ -199,7 +190,7 @@ ATTNSIM_TARGET_AVX512 void bound_avx512(std::uint64_t state, const std::int32_t*
     const __m512d one = _mm512_set1_pd(1.0);
     const __m512d t = _mm512_div_pd(_mm512_sub_pd(f, one), _mm512_add_pd(f, one));
     const __m512d ln_f = _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(2.0), t),
-                                       horner8(kLnCoefficients, 7, _mm512_mul_pd(t, t)));
+                                       horner8(kLnCoefficients, 5, _mm512_mul_pd(t, t)));
     const __m512d ln_u1 =
         _mm512_fmadd_pd(_mm512_sub_pd(e, _mm512_set1_pd(53.0)), _mm512_set1_pd(kLn2), ln_f);
     const __m512d r = _mm512_sqrt_pd(
@@ -209,13 +200,13 @@ ATTNSIM_TARGET_AVX512 void bound_avx512(std::uint64_t state, const std::int32_t*
     const __m512d y = _mm512_mul_pd(_mm512_set1_pd(kTwoPi), u2);
     const __m512d w = _mm512_sub_pd(_mm512_abs_pd(_mm512_sub_pd(y, _mm512_set1_pd(kPi))),
                                     _mm512_set1_pd(kHalfPi));
-    const __m512d cosine = _mm512_mul_pd(w, horner8(kSinCoefficients, 12, _mm512_mul_pd(w, w)));
+    const __m512d cosine = _mm512_mul_pd(w, horner8(kSinCoefficients, 8, _mm512_mul_pd(w, w)));
     const __m512d x = _mm512_mul_pd(_mm512_set1_pd(b.sigma), _mm512_mul_pd(r, cosine));
     const __m512d j = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(kLog2e)),
                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m512d rest = _mm512_fnmadd_pd(j, _mm512_set1_pd(kLn2), x);
     const __m512d noise = _mm512_mul_pd(_mm512_set1_pd(b.noise),
-                                        _mm512_scalef_pd(horner8(kExpCoefficients, 14, rest), j));
+                                        _mm512_scalef_pd(horner8(kExpCoefficients, 11, rest), j));
     // Deterministic parts: by distance, candidate 0's with the sink.
     const __m256i d = _mm256_abs_epi32(_mm256_sub_epi32(kb32, current));
     __m512d det = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), valid, d, b.det_by_distance, 8);
@@ -307,6 +298,8 @@ Cut make_cut(int level, double noise, double sigma, const std::vector<double>& d
   cut.m0 = std::max<std::uint64_t>(
       1, static_cast<std::uint64_t>(std::ldexp(std::exp2(-level / 4.0), 53)));
   cut.m0 = std::min<std::uint64_t>(cut.m0, std::uint64_t{1} << 53);
+  // A multiple of 2^22 gives a threshold with 33 low zero bits (the scan's shortcut).
+  if (cut.m0 >= (std::uint64_t{1} << 22)) cut.m0 &= ~((std::uint64_t{1} << 22) - 1);
   cut.threshold = ((std::uint64_t{1} << 53) - cut.m0) << 11;
   const double log_cut = -std::log(static_cast<double>(cut.m0) * 0x1.0p-53);  // >= 0
   const double r0 = std::sqrt(2 * log_cut);
@@ -383,7 +376,11 @@ std::int64_t scan_first_draws(std::uint64_t state, std::int64_t n, std::uint64_t
   std::int64_t count = 0;
 #ifdef ATTNSIM_TOPK_AVX512
   if (using_avx512()) {
-    scan_avx512(state, n, threshold, out.data(), count);
+    if ((threshold & ((std::uint64_t{1} << 33) - 1)) == 0) {
+      scan_avx512<true>(state, n, threshold, out.data(), count);
+    } else {
+      scan_avx512<false>(state, n, threshold, out.data(), count);
+    }
     return count;
   }
 #endif
@@ -408,6 +405,17 @@ void bound_scores(std::uint64_t state, const std::int32_t* kbs, std::int64_t cou
     const double hi = b.hi(det, noise);
     if (hi > floor) out.push(kb, b.lo(det, noise), hi);
   }
+}
+
+PathCounts path_counts() {
+  return {g_rows.load(), g_retries.load(), g_all_rows.load(), g_exact_rows.load()};
+}
+
+void count_path(bool retry, bool all, bool exact) {
+  g_rows.fetch_add(1, std::memory_order_relaxed);
+  if (retry) g_retries.fetch_add(1, std::memory_order_relaxed);
+  if (all) g_all_rows.fetch_add(1, std::memory_order_relaxed);
+  if (exact) g_exact_rows.fetch_add(1, std::memory_order_relaxed);
 }
 
 void force_portable_kernels(bool portable) { g_portable = portable; }

