@@ -47,16 +47,14 @@ MASKS = [
 ]
 
 # 1M-token patterns (inline): name, pattern parameters, heads (None: --million-heads).
-# block_topk's synthetic scores draw a random number for every (q block, kv block) pair, 33 M
-# per head at 1M tokens: it runs on 4 heads here. vertical_slash with its defaults (1000
-# columns, 1000 diagonals) lists about a thousand blocks per row at 1M tokens, 5 x 10^8 blocks
-# for 64 heads: smaller counts here.
+# vertical_slash with its defaults (1000 columns, 1000 diagonals) lists about a thousand blocks
+# per row at 1M tokens, 5 x 10^8 blocks for 64 heads: smaller counts here.
 MILLION = [
     ("a_shape", "sinks=128,window=4096", None),
     ("causal_window", "window=8192", None),
     ("sliding_window", "window=4095", None),
     ("vertical_slash", "verticals=64,slashes=64,sinks=64,local=64", None),
-    ("block_topk", "k=16,causal=1", 4),
+    ("block_topk", "k=16,causal=1", None),
 ]
 
 
