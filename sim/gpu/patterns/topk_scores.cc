@@ -162,66 +162,90 @@ ATTNSIM_TARGET_AVX512 inline __m512d horner8(const double* c, std::size_t n, __m
   return p;
 }
 
+struct Bounds8 {
+  __m512d lo, hi;
+};
+
+// Bounds of 8 candidates' scores (lanes outside `valid`: anything).
+ATTNSIM_TARGET_AVX512 inline Bounds8 bound8(std::uint64_t state, __m256i kb32, __mmask8 valid,
+                                            const Bounder& b) {
+  const auto g = SplitMix64::kGamma;
+  const __m512i x1 =
+      _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(state + g)),
+                       _mm512_mullo_epi64(_mm512_cvtepi32_epi64(kb32),
+                                          _mm512_set1_epi64(static_cast<long long>(2 * g))));
+  const __m512i h1 = mix8(x1);
+  const __m512i h2 = mix8(_mm512_add_epi64(x1, _mm512_set1_epi64(static_cast<long long>(g))));
+  // u1 = m 2^-53 with m = 2^53 - (h1 >> 11) in [1, 2^53]: exact as a double.
+  const __m512d m = _mm512_cvtepi64_pd(
+      _mm512_sub_epi64(_mm512_set1_epi64(std::int64_t{1} << 53), _mm512_srli_epi64(h1, 11)));
+  __m512d e = _mm512_getexp_pd(m);
+  __m512d f = _mm512_getmant_pd(m, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
+  const __mmask8 big = _mm512_cmp_pd_mask(f, _mm512_set1_pd(2 * kSqrtHalf), _CMP_GT_OQ);
+  f = _mm512_mask_mul_pd(f, big, f, _mm512_set1_pd(0.5));
+  e = _mm512_mask_add_pd(e, big, e, _mm512_set1_pd(1.0));
+  const __m512d one = _mm512_set1_pd(1.0);
+  const __m512d t = _mm512_div_pd(_mm512_sub_pd(f, one), _mm512_add_pd(f, one));
+  const __m512d ln_f = _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(2.0), t),
+                                     horner8(kLnCoefficients, 5, _mm512_mul_pd(t, t)));
+  const __m512d ln_u1 =
+      _mm512_fmadd_pd(_mm512_sub_pd(e, _mm512_set1_pd(53.0)), _mm512_set1_pd(kLn2), ln_f);
+  const __m512d r = _mm512_sqrt_pd(
+      _mm512_max_pd(_mm512_mul_pd(_mm512_set1_pd(-2.0), ln_u1), _mm512_setzero_pd()));
+  const __m512d u2 =
+      _mm512_mul_pd(_mm512_cvtepi64_pd(_mm512_srli_epi64(h2, 11)), _mm512_set1_pd(0x1.0p-53));
+  const __m512d y = _mm512_mul_pd(_mm512_set1_pd(kTwoPi), u2);
+  const __m512d w =
+      _mm512_sub_pd(_mm512_abs_pd(_mm512_sub_pd(y, _mm512_set1_pd(kPi))), _mm512_set1_pd(kHalfPi));
+  const __m512d cosine = _mm512_mul_pd(w, horner8(kSinCoefficients, 8, _mm512_mul_pd(w, w)));
+  const __m512d x = _mm512_mul_pd(_mm512_set1_pd(b.sigma), _mm512_mul_pd(r, cosine));
+  const __m512d j = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(kLog2e)),
+                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512d rest = _mm512_fnmadd_pd(j, _mm512_set1_pd(kLn2), x);
+  const __m512d noise = _mm512_mul_pd(_mm512_set1_pd(b.noise),
+                                      _mm512_scalef_pd(horner8(kExpCoefficients, 11, rest), j));
+  // Deterministic parts: by distance, candidate 0's with the sink.
+  const __m256i d = _mm256_abs_epi32(
+      _mm256_sub_epi32(kb32, _mm256_set1_epi32(static_cast<std::int32_t>(b.current))));
+  __m512d det = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), valid, d, b.det_by_distance, 8);
+  det = _mm512_mask_mov_pd(det, _mm256_cmpeq_epi32_mask(kb32, _mm256_setzero_si256()) & valid,
+                           _mm512_set1_pd(b.det0));
+  return {_mm512_mul_pd(_mm512_fmadd_pd(noise, _mm512_set1_pd(b.lo_factor), det),
+                        _mm512_set1_pd(1 - 1e-12)),
+          _mm512_mul_pd(_mm512_fmadd_pd(noise, _mm512_set1_pd(b.hi_factor), det),
+                        _mm512_set1_pd(1 + 1e-12))};
+}
+
+ATTNSIM_TARGET_AVX512 inline void keep8(const Bounds8& v, __m256i kb32, __mmask8 valid,
+                                        double floor, Bounded& out, std::int64_t& size) {
+  const __mmask8 keep = _mm512_cmp_pd_mask(v.hi, _mm512_set1_pd(floor), _CMP_GT_OQ) & valid;
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.kb.data() + size),
+                      _mm256_maskz_compress_epi32(keep, kb32));
+  _mm512_storeu_pd(out.lo.data() + size, _mm512_maskz_compress_pd(keep, v.lo));
+  _mm512_storeu_pd(out.hi.data() + size, _mm512_maskz_compress_pd(keep, v.hi));
+  size += __builtin_popcount(keep);
+}
+
+// Two vectors per step: each one's chain of dependent steps (hashes, logarithm, square root,
+// sine and exponential polynomials) is long, and rows have only a few dozen candidates.
 ATTNSIM_TARGET_AVX512 void bound_avx512(std::uint64_t state, const std::int32_t* kbs,
                                         std::int64_t count, const Bounder& b, double floor,
                                         Bounded& out) {
-  const auto g = SplitMix64::kGamma;
-  const __m512i two_gamma = _mm512_set1_epi64(static_cast<long long>(2 * g));
-  const __m512i base = _mm512_set1_epi64(static_cast<long long>(state + g));
-  const __m512i gamma = _mm512_set1_epi64(static_cast<long long>(g));
-  const __m512i top = _mm512_set1_epi64(std::int64_t{1} << 53);
-  const __m256i current = _mm256_set1_epi32(static_cast<std::int32_t>(b.current));
+  const auto mask_of = [count](std::int64_t i) {
+    return count - i >= 8 ? static_cast<__mmask8>(0xFF)
+           : count > i    ? static_cast<__mmask8>((1u << (count - i)) - 1)
+                          : static_cast<__mmask8>(0);
+  };
   std::int64_t size = out.size;
-  for (std::int64_t i = 0; i < count; i += 8) {
-    const __mmask8 valid = count - i >= 8 ? static_cast<__mmask8>(0xFF)
-                                          : static_cast<__mmask8>((1u << (count - i)) - 1);
-    const __m256i kb32 = _mm256_maskz_loadu_epi32(valid, kbs + i);
-    const __m512i x1 =
-        _mm512_add_epi64(base, _mm512_mullo_epi64(_mm512_cvtepi32_epi64(kb32), two_gamma));
-    const __m512i h1 = mix8(x1);
-    const __m512i h2 = mix8(_mm512_add_epi64(x1, gamma));
-    // u1 = m 2^-53 with m = 2^53 - (h1 >> 11) in [1, 2^53]: exact as a double.
-    const __m512d m = _mm512_cvtepi64_pd(_mm512_sub_epi64(top, _mm512_srli_epi64(h1, 11)));
-    __m512d e = _mm512_getexp_pd(m);
-    __m512d f = _mm512_getmant_pd(m, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src);
-    const __mmask8 big = _mm512_cmp_pd_mask(f, _mm512_set1_pd(2 * kSqrtHalf), _CMP_GT_OQ);
-    f = _mm512_mask_mul_pd(f, big, f, _mm512_set1_pd(0.5));
-    e = _mm512_mask_add_pd(e, big, e, _mm512_set1_pd(1.0));
-    const __m512d one = _mm512_set1_pd(1.0);
-    const __m512d t = _mm512_div_pd(_mm512_sub_pd(f, one), _mm512_add_pd(f, one));
-    const __m512d ln_f = _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(2.0), t),
-                                       horner8(kLnCoefficients, 5, _mm512_mul_pd(t, t)));
-    const __m512d ln_u1 =
-        _mm512_fmadd_pd(_mm512_sub_pd(e, _mm512_set1_pd(53.0)), _mm512_set1_pd(kLn2), ln_f);
-    const __m512d r = _mm512_sqrt_pd(
-        _mm512_max_pd(_mm512_mul_pd(_mm512_set1_pd(-2.0), ln_u1), _mm512_setzero_pd()));
-    const __m512d u2 =
-        _mm512_mul_pd(_mm512_cvtepi64_pd(_mm512_srli_epi64(h2, 11)), _mm512_set1_pd(0x1.0p-53));
-    const __m512d y = _mm512_mul_pd(_mm512_set1_pd(kTwoPi), u2);
-    const __m512d w = _mm512_sub_pd(_mm512_abs_pd(_mm512_sub_pd(y, _mm512_set1_pd(kPi))),
-                                    _mm512_set1_pd(kHalfPi));
-    const __m512d cosine = _mm512_mul_pd(w, horner8(kSinCoefficients, 8, _mm512_mul_pd(w, w)));
-    const __m512d x = _mm512_mul_pd(_mm512_set1_pd(b.sigma), _mm512_mul_pd(r, cosine));
-    const __m512d j = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(kLog2e)),
-                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m512d rest = _mm512_fnmadd_pd(j, _mm512_set1_pd(kLn2), x);
-    const __m512d noise = _mm512_mul_pd(_mm512_set1_pd(b.noise),
-                                        _mm512_scalef_pd(horner8(kExpCoefficients, 11, rest), j));
-    // Deterministic parts: by distance, candidate 0's with the sink.
-    const __m256i d = _mm256_abs_epi32(_mm256_sub_epi32(kb32, current));
-    __m512d det = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), valid, d, b.det_by_distance, 8);
-    det = _mm512_mask_mov_pd(det, _mm256_cmpeq_epi32_mask(kb32, _mm256_setzero_si256()) & valid,
-                             _mm512_set1_pd(b.det0));
-    const __m512d lo = _mm512_mul_pd(_mm512_fmadd_pd(noise, _mm512_set1_pd(b.lo_factor), det),
-                                     _mm512_set1_pd(1 - 1e-12));
-    const __m512d hi = _mm512_mul_pd(_mm512_fmadd_pd(noise, _mm512_set1_pd(b.hi_factor), det),
-                                     _mm512_set1_pd(1 + 1e-12));
-    const __mmask8 keep = _mm512_cmp_pd_mask(hi, _mm512_set1_pd(floor), _CMP_GT_OQ) & valid;
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.kb.data() + size),
-                        _mm256_maskz_compress_epi32(keep, kb32));
-    _mm512_storeu_pd(out.lo.data() + size, _mm512_maskz_compress_pd(keep, lo));
-    _mm512_storeu_pd(out.hi.data() + size, _mm512_maskz_compress_pd(keep, hi));
-    size += __builtin_popcount(keep);
+  for (std::int64_t i = 0; i < count; i += 16) {
+    const __mmask8 valid = mask_of(i);
+    const __mmask8 valid2 = mask_of(i + 8);
+    const __m256i kb = _mm256_maskz_loadu_epi32(valid, kbs + i);
+    const __m256i kb2 = _mm256_maskz_loadu_epi32(valid2, kbs + i + 8);
+    const Bounds8 v = bound8(state, kb, valid, b);
+    const Bounds8 v2 = bound8(state, kb2, valid2, b);
+    keep8(v, kb, valid, floor, out, size);
+    keep8(v2, kb2, valid2, floor, out, size);
   }
   out.size = size;
 }
