@@ -92,7 +92,18 @@ class TopkHead final : public HeadMask {
     if (c_.causal && std::find(selected_.begin(), selected_.end(), current) == selected_.end()) {
       selected_.push_back(current);
     }
-    std::sort(selected_.begin(), selected_.end());
+    // The fast path's selection is nearly sorted already (candidates in scan order, then blocks
+    // 0 and current and the near ones): insertion sort for short rows.
+    if (selected_.size() <= 64) {
+      for (std::size_t i = 1; i < selected_.size(); ++i) {
+        const std::int64_t kb = selected_[i];
+        std::size_t j = i;
+        for (; j > 0 && selected_[j - 1] > kb; --j) selected_[j] = selected_[j - 1];
+        selected_[j] = kb;
+      }
+    } else {
+      std::sort(selected_.begin(), selected_.end());
+    }
     for (const std::int64_t kb : selected_) add_block(g, qb, kb, c_.causal, row);
   }
 

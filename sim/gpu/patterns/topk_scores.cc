@@ -135,6 +135,29 @@ ATTNSIM_TARGET_AVX512 void scan_avx512(std::uint64_t state, std::int64_t n, std:
   const __m512i sixteen = _mm512_set1_epi32(16);
   std::int64_t c = 0;
   std::int64_t kb = 0;
+  // 32 candidates per step: the first 16 here, the next 16 in the loop below.
+  const __m512i step16 = _mm512_set1_epi64(static_cast<long long>(16 * g));
+  for (; kb + 32 <= n; kb += 32) {
+    const __m512i x3 = _mm512_add_epi64(x2, step16);
+    const __m512i x4 = _mm512_add_epi64(x3, step16);
+    const __mmask16 m = static_cast<__mmask16>(
+        _mm512_cmpge_epu64_mask(kTopOnly ? mix8_top(x) : mix8(x), t) |
+        (static_cast<unsigned>(_mm512_cmpge_epu64_mask(kTopOnly ? mix8_top(x2) : mix8(x2), t))
+         << 8));
+    const __mmask16 m2 = static_cast<__mmask16>(
+        _mm512_cmpge_epu64_mask(kTopOnly ? mix8_top(x3) : mix8(x3), t) |
+        (static_cast<unsigned>(_mm512_cmpge_epu64_mask(kTopOnly ? mix8_top(x4) : mix8(x4), t))
+         << 8));
+    _mm512_storeu_si512(out + c, _mm512_maskz_compress_epi32(m, index));
+    c += __builtin_popcount(m);
+    _mm512_storeu_si512(out + c, _mm512_maskz_compress_epi32(m2, _mm512_add_epi32(index, sixteen)));
+    c += __builtin_popcount(m2);
+    x = _mm512_add_epi64(x, step);
+    x = _mm512_add_epi64(x, step);
+    x2 = _mm512_add_epi64(x2, step);
+    x2 = _mm512_add_epi64(x2, step);
+    index = _mm512_add_epi32(index, _mm512_add_epi32(sixteen, sixteen));
+  }
   for (; kb + 16 <= n; kb += 16) {
     const __mmask16 m = static_cast<__mmask16>(
         _mm512_cmpge_epu64_mask(kTopOnly ? mix8_top(x) : mix8(x), t) |
