@@ -228,16 +228,12 @@ class TopkHead final : public HeadMask {
         if (screened_.size() < static_cast<std::size_t>(room)) screened_.resize(room);
         std::int64_t kept =
             topk_scores::screen(state, list_.data(), count, cut, current, screened_.data());
-        // Blocks 0 and current: always bounded, whatever their first draw.
-        for (const std::int64_t kb : {std::int64_t{0}, current}) {
-          if (!std::binary_search(list_.begin(), list_.begin() + count, kb)) {
-            screened_[kept++] = static_cast<std::int32_t>(kb);
-          }
-          if (current == 0) break;
-        }
-        // The unlisted candidates near the current block that the previous row needed (levels
-        // of neighbouring rows are alike): bounded in the same pass.
-        kept += unlisted_near(1, near_guess_, current, candidates, count, screened_.data() + kept);
+        // Block 0, and the unlisted candidates at distances below the previous row's near
+        // distance (levels of neighbouring rows are alike), current included: bounded in the
+        // same pass whatever their first draw.
+        if (count == 0 || list_[0] != 0) screened_[kept++] = 0;
+        kept += unlisted(current - (near_guess_ - 1), current + (near_guess_ - 1), candidates,
+                         count, screened_.data() + kept);
         bounded_.reserve(kept);
         bound_scores(state, screened_.data(), kept, bounder_, floor, bounded_);
       }
@@ -261,8 +257,10 @@ class TopkHead final : public HeadMask {
       near_guess_ = near;
       if (near > guessed) {
         if (near_.size() < static_cast<std::size_t>(2 * near)) near_.resize(2 * near);
-        const std::int64_t more =
-            unlisted_near(guessed, near, current, candidates, count, near_.data());
+        std::int64_t more =
+            unlisted(current - (near - 1), current - guessed, candidates, count, near_.data());
+        more += unlisted(current + guessed, current + (near - 1), candidates, count,
+                         near_.data() + more);
         const std::int64_t before_near = bounded_.size;
         bounded_.reserve(bounded_.size + more);
         bound_scores(state, near_.data(), more, bounder_, floor, bounded_);
@@ -275,14 +273,11 @@ class TopkHead final : public HeadMask {
       break;
     }
     // The top k are among the candidates with hi >= level.
-    selected_.resize(bounded_.size);
-    std::size_t count = 0;
-    for (std::int64_t i = 0; i < bounded_.size; ++i) {
-      selected_[count] = bounded_.kb[i];
-      count += bounded_.hi[i] >= level ? 1 : 0;
-    }
-    selected_.resize(count);
-    const bool exact = static_cast<std::int64_t>(selected_.size()) != keep;
+    if (near_.size() < static_cast<std::size_t>(bounded_.size + 16))
+      near_.resize(bounded_.size + 16);
+    const std::int64_t count = topk_scores::reaching(bounded_, level, near_.data());
+    selected_.assign(near_.begin(), near_.begin() + count);
+    const bool exact = count != keep;
     topk_scores::count_path(retried, all, exact);
     if (!exact) return;
     // Some bounds overlap the level: exact scores of those candidates, the reference's order.
@@ -293,19 +288,18 @@ class TopkHead final : public HeadMask {
     selected_.resize(keep);
   }
 
-  // Writes the candidates at distances [from, to) from the current block that the scan did not
-  // list (list_[0 .. listed)), other than block 0; returns their number (<= 2 (to - from)).
-  std::int64_t unlisted_near(std::int64_t from, std::int64_t to, std::int64_t current,
-                             std::int64_t candidates, std::int64_t listed,
-                             std::int32_t* out) const {
+  // Writes the candidates in [from, to] (clipped to [1, candidates)) that the scan did not list
+  // (list_[0 .. listed), sorted) and returns their number: one search, then a merge.
+  std::int64_t unlisted(std::int64_t from, std::int64_t to, std::int64_t candidates,
+                        std::int64_t listed, std::int32_t* out) const {
+    from = std::max<std::int64_t>(from, 1);
+    to = std::min(to, candidates - 1);
     std::int64_t n = 0;
-    for (std::int64_t d = std::max<std::int64_t>(from, 1); d < to; ++d) {
-      for (const std::int64_t kb : {current - d, current + d}) {
-        if (kb <= 0 || kb >= candidates) continue;
-        if (!std::binary_search(list_.begin(), list_.begin() + listed, kb)) {
-          out[n++] = static_cast<std::int32_t>(kb);
-        }
-      }
+    auto it = std::lower_bound(list_.begin(), list_.begin() + listed, from);
+    const auto end = list_.begin() + listed;
+    for (std::int64_t kb = from; kb <= to; ++kb) {
+      while (it != end && *it < kb) ++it;
+      if (it == end || *it != kb) out[n++] = static_cast<std::int32_t>(kb);
     }
     return n;
   }

@@ -328,9 +328,36 @@ ATTNSIM_TARGET_AVX512 double kth_avx512(double* values, std::int64_t count, std:
   std::nth_element(values, values + (keep - 1), values + count, std::greater<>());
   return values[keep - 1];
 }
+ATTNSIM_TARGET_AVX512 std::int64_t reaching_avx512(const Bounded& b, double level,
+                                                   std::int32_t* out) {
+  std::int64_t n = 0;
+  for (std::int64_t i = 0; i < b.size; i += 8) {
+    const __mmask8 valid = b.size - i >= 8 ? static_cast<__mmask8>(0xFF)
+                                           : static_cast<__mmask8>((1u << (b.size - i)) - 1);
+    const __mmask8 keep = _mm512_mask_cmp_pd_mask(
+        valid, _mm512_maskz_loadu_pd(valid, b.hi.data() + i), _mm512_set1_pd(level), _CMP_GE_OQ);
+    _mm256_storeu_si256(
+        reinterpret_cast<__m256i*>(out + n),
+        _mm256_maskz_compress_epi32(keep, _mm256_maskz_loadu_epi32(valid, b.kb.data() + i)));
+    n += __builtin_popcount(keep);
+  }
+  return n;
+}
 #endif
 
 }  // namespace
+
+std::int64_t reaching(const Bounded& b, double level, std::int32_t* out) {
+#ifdef ATTNSIM_TOPK_AVX512
+  if (using_avx512()) return reaching_avx512(b, level, out);
+#endif
+  std::int64_t n = 0;
+  for (std::int64_t i = 0; i < b.size; ++i) {
+    out[n] = b.kb[i];
+    n += b.hi[i] >= level ? 1 : 0;
+  }
+  return n;
+}
 
 double kth_largest(double* values, std::int64_t count, std::int64_t keep) {
 #ifdef ATTNSIM_TOPK_AVX512

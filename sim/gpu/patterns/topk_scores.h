@@ -90,6 +90,10 @@ Cut make_cut(int level, double noise, double sigma, const std::vector<double>& d
 std::int64_t screen(std::uint64_t state, const std::int32_t* kbs, std::int64_t count,
                     const Cut& cut, std::int64_t current, std::int32_t* out);
 
+/// Writes to out[0 .. returned) the candidates of `b` with hi >= level, in order (`out` needs
+/// room for b.size + 16).
+std::int64_t reaching(const Bounded& b, double level, std::int32_t* out);
+
 /// The keep-th largest of values[0 .. count) (1 <= keep <= count): the v with fewer than keep
 /// values > v and at least keep >= v. `values` needs room for count + 8 (padding is written).
 double kth_largest(double* values, std::int64_t count, std::int64_t keep);
