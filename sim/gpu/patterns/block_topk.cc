@@ -35,6 +35,7 @@ struct TopkConfig {
   std::shared_ptr<const std::vector<double>> det_tail_max;
   // The fast path's scan cut-offs by level (u1 <= 2^(-level / 4)).
   std::shared_ptr<const std::vector<topk_scores::Cut>> cuts;
+  std::shared_ptr<const std::vector<std::int16_t>> first_cut;  // by candidate count
 };
 
 // Candidate kb's synthetic score, the arithmetic of the reference loop in block_row (SplitMix64
@@ -47,6 +48,13 @@ double exact_score(const TopkConfig& c, std::int64_t current, std::int64_t kb,
   return std::exp(-distance / c.decay_blocks) + (kb == 0 ? c.sink : 0.0) +
          c.noise * std::exp(c.sigma * SplitMix64::normal_of(SplitMix64::draw(state, draw),
                                                             SplitMix64::draw(state, draw + 1)));
+}
+
+// The first cut-off's level for a row of `candidates` keeping `keep`: about 12 keep candidates
+// listed (u1 <= 2^(-level / 4)).
+std::int64_t first_cut_level(std::int64_t candidates, std::int64_t keep) {
+  return static_cast<std::int64_t>(std::lround(
+      4 * std::log2(static_cast<double>(candidates) / (12.0 * static_cast<double>(keep)))));
 }
 
 // Noise at least this large keeps every noise term a normal double (noise x exp(-86) > 1e-288),
@@ -203,8 +211,7 @@ class TopkHead final : public HeadMask {
     bounder_.det0 = (*c_.det_by_distance)[current] + c_.sink;
     const std::vector<double>& tail = *c_.det_tail_max;
     const std::vector<topk_scores::Cut>& cuts = *c_.cuts;
-    auto cut_level = static_cast<std::int64_t>(std::lround(
-        4 * std::log2(static_cast<double>(candidates) / (12.0 * static_cast<double>(keep)))));
+    std::int64_t cut_level = (*c_.first_cut)[candidates];
     double level = 0;
     bool retried = false;
     bool all = false;
@@ -390,9 +397,18 @@ std::unique_ptr<PatternInstance> configure_block_topk(PatternParams& params,
         cuts->push_back(topk_scores::make_cut(std::max(level, 1), c.noise, c.sigma, *tail));
       }
     }
+    // First cut levels by the row's candidate count (keep is a function of it).
+    auto first = std::make_shared<std::vector<std::int16_t>>(g.kv_blocks() + 1, 0);
+    for (std::int64_t n = 1; n <= g.kv_blocks(); ++n) {
+      const std::int64_t keep = std::clamp<std::int64_t>(
+          c.k > 0 ? c.k : static_cast<std::int64_t>(std::ceil(c.density * static_cast<double>(n))),
+          1, n);
+      (*first)[n] = static_cast<std::int16_t>(first_cut_level(n, keep));
+    }
     c.det_by_distance = std::move(det);
     c.det_tail_max = std::move(tail);
     c.cuts = std::move(cuts);
+    c.first_cut = std::move(first);
   } else {
     c.scores = read_scores(scores, g, c.score_heads);
     if (c.score_heads != g.heads && c.score_heads != g.batch * g.heads && c.score_heads != 1) {
