@@ -630,17 +630,32 @@ std::vector<ZipMember> zip_directory(const FileBytes& file, const std::string& p
   std::uint64_t entries = load<std::uint16_t>(d + eocd + 10);
   std::uint64_t directory_size = load<std::uint32_t>(d + eocd + 12);
   std::uint64_t directory_offset = load<std::uint32_t>(d + eocd + 16);
-  if (entries == 0xffff || directory_size == 0xffffffff || directory_offset == 0xffffffff) {
-    if (eocd < 20 || load<std::uint32_t>(d + eocd - 20) != kZip64Locator) {
-      bad_archive(path, "zip64 end of directory locator missing");
-    }
+  // Zip64 (APPNOTE 4.3.14, 4.3.15): a locator just before the end record points to a record with
+  // the 8-byte values of the end record's saturated fields. Without a locator, a count of 0xffff
+  // is just 65535 members (Python's zipfile writes the zip64 records only for more).
+  const bool saturated =
+      entries == 0xffff || directory_size == 0xffffffff || directory_offset == 0xffffffff;
+  const bool located =
+      saturated && eocd >= 20 && load<std::uint32_t>(d + eocd - 20) == kZip64Locator;
+  if (located) {
     const std::uint64_t at = load<std::uint64_t>(d + eocd - 20 + 8);
-    if (n < 56 || at > n - 56 || load<std::uint32_t>(d + at) != kZip64EndOfDirectory) {
-      bad_archive(path, "zip64 end of directory record missing");
+    if (at > eocd - 20 || eocd - 20 - at < 56) {
+      throw InputError(
+          path, "zip64 end of central directory record",
+          "56 bytes before the zip64 locator (at offset " + std::to_string(eocd - 20) + ")",
+          "offset " + std::to_string(at));
     }
-    entries = load<std::uint64_t>(d + at + 32);
-    directory_size = load<std::uint64_t>(d + at + 40);
-    directory_offset = load<std::uint64_t>(d + at + 48);
+    if (load<std::uint32_t>(d + at) != kZip64EndOfDirectory) {
+      throw InputError(path, "zip64 end of central directory record",
+                       "its signature at offset " + std::to_string(at),
+                       "other bytes (corrupt zip64 locator or record)");
+    }
+    if (entries == 0xffff) entries = load<std::uint64_t>(d + at + 32);
+    if (directory_size == 0xffffffff) directory_size = load<std::uint64_t>(d + at + 40);
+    if (directory_offset == 0xffffffff) directory_offset = load<std::uint64_t>(d + at + 48);
+  } else if (directory_size == 0xffffffff || directory_offset == 0xffffffff) {
+    throw InputError(path, "zip64 end of central directory locator",
+                     "a locator (the end record's directory size or offset is 0xffffffff)", "none");
   }
   if (directory_offset > n || directory_size > n - directory_offset) {
     bad_archive(path, "central directory beyond the end of the file (truncated)");
@@ -669,23 +684,39 @@ std::vector<ZipMember> zip_directory(const FileBytes& file, const std::string& p
     // Zip64 extra field: the 8-byte values of the fields saturated above, in this order.
     const std::uint8_t* x = d + p + 46 + name_size;
     const std::uint8_t* x_end = x + extra_size;
+    bool zip64_extra = false;
     while (x_end - x >= 4) {
       const std::uint16_t id = load<std::uint16_t>(x);
       const std::size_t field_size = load<std::uint16_t>(x + 2);
       if (static_cast<std::size_t>(x_end - x - 4) < field_size) {
-        bad_archive(path, "corrupt extra field of '" + m.name + "'");
+        throw InputError(path, "extra field of member '" + m.name + "'",
+                         std::to_string(field_size) + " bytes",
+                         std::to_string(x_end - x - 4) + " (corrupt central directory)");
       }
-      if (id == 0x0001) {
+      if (id == 0x0001 && !zip64_extra) {
+        zip64_extra = true;
         const std::uint8_t* v = x + 4;
-        const std::uint8_t* v_end = v + field_size;
+        std::size_t needed = 0;
+        for (const std::uint64_t* field : {&m.size, &m.compressed_size, &m.local_offset}) {
+          needed += *field == 0xffffffff ? 8 : 0;
+        }
+        if (field_size < needed) {
+          throw InputError(path, "zip64 extra field of member '" + m.name + "'",
+                           std::to_string(needed) + " bytes (8 for each 0xffffffff size or offset)",
+                           std::to_string(field_size));
+        }
         for (std::uint64_t* field : {&m.size, &m.compressed_size, &m.local_offset}) {
           if (*field != 0xffffffff) continue;
-          if (v_end - v < 8) bad_archive(path, "short zip64 field of '" + m.name + "'");
           *field = load<std::uint64_t>(v);
           v += 8;
         }
       }
       x += 4 + field_size;
+    }
+    if (!zip64_extra &&
+        (m.size == 0xffffffff || m.compressed_size == 0xffffffff || m.local_offset == 0xffffffff)) {
+      throw InputError(path, "zip64 extra field of member '" + m.name + "'",
+                       "present (a size or offset is 0xffffffff)", "none");
     }
     members.push_back(std::move(m));
     p += 46 + name_size + extra_size + comment_size;
@@ -801,11 +832,10 @@ NpzWriter::NpzWriter(std::filesystem::path path) : path_(std::move(path)) {}
 
 void NpzWriter::add(const std::string& name, const NpyArray& array) {
   const std::string member = name + ".npy";
-  for (auto& entry : members_) {
-    if (entry.first == member) {
-      entry.second = serialize_npy(array);
-      return;
-    }
+  const auto [it, added] = index_.emplace(member, members_.size());
+  if (!added) {
+    members_[it->second].second = serialize_npy(array);
+    return;
   }
   members_.emplace_back(member, serialize_npy(array));
 }

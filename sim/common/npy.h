@@ -153,6 +153,7 @@ class NpzWriter {
  private:
   std::filesystem::path path_;
   std::vector<std::pair<std::string, std::string>> members_;  // name.npy -> .npy bytes
+  std::map<std::string, std::size_t> index_;                  // name.npy -> its place
 };
 
 }  // namespace attnsim::common

@@ -188,17 +188,6 @@ void TokenMask::block_row(std::int64_t qb, BlockRow& row) {
   }
 }
 
-std::int64_t pairs_at_distance(std::int64_t q0, std::int64_t q1, std::int64_t k0,
-                               std::int64_t width, std::int64_t d) {
-  if (width <= 0) return 0;
-  const auto clamped_sum = [width](std::int64_t x) {  // sum of clamp(t, 0, width) for t <= x
-    if (x < 0) return std::int64_t{0};
-    if (x <= width) return x * (x + 1) / 2;
-    return width * (width + 1) / 2 + (x - width) * width;
-  };
-  return clamped_sum(q1 - d - k0) - clamped_sum(q0 - d - k0);
-}
-
 BandMask::BandMask(const MaskGeometry& geometry, std::int64_t near, std::int64_t far,
                    std::int64_t sinks)
     : g_(geometry), near_(near), far_(far), sinks_(std::min(sinks, geometry.seq_kv)) {
@@ -232,28 +221,6 @@ void BandMask::block_row(std::int64_t qb, BlockRow& row) {
   if (band_lo <= band_hi) {
     for (std::int64_t kb = std::max(next, band_lo / bk); kb <= band_hi / bk; ++kb) emit(kb);
   }
-}
-
-BlockClass block_class_of(const MaskGeometry& g, std::int64_t pairs) {
-  return pairs == g.block_q * g.block_kv ? BlockClass::kFull : BlockClass::kPartial;
-}
-
-std::int64_t causal_pairs(std::int64_t q0, std::int64_t q1, std::int64_t k0, std::int64_t k1) {
-  std::int64_t pairs = 0;
-  for (std::int64_t q = q0; q < q1; ++q) {
-    pairs += std::clamp<std::int64_t>(q - k0 + 1, 0, k1 - k0);
-  }
-  return pairs;
-}
-
-void add_block(const MaskGeometry& g, std::int64_t qb, std::int64_t kb, bool causal,
-               BlockRow& row) {
-  const std::int64_t q0 = qb * g.block_q, q1 = std::min(g.seq_q, q0 + g.block_q);
-  const std::int64_t k0 = kb * g.block_kv, k1 = std::min(g.seq_kv, k0 + g.block_kv);
-  const std::int64_t area = (q1 - q0) * (k1 - k0);
-  const std::int64_t pairs = causal ? causal_pairs(q0, q1, k0, k1) : area;
-  if (pairs == 0) return;
-  row.push_back({static_cast<std::int32_t>(kb), block_class_of(g, pairs), pairs});
 }
 
 std::vector<const PatternFamily*> pattern_families() {

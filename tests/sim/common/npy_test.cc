@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/common/atomic_file.h"
 #include "sim/common/input_error.h"
@@ -352,6 +355,207 @@ TEST_F(NpyTest, NumpyReadsLargeMembersWeWriteAndWeReadThemBack) {
   const NpzReader back(dir_ / "big.npz");
   EXPECT_EQ(back.get("noise").to_int64("", ""), noise);
   EXPECT_EQ(back.get("ramp").bytes, NpyArray::from<std::int32_t>({1 << 8, 1 << 8}, ramp).bytes);
+}
+
+// Zip archives of stored members written here byte by byte (APPNOTE.TXT), to reach the zip64
+// records: an end record whose count, directory size and offset are saturated, a zip64 locator and
+// end record, and central entries whose sizes and offset live in a zip64 extra field (after
+// another extra field), local headers with their own zip64 extra.
+std::uint32_t crc32_here(const std::string& data) {
+  std::uint32_t crc = 0xffffffffu;
+  for (const unsigned char byte : data) {
+    crc ^= byte;
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+void le(std::string& out, std::uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out += static_cast<char>((value >> (8 * i)) & 0xff);
+}
+
+struct HandZip {
+  bool zip64 = true;             // every zip64 record; false: a plain archive
+  std::uint64_t locator_to = 0;  // zip64: where the locator points (0: the record)
+  int zip64_extra_values = 3;    // zip64: 8-byte values in each central zip64 extra field
+};
+
+std::string hand_zip(const std::vector<std::pair<std::string, std::string>>& members,
+                     const HandZip& o = {}) {
+  std::string out;
+  std::vector<std::uint64_t> offsets;
+  for (const auto& [name, data] : members) {
+    offsets.push_back(out.size());
+    le(out, 0x04034b50, 4);
+    le(out, o.zip64 ? 45 : 20, 2);
+    le(out, 0, 2);  // flags
+    le(out, 0, 2);  // stored
+    le(out, 0, 4);  // time, date
+    le(out, crc32_here(data), 4);
+    le(out, o.zip64 ? 0xffffffff : data.size(), 4);
+    le(out, o.zip64 ? 0xffffffff : data.size(), 4);
+    le(out, name.size(), 2);
+    le(out, o.zip64 ? 20 : 0, 2);
+    out += name;
+    if (o.zip64) {
+      le(out, 1, 2);
+      le(out, 16, 2);
+      le(out, data.size(), 8);
+      le(out, data.size(), 8);
+    }
+    out += data;
+  }
+  const std::uint64_t directory = out.size();
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const auto& [name, data] = members[i];
+    std::string extra;
+    if (o.zip64) {
+      le(extra, 0x5455, 2);  // extended timestamp, to be skipped
+      le(extra, 5, 2);
+      le(extra, 1, 1);
+      le(extra, 0, 4);
+      le(extra, 1, 2);
+      le(extra, 8 * o.zip64_extra_values, 2);
+      const std::uint64_t values[] = {data.size(), data.size(), offsets[i]};
+      for (int v = 0; v < o.zip64_extra_values; ++v) le(extra, values[v], 8);
+    }
+    le(out, 0x02014b50, 4);
+    le(out, (3 << 8) | 45, 2);
+    le(out, o.zip64 ? 45 : 20, 2);
+    le(out, 0, 2);
+    le(out, 0, 2);
+    le(out, 0, 4);
+    le(out, crc32_here(data), 4);
+    le(out, o.zip64 ? 0xffffffff : data.size(), 4);
+    le(out, o.zip64 ? 0xffffffff : data.size(), 4);
+    le(out, name.size(), 2);
+    le(out, extra.size(), 2);
+    le(out, 0, 2);  // comment
+    le(out, 0, 2);  // disk
+    le(out, 0, 2);  // internal attributes
+    le(out, 0, 4);  // external attributes
+    le(out, o.zip64 ? 0xffffffff : offsets[i], 4);
+    out += name;
+    out += extra;
+  }
+  const std::uint64_t directory_size = out.size() - directory;
+  if (o.zip64) {
+    const std::uint64_t record = out.size();
+    le(out, 0x06064b50, 4);
+    le(out, 44, 8);
+    le(out, 45, 2);
+    le(out, 45, 2);
+    le(out, 0, 4);
+    le(out, 0, 4);
+    le(out, members.size(), 8);
+    le(out, members.size(), 8);
+    le(out, directory_size, 8);
+    le(out, directory, 8);
+    le(out, 0x07064b50, 4);
+    le(out, 0, 4);
+    le(out, o.locator_to ? o.locator_to : record, 8);
+    le(out, 1, 4);
+  }
+  le(out, 0x06054b50, 4);
+  le(out, 0, 4);
+  le(out, o.zip64 ? 0xffff : members.size(), 2);
+  le(out, o.zip64 ? 0xffff : members.size(), 2);
+  le(out, o.zip64 ? 0xffffffff : directory_size, 4);
+  le(out, o.zip64 ? 0xffffffff : directory, 4);
+  le(out, 0, 2);
+  return out;
+}
+
+TEST_F(NpyTest, ReadsZip64Archives) {
+  const NpyArray a = NpyArray::from<std::int32_t>({2, 3}, {1, -2, 3, 4, 5, 6});
+  const NpyArray b = NpyArray::from<double>({2}, {0.5, -1e300});
+  write_file_atomically(dir_ / "z64.npz",
+                        hand_zip({{"a.npy", serialize_npy(a)}, {"b.npy", serialize_npy(b)}}));
+  const NpzReader reader(dir_ / "z64.npz");
+  EXPECT_EQ(reader.names(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(reader.get("a").shape, a.shape);
+  EXPECT_EQ(reader.get("a").bytes, a.bytes);
+  EXPECT_EQ(reader.get("b").to_float64("", ""), (std::vector<double>{0.5, -1e300}));
+}
+
+TEST_F(NpyTest, ReadsWhatPythonWritesWithForceZip64) {
+  if (!have_numpy()) GTEST_SKIP() << "Debian python3 with numpy not available";
+  // force_zip64 puts a zip64 extra field in each local header (numpy.savez does the same).
+  ASSERT_TRUE(
+      python("import zipfile\n"
+             "with zipfile.ZipFile('forced.npz', 'w', zipfile.ZIP_DEFLATED) as z:\n"
+             "    for name, a in (('a', np.arange(300, dtype=np.int16)), ('b', np.eye(3))):\n"
+             "        with z.open(name + '.npy', 'w', force_zip64=True) as f:\n"
+             "            np.lib.format.write_array(f, a)\n"))
+      << read_file(dir_ / "python.err");
+  const NpzReader reader(dir_ / "forced.npz");
+  const std::vector<std::int64_t> a = reader.get("a").to_int64("", "");
+  ASSERT_EQ(a.size(), 300u);
+  for (std::int64_t i = 0; i < 300; ++i) EXPECT_EQ(a[i], i);
+  EXPECT_EQ(reader.get("b").to_float64("", ""), (std::vector<double>{1, 0, 0, 0, 1, 0, 0, 0, 1}));
+}
+
+TEST_F(NpyTest, SixtyFiveThousandMembersWithAndWithoutZip64Records) {
+  // 65535 members: our writer adds the zip64 records (count >= 0xffff); Python's zipfile does
+  // not (only above 65535), leaving a count of 0xffff without a locator, which is still valid.
+  NpzWriter writer(dir_ / "many.npz");
+  std::vector<std::pair<std::string, std::string>> members;
+  for (int i = 0; i < 0xffff; ++i) {
+    const NpyArray one = NpyArray::from<std::int32_t>({1}, {i});
+    writer.add("m" + std::to_string(i), one);
+    members.emplace_back("m" + std::to_string(i) + ".npy", serialize_npy(one));
+  }
+  writer.commit();
+  HandZip plain;
+  plain.zip64 = false;
+  write_file_atomically(dir_ / "plain.npz", hand_zip(members, plain));
+  for (const char* file : {"many.npz", "plain.npz"}) {
+    const NpzReader reader(dir_ / file);
+    EXPECT_EQ(reader.names().size(), 0xffffu) << file;
+    EXPECT_EQ(reader.get("m65534").to_int64("", ""), std::vector<std::int64_t>{65534}) << file;
+  }
+}
+
+TEST_F(NpyTest, MalformedZip64RecordsAreInputErrorsNamingFileAndField) {
+  const std::vector<std::pair<std::string, std::string>> members = {
+      {"a.npy", serialize_npy(NpyArray::from<std::int32_t>({1}, {7}))}};
+  const auto error = [&](const std::string& bytes) {
+    const fs::path path = dir_ / "bad64.npz";
+    write_file_atomically(path, bytes);
+    return input_error_of([&] { NpzReader r(path); });
+  };
+  const std::string file = (dir_ / "bad64.npz").string();
+  // The locator points past its own position, then at bytes that are no zip64 record.
+  HandZip o;
+  o.locator_to = 1u << 30;
+  EXPECT_EQ(
+      error(hand_zip(members, o)).rfind(file + ": zip64 end of central directory record: ", 0), 0u);
+  o.locator_to = 4;
+  EXPECT_EQ(
+      error(hand_zip(members, o)).rfind(file + ": zip64 end of central directory record: ", 0), 0u);
+  // A central entry with three saturated fields and a zip64 extra field of two values.
+  o = {};
+  o.zip64_extra_values = 2;
+  EXPECT_EQ(error(hand_zip(members, o)).rfind(file + ": zip64 extra field of member 'a.npy': ", 0),
+            0u);
+  // ... and of none.
+  o.zip64_extra_values = 0;
+  EXPECT_EQ(error(hand_zip(members, o)).rfind(file + ": zip64 extra field of member 'a.npy': ", 0),
+            0u);
+  // An end record with a saturated directory offset and no locator before it.
+  std::string bytes = hand_zip(members);
+  const std::size_t locator = bytes.size() - 22 - 20;
+  ASSERT_EQ(bytes.substr(locator, 4), std::string("PK\x06\x07", 4));
+  bytes[locator] = 'X';
+  EXPECT_EQ(error(bytes).rfind(file + ": zip64 end of central directory locator: ", 0), 0u);
+  // The zip64 record sends the directory past the end of the file.
+  bytes = hand_zip(members);
+  const std::size_t record = locator - 56;
+  ASSERT_EQ(bytes.substr(record, 4), std::string("PK\x06\x06", 4));
+  for (int i = 0; i < 8; ++i) bytes[record + 48 + i] = static_cast<char>(0x7f);
+  EXPECT_EQ(error(bytes).rfind(file + ": npz archive: ", 0), 0u);
+  // Unmodified, the archive reads.
+  EXPECT_TRUE(error(hand_zip(members)).empty());
 }
 
 }  // namespace
