@@ -126,13 +126,30 @@ TileCounts dense_item_counts(const MaskGeometry& g, std::int64_t tile_q, std::in
 // is launch order except among equal starts, which are handed over by item index, as
 // estimate_memory orders them. Every sum is taken in launch order, as schedule_stats and
 // record_critical_path take theirs: the same doubles as the stored launch.
+// equal_work: every item's work when the caller knows them equal (a dense launch without a cut Q
+// tile); they are then dealt round robin as schedule_earliest_free deals them (the same doubles),
+// without the heap.
 template <typename CountsOf, typename WorkOf, typename RunsOf>
 TimedLaunch stream_launch(const MaskGeometry& g, std::int64_t q_tiles, std::int64_t kv_tiles,
                           const KernelSpec& kernel, const GpuSpec& gpu, int slots,
                           const CountsOf& counts_of, const WorkOf& work_of, const RunsOf& runs_of,
-                          bool mask_everything, std::vector<TimelineEntry>* timeline) {
+                          bool mask_everything, std::vector<TimelineEntry>* timeline,
+                          std::optional<double> equal_work = std::nullopt) {
   const std::int64_t items = g.batch * g.heads * q_tiles;
   EarliestFreeSlots free_slots(slots);
+  const bool deal =
+      equal_work && equal_items_makespan(static_cast<std::size_t>(items), *equal_work, slots);
+  std::int64_t position = 0;
+  double round_start = 0, round_end = 0;
+  const auto place = [&](double w) {
+    if (!deal) return free_slots.place(w);
+    const auto slot = static_cast<std::int32_t>(position++ % slots);
+    if (slot == 0) {
+      round_start = round_end;
+      round_end = round_start + w;
+    }
+    return Placement{slot, round_start, round_end};
+  };
   std::vector<double> finish(slots, 0.0), full_on(slots, 0.0), masked_on(slots, 0.0),
       items_on(slots, 0.0);
   WaveTraffic traffic(items, g.heads, q_tiles, kv_tiles, g.seq_q, slots, kernel, gpu);
@@ -152,7 +169,7 @@ TimedLaunch stream_launch(const MaskGeometry& g, std::int64_t q_tiles, std::int6
     const TileCounts c = counts_of(item);
     const double w = work_of(c);
     busy += w;
-    const Placement p = free_slots.place(w);
+    const Placement p = place(w);
     finish[p.slot] = p.end;
     const auto masked = static_cast<double>(c.partial + c.empty_visited);
     const auto full = static_cast<double>(c.full);
@@ -224,13 +241,19 @@ double dense_launch_ms(const MaskGeometry& g, const KernelSpec& dense_kernel,
       masked = masked || c.partial > 0 || c.empty_visited > 0;
     }
     const CostParams::TileTimes tiles = cost.tile_times(dense_kernel, g, std::nullopt);
+    // Without a cut Q tile every dense item has the same counts, hence the same work.
+    std::optional<double> equal_work;
+    if (g.seq_q % dense_kernel.tile_q == 0) {
+      equal_work =
+          item_time_us(counts_of(0), cost.cta_us, tiles, dense_kernel.masking_rule, masked);
+    }
     const TimedLaunch run = stream_launch(
         g, q_tiles, kv_tiles, dense_kernel, gpu, slots, counts_of,
         [&](const TileCounts& c) {
           return item_time_us(c, cost.cta_us, tiles, dense_kernel.masking_rule, masked);
         },
         [&](std::int64_t) { return std::pair<const TileRun*, const TileRun*>(&row, &row + 1); },
-        false, nullptr);
+        false, nullptr, equal_work);
     return launch_time_us(cost, std::max(run.stats.makespan, run.memory.hbm_us)) / 1e3;
   }
   const std::vector<TileCounts> counts =

@@ -175,7 +175,7 @@ TileCounts TileClassifier::count_aligned(std::int64_t item) const {
   if (first == last) return counts;
   std::int64_t full_blocks = 0;
   if (!q_cut) {
-    for (std::int64_t e = first; e < last; ++e) full_blocks += layout_.is_full[e];
+    for (std::int64_t e = first; e < last; ++e) full_blocks += layout_.is_full[e] != 0 ? 1 : 0;
   }
   counts.full = full_blocks * per_block;
   counts.partial = (last - first - full_blocks) * per_block;

@@ -95,28 +95,6 @@ EarliestFreeSlots::EarliestFreeSlots(int slots)
   for (std::int32_t s = 0; s < slots; ++s) heap_[s] = {0.0, s};  // sorted, hence a heap
 }
 
-Placement EarliestFreeSlots::place(double work) {
-  // Bitwise & and | rather than && and ||: ties are common (equal items), and the branches they
-  // made mispredicted; the same order, computed without jumps.
-  const auto earlier = [](const Entry& a, const Entry& b) {
-    return (a.free < b.free) | ((a.free == b.free) & (a.slot < b.slot));
-  };
-  const auto [start, slot] = heap_[0];
-  const double end = start + work;
-  const Entry freed{end, slot};
-  std::size_t i = 0;
-  for (;;) {
-    std::size_t child = 2 * i + 1;
-    if (child >= slots_) break;
-    child += earlier(heap_[child + 1], heap_[child]) ? 1 : 0;
-    if (!earlier(heap_[child], freed)) break;
-    heap_[i] = heap_[child];
-    i = child;
-  }
-  heap_[i] = freed;
-  return {slot, start, end};
-}
-
 Schedule schedule_earliest_free(const std::vector<double>& work,
                                 const std::vector<std::int64_t>& order, int slots) {
   Schedule schedule;

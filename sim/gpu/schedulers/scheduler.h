@@ -48,7 +48,27 @@ std::string scheduler_names();
 class EarliestFreeSlots {
  public:
   explicit EarliestFreeSlots(int slots);
-  Placement place(double work);
+  /// Inline: a launch calls it once per work item.
+  Placement place(double work) {
+    // Bitwise & and | rather than && and ||: ties are common (equal items), and the branches
+    // they made mispredicted; the same order, computed without jumps.
+    const auto earlier = [](const Entry& a, const Entry& b) {
+      return (a.free < b.free) | ((a.free == b.free) & (a.slot < b.slot));
+    };
+    const Entry top = heap_[0];
+    const Entry freed{top.free + work, top.slot};
+    std::size_t i = 0;
+    for (;;) {
+      std::size_t child = 2 * i + 1;
+      if (child >= slots_) break;
+      child += earlier(heap_[child + 1], heap_[child]) ? 1 : 0;
+      if (!earlier(heap_[child], freed)) break;
+      heap_[i] = heap_[child];
+      i = child;
+    }
+    heap_[i] = freed;
+    return {top.slot, top.free, freed.free};
+  }
 
  private:
   struct Entry {

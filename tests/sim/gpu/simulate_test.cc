@@ -461,6 +461,29 @@ TEST(Simulate, AStreamedLaunchEqualsItsScheduleReplayed) {
   }
 }
 
+TEST(Simulate, AStreamedDenseBaselineEqualsTheStoredOne) {
+  // Equal dense items: longest-first keeps their launch order, so its stored schedule is the
+  // non-persistent grid's, and the streamed launch (dealt round robin without the heap) must give
+  // the same double. Several waves with a partial last one, GQA, a cut kv tile.
+  BlockLayout mask = causal_layout(12, 6);
+  mask.geometry.seq_kv = 12 * 128 - 40;
+  for (const int sms : {4, 7}) {
+    for (const double hbm : {1e12, 0.05}) {  // the schedule decides, then the memory term
+      KernelSpec streamed = kernel_with("non_persistent");
+      streamed.q_heads_per_kv_head = 3;
+      KernelSpec stored = streamed;
+      stored.scheduler = "dynamic_longest_first";
+      const CostParams cost = cost_with(1.0, 1.7, 0.3, 2.0, streamed);
+      GpuSpec gpu = small_gpu(sms);
+      gpu.hbm_gb_per_s = hbm;
+      const Result a = simulate({"causal", mask}, gpu, streamed, cost);
+      const Result b = simulate({"causal", mask}, gpu, stored, cost);
+      EXPECT_GT(a.predicted_dense_ms, 0);
+      EXPECT_EQ(a.predicted_dense_ms, b.predicted_dense_ms) << sms << " SMs, " << hbm;
+    }
+  }
+}
+
 TEST(Simulate, MemoryBoundLaunchesAreTimedByBandwidth) {
   GpuSpec gpu = small_gpu(4);
   gpu.hbm_gb_per_s = 1e-3;  // 1000 bytes per second: hopelessly memory-bound
