@@ -26,7 +26,7 @@ def load(path: Path) -> dict[tuple[str, int], float]:
 
 def family(mask: str) -> str:
     name = Path(mask).stem
-    return re.sub(r"-s\d+.*$", "", name)
+    return re.sub(r"(-\d+)?-s\d+.*$", "", name)  # causal-s4096-h32, document-014-s8192-...
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                 per_family.setdefault(family(m), {}).setdefault((path.stem, d), []).append(r)
     columns = [(p.stem, d) for p in args.runs for d in (64, 128)]
     columns = [c for c in columns if any(c in v for v in per_family.values())]
-    print("\nMedian ratio per family (4 sizes each):\n")
+    print("\nMedian ratio per family:\n")
     print("| family | " + " | ".join(f"{k} d{d}" for k, d in columns) + " |")
     print("|---|" + "---|" * len(columns))
     for fam in sorted(per_family):
