@@ -137,4 +137,21 @@ __device__ __forceinline__ bool allows(const RowState& r, bool is_partial, int k
   return allowed;
 }
 
+// allows() on a PARTIAL tile with the interval test only where the rule has one (the interval
+// rules' [lo, hi] already stops at seq_kv): the other rules' callers test kv < seq_kv themselves
+// on tiles that reach past it. The sm_90a kernel's per-element test.
+template <TokenRule kRule>
+__device__ __forceinline__ bool partial_allows(const RowState& r, int kv, std::uint32_t word,
+                                               bool token_bit, std::uint32_t guards) {
+  bool allowed = true;
+  if constexpr (kHasInterval<kRule>) allowed = kv >= r.lo && kv <= r.hi;
+  if constexpr (kRule == TokenRule::kTokenMask) allowed = token_bit;
+  if constexpr (kRule == TokenRule::kPrefixWindow) allowed = allowed || kv < r.prefix_end;
+  if constexpr (kRule == TokenRule::kDocument) allowed = allowed && word == r.low;
+  if constexpr (kRule == TokenRule::kNeighborhood) {
+    allowed = neighborhood_allows(word, r.low, r.span, guards);
+  }
+  return allowed;
+}
+
 }  // namespace attnsim::golden::rules

@@ -29,6 +29,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "golden/token_rule_device.cuh"
@@ -291,45 +292,66 @@ struct KernelArgs {
   int q_tiles;  // ceil(seq_q / 128)
 };
 
-// PARTIAL tiles (and any tile reaching past seq_kv) get their disallowed scores set to -inf, by the
-// rule code the old kernel uses (golden/token_rule_device.cuh). q0: this thread's first query row
-// (the other is q0 + 8); kv0: the tile's first key; quad: lane % 4 (columns 2 quad, 2 quad + 1 of
-// every 8); low/span: the two rows' words and `words` the tile's key words (word rules).
+// A PARTIAL tile's per-element test (kTail: the tile reaches past seq_kv, so keys there go too).
+template <TokenRule kRule, bool kTail>
+__device__ __forceinline__ void mask_partial(float (&s)[64], const rules::RowState (&row)[2],
+                                             const std::uint32_t (&bits)[2][kTileKv / 32], int kv0,
+                                             int quad, int seq_kv, const std::uint32_t* words,
+                                             std::uint32_t guards) {
+#pragma unroll
+  for (int n = 0; n < kTileKv / 8; ++n) {  // registers 4n..4n+3: keys 8n + 2 quad + {0, 1}
+    uint2 w = make_uint2(0u, 0u);
+    if constexpr (rules::kUsesWords<kRule>) {
+      w = *reinterpret_cast<const uint2*>(words + n * 8 + 2 * quad);
+    }
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+#pragma unroll
+      for (int c = 0; c < 2; ++c) {
+        const int kv = kv0 + n * 8 + 2 * quad + c;
+        bool token_bit = true;
+        if constexpr (kRule == TokenRule::kTokenMask) {
+          token_bit = (bits[r][n / 4] >> ((n % 4) * 8 + 2 * quad + c)) & 1u;
+        }
+        bool ok = rules::partial_allows<kRule>(row[r], kv, c == 0 ? w.x : w.y, token_bit, guards);
+        if constexpr (kTail && !rules::kHasInterval<kRule>) ok = ok && kv < seq_kv;
+        if (!ok) s[4 * n + 2 * r + c] = -INFINITY;
+      }
+    }
+  }
+}
+
+// Tiles that need it (PARTIAL ones, and any reaching past seq_kv) get their disallowed scores set
+// to -inf, by the rule code the old kernel uses (golden/token_rule_device.cuh). q0: this thread's
+// first query row (the other is q0 + 8); kv0: the tile's first key; quad: lane % 4 (columns
+// 2 quad, 2 quad + 1 of every 8); low/span: the two rows' words and `words` the tile's key words
+// (word rules, PARTIAL tiles).
 template <TokenRule kRule>
 __device__ __forceinline__ void mask_tile(float (&s)[64], const TokenRuleParams& rule,
                                           bool is_partial, int q0, int kv0, int quad, int seq_q,
                                           int seq_kv, const std::uint32_t (&low)[2],
                                           const std::uint32_t (&span)[2],
                                           const std::uint32_t* words) {
+  if (!is_partial) {  // a FULL tile reaching past seq_kv: only its tail goes
+#pragma unroll
+    for (int i = 0; i < 64; ++i)
+      if (kv0 + (i / 4) * 8 + 2 * quad + (i & 1) >= seq_kv) s[i] = -INFINITY;
+    return;
+  }
   rules::RowState row[2];
   std::uint32_t bits[2][kTileKv / 32];  // kTokenMask: each row's 128 key bits
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
-    row[r] = rules::row_state<kRule>(rule, is_partial, q0 + 8 * r, seq_kv, low[r], span[r]);
+    row[r] = rules::row_state<kRule>(rule, true, q0 + 8 * r, seq_kv, low[r], span[r]);
     if constexpr (kRule == TokenRule::kTokenMask) {
-      rules::token_mask_bits(rule, is_partial && q0 + 8 * r < seq_q, q0 + 8 * r, kv0, bits[r]);
+      rules::token_mask_bits(rule, q0 + 8 * r < seq_q, q0 + 8 * r, kv0, bits[r]);
     }
   }
   const std::uint32_t guards = neighborhood_guards(rule.grid_rank);  // kNeighborhood
-#pragma unroll
-  for (int n = 0; n < kTileKv / 8; ++n) {  // registers 4n..4n+3: keys 8n + 2 quad + {0, 1}
-    uint2 w = make_uint2(0u, 0u);
-    if constexpr (rules::kUsesWords<kRule>) {
-      if (is_partial) w = *reinterpret_cast<const uint2*>(words + n * 8 + 2 * quad);
-    }
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-#pragma unroll
-      for (int c = 0; c < 2; ++c) {
-        bool token_bit = true;
-        if constexpr (kRule == TokenRule::kTokenMask) {
-          token_bit = (bits[r][n / 4] >> ((n % 4) * 8 + 2 * quad + c)) & 1u;
-        }
-        if (!rules::allows<kRule>(row[r], is_partial, kv0 + n * 8 + 2 * quad + c,
-                                  c == 0 ? w.x : w.y, token_bit, guards))
-          s[4 * n + 2 * r + c] = -INFINITY;
-      }
-    }
+  if (kv0 + kTileKv > seq_kv) {
+    mask_partial<kRule, true>(s, row, bits, kv0, quad, seq_kv, words, guards);
+  } else {
+    mask_partial<kRule, false>(s, row, bits, kv0, quad, seq_kv, words, guards);
   }
 }
 
@@ -484,24 +506,29 @@ __global__ void __launch_bounds__(kThreads, 1)
       float l[2] = {0.f, 0.f};
       float corr[2];
 
+      // Word rules: tile j's key words, one per thread, into a shared buffer and the
+      // warpgroup's barrier; both loops call it right after issuing tile j's QK^T, so it runs
+      // while the tensor cores work. nullptr when tile j is not PARTIAL.
+      auto stage_key_words = [&](int j) -> const std::uint32_t* {
+        if constexpr (rules::kUsesWords<kRule>) {
+          if (j / tiles_per_block < it.n_partial) {
+            std::uint32_t* buf = key_words + (kw_staged++ & 1) * kTileKv;
+            buf[tid] = rules::key_word<kRule>(args.rule, it.b, tile_kv(it, j) + tid, seq_kv);
+            barrier_sync(3 + cw, 128);
+            return buf;
+          }
+        }
+        return nullptr;
+      };
       // One tile's scores, once QK^T(j) has landed in s_acc: the token rule on the tiles that
       // need it (PARTIAL ones, and any reaching past seq_kv), then the online softmax. Both
       // consumer loops below run this one step.
-      auto mask_and_softmax = [&](int j) {
+      auto mask_and_softmax = [&](int j, const std::uint32_t* words) {
         const int kv0 = tile_kv(it, j);
         const bool is_partial = j / tiles_per_block < it.n_partial;
         const bool past_end = kv0 + kTileKv > seq_kv;
         if (rules::tile_needs_mask<kRule>(args.rule, is_partial, past_end, q_first,
                                           min(q_first + 64, seq_q) - 1, kv0, kv0 + kTileKv - 1)) {
-          const std::uint32_t* words = nullptr;
-          if constexpr (rules::kUsesWords<kRule>) {
-            if (is_partial) {  // one key word per thread, read by the whole warpgroup
-              std::uint32_t* buf = key_words + (kw_staged++ & 1) * kTileKv;
-              buf[tid] = rules::key_word<kRule>(args.rule, it.b, kv0 + tid, seq_kv);
-              barrier_sync(3 + cw, 128);
-              words = buf;
-            }
-          }
           mask_tile<kRule>(s_acc, args.rule, is_partial, q_pos, kv0, lane % 4, seq_q, seq_kv,
                            row_low, row_span, words);
         }
@@ -515,10 +542,11 @@ __global__ void __launch_bounds__(kThreads, 1)
           const std::uint32_t parity = ((g + j) / kStages) & 1;
           mbar_wait(k_full(s), parity);
           issue_qk<T, D>(s_acc, q_base, base + L::kK + s * L::kTileBytes);
+          const std::uint32_t* words = stage_key_words(j);
           wgmma_wait<0>();
           fence_regs(s_acc);
           mbar_arrive(k_empty(s));
-          mask_and_softmax(j);
+          mask_and_softmax(j, words);
           rescale(o, corr);
           pack_p<T>(s_acc, p);
           mbar_wait(v_full(s), parity);
@@ -540,10 +568,11 @@ __global__ void __launch_bounds__(kThreads, 1)
         mbar_wait(k_full(s0), (g / kStages) & 1);
         issue_qk<T, D>(s_acc, q_base, base + L::kK + s0 * L::kTileBytes);
         if constexpr (kPingpong) named_arrive(2 - cw);
+        const std::uint32_t* words0 = stage_key_words(0);
         wgmma_wait<0>();
         fence_regs(s_acc);
         mbar_arrive(k_empty(s0));
-        mask_and_softmax(0);
+        mask_and_softmax(0, words0);
         pack_p<T>(s_acc, p);
         for (int j = 1; j < it.n_tiles; ++j) {
           const int s = (g + j) % kStages;
@@ -556,10 +585,11 @@ __global__ void __launch_bounds__(kThreads, 1)
           mbar_wait(v_full(sp), parity_p);
           issue_pv<T, D>(o, p, base + L::kV + sp * L::kTileBytes);
           if constexpr (kPingpong) named_arrive(2 - cw);
+          const std::uint32_t* words = stage_key_words(j);
           wgmma_wait<1>();  // groups retire in order: QK^T(j) is done, PV(j-1) may not be
           fence_regs(s_acc);
           mbar_arrive(k_empty(s));
-          mask_and_softmax(j);
+          mask_and_softmax(j, words);
           wgmma_wait<0>();
           fence_regs(o);
           fence_regs(p);
@@ -832,26 +862,25 @@ std::vector<std::int32_t> longest_first_order(const AttentionShape& shape, int m
         "longest_first_order: kv_num_blocks and full_kv_num_blocks need mask_batch x mask_heads x "
         "num_q_blocks entries, num_q_blocks >= ceil(seq_q / 128)");
   std::vector<std::int32_t> order;
-  std::vector<std::int64_t> blocks;  // each item's visited blocks (PARTIAL + FULL): its work
   order.reserve(std::size_t(shape.batch) * shape.q_heads * q_tiles);
+  std::vector<std::pair<std::int64_t, int>> head;  // (visited blocks, query tile) of one head
   for (int b = 0; b < shape.batch; ++b)
-    for (int h = 0; h < shape.q_heads; ++h)
+    for (int h = 0; h < shape.q_heads; ++h) {
+      head.clear();
       for (int qt = 0; qt < q_tiles; ++qt) {
         const std::size_t row =
             (std::size_t(mask_batch == 1 ? 0 : b) * mask_heads + (mask_heads == 1 ? 0 : h)) *
                 num_q_blocks +
             qt;
+        head.emplace_back(std::int64_t{kv_num_blocks[row]} + full_kv_num_blocks[row], qt);
+      }
+      std::stable_sort(head.begin(), head.end(),
+                       [](const auto& x, const auto& y) { return x.first > y.first; });
+      for (const auto& [blocks, qt] : head)
         order.push_back(
             static_cast<std::int32_t>((std::int64_t{b} * shape.q_heads + h) * q_tiles + qt));
-        blocks.push_back(std::int64_t{kv_num_blocks[row]} + full_kv_num_blocks[row]);
-      }
-  std::vector<std::size_t> index(order.size());
-  for (std::size_t i = 0; i < index.size(); ++i) index[i] = i;
-  std::stable_sort(index.begin(), index.end(),
-                   [&](std::size_t x, std::size_t y) { return blocks[x] > blocks[y]; });
-  std::vector<std::int32_t> sorted(order.size());
-  for (std::size_t i = 0; i < index.size(); ++i) sorted[i] = order[index[i]];
-  return sorted;
+    }
+  return order;
 }
 
 }  // namespace attnsim::golden::sm90

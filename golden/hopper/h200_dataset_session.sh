@@ -5,8 +5,8 @@
 # (2026-11-23, 52 masks) timed at d 64 and 128 with the sm90 kernel on FlexAttention's grid and on
 # the persistent grid, the golden kernel and FlexAttention, in that order; SDPA dense for context;
 # Nsight Compute on two partial-heavy masks; last, if time is left, the rules dataset
-# (2026-12-02-rules, 93 masks, every token rule) with the sm90 kernel (one bsattn-bench per GQA
-# group). Binaries are built elsewhere (cudart static) and carried in BIN_DIR: bsattn-bench,
+# (2026-12-02-rules, 93 masks, every token rule) with the sm90 and the golden kernel (one
+# bsattn-bench per GQA group and kernel). Binaries are built elsewhere (cudart static) and carried in BIN_DIR: bsattn-bench,
 # tilesim, gpu-info, the three gtest binaries, attention_sm90.o, and the shared libraries they
 # need in BIN_DIR/lib, and compare_runs.py. Masks are generated here by tilesim from the committed cases.json files.
 # Everything goes to WORK_DIR/results, packed into OUT_DIR/results.tar.gz after every step (so
@@ -139,10 +139,13 @@ for gqa, masks in sorted(groups.items()):
     print(gqa, " ".join(masks))
 EOF
 while read -r gqa group; do
-  # shellcheck disable=SC2086
-  (cd "$rules" && timeout 150 "$bin/bsattn-bench" $group --kernel sm90 --head-dim 64,128 \
-    --gqa "$gqa" --out "sm90-rules-gqa$gqa.json" >/dev/null) || echo "rules gqa $gqa: rc $?"
-  cp "$rules/sm90-rules-gqa$gqa.json" "$res/" 2>/dev/null
+  for kernel in sm90 golden; do
+    # shellcheck disable=SC2086
+    (cd "$rules" && timeout 150 "$bin/bsattn-bench" $group --kernel $kernel --head-dim 64,128 \
+      --gqa "$gqa" --out "$kernel-rules-gqa$gqa.json" >/dev/null) ||
+      echo "rules $kernel gqa $gqa: rc $?"
+    cp "$rules/$kernel-rules-gqa$gqa.json" "$res/" 2>/dev/null
+  done
   pack
 done <"$rules/groups.txt"
 step done

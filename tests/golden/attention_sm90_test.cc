@@ -379,14 +379,14 @@ TEST(AttentionSm90CanRun, RefusesWhatItCannotRun) {
   EXPECT_NE("", sm90::can_run_sparse(ElementType::kBFloat16, shape, heads3, TokenRuleParams{}));
 }
 
-TEST(AttentionSm90Order, LongestFirstThenGridOrder) {
+TEST(AttentionSm90Order, HeadsInGridOrderTilesLongestFirst) {
   // 3 query tiles x 2 heads, one broadcast mask row per query tile visiting 1, 2, 3 blocks
-  // (causal-like): the last tiles come first, heads in grid order among equals.
+  // (causal-like): each head's last tiles come first.
   const AttentionShape shape{1, 2, 2, 384, 384, 128};
-  EXPECT_EQ((std::vector<std::int32_t>{2, 5, 1, 4, 0, 3}),
+  EXPECT_EQ((std::vector<std::int32_t>{2, 1, 0, 5, 4, 3}),
             sm90::longest_first_order(shape, 1, 1, 3, {1, 1, 1}, {0, 1, 2}));
-  // Per-head rows: head 1's second tile is the longest.
-  EXPECT_EQ((std::vector<std::int32_t>{4, 0, 1, 2, 3, 5}),
+  // Per-head rows: head 0's tiles tie (grid order), head 1's second tile is its longest.
+  EXPECT_EQ((std::vector<std::int32_t>{0, 1, 2, 4, 3, 5}),
             sm90::longest_first_order(shape, 1, 2, 3, {2, 2, 2, 1, 9, 0}, {0, 0, 0, 1, 0, 0}));
   EXPECT_THROW(sm90::longest_first_order(shape, 1, 1, 3, {1, 1}, {0, 1}), std::invalid_argument);
   EXPECT_THROW(sm90::launch_sparse_attention_persistent(ElementType::kBFloat16, shape, nullptr,
