@@ -11,7 +11,7 @@
 # need in BIN_DIR/lib, and compare_runs.py. Masks are generated here by tilesim from the committed cases.json files.
 # Everything goes to WORK_DIR/results, packed into OUT_DIR/results.tar.gz after every step (so
 # what ran comes back even if the command is stopped). Run from the repository root:
-#   golden/hopper/h200_dataset_session.sh BIN_DIR WORK_DIR OUT_DIR
+#   [FLEX_MASKS=REGEX] [SKIP_CONTEXT=1] golden/hopper/h200_dataset_session.sh BIN_DIR WORK_DIR OUT_DIR
 set -uo pipefail
 if [ $# -ne 3 ]; then
   echo "usage: $0 BIN_DIR WORK_DIR OUT_DIR" >&2
@@ -91,8 +91,10 @@ step sm90-flat
 bench sm90 --kernel sm90
 pack
 step flexattention
+# FLEX_MASKS (a grep -E pattern) times FlexAttention on those masks only (a revisit).
+mapfile -t flex_masks < <(printf '%s\n' "${masks[@]}" | grep -E "${FLEX_MASKS:-.}")
 (cd "$data" && timeout 360 python3 "$repo/scripts/torch_attention_bench.py" --kernel \
-  flexattention "${masks[@]}" --head-dim 64,128 --out flexattention.json) ||
+  flexattention "${flex_masks[@]}" --head-dim 64,128 --out flexattention.json) ||
   echo "flexattention: rc $?"
 cp "$data/flexattention.json" "$res/" 2>/dev/null
 pack
@@ -102,6 +104,7 @@ step golden
 bench golden
 pack
 
+if [ -z "${SKIP_CONTEXT:-}" ]; then  # SKIP_CONTEXT=1: no SDPA, no ncu (a revisit)
 step sdpa-and-dense
 (cd "$data" && timeout 90 "$bin/bsattn-bench" 'pattern:dense,seq=16384,heads=32' \
   'pattern:causal,seq=16384,heads=32' --kernel sm90 --head-dim 64,128 --out sm90-16k-h32.json \
@@ -124,6 +127,7 @@ if command -v ncu >/dev/null; then
   done
 fi
 pack
+fi
 
 step rules-dataset
 rules=$work/rules
