@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One H200 check: the golden kernel on the rules dataset's 15 document masks (d64, d128), after the
 # allows() fix (BIN_DIR/doc-cases.json: those cases of golden/results/h200/2026-12-02-rules);
-# the golden and sm90-rules GPU tests. Usage: doc_check.sh BIN_DIR OUT_DIR (repository root).
+# the golden and sm90-rules GPU tests. Usage (repository root):
+#   golden/hopper/doc_check_session.sh BIN_DIR OUT_DIR
 set -uo pipefail
 bin=$(realpath "$1") out=$2
 export LD_LIBRARY_PATH="$bin/lib" PYTHONUNBUFFERED=1
