@@ -19,8 +19,10 @@ from pathlib import Path
 def load(path: Path) -> dict[tuple[str, int], float]:
     try:
         runs = json.loads(path.read_text())["runs"]
-    except (OSError, ValueError, KeyError) as error:
-        sys.exit(f"compare_runs: {path}: cannot read its 'runs' ({error})")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"compare_runs: error: {path}: runs: expected a JSON object with 'runs' of mask, "
+              f"head_dim and ms ({error})", file=sys.stderr)
+        sys.exit(2)
     return {(run["mask"], int(run["head_dim"])): float(run["ms"]) for run in runs}
 
 
