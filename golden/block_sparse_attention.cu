@@ -17,6 +17,7 @@
 
 #include "golden/block_sparse_attention.h"
 #include "golden/neighborhood.h"
+#include "golden/token_rule_device.cuh"
 
 namespace attnsim::golden {
 namespace {
@@ -114,23 +115,9 @@ __device__ __forceinline__ float fast_exp2(float x) {
   return y;
 }
 
-// True when every (query, key) pair of the tile lies inside the window: the tile then needs no
-// per-element masking (only tiles the window boundary crosses do, as in FlashAttention-2).
-__device__ __forceinline__ bool window_covers_tile(const TokenRuleParams& rule, int q_first,
-                                                   int q_last, int kv_first, int kv_last) {
-  return kv_first >= q_last - rule.window_left && kv_last <= q_first + rule.window_right;
-}
-
-// Rules whose test compares a per-key word with per-row words kept in shared memory: the key
-// words of a tile are computed once per CTA (64 threads, one key each) instead of once per row,
-// the row words once per CTA. kDocument: one word each (the document id); kNeighborhood: one word
-// per key, two per row (neighborhood.h's packed form).
+// The token rules' device code is shared with the sm_90a kernel (golden/token_rule_device.cuh).
 template <TokenRule kRule>
-constexpr bool kRuleUsesWords = kRule == TokenRule::kDocument || kRule == TokenRule::kNeighborhood;
-template <TokenRule kRule>
-constexpr bool kRuleHasInterval =
-    kRule == TokenRule::kWindow || kRule == TokenRule::kPrefixWindow ||
-    kRule == TokenRule::kDocument;
+constexpr bool kRuleUsesWords = rules::kUsesWords<kRule>;
 constexpr int kRowWordsBytes = 2 * kTileQ * 4;   // two words per query row
 constexpr int kKeyWordsBytes = 2 * kTileKv * 4;  // one word per key, two stages
 
@@ -221,29 +208,14 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
   auto fill_key_words = [&](int t) {
     if (threadIdx.x >= kTileKv) return;
     const int kv = tile_start(t) + static_cast<int>(threadIdx.x);
-    std::uint32_t word = 0;
-    if (kv < s.seq_kv) {
-      if constexpr (kRule == TokenRule::kDocument) {
-        word = static_cast<std::uint32_t>(
-            p.rule.document_ids[static_cast<std::int64_t>(batch) * s.seq_kv + kv]);
-      } else {
-        word = neighborhood_key_word(p.rule, kv);
-      }
-    }
-    key_words[(t & 1) * kTileKv + threadIdx.x] = word;
+    key_words[(t & 1) * kTileKv + threadIdx.x] =
+        rules::key_word<kRule>(p.rule, batch, kv, s.seq_kv);
   };
   if constexpr (kRuleUsesWords<kRule>) {
     static_assert(kThreads == kTileQ, "one thread per query row computes its row words");
-    const int q = q0 + static_cast<int>(threadIdx.x);
-    std::uint32_t low = 0, span = 0;
-    if (q < s.seq_q) {
-      if constexpr (kRule == TokenRule::kDocument) {
-        low = static_cast<std::uint32_t>(
-            p.rule.document_ids[static_cast<std::int64_t>(batch) * s.seq_kv + q]);
-      } else {
-        neighborhood_row_words(p.rule, q, &low, &span);
-      }
-    }
+    std::uint32_t low, span;
+    rules::row_words<kRule>(p.rule, batch, q0 + static_cast<int>(threadIdx.x), s.seq_q, s.seq_kv,
+                            &low, &span);
     row_words[2 * threadIdx.x] = low;
     row_words[2 * threadIdx.x + 1] = span;
     if (num_partial > 0) fill_key_words(0);
@@ -316,23 +288,10 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
     // rule adds one bit test per element from two words per row, kPrefixWindow one compare with
     // the prefix end, the word rules one test of the key's word against the row's words.
     const bool past_end = kv0 + kTileKv > s.seq_kv;
-    bool mask_elements = is_partial || past_end;
-    if constexpr (kRule == TokenRule::kWindow) {
-      const int q_first = q0, q_last = min(q0 + kTileQ, s.seq_q) - 1;
-      mask_elements = past_end || (is_partial && !window_covers_tile(p.rule, q_first, q_last, kv0,
-                                                                     kv0 + kTileKv - 1));
-    }
-    if constexpr (kRule == TokenRule::kPrefixWindow) {  // covered by the window or the prefix
-      const int q_first = q0, q_last = min(q0 + kTileQ, s.seq_q) - 1;
-      const bool in_prefix =
-          kv0 + kTileKv <= p.rule.prefix && (!p.rule.prefix_causal || kv0 + kTileKv - 1 <= q_first);
-      mask_elements =
-          past_end || (is_partial && !in_prefix &&
-                       !window_covers_tile(p.rule, q_first, q_last, kv0, kv0 + kTileKv - 1));
-    }
+    const bool mask_elements = rules::tile_needs_mask<kRule>(
+        p.rule, is_partial, past_end, q0, min(q0 + kTileQ, s.seq_q) - 1, kv0, kv0 + kTileKv - 1);
     if (mask_elements) {
       const int kv_thread = kv0 + thread_in_group * 2;
-      const int prefix_end = is_partial ? min(p.rule.prefix, s.seq_kv) : 0;  // kPrefixWindow
       const std::uint32_t* tile_words = key_words + (t & 1) * kTileKv + thread_in_group * 2;
       const std::uint32_t guards = neighborhood_guards(p.rule.grid_rank);  // kNeighborhood
 #pragma unroll
@@ -340,34 +299,15 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
           const int q = q0 + warp_row0 + m * 16 + group + r * 8;
-          int lo = 0, hi = s.seq_kv - 1;
-          if constexpr (kRuleHasInterval<kRule>) {
-            if (is_partial) {
-              lo = max(lo, q - p.rule.window_left);
-              hi = min(hi, q + p.rule.window_right);
-            }
-          }
-          int row_prefix_end = prefix_end;  // kPrefixWindow
-          if constexpr (kRule == TokenRule::kPrefixWindow) {
-            if (p.rule.prefix_causal) row_prefix_end = min(prefix_end, q + 1);
-          }
-          std::uint32_t row_low = 0, row_span = 0;  // word rules: this row's words
-          if constexpr (kRuleUsesWords<kRule>) {
+          rules::RowState row = rules::row_state<kRule>(p.rule, is_partial, q, s.seq_kv, 0u, 0u);
+          if constexpr (kRuleUsesWords<kRule>) {  // word rules: this row's words
             const int row_in_tile = warp_row0 + m * 16 + group + r * 8;
-            row_low = row_words[2 * row_in_tile];
-            row_span = row_words[2 * row_in_tile + 1];
+            row.low = row_words[2 * row_in_tile];
+            row.span = row_words[2 * row_in_tile + 1];
           }
-          std::uint64_t bits = ~0ull;  // the tile's 64 keys for this row (token-mask rule)
+          std::uint32_t bits[2];  // the tile's 64 keys for this row (token-mask rule)
           if constexpr (kRule == TokenRule::kTokenMask) {
-            if (is_partial && q < s.seq_q) {
-              const std::uint32_t* row = p.rule.token_mask + static_cast<std::int64_t>(q) *
-                                                                 p.rule.token_mask_words_per_row;
-              const int word = kv0 >> 5;
-              const std::uint32_t low = row[word];
-              const std::uint32_t high =
-                  word + 1 < p.rule.token_mask_words_per_row ? row[word + 1] : 0u;
-              bits = (static_cast<std::uint64_t>(high) << 32) | low;
-            }
+            rules::token_mask_bits(p.rule, is_partial && q < s.seq_q, q, kv0, bits);
           }
 #pragma unroll
           for (int nt = 0; nt < kSTiles; ++nt) {
@@ -378,22 +318,14 @@ __global__ void __launch_bounds__(kThreads, 2) block_sparse_attention_kernel(Ker
 #pragma unroll
             for (int c = 0; c < 2; ++c) {
               const int kv = kv_thread + nt * 8 + c;
-              bool allowed = kv >= lo && kv <= hi;
+              bool token_bit = true;
               if constexpr (kRule == TokenRule::kTokenMask) {
-                allowed = allowed && ((bits >> (nt * 8 + thread_in_group * 2 + c)) & 1u);
+                // Word nt / 4 (a constant: the register array stays in registers).
+                token_bit = (bits[nt / 4] >> ((nt % 4) * 8 + thread_in_group * 2 + c)) & 1u;
               }
-              if constexpr (kRule == TokenRule::kPrefixWindow) {
-                allowed = allowed || kv < row_prefix_end;
-              }
-              const std::uint32_t key_word = c == 0 ? words.x : words.y;
-              if constexpr (kRule == TokenRule::kDocument) {
-                allowed = allowed && (!is_partial || key_word == row_low);
-              }
-              if constexpr (kRule == TokenRule::kNeighborhood) {
-                allowed = allowed &&
-                          (!is_partial || neighborhood_allows(key_word, row_low, row_span, guards));
-              }
-              if (!allowed) s_acc[m][nt][2 * r + c] = -INFINITY;
+              if (!rules::allows<kRule>(row, is_partial, kv, c == 0 ? words.x : words.y, token_bit,
+                                        guards))
+                s_acc[m][nt][2 * r + c] = -INFINITY;
             }
           }
         }
@@ -513,29 +445,11 @@ int launch_for_rule(ElementType type, const AttentionShape& shape, const KernelP
 
 }  // namespace
 
-std::string can_run(ElementType, const AttentionShape& shape, const BlockLists& lists,
-                    const TokenRuleParams& rule) {
+std::string token_rule_reasons(const AttentionShape& shape, const TokenRuleParams& rule) {
   std::string reasons;
   auto require = [&](bool ok, const std::string& why) {
     if (!ok) reasons += (reasons.empty() ? "" : "; ") + why;
   };
-  require(shape.head_dim == 64 || shape.head_dim == 128, "head_dim must be 64 or 128");
-  require(shape.batch > 0 && shape.q_heads > 0 && shape.kv_heads > 0,
-          "batch and head counts must be positive");
-  require(shape.kv_heads > 0 && shape.q_heads % shape.kv_heads == 0,
-          "q_heads must be a multiple of kv_heads");
-  require(shape.seq_q > 0 && shape.seq_kv > 0, "sequence lengths must be positive");
-  require(lists.block_q == kTileQ, "mask block_q must be 128 (the kernel's query tile)");
-  require(lists.block_kv > 0 && lists.block_kv % kTileKv == 0,
-          "mask block_kv must be a positive multiple of 64");
-  require(lists.num_q_blocks * lists.block_q >= shape.seq_q, "the mask has too few query blocks");
-  require(lists.block_kv > 0 && lists.num_kv_blocks * lists.block_kv >= shape.seq_kv,
-          "the mask has too few key blocks");
-  require(lists.mask_batch == 1 || lists.mask_batch == shape.batch, "mask batch must be 1 or B");
-  require(lists.mask_heads == 1 || lists.mask_heads == shape.q_heads, "mask heads must be 1 or H");
-  require(
-      lists.kv_num_blocks && lists.kv_indices && lists.full_kv_num_blocks && lists.full_kv_indices,
-      "all four block-list arrays are required");
   require(rule.rule != TokenRule::kTokenMask ||
               (rule.token_mask && rule.token_mask_words_per_row * 32 >= shape.seq_kv),
           "a token mask needs ceil(seq_kv / 32) words per row");
@@ -576,6 +490,34 @@ std::string can_run(ElementType, const AttentionShape& shape, const BlockLists& 
               "ceil(dim / dilation) <= 2^31 at rank 1, 2^15 at rank 2, 2^9 at rank 3)");
     }
   }
+  return reasons;
+}
+
+std::string can_run(ElementType, const AttentionShape& shape, const BlockLists& lists,
+                    const TokenRuleParams& rule) {
+  std::string reasons;
+  auto require = [&](bool ok, const std::string& why) {
+    if (!ok) reasons += (reasons.empty() ? "" : "; ") + why;
+  };
+  require(shape.head_dim == 64 || shape.head_dim == 128, "head_dim must be 64 or 128");
+  require(shape.batch > 0 && shape.q_heads > 0 && shape.kv_heads > 0,
+          "batch and head counts must be positive");
+  require(shape.kv_heads > 0 && shape.q_heads % shape.kv_heads == 0,
+          "q_heads must be a multiple of kv_heads");
+  require(shape.seq_q > 0 && shape.seq_kv > 0, "sequence lengths must be positive");
+  require(lists.block_q == kTileQ, "mask block_q must be 128 (the kernel's query tile)");
+  require(lists.block_kv > 0 && lists.block_kv % kTileKv == 0,
+          "mask block_kv must be a positive multiple of 64");
+  require(lists.num_q_blocks * lists.block_q >= shape.seq_q, "the mask has too few query blocks");
+  require(lists.block_kv > 0 && lists.num_kv_blocks * lists.block_kv >= shape.seq_kv,
+          "the mask has too few key blocks");
+  require(lists.mask_batch == 1 || lists.mask_batch == shape.batch, "mask batch must be 1 or B");
+  require(lists.mask_heads == 1 || lists.mask_heads == shape.q_heads, "mask heads must be 1 or H");
+  require(
+      lists.kv_num_blocks && lists.kv_indices && lists.full_kv_num_blocks && lists.full_kv_indices,
+      "all four block-list arrays are required");
+  if (const std::string why = token_rule_reasons(shape, rule); !why.empty())
+    reasons += (reasons.empty() ? "" : "; ") + why;
   return reasons;
 }
 

@@ -77,6 +77,10 @@ struct GoldenKernelGeometry {
   static constexpr int kCtasPerSm = 2;
 };
 
+/// Empty string if `rule` is well formed for `shape`, else every reason it is not (the token-rule
+/// half of can_run, shared with the sm_90a kernel's can_run_sparse).
+std::string token_rule_reasons(const AttentionShape& shape, const TokenRuleParams& rule);
+
 /// Empty string if the arguments can run, else every reason they cannot.
 std::string can_run(ElementType type, const AttentionShape& shape, const BlockLists& lists,
                     const TokenRuleParams& rule);

@@ -22,12 +22,17 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "golden/token_rule_device.cuh"
 
 namespace attnsim::golden::sm90 {
 namespace {
@@ -51,8 +56,12 @@ struct Layout {
   static constexpr int kK = kQ + kTileBytes;
   static constexpr int kV = kK + kStages * kTileBytes;
   static constexpr int kBarriers = kV + kStages * kTileBytes;
-  static constexpr int kBlockList = kBarriers + 128;  // this CTA's key blocks, partial first
-  static constexpr int kBytes = kBlockList + 4 * kMaxKvBlocks + 1024;  // + slack to align to 1 KB
+  // The current work item's key blocks, partial first, in two buffers (item parity), so a
+  // persistent CTA fills the next item's list while the last one's readers finish.
+  static constexpr int kBlockList = kBarriers + 128;
+  // Word rules: each consumer warpgroup's key words of a tile, two buffers (tile parity).
+  static constexpr int kKeyWords = kBlockList + 2 * 4 * kMaxKvBlocks;
+  static constexpr int kBytes = kKeyWords + 2 * 2 * kTileKv * 4 + 1024;  // + slack to align 1 KB
 };
 
 __device__ __forceinline__ std::uint32_t smem_u32(const void* p) {
@@ -250,6 +259,13 @@ __device__ __forceinline__ void named_arrive(int id) {
   asm volatile("bar.arrive %0, 256;\n" ::"r"(id) : "memory");
 }
 
+// Named barrier `id` over `threads` threads that need not be warp-converged (barrier.sync is the
+// non-.aligned form): 3 and 4 are each consumer warpgroup's own, 5 the whole CTA's at each work
+// item (0 is __syncthreads', 1 and 2 the ping-pong's).
+__device__ __forceinline__ void barrier_sync(int id, int threads) {
+  asm volatile("barrier.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
+
 template <int N>
 __device__ __forceinline__ void rescale(float (&o)[N], const float (&corr)[2]) {
 #pragma unroll
@@ -267,22 +283,75 @@ struct KernelArgs {
   const std::int32_t* full_kv_num_blocks;
   const std::int32_t* full_kv_indices;
   int mask_batch, mask_heads, num_q_blocks, num_kv_blocks;
-  int tiles_per_block;            // block_kv / 128
-  int window_left, window_right;  // kWindow
+  int tiles_per_block;  // block_kv / 128
+  TokenRuleParams rule;
+  // Persistent grid: CTA c runs work items items[c], items[c + gridDim.x], ..., each
+  // (b * q_heads + h) * q_tiles + query tile; nullptr: one item per CTA, from blockIdx.
+  const std::int32_t* items;
+  int n_items;
+  int q_tiles;  // ceil(seq_q / 128)
 };
 
-// PARTIAL tiles (and any tile reaching past seq_kv) get their disallowed scores set to -inf.
-// q0: this thread's first query row (the other is q0 + 8); kv_base: its first key column.
-template <TokenRule kRule>
-__device__ __forceinline__ void mask_tile(float (&s)[64], int q0, int kv_base, int seq_kv, int left,
-                                          int right) {
+// A PARTIAL tile's per-element test (kTail: the tile reaches past seq_kv, so keys there go too).
+template <TokenRule kRule, bool kTail>
+__device__ __forceinline__ void mask_partial(float (&s)[64], const rules::RowState (&row)[2],
+                                             const std::uint32_t (&bits)[2][kTileKv / 32], int kv0,
+                                             int quad, int seq_kv, const std::uint32_t* words,
+                                             std::uint32_t guards) {
 #pragma unroll
-  for (int i = 0; i < 64; ++i) {
-    const int q = q0 + 8 * ((i >> 1) & 1);
-    const int kv = kv_base + (i / 4) * 8 + (i & 1);
-    bool ok = kv < seq_kv;
-    if constexpr (kRule == TokenRule::kWindow) ok = ok && kv >= q - left && kv <= q + right;
-    if (!ok) s[i] = -INFINITY;
+  for (int n = 0; n < kTileKv / 8; ++n) {  // registers 4n..4n+3: keys 8n + 2 quad + {0, 1}
+    uint2 w = make_uint2(0u, 0u);
+    if constexpr (rules::kUsesWords<kRule>) {
+      w = *reinterpret_cast<const uint2*>(words + n * 8 + 2 * quad);
+    }
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+#pragma unroll
+      for (int c = 0; c < 2; ++c) {
+        const int kv = kv0 + n * 8 + 2 * quad + c;
+        bool token_bit = true;
+        if constexpr (kRule == TokenRule::kTokenMask) {
+          token_bit = (bits[r][n / 4] >> ((n % 4) * 8 + 2 * quad + c)) & 1u;
+        }
+        bool ok = rules::partial_allows<kRule>(row[r], kv, c == 0 ? w.x : w.y, token_bit, guards);
+        if constexpr (kTail && !rules::kHasInterval<kRule>) ok = ok && kv < seq_kv;
+        if (!ok) s[4 * n + 2 * r + c] = -INFINITY;
+      }
+    }
+  }
+}
+
+// Tiles that need it (PARTIAL ones, and any reaching past seq_kv) get their disallowed scores set
+// to -inf, by the rule code the old kernel uses (golden/token_rule_device.cuh). q0: this thread's
+// first query row (the other is q0 + 8); kv0: the tile's first key; quad: lane % 4 (columns
+// 2 quad, 2 quad + 1 of every 8); low/span: the two rows' words and `words` the tile's key words
+// (word rules, PARTIAL tiles).
+template <TokenRule kRule>
+__device__ __forceinline__ void mask_tile(float (&s)[64], const TokenRuleParams& rule,
+                                          bool is_partial, int q0, int kv0, int quad, int seq_q,
+                                          int seq_kv, const std::uint32_t (&low)[2],
+                                          const std::uint32_t (&span)[2],
+                                          const std::uint32_t* words) {
+  if (!is_partial) {  // a FULL tile reaching past seq_kv: only its tail goes
+#pragma unroll
+    for (int i = 0; i < 64; ++i)
+      if (kv0 + (i / 4) * 8 + 2 * quad + (i & 1) >= seq_kv) s[i] = -INFINITY;
+    return;
+  }
+  rules::RowState row[2];
+  std::uint32_t bits[2][kTileKv / 32];  // kTokenMask: each row's 128 key bits
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    row[r] = rules::row_state<kRule>(rule, true, q0 + 8 * r, seq_kv, low[r], span[r]);
+    if constexpr (kRule == TokenRule::kTokenMask) {
+      rules::token_mask_bits(rule, q0 + 8 * r < seq_q, q0 + 8 * r, kv0, bits[r]);
+    }
+  }
+  const std::uint32_t guards = neighborhood_guards(rule.grid_rank);  // kNeighborhood
+  if (kv0 + kTileKv > seq_kv) {
+    mask_partial<kRule, true>(s, row, bits, kv0, quad, seq_kv, words, guards);
+  } else {
+    mask_partial<kRule, false>(s, row, bits, kv0, quad, seq_kv, words, guards);
   }
 }
 
@@ -305,42 +374,60 @@ __global__ void __launch_bounds__(kThreads, 1)
   auto v_full = [&](int s) { return bars + 8u * (1 + kStages + s); };
   auto k_empty = [&](int s) { return bars + 8u * (1 + 2 * kStages + s); };
   auto v_empty = [&](int s) { return bars + 8u * (1 + 3 * kStages + s); };
-
   const int warpgroup = threadIdx.x / 128;
-  const int h = blockIdx.y;
-  const int b = blockIdx.z;
-  const int kvh = h / (q_heads / kv_heads);
-  const int q_row0 = (b * q_heads + h) * seq_q + blockIdx.x * kTileQ;
-  const int kv_row0 = (b * kv_heads + kvh) * seq_kv;
 
-  // This CTA's key blocks, PARTIAL then FULL (FlexAttention's visit order), copied to shared
-  // memory once so the producer and both consumers map tile j to its keys without global loads.
-  int* const block_list = reinterpret_cast<int*>(smem_raw + (base - raw) + L::kBlockList);
-  int n_partial = 0, n_blocks, tiles_per_block = 1;
+  // Work items: one per CTA from blockIdx (FlexAttention's grid), or, on the persistent grid,
+  // items[blockIdx.x + k gridDim.x] (the host orders them longest first).
+  const bool persistent = args.items != nullptr;
+  const int first_item = persistent ? static_cast<int>(blockIdx.x) : 0;
+  const int item_step = persistent ? static_cast<int>(gridDim.x) : 1;
+  const int n_items = persistent ? args.n_items : 1;
   const bool dense = args.kv_num_blocks == nullptr;
-  if (dense) {
-    n_blocks = (seq_kv + kTileKv - 1) / kTileKv;
-  } else {
-    const int mb = args.mask_batch == 1 ? 0 : b, mh = args.mask_heads == 1 ? 0 : h;
-    const std::int64_t row =
-        (std::int64_t{mb} * args.mask_heads + mh) * args.num_q_blocks + blockIdx.x;
-    n_partial = args.kv_num_blocks[row];
-    n_blocks = n_partial + args.full_kv_num_blocks[row];
-    tiles_per_block = args.tiles_per_block;
-    const std::int32_t* partial = args.kv_indices + row * args.num_kv_blocks;
-    const std::int32_t* full = args.full_kv_indices + row * args.num_kv_blocks;
-    for (int i = threadIdx.x; i < n_blocks; i += kThreads)
-      block_list[i] = i < n_partial ? partial[i] : full[i - n_partial];
-  }
-  const int n_tiles = n_blocks * tiles_per_block;
-  // First key of tile j.
-  auto tile_kv = [&](int j) {
-    const int blk = j / tiles_per_block;
-    const int kv_block = dense ? blk : block_list[blk];
-    return (kv_block * tiles_per_block + (j - blk * tiles_per_block)) * kTileKv;
+  struct Item {
+    int q_tile, h, b, n_partial, n_tiles;
+    const int* blocks;  // shared memory: the item's key blocks, PARTIAL then FULL
   };
-  auto tile_masked = [&](int j) {
-    return j / tiles_per_block < n_partial || tile_kv(j) + kTileKv > seq_kv;
+  // Decodes work item w and copies its key blocks into list buffer `parity` (every thread of the
+  // CTA takes part), then waits for the whole CTA: after that barrier every thread is done with
+  // the item before the last (which used this buffer), so the producer may also reload Q.
+  auto begin_item = [&](int w, int parity) {
+    Item it{};
+    if (persistent) {
+      const int packed = args.items[w];
+      it.q_tile = packed % args.q_tiles;
+      it.h = (packed / args.q_tiles) % q_heads;
+      it.b = packed / args.q_tiles / q_heads;
+    } else {
+      it.q_tile = blockIdx.x;
+      it.h = blockIdx.y;
+      it.b = blockIdx.z;
+    }
+    int* const list =
+        reinterpret_cast<int*>(smem_raw + (base - raw) + L::kBlockList) + parity * kMaxKvBlocks;
+    it.blocks = list;
+    if (dense) {
+      it.n_tiles = (seq_kv + kTileKv - 1) / kTileKv;
+    } else {
+      const int mb = args.mask_batch == 1 ? 0 : it.b, mh = args.mask_heads == 1 ? 0 : it.h;
+      const std::int64_t row =
+          (std::int64_t{mb} * args.mask_heads + mh) * args.num_q_blocks + it.q_tile;
+      it.n_partial = args.kv_num_blocks[row];
+      const int n_blocks = it.n_partial + args.full_kv_num_blocks[row];
+      const std::int32_t* partial = args.kv_indices + row * args.num_kv_blocks;
+      const std::int32_t* full = args.full_kv_indices + row * args.num_kv_blocks;
+      for (int i = threadIdx.x; i < n_blocks; i += kThreads)
+        list[i] = i < it.n_partial ? partial[i] : full[i - it.n_partial];
+      it.n_tiles = n_blocks * args.tiles_per_block;
+    }
+    barrier_sync(5, kThreads);
+    return it;
+  };
+  const int tiles_per_block = dense ? 1 : args.tiles_per_block;
+  // First key of the item's tile j.
+  auto tile_kv = [&](const Item& it, int j) {
+    const int blk = j / tiles_per_block;
+    const int kv_block = dense ? blk : it.blocks[blk];
+    return (kv_block * tiles_per_block + (j - blk * tiles_per_block)) * kTileKv;
   };
 
   if (threadIdx.x == 0) {
@@ -355,106 +442,154 @@ __global__ void __launch_bounds__(kThreads, 1)
   }
   __syncthreads();
 
+  // Stages and barrier phases follow a tile count that runs on across a CTA's work items (g).
   if (warpgroup == 0) {
     asm volatile("setmaxnreg.dec.sync.aligned.u32 24;\n" ::: "memory");
-    if (threadIdx.x == 0) {
-      mbar_expect_tx(q_full, L::kTileBytes);
-      for (int sl = 0; sl < L::kSlabs; ++sl)
-        tma_load_2d(base + L::kQ + sl * kSlabBytes, &tm_q, q_full, sl * 64, q_row0);
-      for (int j = 0; j < n_tiles; ++j) {
-        const int s = j % kStages;
-        const std::uint32_t parity = (j / kStages) & 1;
-        const int row = kv_row0 + tile_kv(j);
-        // The stage's previous tile (j - kStages) must be released: that was phase parity ^ 1.
-        if (j >= kStages) mbar_wait(k_empty(s), parity ^ 1);
-        mbar_expect_tx(k_full(s), L::kTileBytes);
+    int g = 0, iter = 0;
+    for (int w = first_item; w < n_items; w += item_step, ++iter) {
+      const Item it = begin_item(w, iter & 1);
+      if (threadIdx.x == 0) {
+        const int q_row0 = (it.b * q_heads + it.h) * seq_q + it.q_tile * kTileQ;
+        const int kv_row0 = (it.b * kv_heads + it.h / (q_heads / kv_heads)) * seq_kv;
+        mbar_expect_tx(q_full, L::kTileBytes);
         for (int sl = 0; sl < L::kSlabs; ++sl)
-          tma_load_2d(base + L::kK + s * L::kTileBytes + sl * kSlabBytes, &tm_k, k_full(s), sl * 64,
-                      row);
-        if (j >= kStages) mbar_wait(v_empty(s), parity ^ 1);
-        mbar_expect_tx(v_full(s), L::kTileBytes);
-        for (int sl = 0; sl < L::kSlabs; ++sl)
-          tma_load_2d(base + L::kV + s * L::kTileBytes + sl * kSlabBytes, &tm_v, v_full(s), sl * 64,
-                      row);
+          tma_load_2d(base + L::kQ + sl * kSlabBytes, &tm_q, q_full, sl * 64, q_row0);
+        for (int j = 0; j < it.n_tiles; ++j) {
+          const int t = g + j;
+          const int s = t % kStages;
+          const std::uint32_t parity = (t / kStages) & 1;
+          const int row = kv_row0 + tile_kv(it, j);
+          // The stage's previous tile (t - kStages) must be released: that was phase parity ^ 1.
+          if (t >= kStages) mbar_wait(k_empty(s), parity ^ 1);
+          mbar_expect_tx(k_full(s), L::kTileBytes);
+          for (int sl = 0; sl < L::kSlabs; ++sl)
+            tma_load_2d(base + L::kK + s * L::kTileBytes + sl * kSlabBytes, &tm_k, k_full(s),
+                        sl * 64, row);
+          if (t >= kStages) mbar_wait(v_empty(s), parity ^ 1);
+          mbar_expect_tx(v_full(s), L::kTileBytes);
+          for (int sl = 0; sl < L::kSlabs; ++sl)
+            tma_load_2d(base + L::kV + s * L::kTileBytes + sl * kSlabBytes, &tm_v, v_full(s),
+                        sl * 64, row);
+        }
       }
+      __syncwarp();
+      g += it.n_tiles;
     }
   } else {
     asm volatile("setmaxnreg.inc.sync.aligned.u32 240;\n" ::: "memory");
     const int cw = warpgroup - 1;  // rows 64 cw .. 64 cw + 63 of the Q tile
     const int tid = threadIdx.x % 128;
     const int warp = tid / 32, lane = tid % 32;
-    const int q_pos = blockIdx.x * kTileQ + cw * 64 + warp * 16 + lane / 4;  // and q_pos + 8
     const std::uint32_t q_base = base + L::kQ + cw * 64 * kRowBytes;
-    float o[D / 2];
+    std::uint32_t* const key_words =
+        reinterpret_cast<std::uint32_t*>(smem_raw + (base - raw) + L::kKeyWords) + cw * 2 * kTileKv;
+    // Key-word buffers alternate per staged tile (kw_staged): between two writes of one buffer
+    // lies the other's barrier, which every reader of the first has passed.
+    int g = 0, iter = 0, kw_staged = 0;
+    for (int w = first_item; w < n_items; w += item_step, ++iter) {
+      const Item it = begin_item(w, iter & 1);
+      const int q_first = it.q_tile * kTileQ + cw * 64;  // this warpgroup's first row
+      const int q_pos = q_first + warp * 16 + lane / 4;  // this thread's rows: q_pos, q_pos + 8
+      std::uint32_t row_low[2] = {0u, 0u}, row_span[2] = {0u, 0u};  // word rules
+      if constexpr (rules::kUsesWords<kRule>) {
 #pragma unroll
-    for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
-    float s_acc[64];
-    std::uint32_t p[32];
-    float m[2] = {-INFINITY, -INFINITY};
-    float l[2] = {0.f, 0.f};
-    float corr[2];
-
-    mbar_wait(q_full, 0);
-    if constexpr (!kOverlap) {
-      for (int j = 0; j < n_tiles; ++j) {
-        const int s = j % kStages;
-        const std::uint32_t parity = (j / kStages) & 1;
-        mbar_wait(k_full(s), parity);
-        issue_qk<T, D>(s_acc, q_base, base + L::kK + s * L::kTileBytes);
-        wgmma_wait<0>();
-        fence_regs(s_acc);
-        mbar_arrive(k_empty(s));
-        if (tile_masked(j))
-          mask_tile<kRule>(s_acc, q_pos, tile_kv(j) + 2 * (lane % 4), seq_kv, args.window_left,
-                           args.window_right);
-        softmax_tile(s_acc, m, l, corr, scale_log2);
-        rescale(o, corr);
-        pack_p<T>(s_acc, p);
-        mbar_wait(v_full(s), parity);
-        issue_pv<T, D>(o, p, base + L::kV + s * L::kTileBytes);
-        wgmma_wait<0>();
-        fence_regs(o);
-        fence_regs(p);
-        mbar_arrive(v_empty(s));
+        for (int r = 0; r < 2; ++r)
+          rules::row_words<kRule>(args.rule, it.b, q_pos + 8 * r, seq_q, seq_kv, &row_low[r],
+                                  &row_span[r]);
       }
-    } else {
-      // Tile 0's scores first; then each step issues QK^T(j) and PV(j-1) together and runs
-      // softmax(j) while PV(j-1) is still on the tensor cores. A CTA with no tiles (an empty
-      // row of blocks) skips all of it, both consumers alike, and writes zeros.
-      if (n_tiles > 0) {
+      float o[D / 2];
+#pragma unroll
+      for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
+      float s_acc[64];
+      std::uint32_t p[32];
+      float m[2] = {-INFINITY, -INFINITY};
+      float l[2] = {0.f, 0.f};
+      float corr[2];
+
+      // Word rules: tile j's key words, one per thread, into a shared buffer and the
+      // warpgroup's barrier; both loops call it right after issuing tile j's QK^T, so it runs
+      // while the tensor cores work. nullptr when tile j is not PARTIAL.
+      auto stage_key_words = [&](int j) -> const std::uint32_t* {
+        if constexpr (rules::kUsesWords<kRule>) {
+          if (j / tiles_per_block < it.n_partial) {
+            std::uint32_t* buf = key_words + (kw_staged++ & 1) * kTileKv;
+            buf[tid] = rules::key_word<kRule>(args.rule, it.b, tile_kv(it, j) + tid, seq_kv);
+            barrier_sync(3 + cw, 128);
+            return buf;
+          }
+        }
+        return nullptr;
+      };
+      // One tile's scores, once QK^T(j) has landed in s_acc: the token rule on the tiles that
+      // need it (PARTIAL ones, and any reaching past seq_kv), then the online softmax. Both
+      // consumer loops below run this one step.
+      auto mask_and_softmax = [&](int j, const std::uint32_t* words) {
+        const int kv0 = tile_kv(it, j);
+        const bool is_partial = j / tiles_per_block < it.n_partial;
+        const bool past_end = kv0 + kTileKv > seq_kv;
+        if (rules::tile_needs_mask<kRule>(args.rule, is_partial, past_end, q_first,
+                                          min(q_first + 64, seq_q) - 1, kv0, kv0 + kTileKv - 1)) {
+          mask_tile<kRule>(s_acc, args.rule, is_partial, q_pos, kv0, lane % 4, seq_q, seq_kv,
+                           row_low, row_span, words);
+        }
+        softmax_tile(s_acc, m, l, corr, scale_log2);
+      };
+
+      mbar_wait(q_full, iter & 1);
+      if constexpr (!kOverlap) {
+        for (int j = 0; j < it.n_tiles; ++j) {
+          const int s = (g + j) % kStages;
+          const std::uint32_t parity = ((g + j) / kStages) & 1;
+          mbar_wait(k_full(s), parity);
+          issue_qk<T, D>(s_acc, q_base, base + L::kK + s * L::kTileBytes);
+          const std::uint32_t* words = stage_key_words(j);
+          wgmma_wait<0>();
+          fence_regs(s_acc);
+          mbar_arrive(k_empty(s));
+          mask_and_softmax(j, words);
+          rescale(o, corr);
+          pack_p<T>(s_acc, p);
+          mbar_wait(v_full(s), parity);
+          issue_pv<T, D>(o, p, base + L::kV + s * L::kTileBytes);
+          wgmma_wait<0>();
+          fence_regs(o);
+          fence_regs(p);
+          mbar_arrive(v_empty(s));
+        }
+      } else if (it.n_tiles > 0) {
+        // Tile 0's scores first; then each step issues QK^T(j) and PV(j-1) together and runs
+        // softmax(j) while PV(j-1) is still on the tensor cores. An item with no tiles (an empty
+        // row of blocks) skips all of it, both consumers alike, and writes zeros.
         if constexpr (kPingpong) {
           if (cw == 1) named_arrive(1);  // warpgroup 0 issues first
           named_sync(1 + cw);
         }
-        mbar_wait(k_full(0), 0);
-        issue_qk<T, D>(s_acc, q_base, base + L::kK);
+        const int s0 = g % kStages;
+        mbar_wait(k_full(s0), (g / kStages) & 1);
+        issue_qk<T, D>(s_acc, q_base, base + L::kK + s0 * L::kTileBytes);
         if constexpr (kPingpong) named_arrive(2 - cw);
+        const std::uint32_t* words0 = stage_key_words(0);
         wgmma_wait<0>();
         fence_regs(s_acc);
-        mbar_arrive(k_empty(0));
-        if (tile_masked(0))
-          mask_tile<kRule>(s_acc, q_pos, tile_kv(0) + 2 * (lane % 4), seq_kv, args.window_left,
-                           args.window_right);
-        softmax_tile(s_acc, m, l, corr, scale_log2);
+        mbar_arrive(k_empty(s0));
+        mask_and_softmax(0, words0);
         pack_p<T>(s_acc, p);
-        for (int j = 1; j < n_tiles; ++j) {
-          const int s = j % kStages;
-          const std::uint32_t parity = (j / kStages) & 1;
-          const int sp = (j - 1) % kStages;
-          const std::uint32_t parity_p = ((j - 1) / kStages) & 1;
+        for (int j = 1; j < it.n_tiles; ++j) {
+          const int s = (g + j) % kStages;
+          const std::uint32_t parity = ((g + j) / kStages) & 1;
+          const int sp = (g + j - 1) % kStages;
+          const std::uint32_t parity_p = ((g + j - 1) / kStages) & 1;
           if constexpr (kPingpong) named_sync(1 + cw);
           mbar_wait(k_full(s), parity);
           issue_qk<T, D>(s_acc, q_base, base + L::kK + s * L::kTileBytes);
           mbar_wait(v_full(sp), parity_p);
           issue_pv<T, D>(o, p, base + L::kV + sp * L::kTileBytes);
           if constexpr (kPingpong) named_arrive(2 - cw);
+          const std::uint32_t* words = stage_key_words(j);
           wgmma_wait<1>();  // groups retire in order: QK^T(j) is done, PV(j-1) may not be
           fence_regs(s_acc);
           mbar_arrive(k_empty(s));
-          if (tile_masked(j))
-            mask_tile<kRule>(s_acc, q_pos, tile_kv(j) + 2 * (lane % 4), seq_kv, args.window_left,
-                             args.window_right);
-          softmax_tile(s_acc, m, l, corr, scale_log2);
+          mask_and_softmax(j, words);
           wgmma_wait<0>();
           fence_regs(o);
           fence_regs(p);
@@ -462,12 +597,13 @@ __global__ void __launch_bounds__(kThreads, 1)
           rescale(o, corr);
           pack_p<T>(s_acc, p);
         }
-        const int sl = (n_tiles - 1) % kStages;
+        const int t_last = g + it.n_tiles - 1;
+        const int sl = t_last % kStages;
         if constexpr (kPingpong) named_sync(1 + cw);
-        mbar_wait(v_full(sl), ((n_tiles - 1) / kStages) & 1);
+        mbar_wait(v_full(sl), (t_last / kStages) & 1);
         issue_pv<T, D>(o, p, base + L::kV + sl * L::kTileBytes);
         // Warpgroup 0 has no turn left to wait for: warpgroup 1 leaves its last arrive out, so
-        // every named-barrier phase completes before the CTA ends.
+        // every named-barrier phase completes before the item ends.
         if constexpr (kPingpong) {
           if (cw == 0) named_arrive(2);
         }
@@ -476,26 +612,28 @@ __global__ void __launch_bounds__(kThreads, 1)
         fence_regs(p);
         mbar_arrive(v_empty(sl));
       }
-    }
+      g += it.n_tiles;
 
-    // Epilogue: the quad's partial row sums, then O / l straight from the accumulators.
-    float inv[2];
+      // Epilogue: the quad's partial row sums, then O / l straight from the accumulators.
+      float inv[2];
 #pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
-      l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
-      inv[r] = l[r] > 0.f ? 1.f / l[r] : 0.f;
-    }
-    // Rows past seq_q (the last Q tile of a ragged length) belong to the next head: not ours.
-    T* const out = static_cast<T*>(args.out);
-    const int row = q_row0 + cw * 64 + warp * 16 + lane / 4;
+      for (int r = 0; r < 2; ++r) {
+        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+        inv[r] = l[r] > 0.f ? 1.f / l[r] : 0.f;
+      }
+      // Rows past seq_q (the last Q tile of a ragged length) belong to the next head: not ours.
+      T* const out = static_cast<T*>(args.out);
+      const int row = (it.b * q_heads + it.h) * seq_q + q_pos;
 #pragma unroll
-    for (int i = 0; i < D / 2; i += 2) {
-      const int r = (i >> 1) & 1;
-      if (q_pos + 8 * r >= seq_q) continue;
-      const int col = (i / 4) * 8 + 2 * (lane % 4);
-      const std::uint32_t v = pack2<T>(o[i] * inv[r], o[i + 1] * inv[r]);
-      *reinterpret_cast<std::uint32_t*>(out + static_cast<std::int64_t>(row + 8 * r) * D + col) = v;
+      for (int i = 0; i < D / 2; i += 2) {
+        const int r = (i >> 1) & 1;
+        if (q_pos + 8 * r >= seq_q) continue;
+        const int col = (i / 4) * 8 + 2 * (lane % 4);
+        const std::uint32_t v = pack2<T>(o[i] * inv[r], o[i + 1] * inv[r]);
+        *reinterpret_cast<std::uint32_t*>(out + static_cast<std::int64_t>(row + 8 * r) * D + col) =
+            v;
+      }
     }
   }
 }
@@ -548,7 +686,15 @@ int launch_typed(const AttentionShape& shape, const void* q, const void* k, cons
           cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
       e != cudaSuccess)
     return static_cast<int>(e);
-  const dim3 grid((shape.seq_q + kTileQ - 1) / kTileQ, shape.q_heads, shape.batch);
+  dim3 grid((shape.seq_q + kTileQ - 1) / kTileQ, shape.q_heads, shape.batch);
+  if (args.items != nullptr) {  // persistent: one CTA per SM (1 fits), at most one per item
+    int device = 0, sms = 0;
+    if (cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) return static_cast<int>(e);
+    if (cudaError_t e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+        e != cudaSuccess)
+      return static_cast<int>(e);
+    grid = dim3(std::max(1, std::min(args.n_items, sms * Sm90KernelGeometry::kCtasPerSm)), 1, 1);
+  }
   kernel<<<grid, kThreads, smem, stream>>>(mq, mk, mv, args);
   return static_cast<int>(cudaGetLastError());
 }
@@ -586,7 +732,44 @@ KernelArgs make_args(const AttentionShape& shape, void* out, float softmax_scale
   a.kv_heads = shape.kv_heads;
   a.scale_log2 = softmax_scale * 1.4426950408889634f;
   a.tiles_per_block = 1;
+  a.q_tiles = (shape.seq_q + kTileQ - 1) / kTileQ;
   return a;
+}
+
+int launch_sparse(ElementType type, const AttentionShape& shape, const void* q, const void* k,
+                  const void* v, void* out, const BlockLists& lists, const TokenRuleParams& rule,
+                  float softmax_scale, Sm90Schedule schedule, void* stream,
+                  const std::int32_t* items, int n_items) {
+  if (const std::string why = can_run_sparse(type, shape, lists, rule); !why.empty())
+    throw std::invalid_argument("sm90 block-sparse attention: " + why);
+  KernelArgs a = make_args(shape, out, softmax_scale);
+  a.kv_num_blocks = lists.kv_num_blocks;
+  a.kv_indices = lists.kv_indices;
+  a.full_kv_num_blocks = lists.full_kv_num_blocks;
+  a.full_kv_indices = lists.full_kv_indices;
+  a.mask_batch = lists.mask_batch;
+  a.mask_heads = lists.mask_heads;
+  a.num_q_blocks = lists.num_q_blocks;
+  a.num_kv_blocks = lists.num_kv_blocks;
+  a.tiles_per_block = lists.block_kv / kTileKv;
+  a.rule = rule;
+  a.items = items;
+  a.n_items = n_items;
+  const auto st = static_cast<cudaStream_t>(stream);
+  switch (rule.rule) {
+    case TokenRule::kWindow:
+      return launch_rule<TokenRule::kWindow>(type, schedule, shape, q, k, v, a, st);
+    case TokenRule::kTokenMask:
+      return launch_rule<TokenRule::kTokenMask>(type, schedule, shape, q, k, v, a, st);
+    case TokenRule::kPrefixWindow:
+      return launch_rule<TokenRule::kPrefixWindow>(type, schedule, shape, q, k, v, a, st);
+    case TokenRule::kDocument:
+      return launch_rule<TokenRule::kDocument>(type, schedule, shape, q, k, v, a, st);
+    case TokenRule::kNeighborhood:
+      return launch_rule<TokenRule::kNeighborhood>(type, schedule, shape, q, k, v, a, st);
+    default:
+      return launch_rule<TokenRule::kAllowAll>(type, schedule, shape, q, k, v, a, st);
+  }
 }
 
 }  // namespace
@@ -628,10 +811,8 @@ std::string can_run_sparse(ElementType type, const AttentionShape& shape, const 
   if (!(lists.kv_num_blocks && lists.kv_indices && lists.full_kv_num_blocks &&
         lists.full_kv_indices))
     add("all four block-list arrays are required");
-  if (rule.rule != TokenRule::kAllowAll && rule.rule != TokenRule::kWindow)
-    add("token rules so far: allow and window (causal, band, causal_window)");
-  if (rule.rule == TokenRule::kWindow && (rule.window_left < 0 || rule.window_right < 0))
-    add("window_left and window_right must be >= 0");
+  if (const std::string rule_why = token_rule_reasons(shape, rule); !rule_why.empty())
+    add(rule_why);  // the old kernel's checks: one definition of a well-formed rule
   return why;
 }
 
@@ -649,24 +830,57 @@ int launch_sparse_attention(ElementType type, const AttentionShape& shape, const
                             const void* k, const void* v, void* out, const BlockLists& lists,
                             const TokenRuleParams& rule, float softmax_scale, Sm90Schedule schedule,
                             void* stream) {
-  if (const std::string why = can_run_sparse(type, shape, lists, rule); !why.empty())
-    throw std::invalid_argument("sm90 block-sparse attention: " + why);
-  KernelArgs a = make_args(shape, out, softmax_scale);
-  a.kv_num_blocks = lists.kv_num_blocks;
-  a.kv_indices = lists.kv_indices;
-  a.full_kv_num_blocks = lists.full_kv_num_blocks;
-  a.full_kv_indices = lists.full_kv_indices;
-  a.mask_batch = lists.mask_batch;
-  a.mask_heads = lists.mask_heads;
-  a.num_q_blocks = lists.num_q_blocks;
-  a.num_kv_blocks = lists.num_kv_blocks;
-  a.tiles_per_block = lists.block_kv / kTileKv;
-  a.window_left = rule.window_left;
-  a.window_right = rule.window_right;
-  const auto st = static_cast<cudaStream_t>(stream);
-  return rule.rule == TokenRule::kWindow
-             ? launch_rule<TokenRule::kWindow>(type, schedule, shape, q, k, v, a, st)
-             : launch_rule<TokenRule::kAllowAll>(type, schedule, shape, q, k, v, a, st);
+  return launch_sparse(type, shape, q, k, v, out, lists, rule, softmax_scale, schedule, stream,
+                       nullptr, 0);
+}
+
+int launch_sparse_attention_persistent(ElementType type, const AttentionShape& shape, const void* q,
+                                       const void* k, const void* v, void* out,
+                                       const BlockLists& lists, const TokenRuleParams& rule,
+                                       float softmax_scale, const std::int32_t* order,
+                                       int order_count, Sm90Schedule schedule, void* stream) {
+  const std::int64_t items =
+      std::int64_t{shape.batch} * shape.q_heads * ((shape.seq_q + kTileQ - 1) / kTileQ);
+  if (order == nullptr || order_count != items)
+    throw std::invalid_argument(
+        "sm90 persistent attention: the work order must list every one of "
+        "the " +
+        std::to_string(items) + " (query tile, head, batch) items, got " +
+        std::to_string(order_count));
+  return launch_sparse(type, shape, q, k, v, out, lists, rule, softmax_scale, schedule, stream,
+                       order, order_count);
+}
+
+std::vector<std::int32_t> longest_first_order(const AttentionShape& shape, int mask_batch,
+                                              int mask_heads, int num_q_blocks,
+                                              const std::vector<std::int32_t>& kv_num_blocks,
+                                              const std::vector<std::int32_t>& full_kv_num_blocks) {
+  const int q_tiles = (shape.seq_q + kTileQ - 1) / kTileQ;
+  const std::size_t rows = std::size_t(mask_batch) * mask_heads * num_q_blocks;
+  if (q_tiles > num_q_blocks || kv_num_blocks.size() != rows || full_kv_num_blocks.size() != rows)
+    throw std::invalid_argument(
+        "longest_first_order: kv_num_blocks and full_kv_num_blocks need mask_batch x mask_heads x "
+        "num_q_blocks entries, num_q_blocks >= ceil(seq_q / 128)");
+  std::vector<std::int32_t> order;
+  order.reserve(std::size_t(shape.batch) * shape.q_heads * q_tiles);
+  std::vector<std::pair<std::int64_t, int>> head;  // (visited blocks, query tile) of one head
+  for (int b = 0; b < shape.batch; ++b)
+    for (int h = 0; h < shape.q_heads; ++h) {
+      head.clear();
+      for (int qt = 0; qt < q_tiles; ++qt) {
+        const std::size_t row =
+            (std::size_t(mask_batch == 1 ? 0 : b) * mask_heads + (mask_heads == 1 ? 0 : h)) *
+                num_q_blocks +
+            qt;
+        head.emplace_back(std::int64_t{kv_num_blocks[row]} + full_kv_num_blocks[row], qt);
+      }
+      std::stable_sort(head.begin(), head.end(),
+                       [](const auto& x, const auto& y) { return x.first > y.first; });
+      for (const auto& [blocks, qt] : head)
+        order.push_back(
+            static_cast<std::int32_t>((std::int64_t{b} * shape.q_heads + h) * q_tiles + qt));
+    }
+  return order;
 }
 
 }  // namespace attnsim::golden::sm90

@@ -1,11 +1,15 @@
 // Host API of the Hopper-native (sm_90a) attention forward kernel, issue #18's first increment:
 // TMA bulk tensor copies into shared memory behind an mbarrier pipeline, wgmma for QK^T and PV, a
 // producer warpgroup and two consumer warpgroups with setmaxnreg, online softmax.
-// Dense problems, and block-sparse ones over the FlexAttention BlockMask lists with the allow and
-// window token rules. Plain C++: callers need no CUDA headers.
+// Dense problems, and block-sparse ones over the FlexAttention BlockMask lists with every token
+// rule of the old kernel (golden/token_rule_device.cuh holds the device code both run), on
+// FlexAttention's grid or on a persistent grid in longest-first order. Plain C++: callers need no
+// CUDA headers.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "golden/block_sparse_attention.h"  // ElementType, AttentionShape
 
@@ -36,7 +40,8 @@ enum class Sm90Schedule { kSerial, kOverlap, kPingpong };
 std::string can_run_dense(ElementType type, const AttentionShape& shape);
 
 /// As can_run_dense, and for the lists: block_q 128, block_kv a multiple of 128, at most 1024
-/// key blocks, mask batch/heads 1 or B/H; token rules kAllowAll and kWindow so far.
+/// key blocks, mask batch/heads 1 or B/H; every token rule, checked as the old kernel checks it
+/// (golden::token_rule_reasons).
 std::string can_run_sparse(ElementType type, const AttentionShape& shape, const BlockLists& lists,
                            const TokenRuleParams& rule);
 
@@ -56,5 +61,29 @@ int launch_sparse_attention(ElementType type, const AttentionShape& shape, const
                             const TokenRuleParams& rule, float softmax_scale,
                             Sm90Schedule schedule = Sm90Schedule::kPingpong,
                             void* stream = nullptr);
+
+/// The persistent grid's work order: every (query tile, head, batch) item of `shape` as
+/// (batch * q_heads + head) * ceil(seq_q / 128) + query tile; heads in grid order, and within each
+/// head the query tiles longest first, by the key blocks they visit (PARTIAL + FULL, from the host
+/// copies of the lists' counts [mask_batch, mask_heads, num_q_blocks]; ties in grid order). Within
+/// a head, so the CTAs in flight share a few heads' K/V in L2 (a global sort put every head's
+/// longest tile side by side and lost that: causal d128 1.26x FlexAttention against the flat
+/// grid's 1.39x, 2026-12-03-sm90-dataset); causal masks start each head with its last tiles.
+std::vector<std::int32_t> longest_first_order(const AttentionShape& shape, int mask_batch,
+                                              int mask_heads, int num_q_blocks,
+                                              const std::vector<std::int32_t>& kv_num_blocks,
+                                              const std::vector<std::int32_t>& full_kv_num_blocks);
+
+/// launch_sparse_attention on a persistent grid: min(items, SMs) CTAs, CTA c running items
+/// order[c], order[c + grid], ... (`order`: device int32, longest_first_order's layout and
+/// length, batch * q_heads * ceil(seq_q / 128)); between items a CTA reloads Q and its block
+/// list while nothing else is in flight. Throws std::invalid_argument for a wrong-length order.
+int launch_sparse_attention_persistent(ElementType type, const AttentionShape& shape, const void* q,
+                                       const void* k, const void* v, void* out,
+                                       const BlockLists& lists, const TokenRuleParams& rule,
+                                       float softmax_scale, const std::int32_t* order,
+                                       int order_count,
+                                       Sm90Schedule schedule = Sm90Schedule::kPingpong,
+                                       void* stream = nullptr);
 
 }  // namespace attnsim::golden::sm90

@@ -1,5 +1,7 @@
-// bsattn-bench: times the golden block-sparse attention kernel (CUDA events, warm-up, median of N,
-// optional L2 flush) and writes the measurements JSON that `tilesim calibrate` reads.
+// bsattn-bench: times a block-sparse attention kernel (CUDA events, warm-up, median of N, optional
+// L2 flush) and writes the measurements JSON that `tilesim calibrate` reads: the golden mma.sync
+// kernel (default), or the sm_90a kernel (--kernel sm90, golden/hopper) on FlexAttention's grid
+// or on its persistent longest-first grid (--grid persistent).
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
@@ -18,6 +20,7 @@
 
 #include "golden/block_sparse_attention.h"
 #include "golden/device_info.h"
+#include "golden/hopper/attention_sm90.h"
 #include "golden/token_rule_from_mask_rule.h"
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
@@ -127,6 +130,14 @@ int run(int argc, char** argv) {
       "reps", po::value<int>()->default_value(20), "timed runs (the median is reported)")(
       "flush-l2", po::bool_switch(), "overwrite a buffer of twice the L2 size before each run")(
       "seed", po::value<std::uint32_t>()->default_value(1), "input data seed")(
+      "kernel", po::value<std::string>()->default_value("golden"),
+      "golden (mma.sync, golden/block_sparse_attention.cu) or sm90 (sm_90a: TMA, wgmma; "
+      "golden/hopper; compute capability 9.0 only, mask blocks of 128 x 128k)")(
+      "grid", po::value<std::string>()->default_value("flat"),
+      "sm90 only: flat (one CTA per query tile, head and batch: FlexAttention's grid) or "
+      "persistent (one CTA per SM, work items longest first)")(
+      "schedule", po::value<std::string>()->default_value("pingpong"),
+      "sm90 only: the consumers' schedule, serial, overlap or pingpong")(
       "out", po::value<std::string>(), "measurements JSON to write (tilesim calibrate reads it)")(
       "format", po::value<std::string>()->default_value("table"), common::kOutputFormatHelp);
   po::positional_options_description positional;
@@ -147,6 +158,25 @@ int run(int argc, char** argv) {
     throw InputError("--reps/--warmup", "count", "reps >= 1, warmup >= 0",
                      std::to_string(reps) + "/" + std::to_string(warmup));
   const ElementType type = dtype == "bf16" ? ElementType::kBFloat16 : ElementType::kFloat16;
+  const std::string kernel = vm["kernel"].as<std::string>();
+  if (kernel != "golden" && kernel != "sm90")
+    throw InputError("--kernel", "kernel", "golden or sm90", kernel);
+  const bool sm90_kernel = kernel == "sm90";
+  const std::string grid = vm["grid"].as<std::string>();
+  if (grid != "flat" && grid != "persistent")
+    throw InputError("--grid", "grid", "flat or persistent", grid);
+  const std::string schedule_name = vm["schedule"].as<std::string>();
+  if (schedule_name != "serial" && schedule_name != "overlap" && schedule_name != "pingpong")
+    throw InputError("--schedule", "schedule", "serial, overlap or pingpong", schedule_name);
+  if (!sm90_kernel && (!vm["grid"].defaulted() || !vm["schedule"].defaulted()))
+    throw InputError("--grid/--schedule", "kernel",
+                     "--kernel sm90 (the golden kernel has one grid "
+                     "and one schedule)",
+                     kernel);
+  const bool persistent = grid == "persistent";
+  const sm90::Sm90Schedule schedule = schedule_name == "serial"    ? sm90::Sm90Schedule::kSerial
+                                      : schedule_name == "overlap" ? sm90::Sm90Schedule::kOverlap
+                                                                   : sm90::Sm90Schedule::kPingpong;
 
   // Without --rule each mask runs its own rule (BlockLayout::rule), or allow when it has none.
   const bool rule_given = vm.count("rule") > 0;
@@ -194,6 +224,15 @@ int run(int argc, char** argv) {
     std::cerr << "bsattn-bench: no CUDA device (" << why << ")\n";
     return common::kExitFailure;
   }
+  if (sm90_kernel) {
+    cudaDeviceProp prop{};
+    check_cuda(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
+    if (prop.major != 9 || prop.minor != 0) {
+      std::cerr << "bsattn-bench: --kernel sm90 needs compute capability 9.0, device 0 is "
+                << prop.major << "." << prop.minor << "\n";
+      return common::kExitFailure;
+    }
+  }
 
   std::uint8_t* flush = nullptr;
   const std::size_t flush_bytes = 2 * static_cast<std::size_t>(device->l2_cache_bytes);
@@ -239,9 +278,20 @@ int run(int argc, char** argv) {
                              static_cast<int>(g.kv_blocks()),
                              static_cast<int>(g.block_q),
                              static_cast<int>(g.block_kv)};
-      const std::string reasons = can_run(type, shape, lists, rule);
+      const std::string reasons = sm90_kernel ? sm90::can_run_sparse(type, shape, lists, rule)
+                                              : can_run(type, shape, lists, rule);
       if (!reasons.empty())
-        throw InputError(workloads[w].name, "mask", "a mask the kernel can run", reasons);
+        throw InputError(workloads[w].name, "mask", "a mask the " + kernel + " kernel can run",
+                         reasons);
+      // The persistent grid's work order (longest first), from the host lists.
+      std::int32_t* d_order = nullptr;
+      int order_count = 0;
+      if (sm90_kernel && persistent) {
+        const std::vector<std::int32_t> order = sm90::longest_first_order(
+            shape, batch, heads, static_cast<int>(g.q_blocks()), host.num, host.full_num);
+        d_order = device_copy(order);
+        order_count = static_cast<int>(order.size());
+      }
       const std::int64_t q_count = static_cast<std::int64_t>(batch) * heads * g.seq_q * head_dim;
       const std::int64_t kv_count =
           static_cast<std::int64_t>(batch) * kv_heads * g.seq_kv * head_dim;
@@ -257,9 +307,15 @@ int run(int argc, char** argv) {
       check_cuda(cudaGetLastError(), "fill_random");
       const float scale = 1.f / std::sqrt(static_cast<float>(head_dim));
       auto launch = [&] {
-        check_cuda(static_cast<cudaError_t>(
-                       launch_block_sparse_attention(type, shape, q, k, v, o, lists, rule, scale)),
-                   "kernel launch");
+        const int status =
+            !sm90_kernel
+                ? launch_block_sparse_attention(type, shape, q, k, v, o, lists, rule, scale)
+            : persistent
+                ? sm90::launch_sparse_attention_persistent(type, shape, q, k, v, o, lists, rule,
+                                                           scale, d_order, order_count, schedule)
+                : sm90::launch_sparse_attention(type, shape, q, k, v, o, lists, rule, scale,
+                                                schedule);
+        check_cuda(static_cast<cudaError_t>(status), "kernel launch");
       };
       auto elapsed_ms = [&](int calls) {
         if (flush) check_cuda(cudaMemsetAsync(flush, 0x5a, flush_bytes), "L2 flush");
@@ -317,7 +373,7 @@ int run(int argc, char** argv) {
       for (void* p : {static_cast<void*>(q), static_cast<void*>(k), static_cast<void*>(v),
                       static_cast<void*>(o), static_cast<void*>(d_num), static_cast<void*>(d_idx),
                       static_cast<void*>(d_full_num), static_cast<void*>(d_full_idx),
-                      static_cast<void*>(d_docs)}) {
+                      static_cast<void*>(d_docs), static_cast<void*>(d_order)}) {
         cudaFree(p);
       }
     }
@@ -326,9 +382,13 @@ int run(int argc, char** argv) {
   cudaFree(flush);
 
   boost::json::object result{{"gpu", gpu_preset_name(device->name)},
-                             {"kernel", "golden"},
+                             {"kernel", kernel},
                              {"device", boost::json::parse(to_json(*device))},
                              {"runs", runs}};
+  if (sm90_kernel) {  // the golden kernel's files stay as they were
+    result["grid"] = grid;
+    result["schedule"] = schedule_name;
+  }
   if (output == common::OutputFormat::kJson) std::cout << common::to_pretty_json(result);
   if (output == common::OutputFormat::kCsv) std::cout << common::rows_of(runs).to_csv();
   if (output == common::OutputFormat::kTable) {

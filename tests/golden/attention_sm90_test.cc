@@ -17,6 +17,7 @@
 #include <cstring>
 #include <ostream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -357,12 +358,41 @@ TEST(AttentionSm90CanRun, RefusesWhatItCannotRun) {
   kv64.block_kv = 64;
   kv64.num_kv_blocks = 8;
   EXPECT_NE("", sm90::can_run_sparse(ElementType::kBFloat16, shape, kv64, TokenRuleParams{}));
-  TokenRuleParams token_mask;
+  TokenRuleParams token_mask;  // every rule runs; a token mask needs its words
   token_mask.rule = TokenRule::kTokenMask;
   EXPECT_NE("", sm90::can_run_sparse(ElementType::kBFloat16, shape, ok, token_mask));
+  const std::uint32_t words[16 * 512] = {};
+  token_mask.token_mask = words;
+  token_mask.token_mask_words_per_row = 16;
+  EXPECT_EQ("", sm90::can_run_sparse(ElementType::kBFloat16, shape, ok, token_mask));
+  TokenRuleParams grid;  // the old kernel's rule checks: a neighborhood grid must cover seq
+  grid.rule = TokenRule::kNeighborhood;
+  grid.grid_rank = 2;
+  grid.grid_dims[0] = 16;
+  grid.grid_dims[1] = 16;
+  grid.neighborhood_window[0] = grid.neighborhood_window[1] = 3;
+  EXPECT_NE("", sm90::can_run_sparse(ElementType::kBFloat16, shape, ok, grid));
+  grid.grid_dims[1] = 32;
+  EXPECT_EQ("", sm90::can_run_sparse(ElementType::kBFloat16, shape, ok, grid));
   BlockLists heads3 = ok;
   heads3.mask_heads = 3;
   EXPECT_NE("", sm90::can_run_sparse(ElementType::kBFloat16, shape, heads3, TokenRuleParams{}));
+}
+
+TEST(AttentionSm90Order, HeadsInGridOrderTilesLongestFirst) {
+  // 3 query tiles x 2 heads, one broadcast mask row per query tile visiting 1, 2, 3 blocks
+  // (causal-like): each head's last tiles come first.
+  const AttentionShape shape{1, 2, 2, 384, 384, 128};
+  EXPECT_EQ((std::vector<std::int32_t>{2, 1, 0, 5, 4, 3}),
+            sm90::longest_first_order(shape, 1, 1, 3, {1, 1, 1}, {0, 1, 2}));
+  // Per-head rows: head 0's tiles tie (grid order), head 1's second tile is its longest.
+  EXPECT_EQ((std::vector<std::int32_t>{0, 1, 2, 4, 3, 5}),
+            sm90::longest_first_order(shape, 1, 2, 3, {2, 2, 2, 1, 9, 0}, {0, 0, 0, 1, 0, 0}));
+  EXPECT_THROW(sm90::longest_first_order(shape, 1, 1, 3, {1, 1}, {0, 1}), std::invalid_argument);
+  EXPECT_THROW(sm90::launch_sparse_attention_persistent(ElementType::kBFloat16, shape, nullptr,
+                                                        nullptr, nullptr, nullptr, BlockLists{},
+                                                        TokenRuleParams{}, 1.f, nullptr, 6),
+               std::invalid_argument);
 }
 
 }  // namespace

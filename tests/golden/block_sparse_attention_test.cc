@@ -3,6 +3,10 @@
 // ragged-sequence cases; the reference itself against float64 on sampled rows, with the rule
 // evaluated on the host independently (neighborhoods by tilesim's gna_range). Output is poisoned
 // (NaN) before each run so unwritten elements are caught.
+// Built twice: golden_block_sparse_attention_test runs the golden (mma.sync) kernel;
+// golden_attention_sm90_rules_test (ATTNSIM_GOLDEN_TEST_SM90) runs the sm_90a kernel on the same
+// cases and the same reference, in each consumer schedule on FlexAttention's grid and on the
+// persistent longest-first grid (it skips on a device other than compute capability 9.0).
 #include "golden/block_sparse_attention.h"
 
 #include <cuda_bf16.h>
@@ -14,10 +18,15 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "golden/device_info.h"
 #include "golden/element_bits.h"
+#ifdef ATTNSIM_GOLDEN_TEST_SM90
+#include "golden/hopper/attention_sm90.h"
+#endif
 #include "sim/gpu/patterns/gna.h"
 
 namespace attnsim::golden {
@@ -253,26 +262,55 @@ void run_case(const Case& given, unsigned seed) {
                                      scale));
   CUDA_OK(cudaDeviceSynchronize());
   const auto want = ref.download();
-  CUDA_OK(cudaMemset(out.ptr, 0xff, q_count * 2));  // 0xffff is NaN in bf16 and fp16
-  CUDA_OK(
-      launch_block_sparse_attention(c.type, s, q.ptr, k.ptr, v.ptr, out.ptr, lists, rule, scale));
-  CUDA_OK(cudaDeviceSynchronize());
-  const auto got = out.download();
-  double err2 = 0, ref2 = 0;
-  std::size_t unwritten = 0;
-  for (std::size_t i = 0; i < q_count; ++i) {
-    const float g = element_to_float(got[i], c.type);
-    if (std::isnan(g)) {
-      ++unwritten;
-      continue;
+  // Runs one kernel on NaN-poisoned output and compares it with the reference.
+  auto check = [&](const std::string& kernel, auto&& launch) {
+    CUDA_OK(cudaMemset(out.ptr, 0xff, q_count * 2));  // 0xffff is NaN in bf16 and fp16
+    CUDA_OK(launch());
+    CUDA_OK(cudaDeviceSynchronize());
+    const auto got = out.download();
+    double err2 = 0, ref2 = 0;
+    std::size_t unwritten = 0;
+    for (std::size_t i = 0; i < q_count; ++i) {
+      const float g = element_to_float(got[i], c.type);
+      if (std::isnan(g)) {
+        ++unwritten;
+        continue;
+      }
+      err2 += (g - want[i]) * static_cast<double>(g - want[i]);
+      ref2 += static_cast<double>(want[i]) * want[i];
     }
-    err2 += (g - want[i]) * static_cast<double>(g - want[i]);
-    ref2 += static_cast<double>(want[i]) * want[i];
+    EXPECT_EQ(unwritten, 0u) << c.name << " " << kernel << ": elements left unwritten (NaN)";
+    const double rel = std::sqrt(err2 / std::max(ref2, 1e-30));
+    EXPECT_LT(rel, 1e-2) << c.name << " " << kernel;
+    std::printf("[ %-28s] %-18s rel err vs fp32 reference %.2e\n", c.name, kernel.c_str(), rel);
+  };
+#ifndef ATTNSIM_GOLDEN_TEST_SM90
+  check("golden", [&] {
+    return launch_block_sparse_attention(c.type, s, q.ptr, k.ptr, v.ptr, out.ptr, lists, rule,
+                                         scale);
+  });
+#else
+  ASSERT_EQ("", sm90::can_run_sparse(c.type, s, lists, rule)) << c.name;
+  const std::vector<std::int32_t> order =
+      sm90::longest_first_order(s, c.mask_batch, c.mask_heads, nq, num, full_num);
+  DeviceBuffer<std::int32_t> d_order(order.size());
+  d_order.upload(order);
+  const std::pair<const char*, sm90::Sm90Schedule> schedules[] = {
+      {"serial", sm90::Sm90Schedule::kSerial},
+      {"overlap", sm90::Sm90Schedule::kOverlap},
+      {"pingpong", sm90::Sm90Schedule::kPingpong}};
+  for (const auto& [name, schedule] : schedules) {
+    check(std::string("sm90 ") + name, [&] {
+      return sm90::launch_sparse_attention(c.type, s, q.ptr, k.ptr, v.ptr, out.ptr, lists, rule,
+                                           scale, schedule);
+    });
+    check(std::string("sm90 persist ") + name, [&] {
+      return sm90::launch_sparse_attention_persistent(c.type, s, q.ptr, k.ptr, v.ptr, out.ptr,
+                                                      lists, rule, scale, d_order.ptr,
+                                                      static_cast<int>(order.size()), schedule);
+    });
   }
-  EXPECT_EQ(unwritten, 0u) << c.name << ": elements left unwritten (NaN)";
-  const double rel = std::sqrt(err2 / std::max(ref2, 1e-30));
-  EXPECT_LT(rel, 1e-2) << c.name;
-  std::printf("[ %-28s] rel err vs fp32 reference %.2e\n", c.name, rel);
+#endif
 
   // The reference against float64 on sampled rows: it must be far tighter than the kernel check.
   std::uniform_int_distribution<int> pick_q(0, s.seq_q - 1), pick_b(0, s.batch - 1),
@@ -289,6 +327,11 @@ class GoldenKernel : public ::testing::Test {
   void SetUp() override {
     std::string why;
     if (cuda_device_count(&why) == 0) GTEST_SKIP() << "no CUDA device: " << why;
+#ifdef ATTNSIM_GOLDEN_TEST_SM90
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess || prop.major != 9 || prop.minor != 0)
+      GTEST_SKIP() << "the sm_90a kernel runs on compute capability 9.0 only";
+#endif
   }
 };
 

@@ -40,7 +40,7 @@ DEFAULT_DATASET = REPO_ROOT / "golden/results/h200/2026-12-02-rules"
 RULE_RUN_DATASET = REPO_ROOT / "golden/results/h200/2026-12-02-flex-costs"
 LEGACY_CALIBRATION_CASES = ["dense-s4096-h32", "dense-s32768-h8", "causal-s16384-h16",
                             "random-s8192-h32", "vertical_slash-s8192-h32"]
-KERNELS = ["golden", "flexattention"]
+KERNELS = ["golden", "flexattention", "sm90"]
 # tilesim preset per (kernel, head dim) where the kernel compiles a different configuration.
 PRESETS = {("flexattention", 64): "flexattention_d64"}
 # The targets: held-out median and max |error|; runs under SHORT_MS get SHORT_MAX.
@@ -335,7 +335,8 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
     import matplotlib.pyplot as plt
 
     colors = {("golden", 64): "#1f77b4", ("golden", 128): "#08306b",
-              ("flexattention", 64): "#ff7f0e", ("flexattention", 128): "#a63603"}
+              ("flexattention", 64): "#ff7f0e", ("flexattention", 128): "#a63603",
+              ("sm90", 64): "#2ca02c", ("sm90", 128): "#00441b"}
     # Only the configurations the dataset measured get a legend entry.
     colors = {key: c for key, c in colors.items() if any((r.kernel, r.head_dim) == key
                                                          for r in rows)}
@@ -365,7 +366,8 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
     for (kernel, head_dim), color in colors.items():
         sel = [r for r in rows if r.kernel == kernel and r.head_dim == head_dim and not r.in_fit]
         offset = {("golden", 64): -0.3, ("golden", 128): -0.1, ("flexattention", 64): 0.1,
-                  ("flexattention", 128): 0.3}[(kernel, head_dim)]
+                  ("flexattention", 128): 0.3, ("sm90", 64): -0.2,
+                  ("sm90", 128): 0.2}[(kernel, head_dim)]
         ax.scatter([rules.index(r.rule) + offset for r in sel], [100 * r.error for r in sel],
                    s=12, color=color, label=f"{kernel} d{head_dim}")
     ax.axhspan(-5, 5, color="0.9", zorder=0)

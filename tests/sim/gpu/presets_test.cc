@@ -48,6 +48,14 @@ TEST(Presets, KernelsCarryTheDocumentedScheduling) {
   const KernelSpec bsa = load_kernel("block_sparse_attn", kShipped);
   EXPECT_EQ(bsa.tile_kv, load_kernel("fa2", kShipped).tile_kv);
   EXPECT_EQ(bsa.visit_rule, VisitRule::kListDriven);
+  // The project's sm_90a kernel on its flat grid (golden/hopper: Sm90KernelGeometry).
+  const KernelSpec sm90 = load_kernel("sm90", kShipped);
+  EXPECT_EQ(sm90.tile_q, 128);
+  EXPECT_EQ(sm90.tile_kv, 128);
+  EXPECT_EQ(sm90.ctas_per_sm, 1);
+  EXPECT_EQ(sm90.scheduler, "non_persistent");
+  EXPECT_EQ(sm90.launch_order.to_string(), "q,h,b");
+  EXPECT_EQ(sm90.visit_rule, VisitRule::kListDriven);
   EXPECT_EQ(load_gpu("h200", kShipped).sm_count, 132);
 }
 
