@@ -66,7 +66,8 @@ def cases() -> list[dict]:
 
 DATASETS = ["2026-11-23", "rules-2026-12", "blind-2026-12", "flex-costs-2026-12",
             "blind2-2026-12", "unaligned-2026-12", "blind3-2026-12", "cta-probe-2026-12",
-            "blind4-2026-12", "blind5-2026-12", "dense-twins-2026-12", "blind6-2026-12"]
+            "blind4-2026-12", "blind5-2026-12", "dense-twins-2026-12", "blind6-2026-12",
+            "blind7-2026-12"]
 
 
 def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
@@ -93,6 +94,9 @@ def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
     if dataset == "blind6-2026-12":
         from .gpu_dataset_rules import blind6_cases
         return blind6_cases()
+    if dataset == "blind7-2026-12":
+        from .gpu_dataset_rules import blind7_cases
+        return blind7_cases()
     if dataset == "blind5-2026-12":
         from .gpu_dataset_rules import blind5_cases
         return blind5_cases()

@@ -536,3 +536,28 @@ BLIND6 = [(family, params, *shape) for shape, masks in zip(BLIND6_SHAPES, BLIND6
 
 def blind6_cases() -> list[dict]:
     return held_out_cases(BLIND6, 900, 17000)
+
+
+# A seventh blind set, FlexAttention and the sm90 kernel (issue #18), defined and predicted with
+# the shipped calibrations (FlexAttention's, and the sm90 ones first shipped the same day) before
+# it was measured (2026-12-03): eight other shapes, two masks of other parameters on each, every
+# shape's dense run. Indices from 1000.
+BLIND7_SHAPES = [(12288, 1, 48, 8), (20480, 1, 16, 2), (8192, 2, 40, 8), (28672, 1, 24, 4),
+                 (6144, 4, 20, 4), (16384, 2, 12, 1), (3072, 8, 32, 8), (40960, 1, 16, 4)]
+BLIND7_MASKS = [
+    [("document", {"dist": "lognormal", "causal": 0}), ("gna", {"dims": "96x128", "window": 15})],
+    [("prefix_lm", {"prefix": 5000}), ("sliding_window", {"window": 1500})],
+    [("causal_window", {"window": 3000}), ("block_topk", {"density": 0.15, "causal": 1})],
+    [("gna", {"dims": "28x32x32", "window": "5x9x9"}), ("radial", {"frames": 28})],
+    [("band", {"left": 300, "right": 600}), ("random", {"density": 0.1})],
+    [("a_shape", {"sinks": 32, "window": 1000}), ("document", {"dist": "short", "causal": 1})],
+    [("causal", {}), ("gna", {"dims": "64x48", "window": 11, "dilation": 2})],
+    [("vertical_slash", {"verticals": 500, "local": 512}),
+     ("sliding_window", {"window": 4097, "dilation": 3})],
+]
+BLIND7 = [(family, params, *shape) for shape, masks in zip(BLIND7_SHAPES, BLIND7_MASKS)
+          for family, params in masks] + [("dense", {}, *shape) for shape in BLIND7_SHAPES]
+
+
+def blind7_cases() -> list[dict]:
+    return held_out_cases(BLIND7, 1000, 18000)
