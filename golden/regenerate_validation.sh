@@ -19,7 +19,7 @@ $V --dataset $H/2026-12-02-rules-d64-visit2 --out $H/2026-12-02-rules-d64-visit2
    --format table
 # Then the sets predicted by the shipped calibrations with nothing refit.
 for set in 2026-12-02-blind 2026-12-02-blind2 2026-12-02-blind3 2026-12-02-unaligned \
-           2026-12-02-flex-costs 2026-12-03-blind6; do
+           2026-12-02-flex-costs 2026-12-03-blind6 2026-12-03-blind7; do
   $V --dataset $H/$set $SHIPPED --out $H/$set/validation --format table
 done
 for set in 2026-12-03-blind4 2026-12-03-blind5; do
