@@ -66,7 +66,7 @@ struct RuleFit {
   std::string rule;
   std::string run;  ///< the mask of the run it came from
   double value = 0;
-  double op_count_ratio = 1;  ///< value / mask_op_us
+  double op_count_ratio = 1;  ///< value / the prior (preset's) mask_op_us
   double prior_share = 1;
   std::string determined_by;
 };

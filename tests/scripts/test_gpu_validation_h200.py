@@ -327,7 +327,10 @@ def test_predictions_recorded_before_measurement_are_the_shipped_models(tmp_path
             assert math.isclose(today["speedup_bound_sched"], p["speedup_bound_sched"],
                                 rel_tol=1e-9), (p["case"], d)
         today = today["predicted_ms"]
-        assert math.isclose(today, p["predicted_ms"], rel_tol=1e-9), (p["case"], d)
+        # 1e-6: a re-fit that reaches the same calibration along another floating-point path
+        # moves a prediction by ~1e-8 (the rule fits' unit became the prior mask cost on
+        # 2026-12-03: 1.5e-8 at most, blind7 sm90 d64); a model change moves it by far more.
+        assert math.isclose(today, p["predicted_ms"], rel_tol=1e-6), (p["case"], d)
 
 
 DENSE_TWINS = RESULTS / "2026-12-03-dense-twins"

@@ -183,6 +183,40 @@ TEST(Calibration, MeasuredMaskCostHoldsAgainstAFewMaskedTiles) {
   EXPECT_LT(weak.cost.mask_op_us, 0.5 * defaults.mask_op_us);
 }
 
+TEST(Calibration, ARuleRunFitsItsCostWhenTheBaseRunsZeroTheGenericMaskCost) {
+  // A kernel with the weak mask-cost prior (not measured): base runs whose only masked tiles are
+  // a causal diagonal, 3 % fast, drive the generic cost per mask op to 0. A document run must
+  // still fit the document rule's own cost: rule costs are in units of the preset's cost per op,
+  // not the base fit's (before, every rule cost was 0 whatever its run said: blind7, sm90 d128,
+  // fit residual 16 %).
+  const GpuSpec gpu = load_gpu("h200", kShipped);
+  KernelSpec kernel = load_kernel("flexattention", kShipped);
+  kernel.mask_evaluation = MaskEvaluation::kPrecomputed;
+  CostParams truth = default_cost_params(gpu, kernel);
+  const double document_us = 2.0 * truth.mask_op_us;
+  truth.rule_op_us["document"] = document_us;
+  Measurements m;
+  m.source = "synthetic";
+  for (const auto& [mask, factor] : std::vector<std::pair<std::string, double>>{
+           {"pattern:dense,seq=10240,heads=20,batch=2", 1.0},
+           {"pattern:dense,seq=24576,heads=12", 1.0},
+           {"pattern:dense,seq=4096,heads=16,batch=8", 1.0},
+           {"pattern:causal,seq=4096,heads=16,batch=8", 0.97},
+           {"pattern:dense,seq=8192,heads=12,batch=4", 1.0},
+           {"pattern:document,seq=16384,heads=16,doc_mean=200,doc_dist=uniform", 1.0}}) {
+    MeasuredRun run;
+    run.mask = mask;
+    run.ms = factor * simulate(load_workload(mask, ""), gpu, kernel, truth).predicted_ms;
+    m.runs.push_back(run);
+  }
+  const CalibrationReport report = calibrate(m, gpu, kernel, 5, 1);
+  EXPECT_LT(report.cost.mask_op_us, 0.5 * truth.mask_op_us);  // the base runs moved it down
+  ASSERT_EQ(report.rule_fits.size(), 1u);
+  EXPECT_EQ(report.rule_fits[0].determined_by, "runs");
+  EXPECT_NEAR(report.cost.rule_op_us.at("document"), document_us, 0.1 * document_us);
+  EXPECT_LT(std::abs(report.runs[5].relative_error), 0.01);
+}
+
 TEST(Calibration, RuleRunsNeedARuleEach) {
   const GpuSpec gpu = load_gpu("h200", kShipped);
   const KernelSpec kernel = load_kernel("flexattention", kShipped);
