@@ -25,3 +25,6 @@ done
 for set in 2026-12-03-blind4 2026-12-03-blind5; do
   $V --dataset $H/$set $SHIPPED $TWINS --out $H/$set/validation --format table
 done
+# The hidden sets' protocol (5 base runs, one run per rule, the rest held out) tried on blind7.
+$V --dataset $H/2026-12-03-blind7 --roles $H/2026-12-03-blind7/protocol-roles.json \
+   --rule-runs-from none --out $H/2026-12-03-blind7/validation-protocol --format table

@@ -273,6 +273,40 @@ def test_shipped_calibrations_predict_the_blind_sets(tmp_path, source, dataset, 
         assert result["max_abs_error"] < max_bound, result
 
 
+def test_the_hidden_sets_protocol_on_blind7(tmp_path):
+    """blind7 calibrated as the hidden sets are (protocol-roles.json: 5 base runs, 8 rule runs,
+    11 held out): the committed report, FlexAttention d128 within the refit target (measured
+    1.2 / 2.2 %), and every kernel's errors no worse than measured (2026-12-03)."""
+    root = tmp_path / "blind7"
+    root.mkdir()
+    scratch_copy(root, BLIND7)
+    gpu_dataset.generate(TILESIM, root, "blind7-2026-12")
+    out = tmp_path / "report"
+    assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
+                                str(out), "--roles", str(BLIND7 / "protocol-roles.json"),
+                                "--rule-runs-from", "none"]) == 0
+    committed = (BLIND7 / "validation-protocol" / "validation.csv").read_text()
+    assert (out / "validation.csv").read_text() == committed, \
+        "blind7/validation-protocol is stale: run golden/regenerate_validation.sh"
+    bounds = {("flexattention", 64): (0.03, 0.175), ("flexattention", 128): (0.015, 0.05),
+              ("sm90", 64): (0.015, 0.08), ("sm90", 128): (0.04, 0.14)}
+    for result in json.loads((out / "summary.json").read_text())["results"]:
+        median_bound, max_bound = bounds[(result["kernel"], result["head_dim"])]
+        assert result["held_out_runs"] == 11
+        assert result["median_abs_error"] < median_bound, result
+        assert result["max_abs_error"] < max_bound, result
+
+
+def test_roles_naming_an_unknown_case_exit_2(tmp_path, capsys):
+    roles = tmp_path / "roles.json"
+    roles.write_text(json.dumps({"calibration": ["no-such-case"], "rule_calibration": []}))
+    assert gpu_validation.main(["--dataset", str(BLIND7), "--build-dir", str(BUILD), "--out",
+                                str(tmp_path / "out"), "--roles", str(roles)]) == 2
+    err = capsys.readouterr().err
+    assert str(roles) in err and "no-such-case" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_second_visit_calibrated_on_its_own_base_runs(rules, tmp_path):
     """The same 93 masks as the rules dataset (its regenerated masks, linked), timed again."""
     root = rules.parent / VISIT2.name

@@ -481,6 +481,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="dense runs of the same shapes measured in another dataset (e.g. "
                              "golden/results/h200/2026-12-03-dense-twins): measured speedups "
                              "to check against the schedule bound")
+    parser.add_argument("--roles", type=Path, metavar="FILE",
+                        help="JSON {\"calibration\": [case, ...], \"rule_calibration\": [case, "
+                             "...]}: these cases fit, every other case is held out (the hidden "
+                             "sets' protocol tried on a set measured as held out, e.g. "
+                             "golden/results/h200/2026-12-03-blind7/protocol-roles.json)")
     parser.add_argument("--shipped", type=Path, metavar="DIR",
                         help="fit nothing: predict every run with the calibrations in DIR "
                              "(h200_<kernel>_d<head dim>.json, e.g. sim/gpu/calibrations)")
@@ -497,6 +502,16 @@ def main(argv: list[str] | None = None) -> int:
             name = json.loads((dataset / "cases.json").read_text()).get("dataset")
             generate(tilesim, dataset, name or "2026-11-23")
         cases = {c["name"]: c for c in all_cases}
+        if args.roles:
+            roles = json.loads(args.roles.read_text())
+            unknown = [n for names in roles.values() for n in names if n not in cases]
+            if set(roles) - {"calibration", "rule_calibration"} or unknown:
+                raise ValidationError(f"{args.roles}: expected calibration and rule_calibration "
+                                      f"lists of the dataset's cases, got keys {sorted(roles)}"
+                                      f"{f' and unknown cases {unknown}' if unknown else ''}")
+            for name, case in cases.items():
+                case["role"] = next((role for role, names in roles.items() if name in names),
+                                    "held_out")
         rule_dataset = None
         if str(args.rule_runs_from) != "none" and not args.shipped and has_roles(cases):
             rule_dataset = args.rule_runs_from.resolve()
