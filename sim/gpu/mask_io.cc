@@ -2,8 +2,10 @@
 #include "sim/gpu/mask_io.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "sim/common/input_error.h"
+#include "sim/common/memory_limit.h"
 #include "sim/common/npy.h"
 #include "sim/gpu/mask_formats.h"
 #include "sim/gpu/mask_rule_apply.h"
@@ -339,6 +341,25 @@ BlockLayout read_mask(const std::filesystem::path& path) {
 void write_mask(const std::filesystem::path& path, const BlockLayout& layout,
                 MaskFileFormat format) {
   const MaskGeometry& g = layout.geometry;
+  // Both formats hold B x H x NQ x NK entries, however sparse the mask: checked against the
+  // memory limit before anything is built. The factors are the bytes per entry held at once
+  // while writing (dense: the classes, two flag arrays, the bit copies and one .npy image;
+  // flex: two int64 index arrays, their int32 copies and one .npy image). A 1M-token, 64-head
+  // mask took 22 GB to write in the dense format before this check.
+  {
+    const auto entries = static_cast<std::uint64_t>(std::max<std::int64_t>(0, g.rows())) *
+                         static_cast<std::uint64_t>(std::max<std::int64_t>(0, g.kv_blocks()));
+    const std::uint64_t per_entry = format == MaskFileFormat::kDenseBlocks ? 5 : 28;
+    std::uint64_t bytes = 0;
+    const bool overflow = __builtin_mul_overflow(entries, per_entry, &bytes);
+    common::check_memory(
+        overflow ? std::numeric_limits<std::uint64_t>::max() : bytes, path.string(),
+        std::string("writing its ") +
+            (format == MaskFileFormat::kDenseBlocks ? "dense block" : "BlockMask") + " arrays of " +
+            std::to_string(g.batch) + " x " + std::to_string(g.heads) + " x " +
+            std::to_string(g.q_blocks()) + " x " + std::to_string(g.kv_blocks()) +
+            " entries (at 1M tokens use inline patterns, pattern:NAME,...)");
+  }
   common::NpzWriter npz(path);
   if (format == MaskFileFormat::kDenseBlocks) {
     const DenseBlockArrays arrays = dense_arrays_from_layout(layout);

@@ -398,6 +398,8 @@ GenRequest parse_gen_arguments(const std::vector<std::string>& args) {
       request.out = value;
     } else if (key == "format") {
       format = value;
+    } else if (key == "max_memory") {
+      request.max_memory = value;
     } else {
       params[key] = value;
     }

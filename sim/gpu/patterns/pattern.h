@@ -211,6 +211,7 @@ struct GenRequest {
   PatternSpec spec;
   std::string out;
   MaskFileFormat format = MaskFileFormat::kDenseBlocks;
+  std::string max_memory;  ///< --max-memory as given (empty: the environment or the default)
 };
 GenRequest parse_gen_arguments(const std::vector<std::string>& args);
 

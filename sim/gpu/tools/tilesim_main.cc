@@ -380,11 +380,15 @@ int gen_command(int argc, char** argv) {
   if (args.empty() || args.front() == "--help" || args.front() == "-h") {
     std::cout << "usage: tilesim gen PATTERN --seq N --heads H [--batch B] [--seq-kv N]\n"
                  "                   [--block-q 128] [--block-kv 128] [pattern options]\n"
-                 "                   [--seed S] [--format dense|flex] --out M.npz\n\n"
+                 "                   [--seed S] [--format dense|flex] [--max-memory SIZE]\n"
+                 "                   --out M.npz\n\n"
+                 "--max-memory: "
+              << attnsim::common::kMaxMemoryOptionHelp << "\n\n"
               << pattern_help();
     return 0;
   }
   GenRequest request = parse_gen_arguments(args);
+  attnsim::common::apply_max_memory_option(request.max_memory);
   if (request.out.empty()) throw InputError("command line", "--out", "an output .npz path", "none");
   const std::string& out = request.out;
   const BlockLayout layout = generate_pattern(request.spec);

@@ -7,6 +7,7 @@
 
 #include "sim/common/atomic_file.h"
 #include "sim/common/input_error.h"
+#include "sim/common/memory_limit.h"
 #include "sim/common/npy.h"
 #include "sim/gpu/mask_formats.h"
 #include "sim/gpu/patterns/pattern.h"
@@ -151,6 +152,26 @@ TEST_F(MaskFiles, WritingIsAtomic) {
   EXPECT_THROW(write_mask(dir_ / "no" / "m.npz", sample_, MaskFileFormat::kDenseBlocks),
                std::exception);
   EXPECT_FALSE(fs::exists(dir_ / "no"));
+}
+
+TEST_F(MaskFiles, WritingAMaskPastTheMemoryLimitIsAnInputErrorAndWritesNothing) {
+  // Both formats hold B x H x NQ x NK entries however sparse the mask (a 1M-token, 64-head mask
+  // took 22 GB to write in the dense one): checked before anything is built. The sample has
+  // 2 x 8 x 8 = 128 entries: 640 bytes to write densely, 3584 as a BlockMask.
+  common::set_max_memory_bytes(1000);
+  write_mask(dir_ / "dense.npz", sample_, MaskFileFormat::kDenseBlocks);
+  std::string message;
+  try {
+    write_mask(dir_ / "flex.npz", sample_, MaskFileFormat::kFlexBlockMask);
+  } catch (const common::InputError& e) {
+    message = e.what();
+  }
+  common::set_max_memory_bytes(0);
+  EXPECT_NE(message.find((dir_ / "flex.npz").string()), std::string::npos) << message;
+  EXPECT_NE(message.find("2 x 8 x 8"), std::string::npos) << message;
+  EXPECT_NE(message.find("3584 bytes"), std::string::npos) << message;
+  EXPECT_TRUE(fs::exists(dir_ / "dense.npz"));
+  EXPECT_FALSE(fs::exists(dir_ / "flex.npz"));
 }
 
 TEST_F(MaskFiles, TheRuleRoundTripsInBothLayoutsAndIsApplied) {
