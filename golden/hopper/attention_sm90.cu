@@ -48,6 +48,23 @@ constexpr int kSlabBytes = kTileKv * kRowBytes;  // [128 rows][64 columns]; kTil
 constexpr int kMaxKvBlocks = Sm90KernelGeometry::kMaxKvBlocks;
 static_assert(kTileQ == kTileKv, "Q and K/V tiles share the slab size");
 
+// A rank-1 neighborhood without dilation (mask_rules.md's sliding_window) keeps one interval of
+// keys per row, neighborhood_range's [start, start + count - 1]: the kernel runs it as this private
+// rule (launch_sparse picks it), with each row's interval computed once per work item, the window
+// rules' two compares per element, and no key words (no staging and no warpgroup barrier per
+// PARTIAL tile, no word test). Its start is nondecreasing in the row, so the first row's end and
+// the last row's start bound the keys every row of a warpgroup keeps: PARTIAL tiles inside those
+// skip the per-element test.
+constexpr TokenRule kNeighborhood1d = static_cast<TokenRule>(-1);
+
+// Row q's keys under kNeighborhood1d (q clamped to seq_q - 1: rows past it are never written).
+__device__ __forceinline__ int2 interval_1d(const TokenRuleParams& rule, int q, int seq_q) {
+  const NeighborhoodRange r =
+      neighborhood_range(min(q, seq_q - 1), rule.grid_dims[0], rule.neighborhood_window[0],
+                         rule.neighborhood_stride[0], 1);
+  return make_int2(r.start, r.start + r.count - 1);
+}
+
 template <int D>
 struct Layout {
   static constexpr int kSlabs = D / 64;
@@ -298,24 +315,44 @@ __device__ __forceinline__ void mask_partial(float (&s)[64], const rules::RowSta
                                              const std::uint32_t (&bits)[2][kTileKv / 32], int kv0,
                                              int quad, int seq_kv, const std::uint32_t* words,
                                              std::uint32_t guards) {
-#pragma unroll
-  for (int n = 0; n < kTileKv / 8; ++n) {  // registers 4n..4n+3: keys 8n + 2 quad + {0, 1}
-    uint2 w = make_uint2(0u, 0u);
-    if constexpr (rules::kUsesWords<kRule>) {
-      w = *reinterpret_cast<const uint2*>(words + n * 8 + 2 * quad);
-    }
+  if constexpr (kRule == kNeighborhood1d) {
+    // The rows' intervals relative to this thread's first key, so each test compares with
+    // immediates (the interval already ends before seq_kv).
+    int lo[2], hi[2];
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
+      lo[r] = row[r].lo - (kv0 + 2 * quad);
+      hi[r] = row[r].hi - (kv0 + 2 * quad);
+    }
 #pragma unroll
-      for (int c = 0; c < 2; ++c) {
-        const int kv = kv0 + n * 8 + 2 * quad + c;
-        bool token_bit = true;
-        if constexpr (kRule == TokenRule::kTokenMask) {
-          token_bit = (bits[r][n / 4] >> ((n % 4) * 8 + 2 * quad + c)) & 1u;
+    for (int n = 0; n < kTileKv / 8; ++n)
+#pragma unroll
+      for (int r = 0; r < 2; ++r)
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          const int off = n * 8 + c;
+          if (!((off >= lo[r]) & (off <= hi[r]))) s[4 * n + 2 * r + c] = -INFINITY;
         }
-        bool ok = rules::partial_allows<kRule>(row[r], kv, c == 0 ? w.x : w.y, token_bit, guards);
-        if constexpr (kTail && !rules::kHasInterval<kRule>) ok = ok && kv < seq_kv;
-        if (!ok) s[4 * n + 2 * r + c] = -INFINITY;
+  } else {
+#pragma unroll
+    for (int n = 0; n < kTileKv / 8; ++n) {  // registers 4n..4n+3: keys 8n + 2 quad + {0, 1}
+      uint2 w = make_uint2(0u, 0u);
+      if constexpr (rules::kUsesWords<kRule>) {
+        w = *reinterpret_cast<const uint2*>(words + n * 8 + 2 * quad);
+      }
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          const int kv = kv0 + n * 8 + 2 * quad + c;
+          bool token_bit = true;
+          if constexpr (kRule == TokenRule::kTokenMask) {
+            token_bit = (bits[r][n / 4] >> ((n % 4) * 8 + 2 * quad + c)) & 1u;
+          }
+          bool ok = rules::partial_allows<kRule>(row[r], kv, c == 0 ? w.x : w.y, token_bit, guards);
+          if constexpr (kTail && !rules::kHasInterval<kRule>) ok = ok && kv < seq_kv;
+          if (!ok) s[4 * n + 2 * r + c] = -INFINITY;
+        }
       }
     }
   }
@@ -343,6 +380,10 @@ __device__ __forceinline__ void mask_tile(float (&s)[64], const TokenRuleParams&
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     row[r] = rules::row_state<kRule>(rule, true, q0 + 8 * r, seq_kv, low[r], span[r]);
+    if constexpr (kRule == kNeighborhood1d) {  // low and span hold the row's interval
+      row[r].lo = static_cast<int>(low[r]);
+      row[r].hi = static_cast<int>(span[r]);
+    }
     if constexpr (kRule == TokenRule::kTokenMask) {
       rules::token_mask_bits(rule, q0 + 8 * r < seq_q, q0 + 8 * r, kv0, bits[r]);
     }
@@ -355,11 +396,14 @@ __device__ __forceinline__ void mask_tile(float (&s)[64], const TokenRuleParams&
   }
 }
 
-template <typename T, int D, bool kOverlap, bool kPingpong, TokenRule kRule>
+// kRuleArg and k1d name the rule (kNeighborhood and k1d: kNeighborhood1d): a kernel's template
+// arguments name only TokenRule's own values.
+template <typename T, int D, bool kOverlap, bool kPingpong, TokenRule kRuleArg, bool k1d>
 __global__ void __launch_bounds__(kThreads, 1)
     attention_fwd_sm90(const __grid_constant__ CUtensorMap tm_q,
                        const __grid_constant__ CUtensorMap tm_k,
                        const __grid_constant__ CUtensorMap tm_v, const KernelArgs args) {
+  constexpr TokenRule kRule = k1d ? kNeighborhood1d : kRuleArg;
   const int seq_q = args.seq_q, seq_kv = args.seq_kv;
   const int q_heads = args.q_heads, kv_heads = args.kv_heads;
   const float scale_log2 = args.scale_log2;
@@ -497,6 +541,17 @@ __global__ void __launch_bounds__(kThreads, 1)
           rules::row_words<kRule>(args.rule, it.b, q_pos + 8 * r, seq_q, seq_kv, &row_low[r],
                                   &row_span[r]);
       }
+      int cover_lo = 0, cover_hi = -1;  // kNeighborhood1d: the keys every row here keeps
+      if constexpr (kRule == kNeighborhood1d) {
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const int2 keys = interval_1d(args.rule, q_pos + 8 * r, seq_q);
+          row_low[r] = static_cast<std::uint32_t>(keys.x);
+          row_span[r] = static_cast<std::uint32_t>(keys.y);
+        }
+        cover_lo = interval_1d(args.rule, q_first + 63, seq_q).x;
+        cover_hi = interval_1d(args.rule, q_first, seq_q).y;
+      }
       float o[D / 2];
 #pragma unroll
       for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
@@ -527,8 +582,16 @@ __global__ void __launch_bounds__(kThreads, 1)
         const int kv0 = tile_kv(it, j);
         const bool is_partial = j / tiles_per_block < it.n_partial;
         const bool past_end = kv0 + kTileKv > seq_kv;
-        if (rules::tile_needs_mask<kRule>(args.rule, is_partial, past_end, q_first,
-                                          min(q_first + 64, seq_q) - 1, kv0, kv0 + kTileKv - 1)) {
+        bool needs_mask;
+        if constexpr (kRule == kNeighborhood1d) {
+          needs_mask =
+              past_end || (is_partial && !(kv0 >= cover_lo && kv0 + kTileKv - 1 <= cover_hi));
+        } else {
+          needs_mask =
+              rules::tile_needs_mask<kRule>(args.rule, is_partial, past_end, q_first,
+                                            min(q_first + 64, seq_q) - 1, kv0, kv0 + kTileKv - 1);
+        }
+        if (needs_mask) {
           mask_tile<kRule>(s_acc, args.rule, is_partial, q_pos, kv0, lane % 4, seq_q, seq_kv,
                            row_low, row_span, words);
         }
@@ -680,7 +743,9 @@ int launch_typed(const AttentionShape& shape, const void* q, const void* k, cons
   if (!encode_map(&mq, q, q_rows, D, dt) || !encode_map(&mk, k, kv_rows, D, dt) ||
       !encode_map(&mv, v, kv_rows, D, dt))
     return static_cast<int>(cudaErrorInvalidValue);
-  auto kernel = attention_fwd_sm90<T, D, kOverlap, kPingpong, kRule>;
+  constexpr bool k1d = kRule == kNeighborhood1d;
+  auto kernel = attention_fwd_sm90 < T, D, kOverlap, kPingpong,
+       k1d ? TokenRule::kNeighborhood : kRule, k1d > ;
   const int smem = Layout<D>::kBytes;
   if (cudaError_t e =
           cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
@@ -766,6 +831,8 @@ int launch_sparse(ElementType type, const AttentionShape& shape, const void* q, 
     case TokenRule::kDocument:
       return launch_rule<TokenRule::kDocument>(type, schedule, shape, q, k, v, a, st);
     case TokenRule::kNeighborhood:
+      if (rule.grid_rank == 1 && rule.neighborhood_dilation[0] == 1)
+        return launch_rule<kNeighborhood1d>(type, schedule, shape, q, k, v, a, st);
       return launch_rule<TokenRule::kNeighborhood>(type, schedule, shape, q, k, v, a, st);
     default:
       return launch_rule<TokenRule::kAllowAll>(type, schedule, shape, q, k, v, a, st);

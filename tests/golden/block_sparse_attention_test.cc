@@ -520,6 +520,22 @@ TEST_F(GoldenKernel, SlidingWindow1dHeadDim128) {
            10);
 }
 
+// Rank 1 without dilation: the sm_90a kernel's interval path (kNeighborhood1d), here strided, with
+// 256-key mask blocks (PARTIAL blocks holding tiles inside every row's interval), GQA, a ragged
+// length and fp16 at d64.
+TEST_F(GoldenKernel, SlidingWindowStridedWideBlocksFp16HeadDim64) {
+  run_case({"sliding_window W=300 S=5 d64",
+            ElementType::kFloat16,
+            {2, 4, 2, 1100, 1100, 64},
+            1,
+            1,
+            256,
+            neighborhood_rule({1100}, {300}, {5}, {1}),
+            -1,
+            false},
+           12);
+}
+
 TEST_F(GoldenKernel, SlidingWindowDilatedStridedGqaHeadDim64) {
   run_case({"sliding_window W=65 S=2 D=3 GQA d64",
             ElementType::kBFloat16,
