@@ -298,13 +298,17 @@ def test_the_hidden_sets_protocol_on_blind7(tmp_path):
 
 
 def test_roles_naming_an_unknown_case_exit_2(tmp_path, capsys):
+    root = tmp_path / "blind7"
+    root.mkdir()
+    scratch_copy(root, BLIND7)
     roles = tmp_path / "roles.json"
     roles.write_text(json.dumps({"calibration": ["no-such-case"], "rule_calibration": []}))
-    assert gpu_validation.main(["--dataset", str(BLIND7), "--build-dir", str(BUILD), "--out",
+    assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
                                 str(tmp_path / "out"), "--roles", str(roles)]) == 2
     err = capsys.readouterr().err
     assert str(roles) in err and "no-such-case" in err
-    assert not (tmp_path / "out").exists()
+    # Refused before anything is generated or written.
+    assert not (tmp_path / "out").exists() and not (root / "masks").exists()
 
 
 def test_a_second_visit_calibrated_on_its_own_base_runs(rules, tmp_path):

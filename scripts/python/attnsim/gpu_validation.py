@@ -497,11 +497,8 @@ def main(argv: list[str] | None = None) -> int:
         if not tilesim.is_file():
             raise ValidationError(f"{tilesim}: not built (run scripts/attnsim build)")
         all_cases = json.loads((dataset / "cases.json").read_text())["cases"]
-        if not all((dataset / c["mask"]).is_file() for c in all_cases):
-            print("regenerating the dataset's masks with tilesim gen...", file=sys.stderr)
-            name = json.loads((dataset / "cases.json").read_text()).get("dataset")
-            generate(tilesim, dataset, name or "2026-11-23")
         cases = {c["name"]: c for c in all_cases}
+        # Checked before any mask is generated: a bad roles file changes nothing.
         if args.roles:
             roles = json.loads(args.roles.read_text())
             unknown = [n for names in roles.values() for n in names if n not in cases]
@@ -512,6 +509,10 @@ def main(argv: list[str] | None = None) -> int:
             for name, case in cases.items():
                 case["role"] = next((role for role, names in roles.items() if name in names),
                                     "held_out")
+        if not all((dataset / c["mask"]).is_file() for c in all_cases):
+            print("regenerating the dataset's masks with tilesim gen...", file=sys.stderr)
+            name = json.loads((dataset / "cases.json").read_text()).get("dataset")
+            generate(tilesim, dataset, name or "2026-11-23")
         rule_dataset = None
         if str(args.rule_runs_from) != "none" and not args.shipped and has_roles(cases):
             rule_dataset = args.rule_runs_from.resolve()
