@@ -17,18 +17,26 @@ namespace {
 
 const PresetDirs kShipped{ATTNSIM_GPU_PRESETS_SOURCE_DIR};
 
-// Runs "measured" by simulating `truth` (the fit's model family, so a perfect fit exists).
-Measurements simulated_runs(const std::vector<std::string>& masks, const GpuSpec& gpu,
-                            const KernelSpec& kernel, const CostParams& truth) {
+// Runs "measured" as `truth` simulates them times a factor per run (1: the fit's model family
+// exactly, so a perfect fit exists; 0.97: a run 3 % faster than the model says).
+Measurements scaled_runs(const std::vector<std::pair<std::string, double>>& masks,
+                         const GpuSpec& gpu, const KernelSpec& kernel, const CostParams& truth) {
   Measurements m;
   m.source = "synthetic";
-  for (const std::string& mask : masks) {
+  for (const auto& [mask, factor] : masks) {
     MeasuredRun run;
     run.mask = mask;
-    run.ms = simulate(load_workload(mask, ""), gpu, kernel, truth).predicted_ms;
+    run.ms = factor * simulate(load_workload(mask, ""), gpu, kernel, truth).predicted_ms;
     m.runs.push_back(run);
   }
   return m;
+}
+
+Measurements simulated_runs(const std::vector<std::string>& masks, const GpuSpec& gpu,
+                            const KernelSpec& kernel, const CostParams& truth) {
+  std::vector<std::pair<std::string, double>> exact;
+  for (const std::string& mask : masks) exact.emplace_back(mask, 1.0);
+  return scaled_runs(exact, gpu, kernel, truth);
 }
 
 const ParameterFit& parameter(const CalibrationReport& report, const std::string& name) {
@@ -129,18 +137,11 @@ TEST(Calibration, StaysPhysicalAndSaysWhatTheRunsDidNotDetermine) {
   kernel.mask_evaluation = MaskEvaluation::kPrecomputed;  // the weak prior on mask_op_us
   // A causal run measured faster than its full tiles alone allow: an unconstrained fit would
   // make a masked tile cheaper than a full one.
-  Measurements m;
-  m.source = "synthetic";
   const CostParams defaults = default_cost_params(gpu, kernel);
-  for (const auto& [mask, factor] :
-       std::vector<std::pair<std::string, double>>{{"pattern:dense,seq=8192,heads=32", 1.0},
-                                                   {"pattern:dense,seq=16384,heads=16", 1.0},
-                                                   {"pattern:causal,seq=16384,heads=16", 0.8}}) {
-    MeasuredRun run;
-    run.mask = mask;
-    run.ms = factor * simulate(load_workload(mask, ""), gpu, kernel, defaults).predicted_ms;
-    m.runs.push_back(run);
-  }
+  const Measurements m = scaled_runs({{"pattern:dense,seq=8192,heads=32", 1.0},
+                                      {"pattern:dense,seq=16384,heads=16", 1.0},
+                                      {"pattern:causal,seq=16384,heads=16", 0.8}},
+                                     gpu, kernel, defaults);
   const CalibrationReport report = calibrate(m, gpu, kernel, 3);
   EXPECT_GE(report.cost.mask_op_us, 0.0);
   EXPECT_GE(report.cost.masked_tile_us(kernel, std::nullopt), report.cost.tile_full_us);
@@ -159,19 +160,13 @@ TEST(Calibration, MeasuredMaskCostHoldsAgainstAFewMaskedTiles) {
   const GpuSpec gpu = load_gpu("h200", kShipped);
   const KernelSpec flex = load_kernel("flexattention", kShipped);
   const CostParams defaults = default_cost_params(gpu, flex);
-  Measurements m;
-  m.source = "synthetic";
-  for (const auto& [mask, factor] : std::vector<std::pair<std::string, double>>{
-           {"pattern:dense,seq=10240,heads=20,batch=2", 1.0},
-           {"pattern:dense,seq=24576,heads=12", 1.0},
-           {"pattern:dense,seq=4096,heads=16,batch=8", 1.0},
-           {"pattern:causal,seq=4096,heads=16,batch=8", 0.97},
-           {"pattern:random,seq=8192,heads=12,batch=4,density=0.06", 1.0}}) {
-    MeasuredRun run;
-    run.mask = mask;
-    run.ms = factor * simulate(load_workload(mask, ""), gpu, flex, defaults).predicted_ms;
-    m.runs.push_back(run);
-  }
+  const Measurements m =
+      scaled_runs({{"pattern:dense,seq=10240,heads=20,batch=2", 1.0},
+                   {"pattern:dense,seq=24576,heads=12", 1.0},
+                   {"pattern:dense,seq=4096,heads=16,batch=8", 1.0},
+                   {"pattern:causal,seq=4096,heads=16,batch=8", 0.97},
+                   {"pattern:random,seq=8192,heads=12,batch=4,density=0.06", 1.0}},
+                  gpu, flex, defaults);
   const CalibrationReport measured = calibrate(m, gpu, flex, 5);
   EXPECT_GT(measured.cost.mask_op_us, 0.7 * defaults.mask_op_us);
   EXPECT_LT(measured.cost.mask_op_us, 1.3 * defaults.mask_op_us);
@@ -195,20 +190,14 @@ TEST(Calibration, ARuleRunFitsItsCostWhenTheBaseRunsZeroTheGenericMaskCost) {
   CostParams truth = default_cost_params(gpu, kernel);
   const double document_us = 2.0 * truth.mask_op_us;
   truth.rule_op_us["document"] = document_us;
-  Measurements m;
-  m.source = "synthetic";
-  for (const auto& [mask, factor] : std::vector<std::pair<std::string, double>>{
-           {"pattern:dense,seq=10240,heads=20,batch=2", 1.0},
-           {"pattern:dense,seq=24576,heads=12", 1.0},
-           {"pattern:dense,seq=4096,heads=16,batch=8", 1.0},
-           {"pattern:causal,seq=4096,heads=16,batch=8", 0.97},
-           {"pattern:dense,seq=8192,heads=12,batch=4", 1.0},
-           {"pattern:document,seq=16384,heads=16,doc_mean=200,doc_dist=uniform", 1.0}}) {
-    MeasuredRun run;
-    run.mask = mask;
-    run.ms = factor * simulate(load_workload(mask, ""), gpu, kernel, truth).predicted_ms;
-    m.runs.push_back(run);
-  }
+  const Measurements m =
+      scaled_runs({{"pattern:dense,seq=10240,heads=20,batch=2", 1.0},
+                   {"pattern:dense,seq=24576,heads=12", 1.0},
+                   {"pattern:dense,seq=4096,heads=16,batch=8", 1.0},
+                   {"pattern:causal,seq=4096,heads=16,batch=8", 0.97},
+                   {"pattern:dense,seq=8192,heads=12,batch=4", 1.0},
+                   {"pattern:document,seq=16384,heads=16,doc_mean=200,doc_dist=uniform", 1.0}},
+                  gpu, kernel, truth);
   const CalibrationReport report = calibrate(m, gpu, kernel, 5, 1);
   EXPECT_LT(report.cost.mask_op_us, 0.5 * truth.mask_op_us);  // the base runs moved it down
   ASSERT_EQ(report.rule_fits.size(), 1u);
