@@ -53,6 +53,20 @@ struct Case {
 // ctest lists each case by its parameters: print the case's name, not its bytes.
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
+// Both suites run every case under each consumer schedule, named "<case>_<schedule>".
+const auto kEverySchedule = ::testing::Values(
+    sm90::Sm90Schedule::kSerial, sm90::Sm90Schedule::kOverlap, sm90::Sm90Schedule::kPingpong);
+struct CaseAndScheduleName {
+  template <typename ParamInfo>
+  std::string operator()(const ParamInfo& info) const {
+    const sm90::Sm90Schedule s = std::get<1>(info.param);
+    return std::string(std::get<0>(info.param).name) +
+           (s == sm90::Sm90Schedule::kOverlap    ? "_overlap"
+            : s == sm90::Sm90Schedule::kPingpong ? "_pingpong"
+                                                 : "_serial");
+  }
+};
+
 class AttentionSm90Test : public ::testing::TestWithParam<std::tuple<Case, sm90::Sm90Schedule>> {
  protected:
   void SetUp() override {
@@ -128,17 +142,8 @@ const Case kCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Dense, AttentionSm90Test,
-                         ::testing::Combine(::testing::ValuesIn(kCases),
-                                            ::testing::Values(sm90::Sm90Schedule::kSerial,
-                                                              sm90::Sm90Schedule::kOverlap,
-                                                              sm90::Sm90Schedule::kPingpong)),
-                         [](const auto& param_info) {
-                           const sm90::Sm90Schedule s = std::get<1>(param_info.param);
-                           return std::string(std::get<0>(param_info.param).name) +
-                                  (s == sm90::Sm90Schedule::kOverlap    ? "_overlap"
-                                   : s == sm90::Sm90Schedule::kPingpong ? "_pingpong"
-                                                                        : "_serial");
-                         });
+                         ::testing::Combine(::testing::ValuesIn(kCases), kEverySchedule),
+                         CaseAndScheduleName());
 
 // ---- block-sparse: the lists are built from a dense block-class map, which the reference reads.
 
@@ -332,17 +337,8 @@ const SparseCase kSparseCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Sparse, AttentionSm90SparseTest,
-                         ::testing::Combine(::testing::ValuesIn(kSparseCases),
-                                            ::testing::Values(sm90::Sm90Schedule::kSerial,
-                                                              sm90::Sm90Schedule::kOverlap,
-                                                              sm90::Sm90Schedule::kPingpong)),
-                         [](const auto& param_info) {
-                           const sm90::Sm90Schedule s = std::get<1>(param_info.param);
-                           return std::string(std::get<0>(param_info.param).name) +
-                                  (s == sm90::Sm90Schedule::kOverlap    ? "_overlap"
-                                   : s == sm90::Sm90Schedule::kPingpong ? "_pingpong"
-                                                                        : "_serial");
-                         });
+                         ::testing::Combine(::testing::ValuesIn(kSparseCases), kEverySchedule),
+                         CaseAndScheduleName());
 
 TEST(AttentionSm90CanRun, RefusesWhatItCannotRun) {
   // Plain host checks: no GPU needed, but built only with the kernel.
