@@ -40,9 +40,26 @@ LaunchRun run_launch(const std::vector<double>& work_by_item, const MaskGeometry
   return run;
 }
 
+// An item needs masking when it visits a partial tile or an empty one.
+bool needs_mask(const TileCounts& c) { return c.partial > 0 || c.empty_visited > 0; }
+
 bool has_masked_tiles(const std::vector<TileCounts>& counts) {
-  return std::any_of(counts.begin(), counts.end(),
-                     [](const TileCounts& c) { return c.partial > 0 || c.empty_visited > 0; });
+  return std::any_of(counts.begin(), counts.end(), needs_mask);
+}
+
+// Whether the kernel masks every tile of the launch: always, or (the global fast path) as soon as
+// any tile needs it.
+bool masks_every_tile(MaskingRule rule, bool any_masked) {
+  return rule == MaskingRule::kAlwaysMask || (rule == MaskingRule::kGlobalFastPath && any_masked);
+}
+
+// An item's tiles as the cost model charges them, added to a slot's critical-path sums.
+void add_charged_tiles(const TileCounts& c, bool mask_everything, double& full_tiles,
+                       double& masked_tiles) {
+  const auto masked = static_cast<double>(c.partial + c.empty_visited);
+  const auto full = static_cast<double>(c.full);
+  full_tiles += mask_everything ? 0.0 : full;
+  masked_tiles += mask_everything ? full + masked : masked;
 }
 
 std::vector<double> item_times(const std::vector<TileCounts>& counts, const CostParams& cost,
@@ -89,15 +106,11 @@ void record_critical_path(const LaunchRun& run, const std::vector<TileCounts>& c
   const auto& finish = run.schedule.slot_finish;
   const auto critical =
       static_cast<std::int32_t>(std::max_element(finish.begin(), finish.end()) - finish.begin());
-  const bool mask_everything = rule == MaskingRule::kAlwaysMask ||
-                               (rule == MaskingRule::kGlobalFastPath && has_masked_tiles(counts));
+  const bool mask_everything = masks_every_tile(rule, has_masked_tiles(counts));
   for (std::size_t pos = 0; pos < run.sequence.size(); ++pos) {
     if (run.schedule.placements[pos].slot != critical) continue;
-    const TileCounts& c = counts[run.sequence[pos]];
-    const auto masked = static_cast<double>(c.partial + c.empty_visited);
-    const auto full = static_cast<double>(c.full);
-    r.critical_full_tiles += mask_everything ? 0.0 : full;
-    r.critical_masked_tiles += mask_everything ? full + masked : masked;
+    add_charged_tiles(counts[run.sequence[pos]], mask_everything, r.critical_full_tiles,
+                      r.critical_masked_tiles);
     r.critical_items += 1;
   }
 }
@@ -171,10 +184,7 @@ TimedLaunch stream_launch(const MaskGeometry& g, std::int64_t q_tiles, std::int6
     busy += w;
     const Placement p = place(w);
     finish[p.slot] = p.end;
-    const auto masked = static_cast<double>(c.partial + c.empty_visited);
-    const auto full = static_cast<double>(c.full);
-    full_on[p.slot] += mask_everything ? 0.0 : full;
-    masked_on[p.slot] += mask_everything ? full + masked : masked;
+    add_charged_tiles(c, mask_everything, full_on[p.slot], masked_on[p.slot]);
     items_on[p.slot] += 1;
     if (!same_start.empty() && p.start != pending_start) hand_over();
     pending_start = p.start;
@@ -238,7 +248,7 @@ double dense_launch_ms(const MaskGeometry& g, const KernelSpec& dense_kernel,
     bool masked = false;  // item_times' rule: whether any tile of the launch is masked
     for (std::int64_t item = 0; item < g.batch * g.heads * q_tiles; ++item) {
       const TileCounts c = counts_of(item);
-      masked = masked || c.partial > 0 || c.empty_visited > 0;
+      masked = masked || needs_mask(c);
     }
     const CostParams::TileTimes tiles = cost.tile_times(dense_kernel, g, std::nullopt);
     // Without a cut Q tile every dense item has the same counts, hence the same work.
@@ -399,7 +409,7 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
     const TileCounts c = counts_of(item);
     if (!counts.empty()) counts[item] = c;
     total += c;
-    masked_tiles = masked_tiles || c.partial > 0 || c.empty_visited > 0;
+    masked_tiles = masked_tiles || needs_mask(c);
     unit_by_item[item] = tile_area * static_cast<double>(c.visited());
     auto& m = most[static_cast<std::size_t>(item / classifier.q_tiles() % g.heads)];
     m = std::max(m, c.visited());
@@ -511,9 +521,7 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   {
     TimedLaunch run;
     if (streamed) {
-      const bool mask_everything =
-          kernel.masking_rule == MaskingRule::kAlwaysMask ||
-          (kernel.masking_rule == MaskingRule::kGlobalFastPath && masked_tiles);
+      const bool mask_everything = masks_every_tile(kernel.masking_rule, masked_tiles);
       run = stream_launch(
           g, classifier.q_tiles(), classifier.kv_tiles(), kernel, gpu, slots, counts_of,
           [&](const TileCounts& c) {
@@ -547,7 +555,6 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
       }
     }
     r.makespan_us = run.stats.makespan;
-    r.waves = run.stats.waves;
     r.wave_efficiency = run.stats.wave_efficiency;
     r.tail_fraction = run.stats.tail_fraction;
     r.critical_full_tiles = run.critical_full_tiles;
