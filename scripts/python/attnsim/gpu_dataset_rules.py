@@ -511,6 +511,13 @@ def dense_twin_cases() -> list[dict]:
     return held_out_cases([(f, dict(p), *rest) for f, p, *rest in DENSE_TWINS], 800, 16000)
 
 
+def masks_and_dense_runs(shapes: list[tuple], masks: list[list[tuple]]) -> list[tuple]:
+    """A blind table from shapes (sequence length, batch, heads, GQA group) and the masks of each
+    shape: every mask on its shape, then every shape's dense run (blind6 and blind7)."""
+    return [(family, params, *shape) for shape, pair in zip(shapes, masks)
+            for family, params in pair] + [("dense", {}, *shape) for shape in shapes]
+
+
 # A sixth blind set (FlexAttention), defined and predicted before measurement after the schedule
 # bound's sparse side became the any-order lower bound (2026-12-03): eight shapes (sequence
 # length, batch, heads, GQA group), two masks of other rules and parameters on each, and each
@@ -530,8 +537,7 @@ BLIND6_MASKS = [
     [("vertical_slash", {"verticals": 1000, "local": 2048}),
      ("mixture", {"window": 4096, "density": 0.15})],
 ]
-BLIND6 = [(family, params, *shape) for shape, masks in zip(BLIND6_SHAPES, BLIND6_MASKS)
-          for family, params in masks] + [("dense", {}, *shape) for shape in BLIND6_SHAPES]
+BLIND6 = masks_and_dense_runs(BLIND6_SHAPES, BLIND6_MASKS)
 
 
 def blind6_cases() -> list[dict]:
@@ -555,8 +561,7 @@ BLIND7_MASKS = [
     [("vertical_slash", {"verticals": 500, "local": 512}),
      ("sliding_window", {"window": 4097, "dilation": 3})],
 ]
-BLIND7 = [(family, params, *shape) for shape, masks in zip(BLIND7_SHAPES, BLIND7_MASKS)
-          for family, params in masks] + [("dense", {}, *shape) for shape in BLIND7_SHAPES]
+BLIND7 = masks_and_dense_runs(BLIND7_SHAPES, BLIND7_MASKS)
 
 
 def blind7_cases() -> list[dict]:
