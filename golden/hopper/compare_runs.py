@@ -33,12 +33,14 @@ def family(mask: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ref", type=Path, required=True, help="the reference kernel's JSON")
+    parser.add_argument("--ref", type=Path, required=True, action="append",
+                        help="the reference kernel's JSON (again for more files, e.g. one per "
+                        "head dim)")
     parser.add_argument("runs", type=Path, nargs="+", help="the kernels' JSON files")
     args = parser.parse_args(argv)
-    ref = load(args.ref)
-    print(f"Reference: `{args.ref.name}`; ratio = reference time / kernel time (> 1: the kernel "
-          "is faster).\n")
+    ref = {key: ms for path in args.ref for key, ms in load(path).items()}
+    print(f"Reference: `{'`, `'.join(path.name for path in args.ref)}`; ratio = reference time / "
+          "kernel time (> 1: the kernel is faster).\n")
     print("| kernel | d | masks | >= reference speed | median ratio | worst ratio (mask) |")
     print("|---|---|---|---|---|---|")
     per_family: dict[str, dict[tuple[str, int], list[float]]] = {}

@@ -34,3 +34,16 @@ def test_a_file_without_runs_names_itself(tmp_path):
     done = subprocess.run([sys.executable, str(SCRIPT), "--ref", str(bad), str(bad)],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "bad.json" in done.stderr and "runs" in done.stderr
+
+
+def test_reference_split_over_files_per_head_dim(tmp_path):
+    """--ref given twice (FlexAttention's one file per head dim): both head dims compare."""
+    ref64 = write(tmp_path / "flexattention-d64.json", [("masks/causal-s4096-h32.npz", 64, 1.0)])
+    ref128 = write(tmp_path / "flexattention-d128.json",
+                   [("masks/causal-s4096-h32.npz", 128, 3.0)])
+    kernel = write(tmp_path / "sm90.json", [("masks/causal-s4096-h32.npz", 64, 2.0),
+                                            ("masks/causal-s4096-h32.npz", 128, 1.0)])
+    done = subprocess.run([sys.executable, str(SCRIPT), "--ref", str(ref64), "--ref", str(ref128),
+                           str(kernel)], capture_output=True, text=True, check=True)
+    assert "| sm90 | 64 | 1 | 0 | 0.500 | 0.500 (causal-s4096-h32) |" in done.stdout
+    assert "| sm90 | 128 | 1 | 1 | 3.000 | 3.000 (causal-s4096-h32) |" in done.stdout

@@ -33,6 +33,9 @@ from .output_format import add_format_option, emit
 
 HEAD_DIMS = [64, 128]
 VARIANTS = ["all_partial", "all_partial_allow", "all_full"]
+# The split probe's variants (split_probe_cases): the base's own lists under `allow`, and every
+# row's visited blocks split so that its first one, or its first half, is in the partial list.
+SPLIT_VARIANTS = ["lists_allow", "split_first", "split_half"]
 EST_TFLOPS = 420.0
 TARGET_MS_D128 = 3.0  # dense-equivalent work of the visited blocks, at d128
 
@@ -181,12 +184,30 @@ def _cut_blocks(z, num: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np
 
 def derive_variant(base: Path, out: Path, variant: str) -> None:
     """Writes `variant` (VARIANTS) of the flex-layout mask `base` to `out` (atomically)."""
-    if variant not in VARIANTS:
-        raise ValueError(f"variant {variant!r}: expected one of {', '.join(VARIANTS)}")
+    if variant not in VARIANTS + SPLIT_VARIANTS:
+        raise ValueError(f"variant {variant!r}: expected one of "
+                         f"{', '.join(VARIANTS + SPLIT_VARIANTS)}")
     with np.load(base) as z:
         num, indices = _merged_rows(z)
         empty_num, empty_idx = np.zeros_like(num), np.zeros_like(indices)
-        if variant == "all_full":
+        if variant == "lists_allow":
+            lists = tuple(z[k] if k in z.files else empty for k, empty in
+                          (("kv_num_blocks", empty_num), ("kv_indices", empty_idx),
+                           ("full_kv_num_blocks", empty_num), ("full_kv_indices", empty_idx)))
+        elif variant in ("split_first", "split_half"):
+            cut_num, cut_idx = _cut_blocks(z, num, indices)
+            if cut_num.any():
+                raise ValueError(f"{base}: {variant} needs lengths that are multiples of the "
+                                 "block size (a cut block cannot be full)")
+            head = np.minimum(num, 1) if variant == "split_first" else (num + 1) // 2
+            slot = np.arange(indices.shape[-1])
+            partial_idx = np.where(slot < head[..., None], indices, 0).astype(np.int32)
+            # The rest of each row, moved to the front of its full list.
+            shifted = np.take_along_axis(
+                indices, np.minimum(slot + head[..., None], indices.shape[-1] - 1), axis=-1)
+            full_idx = np.where(slot < (num - head)[..., None], shifted, 0).astype(np.int32)
+            lists = (head.astype(np.int32), partial_idx, (num - head).astype(np.int32), full_idx)
+        elif variant == "all_full":
             lists = (*_cut_blocks(z, num, indices), num, indices)
         else:
             lists = (num, indices, empty_num, empty_idx)
@@ -254,6 +275,41 @@ def element_costs(dataset: Path, tilesim: Path) -> list[dict]:
     return out
 
 
+def split_table(dataset: Path) -> list[dict]:
+    """The split probe's answer per base and head dim: each structure variant against the
+    interpolation of all_full and all_partial_allow by the share of visited blocks it puts in the
+    partial lists (excess > 0: the split costs more than its tiles)."""
+    import json
+
+    cases = {c["name"]: c for c in json.loads((dataset / "cases.json").read_text())["cases"]}
+    out = []
+    for head_dim in HEAD_DIMS:
+        path = dataset / f"flexattention-d{head_dim}.json"
+        if not path.is_file():
+            continue
+        ms = {Path(r["mask"]).stem: r["ms"] for r in json.loads(path.read_text())["runs"]}
+        for name, case in cases.items():
+            if "--" in name or f"{name}--all_partial_allow" not in ms or name not in ms:
+                continue
+            full_key = f"{name}--all_full" if f"{name}--all_full" in ms else name
+            full, allow = ms[full_key], ms[f"{name}--all_partial_allow"]
+            for variant in ("lists_allow", "split_first", "split_half"):
+                key = f"{name}--{variant}"
+                if key not in ms:
+                    continue
+                with np.load(dataset / cases[key]["mask"]) as z:
+                    partial = int(z["kv_num_blocks"].sum())
+                    share = partial / (partial + int(z["full_kv_num_blocks"].sum()))
+                expected = full + share * (allow - full)
+                out.append({"base": name, "variant": variant, "head_dim": head_dim,
+                            "partial_share": share, "all_full_ms": full,
+                            "all_partial_allow_ms": allow, "measured_ms": ms[key],
+                            "interpolated_ms": expected, "excess": ms[key] / expected - 1,
+                            "base_ms": ms[name] if full_key != name else None,
+                            "all_partial_ms": ms.get(f"{name}--all_partial")})
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
@@ -261,9 +317,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="per-element mask costs of the flex-costs probe")
     parser.add_argument("--dataset", type=Path, required=True,
                         help="the probe's folder (cases.json, flexattention-d*.json, masks/)")
-    parser.add_argument("--tilesim", type=Path, required=True)
+    parser.add_argument("--tilesim", type=Path, help="tilesim (the flex-costs table)")
+    parser.add_argument("--split-probe", action="store_true",
+                        help="the split probe's table instead (measurements and masks only)")
     add_format_option(parser)
     args = parser.parse_args(argv)
+    if args.split_probe:
+        return print_split_table(args.dataset, args.format)
+    if args.tilesim is None:
+        parser.error("--tilesim is required for the flex-costs table")
     missing = [c["mask"] for c in cases() if not (args.dataset / c["mask"]).is_file()]
     if missing:
         print(f"gpu_dataset_costs: error: {args.dataset}: {len(missing)} masks missing (generate "
@@ -283,8 +345,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def print_split_table(dataset: Path, fmt: str) -> int:
+    import sys
+
+    missing = [c["mask"] for c in split_probe_cases() if not (dataset / c["mask"]).is_file()]
+    if missing:
+        print(f"gpu_dataset_costs: error: {dataset}: {len(missing)} masks missing (generate them: "
+              f"python3 -m attnsim.gpu_dataset --dataset split-probe-2026-12 --tilesim ... "
+              f"--out {dataset})", file=sys.stderr)
+        return 2
+    rows = split_table(dataset)
+    if fmt != "table":
+        emit(fmt, rows)
+        return 0
+    print("| base | variant | d | partial share | all_full ms | all_partial_allow ms | measured ms"
+          " | interpolated ms | excess |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['base']} | {r['variant']} | {r['head_dim']} | {r['partial_share']:.2f} | "
+              f"{r['all_full_ms']:.3f} | {r['all_partial_allow_ms']:.3f} | {r['measured_ms']:.3f}"
+              f" | {r['interpolated_ms']:.3f} | {100 * r['excess']:+.1f} % |")
+    return 0
+
+
 
 
 # The cta-probe-2026-12 H200 probe (issue #12): the cost of one work item (a FlexAttention program,
@@ -317,3 +400,57 @@ def cta_probe_cases() -> list[dict]:
                                      "--batch", str(batch), "--seed", str(seed), "--format",
                                      "flex", "--out", mask]})
     return out
+
+
+# The split-probe-2026-12 H200 probe (issue #12): does a work item whose visited blocks sit in both
+# lists (FlexAttention runs its partial loop, then its full loop: two software pipelines) cost
+# more than the sum of its tiles? The flex-costs probe's d64 runs say something does: document,
+# band and causal-window masks ran 5-14 % over the interpolation of their all_full and
+# all_partial variants (document-014 above its own all_partial), the same masks at d128 did not.
+# Two kinds of case separate structure from rule work, all measured in one session:
+#   - five flex-costs bases (same names, seeds and masks) as the user writes them, plus their
+#     lists under `allow` (lists_allow: the same split, no rule work), all_full,
+#     all_partial_allow and all_partial;
+#   - block-diagonal masks (k full tiles per query block, as the cta probe) with every row's
+#     first block, or first half, moved to the partial list under `allow` (split_first,
+#     split_half), against all_full and all_partial_allow.
+SPLIT_PROBE_BASES = [6, 7, 11, 14, 16]  # indices into BASES
+SPLIT_PROBE_BLOCKDIAG = [(16384, 2, 4, 96), (16384, 4, 2, 96), (16384, 8, 1, 96)]  # seq, k, b, h
+
+
+def split_probe_cases() -> list[dict]:
+    base_cases = {c["name"]: c for c in cases()}
+    out = []
+    for index in SPLIT_PROBE_BASES:
+        base = next(c for c in base_cases.values()
+                    if c["variant"] == "base" and c["name"].split("-")[-4] == f"{index:03d}")
+        out.append({**base, "role": "held_out"})
+        for variant in ["lists_allow", "all_full", "all_partial_allow", "all_partial"]:
+            name = f"{base['name']}--{variant}"
+            out.append({**{k: v for k, v in base.items() if k != "tilesim_args"},
+                        "name": name, "role": "held_out", "variant": variant,
+                        "rule": base["rule"] if variant == "all_partial" else "allow",
+                        "block_source": "file", "mask": f"masks/{name}.npz",
+                        "derive": {"from": base["mask"], "variant": variant}})
+    for index, (seq, k, batch, heads) in enumerate(SPLIT_PROBE_BLOCKDIAG):
+        seed = 1600 + index
+        name = f"blockdiag-{index:03d}-s{seq}-k{k}-b{batch}-h{heads}"
+        mask = f"masks/{name}.npz"
+        common = {"family": "blockdiag", "role": "held_out", "batch": batch, "heads": heads,
+                  "kv_heads": heads, "gqa": 1, "seq": seq, "tiles_per_row": k,
+                  "head_dims": list(HEAD_DIMS), "seed": seed, "rule": "allow",
+                  "block_source": "file"}
+        out.append({**common, "name": name, "mask": mask, "variant": "all_full",
+                    "tilesim_args": ["gen", "gna", "--dims", str(seq), "--window", str(k * 128),
+                                     "--stride", str(k * 128), "--seq", str(seq), "--heads",
+                                     str(heads), "--batch", str(batch), "--seed", str(seed),
+                                     "--format", "flex", "--out", mask]})
+        for variant in ["all_partial_allow", "split_first", "split_half"]:
+            vname = f"{name}--{variant}"
+            out.append({**common, "name": vname, "mask": f"masks/{vname}.npz",
+                        "variant": variant, "derive": {"from": mask, "variant": variant}})
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
