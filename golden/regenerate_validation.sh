@@ -25,6 +25,12 @@ done
 for set in 2026-12-03-blind4 2026-12-03-blind5; do
   $V --dataset $H/$set $SHIPPED $TWINS --out $H/$set/validation --format table
 done
+# The 2026-12-03 re-timing (one session: the sm90 kernel at 650c900 on the 52-mask dataset and on
+# the rules dataset, whose sm90 runs are 2026-12-02-rules/sm90.json and fit the shipped sm90
+# calibrations above; FlexAttention on both): predicted by the shipped calibrations.
+for set in 2026-12-03-retime/dataset 2026-12-03-retime/rules; do
+  $V --dataset $H/$set $SHIPPED --out $H/$set/validation --format table
+done
 # The hidden sets' protocol (5 base runs, one run per rule, the rest held out) tried on blind7.
 $V --dataset $H/2026-12-03-blind7 --roles $H/2026-12-03-blind7/protocol-roles.json \
    --rule-runs-from none --out $H/2026-12-03-blind7/validation-protocol --format table
