@@ -83,6 +83,69 @@ double sram_kib(const AccelConfig& c) {
          2 * topk_buffer_bits(c.topk.engine) / 8.0 / 1024.0;
 }
 
+namespace {
+
+double dynamic_j(const EnergyParams& e, const models::ActionCounts& a) {
+  return (static_cast<double>(a.macs) * e.mac_pj +
+          static_cast<double>(a.comparisons) * e.compare_pj +
+          static_cast<double>(a.adds) * e.add_pj + static_cast<double>(a.exps) * e.exp_pj +
+          static_cast<double>(a.divides) * e.divide_pj +
+          static_cast<double>(a.sram_read_bytes) * e.sram_read_pj_per_byte +
+          static_cast<double>(a.sram_write_bytes) * e.sram_write_pj_per_byte) *
+         1e-12;
+}
+
+}  // namespace
+
+std::vector<ModuleCost> module_costs(const AccelConfig& c, const AccelStats& stats) {
+  const AreaParams& a = c.area;
+  const EnergyBreakdown total = energy_of(c, stats);
+  const ModuleActions& m = stats.module_actions;
+  models::ActionCounts softmax = m.softmax;
+  softmax += m.requant;
+  const double key_kib = static_cast<double>(c.sram.key_bytes) / 1024.0;
+  const double value_kib = static_cast<double>(c.sram.value_bytes) / 1024.0;
+  const double topk_kib = 2 * topk_buffer_bits(c.topk.engine) / 8.0 / 1024.0;
+  const double topk_area = 2 * topk_engine_area_mm2(c);
+  const double topk_logic = 2 * a.topk_engine_mm2 * a.topk_logic_share * c.topk.engine.lanes / 16.0;
+  struct Part {
+    const char* name;
+    const models::ActionCounts* actions;
+    double kib, area, sram_area, logic_area;
+  };
+  const double qk_mult = c.qk.multipliers * a.multiplier_mm2;
+  const double pv_mult = c.pv.multipliers * a.multiplier_mm2;
+  const double softmax_area = c.softmax.lanes * a.softmax_lane_mm2;
+  const Part parts[] = {
+      {"qk", &m.qk, key_kib, qk_mult + key_kib * a.sram_mm2_per_kib, key_kib * a.sram_mm2_per_kib,
+       qk_mult},
+      {"pv", &m.pv, value_kib, pv_mult + value_kib * a.sram_mm2_per_kib,
+       value_kib * a.sram_mm2_per_kib, pv_mult},
+      {"softmax", &softmax, 0, softmax_area, 0, softmax_area},
+      {"topk", &m.topk, topk_kib, topk_area, topk_area - topk_logic, topk_logic},
+      {"fetcher", &m.fetcher, 0, a.fetcher_mm2, 0, a.fetcher_mm2},
+      {"other", &m.importance, 0, a.other_mm2, 0, a.other_mm2},
+  };
+  double kib = 0, logic = 0;
+  for (const Part& p : parts) {
+    kib += p.kib;
+    logic += p.logic_area;
+  }
+  const double dynamic = total.dynamic_j();
+  const double overhead = dynamic > 0 ? (total.clock_j + total.control_j) / dynamic : 0.0;
+  std::vector<ModuleCost> out;
+  for (const Part& p : parts) {
+    ModuleCost cost{p.name};
+    cost.energy_j = dynamic_j(c.energy, *p.actions) * (1 + overhead) +
+                    ratio(p.kib, kib) * total.sram_leakage_j +
+                    ratio(p.logic_area, logic) * (total.logic_leakage_j + total.static_j);
+    cost.area_mm2 = p.area;
+    cost.sram_mm2 = p.sram_area;
+    out.push_back(cost);
+  }
+  return out;
+}
+
 double area_mm2(const AccelConfig& c) {
   const AreaParams& a = c.area;
   return (c.qk.multipliers + c.pv.multipliers) * a.multiplier_mm2 +
@@ -144,6 +207,13 @@ json::object stats_to_json(const AccelConfig& config, const AccelWorkload& workl
                                                                   : std::vector<std::int64_t>{});
   const AreaParams& a = config.area;
   const models::ActionCounts& act = stats.actions;
+  json::object modules_json;
+  for (const ModuleCost& m : module_costs(config, stats)) {
+    modules_json[m.name] = json::object{{"energy_j", m.energy_j},
+                                        {"power_w", ratio(m.energy_j, seconds)},
+                                        {"area_mm2", m.area_mm2},
+                                        {"sram_mm2", m.sram_mm2}};
+  }
 
   json::object dram{
       {"bytes_by_kind", json::object{{"q", kind(stats.dram_q)},
@@ -239,6 +309,7 @@ json::object stats_to_json(const AccelConfig& config, const AccelWorkload& workl
            {"fetcher", a.fetcher_mm2},
            {"other", a.other_mm2},
            {"total", area_mm2(config)}}},
+      {"modules", modules_json},
       {"analytical",
        json::object{{"additive_cycles", an.additive_cycles},
                     {"bound_cycles", an.bound_cycles},

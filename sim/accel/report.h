@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -26,6 +27,21 @@ struct EnergyBreakdown {
   double total_j() const { return on_chip_j() + dram_j; }
 };
 EnergyBreakdown energy_of(const AccelConfig& config, const AccelStats& stats);
+
+/// One module's share of the chip: on-chip energy (J) and area (mm^2, of which SRAM).
+struct ModuleCost {
+  const char* name;
+  double energy_j = 0, area_mm2 = 0, sram_mm2 = 0;
+};
+/// energy_of's on-chip energy and the area table by module, in a fixed order: qk (multipliers +
+/// key SRAM, with its fills and reads), pv (multipliers + value SRAM, likewise), softmax (with the
+/// progressive-quantization decision), topk (both engines with their buffers), fetcher (crossbars,
+/// FIFOs: area and leakage only, the table has no action for them), other (importance
+/// accumulators, control, I/O). A module's energy: its own actions
+/// (AccelStats::module_actions) at the per-action energies, plus clock and control in the same
+/// proportion as the chip's; SRAM leakage apportioned by its SRAM KiB, logic leakage and the
+/// static term by its non-SRAM area. The energies sum to on_chip_j(), the areas to area_mm2().
+std::vector<ModuleCost> module_costs(const AccelConfig& config, const AccelStats& stats);
 
 /// Chip area from the per-component table, mm^2 (total only; the JSON has the parts).
 /// Area of one top-k engine: area.topk_engine_mm2 (P = 16, max_n = 4096, 32-bit scores) with its

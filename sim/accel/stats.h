@@ -22,6 +22,18 @@ struct DramKindStats {
   std::int64_t transactions = 0;
 };
 
+/// The action table by the module that performed the actions (their sum is AccelStats::actions):
+/// what the per-module power breakdown (report.h, module_energy_of) is built from.
+struct ModuleActions {
+  models::ActionCounts fetcher;     ///< DRAM reads (HBM energy, apart from the on-chip modules)
+  models::ActionCounts qk;          ///< Q.K MACs, key SRAM writes (fills) and reads
+  models::ActionCounts softmax;     ///< max, exp, sum and divide
+  models::ActionCounts requant;     ///< progressive-quantization decision (max compare)
+  models::ActionCounts topk;        ///< both top-k engines: comparisons and their buffers
+  models::ActionCounts importance;  ///< token and head importance accumulators
+  models::ActionCounts pv;          ///< prob x V MACs, value SRAM writes (fills) and reads
+};
+
 /// Everything a run counts. Energy, power and ratios are derived from it afterwards (report.h).
 struct AccelStats {
   std::int64_t cycles = 0;  ///< first fetch to the last head output
@@ -40,6 +52,12 @@ struct AccelStats {
   int key_buffer_peak_head_steps = 0;
   int value_buffer_peak_head_steps = 0;
   models::ActionCounts actions;
+  ModuleActions module_actions;
+  /// Counts `c` for `module` (a member of module_actions) and in the total.
+  void count(models::ActionCounts& module, const models::ActionCounts& c) {
+    module += c;
+    actions += c;
+  }
   std::vector<std::int64_t> vtopk_cycles_per_step;  ///< local-V engine latency per head-step
   std::vector<std::int32_t> completion_order;  ///< head-steps in the order their outputs finished
 };

@@ -45,6 +45,14 @@ def test_the_committed_report_is_what_the_command_writes(tmp_path):
         assert runs[f"pipelined_{kind}"]["dram_payload_bytes"] == runs[f"paper_{kind}"][
             "dram_payload_bytes"]
         assert runs[f"paper_{kind}"]["cycles"] <= runs[f"pipelined_{kind}"]["cycles"]
+    # The module breakdown (stats.json `modules`) sums to the on-chip power and to the area, and
+    # each of the paper's checkable statements about the parts is set against ours.
+    for name in ("paper_pruned_q", "paper_bert"):
+        modules = runs[name]["modules"].values()
+        assert sum(m["power_w"] for m in modules) == pytest.approx(runs[name]["power_w"]["on_chip"])
+        assert sum(m["area_mm2"] for m in modules) == pytest.approx(runs[name]["area_mm2"]["total"])
+    checks = {c["statement"] for c in report["metrics"]["breakdown"]["checks"]}
+    assert checks == {"largest_modules", "pv_below_qk", "topk_shares", "sram_sizes"}
     # Back to back, an overlapped engine takes no more cycles per job than a job's latency.
     latency = {(r["n"], r["k"]): r["cycles"] for r in report["topk_latency"]["pipelined"]}
     for r in report["topk_latency"]["overlapped"]:

@@ -34,6 +34,13 @@ BERT = "sim/accel/examples/bert-like-base-384.csv"
 GPU_RESULTS = "golden/results/h200/2026-12-03-spatten-gpt2/gpt2-small-fp16.json"
 METRICS = ("topk_engine_speedup", "progressive_quant_speedup", "gpt2_throughput_tops",
            "bert_throughput_tops", "power_w", "area_mm2")
+# Module rows of stats.json `modules` (sim/accel/report.h module_costs), as the report names them.
+MODULES = (("qk", "Q x K (multipliers + key SRAM)"), ("pv", "prob x V (multipliers + value SRAM)"),
+           ("softmax", "softmax + progressive-quantization decision"),
+           ("topk", "top-k engines (both, with buffers)"),
+           ("fetcher", "fetcher (crossbars, FIFOs: leakage only)"),
+           ("other", "other (importance accumulators, control, I/O)"))
+BREAKDOWN_STATEMENTS = ("methodology", "largest_modules", "pv_below_qk", "topk_shares", "sram_sizes")
 # Top-k latency grid: n x k (k capped at n).
 TOPK_NS = (64, 128, 256, 512, 1024, 2048, 4096)
 TOPK_KS = (16, 64, 512)
@@ -58,6 +65,12 @@ def read_paper(path: Path) -> dict:
             for field in ("unit", "source", "ours", "gap_statement"):
                 str(m[field])
         float(paper["tolerance"])
+        b = paper["breakdown"]
+        found = {st["id"]: (str(st["text"]), str(st["source"])) for st in b["statements"]}
+        for name in BREAKDOWN_STATEMENTS:
+            found[name]  # noqa: B018 (a KeyError names the missing statement)
+        str(b["not_stated"]), [str(x) for x in b["checked_without_a_breakdown"]]
+        {str(k): str(v) for k, v in b["sources"].items()}
         for c in paper["topk_latency_public_model"]["cases"]:
             int(c["n"]), int(c["k"]), float(c["cycles"])
     except (KeyError, TypeError, ValueError) as error:
@@ -120,6 +133,7 @@ def summary(stats: dict) -> dict:
         "power_w": stats["power_w"],
         "energy_j": stats["energy_j"],
         "area_mm2": stats["area_mm2"],
+        "modules": stats["modules"],
         "overlap": stats["key_buffer_peak_head_steps"],
     }
 
@@ -219,6 +233,68 @@ def against_gpu(runs: dict) -> dict:
             "torch": measured["device"]["torch"], "rows": rows}
 
 
+def module_breakdown(paper: dict, runs: dict) -> dict:
+    """Ours by module (GPT-2 pair and BERT-like, on-chip power; area) beside what the paper states
+    (paper.yaml `breakdown`), with each checkable statement tested on ours."""
+    gpt2, bert = runs["paper_pruned_q"], runs["paper_bert"]
+    area_total = gpt2["area_mm2"]["total"]
+    rows = []
+    for key, label in MODULES:
+        rows.append({"module": key, "label": label,
+                     "gpt2_w": gpt2["modules"][key]["power_w"],
+                     "gpt2_share": gpt2["modules"][key]["power_w"] / gpt2["power_w"]["on_chip"],
+                     "bert_w": bert["modules"][key]["power_w"],
+                     "bert_share": bert["modules"][key]["power_w"] / bert["power_w"]["on_chip"],
+                     "area_mm2": gpt2["modules"][key]["area_mm2"],
+                     "sram_mm2": gpt2["modules"][key]["sram_mm2"],
+                     "area_share": gpt2["modules"][key]["area_mm2"] / area_total})
+    by = {r["module"]: r for r in rows}
+    others = [r for r in rows if r["module"] not in ("qk", "pv")]
+
+    def two_largest(field: str) -> bool:
+        return min(by["qk"][field], by["pv"][field]) > max(r[field] for r in others)
+
+    topk_power = paper["shares"]["topk_power_share"]["value"]
+    topk_area = paper["shares"]["topk_area_share"]["value"]
+    checks = [
+        {"statement": "largest_modules", "what": "Q x K and prob x V the two largest in power "
+         "(GPT-2 pair / BERT-like) and in area",
+         "ours": f"power {'yes' if two_largest('gpt2_w') else 'no'} / "
+                 f"{'yes' if two_largest('bert_w') else 'no'}; area "
+                 f"{'yes' if two_largest('area_mm2') else 'no'}"},
+        {"statement": "pv_below_qk", "what": "prob x V power below Q x K power",
+         "ours": f"GPT-2 pair {by['pv']['gpt2_w']:.3f} vs {by['qk']['gpt2_w']:.3f} W "
+                 f"({'yes' if by['pv']['gpt2_w'] < by['qk']['gpt2_w'] else 'no'}); BERT-like "
+                 f"(no local V pruning) {by['pv']['bert_w']:.3f} vs {by['qk']['bert_w']:.3f} W"},
+        {"statement": "topk_shares", "what": f"top-k {topk_power:.0%} of power, "
+         f"{topk_area:.1%} of area",
+         "ours": f"power {by['topk']['gpt2_share']:.1%} (GPT-2 pair) / "
+                 f"{by['topk']['bert_share']:.1%} (BERT-like) of on-chip; area "
+                 f"{by['topk']['area_share']:.1%} ({by['topk']['area_mm2']:.2f} mm^2 against "
+                 f"{topk_area * paper['metrics']['area_mm2']['value']:.2f})"},
+        {"statement": "sram_sizes", "what": "key and value SRAM 196 KB each",
+         "ours": "196,608 B each (config `sram:`); leakage by capacity, `energy."
+                 "sram_leakage_mw_per_kib` (assumed)"},
+    ]
+    facts = {
+        "qk_power_share": 100 * by["qk"]["gpt2_share"],
+        "pv_power_share": 100 * by["pv"]["gpt2_share"],
+        "topk_power_share": 100 * by["topk"]["gpt2_share"],
+        "on_chip_gpt2": gpt2["power_w"]["on_chip"],
+        "dram_gpt2": gpt2["power_w"]["dram"],
+        "on_chip_bert": bert["power_w"]["on_chip"],
+        "qk_area": by["qk"]["area_mm2"],
+        "pv_area": by["pv"]["area_mm2"],
+        "qkpv_area_share": 100 * (by["qk"]["area_share"] + by["pv"]["area_share"]),
+        "area_total": area_total,
+        "area_gap": paper["metrics"]["area_mm2"]["value"] - area_total,
+    }
+    return {"rows": rows, "checks": checks, "facts": facts,
+            "on_chip_w": {"gpt2": gpt2["power_w"]["on_chip"], "bert": bert["power_w"]["on_chip"]},
+            "dram_w": {"gpt2": gpt2["power_w"]["dram"], "bert": bert["power_w"]["dram"]},
+            "area_total": area_total}
+
+
 def compare(paper: dict, data: dict) -> dict:
     runs = data["runs"]
     ours = metrics_of(runs, "paper")
@@ -236,6 +312,8 @@ def compare(paper: dict, data: dict) -> dict:
         "topk_area": runs["paper_pruned_q"]["area_mm2"]["topk_engines"],
     }
     facts["scaled_topk_speedup"] = 3.0 * facts["pruning_reduction"] / 3.8
+    breakdown = module_breakdown(paper, runs)
+    facts.update(breakdown["facts"])
     tolerance = float(paper["tolerance"])
     rows = []
     for name in METRICS:
@@ -256,6 +334,7 @@ def compare(paper: dict, data: dict) -> dict:
                             if k.startswith("pipelined")} | {"x_bert": runs["paper_bert"]}, "x")
     pipelined["vtopk_busy_pruned_q"] = runs["pipelined_pruned_q"]["vtopk_busy"]
     return {"tolerance": tolerance, "rows": rows, "facts": facts, "against_gpu": against_gpu(runs),
+            "breakdown": breakdown,
             "sensitivity_256GBps": sensitivity, "sensitivity_max_stage": max_stage,
             "sensitivity_topk_pipelined": pipelined}
 
@@ -360,6 +439,36 @@ def write_markdown(paper: dict, data: dict, result: dict, out: Path) -> None:
                        f"{dr['gpt2_small_pair_kv']['value']}x K+V on this pair [derived]"
                        if key == "total" else "not broken down")
         lines.append(f"| {key.replace('_', ' ')} | {red[key]:.2f}x | {paper_value} |")
+    b = result["breakdown"]
+    pb = paper["breakdown"]
+    statements = {st["id"]: st for st in pb["statements"]}
+    lines += ["", "## Power and area by module: the paper's statements and ours", "",
+              "The paper states its totals (8.30 W, 18.71 mm^2, TSMC 40 nm) and, about their "
+              "parts, only the following (paper.yaml `breakdown`; the sources restate the paper's "
+              "section V):", ""]
+    lines += [f"- {' '.join(statements[name]['text'].split())} ({statements[name]['source']})"
+              for name in BREAKDOWN_STATEMENTS]
+    lines += ["", f"Not stated: {' '.join(pb['not_stated'].split())}. Sources: " + "; ".join(
+        f"[{k}] {' '.join(v.split()).rstrip('.')}" for k, v in pb["sources"].items())
+        + ". Read for the "
+        "paper's own text without finding more: " + "; ".join(pb["checked_without_a_breakdown"])
+        + ".", "",
+        "Ours by module (`spatten-paper`; stats.json `modules`: each module's own actions at the "
+        "per-action energies, clock and control in proportion, leakage by its SRAM and logic "
+        "area; HBM apart):", "",
+        "| module | GPT-2 pair W | share of on-chip | BERT-like W | share of on-chip | area mm^2 "
+        "(SRAM) | share of area |", "|---|---|---|---|---|---|---|"]
+    for r in b["rows"]:
+        lines.append(f"| {r['label']} | {r['gpt2_w']:.3f} | {r['gpt2_share']:.1%} | "
+                     f"{r['bert_w']:.3f} | {r['bert_share']:.1%} | {r['area_mm2']:.2f} "
+                     f"({r['sram_mm2']:.2f}) | {r['area_share']:.1%} |")
+    lines.append(f"| on chip | {b['on_chip_w']['gpt2']:.3f} | | {b['on_chip_w']['bert']:.3f} | | "
+                 f"{b['area_total']:.2f} | |")
+    lines.append(f"| HBM | {b['dram_w']['gpt2']:.3f} | | {b['dram_w']['bert']:.3f} | | | |")
+    lines.append(f"| paper | 8.30 in all (workload and HBM not stated) | | | | "
+                 f"{paper['metrics']['area_mm2']['value']} | |")
+    lines += ["", "| the paper states | ours |", "|---|---|"]
+    lines += [f"| {c['what']} | {c['ours']} |" for c in b["checks"]]
     p = runs["paper_pruned_q"]
     lines += ["", "## Power and area breakdown (spatten-paper, pruned quantized pair)", "",
               "| power part | W | share of on-chip |", "|---|---|---|"]
@@ -445,29 +554,33 @@ def plot(paper: dict, data: dict, result: dict, out: Path) -> None:
     ax.tick_params(axis="x", labelsize=8)
     ax.legend(fontsize=8)
 
-    p = data["runs"]["paper_pruned_q"]
-    seconds = p["cycles"] / 1e9
+    b = result["breakdown"]
     ax = axes[1][0]
-    bottom = 0.0
-    for key, value in p["energy_j"].items():
-        if key in ("on_chip", "total") or value == 0:
-            continue
-        ax.bar(["ours"], [value / seconds], bottom=[bottom], label=key,
-               color="#08306b" if key == "dram" else None)
-        bottom += value / seconds
-    ax.bar(["paper"], [paper["metrics"]["power_w"]["value"]], color="0.55", label="paper (total)")
-    ax.set(title="power breakdown", ylabel="W")
+    module_colors = dict(zip((k for k, _ in MODULES),
+                             ("#2166ac", "#67a9cf", "#d1e5f0", "#f4a582", "#b2182b", "0.8")))
+    for column, field in (("ours GPT-2", "gpt2_w"), ("ours BERT-like", "bert_w")):
+        bottom = 0.0
+        for r in b["rows"]:
+            ax.bar([column], [r[field]], bottom=[bottom], color=module_colors[r["module"]],
+                   label=r["module"] if field == "gpt2_w" else None)
+            bottom += r[field]
+        workload = "gpt2" if field == "gpt2_w" else "bert"
+        ax.bar([column], [b["dram_w"][workload]], bottom=[bottom], color="#08306b",
+               label="HBM" if field == "gpt2_w" else None)
+    ax.bar(["paper"], [paper["metrics"]["power_w"]["value"]], color="0.55",
+           label="paper (total; parts not stated)")
+    ax.set(title="power by module", ylabel="W")
     ax.legend(fontsize=7, ncol=2)
 
     ax = axes[1][1]
     bottom = 0.0
-    for key, value in p["area_mm2"].items():
-        if key == "total":
-            continue
-        ax.bar(["ours"], [value], bottom=[bottom], label=key)
-        bottom += value
-    ax.bar(["paper"], [paper["metrics"]["area_mm2"]["value"]], color="0.55", label="paper (total)")
-    ax.set(title="area breakdown", ylabel="mm^2")
+    for r in b["rows"]:
+        ax.bar(["ours"], [r["area_mm2"]], bottom=[bottom], color=module_colors[r["module"]],
+               label=r["module"])
+        bottom += r["area_mm2"]
+    ax.bar(["paper"], [paper["metrics"]["area_mm2"]["value"]], color="0.55",
+           label="paper (total; top-k 2.7 %)")
+    ax.set(title="area by module", ylabel="mm^2")
     ax.legend(fontsize=7, ncol=2)
 
     ax = axes[1][2]

@@ -24,7 +24,9 @@ class HeadImportance : public sc_core::sc_module {
       const models::HeadStepShape& s = ctx_.step(b.step);
       const std::int64_t end =
           b.last_cycle + 1 + models::ceil_div(s.head_dim, ctx_.config.softmax.lanes);
-      ctx_.stats.actions.adds += s.head_dim;
+      models::ActionCounts counts;
+      counts.adds = s.head_dim;
+      ctx_.stats.count(ctx_.stats.module_actions.importance, counts);
       ctx_.stats.head_importance.busy_cycles +=
           models::ceil_div(s.head_dim, ctx_.config.softmax.lanes);
       ctx_.stats.head_importance.jobs += 1;

@@ -26,10 +26,12 @@ class PvUnit : public sc_core::sc_module {
       const std::int64_t end =
           std::max(start + models::pv_issue_cycles(s.value_fetch, c.pv.multipliers, s.head_dim),
                    b.last_cycle + 1 + c.sram.read_latency_cycles);
-      ctx_.stats.actions.macs += static_cast<std::int64_t>(s.value_fetch) * s.head_dim;
+      models::ActionCounts counts;
+      counts.macs = static_cast<std::int64_t>(s.value_fetch) * s.head_dim;
       // Every kept row is read from the buffer, fetched by this query or an earlier one.
-      ctx_.stats.actions.sram_read_bytes +=
+      counts.sram_read_bytes =
           models::packed_bytes(static_cast<std::int64_t>(s.value_fetch) * s.head_dim, s.value_bits);
+      ctx_.stats.count(ctx_.stats.module_actions.pv, counts);
       ctx_.stats.pv.busy_cycles += end - start;
       ctx_.stats.pv.jobs += 1;
       ctx_.wait_until(end);

@@ -33,9 +33,11 @@ class QkUnit : public sc_core::sc_module {
       b.last_cycle = end - 1 + latency;
       out_.write(b);
       const std::int64_t key_bits = b.pass == 0 ? s.key_msb_bits : s.key_msb_bits + s.key_lsb_bits;
-      ctx_.stats.actions.macs += static_cast<std::int64_t>(s.key_fetch) * s.head_dim;
-      ctx_.stats.actions.sram_read_bytes += models::packed_bytes(
+      models::ActionCounts counts;
+      counts.macs = static_cast<std::int64_t>(s.key_fetch) * s.head_dim;
+      counts.sram_read_bytes = models::packed_bytes(
           static_cast<std::int64_t>(s.key_fetch) * s.head_dim, static_cast<int>(key_bits));
+      ctx_.stats.count(ctx_.stats.module_actions.qk, counts);
       ctx_.stats.qk.busy_cycles += end - start;
       ctx_.stats.qk.jobs += 1;
       ctx_.wait_until(end);

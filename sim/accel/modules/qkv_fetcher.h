@@ -131,7 +131,9 @@ class QkvFetcher : public sc_core::sc_module {
   void count(DramKindStats& kind, std::int64_t payload, std::size_t blocks_before) {
     kind.payload_bytes += payload;
     kind.transactions += static_cast<std::int64_t>(blocks_.size() - blocks_before);
-    ctx_.stats.actions.dram_read_bytes += payload;
+    models::ActionCounts counts;
+    counts.dram_read_bytes = payload;
+    ctx_.stats.count(ctx_.stats.module_actions.fetcher, counts);
   }
 
   void fetch_keys(const models::HeadStepBeat& b, bool lsb) {
@@ -153,7 +155,10 @@ class QkvFetcher : public sc_core::sc_module {
       append_row_blocks(blocks_, s, Plane::kKeyMsb, rows, s.head_dim * s.key_msb_bits, tb);
       count(ctx_.stats.dram_k_msb, bytes.k_msb, before);
     }
-    ctx_.stats.actions.sram_write_bytes += lsb ? bytes.k_lsb : bytes.k_msb;
+    // The writes fill the key SRAM, which the power breakdown counts with Q x K (it owns it).
+    models::ActionCounts counts;
+    counts.sram_write_bytes = lsb ? bytes.k_lsb : bytes.k_msb;
+    ctx_.stats.count(ctx_.stats.module_actions.qk, counts);
     issue(b, k_out_);
   }
 
@@ -167,7 +172,9 @@ class QkvFetcher : public sc_core::sc_module {
                       s.head_dim * s.value_bits, ctx_.config.hbm.transaction_bytes);
     const std::int64_t payload = models::step_payload_bytes(s).v;
     count(ctx_.stats.dram_v, payload, 0);
-    ctx_.stats.actions.sram_write_bytes += payload;
+    models::ActionCounts counts;  // into the value SRAM: prob x V's in the power breakdown
+    counts.sram_write_bytes = payload;
+    ctx_.stats.count(ctx_.stats.module_actions.pv, counts);
     issue(b, v_out_);
   }
 

@@ -46,7 +46,9 @@ class RequantController : public sc_core::sc_module {
   bool decide(models::HeadStepBeat b) {
     const std::int64_t decision = b.last_cycle + ctx_.config.progressive_quant.max_reduce_cycles;
     ctx_.wait_until(decision);
-    ctx_.stats.actions.comparisons += ctx_.step(b.step).key_fetch;
+    models::ActionCounts counts;
+    counts.comparisons = ctx_.step(b.step).key_fetch;
+    ctx_.stats.count(ctx_.stats.module_actions.requant, counts);
     ctx_.stats.requant.jobs += 1;
     ctx_.stats.requant.busy_cycles += ctx_.config.progressive_quant.max_reduce_cycles;
     if (needs_refetch(b)) {

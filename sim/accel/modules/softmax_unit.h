@@ -52,10 +52,12 @@ class SoftmaxUnit : public sc_core::sc_module {
       b.last_cycle = divide_free - 1 + out_latency;
       ctx_.wait_until(start);
       out_.write(b);
-      if (p.max_stage != MaxStage::kNone) ctx_.stats.actions.comparisons += s.key_fetch;
-      ctx_.stats.actions.exps += s.key_fetch;
-      ctx_.stats.actions.adds += s.key_fetch;
-      ctx_.stats.actions.divides += s.key_fetch;
+      models::ActionCounts counts;
+      if (p.max_stage != MaxStage::kNone) counts.comparisons = s.key_fetch;
+      counts.exps = s.key_fetch;
+      counts.adds = s.key_fetch;
+      counts.divides = s.key_fetch;
+      ctx_.stats.count(ctx_.stats.module_actions.softmax, counts);
       // Busy: the exp-and-sum unit (with the max pass when serial).
       ctx_.stats.softmax.busy_cycles += exp_end - exp_start;
       ctx_.stats.softmax_divide.busy_cycles += pass;

@@ -27,7 +27,9 @@ class TokenImportance : public sc_core::sc_module {
       // The adders keep pace with the softmax lanes.
       const std::int64_t add_end =
           b.last_cycle + 1 + models::softmax_pass_cycles(s.key_fetch, ctx_.config.softmax.lanes);
-      ctx_.stats.actions.adds += s.key_fetch;
+      models::ActionCounts counts;
+      counts.adds = s.key_fetch;
+      ctx_.stats.count(ctx_.stats.module_actions.importance, counts);
       ctx_.stats.token_importance.busy_cycles +=
           models::softmax_pass_cycles(s.key_fetch, ctx_.config.softmax.lanes);
       ctx_.stats.token_importance.jobs += 1;
@@ -51,7 +53,7 @@ class TokenImportance : public sc_core::sc_module {
       const TopkJobResult r = engine_.run(scores, k);
       const std::int64_t start = std::max(ctx_.now(), add_end);
       const std::int64_t end = start + r.latency_cycles;
-      ctx_.stats.actions += r.counts;
+      ctx_.stats.count(ctx_.stats.module_actions.topk, r.counts);
       ctx_.stats.token_topk.busy_cycles += r.latency_cycles;
       ctx_.stats.token_topk.jobs += 1;
       ctx_.wait_until(end);

@@ -70,7 +70,7 @@ class TopkUnit : public sc_core::sc_module {
       } else if (!s.kv_reused) {  // a reused query fetches no V rows
         for (int pos : r.selected) values.push_back(keys[static_cast<std::size_t>(pos)]);
       }
-      ctx_.stats.actions += r.counts;
+      ctx_.stats.count(ctx_.stats.module_actions.topk, r.counts);
       // Busy while the engine cannot take the next job (overlapped: its quick-select datapath).
       ctx_.stats.vtopk.busy_cycles += schedule_.earliest_start() - start;
       ctx_.stats.vtopk.jobs += 1;

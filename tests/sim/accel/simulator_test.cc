@@ -399,5 +399,37 @@ TEST(AccelSimulator, EveryPromptQueryRunsWithItsOwnDecisions) {
   EXPECT_TRUE(std::is_sorted(s.completion_order.begin(), s.completion_order.end()));
 }
 
+TEST(AccelSimulator, ModuleActionsSumToTheTotalAndModuleCostsToTheChip) {
+  AccelConfig c = with_ideal_dram();
+  c.energy.sram_leakage_mw_per_kib = 0.01;
+  c.energy.logic_leakage_mw_per_mm2 = 20;
+  c.energy.clock_fraction = 0.3;
+  c.energy.control_fraction = 0.1;
+  const AccelWorkload w = synthetic(40, 1000, 64, 32, 6);
+  const AccelStats s = simulate(c, w);
+  const ModuleActions& m = s.module_actions;
+  models::ActionCounts sum = m.fetcher;
+  for (const models::ActionCounts* part :
+       {&m.qk, &m.softmax, &m.requant, &m.topk, &m.importance, &m.pv}) {
+    sum += *part;
+  }
+  EXPECT_EQ(sum, s.actions);
+  std::int64_t qk_macs = 0, pv_macs = 0;
+  for (const auto& step : w.steps) {
+    qk_macs += std::int64_t{step.key_fetch} * 64;
+    pv_macs += std::int64_t{step.value_fetch} * 64;
+  }
+  EXPECT_EQ(m.qk.macs, qk_macs);  // no re-quantization in this workload
+  EXPECT_EQ(m.pv.macs, pv_macs);
+  double energy = 0, area = 0;
+  for (const ModuleCost& cost : module_costs(c, s)) {
+    EXPECT_GT(cost.energy_j, 0) << cost.name;
+    energy += cost.energy_j;
+    area += cost.area_mm2;
+  }
+  EXPECT_NEAR(energy, energy_of(c, s).on_chip_j(), 1e-12 * energy);
+  EXPECT_NEAR(area, area_mm2(c), 1e-12);
+}
+
 }  // namespace
 }  // namespace attnsim::accel
