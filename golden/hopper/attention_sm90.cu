@@ -489,11 +489,6 @@ __global__ void __launch_bounds__(kThreads, 1)
     }
     return it;
   };
-  // The item's row of the FlexAttention lists.
-  auto list_row = [&](const Item& it) {
-    const int mb = args.mask_batch == 1 ? 0 : it.b, mh = args.mask_heads == 1 ? 0 : it.h;
-    return (std::int64_t{mb} * args.mask_heads + mh) * args.num_q_blocks + it.q_tile;
-  };
   auto begin_item = [&](int w, int parity) {
     Item it = decode_item(w);
     int* const list =
@@ -502,7 +497,9 @@ __global__ void __launch_bounds__(kThreads, 1)
     if (dense) {
       it.n_tiles = (seq_kv + kTileKv - 1) / kTileKv;
     } else {
-      const std::int64_t row = list_row(it);
+      const int mb = args.mask_batch == 1 ? 0 : it.b, mh = args.mask_heads == 1 ? 0 : it.h;
+      const std::int64_t row =
+          (std::int64_t{mb} * args.mask_heads + mh) * args.num_q_blocks + it.q_tile;
       it.n_partial = args.kv_num_blocks[row];
       const int n_blocks = it.n_partial + args.full_kv_num_blocks[row];
       const std::int32_t* partial = args.kv_indices + row * args.num_kv_blocks;
@@ -543,10 +540,10 @@ __global__ void __launch_bounds__(kThreads, 1)
     auto kv_row0 = [&](const Item& it) {
       return (it.b * kv_heads + it.h / (q_heads / kv_heads)) * seq_kv;
     };
-    auto load_q = [&](const Item& it) {
+    auto load_q = [&](int q_row) {
       mbar_expect_tx(q_full, L::kTileBytes);
       for (int sl = 0; sl < L::kSlabs; ++sl)
-        tma_load_2d(base + L::kQ + sl * kSlabBytes, &tm_q, q_full, sl * 64, q_row0(it));
+        tma_load_2d(base + L::kQ + sl * kSlabBytes, &tm_q, q_full, sl * 64, q_row);
     };
     // The CTA's first item starts before its block list is in shared memory: Q needs no list,
     // and the first tile's block is read here with the list counts in one round of global loads
@@ -555,13 +552,20 @@ __global__ void __launch_bounds__(kThreads, 1)
     // 3-10 tiles (bands, causal windows, short documents, block selections at S = 4096) the
     // list copy's two dependent loads and the barrier before any TMA were a serial latency of
     // every CTA. Tile 0 goes to stage 0 (g = 0), which no earlier tile used.
+    // The word-path neighborhood kernels (kNeighborhood: gna, dilated sliding windows) keep the
+    // old start: with it their consumer PTX is unchanged, yet ptxas, which allocates and
+    // schedules the whole kernel, made them 1-4 % slower at d64 (H200, 2026-12-03, rules dataset,
+    // 18 masks), while their items (many PARTIAL tiles each) gain nothing from an earlier tile 0.
+    constexpr bool kEarlyStart = kRule != TokenRule::kNeighborhood;
     int early = 0;  // tiles of the first item already issued
-    if (threadIdx.x == 0 && first_item < n_items) {
+    if (kEarlyStart && threadIdx.x == 0 && first_item < n_items) {
       const Item it = decode_item(first_item);
-      load_q(it);
+      load_q(q_row0(it));
       int first_block = 0, n_blocks = 1;
       if (!dense) {
-        const std::int64_t row = list_row(it);
+        const int mb = args.mask_batch == 1 ? 0 : it.b, mh = args.mask_heads == 1 ? 0 : it.h;
+        const std::int64_t row =  // the item's row of the lists, as in begin_item
+            (std::int64_t{mb} * args.mask_heads + mh) * args.num_q_blocks + it.q_tile;
         const int n_partial = args.kv_num_blocks[row];
         const int n_full = args.full_kv_num_blocks[row];
         const int p0 = args.kv_indices[row * args.num_kv_blocks];
@@ -584,12 +588,13 @@ __global__ void __launch_bounds__(kThreads, 1)
     for (int w = first_item; w < n_items; w += item_step, ++iter) {
       const Item it = begin_item(w, iter & 1);
       if (threadIdx.x == 0) {
-        if (iter > 0) load_q(it);
+        const int q_row = q_row0(it), kv_row = kv_row0(it);
+        if (!kEarlyStart || iter > 0) load_q(q_row);
         for (int j = iter == 0 ? early : 0; j < it.n_tiles; ++j) {
           const int t = g + j;
           const int s = t % kStages;
           const std::uint32_t parity = (t / kStages) & 1;
-          const int row = kv_row0(it) + tile_kv(it, j);
+          const int row = kv_row + tile_kv(it, j);
           // The stage's previous tile (t - kStages) must be released: that was phase parity ^ 1.
           if (t >= kStages) mbar_wait(k_empty(s), parity ^ 1);
           mbar_expect_tx(k_full(s), L::kTileBytes);
