@@ -309,50 +309,77 @@ struct KernelArgs {
   int q_tiles;  // ceil(seq_q / 128)
 };
 
-// A PARTIAL tile's per-element test (kTail: the tile reaches past seq_kv, so keys there go too).
+// Rules whose PARTIAL tiles keep a key interval per row and take the interval path below: the
+// window (causal, band, causal_window), documents (the interval and the document-id word) and
+// kNeighborhood1d.
+template <TokenRule kRule>
+constexpr bool kIntervalPath =
+    kRule == TokenRule::kWindow || kRule == TokenRule::kDocument || kRule == kNeighborhood1d;
+
+// The interval path's per-element test. At d64 a tile's two GEMMs take about as long as its
+// softmax's exponentials, and the integer compares run beside the softmax's own ALU work
+// (FMNMX, FSEL), so every compare per element shows (H200, 2026-12-03: document-026 0.84x
+// FlexAttention's speed). A warp's 16 rows keep intervals whose bounds are nondecreasing in the
+// row, so one warp-uniform check per tile says whether any of its rows can cut keys at the lower
+// bound (kLo) and whether any at the upper bound (kHi; always set on tiles reaching past seq_kv,
+// where every interval ends): a causal diagonal tile or a band's edge tile tests one bound, a
+// document tile inside the window (every tile of non-causal documents) no bound, only the
+// document ids. The bounds are taken relative to this thread's first key, so each compare is
+// against an immediate (as in kNeighborhood1d's original test).
+template <TokenRule kRule, bool kLo, bool kHi>
+__device__ __forceinline__ void mask_interval(float (&s)[64], const rules::RowState (&row)[2],
+                                              int kv0, int quad, const std::uint32_t* words) {
+  int lo[2], hi[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    lo[r] = row[r].lo - (kv0 + 2 * quad);
+    hi[r] = row[r].hi - (kv0 + 2 * quad);
+  }
+#pragma unroll
+  for (int n = 0; n < kTileKv / 8; ++n) {  // registers 4n..4n+3: keys 8n + 2 quad + {0, 1}
+    uint2 w = make_uint2(0u, 0u);
+    if constexpr (kRule == TokenRule::kDocument) {
+      w = *reinterpret_cast<const uint2*>(words + n * 8 + 2 * quad);
+    }
+#pragma unroll
+    for (int r = 0; r < 2; ++r)
+#pragma unroll
+      for (int c = 0; c < 2; ++c) {
+        const int off = n * 8 + c;
+        bool ok = true;
+        if constexpr (kLo) ok = ok & (off >= lo[r]);
+        if constexpr (kHi) ok = ok & (off <= hi[r]);
+        if constexpr (kRule == TokenRule::kDocument) ok = ok & ((c == 0 ? w.x : w.y) == row[r].low);
+        if (!ok) s[4 * n + 2 * r + c] = -INFINITY;
+      }
+  }
+}
+
+// A PARTIAL tile's per-element test for the other rules (kTail: the tile reaches past seq_kv, so
+// keys there go too).
 template <TokenRule kRule, bool kTail>
 __device__ __forceinline__ void mask_partial(float (&s)[64], const rules::RowState (&row)[2],
                                              const std::uint32_t (&bits)[2][kTileKv / 32], int kv0,
                                              int quad, int seq_kv, const std::uint32_t* words,
                                              std::uint32_t guards) {
-  if constexpr (kRule == kNeighborhood1d) {
-    // The rows' intervals relative to this thread's first key, so each test compares with
-    // immediates (the interval already ends before seq_kv).
-    int lo[2], hi[2];
 #pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      lo[r] = row[r].lo - (kv0 + 2 * quad);
-      hi[r] = row[r].hi - (kv0 + 2 * quad);
+  for (int n = 0; n < kTileKv / 8; ++n) {  // registers 4n..4n+3: keys 8n + 2 quad + {0, 1}
+    uint2 w = make_uint2(0u, 0u);
+    if constexpr (rules::kUsesWords<kRule>) {
+      w = *reinterpret_cast<const uint2*>(words + n * 8 + 2 * quad);
     }
 #pragma unroll
-    for (int n = 0; n < kTileKv / 8; ++n)
+    for (int r = 0; r < 2; ++r) {
 #pragma unroll
-      for (int r = 0; r < 2; ++r)
-#pragma unroll
-        for (int c = 0; c < 2; ++c) {
-          const int off = n * 8 + c;
-          if (!((off >= lo[r]) & (off <= hi[r]))) s[4 * n + 2 * r + c] = -INFINITY;
+      for (int c = 0; c < 2; ++c) {
+        const int kv = kv0 + n * 8 + 2 * quad + c;
+        bool token_bit = true;
+        if constexpr (kRule == TokenRule::kTokenMask) {
+          token_bit = (bits[r][n / 4] >> ((n % 4) * 8 + 2 * quad + c)) & 1u;
         }
-  } else {
-#pragma unroll
-    for (int n = 0; n < kTileKv / 8; ++n) {  // registers 4n..4n+3: keys 8n + 2 quad + {0, 1}
-      uint2 w = make_uint2(0u, 0u);
-      if constexpr (rules::kUsesWords<kRule>) {
-        w = *reinterpret_cast<const uint2*>(words + n * 8 + 2 * quad);
-      }
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-#pragma unroll
-        for (int c = 0; c < 2; ++c) {
-          const int kv = kv0 + n * 8 + 2 * quad + c;
-          bool token_bit = true;
-          if constexpr (kRule == TokenRule::kTokenMask) {
-            token_bit = (bits[r][n / 4] >> ((n % 4) * 8 + 2 * quad + c)) & 1u;
-          }
-          bool ok = rules::partial_allows<kRule>(row[r], kv, c == 0 ? w.x : w.y, token_bit, guards);
-          if constexpr (kTail && !rules::kHasInterval<kRule>) ok = ok && kv < seq_kv;
-          if (!ok) s[4 * n + 2 * r + c] = -INFINITY;
-        }
+        bool ok = rules::partial_allows<kRule>(row[r], kv, c == 0 ? w.x : w.y, token_bit, guards);
+        if constexpr (kTail && !rules::kHasInterval<kRule>) ok = ok && kv < seq_kv;
+        if (!ok) s[4 * n + 2 * r + c] = -INFINITY;
       }
     }
   }
@@ -362,13 +389,13 @@ __device__ __forceinline__ void mask_partial(float (&s)[64], const rules::RowSta
 // to -inf, by the rule code the old kernel uses (golden/token_rule_device.cuh). q0: this thread's
 // first query row (the other is q0 + 8); kv0: the tile's first key; quad: lane % 4 (columns
 // 2 quad, 2 quad + 1 of every 8); low/span: the two rows' words and `words` the tile's key words
-// (word rules, PARTIAL tiles).
+// (word rules, PARTIAL tiles); need_lo/need_hi: the interval path's warp-uniform bound checks.
 template <TokenRule kRule>
 __device__ __forceinline__ void mask_tile(float (&s)[64], const TokenRuleParams& rule,
                                           bool is_partial, int q0, int kv0, int quad, int seq_q,
                                           int seq_kv, const std::uint32_t (&low)[2],
                                           const std::uint32_t (&span)[2],
-                                          const std::uint32_t* words) {
+                                          const std::uint32_t* words, bool need_lo, bool need_hi) {
   if (!is_partial) {  // a FULL tile reaching past seq_kv: only its tail goes
 #pragma unroll
     for (int i = 0; i < 64; ++i)
@@ -388,11 +415,25 @@ __device__ __forceinline__ void mask_tile(float (&s)[64], const TokenRuleParams&
       rules::token_mask_bits(rule, q0 + 8 * r < seq_q, q0 + 8 * r, kv0, bits[r]);
     }
   }
-  const std::uint32_t guards = neighborhood_guards(rule.grid_rank);  // kNeighborhood
-  if (kv0 + kTileKv > seq_kv) {
-    mask_partial<kRule, true>(s, row, bits, kv0, quad, seq_kv, words, guards);
+  if constexpr (kIntervalPath<kRule>) {
+    if (need_lo) {
+      if (need_hi) {
+        mask_interval<kRule, true, true>(s, row, kv0, quad, words);
+      } else {
+        mask_interval<kRule, true, false>(s, row, kv0, quad, words);
+      }
+    } else if (need_hi) {
+      mask_interval<kRule, false, true>(s, row, kv0, quad, words);
+    } else if constexpr (kRule == TokenRule::kDocument) {
+      mask_interval<kRule, false, false>(s, row, kv0, quad, words);
+    }
   } else {
-    mask_partial<kRule, false>(s, row, bits, kv0, quad, seq_kv, words, guards);
+    const std::uint32_t guards = neighborhood_guards(rule.grid_rank);  // kNeighborhood
+    if (kv0 + kTileKv > seq_kv) {
+      mask_partial<kRule, true>(s, row, bits, kv0, quad, seq_kv, words, guards);
+    } else {
+      mask_partial<kRule, false>(s, row, bits, kv0, quad, seq_kv, words, guards);
+    }
   }
 }
 
@@ -434,7 +475,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   // Decodes work item w and copies its key blocks into list buffer `parity` (every thread of the
   // CTA takes part), then waits for the whole CTA: after that barrier every thread is done with
   // the item before the last (which used this buffer), so the producer may also reload Q.
-  auto begin_item = [&](int w, int parity) {
+  auto decode_item = [&](int w) {
     Item it{};
     if (persistent) {
       const int packed = args.items[w];
@@ -446,6 +487,10 @@ __global__ void __launch_bounds__(kThreads, 1)
       it.h = blockIdx.y;
       it.b = blockIdx.z;
     }
+    return it;
+  };
+  auto begin_item = [&](int w, int parity) {
+    Item it = decode_item(w);
     int* const list =
         reinterpret_cast<int*>(smem_raw + (base - raw) + L::kBlockList) + parity * kMaxKvBlocks;
     it.blocks = list;
@@ -489,20 +534,67 @@ __global__ void __launch_bounds__(kThreads, 1)
   // Stages and barrier phases follow a tile count that runs on across a CTA's work items (g).
   if (warpgroup == 0) {
     asm volatile("setmaxnreg.dec.sync.aligned.u32 24;\n" ::: "memory");
+    auto q_row0 = [&](const Item& it) {
+      return (it.b * q_heads + it.h) * seq_q + it.q_tile * kTileQ;
+    };
+    auto kv_row0 = [&](const Item& it) {
+      return (it.b * kv_heads + it.h / (q_heads / kv_heads)) * seq_kv;
+    };
+    auto load_q = [&](int q_row) {
+      mbar_expect_tx(q_full, L::kTileBytes);
+      for (int sl = 0; sl < L::kSlabs; ++sl)
+        tma_load_2d(base + L::kQ + sl * kSlabBytes, &tm_q, q_full, sl * 64, q_row);
+    };
+    // The CTA's first item starts before its block list is in shared memory: Q needs no list,
+    // and the first tile's block is read here with the list counts in one round of global loads
+    // (both lists' first entries, whichever is taken), so Q, K and V of tile 0 are in flight
+    // while the CTA copies the list and meets at its barrier. With one CTA per SM and items of
+    // 3-10 tiles (bands, causal windows, short documents, block selections at S = 4096) the
+    // list copy's two dependent loads and the barrier before any TMA were a serial latency of
+    // every CTA. Tile 0 goes to stage 0 (g = 0), which no earlier tile used.
+    // The word-path neighborhood kernels (kNeighborhood: gna, dilated sliding windows) keep the
+    // old start: with it their consumer PTX is unchanged, yet ptxas, which allocates and
+    // schedules the whole kernel, made them 1-4 % slower at d64 (H200, 2026-12-03, rules dataset,
+    // 18 masks), while their items (many PARTIAL tiles each) gain nothing from an earlier tile 0.
+    constexpr bool kEarlyStart = kRule != TokenRule::kNeighborhood;
+    int early = 0;  // tiles of the first item already issued
+    if (kEarlyStart && threadIdx.x == 0 && first_item < n_items) {
+      const Item it = decode_item(first_item);
+      load_q(q_row0(it));
+      int first_block = 0, n_blocks = 1;
+      if (!dense) {
+        const int mb = args.mask_batch == 1 ? 0 : it.b, mh = args.mask_heads == 1 ? 0 : it.h;
+        const std::int64_t row =  // the item's row of the lists, as in begin_item
+            (std::int64_t{mb} * args.mask_heads + mh) * args.num_q_blocks + it.q_tile;
+        const int n_partial = args.kv_num_blocks[row];
+        const int n_full = args.full_kv_num_blocks[row];
+        const int p0 = args.kv_indices[row * args.num_kv_blocks];
+        const int f0 = args.full_kv_indices[row * args.num_kv_blocks];
+        n_blocks = n_partial + n_full;
+        first_block = n_partial > 0 ? p0 : f0;
+      }
+      if (n_blocks > 0) {
+        const int row = kv_row0(it) + first_block * tiles_per_block * kTileKv;
+        mbar_expect_tx(k_full(0), L::kTileBytes);
+        for (int sl = 0; sl < L::kSlabs; ++sl)
+          tma_load_2d(base + L::kK + sl * kSlabBytes, &tm_k, k_full(0), sl * 64, row);
+        mbar_expect_tx(v_full(0), L::kTileBytes);
+        for (int sl = 0; sl < L::kSlabs; ++sl)
+          tma_load_2d(base + L::kV + sl * kSlabBytes, &tm_v, v_full(0), sl * 64, row);
+        early = 1;
+      }
+    }
     int g = 0, iter = 0;
     for (int w = first_item; w < n_items; w += item_step, ++iter) {
       const Item it = begin_item(w, iter & 1);
       if (threadIdx.x == 0) {
-        const int q_row0 = (it.b * q_heads + it.h) * seq_q + it.q_tile * kTileQ;
-        const int kv_row0 = (it.b * kv_heads + it.h / (q_heads / kv_heads)) * seq_kv;
-        mbar_expect_tx(q_full, L::kTileBytes);
-        for (int sl = 0; sl < L::kSlabs; ++sl)
-          tma_load_2d(base + L::kQ + sl * kSlabBytes, &tm_q, q_full, sl * 64, q_row0);
-        for (int j = 0; j < it.n_tiles; ++j) {
+        const int q_row = q_row0(it), kv_row = kv_row0(it);
+        if (!kEarlyStart || iter > 0) load_q(q_row);
+        for (int j = iter == 0 ? early : 0; j < it.n_tiles; ++j) {
           const int t = g + j;
           const int s = t % kStages;
           const std::uint32_t parity = (t / kStages) & 1;
-          const int row = kv_row0 + tile_kv(it, j);
+          const int row = kv_row + tile_kv(it, j);
           // The stage's previous tile (t - kStages) must be released: that was phase parity ^ 1.
           if (t >= kStages) mbar_wait(k_empty(s), parity ^ 1);
           mbar_expect_tx(k_full(s), L::kTileBytes);
@@ -552,6 +644,24 @@ __global__ void __launch_bounds__(kThreads, 1)
         cover_lo = interval_1d(args.rule, q_first + 63, seq_q).x;
         cover_hi = interval_1d(args.rule, q_first, seq_q).y;
       }
+      // The interval path (mask_interval): the largest lower bound and the smallest upper bound
+      // of this warp's 16 rows (the last row's start, the first row's end).
+      int warp_lo_max = 0, warp_hi_min = seq_kv - 1;
+      if constexpr (kRule == kNeighborhood1d) {
+        warp_lo_max = interval_1d(args.rule, q_first + warp * 16 + 15, seq_q).x;
+        warp_hi_min = interval_1d(args.rule, q_first + warp * 16, seq_q).y;
+      } else if constexpr (kIntervalPath<kRule>) {
+        warp_lo_max = q_first + warp * 16 + 15 - args.rule.window_left;
+        warp_hi_min = min(seq_kv - 1, q_first + warp * 16 + min(args.rule.window_right, seq_kv));
+      }
+      // Documents: the next PARTIAL tile's key word (one per thread), loaded from global memory a
+      // tile ahead of its staging so the load's latency hides behind a whole tile (at d64 a
+      // QK^T is shorter than an L2 load under load).
+      std::uint32_t kw_next = 0u;
+      if constexpr (kRule == TokenRule::kDocument) {
+        if (it.n_partial > 0)
+          kw_next = rules::key_word<kRule>(args.rule, it.b, tile_kv(it, 0) + tid, seq_kv);
+      }
       float o[D / 2];
 #pragma unroll
       for (int i = 0; i < D / 2; ++i) o[i] = 0.f;
@@ -568,7 +678,13 @@ __global__ void __launch_bounds__(kThreads, 1)
         if constexpr (rules::kUsesWords<kRule>) {
           if (j / tiles_per_block < it.n_partial) {
             std::uint32_t* buf = key_words + (kw_staged++ & 1) * kTileKv;
-            buf[tid] = rules::key_word<kRule>(args.rule, it.b, tile_kv(it, j) + tid, seq_kv);
+            if constexpr (kRule == TokenRule::kDocument) {
+              buf[tid] = kw_next;
+              if ((j + 1) / tiles_per_block < it.n_partial)
+                kw_next = rules::key_word<kRule>(args.rule, it.b, tile_kv(it, j + 1) + tid, seq_kv);
+            } else {
+              buf[tid] = rules::key_word<kRule>(args.rule, it.b, tile_kv(it, j) + tid, seq_kv);
+            }
             barrier_sync(3 + cw, 128);
             return buf;
           }
@@ -592,8 +708,10 @@ __global__ void __launch_bounds__(kThreads, 1)
                                             min(q_first + 64, seq_q) - 1, kv0, kv0 + kTileKv - 1);
         }
         if (needs_mask) {
+          const bool need_lo = kv0 < warp_lo_max;
+          const bool need_hi = kv0 + kTileKv - 1 > warp_hi_min;
           mask_tile<kRule>(s_acc, args.rule, is_partial, q_pos, kv0, lane % 4, seq_q, seq_kv,
-                           row_low, row_span, words);
+                           row_low, row_span, words, need_lo, need_hi);
         }
         softmax_tile(s_acc, m, l, corr, scale_log2);
       };

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The preamble the H200 visit scripts share (source it from the repository root, after setting
+# `bin`, `work` and `out`): the environment (BIN/lib for the carried binaries' shared libraries,
+# scripts/python for torch_attention_bench.py), the session log, and
+#   pack                          OUT/results.tar.gz from WORK/results (after every step)
+#   step NAME                     a timestamped marker in the log
+#   generate CASES DIR [REGEX]    the cases' masks (those whose name matches REGEX), by tilesim
+#   rules_groups CASES DIR        "gqa mask mask ..." lines of the cases whose masks exist in DIR
+#   gpu_tests VERSION...          the two sm90 gtest binaries of BIN/VERSION; sets `hung`
+# The older visit scripts (h200_d64_session.sh, h200_dataset_session.sh, ...) keep their own copy.
+set -uo pipefail
+mkdir -p "$work/results" "$out" && work=$(realpath "$work") out=$(realpath "$out")
+bin=$(realpath "$bin")
+repo=$(pwd) res=$work/results
+export LD_LIBRARY_PATH="$bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" PYTHONUNBUFFERED=1
+export PYTHONPATH="$repo/scripts/python${PYTHONPATH:+:$PYTHONPATH}"
+exec > >(tee -a "$out/session.log") 2>&1
+
+pack() { tar -C "$work" -czf "$out/results.tmp.tgz" results && mv "$out/results.tmp.tgz" "$out/results.tar.gz"; }
+step() { echo "== $1 ($(date -u +%T), ${SECONDS} s)"; }
+
+generate() {  # CASES DIR [NAME_REGEX]: the cases' masks, made by tilesim in DIR
+  mkdir -p "$2/masks"
+  python3 - "$1" "${3:-.}" >"$2/gen-commands.txt" <<'PY'
+import json, re, shlex, sys
+for case in json.load(open(sys.argv[1]))["cases"]:
+    if "tilesim_args" in case and re.search(sys.argv[2], case["name"]):
+        print(shlex.join(case["tilesim_args"]))
+PY
+  (cd "$2" && timeout 60 xargs -P 16 -L 1 "$bin/tilesim" <gen-commands.txt >/dev/null) ||
+    echo "WARNING: tilesim gen failed"
+  echo "masks: $(ls "$2/masks" | wc -l) of $(wc -l <"$2/gen-commands.txt")"
+}
+
+rules_groups() {  # CASES DIR: one line per GQA group, "gqa mask mask ..."
+  python3 - "$1" "$2" <<'PY'
+import collections, json, os, sys
+groups = collections.defaultdict(list)
+for case in json.load(open(sys.argv[1]))["cases"]:
+    if os.path.exists(os.path.join(sys.argv[2], case["mask"])):
+        groups[case.get("gqa", 1)].append(case["mask"])
+for gqa, masks in sorted(groups.items()):
+    print(gqa, " ".join(masks))
+PY
+}
+
+hung=0
+gpu_tests() {  # VERSION...: BIN/VERSION's two sm90 test binaries, logs in results/
+  local v t rc
+  for v in "$@"; do
+    for t in golden_attention_sm90_test golden_attention_sm90_rules_test; do
+      timeout 120 "$bin/$v/$t" >"$res/$v-$t.log" 2>&1
+      rc=$?
+      [ $rc -eq 124 ] && hung=1
+      echo "$v $t: rc $rc, $(grep -cE '^\[       OK' "$res/$v-$t.log") ok," \
+        "$(grep -cE '^\[  FAILED  \] [A-Za-z]' "$res/$v-$t.log") failed"
+      grep -E "^\[  FAILED|Failure" "$res/$v-$t.log" | head -5
+    done
+  done
+}
