@@ -255,16 +255,20 @@ SpattenRunResult run_spatten(const AttentionTensors& t, const SpattenParams& p) 
           const ValuePruningResult kept =
               local_value_pruning(key_rows, probs.probs, p.value_keep_ratio, p.topk, value_lfsr);
           std::int64_t topk_cycles = 0;
+          std::int64_t topk_output_start = 0;
           if (kept.ran_topk) {
             counts += kept.topk.counts;
-            topk_cycles = topk_timing(kept.topk, static_cast<int>(key_rows.size()),
-                                      static_cast<int>(kept.rows.size()), p.topk)
-                              .latency_cycles;
+            const TopkTiming timing = topk_timing(kept.topk, static_cast<int>(key_rows.size()),
+                                                  static_cast<int>(kept.rows.size()), p.topk);
+            topk_cycles = timing.latency_cycles;
+            topk_output_start = timing.output_start_cycle;
             rec.value_topk_cycles_total += topk_cycles;
+            rec.value_topk_output_start_total += topk_output_start;
           }
           if (p.record_queries) {
             rec.query_records.push_back(QueryRecord{static_cast<int>(key_rows.size()),
-                                                    probs.requantized, topk_cycles, kept.rows});
+                                                    probs.requantized, topk_cycles, kept.rows,
+                                                    topk_output_start});
           }
           const std::vector<std::int64_t> out = prob_times_v(kept.probs, qh.v, kept.rows, &counts);
           head_pruner.accumulate(h, out, p.softmax.prob_frac_bits);

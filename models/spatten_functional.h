@@ -75,6 +75,9 @@ struct QueryRecord {
   bool requantized = false;            ///< it re-quantized
   std::int64_t value_topk_cycles = 0;  ///< its local-V top-k latency (0: engine bypassed)
   std::vector<int> value_rows;         ///< V rows it kept (token ids, ascending)
+  /// Its local-V top-k job's output-pass start (TopkTiming::output_start_cycle, from the job's
+  /// first input beat; 0: engine bypassed), for the job-to-job schedule (TopkJobScheduler).
+  std::int64_t value_topk_output_start = 0;
 };
 
 /// One head-step row (iteration, layer, head) as the SpAtten workload CSV describes it: the
@@ -97,6 +100,8 @@ struct HeadStepRecord {
   /// Top-k engine cycles (topk_latency.h) of local value pruning, summed over the queries; 0 when
   /// the engine was bypassed. Real data, so a timing model can charge the real latency.
   std::int64_t value_topk_cycles_total = 0;
+  /// The same jobs' output-pass starts (TopkTiming::output_start_cycle), summed over the queries.
+  std::int64_t value_topk_output_start_total = 0;
   std::vector<int> value_rows;             ///< V rows of the last query (token ids)
   std::vector<QueryRecord> query_records;  ///< every query, in order (record_queries only)
   ActionCounts counts;

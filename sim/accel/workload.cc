@@ -78,15 +78,15 @@ namespace {
 // Every query of a multi-query head-step (the prompt of a causal trace with prompt_all_queries,
 // every query of a bidirectional one) becomes its own head-step, as expand_queries does for CSV
 // rows, but with the functional models' per-query decisions: its key count (causal: the alive
-// tokens up to its position) for Q x K and softmax, its local-V top-k latency, its kept V rows for
-// prob x V. The first query fetches the head's keys (the last query's alive set, which holds
-// every earlier query's) and, if any query of the head re-quantized, their LSBs once; every
-// query fetches the kept V rows no earlier query of its head fetched.
+// tokens up to its position) for Q x K and softmax, its local-V top-k latency and output-pass
+// start, its kept V rows for prob x V. The first query fetches the head's keys (the last query's
+// alive set, which holds every earlier query's) and, if any query of the head re-quantized, their
+// LSBs once; every query fetches the kept V rows no earlier query of its head fetched.
 void expand_trace_queries(AccelWorkload& w, const models::SpattenRunResult& run,
                           const models::SpattenParams& p) {
   std::vector<models::HeadStepShape> steps;
   std::vector<std::vector<int>> keys, values;
-  std::vector<std::int64_t> value_cycles, importance_cycles;
+  std::vector<std::int64_t> value_cycles, value_output_start, importance_cycles;
   for (std::size_t i = 0; i < w.steps.size(); ++i) {
     const models::HeadStepRecord& r = run.head_steps[i];
     const auto queries = r.query_records.size();
@@ -95,9 +95,11 @@ void expand_trace_queries(AccelWorkload& w, const models::SpattenRunResult& run,
       models::HeadStepShape s = w.steps[i];
       std::vector<int> rows = w.value_rows[i];
       std::int64_t cycles = w.value_topk_cycles[i];
+      std::int64_t output_start = w.value_topk_output_start[i];
       if (queries > 0) {
         const models::QueryRecord& qr = r.query_records[q];
         cycles = qr.value_topk_cycles;
+        output_start = qr.value_topk_output_start;
         s.value_fetch = static_cast<int>(qr.value_rows.size());
         rows.clear();
         for (int t : qr.value_rows) {
@@ -121,6 +123,7 @@ void expand_trace_queries(AccelWorkload& w, const models::SpattenRunResult& run,
       keys.push_back(q == 0 ? w.key_rows[i] : std::vector<int>{});
       values.push_back(std::move(rows));
       value_cycles.push_back(cycles);
+      value_output_start.push_back(output_start);
       importance_cycles.push_back(last ? w.importance_topk_cycles[i] : 0);
     }
   }
@@ -128,6 +131,7 @@ void expand_trace_queries(AccelWorkload& w, const models::SpattenRunResult& run,
   w.key_rows = std::move(keys);
   w.value_rows = std::move(values);
   w.value_topk_cycles = std::move(value_cycles);
+  w.value_topk_output_start = std::move(value_output_start);
   w.importance_topk_cycles = std::move(importance_cycles);
 }
 
@@ -181,6 +185,8 @@ AccelWorkload workload_from_trace(const AccelConfig& config, const models::Atten
   }
   for (const models::HeadStepRecord& r : run.head_steps) {
     w.value_topk_cycles.push_back(r.queries > 0 ? r.value_topk_cycles_total / r.queries : 0);
+    w.value_topk_output_start.push_back(r.queries > 0 ? r.value_topk_output_start_total / r.queries
+                                                      : 0);
   }
   // The importance top-k before layer (it, l) runs after the last head-step that precedes it.
   w.importance_topk_cycles.assign(w.steps.size(), 0);
@@ -216,7 +222,7 @@ void expand_queries(AccelWorkload& workload, int queries) {
   std::vector<models::HeadStepShape> out;
   out.reserve(workload.steps.size() * static_cast<std::size_t>(queries));
   std::vector<std::vector<int>> keys, values;
-  std::vector<std::int64_t> value_cycles, importance_cycles;
+  std::vector<std::int64_t> value_cycles, value_output_start, importance_cycles;
   for (std::size_t i = 0; i < workload.steps.size(); ++i) {
     for (int q = 0; q < queries; ++q) {
       models::HeadStepShape s = workload.steps[i];
@@ -229,6 +235,7 @@ void expand_queries(AccelWorkload& workload, int queries) {
         keys.push_back(q == 0 ? workload.key_rows[i] : std::vector<int>{});
         values.push_back(q == 0 ? workload.value_rows[i] : std::vector<int>{});
         value_cycles.push_back(workload.value_topk_cycles[i]);
+        value_output_start.push_back(workload.value_topk_output_start[i]);
         importance_cycles.push_back(q == queries - 1 ? workload.importance_topk_cycles[i] : 0);
       }
     }
@@ -237,6 +244,7 @@ void expand_queries(AccelWorkload& workload, int queries) {
   workload.key_rows = std::move(keys);
   workload.value_rows = std::move(values);
   workload.value_topk_cycles = std::move(value_cycles);
+  workload.value_topk_output_start = std::move(value_output_start);
   workload.importance_topk_cycles = std::move(importance_cycles);
 }
 

@@ -27,9 +27,12 @@ struct AccelWorkload {
   std::vector<std::vector<int>> value_rows;
   /// Attention-trace workloads only: the real top-k engine latencies the functional models
   /// computed (models::topk_timing on the real scores): the local-V job of each head-step's query
-  /// (mean over its queries; exact for one), and the importance top-k (tokens and heads) that runs
-  /// after a head-step, 0 where none does.
+  /// (mean over its queries; exact for one) and that job's output-pass start (its
+  /// output_start_cycle, the same mean; the job-to-job schedule of models::TopkJobScheduler needs
+  /// both), and the importance top-k (tokens and heads) that runs after a head-step, 0 where none
+  /// does.
   std::vector<std::int64_t> value_topk_cycles;
+  std::vector<std::int64_t> value_topk_output_start;
   std::vector<std::int64_t> importance_topk_cycles;
   bool from_trace = false;
 };

@@ -15,7 +15,8 @@ namespace attnsim::accel {
 /// Contract: one V-request beat out per beat in, same order, after the engine's latency (plus a
 /// cycle per input-gap cycle, as the engine's cycle model states); fills ctx.value_indices. Jobs
 /// follow models::TopkJobScheduler: with topk.microarch overlapped the next job starts while this
-/// one's output pass streams (attention traces excepted: their jobs carry only a latency).
+/// one's output pass streams, for attention traces too (their jobs carry the functional models'
+/// latency and output-pass start; AccelWorkload::value_topk_output_start).
 class TopkUnit : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(TopkUnit);
@@ -64,10 +65,7 @@ class TopkUnit : public sc_core::sc_module {
           schedule_.place(start, gaps, r.output_start_cycle, r.latency_cycles);
       const std::int64_t end = slot.end_cycle;
       values.clear();
-      if (ctx_.workload.from_trace) {
-        // The functional models kept these rows; the engine above supplies the timing only.
-        values = ctx_.workload.value_rows[static_cast<std::size_t>(b.step)];
-      } else if (!s.kv_reused) {  // a reused query fetches no V rows
+      if (!s.kv_reused) {  // a reused query fetches no V rows
         for (int pos : r.selected) values.push_back(keys[static_cast<std::size_t>(pos)]);
       }
       ctx_.stats.count(ctx_.stats.module_actions.topk, r.counts);
@@ -110,9 +108,9 @@ class TopkUnit : public sc_core::sc_module {
     }
   }
 
-  // Attention traces: the functional models' kept rows and their engine latency on the real
-  // probabilities (0 when the engine was bypassed). The comparisons are in the trace's action
-  // counts, not here.
+  // Attention traces: the functional models' kept rows and their engine timing on the real
+  // probabilities (latency 0 when the engine was bypassed), placed by the same job-to-job schedule
+  // as the synthetic jobs above. The comparisons are in the trace's action counts, not here.
   void run_real(models::HeadStepBeat b) {
     const std::size_t i = static_cast<std::size_t>(b.step);
     ctx_.value_indices[i] = ctx_.workload.value_rows[i];
@@ -127,13 +125,21 @@ class TopkUnit : public sc_core::sc_module {
     if (ctx_.now() > b.first_cycle) ctx_.stats.vtopk_queue_cycles += ctx_.now() - b.first_cycle;
     const std::int64_t gaps = std::max<std::int64_t>(
         0, b.last_cycle + 1 - (start + models::ceil_div(n, ctx_.config.topk.engine.lanes)));
-    const std::int64_t end = start + latency + gaps;
-    ctx_.stats.vtopk.busy_cycles += end - start;
+    const models::TopkJobSlot slot =
+        schedule_.place(start, gaps, ctx_.workload.value_topk_output_start[i], latency);
+    const std::int64_t end = slot.end_cycle;
+    // Busy while the engine cannot take the next job (overlapped: its quick-select datapath).
+    ctx_.stats.vtopk.busy_cycles += schedule_.earliest_start() - start;
     ctx_.stats.vtopk.jobs += 1;
     ctx_.stats.vtopk_added_cycles += std::max<std::int64_t>(0, end - (b.last_cycle + 1));
-    ctx_.wait_until(end);
     b.first_cycle = b.last_cycle = end;
-    emit(b);
+    if (overlapped_) {
+      emit(b);  // leaves at `end` from emit_pending, while the next job starts
+      ctx_.wait_until(schedule_.earliest_start());
+      return;
+    }
+    ctx_.wait_until(end);
+    out_.write(b);
   }
 
   PipelineContext& ctx_;

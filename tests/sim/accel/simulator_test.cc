@@ -1,5 +1,6 @@
 // The SystemC pipeline against closed forms, the models/ top-k latency, conservation of DRAM
-// bytes and the analytical model. One simulation per test case (one process each under ctest).
+// bytes and the analytical model. One simulation per test case (one process each under ctest);
+// a test comparing two configs runs the other in a forked child (cycles_in_child).
 #include "sim/accel/simulator.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,11 @@
 #include <algorithm>
 #include <random>
 #include <set>
+#include <stdexcept>
+#include <utility>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "models/spatten_analytical.h"
 #include "models/topk.h"
@@ -336,6 +342,7 @@ TEST(AccelSimulator, TraceDrivenRunsFetchWhatTheFunctionalModelsDecided) {
   for (std::size_t i = 0; i < run.head_steps.size(); ++i) {
     ASSERT_EQ(run.head_steps[i].queries, 1);
     EXPECT_EQ(s.vtopk_cycles_per_step[i], run.head_steps[i].value_topk_cycles_total) << i;
+    EXPECT_EQ(w.value_topk_output_start[i], run.head_steps[i].value_topk_output_start_total) << i;
   }
   EXPECT_EQ(s.token_topk.busy_cycles, importance_cycles);
   EXPECT_EQ(s.dram_k_msb.payload_bytes, k_bytes);
@@ -366,7 +373,7 @@ TEST(AccelSimulator, EveryPromptQueryRunsWithItsOwnDecisions) {
   const models::SpattenRunResult run = models::run_spatten(trace, p);
   // Expected from the functional records: per-query latencies and key counts, K once per head
   // (the last query's alive set), V rows once per head (the union over its queries).
-  std::vector<std::int64_t> cycles;
+  std::vector<std::int64_t> cycles, output_starts;
   std::vector<int> keys_per_query;
   std::int64_t k_bytes = 0, v_bytes = 0, multi = 0;
   for (const models::HeadStepRecord& r : run.head_steps) {
@@ -376,6 +383,7 @@ TEST(AccelSimulator, EveryPromptQueryRunsWithItsOwnDecisions) {
     std::set<int> rows;
     for (const models::QueryRecord& q : r.query_records) {
       cycles.push_back(q.value_topk_cycles);
+      output_starts.push_back(q.value_topk_output_start);
       // The first query fetches the head's keys and runs Q x K over all of them (the causal mask
       // of its own row is not modelled); later ones over their own.
       keys_per_query.push_back(&q == &r.query_records.front() ? r.key_fetch : q.key_fetch);
@@ -385,6 +393,8 @@ TEST(AccelSimulator, EveryPromptQueryRunsWithItsOwnDecisions) {
   }
   EXPECT_EQ(multi, 8);  // 2 layers x 4 heads of iteration 0
   ASSERT_EQ(w.steps.size(), cycles.size());
+  EXPECT_EQ(w.value_topk_cycles, cycles);
+  EXPECT_EQ(w.value_topk_output_start, output_starts);  // each query's own job, not a mean
   for (std::size_t i = 0; i < w.steps.size(); ++i) {
     EXPECT_EQ(w.steps[i].key_fetch, keys_per_query[i]) << i;
   }
@@ -395,6 +405,111 @@ TEST(AccelSimulator, EveryPromptQueryRunsWithItsOwnDecisions) {
   }
   EXPECT_EQ(s.dram_k_msb.payload_bytes, k_bytes);
   EXPECT_EQ(s.dram_v.payload_bytes, v_bytes);
+  EXPECT_EQ(s.head_steps, static_cast<std::int64_t>(w.steps.size()));
+  EXPECT_TRUE(std::is_sorted(s.completion_order.begin(), s.completion_order.end()));
+}
+
+// SystemC elaborates once per process: runs `simulate` in a child process (fork) and returns
+// its stats' cycles and local-V top-k busy cycles, so a test can compare two configs.
+std::pair<std::int64_t, std::int64_t> cycles_in_child(const AccelConfig& c,
+                                                      const AccelWorkload& w) {
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {  // never returns: the child must not go on running tests
+    close(fds[0]);
+    bool ok = false;
+    try {
+      const AccelStats s = simulate(c, w);
+      const std::int64_t out[2] = {s.cycles, s.vtopk.busy_cycles};
+      ok = write(fds[1], out, sizeof out) == static_cast<ssize_t>(sizeof out);
+    } catch (...) {
+    }
+    _exit(ok ? 0 : 1);
+  }
+  close(fds[1]);
+  std::int64_t in[2] = {-1, -1};
+  const bool ok = read(fds[0], in, sizeof in) == static_cast<ssize_t>(sizeof in);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error("the child simulation failed");
+  }
+  return {in[0], in[1]};
+}
+
+TEST(AccelSimulator, TraceTopkJobsOverlapAsTheSchedulerPlacesThem) {
+  // An attention-trace workload whose 8 local-V jobs have hand-set timings: latency 1,000 cycles,
+  // output pass from cycle 600 (the engine decides in 600 cycles, then streams 400). The engine
+  // is the bottleneck by far, so every job's input is waiting when the engine frees itself.
+  // One job at a time (pipelined): 8 x 1,000 engine cycles. Overlapped (TopkJobScheduler): job
+  // j + 1 starts at job j's output start, 600 cycles after job j started; its own output start
+  // (+600) is after job j's end (+400), so it never waits: busy 600 per job, and the last job
+  // ends 7 x 400 = 2,800 cycles earlier than one at a time, and so does the run.
+  AccelConfig c = with_ideal_dram();
+  c.softmax.lanes = 16;  // probabilities stream at P per cycle: no input gaps
+  c.pipeline.buffer_allocation = BufferAllocation::kRing;  // inputs queue ahead of the engine
+  const int jobs = 8;
+  AccelWorkload w = synthetic(jobs, 64, 64, 16, 6);
+  for (models::HeadStepShape& s : w.steps) s.key_fetch = 64;
+  w.from_trace = true;
+  std::vector<int> keys(64);
+  for (int t = 0; t < 64; ++t) keys[static_cast<std::size_t>(t)] = t;
+  w.key_rows.assign(jobs, keys);
+  w.value_rows.assign(jobs, std::vector<int>(keys.begin(), keys.begin() + 16));
+  w.value_topk_cycles.assign(jobs, 1000);
+  w.value_topk_output_start.assign(jobs, 600);
+  w.importance_topk_cycles.assign(jobs, 0);
+  c.topk.engine.microarch = models::TopkMicroarch::kPipelined;
+  const auto [one_at_a_time_cycles, one_at_a_time_busy] = cycles_in_child(c, w);
+  EXPECT_EQ(one_at_a_time_busy, jobs * 1000);
+  EXPECT_GE(one_at_a_time_cycles, jobs * 1000);
+
+  c.topk.engine.microarch = models::TopkMicroarch::kOverlapped;
+  const AccelStats s = simulate(c, w);
+  EXPECT_EQ(s.vtopk.jobs, jobs);
+  EXPECT_EQ(s.vtopk.busy_cycles, jobs * 600);
+  ASSERT_EQ(s.vtopk_cycles_per_step.size(), static_cast<std::size_t>(jobs));
+  for (std::int64_t latency : s.vtopk_cycles_per_step) EXPECT_EQ(latency, 1000);
+  EXPECT_EQ(s.cycles, one_at_a_time_cycles - (jobs - 1) * 400);
+  EXPECT_EQ(s.head_steps, jobs);
+  EXPECT_TRUE(std::is_sorted(s.completion_order.begin(), s.completion_order.end()));
+}
+
+TEST(AccelSimulator, TraceRunsWithTheOverlappedEngineTakeFewerCycles) {
+  // The random trace's real jobs (latencies and output starts from models::topk_timing on the
+  // real probabilities): the overlapped engine is busy at least up to each job's output start and
+  // less than the jobs' latencies, the per-job latencies stay the functional models', and the run
+  // ends earlier than the same run with jobs one at a time.
+  AccelConfig c = load_accel_config("spatten-paper", ATTNSIM_ACCEL_PRESETS_SOURCE_DIR);
+  c.algorithm.token_keep = {1.0, 0.5};
+  c.algorithm.value_keep = 0.25;
+  c.algorithm.prompt_all_queries = true;
+  ASSERT_EQ(c.topk.engine.microarch, models::TopkMicroarch::kOverlapped);
+  const AccelWorkload w = workload_from_trace(c, random_trace(), "random.npz", "test");
+  ASSERT_EQ(w.value_topk_output_start.size(), w.steps.size());
+  std::int64_t decide_total = 0, latency_total = 0, ran = 0;
+  for (std::size_t i = 0; i < w.steps.size(); ++i) {
+    EXPECT_LE(w.value_topk_output_start[i], w.value_topk_cycles[i]) << i;
+    EXPECT_EQ(w.value_topk_output_start[i] > 0, w.value_topk_cycles[i] > 0) << i;
+    decide_total += w.value_topk_output_start[i];
+    latency_total += w.value_topk_cycles[i];
+    ran += w.value_topk_cycles[i] > 0;
+  }
+  ASSERT_GT(ran, 100);
+  AccelConfig one = c;
+  one.topk.engine.microarch = models::TopkMicroarch::kPipelined;
+  const auto [one_at_a_time_cycles, one_at_a_time_busy] = cycles_in_child(one, w);
+  EXPECT_GE(one_at_a_time_busy, latency_total);
+
+  const AccelStats s = simulate(c, w);
+  ASSERT_EQ(s.vtopk_cycles_per_step, w.value_topk_cycles);
+  EXPECT_EQ(s.vtopk.jobs, ran);
+  EXPECT_GE(s.vtopk.busy_cycles, decide_total);
+  EXPECT_LT(s.vtopk.busy_cycles, latency_total);
+  EXPECT_LT(s.cycles, one_at_a_time_cycles);
   EXPECT_EQ(s.head_steps, static_cast<std::int64_t>(w.steps.size()));
   EXPECT_TRUE(std::is_sorted(s.completion_order.begin(), s.completion_order.end()));
 }
