@@ -694,8 +694,12 @@ CostParams read_calibration(const fs::path& path, const GpuSpec& gpu, const Kern
   if (cal_gpu != gpu.name) {
     throw InputError(source, "gpu", "'" + gpu.name + "' (the --gpu in use)", "'" + cal_gpu + "'");
   }
-  if (cal_kernel != kernel.name) {
-    throw InputError(source, "kernel", "'" + kernel.name + "' (the --kernel in use)",
+  if (cal_kernel != kernel.name &&
+      (kernel.calibrated_as.empty() || cal_kernel != kernel.calibrated_as)) {
+    const std::string also = kernel.calibrated_as.empty()
+                                 ? ""
+                                 : " or '" + kernel.calibrated_as + "' (its calibrated_as)";
+    throw InputError(source, "kernel", "'" + kernel.name + "' (the --kernel in use)" + also,
                      "'" + cal_kernel + "'");
   }
   // Tile costs hold for the tile shape, head dim and dtype they were fitted on.

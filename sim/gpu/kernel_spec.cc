@@ -74,6 +74,11 @@ models::Violations KernelSpec::validate() const {
   if (dense_scheduler) {
     v.require(is_scheduler_name(*dense_scheduler), "dense.scheduler", schedulers, *dense_scheduler);
   }
+  if (launch_order.longest_first_q) {
+    v.require(launch_order.dims[0] == 'q' && !launch_order.reverse_q, "longest_first_q",
+              "launch_order with q first (each head's Q tiles side by side) and no reverse_q",
+              launch_order.to_string() + (launch_order.reverse_q ? " with reverse_q" : ""));
+  }
   v.require_in_range("ctas_per_sm", ctas_per_sm, 1, 64);
   v.require_in_range<std::int64_t>("head_dim", head_dim, 1, 1024);
   v.require(dtype_bytes(dtype) > 0, "dtype", "one of bf16, fp16, fp8, fp32", dtype);

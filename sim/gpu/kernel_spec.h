@@ -58,6 +58,10 @@ struct KernelSpec {
   /// is not a multiple of its tile (FlexAttention: Triton's IS_DIVISIBLE).
   bool unaligned_variant = false;
   MaskEvaluation mask_evaluation = MaskEvaluation::kExpression;
+  /// Another preset whose calibrations this kernel accepts: the same CTA code on another grid
+  /// (sm90_persistent: sm90's), so tile and per-item costs carry over and only the schedule
+  /// differs. Empty: only calibrations fitted for this kernel's own name.
+  std::string calibrated_as;
 
   // Uncalibrated cost model (see cost_model.h).
   double mma_efficiency = 0.5;       ///< fraction of the per-SM peak a full tile runs at

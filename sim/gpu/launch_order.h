@@ -11,10 +11,14 @@ namespace attnsim::gpu {
 
 /// Fastest-varying dimension first: {'q','b','h'} is FlexAttention's grid (NQ, B, H), whose
 /// blockIdx.x (the Q tile) varies fastest. reverse_q numbers Q tiles from the last one, which
-/// for causal masks is longest-first.
+/// for causal masks is longest-first. longest_first_q (q fastest, no reverse_q) orders each
+/// (batch, head)'s Q tiles by decreasing visited tiles, ties in grid order: the order a persistent
+/// kernel computes on the host from the mask (golden/hopper's `longest_first_order`), which
+/// depends on the mask, so launch_sequence needs the items' visited counts for it.
 struct LaunchOrder {
   std::array<char, 3> dims{'q', 'b', 'h'};
   bool reverse_q = false;
+  bool longest_first_q = false;
   std::string to_string() const;
 };
 
@@ -44,8 +48,11 @@ void for_each_launch(std::int64_t batch, std::int64_t heads, std::int64_t q_tile
   }
 }
 
-/// Item indices in launch order (for_each_launch's items as a list).
-std::vector<std::int64_t> launch_sequence(std::int64_t batch, std::int64_t heads,
-                                          std::int64_t q_tiles, const LaunchOrder& order);
+/// Item indices in launch order (for_each_launch's items as a list); with order.longest_first_q
+/// each (batch, head)'s run of q_tiles items sorted by decreasing visited_by_item[item] (stable),
+/// where visited_by_item (indexed by item) is given; without it (equal items) grid order stays.
+std::vector<std::int64_t> launch_sequence(
+    std::int64_t batch, std::int64_t heads, std::int64_t q_tiles, const LaunchOrder& order,
+    const std::vector<std::int64_t>* visited_by_item = nullptr);
 
 }  // namespace attnsim::gpu

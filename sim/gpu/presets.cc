@@ -19,10 +19,26 @@ bool looks_like_path(const std::string& text) {
 
 // Reads the fields of `node` over `kernel`, so missing fields keep inherited values.
 void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
-  node.reject_unknown_keys({"name", "inherits", "description", "tile_q", "tile_kv", "visit_rule",
-                            "masking_rule", "scheduler", "launch_order", "reverse_q", "ctas_per_sm",
-                            "head_dim", "dtype", "q_heads_per_kv_head", "unaligned_variant",
-                            "mask_evaluation", "cost", "dense"});
+  node.reject_unknown_keys({"name",
+                            "inherits",
+                            "description",
+                            "tile_q",
+                            "tile_kv",
+                            "visit_rule",
+                            "masking_rule",
+                            "scheduler",
+                            "launch_order",
+                            "reverse_q",
+                            "longest_first_q",
+                            "ctas_per_sm",
+                            "head_dim",
+                            "dtype",
+                            "q_heads_per_kv_head",
+                            "unaligned_variant",
+                            "mask_evaluation",
+                            "calibrated_as",
+                            "cost",
+                            "dense"});
   kernel.name = node.get_or<std::string>("name", kernel.name);
   kernel.tile_q = node.get_or<std::int64_t>("tile_q", kernel.tile_q);
   kernel.tile_kv = node.get_or<std::int64_t>("tile_kv", kernel.tile_kv);
@@ -53,11 +69,14 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
     }
     kernel.launch_order = *order;
   }
+  kernel.launch_order.longest_first_q =
+      node.get_or<bool>("longest_first_q", kernel.launch_order.longest_first_q);
   kernel.ctas_per_sm = node.get_or<int>("ctas_per_sm", kernel.ctas_per_sm);
   kernel.head_dim = node.get_or<std::int64_t>("head_dim", kernel.head_dim);
   kernel.dtype = node.get_or<std::string>("dtype", kernel.dtype);
   kernel.q_heads_per_kv_head = node.get_or<int>("q_heads_per_kv_head", kernel.q_heads_per_kv_head);
   kernel.unaligned_variant = node.get_or<bool>("unaligned_variant", kernel.unaligned_variant);
+  kernel.calibrated_as = node.get_or<std::string>("calibrated_as", kernel.calibrated_as);
   if (node.has("mask_evaluation")) {
     const YamlReader field = node.child("mask_evaluation");
     const auto evaluation = parse_mask_evaluation(field.as<std::string>());

@@ -84,6 +84,7 @@ boost::json::object to_json(const KernelSpec& k) {
                         {"scheduler", k.scheduler},
                         {"launch_order", k.launch_order.to_string()},
                         {"reverse_q", k.launch_order.reverse_q},
+                        {"longest_first_q", k.launch_order.longest_first_q},
                         {"ctas_per_sm", k.ctas_per_sm},
                         {"head_dim", k.head_dim},
                         {"dtype", k.dtype},

@@ -57,6 +57,9 @@ CASES = [
     # Unaligned lengths that are multiples of 64 and of 32 (flexattention_d64's weights).
     ("causal --seq 8000 --heads 2", "flexattention_d64", []),
     ("band --seq 12000 --heads 2 --left 300 --right 200", "flexattention_d64", []),
+    # A persistent grid whose order depends on the mask (each head's Q tiles longest first).
+    ("block_topk --seq 8192 --heads 4 --density 0.2 --seed 3", "sm90_persistent", []),
+    ("causal --seq 8192 --heads 6", "sm90_persistent", []),
 ]
 
 

@@ -51,6 +51,7 @@ class Kernel:
     scheduler: str = "non_persistent"
     launch_order: str = "q,b,h"
     reverse_q: bool = False
+    longest_first_q: bool = False  # each (batch, head)'s Q tiles by decreasing visited tiles
     ctas_per_sm: int = 1
     head_dim: int = 128
     dtype: str = "bf16"
@@ -360,7 +361,9 @@ def visited(classes: np.ndarray, rule: str, tile_grid=None) -> np.ndarray:
     return (kv >= first) & (kv <= last)
 
 
-def launch_sequence(b: int, h: int, q_tiles: int, kernel: Kernel) -> list[int]:
+def launch_sequence(b: int, h: int, q_tiles: int, kernel: Kernel, visited=None) -> list[int]:
+    """Item indices in launch order; longest_first_q sorts each head's q_tiles items (q varies
+    fastest) by decreasing visited[item], ties in grid order (Python's sort is stable)."""
     dims = kernel.launch_order.split(",")
     extent = {"q": q_tiles, "b": b, "h": h}
     order = []
@@ -370,6 +373,9 @@ def launch_sequence(b: int, h: int, q_tiles: int, kernel: Kernel) -> list[int]:
                 coord = {dims[0]: c0, dims[1]: c1, dims[2]: c2}
                 q = q_tiles - 1 - coord["q"] if kernel.reverse_q else coord["q"]
                 order.append((coord["b"] * h + coord["h"]) * q_tiles + q)
+    if kernel.longest_first_q and visited is not None:
+        order = [i for start in range(0, len(order), q_tiles)
+                 for i in sorted(order[start:start + q_tiles], key=lambda i: -int(visited[i]))]
     return order
 
 
@@ -544,7 +550,7 @@ def simulate(mask: Mask, gpu: Gpu, kernel: Kernel, cost: Cost) -> dict:
     dense_masked = dk - dense_full
 
     def run(full_v, masked_v, kern, n_q, cost_or_none, rule=None):
-        seq = launch_sequence(b, h, n_q, kern)
+        seq = launch_sequence(b, h, n_q, kern, full_v + masked_v)
         if cost_or_none is None:
             area = kern.tile_q * kern.tile_kv
             work = [float(area * (full_v[i] + masked_v[i])) for i in seq]

@@ -56,7 +56,26 @@ TEST(Presets, KernelsCarryTheDocumentedScheduling) {
   EXPECT_EQ(sm90.scheduler, "non_persistent");
   EXPECT_EQ(sm90.launch_order.to_string(), "q,h,b");
   EXPECT_EQ(sm90.visit_rule, VisitRule::kListDriven);
+  // Its persistent grid: the flat grid's costs, static round robin over each head's Q tiles
+  // longest first.
+  const KernelSpec persistent = load_kernel("sm90_persistent", kShipped);
+  EXPECT_EQ(persistent.scheduler, "static_persistent");
+  EXPECT_TRUE(persistent.launch_order.longest_first_q);
+  EXPECT_EQ(persistent.launch_order.to_string(), "q,h,b");
+  EXPECT_EQ(persistent.mma_efficiency, sm90.mma_efficiency);
+  EXPECT_EQ(persistent.tile_kv, sm90.tile_kv);
+  EXPECT_FALSE(sm90.launch_order.longest_first_q);
   EXPECT_EQ(load_gpu("h200", kShipped).sm_count, 132);
+}
+
+TEST(PresetsLongestFirst, NeedsQFirstAndNoReverse) {
+  attnsim::testing::ScratchDir scratch;
+  fs::create_directories(scratch.path() / "kernels");
+  std::ofstream(scratch.path() / "kernels" / "bad.yaml")
+      << "launch_order: h,q,b\nlongest_first_q: true\n";
+  const std::string message = input_error_of([&] { load_kernel("bad", {scratch.path()}); });
+  EXPECT_NE(message.find("longest_first_q: expected launch_order with q first"), std::string::npos)
+      << message;
 }
 
 class PresetFiles : public ::testing::Test {

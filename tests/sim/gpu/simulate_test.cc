@@ -147,6 +147,41 @@ TEST(Simulate, ReversedLaunchOrderIsLongestFirstOnTheGrid) {
   EXPECT_DOUBLE_EQ(r.makespan_us, 9.0);
 }
 
+TEST(LaunchOrder, LongestFirstQSortsEachHeadsTilesStably) {
+  LaunchOrder order = *parse_launch_order("q,h,b", false);
+  order.longest_first_q = true;
+  // One batch, two heads of three Q tiles; visited tiles by item.
+  const std::vector<std::int64_t> visited = {1, 3, 2, 2, 2, 5};
+  EXPECT_EQ(launch_sequence(1, 2, 3, order, &visited),
+            (std::vector<std::int64_t>{1, 2, 0, 5, 3, 4}));
+  // Without counts (equal items) the grid order stays.
+  EXPECT_EQ(launch_sequence(1, 2, 3, order), (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5}));
+}
+
+TEST(Simulate, LongestFirstQFeedsTheStaticRoundRobin) {
+  // One head whose Q tiles visit 1, 4, 2 and 3 tiles; two workers.
+  const Workload rows{"rows", testing::layout_from_rows({"F...", "FFFF", "FF..", "FFF."})};
+  KernelSpec kernel = kernel_with("static_persistent");
+  kernel.launch_order = *parse_launch_order("q,h,b", false);
+  // Grid order: worker 0 runs q0 and q2 (1 + 2), worker 1 q1 and q3 (4 + 3).
+  EXPECT_DOUBLE_EQ(simulate(rows, small_gpu(2), kernel, unit_cost()).makespan_us, 7.0);
+  // Longest first (q1, q3, q2, q0): worker 0 runs 4 + 2, worker 1 3 + 1.
+  kernel.launch_order.longest_first_q = true;
+  SimulationOptions options;
+  options.record_timeline = true;
+  const Result r = simulate(rows, small_gpu(2), kernel, unit_cost(), options);
+  EXPECT_DOUBLE_EQ(r.makespan_us, 6.0);
+  ASSERT_EQ(r.timeline.size(), 4u);
+  std::vector<std::int64_t> q_order;
+  for (const auto& placed : r.timeline) q_order.push_back(placed.q_tile);
+  EXPECT_EQ(q_order, (std::vector<std::int64_t>{1, 3, 2, 0}));
+  // The bound is the same schedule on speed-of-light work: 6 tiles against the dense 8.
+  EXPECT_DOUBLE_EQ(r.speedup_bound_sched, 8.0 / 6.0);
+  // A non-persistent kernel with that order is timed in it too (not streamed in grid order).
+  kernel.scheduler = "non_persistent";
+  EXPECT_DOUBLE_EQ(simulate(rows, small_gpu(2), kernel, unit_cost()).makespan_us, 5.0);
+}
+
 TEST(Simulate, MaskingRulesPriceTilesAsDocumented) {
   const Workload causal{"causal", causal_layout(4)};
   const CostParams cost = cost_with(1.0, 3.0, 0.5, 10.0);
