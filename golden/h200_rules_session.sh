@@ -4,6 +4,8 @@
 #              each mask's own rule), one bsattn-bench per K/V head count (GQA)
 #   sm90       the same with the Hopper kernel (bsattn-bench --kernel sm90, its flat grid; its
 #              rule tests, golden_attention_sm90_rules_test, in BIN_DIR) into sm90.json
+#   sm90-persistent  the Hopper kernel on its persistent grid (--grid persistent; no tests: the
+#              sm90 part runs them) into sm90_persistent.json
 #   flex-d64   FlexAttention, head dim 64  (resumable: run it again to finish after a time-out)
 #   flex-d128  FlexAttention, head dim 128
 #   all        the three in turn (for a machine without the 9-minute limit)
@@ -15,7 +17,7 @@
 #   golden/h200_rules_session.sh BIN_DIR CASES_JSON WORK_DIR OUT_DIR PART
 set -uo pipefail
 if [ $# -ne 5 ]; then
-  echo "usage: $0 BIN_DIR CASES_JSON WORK_DIR OUT_DIR golden|sm90|flex-d64|flex-d128|all" >&2
+  echo "usage: $0 BIN_DIR CASES_JSON WORK_DIR OUT_DIR golden|sm90|sm90-persistent|flex-d64|flex-d128|all" >&2
   exit 2
 fi
 bin=$(realpath "$1") cases=$(realpath "$2") work=$3 out=$4 part=$5
@@ -23,7 +25,7 @@ mkdir -p "$work" "$out" && work=$(realpath "$work") out=$(realpath "$out")
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export LD_LIBRARY_PATH="$bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" PYTHONUNBUFFERED=1
 export PYTHONPATH="$repo/scripts/python${PYTHONPATH:+:$PYTHONPATH}"
-case $part in golden|sm90|flex-d64|flex-d128|all) ;; *) echo "unknown part '$part'" >&2; exit 2 ;; esac
+case $part in golden|sm90|sm90-persistent|flex-d64|flex-d128|all) ;; *) echo "unknown part '$part'" >&2; exit 2 ;; esac
 exec > >(tee -a "$out/$part.log") 2>&1
 
 # Masks: one `tilesim gen` per case, 16 at a time; existing masks of the same cases.json are kept.
@@ -61,16 +63,20 @@ EOF
   timeout 120 python3 -m attnsim.gpu_dataset --check "$work"
 }
 
-# KERNEL: golden (the mma.sync kernel) or sm90 (golden/hopper), its runs into KERNEL.json.
+# KERNEL: golden (the mma.sync kernel) or sm90 (golden/hopper), its runs into LABEL.json (LABEL:
+# KERNEL unless given); GRID: bsattn-bench's --grid (persistent: no correctness tests here).
 run_golden() {
   local kernel=${1:-golden} test=golden_block_sparse_attention_test
+  local label=${2:-$kernel} grid=${3:-}
   [ "$kernel" = sm90 ] && test=golden_attention_sm90_rules_test
   {
     echo "== gpu-info"; timeout 60 "$bin/gpu-info"
-    echo "== correctness ($test)"
-    timeout 240 "$bin/$test" --gtest_output="json:$work/correctness-$kernel.json" 2>&1 |
-      grep -E "^\[ |rel err|Failure|Expected|Which|error"
-    echo "== bsattn-bench --kernel $kernel"
+    if [ -z "$grid" ]; then
+      echo "== correctness ($test)"
+      timeout 240 "$bin/$test" --gtest_output="json:$work/correctness-$label.json" 2>&1 |
+        grep -E "^\[ |rel err|Failure|Expected|Which|error"
+    fi
+    echo "== bsattn-bench --kernel $kernel${grid:+ --grid $grid}"
     # One bsattn-bench per K/V head count (its --kv-heads is absolute).
     python3 - "$work/cases-present.json" >"$work/golden-groups.txt" <<'EOF'
 import collections, json, sys
@@ -80,17 +86,17 @@ for case in json.load(open(sys.argv[1]))["cases"]:
 for (kv_heads, gqa), masks in sorted(groups.items()):
     print(kv_heads, gqa, " ".join(masks))
 EOF
-    rm -f "$work/$kernel"-part-*.json
+    rm -f "$work/$label"-part-*.json
     local i=0
     while read -r kv gqa masks; do
       i=$((i + 1))
       # shellcheck disable=SC2086
       (cd "$work" && timeout 150 "$bin/bsattn-bench" $masks --kernel "$kernel" --head-dim 64,128 \
-        --kv-heads "$kv" --out "$kernel-part-$i.json") ||
+        --kv-heads "$kv" ${grid:+--grid "$grid"} --out "$label-part-$i.json") ||
         echo "bsattn-bench group kv_heads=$kv failed: rc $?"
     done <"$work/golden-groups.txt"
     # One measurements file: runs gain the top-level rule and gqa tilesim reads.
-    python3 - "$work" "$kernel" <<'EOF'
+    python3 - "$work" "$label" <<'EOF'
 import glob, json, os, sys
 work, kernel = sys.argv[1], sys.argv[2]
 cases = {c["mask"]: c for c in json.load(open(f"{work}/cases-present.json"))["cases"]}
@@ -111,7 +117,7 @@ json.dump(merged, open(f"{work}/{kernel}.json", "w"), indent=2)
 print(f"{kernel}: {len(merged['runs'])} runs of {2 * len(cases)}")
 EOF
   } 2>&1
-  cp "$work/$kernel.json" "$out/$kernel.json"
+  cp "$work/$label.json" "$out/$label.json"
 }
 
 run_flex() {
@@ -129,7 +135,7 @@ import glob, json, os, statistics, sys
 work = sys.argv[1]
 n_cases = len(json.load(open(f"{work}/cases-present.json"))["cases"])
 print(f"{'file':<26} {'runs':>6} {'of':>5} {'median ms':>10} {'blocks differ':>14} {'stopped'}")
-for path in sorted(glob.glob(f"{work}/golden.json") + glob.glob(f"{work}/sm90.json") +
+for path in sorted(glob.glob(f"{work}/golden.json") + glob.glob(f"{work}/sm90*.json") +
                    glob.glob(f"{work}/flexattention-d*.json")):
     runs = json.load(open(path)).get("runs", [])
     expected = n_cases if "flexattention" in path else 2 * n_cases
@@ -145,6 +151,7 @@ generate_masks
 case $part in
   golden) run_golden golden ;;
   sm90) run_golden sm90 ;;
+  sm90-persistent) run_golden sm90 sm90_persistent persistent ;;
   flex-d64) run_flex 64 ;;
   flex-d128) run_flex 128 ;;
   all) run_golden golden; run_flex 64; run_flex 128 ;;

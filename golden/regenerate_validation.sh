@@ -31,6 +31,11 @@ done
 for set in 2026-12-03-retime/dataset 2026-12-03-retime/rules; do
   $V --dataset $H/$set $SHIPPED --out $H/$set/validation --format table
 done
+# The sm90 kernel's flat and persistent grids on the 52-mask dataset in the session whose rules
+# runs fit the shipped sm90 calibrations (2026-12-03 visit 2); the persistent preset takes the
+# flat grid's calibrations (its calibrated_as), so only the schedule model differs.
+$V --dataset $H/2026-12-03-sm90-dataset/visit2 --kernels sm90,sm90_persistent $SHIPPED \
+   --out $H/2026-12-03-sm90-dataset/visit2/validation --format table
 # The hidden sets' protocol (5 base runs, one run per rule, the rest held out) tried on blind7.
 $V --dataset $H/2026-12-03-blind7 --roles $H/2026-12-03-blind7/protocol-roles.json \
    --rule-runs-from none --out $H/2026-12-03-blind7/validation-protocol --format table

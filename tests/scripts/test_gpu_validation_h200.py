@@ -314,6 +314,55 @@ def test_shipped_calibrations_on_the_retimed_sets(tmp_path, part):
         assert result["runs_over_bound"] == [], result
 
 
+SM90_VISIT2 = RESULTS / "2026-12-03-sm90-dataset" / "visit2"
+# The sm90 kernel's flat and persistent grids on the 52-mask dataset, held out, in the session
+# whose rules runs fit the shipped sm90 calibrations: measured 0.7 / 6.0 and 2.4 / 13.2 % (flat,
+# d64 and d128), 2.1 / 11.1 and 4.2 / 16.3 % (persistent, the flat grid's calibrations).
+SM90_VISIT2_BOUNDS = {("sm90", 64): (0.01, 0.065), ("sm90", 128): (0.028, 0.14),
+                      ("sm90_persistent", 64): (0.025, 0.12),
+                      ("sm90_persistent", 128): (0.045, 0.17)}
+# Runs whose measured speedup exceeds speedup_bound_sched by more than 1 %: two flat runs by 2-3 %,
+# seven tail-heavy persistent d128 runs by 5-10 % (the static round robin's tail probably runs
+# faster than the bound's constant tile rate; sim/gpu/README.md).
+SM90_VISIT2_OVER_BOUND = {
+    ("sm90", 128): {"mixture-s32768-h8", "radial-s8192-h32"},
+    ("sm90_persistent", 128): {"causal-s16384-h16", "causal-s32768-h8", "mixture-s16384-h16",
+                               "mixture-s32768-h8", "radial-s16384-h16",
+                               "vertical_slash-s16384-h16", "vertical_slash-s32768-h8"}}
+
+
+def test_sm90_grids_with_the_flat_calibrations(tmp_path):
+    """The persistent preset (sm90_persistent: static round robin over each head's Q tiles
+    longest first) predicts the persistent grid's runs with the flat grid's shipped calibrations:
+    the committed report, errors no worse than measured, the runs over the bound as measured."""
+    root = tmp_path / "visit2"
+    root.mkdir()
+    scratch_copy(root, SM90_VISIT2)
+    gpu_dataset.generate(TILESIM, root, "2026-11-23")
+    out = tmp_path / "report"
+    assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
+                                str(out), "--kernels", "sm90,sm90_persistent", "--shipped",
+                                str(SHIPPED)]) == 0
+    assert_is_the_committed_report(out, SM90_VISIT2)
+    summary = json.loads((out / "summary.json").read_text())
+    assert {(s["kernel"], s["head_dim"]) for s in summary["results"]} == set(SM90_VISIT2_BOUNDS)
+    for result in summary["results"]:
+        key = (result["kernel"], result["head_dim"])
+        median_bound, max_bound = SM90_VISIT2_BOUNDS[key]
+        assert result["held_out_runs"] == 52
+        assert result["median_abs_error"] < median_bound, result
+        assert result["max_abs_error"] < max_bound, result
+        assert set(result["runs_over_bound"]) == SM90_VISIT2_OVER_BOUND.get(key, set()), result
+
+
+def test_validate_gpu_kernels_option_rejects_unknown_names(tmp_path, capsys):
+    assert gpu_validation.main(["--dataset", str(SM90_VISIT2), "--build-dir", str(BUILD),
+                                "--out", str(tmp_path / "x"), "--kernels", "sm90,sm91",
+                                "--shipped", str(SHIPPED)]) == 2
+    assert "--kernels: expected names from" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
 def test_the_hidden_sets_protocol_on_blind7(tmp_path):
     """blind7 calibrated as the hidden sets are (protocol-roles.json: 5 base runs, 8 rule runs,
     11 held out): the committed report, FlexAttention d128 within the refit target (measured

@@ -40,9 +40,12 @@ DEFAULT_DATASET = REPO_ROOT / "golden/results/h200/2026-12-02-rules"
 RULE_RUN_DATASET = REPO_ROOT / "golden/results/h200/2026-12-02-flex-costs"
 LEGACY_CALIBRATION_CASES = ["dense-s4096-h32", "dense-s32768-h8", "causal-s16384-h16",
                             "random-s8192-h32", "vertical_slash-s8192-h32"]
-KERNELS = ["golden", "flexattention", "sm90"]
+KERNELS = ["golden", "flexattention", "sm90", "sm90_persistent"]
 # tilesim preset per (kernel, head dim) where the kernel compiles a different configuration.
 PRESETS = {("flexattention", 64): "flexattention_d64"}
+# Kernels predicted with another kernel's shipped calibrations (the preset's `calibrated_as`: the
+# same CTA code on another grid).
+CALIBRATED_AS = {"sm90_persistent": "sm90"}
 # The issue's targets: held-out median and max |error|; runs under SHORT_MS get SHORT_MAX.
 ERROR_TARGET_MEDIAN, ERROR_TARGET_MAX, SHORT_MS, SHORT_MAX, BOUND_NOISE = \
     0.015, 0.05, 0.2, 0.10, 0.01
@@ -93,8 +96,12 @@ def run_tilesim(tilesim: Path, args: list[str], cwd: Path) -> dict:
 
 
 def measurement_files(dataset: Path, kernel: str) -> list[Path]:
-    """`KERNEL.json` and `KERNEL-dNN.json` (not other files that start with the kernel's name)."""
-    return sorted(dataset.glob(f"{kernel}.json")) + sorted(dataset.glob(f"{kernel}-d[0-9]*.json"))
+    """`KERNEL.json` and `KERNEL-dNN.json` (not other files that start with the kernel's name);
+    a kernel named with `_` also as written with `-` (`sm90-persistent.json`, the 2026-12-03
+    session's name for sm90_persistent's runs)."""
+    names = dict.fromkeys([kernel, kernel.replace("_", "-")])
+    return [path for name in names for path in
+            sorted(dataset.glob(f"{name}.json")) + sorted(dataset.glob(f"{name}-d[0-9]*.json"))]
 
 
 def measured_runs(dataset: Path, kernel: str, head_dim: int) -> tuple[dict, list[dict]]:
@@ -271,7 +278,8 @@ def predict_with_shipped(tilesim: Path, dataset: Path, kernel: str, head_dim: in
     dense_ms.update({run_shape(r): r["ms"] for r in runs
                      if cases.get(Path(r["mask"]).stem, {}).get("family") == "dense"})
     preset = PRESETS.get((kernel, head_dim), kernel)
-    calibration = (calibrations / f"h200_{kernel}_d{head_dim}.json").resolve()
+    calibration = (calibrations /
+                   f"h200_{CALIBRATED_AS.get(kernel, kernel)}_d{head_dim}.json").resolve()
     if not calibration.is_file():
         raise ValidationError(f"{calibration}: no shipped calibration for {kernel} d{head_dim}")
     rows = []
@@ -336,7 +344,11 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
 
     colors = {("golden", 64): "#1f77b4", ("golden", 128): "#08306b",
               ("flexattention", 64): "#ff7f0e", ("flexattention", 128): "#a63603",
-              ("sm90", 64): "#2ca02c", ("sm90", 128): "#00441b"}
+              ("sm90", 64): "#2ca02c", ("sm90", 128): "#00441b",
+              ("sm90_persistent", 64): "#9467bd", ("sm90_persistent", 128): "#3f007d"}
+    missing = {(r.kernel, r.head_dim) for r in rows} - set(colors)
+    if missing:  # every run is drawn: a configuration without a colour would vanish silently
+        raise ValueError(f"plot: no colour for {sorted(missing)}")
     # Only the configurations the dataset measured get a legend entry.
     colors = {key: c for key, c in colors.items() if any((r.kernel, r.head_dim) == key
                                                          for r in rows)}
@@ -367,7 +379,8 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
         sel = [r for r in rows if r.kernel == kernel and r.head_dim == head_dim and not r.in_fit]
         offset = {("golden", 64): -0.3, ("golden", 128): -0.1, ("flexattention", 64): 0.1,
                   ("flexattention", 128): 0.3, ("sm90", 64): -0.2,
-                  ("sm90", 128): 0.2}[(kernel, head_dim)]
+                  ("sm90", 128): 0.2, ("sm90_persistent", 64): 0.0,
+                  ("sm90_persistent", 128): 0.4}[(kernel, head_dim)]
         ax.scatter([rules.index(r.rule) + offset for r in sel], [100 * r.error for r in sel],
                    s=12, color=color, label=f"{kernel} d{head_dim}")
     ax.axhspan(-5, 5, color="0.9", zorder=0)
@@ -486,6 +499,9 @@ def main(argv: list[str] | None = None) -> int:
                              "...]}: these cases fit, every other case is held out (the hidden "
                              "sets' protocol tried on a set measured as held out, e.g. "
                              "golden/results/h200/2026-12-03-blind7/protocol-roles.json)")
+    parser.add_argument("--kernels", metavar="K1,K2",
+                        help=f"only these kernels' runs (default: every one measured: "
+                             f"{', '.join(KERNELS)})")
     parser.add_argument("--shipped", type=Path, metavar="DIR",
                         help="fit nothing: predict every run with the calibrations in DIR "
                              "(h200_<kernel>_d<head dim>.json, e.g. sim/gpu/calibrations)")
@@ -494,6 +510,14 @@ def main(argv: list[str] | None = None) -> int:
     tilesim = (args.build_dir / "sim" / "gpu" / "tilesim").resolve()
     dataset = args.dataset.resolve()
     try:
+        # Checked before anything is read or generated: a bad list changes nothing.
+        kernels = KERNELS
+        if args.kernels:
+            kernels = args.kernels.split(",")
+            unknown = [k for k in kernels if k not in KERNELS]
+            if unknown:
+                raise ValidationError(f"--kernels: expected names from {', '.join(KERNELS)}, "
+                                      f"got {', '.join(unknown)}")
         if not tilesim.is_file():
             raise ValidationError(f"{tilesim}: not built (run scripts/attnsim build)")
         all_cases = json.loads((dataset / "cases.json").read_text())["cases"]
@@ -530,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
                 generate(tilesim, args.base_runs_from.resolve(), base_cases["dataset"])
         dense_from = args.dense_from.resolve() if args.dense_from else None
         rows = []
-        for kernel in KERNELS:
+        for kernel in kernels:
             for head_dim in head_dims_of(dataset, kernel):
                 if args.shipped:
                     print(f"predicting {kernel} d{head_dim} with {args.shipped}", file=sys.stderr)

@@ -402,6 +402,29 @@ TEST_F(TilesimCli, CalibrationRoundTripsIntoPredict) {
                      {"result.json"});
 }
 
+TEST_F(TilesimCli, CalibratedAsLetsAPersistentGridUseItsFlatGridsCalibration) {
+  std::ofstream(path("runs.json")) << R"({"gpu": "h200", "kernel": "sm90", "runs": [
+      {"mask": "pattern:dense,seq=8192,heads=32", "ms": 1.9},
+      {"mask": "pattern:dense,seq=32768,heads=8", "ms": 7.5},
+      {"mask": "pattern:causal,seq=8192,heads=32", "ms": 1.05}]})";
+  const ToolRun fit = tilesim("calibrate --kernel sm90 --measurements " + path("runs.json") +
+                              " --out " + path("cal.json"));
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  const auto predicted_ms = [&](const std::string& kernel) {
+    const ToolRun run = tilesim("predict pattern:causal,seq=16384,heads=16 --kernel " + kernel +
+                                " --calibration " + path("cal.json"));
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    return boost::json::parse(run.out).at("results").at(0).at("predicted_ms").as_double();
+  };
+  // sm90_persistent says `calibrated_as: sm90`: the same costs, another schedule (its static
+  // round robin over 16 heads of 128 Q tiles loses to the flat grid on a causal mask).
+  EXPECT_GT(predicted_ms("sm90_persistent"), predicted_ms("sm90") * 1.1);
+  expect_input_error("predict pattern:dense,seq=1024 --kernel golden --calibration " +
+                         path("cal.json") + " --out " + path("result.json"),
+                     "cal.json: kernel: expected 'golden' (the --kernel in use), got 'sm90'",
+                     {"result.json"});
+}
+
 TEST_F(TilesimCli, SingleHeadMasksBroadcastOverHeads) {
   gen("causal --seq 4096 --heads 1 --format flex --out " + path("one.npz"));
   gen("causal --seq 4096 --heads 8 --format flex --out " + path("eight.npz"));
