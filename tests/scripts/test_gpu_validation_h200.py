@@ -102,6 +102,31 @@ def scratch_copy(root: Path, source: Path) -> Path:
     return root
 
 
+def shipped_summary(tmp_path: Path, source: Path, dataset: str, bounds: dict, runs: int,
+                    extra: tuple = (), committed: bool = True) -> tuple[dict, Path]:
+    """`source` predicted by the shipped calibrations in a scratch copy (its masks regenerated):
+    with `committed`, the committed report is what that writes; every configuration of `bounds`
+    and only those, each with `runs` held-out runs and errors under its (median, max) bounds.
+    Returns summary.json and the report folder."""
+    root = tmp_path / source.name
+    root.mkdir()
+    scratch_copy(root, source)
+    gpu_dataset.generate(TILESIM, root, dataset)
+    out = tmp_path / "report"
+    assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
+                                str(out), *extra, "--shipped", str(SHIPPED)]) == 0
+    if committed:
+        assert_is_the_committed_report(out, source)
+    summary = json.loads((out / "summary.json").read_text())
+    assert {(s["kernel"], s["head_dim"]) for s in summary["results"]} == set(bounds)
+    for result in summary["results"]:
+        median_bound, max_bound = bounds[(result["kernel"], result["head_dim"])]
+        assert result["held_out_runs"] == runs
+        assert result["median_abs_error"] < median_bound, result
+        assert result["max_abs_error"] < max_bound, result
+    return summary, out
+
+
 @pytest.fixture(scope="module")
 def legacy(tmp_path_factory):
     root = scratch_copy(tmp_path_factory.mktemp("legacy"), LEGACY)
@@ -247,15 +272,9 @@ def test_no_measured_speedup_beats_the_schedule_bound(rules_validation):
     (BLIND4, "blind4-2026-12", BLIND4_BOUNDS, 24), (BLIND5, "blind5-2026-12", BLIND5_BOUNDS, 24),
     (BLIND6, "blind6-2026-12", BLIND6_BOUNDS, 24), (BLIND7, "blind7-2026-12", BLIND7_BOUNDS, 24)])
 def test_shipped_calibrations_predict_the_blind_sets(tmp_path, source, dataset, bounds, runs):
-    root = tmp_path / "blind"
-    root.mkdir()
-    scratch_copy(root, source)
-    gpu_dataset.generate(TILESIM, root, dataset)
-    out = tmp_path / "report"
-    assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
-                                str(out), "--shipped", str(SHIPPED)]) == 0
-    if source not in (BLIND4, BLIND5):  # theirs are written with --dense-from (checked below)
-        assert_is_the_committed_report(out, source)
+    # blind4's and blind5's committed reports are written with --dense-from (checked below).
+    _, out = shipped_summary(tmp_path, source, dataset, bounds, runs,
+                             committed=source not in (BLIND4, BLIND5))
     if source in (BLIND6, BLIND7):
         # Each shape's dense run was measured in the same session as its two sparse masks: none
         # of the sparse speedups reaches speedup_bound_sched (measured: at most 0.969 of it on
@@ -264,13 +283,6 @@ def test_shipped_calibrations_predict_the_blind_sets(tmp_path, source, dataset, 
             ratios = [float(r["measured_speedup"]) / float(r["speedup_bound_sched"])
                       for r in csv.DictReader(f) if r["family"] != "dense"]
         assert len(ratios) == (32 if source == BLIND6 else 64) and max(ratios) < 1.0
-    summary = json.loads((out / "summary.json").read_text())
-    assert {(s["kernel"], s["head_dim"]) for s in summary["results"]} == set(bounds)
-    for result in summary["results"]:
-        median_bound, max_bound = bounds[(result["kernel"], result["head_dim"])]
-        assert result["held_out_runs"] == runs
-        assert result["median_abs_error"] < median_bound, result
-        assert result["max_abs_error"] < max_bound, result
 
 
 RETIME = RESULTS / "2026-12-03-retime"
@@ -295,22 +307,8 @@ def test_shipped_calibrations_on_the_retimed_sets(tmp_path, part):
     calibrations predict today; errors no worse than measured; no measured speedup over the
     schedule bound (1 % noise)."""
     dataset, runs, bounds = RETIME_BOUNDS[part]
-    source = RETIME / part
-    root = tmp_path / part
-    root.mkdir()
-    scratch_copy(root, source)
-    gpu_dataset.generate(TILESIM, root, dataset)
-    out = tmp_path / "report"
-    assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
-                                str(out), "--shipped", str(SHIPPED)]) == 0
-    assert_is_the_committed_report(out, source)
-    summary = json.loads((out / "summary.json").read_text())
-    assert {(s["kernel"], s["head_dim"]) for s in summary["results"]} == set(bounds)
+    summary, _ = shipped_summary(tmp_path, RETIME / part, dataset, bounds, runs)
     for result in summary["results"]:
-        median_bound, max_bound = bounds[(result["kernel"], result["head_dim"])]
-        assert result["held_out_runs"] == runs
-        assert result["median_abs_error"] < median_bound, result
-        assert result["max_abs_error"] < max_bound, result
         assert result["runs_over_bound"] == [], result
 
 
@@ -335,23 +333,10 @@ def test_sm90_grids_with_the_flat_calibrations(tmp_path):
     """The persistent preset (sm90_persistent: static round robin over each head's Q tiles
     longest first) predicts the persistent grid's runs with the flat grid's shipped calibrations:
     the committed report, errors no worse than measured, the runs over the bound as measured."""
-    root = tmp_path / "visit2"
-    root.mkdir()
-    scratch_copy(root, SM90_VISIT2)
-    gpu_dataset.generate(TILESIM, root, "2026-11-23")
-    out = tmp_path / "report"
-    assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
-                                str(out), "--kernels", "sm90,sm90_persistent", "--shipped",
-                                str(SHIPPED)]) == 0
-    assert_is_the_committed_report(out, SM90_VISIT2)
-    summary = json.loads((out / "summary.json").read_text())
-    assert {(s["kernel"], s["head_dim"]) for s in summary["results"]} == set(SM90_VISIT2_BOUNDS)
+    summary, _ = shipped_summary(tmp_path, SM90_VISIT2, "2026-11-23", SM90_VISIT2_BOUNDS, 52,
+                                 extra=("--kernels", "sm90,sm90_persistent"))
     for result in summary["results"]:
         key = (result["kernel"], result["head_dim"])
-        median_bound, max_bound = SM90_VISIT2_BOUNDS[key]
-        assert result["held_out_runs"] == 52
-        assert result["median_abs_error"] < median_bound, result
-        assert result["max_abs_error"] < max_bound, result
         assert set(result["runs_over_bound"]) == SM90_VISIT2_OVER_BOUND.get(key, set()), result
 
 
