@@ -31,6 +31,10 @@ done
 for set in 2026-12-03-retime/dataset 2026-12-03-retime/rules; do
   $V --dataset $H/$set $SHIPPED --out $H/$set/validation --format table
 done
+# The hidden sets' protocol on that day's rules runs: refit on the dataset's own 5 base runs and
+# one run per rule (its cases.json roles), the other 79 held out.
+$V --dataset $H/2026-12-03-retime/rules --rule-runs-from none \
+   --out $H/2026-12-03-retime/rules/validation-protocol --format table
 # The sm90 kernel's flat and persistent grids on the 52-mask dataset in the session whose rules
 # runs fit the shipped sm90 calibrations (2026-12-03 visit 2); the persistent preset takes the
 # flat grid's calibrations (its calibrated_as), so only the schedule model differs.
