@@ -35,7 +35,6 @@ class TopkUnit : public sc_core::sc_module {
 
  private:
   void run() {
-    const int lanes = ctx_.config.topk.engine.lanes;
     for (;;) {
       models::HeadStepBeat b = in_.read();
       const models::HeadStepShape& s = ctx_.step(b.step);
@@ -52,37 +51,50 @@ class TopkUnit : public sc_core::sc_module {
         emit(b);
         continue;
       }
-      const std::int64_t start = std::max(ctx_.now(), b.first_cycle);
-      if (ctx_.now() > b.first_cycle) ctx_.stats.vtopk_queue_cycles += ctx_.now() - b.first_cycle;
+      const std::int64_t start = job_start(b);
       std::vector<std::int64_t> scores =
           synthetic_probabilities(s, s.key_fetch, ctx_.config.topk.synthetic_seed);
       saturate_scores(scores, ctx_.config.topk.engine.score_bits);
       const TopkJobResult r = engine_.run(scores, s.value_fetch);
-      // Input arriving slower than P per cycle stretches the load phase one cycle per gap.
-      const std::int64_t gaps = std::max<std::int64_t>(
-          0, b.last_cycle + 1 - (start + models::ceil_div(s.key_fetch, lanes)));
-      const models::TopkJobSlot slot =
-          schedule_.place(start, gaps, r.output_start_cycle, r.latency_cycles);
-      const std::int64_t end = slot.end_cycle;
       values.clear();
       if (!s.kv_reused) {  // a reused query fetches no V rows
         for (int pos : r.selected) values.push_back(keys[static_cast<std::size_t>(pos)]);
       }
       ctx_.stats.count(ctx_.stats.module_actions.topk, r.counts);
-      // Busy while the engine cannot take the next job (overlapped: its quick-select datapath).
-      ctx_.stats.vtopk.busy_cycles += schedule_.earliest_start() - start;
-      ctx_.stats.vtopk.jobs += 1;
-      ctx_.stats.vtopk_added_cycles += std::max<std::int64_t>(0, end - (b.last_cycle + 1));
       ctx_.stats.vtopk_cycles_per_step.push_back(r.latency_cycles);
-      b.first_cycle = b.last_cycle = end;
-      if (overlapped_) {
-        emit(b);  // leaves at `end` from emit_pending, while the next job starts
-        ctx_.wait_until(schedule_.earliest_start());
-        continue;
-      }
-      ctx_.wait_until(end);
-      out_.write(b);
+      place_and_send(b, start, s.key_fetch, r.output_start_cycle, r.latency_cycles);
     }
+  }
+
+  // The cycle a job's first beat transfers: when both the beat and the engine are there (the
+  // engine's wait counted as queueing).
+  std::int64_t job_start(const models::HeadStepBeat& b) {
+    const std::int64_t start = std::max(ctx_.now(), b.first_cycle);
+    if (ctx_.now() > b.first_cycle) ctx_.stats.vtopk_queue_cycles += ctx_.now() - b.first_cycle;
+    return start;
+  }
+
+  // Places a job of `n` inputs that starts at `start` (its own schedule: output pass at
+  // `output_start`, last beat at `latency`), counts it and sends its beat on, for the synthetic
+  // and the trace-driven jobs alike. Input arriving slower than P per cycle stretches the load
+  // phase one cycle per gap.
+  void place_and_send(models::HeadStepBeat b, std::int64_t start, int n, std::int64_t output_start,
+                      std::int64_t latency) {
+    const std::int64_t gaps = std::max<std::int64_t>(
+        0, b.last_cycle + 1 - (start + models::ceil_div(n, ctx_.config.topk.engine.lanes)));
+    const std::int64_t end = schedule_.place(start, gaps, output_start, latency).end_cycle;
+    // Busy while the engine cannot take the next job (overlapped: its quick-select datapath).
+    ctx_.stats.vtopk.busy_cycles += schedule_.earliest_start() - start;
+    ctx_.stats.vtopk.jobs += 1;
+    ctx_.stats.vtopk_added_cycles += std::max<std::int64_t>(0, end - (b.last_cycle + 1));
+    b.first_cycle = b.last_cycle = end;
+    if (overlapped_) {
+      emit(b);  // leaves at `end` from emit_pending, while the next job starts
+      ctx_.wait_until(schedule_.earliest_start());
+      return;
+    }
+    ctx_.wait_until(end);
+    out_.write(b);
   }
 
   // One-job-at-a-time engines write a beat as it is ready; overlapped, beats queue in order for
@@ -120,26 +132,9 @@ class TopkUnit : public sc_core::sc_module {
       emit(b);
       return;
     }
-    const int n = ctx_.step(b.step).key_fetch;
-    const std::int64_t start = std::max(ctx_.now(), b.first_cycle);
-    if (ctx_.now() > b.first_cycle) ctx_.stats.vtopk_queue_cycles += ctx_.now() - b.first_cycle;
-    const std::int64_t gaps = std::max<std::int64_t>(
-        0, b.last_cycle + 1 - (start + models::ceil_div(n, ctx_.config.topk.engine.lanes)));
-    const models::TopkJobSlot slot =
-        schedule_.place(start, gaps, ctx_.workload.value_topk_output_start[i], latency);
-    const std::int64_t end = slot.end_cycle;
-    // Busy while the engine cannot take the next job (overlapped: its quick-select datapath).
-    ctx_.stats.vtopk.busy_cycles += schedule_.earliest_start() - start;
-    ctx_.stats.vtopk.jobs += 1;
-    ctx_.stats.vtopk_added_cycles += std::max<std::int64_t>(0, end - (b.last_cycle + 1));
-    b.first_cycle = b.last_cycle = end;
-    if (overlapped_) {
-      emit(b);  // leaves at `end` from emit_pending, while the next job starts
-      ctx_.wait_until(schedule_.earliest_start());
-      return;
-    }
-    ctx_.wait_until(end);
-    out_.write(b);
+    const std::int64_t start = job_start(b);
+    place_and_send(b, start, ctx_.step(b.step).key_fetch, ctx_.workload.value_topk_output_start[i],
+                   latency);
   }
 
   PipelineContext& ctx_;
