@@ -7,42 +7,14 @@
 # both builds. BIN also holds tilesim and lib/ (the shared libraries). Everything goes to
 # OUT/results.tar.gz (re-packed after every step) and OUT/session.log. Run from the repository root:
 #   golden/hopper/h200_d64_session.sh BIN WORK OUT
-set -uo pipefail
-bin=$(realpath "$1") work=$2 out=$3
-mkdir -p "$work/results" "$out" && work=$(realpath "$work") out=$(realpath "$out")
-repo=$(pwd) res=$work/results
-export LD_LIBRARY_PATH="$bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" PYTHONUNBUFFERED=1
-export PYTHONPATH="$repo/scripts/python${PYTHONPATH:+:$PYTHONPATH}"
-exec > >(tee -a "$out/session.log") 2>&1
-pack() { tar -C "$work" -czf "$out/results.tmp.tgz" results && mv "$out/results.tmp.tgz" "$out/results.tar.gz"; }
-step() { echo "== $1 ($(date -u +%T), ${SECONDS} s)"; }
-generate() {  # CASES DIR [NAME_REGEX]: the cases' masks, made by tilesim in DIR
-  mkdir -p "$2/masks"
-  python3 - "$1" "${3:-.}" >"$2/gen-commands.txt" <<'PY'
-import json, re, shlex, sys
-for case in json.load(open(sys.argv[1]))["cases"]:
-    if "tilesim_args" in case and re.search(sys.argv[2], case["name"]):
-        print(shlex.join(case["tilesim_args"]))
-PY
-  (cd "$2" && timeout 60 xargs -P 16 -L 1 "$bin/tilesim" <gen-commands.txt >/dev/null) ||
-    echo "WARNING: tilesim gen failed"
-  echo "masks: $(ls "$2/masks" | wc -l) of $(wc -l <"$2/gen-commands.txt")"
-}
+bin=$1 work=$2 out=$3
+# shellcheck source=golden/hopper/session_lib.sh
+source "$(dirname "$0")/session_lib.sh"
 
 step device
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.limit --format=csv
 step gpu-tests
-hung=0
-for v in base new; do
-  for t in golden_attention_sm90_test golden_attention_sm90_rules_test; do
-    timeout 120 "$bin/$v/$t" >"$res/$v-$t.log" 2>&1
-    rc=$?
-    [ $rc -eq 124 ] && hung=1
-    echo "$v $t: rc $rc, $(grep -cE '^\[       OK' "$res/$v-$t.log") ok," \
-      "$(grep -cE '^\[  FAILED  \] [A-Za-z]' "$res/$v-$t.log") failed"
-    grep -E "^\[  FAILED|Failure" "$res/$v-$t.log" | head -5
-  done
-done
+gpu_tests base new
 pack
 [ $hung -eq 1 ] && { echo "a GPU test timed out: no timings"; exit 1; }
 
@@ -85,15 +57,7 @@ pack
 step rules-dataset
 rules=$work/rules
 generate golden/results/h200/2026-12-02-rules/cases.json "$rules"
-python3 - golden/results/h200/2026-12-02-rules/cases.json "$rules" >"$rules/groups.txt" <<'PY'
-import collections, json, os, sys
-groups = collections.defaultdict(list)
-for case in json.load(open(sys.argv[1]))["cases"]:
-    if os.path.exists(os.path.join(sys.argv[2], case["mask"])):
-        groups[case.get("gqa", 1)].append(case["mask"])
-for gqa, masks in sorted(groups.items()):
-    print(gqa, " ".join(masks))
-PY
+rules_groups golden/results/h200/2026-12-02-rules/cases.json "$rules" >"$rules/groups.txt"
 while read -r gqa group; do
   for v in base new; do
     # shellcheck disable=SC2086

@@ -7,7 +7,8 @@
 #   generate CASES DIR [REGEX]    the cases' masks (those whose name matches REGEX), by tilesim
 #   rules_groups CASES DIR        "gqa mask mask ..." lines of the cases whose masks exist in DIR
 #   gpu_tests VERSION...          the two sm90 gtest binaries of BIN/VERSION; sets `hung`
-# The older visit scripts (h200_d64_session.sh, h200_dataset_session.sh, ...) keep their own copy.
+# Sourced by h200_d64_session.sh and h200_d64_2_session.sh; the older visit scripts
+# (h200_dataset_session.sh, ...) keep their own variants (the log under WORK, a generate timeout).
 set -uo pipefail
 mkdir -p "$work/results" "$out" && work=$(realpath "$work") out=$(realpath "$out")
 bin=$(realpath "$bin")
