@@ -310,9 +310,20 @@ def split_table(dataset: Path) -> list[dict]:
     return out
 
 
+def masks_missing(dataset: Path, all_cases: list[dict], name: str) -> bool:
+    """Whether any of the cases' masks is missing from `dataset`; if so, says how to make them."""
+    import sys
+
+    missing = [c["mask"] for c in all_cases if not (dataset / c["mask"]).is_file()]
+    if missing:
+        print(f"gpu_dataset_costs: error: {dataset}: {len(missing)} masks missing (generate them: "
+              f"python3 -m attnsim.gpu_dataset --dataset {name} --tilesim ... --out {dataset})",
+              file=sys.stderr)
+    return bool(missing)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
-    import sys
 
     parser = argparse.ArgumentParser(description="per-element mask costs of the flex-costs probe")
     parser.add_argument("--dataset", type=Path, required=True,
@@ -326,11 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         return print_split_table(args.dataset, args.format)
     if args.tilesim is None:
         parser.error("--tilesim is required for the flex-costs table")
-    missing = [c["mask"] for c in cases() if not (args.dataset / c["mask"]).is_file()]
-    if missing:
-        print(f"gpu_dataset_costs: error: {args.dataset}: {len(missing)} masks missing (generate "
-              f"them: python3 -m attnsim.gpu_dataset --dataset flex-costs-2026-12 --tilesim ... "
-              f"--out {args.dataset})", file=sys.stderr)
+    if masks_missing(args.dataset, cases(), "flex-costs-2026-12"):
         return 2
     rows = element_costs(args.dataset, args.tilesim.resolve())
     if args.format != "table":
@@ -346,13 +353,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_split_table(dataset: Path, fmt: str) -> int:
-    import sys
-
-    missing = [c["mask"] for c in split_probe_cases() if not (dataset / c["mask"]).is_file()]
-    if missing:
-        print(f"gpu_dataset_costs: error: {dataset}: {len(missing)} masks missing (generate them: "
-              f"python3 -m attnsim.gpu_dataset --dataset split-probe-2026-12 --tilesim ... "
-              f"--out {dataset})", file=sys.stderr)
+    if masks_missing(dataset, split_probe_cases(), "split-probe-2026-12"):
         return 2
     rows = split_table(dataset)
     if fmt != "table":
