@@ -88,12 +88,12 @@ UNALIGNED_BOUNDS = {("flexattention", 64): (0.03, 0.13), ("flexattention", 128):
 VISIT2_BOUNDS = {("flexattention", 64): (0.05, 0.27)}
 
 
-def assert_is_the_committed_report(out: Path, source: Path) -> None:
-    """The committed validation.csv is what the same command writes today (the reports are
-    rewritten by golden/regenerate_validation.sh; fixed decimals, so the text is compared)."""
-    committed = (source / "validation" / "validation.csv").read_text()
+def assert_is_the_committed_report(out: Path, source: Path, report: str = "validation") -> None:
+    """The committed REPORT/validation.csv is what the same command writes today (the reports
+    are rewritten by golden/regenerate_validation.sh; fixed decimals, so the text is compared)."""
+    committed = (source / report / "validation.csv").read_text()
     assert (out / "validation.csv").read_text() == committed, \
-        f"{source}/validation is stale: run golden/regenerate_validation.sh"
+        f"{source}/{report} is stale: run golden/regenerate_validation.sh"
 
 
 def scratch_copy(root: Path, source: Path) -> Path:
@@ -102,21 +102,23 @@ def scratch_copy(root: Path, source: Path) -> Path:
     return root
 
 
-def shipped_summary(tmp_path: Path, source: Path, dataset: str, bounds: dict, runs: int,
-                    extra: tuple = (), committed: bool = True) -> tuple[dict, Path]:
-    """`source` predicted by the shipped calibrations in a scratch copy (its masks regenerated):
-    with `committed`, the committed report is what that writes; every configuration of `bounds`
-    and only those, each with `runs` held-out runs and errors under its (median, max) bounds.
-    Returns summary.json and the report folder."""
+def validated_summary(tmp_path: Path, source: Path, dataset: str, bounds: dict, runs: int,
+                      args: tuple = ("--shipped", str(SHIPPED)), report: str = "validation",
+                      committed: bool = True) -> tuple[dict, Path]:
+    """`source` validated in a scratch copy (its masks regenerated) with validate_gpu's `args`
+    (default: predicted by the shipped calibrations): with `committed`, the committed `report`
+    is what that writes; every configuration of `bounds` and only those, each with `runs`
+    held-out runs and errors under its (median, max) bounds. Returns summary.json and the
+    report folder."""
     root = tmp_path / source.name
     root.mkdir()
     scratch_copy(root, source)
     gpu_dataset.generate(TILESIM, root, dataset)
     out = tmp_path / "report"
     assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
-                                str(out), *extra, "--shipped", str(SHIPPED)]) == 0
+                                str(out), *args]) == 0
     if committed:
-        assert_is_the_committed_report(out, source)
+        assert_is_the_committed_report(out, source, report)
     summary = json.loads((out / "summary.json").read_text())
     assert {(s["kernel"], s["head_dim"]) for s in summary["results"]} == set(bounds)
     for result in summary["results"]:
@@ -273,8 +275,8 @@ def test_no_measured_speedup_beats_the_schedule_bound(rules_validation):
     (BLIND6, "blind6-2026-12", BLIND6_BOUNDS, 24), (BLIND7, "blind7-2026-12", BLIND7_BOUNDS, 24)])
 def test_shipped_calibrations_predict_the_blind_sets(tmp_path, source, dataset, bounds, runs):
     # blind4's and blind5's committed reports are written with --dense-from (checked below).
-    _, out = shipped_summary(tmp_path, source, dataset, bounds, runs,
-                             committed=source not in (BLIND4, BLIND5))
+    _, out = validated_summary(tmp_path, source, dataset, bounds, runs,
+                               committed=source not in (BLIND4, BLIND5))
     if source in (BLIND6, BLIND7):
         # Each shape's dense run was measured in the same session as its two sparse masks: none
         # of the sparse speedups reaches speedup_bound_sched (measured: at most 0.969 of it on
@@ -307,7 +309,7 @@ def test_shipped_calibrations_on_the_retimed_sets(tmp_path, part):
     calibrations predict today; errors no worse than measured; no measured speedup over the
     schedule bound (1 % noise)."""
     dataset, runs, bounds = RETIME_BOUNDS[part]
-    summary, _ = shipped_summary(tmp_path, RETIME / part, dataset, bounds, runs)
+    summary, _ = validated_summary(tmp_path, RETIME / part, dataset, bounds, runs)
     for result in summary["results"]:
         assert result["runs_over_bound"] == [], result
 
@@ -333,8 +335,9 @@ def test_sm90_grids_with_the_flat_calibrations(tmp_path):
     """The persistent preset (sm90_persistent: static round robin over each head's Q tiles
     longest first) predicts the persistent grid's runs with the flat grid's shipped calibrations:
     the committed report, errors no worse than measured, the runs over the bound as measured."""
-    summary, _ = shipped_summary(tmp_path, SM90_VISIT2, "2026-11-23", SM90_VISIT2_BOUNDS, 52,
-                                 extra=("--kernels", "sm90,sm90_persistent"))
+    summary, _ = validated_summary(
+        tmp_path, SM90_VISIT2, "2026-11-23", SM90_VISIT2_BOUNDS, 52,
+        args=("--kernels", "sm90,sm90_persistent", "--shipped", str(SHIPPED)))
     for result in summary["results"]:
         key = (result["kernel"], result["head_dim"])
         assert set(result["runs_over_bound"]) == SM90_VISIT2_OVER_BOUND.get(key, set()), result
@@ -352,24 +355,11 @@ def test_the_hidden_sets_protocol_on_blind7(tmp_path):
     """blind7 calibrated as the hidden sets are (protocol-roles.json: 5 base runs, 8 rule runs,
     11 held out): the committed report, FlexAttention d128 within the refit target (measured
     1.2 / 2.2 %), and every kernel's errors no worse than measured (2026-12-03)."""
-    root = tmp_path / "blind7"
-    root.mkdir()
-    scratch_copy(root, BLIND7)
-    gpu_dataset.generate(TILESIM, root, "blind7-2026-12")
-    out = tmp_path / "report"
-    assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
-                                str(out), "--roles", str(BLIND7 / "protocol-roles.json"),
-                                "--rule-runs-from", "none"]) == 0
-    committed = (BLIND7 / "validation-protocol" / "validation.csv").read_text()
-    assert (out / "validation.csv").read_text() == committed, \
-        "blind7/validation-protocol is stale: run golden/regenerate_validation.sh"
     bounds = {("flexattention", 64): (0.03, 0.175), ("flexattention", 128): (0.015, 0.05),
               ("sm90", 64): (0.015, 0.08), ("sm90", 128): (0.04, 0.14)}
-    for result in json.loads((out / "summary.json").read_text())["results"]:
-        median_bound, max_bound = bounds[(result["kernel"], result["head_dim"])]
-        assert result["held_out_runs"] == 11
-        assert result["median_abs_error"] < median_bound, result
-        assert result["max_abs_error"] < max_bound, result
+    validated_summary(tmp_path, BLIND7, "blind7-2026-12", bounds, 11,
+                      args=("--roles", str(BLIND7 / "protocol-roles.json"),
+                            "--rule-runs-from", "none"), report="validation-protocol")
 
 
 def test_the_hidden_sets_protocol_on_the_retimed_rules(tmp_path):
@@ -377,23 +367,10 @@ def test_the_hidden_sets_protocol_on_the_retimed_rules(tmp_path):
     5 base runs and 9 rule runs (cases.json roles), 79 held out: the committed report, errors no
     worse than measured (FlexAttention 3.3 / 26.4 and 4.0 / 32.5 %, sm90 1.5 / 21.2 and
     3.9 / 17.9 %: the refit target is not met; golden/results/h200/2026-12-03-retime/README.md)."""
-    root = tmp_path / "rules"
-    root.mkdir()
-    scratch_copy(root, RETIME / "rules")
-    gpu_dataset.generate(TILESIM, root, "rules-2026-12")
-    out = tmp_path / "report"
-    assert gpu_validation.main(["--dataset", str(root), "--build-dir", str(BUILD), "--out",
-                                str(out), "--rule-runs-from", "none"]) == 0
-    committed = (RETIME / "rules" / "validation-protocol" / "validation.csv").read_text()
-    assert (out / "validation.csv").read_text() == committed, \
-        "2026-12-03-retime/rules/validation-protocol is stale: run golden/regenerate_validation.sh"
     bounds = {("flexattention", 64): (0.035, 0.27), ("flexattention", 128): (0.042, 0.33),
               ("sm90", 64): (0.017, 0.22), ("sm90", 128): (0.041, 0.19)}
-    for result in json.loads((out / "summary.json").read_text())["results"]:
-        median_bound, max_bound = bounds[(result["kernel"], result["head_dim"])]
-        assert result["held_out_runs"] == 79
-        assert result["median_abs_error"] < median_bound, result
-        assert result["max_abs_error"] < max_bound, result
+    validated_summary(tmp_path, RETIME / "rules", "rules-2026-12", bounds, 79,
+                      args=("--rule-runs-from", "none"), report="validation-protocol")
 
 
 def test_roles_naming_an_unknown_case_exit_2(tmp_path, capsys):
