@@ -22,18 +22,16 @@ std::optional<LaunchOrder> parse_launch_order(const std::string& text, bool reve
 
 std::vector<std::int64_t> launch_sequence(std::int64_t batch, std::int64_t heads,
                                           std::int64_t q_tiles, const LaunchOrder& order,
-                                          const std::vector<std::int64_t>* visited_by_item) {
+                                          const VisitedKey& visited) {
   std::vector<std::int64_t> sequence;
   common::reserve_huge(sequence, batch * heads * q_tiles);
   for_each_launch(batch, heads, q_tiles, order,
                   [&](std::int64_t item) { sequence.push_back(item); });
-  if (order.longest_first_q && visited_by_item && q_tiles > 0) {
+  if (order.longest_first_q && visited && q_tiles > 0) {
     // q varies fastest (KernelSpec::validate), so each run of q_tiles items is one (batch, head).
-    const auto& visited = *visited_by_item;
     for (auto head = sequence.begin(); head != sequence.end(); head += q_tiles) {
-      std::stable_sort(head, head + q_tiles, [&](std::int64_t a, std::int64_t b) {
-        return visited[static_cast<std::size_t>(a)] > visited[static_cast<std::size_t>(b)];
-      });
+      std::stable_sort(head, head + q_tiles,
+                       [&](std::int64_t a, std::int64_t b) { return visited(a) > visited(b); });
     }
   }
   return sequence;

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,7 +15,7 @@ namespace attnsim::gpu {
 /// for causal masks is longest-first. longest_first_q (q fastest, no reverse_q) orders each
 /// (batch, head)'s Q tiles by decreasing visited tiles, ties in grid order: the order a persistent
 /// kernel computes on the host from the mask (golden/hopper's `longest_first_order`), which
-/// depends on the mask, so launch_sequence needs the items' visited counts for it.
+/// depends on the mask, so launch_sequence needs a key of the items' visited tiles for it.
 struct LaunchOrder {
   std::array<char, 3> dims{'q', 'b', 'h'};
   bool reverse_q = false;
@@ -48,11 +49,14 @@ void for_each_launch(std::int64_t batch, std::int64_t heads, std::int64_t q_tile
   }
 }
 
+/// An item's visited tiles, or any quantity in proportion to them, for longest_first_q.
+using VisitedKey = std::function<double(std::int64_t item)>;
+
 /// Item indices in launch order (for_each_launch's items as a list); with order.longest_first_q
-/// each (batch, head)'s run of q_tiles items sorted by decreasing visited_by_item[item] (stable),
-/// where visited_by_item (indexed by item) is given; without it (equal items) grid order stays.
-std::vector<std::int64_t> launch_sequence(
-    std::int64_t batch, std::int64_t heads, std::int64_t q_tiles, const LaunchOrder& order,
-    const std::vector<std::int64_t>* visited_by_item = nullptr);
+/// each (batch, head)'s run of q_tiles items sorted by decreasing visited(item) (stable), where
+/// `visited` is given; without it (equal items) grid order stays.
+std::vector<std::int64_t> launch_sequence(std::int64_t batch, std::int64_t heads,
+                                          std::int64_t q_tiles, const LaunchOrder& order,
+                                          const VisitedKey& visited = {});
 
 }  // namespace attnsim::gpu

@@ -24,13 +24,13 @@ struct LaunchRun {
 };
 
 // The sequence and work only, for callers that schedule it their own way.
-// visited_by_item: each item's visited tiles, for a kernel that orders its Q tiles by them
-// (longest_first_q); null for equal items.
+// visited: each item's visited tiles, for a kernel that orders its Q tiles by them
+// (longest_first_q); empty for equal items.
 LaunchRun launch_work(const std::vector<double>& work_by_item, const MaskGeometry& g,
                       std::int64_t q_tiles, const KernelSpec& kernel,
-                      const std::vector<std::int64_t>* visited_by_item = nullptr) {
+                      const VisitedKey& visited = {}) {
   LaunchRun run;
-  run.sequence = launch_sequence(g.batch, g.heads, q_tiles, kernel.launch_order, visited_by_item);
+  run.sequence = launch_sequence(g.batch, g.heads, q_tiles, kernel.launch_order, visited);
   common::reserve_huge(run.work, run.sequence.size());
   for (const std::int64_t item : run.sequence) run.work.push_back(work_by_item[item]);
   return run;
@@ -38,8 +38,8 @@ LaunchRun launch_work(const std::vector<double>& work_by_item, const MaskGeometr
 
 LaunchRun run_launch(const std::vector<double>& work_by_item, const MaskGeometry& g,
                      std::int64_t q_tiles, const KernelSpec& kernel, int slots,
-                     const std::vector<std::int64_t>* visited_by_item = nullptr) {
-  LaunchRun run = launch_work(work_by_item, g, q_tiles, kernel, visited_by_item);
+                     const VisitedKey& visited = {}) {
+  LaunchRun run = launch_work(work_by_item, g, q_tiles, kernel, visited);
   run.schedule = make_scheduler(kernel.scheduler)->run(run.work, slots);
   return run;
 }
@@ -365,10 +365,6 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
       kernel.scheduler == "non_persistent" && !kernel.launch_order.longest_first_q;
   std::vector<TileCounts> counts =
       common::huge_vector<TileCounts>(options.timing && !streamed ? items : 0);
-  std::vector<std::int64_t> visited_by_item =
-      common::huge_vector<std::int64_t>(kernel.launch_order.longest_first_q ? items : 0);
-  const std::vector<std::int64_t>* visited_order =
-      visited_by_item.empty() ? nullptr : &visited_by_item;
   const bool keep_runs = options.timing && !classifier.visits_are_row_walks();
   // Room for the runs up front (address space only, see RunStore): growing a vector of
   // millions of runs copied it and faulted in fresh pages at every doubling.
@@ -419,7 +415,6 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
     }
     const TileCounts c = counts_of(item);
     if (!counts.empty()) counts[item] = c;
-    if (visited_order) visited_by_item[item] = c.visited();
     total += c;
     masked_tiles = masked_tiles || needs_mask(c);
     unit_by_item[item] = tile_area * static_cast<double>(c.visited());
@@ -491,8 +486,10 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   // freed before the timed launches are built (peak memory on sparse 1M masks).
   const double sparse_sol = [&] {
     if (kernel.scheduler == "static_persistent") {
+      // Speed-of-light work is in proportion to the visited tiles: it orders them too.
       const LaunchRun sparse_unit =
-          launch_work(unit_by_item, g, classifier.q_tiles(), kernel, visited_order);
+          launch_work(unit_by_item, g, classifier.q_tiles(), kernel,
+                      [&](std::int64_t item) { return unit_by_item[item]; });
       return sparse_speed_of_light(sparse_unit.work, gpu.sm_count, kernel.ctas_per_sm,
                                    kernel.scheduler);
     }
@@ -542,9 +539,9 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
           },
           runs_of, mask_everything, options.record_timeline ? &r.timeline : nullptr);
     } else {
-      const LaunchRun sparse_run =
-          run_launch(item_times(counts, cost, tiles, kernel.masking_rule), g, classifier.q_tiles(),
-                     kernel, slots, visited_order);
+      const LaunchRun sparse_run = run_launch(
+          item_times(counts, cost, tiles, kernel.masking_rule), g, classifier.q_tiles(), kernel,
+          slots, [&](std::int64_t item) { return static_cast<double>(counts[item].visited()); });
       run.stats = schedule_stats(sparse_run.schedule, sparse_run.work);
       record_critical_path(sparse_run, counts, kernel.masking_rule, run);
       run.memory = estimate_memory(sparse_run.schedule.placements, sparse_run.sequence,

@@ -152,8 +152,8 @@ TEST(LaunchOrder, LongestFirstQSortsEachHeadsTilesStably) {
   order.longest_first_q = true;
   // One batch, two heads of three Q tiles; visited tiles by item.
   const std::vector<std::int64_t> visited = {1, 3, 2, 2, 2, 5};
-  EXPECT_EQ(launch_sequence(1, 2, 3, order, &visited),
-            (std::vector<std::int64_t>{1, 2, 0, 5, 3, 4}));
+  const auto key = [&](std::int64_t item) { return static_cast<double>(visited[item]); };
+  EXPECT_EQ(launch_sequence(1, 2, 3, order, key), (std::vector<std::int64_t>{1, 2, 0, 5, 3, 4}));
   // Without counts (equal items) the grid order stays.
   EXPECT_EQ(launch_sequence(1, 2, 3, order), (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5}));
 }
