@@ -43,9 +43,6 @@ LEGACY_CALIBRATION_CASES = ["dense-s4096-h32", "dense-s32768-h8", "causal-s16384
 KERNELS = ["golden", "flexattention", "sm90", "sm90_persistent"]
 # tilesim preset per (kernel, head dim) where the kernel compiles a different configuration.
 PRESETS = {("flexattention", 64): "flexattention_d64"}
-# Kernels predicted with another kernel's shipped calibrations (the preset's `calibrated_as`: the
-# same CTA code on another grid).
-CALIBRATED_AS = {"sm90_persistent": "sm90"}
 # The issue's targets: held-out median and max |error|; runs under SHORT_MS get SHORT_MAX.
 ERROR_TARGET_MEDIAN, ERROR_TARGET_MAX, SHORT_MS, SHORT_MAX, BOUND_NOISE = \
     0.015, 0.05, 0.2, 0.10, 0.01
@@ -278,8 +275,11 @@ def predict_with_shipped(tilesim: Path, dataset: Path, kernel: str, head_dim: in
     dense_ms.update({run_shape(r): r["ms"] for r in runs
                      if cases.get(Path(r["mask"]).stem, {}).get("family") == "dense"})
     preset = PRESETS.get((kernel, head_dim), kernel)
-    calibration = (calibrations /
-                   f"h200_{CALIBRATED_AS.get(kernel, kernel)}_d{head_dim}.json").resolve()
+    # A preset may take another kernel's calibrations (its `calibrated_as`: the same CTA code on
+    # another grid, as sm90_persistent takes sm90's).
+    from .tilesim_ref import load_kernel
+    calibrated = load_kernel(preset).calibrated_as or kernel
+    calibration = (calibrations / f"h200_{calibrated}_d{head_dim}.json").resolve()
     if not calibration.is_file():
         raise ValidationError(f"{calibration}: no shipped calibration for {kernel} d{head_dim}")
     rows = []

@@ -52,6 +52,7 @@ class Kernel:
     launch_order: str = "q,b,h"
     reverse_q: bool = False
     longest_first_q: bool = False  # each (batch, head)'s Q tiles by decreasing visited tiles
+    calibrated_as: str = ""  # another preset whose calibrations this one takes (same CTA code)
     ctas_per_sm: int = 1
     head_dim: int = 128
     dtype: str = "bf16"
