@@ -110,10 +110,29 @@ models::Violations KernelSpec::validate() const {
     v.require(unaligned_weights[i].weight >= 0, at + ".weight", "a non-negative number",
               unaligned_weights[i].weight);
   }
+  for (std::size_t i = 0; i < clock_headroom.size(); ++i) {
+    const std::string at = "clock_headroom[" + std::to_string(i) + "]";
+    v.require(clock_headroom[i].head_dim > 0, at + ".head_dim", "a positive head dim",
+              clock_headroom[i].head_dim);
+    v.require(clock_headroom[i].ratio >= 1 && clock_headroom[i].ratio <= 2, at + ".ratio",
+              "a ratio in [1, 2] (maximum clock over the clock under full load)",
+              clock_headroom[i].ratio);
+    for (std::size_t j = 0; j < i; ++j) {
+      v.require(clock_headroom[j].head_dim != clock_headroom[i].head_dim, at + ".head_dim",
+                "a head dim listed once", clock_headroom[i].head_dim);
+    }
+  }
   v.require(cta_overhead_us >= 0, "cost.cta_overhead_us", "a non-negative number", cta_overhead_us);
   v.require(launch_overhead_us >= 0, "cost.launch_overhead_us", "a non-negative number",
             launch_overhead_us);
   return v;
+}
+
+double KernelSpec::clock_headroom_ratio() const {
+  for (const ClockHeadroom& h : clock_headroom) {
+    if (h.head_dim == head_dim) return h.ratio;
+  }
+  return 1.0;
 }
 
 }  // namespace attnsim::gpu

@@ -99,6 +99,21 @@ struct KernelSpec {
   };
   NeighborhoodOps neighborhood_ops;
 
+  /// How much faster than its full-chip rate a tile of this kernel may run when the launch draws
+  /// less power: the GPU's maximum SM clock over the clock it holds under this kernel's full
+  /// load at `head_dim` (1: the kernel never reaches the GPU's power limit). A kernel that runs
+  /// into the power limit (the sm90 kernel at d128 on the H200: about 1695 of 1980 MHz) is timed
+  /// dense at the capped clock, but a sparse or tail-heavy launch, or one too short for the
+  /// power controller, runs at up to the maximum clock, so its speedup can exceed the
+  /// constant-rate schedule bound by this ratio (golden/results/h200/2026-12-03-active-sm-probe).
+  struct ClockHeadroom {
+    std::int64_t head_dim = 0;
+    double ratio = 1.0;
+  };
+  std::vector<ClockHeadroom> clock_headroom;
+  /// The clock headroom at this kernel's head dim (1 when none is listed for it).
+  double clock_headroom_ratio() const;
+
   /// The dense baseline may run another configuration of the same kernel (FA3 uses 128x176
   /// tiles and a static scheduler without a causal mask).
   std::optional<std::int64_t> dense_tile_q;

@@ -37,6 +37,7 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
                             "unaligned_variant",
                             "mask_evaluation",
                             "calibrated_as",
+                            "clock_headroom",
                             "cost",
                             "dense"});
   kernel.name = node.get_or<std::string>("name", kernel.name);
@@ -77,6 +78,14 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
   kernel.q_heads_per_kv_head = node.get_or<int>("q_heads_per_kv_head", kernel.q_heads_per_kv_head);
   kernel.unaligned_variant = node.get_or<bool>("unaligned_variant", kernel.unaligned_variant);
   kernel.calibrated_as = node.get_or<std::string>("calibrated_as", kernel.calibrated_as);
+  if (node.has("clock_headroom")) {
+    kernel.clock_headroom.clear();
+    for (const YamlReader& entry : node.list("clock_headroom")) {
+      entry.reject_unknown_keys({"head_dim", "ratio"});
+      kernel.clock_headroom.push_back(
+          {entry.get<std::int64_t>("head_dim"), entry.get<double>("ratio")});
+    }
+  }
   if (node.has("mask_evaluation")) {
     const YamlReader field = node.child("mask_evaluation");
     const auto evaluation = parse_mask_evaluation(field.as<std::string>());

@@ -107,6 +107,11 @@ boost::json::object to_json(const KernelSpec& k) {
                           {"dilated_dim", n.dilated_dim},
                           {"non_pow2_dilation", n.non_pow2_dilation},
                           {"non_pow2_extent", n.non_pow2_extent}};
+  boost::json::array headroom;
+  for (const KernelSpec::ClockHeadroom& h : k.clock_headroom) {
+    headroom.push_back(boost::json::object{{"head_dim", h.head_dim}, {"ratio", h.ratio}});
+  }
+  o["clock_headroom"] = std::move(headroom);
   o["unaligned_variant"] = k.unaligned_variant;
   o["mask_evaluation"] = to_string(k.mask_evaluation);
   const KernelSpec dense = k.dense_variant();

@@ -15,12 +15,13 @@ import os
 import shutil
 import statistics
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from attnsim import REPO_ROOT, gpu_dataset, gpu_validation
+from attnsim import REPO_ROOT, gpu_dataset, gpu_validation, tilesim_ref
 
 BUILD = Path(os.environ.get("ATTNSIM_BUILD_DIR", REPO_ROOT / "build" / "default")).resolve()
 TILESIM = BUILD / "sim" / "gpu" / "tilesim"
@@ -321,26 +322,20 @@ SM90_VISIT2 = RESULTS / "2026-12-03-sm90-dataset" / "visit2"
 SM90_VISIT2_BOUNDS = {("sm90", 64): (0.01, 0.065), ("sm90", 128): (0.028, 0.14),
                       ("sm90_persistent", 64): (0.025, 0.12),
                       ("sm90_persistent", 128): (0.045, 0.17)}
-# Runs whose measured speedup exceeds speedup_bound_sched by more than 1 %: two flat runs by 2-3 %,
-# seven tail-heavy persistent d128 runs by 5-10 % (the static round robin's tail probably runs
-# faster than the bound's constant tile rate; sim/gpu/README.md).
-SM90_VISIT2_OVER_BOUND = {
-    ("sm90", 128): {"mixture-s32768-h8", "radial-s8192-h32"},
-    ("sm90_persistent", 128): {"causal-s16384-h16", "causal-s32768-h8", "mixture-s16384-h16",
-                               "mixture-s32768-h8", "radial-s16384-h16",
-                               "vertical_slash-s16384-h16", "vertical_slash-s32768-h8"}}
 
 
 def test_sm90_grids_with_the_flat_calibrations(tmp_path):
     """The persistent preset (sm90_persistent: static round robin over each head's Q tiles
     longest first) predicts the persistent grid's runs with the flat grid's shipped calibrations:
-    the committed report, errors no worse than measured, the runs over the bound as measured."""
+    the committed report, errors no worse than measured, and no run over the bound. Without the
+    kernel's clock headroom (the power limit) two flat and seven tail-heavy persistent d128 runs
+    exceeded it by 2-10 %; that headroom is checked against the H200 probe in
+    test_active_sm_probe.py."""
     summary, _ = validated_summary(
         tmp_path, SM90_VISIT2, "2026-11-23", SM90_VISIT2_BOUNDS, 52,
         args=("--kernels", "sm90,sm90_persistent", "--shipped", str(SHIPPED)))
     for result in summary["results"]:
-        key = (result["kernel"], result["head_dim"])
-        assert set(result["runs_over_bound"]) == SM90_VISIT2_OVER_BOUND.get(key, set()), result
+        assert result["runs_over_bound"] == [], result
 
 
 def test_validate_gpu_kernels_option_rejects_unknown_names(tmp_path, capsys):
@@ -438,7 +433,10 @@ def test_predictions_recorded_before_measurement_are_the_shipped_models(tmp_path
         out = subprocess.run(args, cwd=root, capture_output=True, text=True, check=True).stdout
         today = json.loads(out)["results"][0]
         if "speedup_bound_sched" in p:
-            assert math.isclose(today["speedup_bound_sched"], p["speedup_bound_sched"],
+            # Since blind7 was recorded the bound allows for the power limit: the sm90 kernel's
+            # clock headroom multiplies it (FlexAttention has none); the times are unchanged.
+            headroom = replace(tilesim_ref.load_kernel(kernel), head_dim=d).clock_headroom_ratio()
+            assert math.isclose(today["speedup_bound_sched"], p["speedup_bound_sched"] * headroom,
                                 rel_tol=1e-9), (p["case"], d)
         today = today["predicted_ms"]
         # 1e-6: a re-fit that reaches the same calibration along another floating-point path

@@ -75,6 +75,13 @@ class Kernel:
     dense_tile_q: int | None = None
     dense_tile_kv: int | None = None
     dense_scheduler: str | None = None
+    # [{"head_dim": 128, "ratio": 1.17}, ...]: maximum SM clock over the clock held under this
+    # kernel's full load (KernelSpec::clock_headroom); an unlisted head dim: 1
+    clock_headroom: list = field(default_factory=list)
+
+    def clock_headroom_ratio(self) -> float:
+        return next((h["ratio"] for h in self.clock_headroom if h["head_dim"] == self.head_dim),
+                    1.0)
 
     def dense_variant(self) -> "Kernel":
         return replace(self, tile_q=self.dense_tile_q or self.tile_q,
@@ -568,7 +575,8 @@ def simulate(mask: Mask, gpu: Gpu, kernel: Kernel, cost: Cost) -> dict:
     sparse_sol = sparse_speed_of_light(sparse_work, gpu.sm_count, kernel.ctas_per_sm,
                                        kernel.scheduler)
     _, _, _, dense_finish = run(dense_full, dense_masked, dense, dq, None)
-    r["speedup_bound_sched"] = max(dense_finish) / sparse_sol if sparse_sol else 0.0
+    r["speedup_bound_sched"] = max(dense_finish) / sparse_sol * kernel.clock_headroom_ratio() \
+        if sparse_sol else 0.0
 
     seq, work, placements, finish = run(full, masked, kernel, q_tiles, cost, mask.rule)
     makespan = max(finish)

@@ -108,6 +108,31 @@ TEST_F(PresetFiles, UnalignedWeightsLoadAndBadOnesNameTheirEntry) {
   EXPECT_NE(message.find("cost.unaligned_weights[1].weight"), std::string::npos) << message;
 }
 
+TEST_F(PresetFiles, ClockHeadroomLoadsAndBadEntriesNameTheirField) {
+  // The sm90 kernel reaches the H200's power limit (its preset lists both head dims), the
+  // flat and the persistent grid alike; FlexAttention does not (none listed: 1).
+  for (const char* name : {"sm90", "sm90_persistent"}) {
+    KernelSpec sm90 = load_kernel(name, kShipped);
+    ASSERT_EQ(sm90.clock_headroom.size(), 2u) << name;
+    EXPECT_GT(sm90.clock_headroom_ratio(), 1.0) << name;
+    sm90.head_dim = 64;
+    EXPECT_GT(sm90.clock_headroom_ratio(), 1.0) << name;
+  }
+  EXPECT_DOUBLE_EQ(load_kernel("flexattention", kShipped).clock_headroom_ratio(), 1.0);
+  write("bad",
+        "clock_headroom:\n  - {head_dim: 128, ratio: 1.2}\n  - {head_dim: 128, ratio: 0.9}\n");
+  const std::string message = input_error_of([&] { load_kernel("bad", {dir_}); });
+  EXPECT_NE(message.find("bad.yaml"), std::string::npos) << message;
+  EXPECT_NE(message.find("clock_headroom[1].ratio: expected a ratio in [1, 2]"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("clock_headroom[1].head_dim: expected a head dim listed once"),
+            std::string::npos)
+      << message;
+  write("unknown", "clock_headroom:\n  - {head_dim: 128, clock: 1.2}\n");
+  const std::string unknown = input_error_of([&] { load_kernel("unknown", {dir_}); });
+  EXPECT_NE(unknown.find("clock"), std::string::npos) << unknown;
+}
+
 TEST_F(PresetFiles, NeighborhoodOpsLoadAndBadOnesNameTheirField) {
   // FlexAttention d128 carries the op counts of its SASS (flexattention.yaml); d64 the defaults.
   const KernelSpec d128 = load_kernel("flexattention", kShipped);

@@ -121,6 +121,22 @@ TEST(Simulate, BaselineKernelTimesTheDenseRunWithItsOwnCostModel) {
   EXPECT_EQ(r.baseline_kernel, "test");
 }
 
+// A kernel that runs into the GPU's power limit under full load (the dense launch at the capped
+// clock) may run a sparse launch at the maximum clock: the bound grows by the headroom listed for
+// its head dim, and only for that one; the timed prediction does not change.
+TEST(Simulate, ClockHeadroomOfTheKernelsHeadDimRaisesTheScheduleBound) {
+  const Workload causal{"causal", causal_layout(8)};
+  KernelSpec capped = kernel_with("non_persistent");
+  capped.clock_headroom = {{64, 1.5}, {128, 1.25}};
+  const Result r = simulate(causal, small_gpu(4), capped, unit_cost());
+  EXPECT_DOUBLE_EQ(r.speedup_bound_sched, 16.0 / 9.0 * 1.25);  // head_dim 128
+  EXPECT_DOUBLE_EQ(r.makespan_us, 12.0);
+  EXPECT_DOUBLE_EQ(r.predicted_dense_ms, 16.0 / 1e3);
+  capped.head_dim = 96;  // none listed
+  EXPECT_DOUBLE_EQ(simulate(causal, small_gpu(4), capped, unit_cost()).speedup_bound_sched,
+                   16.0 / 9.0);
+}
+
 TEST(Simulate, CausalTriangleUnderStaticRoundRobin) {
   const Workload causal{"causal", causal_layout(8)};
   const Result r = simulate(causal, small_gpu(4), kernel_with("static_persistent"), unit_cost());
