@@ -40,6 +40,12 @@ $V --dataset $H/2026-12-03-retime/rules --rule-runs-from none \
 # flat grid's calibrations (its calibrated_as), so only the schedule model differs.
 $V --dataset $H/2026-12-03-sm90-dataset/visit2 --kernels sm90,sm90_persistent $SHIPPED \
    --out $H/2026-12-03-sm90-dataset/visit2/validation --format table
+# Main's sm90 kernel (7739dcf) on both grids and FlexAttention d64 on another H200 (2026-12-03
+# verify visit): predicted by the shipped calibrations.
+for set in 2026-12-03-verify/dataset 2026-12-03-verify/rules; do
+  $V --dataset $H/$set --kernels flexattention,sm90,sm90_persistent $SHIPPED \
+     --out $H/$set/validation --format table
+done
 # The hidden sets' protocol (5 base runs, one run per rule, the rest held out) tried on blind7.
 $V --dataset $H/2026-12-03-blind7 --roles $H/2026-12-03-blind7/protocol-roles.json \
    --rule-runs-from none --out $H/2026-12-03-blind7/validation-protocol --format table

@@ -24,6 +24,8 @@ def preset_headroom(name: str) -> dict[int, float]:
 def test_presets_carry_the_committed_probes_headroom():
     room = active_sm_probe.headroom(PROBE)
     assert preset_headroom("sm90") == room["sm90"]
+    # The second visit (another machine, the sm90 kernel only) measured the same headroom.
+    assert active_sm_probe.headroom(PROBE / "visit2") == {"sm90": room["sm90"]}
     # The probe saw the sm90 kernel power-capped at both head dims, FlexAttention never.
     assert all(ratio > 1.0 for ratio in room["sm90"].values())
     assert room["flexattention"] == {64: 1.0, 128: 1.0}

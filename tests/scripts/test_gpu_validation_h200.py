@@ -315,6 +315,36 @@ def test_shipped_calibrations_on_the_retimed_sets(tmp_path, part):
         assert result["runs_over_bound"] == [], result
 
 
+VERIFY = RESULTS / "2026-12-03-verify"
+# Main's sm90 kernel (flat and persistent grids, d64 and d128) and FlexAttention d64 timed on
+# another H200, predicted by the shipped calibrations: measured (median / max) FlexAttention
+# 7.3 / 27.0 % (dataset) and 4.2 / 18.2 % (rules; this machine's FlexAttention ran 2 % slower than
+# the retime's), sm90 1.1 / 13.8, 2.2 / 14.0 % and 2.0 / 20.4, 3.7 / 14.1 %, sm90_persistent
+# 3.4 / 17.2, 4.7 / 13.6 % and 4.2 / 41.1, 5.2 / 14.4 % (d64, d128).
+VERIFY_BOUNDS = {
+    "dataset": ("2026-11-23", 52, {("flexattention", 64): (0.075, 0.28),
+                                   ("sm90", 64): (0.012, 0.14), ("sm90", 128): (0.023, 0.145),
+                                   ("sm90_persistent", 64): (0.035, 0.175),
+                                   ("sm90_persistent", 128): (0.048, 0.14)}),
+    "rules": ("rules-2026-12", 93, {("flexattention", 64): (0.043, 0.185),
+                                    ("sm90", 64): (0.021, 0.21), ("sm90", 128): (0.038, 0.145),
+                                    ("sm90_persistent", 64): (0.043, 0.415),
+                                    ("sm90_persistent", 128): (0.053, 0.15)})}
+
+
+@pytest.mark.parametrize("part", sorted(VERIFY_BOUNDS))
+def test_shipped_calibrations_on_the_verify_visit(tmp_path, part):
+    """The committed reports of 2026-12-03-verify/{dataset,rules} are what the shipped
+    calibrations predict today, errors no worse than measured, and no measured speedup over the
+    schedule bound (1 % noise), the sm90 grids' tail-heavy runs included."""
+    dataset, runs, bounds = VERIFY_BOUNDS[part]
+    summary, _ = validated_summary(
+        tmp_path, VERIFY / part, dataset, bounds, runs,
+        args=("--kernels", "flexattention,sm90,sm90_persistent", "--shipped", str(SHIPPED)))
+    for result in summary["results"]:
+        assert result["runs_over_bound"] == [], result
+
+
 SM90_VISIT2 = RESULTS / "2026-12-03-sm90-dataset" / "visit2"
 # The sm90 kernel's flat and persistent grids on the 52-mask dataset, held out, in the session
 # whose rules runs fit the shipped sm90 calibrations: measured 0.7 / 6.0 and 2.4 / 13.2 % (flat,

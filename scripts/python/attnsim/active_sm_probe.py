@@ -117,6 +117,8 @@ def runs(folder: Path) -> list[dict]:
                                  _busy(samples, windows.get(f"sm90 d{d} reps{reps} {shape}"))))
     for reps in REPS:
         path = folder / f"flexattention-reps{reps}.json"
+        if not path.exists():  # PROBE_FLEX=0: the sm90 kernel only
+            continue
         try:
             data = json.loads(path.read_text())
             flex_runs, sm_count = data["runs"], data["device"]["sm_count"]
