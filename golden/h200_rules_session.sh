@@ -6,6 +6,8 @@
 #              rule tests, golden_attention_sm90_rules_test, in BIN_DIR) into sm90.json
 #   sm90-persistent  the Hopper kernel on its persistent grid (--grid persistent; no tests: the
 #              sm90 part runs them) into sm90_persistent.json
+#   sm90-auto  the Hopper kernel on the grid golden/hopper/grid_choice.h picks per mask and head
+#              dim (--grid auto; no tests) into sm90_auto.json
 #   flex-d64   FlexAttention, head dim 64  (resumable: run it again to finish after a time-out)
 #   flex-d128  FlexAttention, head dim 128
 #   all        the three in turn (for a machine without the 9-minute limit)
@@ -17,7 +19,7 @@
 #   golden/h200_rules_session.sh BIN_DIR CASES_JSON WORK_DIR OUT_DIR PART
 set -uo pipefail
 if [ $# -ne 5 ]; then
-  echo "usage: $0 BIN_DIR CASES_JSON WORK_DIR OUT_DIR golden|sm90|sm90-persistent|flex-d64|flex-d128|all" >&2
+  echo "usage: $0 BIN_DIR CASES_JSON WORK_DIR OUT_DIR golden|sm90|sm90-persistent|sm90-auto|flex-d64|flex-d128|all" >&2
   exit 2
 fi
 bin=$(realpath "$1") cases=$(realpath "$2") work=$3 out=$4 part=$5
@@ -25,7 +27,7 @@ mkdir -p "$work" "$out" && work=$(realpath "$work") out=$(realpath "$out")
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export LD_LIBRARY_PATH="$bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" PYTHONUNBUFFERED=1
 export PYTHONPATH="$repo/scripts/python${PYTHONPATH:+:$PYTHONPATH}"
-case $part in golden|sm90|sm90-persistent|flex-d64|flex-d128|all) ;; *) echo "unknown part '$part'" >&2; exit 2 ;; esac
+case $part in golden|sm90|sm90-persistent|sm90-auto|flex-d64|flex-d128|all) ;; *) echo "unknown part '$part'" >&2; exit 2 ;; esac
 exec > >(tee -a "$out/$part.log") 2>&1
 
 # Masks: one `tilesim gen` per case, 16 at a time; existing masks of the same cases.json are kept.
@@ -64,7 +66,7 @@ EOF
 }
 
 # KERNEL: golden (the mma.sync kernel) or sm90 (golden/hopper), its runs into LABEL.json (LABEL:
-# KERNEL unless given); GRID: bsattn-bench's --grid (persistent: no correctness tests here).
+# KERNEL unless given); GRID: bsattn-bench's --grid (persistent, auto: no correctness tests here).
 run_golden() {
   local kernel=${1:-golden} test=golden_block_sparse_attention_test
   local label=${2:-$kernel} grid=${3:-}
@@ -152,6 +154,7 @@ case $part in
   golden) run_golden golden ;;
   sm90) run_golden sm90 ;;
   sm90-persistent) run_golden sm90 sm90_persistent persistent ;;
+  sm90-auto) run_golden sm90 sm90_auto auto ;;
   flex-d64) run_flex 64 ;;
   flex-d128) run_flex 128 ;;
   all) run_golden golden; run_flex 64; run_flex 128 ;;

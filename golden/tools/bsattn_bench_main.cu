@@ -21,6 +21,7 @@
 #include "golden/block_sparse_attention.h"
 #include "golden/device_info.h"
 #include "golden/hopper/attention_sm90.h"
+#include "golden/hopper/grid_choice.h"
 #include "golden/token_rule_from_mask_rule.h"
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
@@ -134,8 +135,9 @@ int run(int argc, char** argv) {
       "golden (mma.sync, golden/block_sparse_attention.cu) or sm90 (sm_90a: TMA, wgmma; "
       "golden/hopper; compute capability 9.0 only, mask blocks of 128 x 128k)")(
       "grid", po::value<std::string>()->default_value("flat"),
-      "sm90 only: flat (one CTA per query tile, head and batch: FlexAttention's grid) or "
-      "persistent (one CTA per SM, work items longest first)")(
+      "sm90 only: flat (one CTA per query tile, head and batch: FlexAttention's grid), "
+      "persistent (one CTA per SM, work items longest first) or auto (per mask and head dim, "
+      "the one golden/hopper/grid_choice.h estimates faster; each run's info.grid says which)")(
       "schedule", po::value<std::string>()->default_value("pingpong"),
       "sm90 only: the consumers' schedule, serial, overlap or pingpong")(
       "out", po::value<std::string>(), "measurements JSON to write (tilesim calibrate reads it)")(
@@ -163,8 +165,8 @@ int run(int argc, char** argv) {
     throw InputError("--kernel", "kernel", "golden or sm90", kernel);
   const bool sm90_kernel = kernel == "sm90";
   const std::string grid = vm["grid"].as<std::string>();
-  if (grid != "flat" && grid != "persistent")
-    throw InputError("--grid", "grid", "flat or persistent", grid);
+  if (grid != "flat" && grid != "persistent" && grid != "auto")
+    throw InputError("--grid", "grid", "flat, persistent or auto", grid);
   const std::string schedule_name = vm["schedule"].as<std::string>();
   if (schedule_name != "serial" && schedule_name != "overlap" && schedule_name != "pingpong")
     throw InputError("--schedule", "schedule", "serial, overlap or pingpong", schedule_name);
@@ -173,7 +175,6 @@ int run(int argc, char** argv) {
                      "--kernel sm90 (the golden kernel has one grid "
                      "and one schedule)",
                      kernel);
-  const bool persistent = grid == "persistent";
   const sm90::Sm90Schedule schedule = schedule_name == "serial"    ? sm90::Sm90Schedule::kSerial
                                       : schedule_name == "overlap" ? sm90::Sm90Schedule::kOverlap
                                                                    : sm90::Sm90Schedule::kPingpong;
@@ -283,14 +284,29 @@ int run(int argc, char** argv) {
       if (!reasons.empty())
         throw InputError(workloads[w].name, "mask", "a mask the " + kernel + " kernel can run",
                          reasons);
-      // The persistent grid's work order (longest first), from the host lists.
+      // The persistent grid's work order (longest first), from the host lists; with --grid auto
+      // the grid this mask and head dim run on.
       std::int32_t* d_order = nullptr;
       int order_count = 0;
-      if (sm90_kernel && persistent) {
+      bool persistent = grid == "persistent";
+      if (sm90_kernel && grid != "flat") {
         const std::vector<std::int32_t> order = sm90::longest_first_order(
             shape, batch, heads, static_cast<int>(g.q_blocks()), host.num, host.full_num);
-        d_order = device_copy(order);
-        order_count = static_cast<int>(order.size());
+        if (grid == "auto") {
+          const auto q_tiles = static_cast<std::size_t>(g.q_blocks());
+          const std::int64_t tiles_per_block = g.block_kv / sm90::Sm90KernelGeometry::kTileKv;
+          std::vector<std::int64_t> item_tiles(host.num.size());  // grid order, as the lists
+          for (std::size_t i = 0; i < item_tiles.size(); ++i)
+            item_tiles[i] = (std::int64_t{host.num[i]} + host.full_num[i]) * tiles_per_block;
+          item_tiles.resize(static_cast<std::size_t>(batch) * heads * q_tiles);
+          persistent = sm90::choose_grid(item_tiles, order, device->sm_count,
+                                         sm90::h200_grid_item_costs(head_dim)) ==
+                       sm90::Sm90Grid::kPersistent;
+        }
+        if (persistent) {
+          d_order = device_copy(order);
+          order_count = static_cast<int>(order.size());
+        }
       }
       const std::int64_t q_count = static_cast<std::int64_t>(batch) * heads * g.seq_q * head_dim;
       const std::int64_t kv_count =
@@ -369,6 +385,8 @@ int run(int argc, char** argv) {
                                                            {"calls_per_sample", calls},
                                                            {"flush_l2", flush != nullptr},
                                                            {"ms_all", std::move(all)}}}});
+      if (sm90_kernel)  // the grid this run used (--grid auto picks one per mask and head dim)
+        runs.back().as_object()["info"].as_object()["grid"] = persistent ? "persistent" : "flat";
       progress.advance();
       for (void* p : {static_cast<void*>(q), static_cast<void*>(k), static_cast<void*>(v),
                       static_cast<void*>(o), static_cast<void*>(d_num), static_cast<void*>(d_idx),

@@ -1,0 +1,49 @@
+// Which of the sm90 kernel's two grids runs a block mask faster (bsattn-bench --grid auto),
+// estimated on the host from the block lists' counts before anything is launched. Plain C++,
+// tested on the CPU (tests/golden/grid_choice_test.cc).
+//
+// The flat grid (one CTA per query tile, head and batch) balances unequal work items well, since
+// the hardware hands the next CTA to whichever SM frees first, but every item pays a CTA's launch,
+// prologue and epilogue with nothing to hide them at one CTA per SM. The persistent grid (one CTA
+// per SM, items in longest-first order, dealt round robin) pays less per item but cannot move
+// work between CTAs, so a tail-heavy mask leaves SMs idle. Measured on the H200
+// (golden/results/h200/2026-12-03-verify/), each grid is the faster one on about half the masks at
+// d64, by up to 10 % (flat on causal and mixtures, persistent on short and uniform items).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace attnsim::golden::sm90 {
+
+enum class Sm90Grid { kFlat, kPersistent };
+const char* to_string(Sm90Grid grid);
+
+/// Fixed cost of one work item on each grid, in 128 x 128 key tiles of the same head dim.
+struct GridItemCosts {
+  double flat_tiles = 0;
+  double persistent_tiles = 0;
+};
+
+/// The H200's item costs per head dim (64 and 128; other head dims get d128's), fitted to the
+/// flat and persistent runs of the 52-mask dataset in 2026-12-03-sm90-dataset/visit2 by
+/// `python3 -m attnsim.grid_choice --fit` (a test checks these against it).
+GridItemCosts h200_grid_item_costs(int head_dim);
+
+/// The flat grid's makespan in tiles: `item_tiles` (key tiles per item, in grid order) dispatched
+/// in that order, each to the SM that frees first, one CTA per SM, each item item_cost more.
+double flat_grid_makespan(const std::vector<std::int64_t>& item_tiles, int sm_count,
+                          double item_cost);
+
+/// The persistent grid's makespan in tiles: min(items, SMs) CTAs, CTA c running items order[c],
+/// order[c + CTAs], ... (`order`: indices into item_tiles, e.g. longest_first_order's).
+double persistent_grid_makespan(const std::vector<std::int64_t>& item_tiles,
+                                const std::vector<std::int32_t>& order, int sm_count,
+                                double item_cost);
+
+/// The grid with the shorter estimated makespan; the flat grid on a tie or without items.
+Sm90Grid choose_grid(const std::vector<std::int64_t>& item_tiles,
+                     const std::vector<std::int32_t>& order, int sm_count,
+                     const GridItemCosts& costs);
+
+}  // namespace attnsim::golden::sm90
