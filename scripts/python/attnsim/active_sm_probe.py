@@ -23,7 +23,7 @@ import statistics
 from pathlib import Path
 
 from .errors import InputError
-from .output_format import add_format_option, emit
+from .output_format import add_format_option, emit, human
 
 SHAPES = ["cta8", "cta16", "cta33", "cta66", "cta99", "cta132", "full"]
 HEAD_DIMS = [64, 128]
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         rows, room = runs(args.folder), headroom(args.folder)
         exponent = power_clock_exponent(args.folder)
     except InputError as error:
-        print(f"active_sm_probe: error: {error}")
+        print(f"active_sm_probe: error: {error}", file=human(args.format))
         return 2
     if args.format != "table":
         emit(args.format, {"runs": rows, "clock_headroom": room,

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .output_format import add_format_option, emit, human
 
 SM_COUNT = 132  # the H200's
 # The runs the shipped item costs (golden/hopper/grid_choice.cc) are fitted on.
@@ -166,13 +167,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit-on", type=Path, metavar="DIR", default=VISIT2,
                         help=f"where --evaluate's item costs are fitted (default: {VISIT2}, "
                              "the runs golden/hopper/grid_choice.cc's costs come from)")
+    add_format_option(parser)
     args = parser.parse_args(argv)
     try:
         if args.fit:
-            for d, (cf, cp) in fit(args.fit).items():
-                print(f"d{d}: flat {cf:.1f} tiles, persistent {cp:.1f} tiles per item")
+            costs = [{"head_dim": d, "flat_tiles": cf, "persistent_tiles": cp}
+                     for d, (cf, cp) in fit(args.fit).items()]
+            if args.format != "table":
+                emit(args.format, {"item_costs": costs}, rows=costs)
+                return 0
+            for c in costs:
+                print(f"d{c['head_dim']}: flat {c['flat_tiles']:.1f} tiles, persistent "
+                      f"{c['persistent_tiles']:.1f} tiles per item")
             return 0
-        for r in evaluate(args.evaluate, fit(args.fit_on)):
+        rows = evaluate(args.evaluate, fit(args.fit_on))
+        if args.format != "table":
+            emit(args.format, {"picks": rows}, rows=rows)
+            return 0
+        for r in rows:
             flex = "" if r["at_least_flexattention"] is None else (
                 f"; >= FlexAttention on {r['at_least_flexattention']} of {r['masks']}, worst "
                 f"{r['worst_vs_flexattention']:.3f}")
@@ -181,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"/ faster time max {r['max_loss']:.3f} mean {r['mean_loss']:.4f}{flex}")
         return 0
     except InputError as error:
-        print(f"grid_choice: error: {error}")
+        print(f"grid_choice: error: {error}", file=human(args.format))
         return 2
 
 
