@@ -293,12 +293,11 @@ int run(int argc, char** argv) {
         const std::vector<std::int32_t> order = sm90::longest_first_order(
             shape, batch, heads, static_cast<int>(g.q_blocks()), host.num, host.full_num);
         if (grid == "auto") {
-          const auto q_tiles = static_cast<std::size_t>(g.q_blocks());
+          // The lists' rows are the items in grid order (batch x heads x 128-query blocks).
           const std::int64_t tiles_per_block = g.block_kv / sm90::Sm90KernelGeometry::kTileKv;
-          std::vector<std::int64_t> item_tiles(host.num.size());  // grid order, as the lists
+          std::vector<std::int64_t> item_tiles(host.num.size());
           for (std::size_t i = 0; i < item_tiles.size(); ++i)
             item_tiles[i] = (std::int64_t{host.num[i]} + host.full_num[i]) * tiles_per_block;
-          item_tiles.resize(static_cast<std::size_t>(batch) * heads * q_tiles);
           persistent = sm90::choose_grid(item_tiles, order, device->sm_count,
                                          sm90::h200_grid_item_costs(head_dim)) ==
                        sm90::Sm90Grid::kPersistent;
