@@ -22,10 +22,11 @@ def preset_headroom(name: str) -> dict[int, float]:
 
 
 def test_presets_carry_the_committed_probes_headroom():
-    room = active_sm_probe.headroom(PROBE)
+    room = active_sm_probe.headroom(active_sm_probe.runs(PROBE))
     assert preset_headroom("sm90") == room["sm90"]
     # The second visit (another machine, the sm90 kernel only) measured the same headroom.
-    assert active_sm_probe.headroom(PROBE / "visit2") == {"sm90": room["sm90"]}
+    assert active_sm_probe.headroom(active_sm_probe.runs(PROBE / "visit2")) == \
+        {"sm90": room["sm90"]}
     # The probe saw the sm90 kernel power-capped at both head dims, FlexAttention never.
     assert all(ratio > 1.0 for ratio in room["sm90"].values())
     assert room["flexattention"] == {64: 1.0, 128: 1.0}
@@ -33,7 +34,7 @@ def test_presets_carry_the_committed_probes_headroom():
         assert preset_headroom(name) == {}
     # How the capped clock rises with fewer busy SMs: 99 of 132 held 1890 MHz where 132 held
     # 1710 (d128, the log and clocks.csv): ln(132 / 99) / ln(1890 / 1710) = 2.87.
-    assert active_sm_probe.power_clock_exponent(PROBE) == 2.9
+    assert active_sm_probe.power_clock_exponent(active_sm_probe.runs(PROBE)) == 2.9
 
 
 def test_committed_probe_shows_the_clock_falling_with_busy_sms():
@@ -92,9 +93,9 @@ def write_probe(folder: Path, full_mhz: int) -> None:
 
 def test_headroom_is_max_clock_over_the_steady_full_chip_clock(tmp_path):
     write_probe(tmp_path / "p", full_mhz=1650)
-    room = active_sm_probe.headroom(tmp_path / "p")
-    assert room == {"sm90": {64: 1.2, 128: 1.2}, "flexattention": {128: 1.0}}
     rows = active_sm_probe.runs(tmp_path / "p")
+    room = active_sm_probe.headroom(rows)
+    assert room == {"sm90": {64: 1.2, 128: 1.2}, "flexattention": {128: 1.0}}
     cta8 = next(r for r in rows if r["shape"] == "cta8" and r["kernel"] == "sm90")
     assert cta8["us_per_tile_per_sm"] == pytest.approx(1000.0 / 512)  # 8 CTAs, 512 tiles each
 
@@ -105,7 +106,7 @@ def test_missing_or_bad_files_are_input_errors_naming_the_file(tmp_path, capsys)
     shutil.copytree(tmp_path / "p", bad)
     (bad / "clocks.csv").write_text("timestamp, a, b, c, d, e, f\n2026/12/03 10:00:00.1, fast\n")
     with pytest.raises(InputError, match="clocks.csv: row 2: expected a sample"):
-        active_sm_probe.headroom(bad)
+        active_sm_probe.runs(bad)
     (bad / "clocks.csv").unlink()
     assert active_sm_probe.main([str(bad)]) == 2
     assert "clocks.csv: cannot read" in capsys.readouterr().out

@@ -103,9 +103,10 @@ def runs(folder: Path) -> list[dict]:
     clock's median over the run's busy samples, the share of them power-capped) and per
     FlexAttention run (its process's clock only: the runs of one process are not marked apart)."""
     folder = Path(folder)
-    samples, _ = _clock_samples(folder)
+    samples, max_mhz = _clock_samples(folder)
     windows = _windows(folder)
     rows = []
+    clocks = str(folder / "clocks.csv")
     for d in HEAD_DIMS:
         for reps in REPS:
             for shape in SHAPES:
@@ -113,7 +114,7 @@ def runs(folder: Path) -> list[dict]:
                 # first visit got 3 of the 28 back: a limit on files returned).
                 path = folder / f"sm90-d{d}-reps{reps}-{shape}.json"
                 run = _load_run(path) if path.exists() else None
-                rows.append(_row("sm90", d, reps, shape, run,
+                rows.append(_row("sm90", d, reps, shape, run, (clocks, max_mhz),
                                  _busy(samples, windows.get(f"sm90 d{d} reps{reps} {shape}"))))
     for reps in REPS:
         path = folder / f"flexattention-reps{reps}.json"
@@ -129,13 +130,16 @@ def runs(folder: Path) -> list[dict]:
         for run in flex_runs:
             shape = Path(run["mask"]).stem
             rows.append(_row("flexattention", run["head_dim"], reps, shape,
-                             run | {"sm_count": sm_count}, busy))
+                             run | {"sm_count": sm_count}, (clocks, max_mhz), busy))
     return rows
 
 
-def _row(kernel: str, d: int, reps: int, shape: str, run: dict | None, busy: list[dict]) -> dict:
+def _row(kernel: str, d: int, reps: int, shape: str, run: dict | None,
+         clocks: tuple[str, int], busy: list[dict]) -> dict:
+    """`clocks`: the samples' file and the maximum SM clock it reports."""
     mhz = [s["mhz"] for s in busy]
-    return {"kernel": kernel, "head_dim": d, "reps": reps, "shape": shape,
+    return {"kernel": kernel, "head_dim": d, "reps": reps, "shape": shape, "clocks": clocks[0],
+            "max_mhz": clocks[1],
             "ms": run["ms"] if run else None,
             "us_per_tile_per_sm": 1e3 * run["ms"] / _tiles_per_sm(run["info"], run["sm_count"])
             if run else None,
@@ -144,33 +148,33 @@ def _row(kernel: str, d: int, reps: int, shape: str, run: dict | None, busy: lis
             if busy else None}
 
 
-def headroom(folder: Path) -> dict[str, dict[int, float]]:
-    """Per kernel and head dim: max SM clock / the median clock of its steady full-chip run (the
-    400-run `full` shape), 2 decimals; 1.0 where none of its samples was power-capped. The
-    FlexAttention process times every shape, so its figure covers its every run."""
-    folder = Path(folder)
-    _, max_mhz = _clock_samples(folder)
+def headroom(rows: list[dict]) -> dict[str, dict[int, float]]:
+    """Per kernel and head dim, from runs()' rows: max SM clock / the median clock of its steady
+    full-chip run (the 400-run `full` shape), 2 decimals; 1.0 where none of its samples was
+    power-capped. The FlexAttention process times every shape, so its figure covers its every
+    run."""
     out: dict[str, dict[int, float]] = {}
-    for r in runs(folder):
+    for r in rows:
         steady_full = r["kernel"] == "sm90" and r["shape"] == "full" and r["reps"] == 400
         if not steady_full and r["kernel"] == "sm90":
             continue
         if r["kernel"] == "flexattention" and r["reps"] != 400:
             continue
         if not r["samples"]:
-            raise InputError(f"{folder}: no clock samples during {r['kernel']} d{r['head_dim']} "
-                             f"{r['shape']} (reps {r['reps']})", file=str(folder))
-        ratio = 1.0 if r["capped_share"] == 0 else round(max_mhz / r["median_mhz"], 2)
+            raise InputError(f"{r['clocks']}: no clock samples during {r['kernel']} "
+                             f"d{r['head_dim']} {r['shape']} (reps {r['reps']})", file=r["clocks"])
+        ratio = 1.0 if r["capped_share"] == 0 else round(r["max_mhz"] / r["median_mhz"], 2)
         out.setdefault(r["kernel"], {})[r["head_dim"]] = max(
             ratio, out.get(r["kernel"], {}).get(r["head_dim"], 1.0))
     return out
 
 
-def power_clock_exponent(folder: Path) -> float | None:
-    """k in "dynamic power ~ clock^k", 1 decimal: from each steady sm90 run of N < 132 CTAs that
-    was power-capped, against the steady run of 132 CTAs (the same work per SM, every SM busy) at
-    its head dim: (132 / N) = (f_N / f_132)^k, the median over such runs; None without one."""
-    steady = {(r["head_dim"], r["shape"]): r for r in runs(folder)
+def power_clock_exponent(rows: list[dict]) -> float | None:
+    """k in "dynamic power ~ clock^k", 1 decimal, from runs()' rows: from each steady sm90 run of
+    N < 132 CTAs that was power-capped, against the steady run of 132 CTAs (the same work per SM,
+    every SM busy) at its head dim: (132 / N) = (f_N / f_132)^k, the median over such runs; None
+    without one."""
+    steady = {(r["head_dim"], r["shape"]): r for r in rows
               if r["kernel"] == "sm90" and r["reps"] == 400}
     estimates = []
     for (d, shape), r in steady.items():
@@ -194,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     add_format_option(parser)
     args = parser.parse_args(argv)
     try:
-        rows, room = runs(args.folder), headroom(args.folder)
-        exponent = power_clock_exponent(args.folder)
+        rows = runs(args.folder)
+        room, exponent = headroom(rows), power_clock_exponent(rows)
     except InputError as error:
         print(f"active_sm_probe: error: {error}", file=human(args.format))
         return 2
