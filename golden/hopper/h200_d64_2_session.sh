@@ -12,12 +12,7 @@ bin=$1 work=$2 out=$3
 # shellcheck source=golden/hopper/session_lib.sh
 source "$(dirname "$0")/session_lib.sh"
 
-step device
-nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.limit --format=csv
-step gpu-tests
-gpu_tests base new
-pack
-[ $hung -eq 1 ] && { echo "a GPU test timed out: no timings"; exit 1; }
+open_ab_visit base new
 
 step sass
 for v in base new; do

@@ -7,8 +7,11 @@
 #   generate CASES DIR [REGEX]    the cases' masks (those whose name matches REGEX), by tilesim
 #   rules_groups CASES DIR        "gqa mask mask ..." lines of the cases whose masks exist in DIR
 #   gpu_tests VERSION...          the two sm90 gtest binaries of BIN/VERSION; sets `hung`
-# Sourced by h200_d64_session.sh and h200_d64_2_session.sh; the older visit scripts
-# (h200_dataset_session.sh, ...) keep their own variants (the log under WORK, a generate timeout).
+#   open_ab_visit VERSION...      the device, then gpu_tests VERSION... (packed); stops the visit
+#                                 if a test hung, since a hung build's timings mean nothing
+# Sourced by h200_d64_session.sh and h200_d64_2_session.sh (both open with open_ab_visit); the
+# older visit scripts (h200_dataset_session.sh, ...) keep their own variants (the log under WORK,
+# a generate timeout).
 set -uo pipefail
 mkdir -p "$work/results" "$out" && work=$(realpath "$work") out=$(realpath "$out")
 bin=$(realpath "$bin")
@@ -58,4 +61,13 @@ gpu_tests() {  # VERSION...: BIN/VERSION's two sm90 test binaries, logs in resul
       grep -E "^\[  FAILED|Failure" "$res/$v-$t.log" | head -5
     done
   done
+}
+
+open_ab_visit() {  # VERSION...: every A/B visit's opening
+  step device
+  nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.limit --format=csv
+  step gpu-tests
+  gpu_tests "$@"
+  pack
+  [ $hung -eq 1 ] && { echo "a GPU test timed out: no timings"; exit 1; }
 }
