@@ -46,6 +46,13 @@ for set in 2026-12-03-verify/dataset 2026-12-03-verify/rules; do
   $V --dataset $H/$set --kernels flexattention,sm90,sm90_persistent $SHIPPED \
      --out $H/$set/validation --format table
 done
+# The same kernel (binaries of 65e5bc7) on a third H200 with --grid auto beside both fixed grids and
+# FlexAttention d64 and d128, one machine (2026-12-03 auto visit): predicted by the shipped
+# calibrations.
+for set in 2026-12-03-auto/dataset 2026-12-03-auto/rules; do
+  $V --dataset $H/$set --kernels flexattention,sm90,sm90_persistent $SHIPPED \
+     --out $H/$set/validation --format table
+done
 # The hidden sets' protocol (5 base runs, one run per rule, the rest held out) tried on blind7.
 $V --dataset $H/2026-12-03-blind7 --roles $H/2026-12-03-blind7/protocol-roles.json \
    --rule-runs-from none --out $H/2026-12-03-blind7/validation-protocol --format table
