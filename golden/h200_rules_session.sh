@@ -6,8 +6,8 @@
 #              rule tests, golden_attention_sm90_rules_test, in BIN_DIR) into sm90.json
 #   sm90-persistent  the Hopper kernel on its persistent grid (--grid persistent; no tests: the
 #              sm90 part runs them) into sm90_persistent.json
-#   sm90-auto  the Hopper kernel on the grid golden/hopper/grid_choice.h picks per mask and head
-#              dim (--grid auto; no tests) into sm90_auto.json
+#   sm90-auto  the Hopper kernel on the grid sim/gpu/schedulers/sm90_grid_choice.h picks per mask
+#              and head dim (--grid auto; no tests) into sm90_auto.json
 #   flex-d64   FlexAttention, head dim 64  (resumable: run it again to finish after a time-out)
 #   flex-d128  FlexAttention, head dim 128
 #   all        the three in turn (for a machine without the 9-minute limit)

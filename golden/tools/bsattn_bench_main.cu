@@ -21,7 +21,6 @@
 #include "golden/block_sparse_attention.h"
 #include "golden/device_info.h"
 #include "golden/hopper/attention_sm90.h"
-#include "golden/hopper/grid_choice.h"
 #include "golden/token_rule_from_mask_rule.h"
 #include "sim/common/cli.h"
 #include "sim/common/input_error.h"
@@ -30,6 +29,7 @@
 #include "sim/common/progress.h"
 #include "sim/gpu/block_layout.h"
 #include "sim/gpu/calibration.h"
+#include "sim/gpu/schedulers/sm90_grid_choice.h"
 
 namespace po = boost::program_options;
 using attnsim::common::InputError;
@@ -137,7 +137,8 @@ int run(int argc, char** argv) {
       "grid", po::value<std::string>()->default_value("flat"),
       "sm90 only: flat (one CTA per query tile, head and batch: FlexAttention's grid), "
       "persistent (one CTA per SM, work items longest first) or auto (per mask and head dim, "
-      "the one golden/hopper/grid_choice.h estimates faster; each run's info.grid says which)")(
+      "the one sim/gpu/schedulers/sm90_grid_choice.h estimates faster, as tilesim's sm90_auto; "
+      "each run's info.grid says which)")(
       "schedule", po::value<std::string>()->default_value("pingpong"),
       "sm90 only: the consumers' schedule, serial, overlap or pingpong")(
       "out", po::value<std::string>(), "measurements JSON to write (tilesim calibrate reads it)")(
@@ -298,9 +299,9 @@ int run(int argc, char** argv) {
           std::vector<std::int64_t> item_tiles(host.num.size());
           for (std::size_t i = 0; i < item_tiles.size(); ++i)
             item_tiles[i] = (std::int64_t{host.num[i]} + host.full_num[i]) * tiles_per_block;
-          persistent = sm90::choose_grid(item_tiles, order, device->sm_count,
-                                         sm90::h200_grid_item_costs(head_dim)) ==
-                       sm90::Sm90Grid::kPersistent;
+          persistent = gpu::sm90::choose_grid(item_tiles, order, device->sm_count,
+                                              gpu::sm90::h200_grid_item_costs(head_dim)) ==
+                       gpu::sm90::Sm90Grid::kPersistent;
         }
         if (persistent) {
           d_order = device_copy(order);

@@ -60,6 +60,15 @@ KernelSpec KernelSpec::dense_variant() const {
   return dense;
 }
 
+KernelSpec KernelSpec::on_grid(const Grid& grid) const {
+  KernelSpec on = *this;
+  on.scheduler = grid.scheduler;
+  on.launch_order = grid.launch_order;
+  on.dense_scheduler = grid.dense_scheduler;
+  on.grid_choice.reset();
+  return on;
+}
+
 models::Violations KernelSpec::validate() const {
   models::Violations v;
   const std::int64_t max_tile = 1 << 16;
@@ -78,6 +87,19 @@ models::Violations KernelSpec::validate() const {
     v.require(launch_order.dims[0] == 'q' && !launch_order.reverse_q, "longest_first_q",
               "launch_order with q first (each head's Q tiles side by side) and no reverse_q",
               launch_order.to_string() + (launch_order.reverse_q ? " with reverse_q" : ""));
+  }
+  if (grid_choice) {
+    // The estimate models these two schedules (sm90_grid_choice.h): greedy dispatch in launch
+    // order, and round robin over each head's items longest first.
+    const Grid& flat = grid_choice->flat;
+    const Grid& persistent = grid_choice->persistent;
+    v.require(flat.scheduler == "non_persistent" && !flat.launch_order.longest_first_q,
+              "grid_choice.flat", "a non_persistent preset without longest_first_q",
+              "'" + flat.preset + "' (" + flat.scheduler + ")");
+    v.require(
+        persistent.scheduler == "static_persistent" && persistent.launch_order.longest_first_q,
+        "grid_choice.persistent", "a static_persistent preset with longest_first_q",
+        "'" + persistent.preset + "' (" + persistent.scheduler + ")");
   }
   v.require_in_range("ctas_per_sm", ctas_per_sm, 1, 64);
   v.require_in_range<std::int64_t>("head_dim", head_dim, 1, 1024);

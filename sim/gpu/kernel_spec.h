@@ -63,6 +63,27 @@ struct KernelSpec {
   /// differs. Empty: only calibrations fitted for this kernel's own name.
   std::string calibrated_as;
 
+  /// One grid of a kernel that has two (grid_choice): the scheduling fields of the preset that
+  /// models that grid, which replace this kernel's for a launch on it.
+  struct Grid {
+    std::string preset;  ///< the preset it is read from (sm90, sm90_persistent)
+    std::string scheduler;
+    LaunchOrder launch_order;
+    std::optional<std::string> dense_scheduler;
+  };
+  /// A kernel that picks its grid per mask and head dim on the host, before launching: the sm90
+  /// kernel's `bsattn-bench --grid auto`, whose estimate (sim/gpu/schedulers/sm90_grid_choice.h)
+  /// simulate() makes on the mask before simulating the launch on the grid it picks. Both grids
+  /// run this kernel's CTA code: only their scheduling fields differ (sm90_auto: the presets sm90
+  /// and sm90_persistent). Absent: the kernel has one grid, its own fields'.
+  struct GridChoice {
+    Grid flat;        ///< one CTA per item, dispatched in launch order to the first free SM
+    Grid persistent;  ///< one CTA per SM, each head's items longest first, round robin
+  };
+  std::optional<GridChoice> grid_choice;
+  /// This kernel on one of its grids: that grid's scheduling fields, and no choice left.
+  KernelSpec on_grid(const Grid& grid) const;
+
   // Uncalibrated cost model (see cost_model.h).
   double mma_efficiency = 0.5;       ///< fraction of the per-SM peak a full tile runs at
   double mask_op_efficiency = 0.25;  ///< fraction of the SM's INT32 rate mask rules run at

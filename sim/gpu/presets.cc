@@ -37,6 +37,7 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
                             "unaligned_variant",
                             "mask_evaluation",
                             "calibrated_as",
+                            "grid_choice",
                             "clock_headroom",
                             "cost",
                             "dense"});
@@ -158,6 +159,22 @@ KernelSpec load_kernel_unvalidated(const std::string& name_or_path, const Preset
   }
   kernel.name = fs::path(file).stem().string();
   read_kernel_fields(root, kernel);
+  if (root.has("grid_choice")) {
+    // Each grid is a preset of its own (it runs alone with --kernel); its scheduling fields are
+    // what this kernel takes from it.
+    const YamlReader choice = root.child("grid_choice");
+    choice.reject_unknown_keys({"flat", "persistent"});
+    const auto grid = [&](const char* key) {
+      const YamlReader field = choice.child(key);
+      const std::string name = field.as<std::string>();
+      const KernelSpec preset =
+          load_kernel_unvalidated(name, dirs, depth + 1, field.location() + ": " + field.path());
+      if (preset.grid_choice) field.fail("a preset with one grid", "'" + name + "' (grid_choice)");
+      throw_if_invalid(preset.validate(), find_preset("kernels", name, dirs).string());
+      return KernelSpec::Grid{name, preset.scheduler, preset.launch_order, preset.dense_scheduler};
+    };
+    kernel.grid_choice = KernelSpec::GridChoice{grid("flat"), grid("persistent")};
+  }
   return kernel;
 }
 

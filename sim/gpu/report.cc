@@ -55,6 +55,7 @@ boost::json::object to_json(const Result& r, ReportKind kind) {
     o["permute_bytes"] = r.permute_bytes;
     o["permute_us"] = r.permute_us;
   }
+  if (!r.grid.empty()) o["grid"] = r.grid;  // a kernel with grid_choice: the grid it picked
   o["work_items"] = r.work_items;
   o["slots"] = r.slots;
   o["waves"] = r.waves;
@@ -114,6 +115,10 @@ boost::json::object to_json(const KernelSpec& k) {
   o["clock_headroom"] = std::move(headroom);
   o["unaligned_variant"] = k.unaligned_variant;
   o["mask_evaluation"] = to_string(k.mask_evaluation);
+  if (k.grid_choice) {
+    o["grid_choice"] = boost::json::object{{"flat", k.grid_choice->flat.preset},
+                                           {"persistent", k.grid_choice->persistent.preset}};
+  }
   const KernelSpec dense = k.dense_variant();
   o["dense"] = boost::json::object{
       {"tile_q", dense.tile_q}, {"tile_kv", dense.tile_kv}, {"scheduler", dense.scheduler}};
@@ -148,6 +153,10 @@ std::string format_table(const std::vector<Result>& results, ReportKind kind) {
                   "wave_eff", "tail");
     out << line;
   }
+  // A kernel that picks its grid per mask (grid_choice): which one, last.
+  const bool grids =
+      std::any_of(results.begin(), results.end(), [](const Result& r) { return !r.grid.empty(); });
+  if (grids) out << " grid";
   out << '\n';
   for (const Result& r : results) {
     out << r.mask << std::string(static_cast<std::size_t>(width) - r.mask.size(), ' ');
@@ -162,6 +171,7 @@ std::string format_table(const std::vector<Result>& results, ReportKind kind) {
                     r.predicted_dense_ms, r.predicted_speedup, r.wave_efficiency, r.tail_fraction);
       out << line;
     }
+    if (grids) out << ' ' << r.grid;
     out << '\n';
   }
   return out.str();

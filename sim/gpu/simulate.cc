@@ -11,6 +11,7 @@
 #include "sim/gpu/memory_model.h"
 #include "sim/gpu/run_store.h"
 #include "sim/gpu/schedulers/scheduler.h"
+#include "sim/gpu/schedulers/sm90_grid_choice.h"
 #include "sim/gpu/speed_of_light.h"
 
 namespace attnsim::gpu {
@@ -340,6 +341,23 @@ models::Violations check_workload(const Workload& workload, const KernelSpec& ke
 
 Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& kernel,
                 const CostParams& cost, const SimulationOptions& options) {
+  // A kernel with two grids (sm90_auto) picks one per mask and head dim on the host before it
+  // launches, so the pick belongs to the simulated launch, here, rather than to preset resolution
+  // in the CLI: every caller of simulate() (predict, bounds, calibrate, sweep, the Python
+  // bindings) then models the kernel as it runs, where a CLI-side resolution would leave sweep
+  // and calibrate simulating one grid for every mask. The launch is then simulated exactly as the
+  // chosen grid's preset simulates it (--kernel sm90 or sm90_persistent: the same doubles); the
+  // cost model is the caller's, which both grids share (the same CTA code, calibrated_as).
+  if (kernel.grid_choice) {
+    const sm90::Sm90Grid grid = sm90::choose_grid(workload.mask, kernel, gpu.sm_count);
+    Result r =
+        simulate(workload, gpu,
+                 kernel.on_grid(grid == sm90::Sm90Grid::kPersistent ? kernel.grid_choice->persistent
+                                                                    : kernel.grid_choice->flat),
+                 cost, options);
+    r.grid = sm90::to_string(grid);
+    return r;
+  }
   const MaskGeometry& g = workload.mask.geometry;
   const int slots = gpu.sm_count * kernel.ctas_per_sm;
   Result r;

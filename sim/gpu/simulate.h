@@ -66,6 +66,9 @@ struct Result {
   double predicted_dense_ms = 0;
   double predicted_speedup = 0;
   std::string baseline_kernel;  ///< the kernel of predicted_dense_ms (--baseline), else the kernel
+  /// The grid a kernel with grid_choice (sm90_auto) picked for this mask: "flat" or "persistent";
+  /// empty for a kernel with one grid.
+  std::string grid;
   double makespan_us = 0;
   double tile_masked_us = 0;       ///< one masked tile under this mask's rule (cost_model.h)
   bool host_bound = false;         ///< the host floor, not the GPU, sets the launch time
@@ -116,7 +119,8 @@ struct SimulationOptions {
 /// fields named as a user sees them.
 models::Violations check_workload(const Workload& workload, const KernelSpec& kernel);
 
-/// Simulates `workload` under `kernel` on `gpu` with the cost model `cost`.
+/// Simulates `workload` under `kernel` on `gpu` with the cost model `cost`. A kernel with
+/// grid_choice is simulated on the grid it picks for the mask (Result::grid).
 /// Contract: gpu, kernel and cost have passed validate(), the workload check_workload(); the
 /// mask is well-formed.
 Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& kernel,

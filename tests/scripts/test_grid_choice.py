@@ -1,12 +1,16 @@
-"""The sm90 kernel's grid choice (golden/hopper/grid_choice.h, attnsim.grid_choice): the shipped
-item costs are the fit on the 2026-12-03 visit 2 runs, and on the verify visit's runs (another
-machine, other masks) the grid they pick is within a few percent of the faster one and at least
-FlexAttention's speed at d64. Needs the built `tilesim` (masks are regenerated); skips without it."""
+"""The sm90 kernel's grid choice (sim/gpu/schedulers/sm90_grid_choice.h, attnsim.grid_choice): the
+shipped item costs are the fit on the 2026-12-03 visit 2 runs, and on the verify visit's runs
+(another machine, other masks) the grid they pick is within a few percent of the faster one and at
+least FlexAttention's speed at d64. tilesim's sm90_auto preset picks the grid every `--grid auto`
+run of the 2026-12-03 auto visit ran on, and predicts it as that grid's preset. Needs the built
+`tilesim` (masks are regenerated); skips without it."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +24,8 @@ TILESIM = BUILD / "sim" / "gpu" / "tilesim"
 RESULTS = REPO_ROOT / "golden" / "results" / "h200"
 VISIT2 = RESULTS / "2026-12-03-sm90-dataset" / "visit2"
 VERIFY = RESULTS / "2026-12-03-verify"
+AUTO = RESULTS / "2026-12-03-auto"
+CALIBRATIONS = REPO_ROOT / "sim" / "gpu" / "calibrations"
 
 needs_tilesim = pytest.mark.skipif(not TILESIM.exists(), reason="tilesim is not built")
 
@@ -34,8 +40,8 @@ def with_masks(tmp_path: Path, source: Path, dataset: str) -> Path:
 
 
 def shipped_costs() -> dict[int, tuple[float, float]]:
-    """h200_grid_item_costs as golden/hopper/grid_choice.cc writes it."""
-    text = (REPO_ROOT / "golden" / "hopper" / "grid_choice.cc").read_text()
+    """h200_grid_item_costs as sim/gpu/schedulers/sm90_grid_choice.cc writes it."""
+    text = (REPO_ROOT / "sim" / "gpu" / "schedulers" / "sm90_grid_choice.cc").read_text()
     d64 = re.search(r"if \(head_dim == 64\) return \{([\d.]+), ([\d.]+)\};", text)
     other = re.search(r"\n  return \{([\d.]+), ([\d.]+)\};\n\}", text)
     return {64: (float(d64[1]), float(d64[2])), 128: (float(other[1]), float(other[2]))}
@@ -63,8 +69,52 @@ def test_picks_on_the_verify_visit(tmp_path, part, dataset, max_loss):
     assert d64["at_least_flexattention"] == d64["masks"], d64  # FlexAttention d64 ran there
 
 
+@needs_tilesim
+@pytest.mark.parametrize("part, runs", [("dataset", 104), ("rules", 186)])
+def test_sm90_auto_picks_the_grid_of_every_auto_run(tmp_path, part, runs):
+    """Every `bsattn-bench --kernel sm90 --grid auto` run of the auto visit (52 + 93 masks, d64
+    and d128): tilesim's sm90_auto picks the grid its info.grid names, and predicts it as that
+    grid's preset does (the shipped sm90 calibrations)."""
+    folder = AUTO / part
+    cases = json.loads((folder / "cases.json").read_text())["cases"]
+    (tmp_path / "masks").mkdir()
+    for case in cases:  # the masks the runs timed, from the folder's own cases
+        subprocess.run([str(TILESIM), *case["tilesim_args"]], cwd=tmp_path, check=True,
+                       capture_output=True)
+    auto_runs = json.loads((folder / "sm90_auto.json").read_text())["runs"]
+    assert len(auto_runs) == runs and {r["head_dim"] for r in auto_runs} == {64, 128}
+    assert {r["mask"] for r in auto_runs} == {c["mask"] for c in cases}
+    masks = [c["mask"] for c in cases]
+
+    def predict(kernel: str, head_dim: int) -> dict[str, dict]:
+        out = subprocess.run(
+            [str(TILESIM), "predict", "--kernel", kernel, "--head-dim", str(head_dim),
+             "--calibration", str(CALIBRATIONS / f"h200_sm90_d{head_dim}.json"), *masks],
+            cwd=tmp_path, check=True, capture_output=True, text=True).stdout
+        return {r["mask"]: r for r in json.loads(out)["results"]}
+
+    chosen = {"flat": "sm90", "persistent": "sm90_persistent"}
+    wrong = []
+    for head_dim in (64, 128):
+        auto = predict("sm90_auto", head_dim)
+        fixed = {grid: predict(preset, head_dim) for grid, preset in chosen.items()}
+        for run in (r for r in auto_runs if r["head_dim"] == head_dim):
+            info, got = run["info"], auto[run["mask"]]
+            # The mask tilesim read is the one that ran: shape and allowed pairs.
+            assert (got["batch"], got["heads"], got["seq_q"], got["seq_kv"]) == \
+                (info["batch"], info["heads"], info["seq_q"], info["seq_kv"]), run["mask"]
+            pairs = got["density_tokens"] * got["batch"] * got["heads"] * got["seq_q"] * \
+                got["seq_kv"]
+            assert pairs == pytest.approx(info["allowed_pairs"], rel=1e-9), run["mask"]
+            if got["grid"] != info["grid"]:
+                wrong.append((run["mask"], head_dim, got["grid"], info["grid"]))
+            assert got["predicted_ms"] == fixed[got["grid"]][run["mask"]]["predicted_ms"]
+            assert "grid" not in fixed[got["grid"]][run["mask"]]
+    assert wrong == []
+
+
 def test_makespans_match_the_cpp_estimates_hand_examples():
-    # tests/golden/grid_choice_test.cc's causal triangle: 1..8 tiles on 4 SMs.
+    # tests/sim/gpu/sm90_grid_choice_test.cc's causal triangle: 1..8 tiles on 4 SMs.
     tiles = np.arange(1, 9, dtype=np.int64).reshape(1, 1, 8)
     assert grid_choice.flat_makespan(tiles, 2.0, sm_count=4) == 16.0
     assert grid_choice.persistent_makespan(tiles, 1.0, sm_count=4) == 14.0

@@ -1,5 +1,6 @@
-"""The sm90 kernel's grid choice (golden/hopper/grid_choice.h, bsattn-bench --grid auto): its
-per-item costs fitted to measured runs of both grids, and the choice checked on other runs.
+"""The sm90 kernel's grid choice (sim/gpu/schedulers/sm90_grid_choice.h: bsattn-bench --grid auto
+and tilesim's sm90_auto): its per-item costs fitted to measured runs of both grids, and the
+choice checked on other runs.
 
 The estimate is the C++ one: each work item (query tile, head, batch) costs its visited key
 tiles plus a fixed item cost in tiles; the flat grid hands items in grid order to the SM that
@@ -30,7 +31,7 @@ from .errors import InputError
 from .output_format import add_format_option, emit, human
 
 SM_COUNT = 132  # the H200's
-# The runs the shipped item costs (golden/hopper/grid_choice.cc) are fitted on.
+# The runs the shipped item costs (sim/gpu/schedulers/sm90_grid_choice.cc) are fitted on.
 VISIT2 = Path("golden/results/h200/2026-12-03-sm90-dataset/visit2")
 COST_STEP = 0.5
 COST_MAX = 12.0
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="check the picks of the item costs fitted on --fit-on on DIR's runs")
     parser.add_argument("--fit-on", type=Path, metavar="DIR", default=VISIT2,
                         help=f"where --evaluate's item costs are fitted (default: {VISIT2}, "
-                             "the runs golden/hopper/grid_choice.cc's costs come from)")
+                             "the runs sim/gpu/schedulers/sm90_grid_choice.cc's costs come from)")
     add_format_option(parser)
     args = parser.parse_args(argv)
     try:

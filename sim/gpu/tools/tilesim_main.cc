@@ -191,6 +191,14 @@ struct MachineOptions {
     if (dtype) k.dtype = *dtype;
     if (q_heads_per_kv_head) k.q_heads_per_kv_head = *q_heads_per_kv_head;
     if (ctas_per_sm) k.ctas_per_sm = *ctas_per_sm;
+    if (scheduler && k.grid_choice) {
+      // Its grids' schedulers are chosen per mask (simulate()): one override cannot apply.
+      throw InputError("--scheduler", "kernel",
+                       "a kernel with one grid (" + k.name + " picks " +
+                           k.grid_choice->flat.preset + " or " + k.grid_choice->persistent.preset +
+                           " per mask: name that preset instead)",
+                       "'" + k.name + "'");
+    }
     if (scheduler) k.scheduler = *scheduler;
     throw_if_invalid(k.validate(), "kernel '" + kernel + "' with command-line overrides");
     return k;

@@ -68,6 +68,63 @@ TEST(Presets, KernelsCarryTheDocumentedScheduling) {
   EXPECT_EQ(load_gpu("h200", kShipped).sm_count, 132);
 }
 
+TEST(Presets, Sm90AutoIsSm90WithBothGridsToChooseFrom) {
+  // bsattn-bench --grid auto: sm90's CTA code and calibrations; per mask the grid of sm90 or of
+  // sm90_persistent (simulate() picks it).
+  const KernelSpec sm90 = load_kernel("sm90", kShipped);
+  const KernelSpec automatic = load_kernel("sm90_auto", kShipped);
+  EXPECT_EQ(automatic.name, "sm90_auto");
+  EXPECT_EQ(automatic.calibrated_as, "sm90");
+  EXPECT_EQ(automatic.tile_q, sm90.tile_q);
+  EXPECT_EQ(automatic.tile_kv, sm90.tile_kv);
+  EXPECT_EQ(automatic.ctas_per_sm, sm90.ctas_per_sm);
+  EXPECT_EQ(automatic.mask_evaluation, sm90.mask_evaluation);
+  EXPECT_EQ(automatic.mma_efficiency, sm90.mma_efficiency);
+  EXPECT_EQ(automatic.mask_op_efficiency, sm90.mask_op_efficiency);
+  EXPECT_EQ(automatic.cta_overhead_us, sm90.cta_overhead_us);
+  EXPECT_EQ(automatic.launch_overhead_us, sm90.launch_overhead_us);
+  EXPECT_EQ(automatic.host_floor_us, sm90.host_floor_us);
+  EXPECT_EQ(automatic.clock_headroom.size(), sm90.clock_headroom.size());
+  EXPECT_FALSE(sm90.grid_choice.has_value());
+  ASSERT_TRUE(automatic.grid_choice.has_value());
+  const KernelSpec::GridChoice& grids = *automatic.grid_choice;
+  EXPECT_EQ(grids.flat.preset, "sm90");
+  EXPECT_EQ(grids.flat.scheduler, "non_persistent");
+  EXPECT_EQ(grids.flat.launch_order.to_string(), "q,h,b");
+  EXPECT_EQ(grids.persistent.preset, "sm90_persistent");
+  EXPECT_EQ(grids.persistent.scheduler, "static_persistent");
+  EXPECT_TRUE(grids.persistent.launch_order.longest_first_q);
+  // On a grid it is that grid's preset, as far as scheduling goes.
+  const KernelSpec persistent = load_kernel("sm90_persistent", kShipped);
+  const KernelSpec on_persistent = automatic.on_grid(grids.persistent);
+  EXPECT_EQ(on_persistent.scheduler, persistent.scheduler);
+  EXPECT_EQ(on_persistent.launch_order.to_string(), persistent.launch_order.to_string());
+  EXPECT_EQ(on_persistent.launch_order.longest_first_q, persistent.launch_order.longest_first_q);
+  EXPECT_FALSE(on_persistent.grid_choice.has_value());
+}
+
+TEST(Presets, GridChoiceNamesAFlatAndAPersistentPresetWithOneGridEach) {
+  attnsim::testing::ScratchDir scratch;
+  fs::create_directories(scratch.path() / "kernels");
+  const PresetDirs dirs{scratch.path(), ATTNSIM_GPU_PRESETS_SOURCE_DIR};
+  const auto error_of = [&](const std::string& yaml) {
+    std::ofstream(scratch.path() / "kernels" / "bad.yaml") << yaml;
+    return input_error_of([&] { load_kernel("bad", dirs); });
+  };
+  std::string message = error_of("grid_choice: {flat: sm90_persistent, persistent: sm90}\n");
+  EXPECT_NE(message.find("grid_choice.flat: expected a non_persistent preset"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("grid_choice.persistent: expected a static_persistent preset"),
+            std::string::npos)
+      << message;
+  message = error_of("grid_choice: {flat: sm90, persistent: sm90_auto}\n");
+  EXPECT_NE(message.find("expected a preset with one grid"), std::string::npos) << message;
+  message = error_of("grid_choice: {flat: sm90, persistent: nope}\n");
+  EXPECT_NE(message.find("unknown kernel preset 'nope'"), std::string::npos) << message;
+  message = error_of("grid_choice: {flat: sm90, persistant: sm90_persistent}\n");
+  EXPECT_NE(message.find("persistant"), std::string::npos) << message;
+}
+
 TEST(PresetsLongestFirst, NeedsQFirstAndNoReverse) {
   attnsim::testing::ScratchDir scratch;
   fs::create_directories(scratch.path() / "kernels");

@@ -425,6 +425,44 @@ TEST_F(TilesimCli, CalibratedAsLetsAPersistentGridUseItsFlatGridsCalibration) {
                      {"result.json"});
 }
 
+TEST_F(TilesimCli, Sm90AutoPredictsOnTheGridItPicksWithSm90sCalibration) {
+  std::ofstream(path("runs.json")) << R"({"gpu": "h200", "kernel": "sm90", "runs": [
+      {"mask": "pattern:dense,seq=8192,heads=32", "ms": 1.9},
+      {"mask": "pattern:dense,seq=32768,heads=8", "ms": 7.5},
+      {"mask": "pattern:causal,seq=8192,heads=32", "ms": 1.05}]})";
+  ASSERT_EQ(tilesim("calibrate --kernel sm90 --head-dim 64 --measurements " + path("runs.json") +
+                    " --out " + path("cal.json"))
+                .exit_code,
+            0);
+  // 32 heads of 32 causal Q tiles go persistent, 8 heads of 64 stay flat (sm90_grid_choice.h).
+  const std::string masks = "pattern:causal,seq=4096,heads=32 pattern:causal,seq=8192,heads=8";
+  const auto results = [&](const std::string& kernel) {
+    const ToolRun run = tilesim("predict " + masks + " --head-dim 64 --kernel " + kernel +
+                                " --calibration " + path("cal.json"));
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    return boost::json::parse(run.out).at("results").as_array();
+  };
+  const boost::json::array automatic = results("sm90_auto"), flat = results("sm90"),
+                           persistent = results("sm90_persistent");
+  EXPECT_EQ(automatic.at(0).at("grid"), "persistent");
+  EXPECT_EQ(automatic.at(0).at("predicted_ms"), persistent.at(0).at("predicted_ms"));
+  EXPECT_NE(automatic.at(0).at("predicted_ms"), flat.at(0).at("predicted_ms"));
+  EXPECT_EQ(automatic.at(1).at("grid"), "flat");
+  EXPECT_EQ(automatic.at(1).at("predicted_ms"), flat.at(1).at("predicted_ms"));
+  EXPECT_EQ(flat.at(0).as_object().count("grid"), 0u);  // one grid: no field
+  // The table names the grid in its last column.
+  const ToolRun table = tilesim("bounds " + masks + " --kernel sm90_auto --format table");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find(" grid\n"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find(" persistent\n"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find(" flat\n"), std::string::npos) << table.out;
+  // Its grids' schedulers are its own choice: --scheduler cannot override them.
+  expect_input_error(
+      "predict pattern:causal,seq=4096 --kernel sm90_auto --scheduler "
+      "static_persistent",
+      "--scheduler: kernel: expected a kernel with one grid", {});
+}
+
 TEST_F(TilesimCli, SingleHeadMasksBroadcastOverHeads) {
   gen("causal --seq 4096 --heads 1 --format flex --out " + path("one.npz"));
   gen("causal --seq 4096 --heads 8 --format flex --out " + path("eight.npz"));

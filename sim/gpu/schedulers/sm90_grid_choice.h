@@ -1,6 +1,8 @@
 // Which of the sm90 kernel's two grids runs a block mask faster (bsattn-bench --grid auto),
-// estimated on the host from the block lists' counts before anything is launched. Plain C++,
-// tested on the CPU (tests/golden/grid_choice_test.cc).
+// estimated on the host from the block lists' counts before anything is launched. Plain C++ in
+// attnsim::gpu, so the one estimate serves the kernel's bench (golden/tools/bsattn_bench_main.cu,
+// built only with nvcc) and tilesim's sm90_auto preset (simulate.cc), which must pick the grid the
+// bench picks. Tested on the CPU (tests/sim/gpu/sm90_grid_choice_test.cc).
 //
 // The flat grid (one CTA per query tile, head and batch) balances unequal work items well, since
 // the hardware hands the next CTA to whichever SM frees first, but every item pays a CTA's launch,
@@ -15,7 +17,10 @@
 #include <cstdint>
 #include <vector>
 
-namespace attnsim::golden::sm90 {
+#include "sim/gpu/block_layout.h"
+#include "sim/gpu/kernel_spec.h"
+
+namespace attnsim::gpu::sm90 {
 
 enum class Sm90Grid { kFlat, kPersistent };
 const char* to_string(Sm90Grid grid);
@@ -47,4 +52,17 @@ Sm90Grid choose_grid(const std::vector<std::int64_t>& item_tiles,
                      const std::vector<std::int32_t>& order, int sm_count,
                      const GridItemCosts& costs);
 
-}  // namespace attnsim::golden::sm90
+/// The grid `kernel` (a preset with grid_choice, e.g. sm90_auto) runs `mask` on, picked as
+/// bsattn-bench --grid auto picks it: choose_grid on each item's visited key tiles in the flat
+/// grid's launch order, the persistent grid's order (each head's items longest first, ties in grid
+/// order: the kernel's longest_first_order), `sm_count` SMs and
+/// h200_grid_item_costs(kernel.head_dim). An item's tiles are what the bench counts from the
+/// mask's lists: its row's PARTIAL + FULL blocks times the key tiles per block; a layout the
+/// kernel cannot run (query blocks other than its query tile, key blocks not a multiple of its key
+/// tile) counts the tiles the TileClassifier visits. Keeps at most 20 bytes per item while it
+/// runs (the tiles, the order and, while that is built, the launch sequence), less than the
+/// simulation of a persistent launch keeps.
+/// Throws std::invalid_argument when `kernel` has no grid_choice.
+Sm90Grid choose_grid(const BlockLayout& mask, const KernelSpec& kernel, int sm_count);
+
+}  // namespace attnsim::gpu::sm90
