@@ -63,7 +63,8 @@ BlockClass BlockLayout::block_class(std::int64_t row, std::int64_t kv) const {
 
 bool BlockLayout::operator==(const BlockLayout& other) const {
   return geometry == other.geometry && row_begin == other.row_begin && kv_block == other.kv_block &&
-         is_full == other.is_full && allowed_pairs == other.allowed_pairs && rule == other.rule;
+         is_full == other.is_full && allowed_pairs == other.allowed_pairs && rule == other.rule &&
+         q_cut_rule_full == other.q_cut_rule_full;
 }
 
 BlockLayoutBuilder::BlockLayoutBuilder(const MaskGeometry& geometry)
@@ -197,6 +198,13 @@ std::optional<BlockLayout> broadcast_layout(const BlockLayout& layout, std::int6
   if (layout.allowed_pairs) out.allowed_pairs = std::move(allowed);
   out.tiling = layout.tiling;
   out.rule = layout.rule;
+  if (!layout.q_cut_rule_full.empty()) {  // per batch element: broadcast as the rows are
+    const std::int64_t nk = from.kv_blocks();
+    for (std::int64_t b = 0; b < batch; ++b) {
+      const auto begin = layout.q_cut_rule_full.begin() + (from.batch == 1 ? 0 : b) * nk;
+      out.q_cut_rule_full.insert(out.q_cut_rule_full.end(), begin, begin + nk);
+    }
+  }
   return out;
 }
 

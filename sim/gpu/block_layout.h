@@ -81,6 +81,12 @@ struct BlockLayout {
   /// The token-level rule the partial blocks apply (mask_rules.md), when known. Set through
   /// apply_mask_rule (which also makes allowed_pairs exact) or by generate_pattern.
   std::optional<MaskRule> rule;
+  /// [batch, kv blocks], set by apply_mask_rule when seq_q cuts the last q block row: 1 where
+  /// the rule keeps every pair of that row's block that lies inside the sequences. Lists mark such
+  /// a block PARTIAL (create_block_mask pads the rows past seq_q with False), but a kernel that
+  /// tests per tile whether its rule covers the tile's rows (KernelSpec::unmasked_covered_rules)
+  /// runs it unmasked. Empty otherwise.
+  std::vector<std::uint8_t> q_cut_rule_full;
 
   std::int64_t entries() const { return static_cast<std::int64_t>(kv_block.size()); }
   std::int64_t row_size(std::int64_t row) const { return row_begin[row + 1] - row_begin[row]; }

@@ -7,6 +7,11 @@
 
 namespace attnsim::gpu {
 
+bool KernelSpec::runs_covered_tiles_unmasked(const std::string& rule) const {
+  return std::find(unmasked_covered_rules.begin(), unmasked_covered_rules.end(), rule) !=
+         unmasked_covered_rules.end();
+}
+
 std::string to_string(VisitRule rule) { return rule == VisitRule::kListDriven ? "list" : "range"; }
 
 std::string to_string(MaskingRule rule) {

@@ -132,6 +132,18 @@ struct KernelSpec {
     double ratio = 1.0;
   };
   std::vector<ClockHeadroom> clock_headroom;
+
+  /// Rules (mask_rules.md names) whose PARTIAL tiles this kernel first tests against the rule's
+  /// geometry over the tile's rows inside the sequence, running a tile the rule keeps entirely
+  /// unmasked (golden/token_rule_device.cuh tile_needs_mask: the window and prefix rules; the
+  /// sm90 kernel's undilated 1-D neighborhood too). It matters where seq_q cuts the last Q
+  /// tile: the lists mark that row's blocks PARTIAL (create_block_mask pads rows past seq_q with
+  /// False), so an unaligned causal mask has a whole row of PARTIAL tiles that such a kernel runs
+  /// as FULL (BlockLayout::q_cut_rule_full). Measured on the H200 (2026-12-03 auto visit, sm90
+  /// d64): charging them as masked over-predicted unaligned causal masks by 9-20 %.
+  std::vector<std::string> unmasked_covered_rules;
+  /// Whether unmasked_covered_rules lists `rule`.
+  bool runs_covered_tiles_unmasked(const std::string& rule) const;
   /// The clock headroom at this kernel's head dim (1 when none is listed for it).
   double clock_headroom_ratio() const;
 

@@ -1,6 +1,7 @@
 // MaskRule text: parsing with the per-rule key sets of mask_rules.md, and the canonical form.
 #include "sim/gpu/mask_rule.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 #include <vector>
@@ -42,6 +43,12 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 }  // namespace
+
+bool is_mask_rule_name(const std::string& name) {
+  const std::vector<RuleKeys>& keys = rule_keys();
+  return std::any_of(keys.begin(), keys.end(),
+                     [&](const RuleKeys& rule) { return name == rule.name; });
+}
 
 std::string MaskRule::text() const {
   std::string out = name;

@@ -21,6 +21,9 @@ struct MaskRule {
   }
 };
 
+/// Whether `name` is one of mask_rules.md's rule names.
+bool is_mask_rule_name(const std::string& name);
+
 /// Parses `NAME[,key=value...]`; throws InputError naming `source` and `field` for an unknown
 /// name, a malformed item or a key the rule does not take.
 MaskRule parse_mask_rule(const std::string& text, const std::string& source,

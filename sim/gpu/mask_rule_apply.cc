@@ -14,6 +14,7 @@ namespace attnsim::gpu {
 void apply_mask_rule(BlockLayout& layout, const MaskRule& rule, const std::string& source) {
   const MaskGeometry& g = layout.geometry;
   const std::string text = rule.text();
+  layout.q_cut_rule_full.clear();  // only a rule classified below sets it
   if (rule.name == "custom") {
     layout.rule = rule;
     return;
@@ -74,6 +75,13 @@ void apply_mask_rule(BlockLayout& layout, const MaskRule& rule, const std::strin
       for (const BlockRowEntry& entry : row) {
         rule_pairs[entry.kv_block] = entry.allowed_pairs;
         rule_full[entry.kv_block] = entry.block_class == BlockClass::kFull;
+      }
+      if (qb == nq - 1 && g.seq_q % g.block_q != 0) {
+        layout.q_cut_rule_full.resize(static_cast<std::size_t>(g.batch * nk), 0);
+        for (const BlockRowEntry& entry : row) {
+          layout.q_cut_rule_full[b * nk + entry.kv_block] =
+              entry.allowed_pairs == area(qb, entry.kv_block) ? 1 : 0;
+        }
       }
       for (std::int64_t h = 0; h < g.heads; ++h) {
         const std::int64_t r = (b * g.heads + h) * nq + qb;

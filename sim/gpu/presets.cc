@@ -5,6 +5,7 @@
 #include <set>
 
 #include "sim/common/input_error.h"
+#include "sim/gpu/mask_rule.h"
 
 namespace attnsim::gpu {
 namespace {
@@ -39,6 +40,7 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
                             "calibrated_as",
                             "grid_choice",
                             "clock_headroom",
+                            "unmasked_covered_rules",
                             "cost",
                             "dense"});
   kernel.name = node.get_or<std::string>("name", kernel.name);
@@ -85,6 +87,15 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
       entry.reject_unknown_keys({"head_dim", "ratio"});
       kernel.clock_headroom.push_back(
           {entry.get<std::int64_t>("head_dim"), entry.get<double>("ratio")});
+    }
+  }
+  if (node.has("unmasked_covered_rules")) {
+    kernel.unmasked_covered_rules.clear();
+    for (const YamlReader& entry : node.list("unmasked_covered_rules")) {
+      const std::string rule = entry.as<std::string>();
+      if (!is_mask_rule_name(rule))
+        entry.fail("a mask rule name (mask_rules.md)", "'" + rule + "'");
+      kernel.unmasked_covered_rules.push_back(rule);
     }
   }
   if (node.has("mask_evaluation")) {

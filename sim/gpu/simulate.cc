@@ -375,7 +375,9 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
   // (writing millions of runs into fresh pages was ~40 % of simulate() on a 32K x 32-head mask).
   // A non-persistent launch is timed as a stream (stream_launch), which counts each item again
   // when it is dispatched; only the other schedulers keep every item's counts.
-  TileClassifier classifier(workload.mask, kernel.tile_q, kernel.tile_kv, kernel.visit_rule);
+  TileClassifier classifier(
+      workload.mask, kernel.tile_q, kernel.tile_kv, kernel.visit_rule,
+      workload.mask.rule && kernel.runs_covered_tiles_unmasked(workload.mask.rule->name));
   const std::int64_t items = classifier.items();
   // A launch order that depends on the mask (longest_first_q) is not a stream: it needs every
   // item's visited tiles first.

@@ -14,12 +14,13 @@ TileCounts& TileCounts::operator+=(const TileCounts& other) {
 }
 
 TileClassifier::TileClassifier(const BlockLayout& layout, std::int64_t tile_q, std::int64_t tile_kv,
-                               VisitRule visit_rule)
+                               VisitRule visit_rule, bool unmask_q_cut_covered)
     : layout_(layout),
       aligned_(layout.geometry.block_q % tile_q == 0 && layout.geometry.block_kv % tile_kv == 0),
       tile_q_(tile_q),
       tile_kv_(tile_kv),
       visit_rule_(visit_rule),
+      unmask_q_cut_covered_(unmask_q_cut_covered && !layout.q_cut_rule_full.empty()),
       q_tiles_(ceil_div(layout.geometry.seq_q, tile_q)),
       kv_tiles_(ceil_div(layout.geometry.seq_kv, tile_kv)),
       stamp_(aligned_ ? 0 : kv_tiles_, -1),
@@ -115,11 +116,20 @@ void TileClassifier::fill_box(std::vector<TileRun>& runs, std::vector<TileRun>& 
   runs.swap(scratch);
 }
 
+const std::uint8_t* TileClassifier::q_cut_covered(std::int64_t item) const {
+  const MaskGeometry& g = layout_.geometry;
+  if (!unmask_q_cut_covered_) return nullptr;
+  const std::int64_t i = item % q_tiles_;
+  if ((i * tile_q_) / g.block_q != g.q_blocks() - 1) return nullptr;
+  return layout_.q_cut_rule_full.data() + item / q_tiles_ / g.heads * g.kv_blocks();
+}
+
 void TileClassifier::visit_aligned(std::int64_t item, std::vector<TileRun>& out) const {
   const MaskGeometry& g = layout_.geometry;
   const std::int64_t i = item % q_tiles_;
   const std::int64_t row = item / q_tiles_ * g.q_blocks() + i * tile_q_ / g.block_q;
   const bool q_cut = (i + 1) * tile_q_ > g.seq_q;
+  const std::uint8_t* covered = q_cut_covered(item);
   const auto per_block = static_cast<std::int32_t>(g.block_kv / tile_kv_);
   const auto kv_tiles = static_cast<std::int32_t>(kv_tiles_);
   // The current run lives in locals and is flushed when the class changes or a gap appears:
@@ -130,7 +140,7 @@ void TileClassifier::visit_aligned(std::int64_t item, std::vector<TileRun>& out)
   const std::int64_t last = layout_.row_begin[row + 1];
   for (std::int64_t e = layout_.row_begin[row]; e < last;) {
     const std::int32_t begin = kv[e] * per_block;
-    const bool full = is_full[e] != 0 && !q_cut;
+    const bool full = covered ? covered[kv[e]] != 0 : is_full[e] != 0 && !q_cut;
     const BlockClass tile_class = full ? BlockClass::kFull : BlockClass::kPartial;
     if (begin != run.end || tile_class != run.tile_class) {
       if (run.end > run.begin) out.push_back(run);
@@ -141,7 +151,7 @@ void TileClassifier::visit_aligned(std::int64_t item, std::vector<TileRun>& out)
     // share the class when their flags do (any flags when a sequence end cuts the Q tile).
     std::int64_t stretch = 1;
     const std::uint64_t same_flags = full ? 0x0101010101010101ull : 0;
-    while (e + stretch + 8 <= last && kv[e + stretch + 7] - kv[e] == stretch + 7) {
+    while (!covered && e + stretch + 8 <= last && kv[e + stretch + 7] - kv[e] == stretch + 7) {
       std::uint64_t flags = 0;
       std::memcpy(&flags, is_full + e + stretch, sizeof flags);
       if (!q_cut && flags != same_flags) break;
@@ -168,13 +178,16 @@ TileCounts TileClassifier::count_aligned(std::int64_t item) const {
   const std::int64_t i = item % q_tiles_;
   const std::int64_t row = item / q_tiles_ * g.q_blocks() + i * tile_q_ / g.block_q;
   const bool q_cut = (i + 1) * tile_q_ > g.seq_q;
+  const std::uint8_t* covered = q_cut_covered(item);
   const std::int64_t per_block = g.block_kv / tile_kv_;
   const std::int64_t first = layout_.row_begin[row];
   const std::int64_t last = layout_.row_begin[row + 1];
   TileCounts counts;
   if (first == last) return counts;
   std::int64_t full_blocks = 0;
-  if (!q_cut) {
+  if (covered) {
+    for (std::int64_t e = first; e < last; ++e) full_blocks += covered[layout_.kv_block[e]];
+  } else if (!q_cut) {
     for (std::int64_t e = first; e < last; ++e) full_blocks += layout_.is_full[e] != 0 ? 1 : 0;
   }
   counts.full = full_blocks * per_block;
@@ -182,7 +195,8 @@ TileCounts TileClassifier::count_aligned(std::int64_t item) const {
   // As visit_aligned: only the row's last block can reach past the last kv tile (its run is cut
   // there), and a kv tile cut by the sequence end is partial even inside a full block.
   const std::int64_t last_end = (layout_.kv_block[last - 1] + 1) * per_block;
-  const bool last_full = layout_.is_full[last - 1] != 0 && !q_cut;
+  const bool last_full =
+      covered ? covered[layout_.kv_block[last - 1]] != 0 : layout_.is_full[last - 1] != 0 && !q_cut;
   if (last_end >= kv_tiles_) {
     (last_full ? counts.full : counts.partial) -= last_end - kv_tiles_;
     if (last_full && g.seq_kv % tile_kv_ != 0) {

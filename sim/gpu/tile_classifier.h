@@ -30,13 +30,16 @@ struct TileRun {
 /// Classifies kernel tiles (tile_q x tile_kv, any size relative to the mask blocks) of a block
 /// layout. Work item (b, h, i) has index (b * heads + h) * q_tiles + i and owns Q tile i.
 /// Rules: a tile is EMPTY when every mask block it overlaps is empty, FULL when every block it
-/// overlaps is full and no sequence end cuts it, PARTIAL otherwise. Range-driven visits span the
+/// overlaps is full and no sequence end cuts it, PARTIAL otherwise; with `unmask_q_cut_covered`,
+/// tiles of the last q block row whose block the layout's rule keeps entirely within the sequences
+/// (BlockLayout::q_cut_rule_full) are FULL, as the kernels that skip masking on tiles their rule
+/// covers run them (only where tiles subdivide the blocks). Range-driven visits span the
 /// first to the last non-empty tile; on a tile-order multi-dimensional layout (TokenTiling) whose
 /// tiles are the kernel's, they span that range in each dimension of the tile grid (NATTEN).
 class TileClassifier {
  public:
   TileClassifier(const BlockLayout& layout, std::int64_t tile_q, std::int64_t tile_kv,
-                 VisitRule visit_rule);
+                 VisitRule visit_rule, bool unmask_q_cut_covered = false);
 
   std::int64_t q_tiles() const { return q_tiles_; }
   std::int64_t kv_tiles() const { return kv_tiles_; }
@@ -56,6 +59,9 @@ class TileClassifier {
   void visit_aligned(std::int64_t item, std::vector<TileRun>& out) const;
   // visit_aligned's totals without its runs: a sum over the row's full flags.
   TileCounts count_aligned(std::int64_t item) const;
+  // Whether `item`'s block row is the last one cut by seq_q and its covered blocks run unmasked:
+  // then the row's classes come from q_cut_rule_full of the item's batch element (returned).
+  const std::uint8_t* q_cut_covered(std::int64_t item) const;
   void visit_general(std::int64_t item, std::vector<TileRun>& out);
   // Range-driven on a tile-order layout: the box of tiles between the per-dimension extremes.
   void fill_box(std::vector<TileRun>& runs, std::vector<TileRun>& scratch) const;
@@ -65,6 +71,7 @@ class TileClassifier {
   std::int64_t tile_q_;
   std::int64_t tile_kv_;
   VisitRule visit_rule_;
+  bool unmask_q_cut_covered_;
   std::vector<std::int64_t> tile_grid_;  // tiles per dimension when ranges are per dimension
   std::int64_t q_tiles_;
   std::int64_t kv_tiles_;

@@ -62,6 +62,17 @@ CASES = [
     ("causal --seq 8192 --heads 6", "sm90_persistent", []),
     # The power limit: sm90's clock headroom raises its schedule bound.
     ("causal --seq 8192 --heads 6", "sm90", []),
+    # An unaligned seq_q: the last Q tile's blocks are listed PARTIAL; kernels that run tiles
+    # their rule covers unmasked (unmasked_covered_rules) count the covered ones FULL, on both
+    # grids and on 64-key tiles (golden); rules they do not list (document) and kernels that do
+    # not (flexattention) keep them PARTIAL, as do tiles that do not subdivide the blocks.
+    ("causal --seq 3000 --heads 3 --batch 2", "sm90", []),
+    ("causal --seq 10000 --heads 2", "sm90_persistent", []),
+    ("prefix_lm --seq 5000 --heads 2 --prefix 1000", "golden", []),
+    ("band --seq 3000 --heads 2 --left 300 --right 200", "sm90", []),
+    ("document --seq 5000 --heads 2 --lengths 1000x2500x1500 --causal 0", "sm90", []),
+    ("causal --seq 3000 --heads 3", "flexattention", []),
+    ("causal --seq 3000 --heads 3 --block 64", "sm90", []),
 ]
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from . import REPO_ROOT
+from . import REPO_ROOT, mask_rules
 from .native import data_dir
 from .output_format import add_format_option, write_csv
 
@@ -78,6 +78,9 @@ class Kernel:
     # [{"head_dim": 128, "ratio": 1.17}, ...]: maximum SM clock over the clock held under this
     # kernel's full load (KernelSpec::clock_headroom); an unlisted head dim: 1
     clock_headroom: list = field(default_factory=list)
+    # rules whose PARTIAL tiles the kernel runs unmasked when the rule keeps every pair of the
+    # tile's rows inside the sequence (KernelSpec::unmasked_covered_rules)
+    unmasked_covered_rules: list = field(default_factory=list)
 
     def clock_headroom_ratio(self) -> float:
         return next((h["ratio"] for h in self.clock_headroom if h["head_dim"] == self.head_dim),
@@ -125,6 +128,31 @@ class Mask:
     allowed_pairs: np.ndarray | None = None
     tile_grid: tuple[int, ...] | None = None  # tiles per dimension of a tile-order layout
     rule: Rule | None = None  # the token rule of the partial blocks, if the file names one
+    rule_text: str | None = None  # its text, for attnsim.mask_rules
+
+
+def q_cut_rule_full(mask: Mask) -> np.ndarray | None:
+    """Bool [B, NK] (BlockLayout::q_cut_rule_full): where seq_q cuts the last q block row, the
+    blocks of that row whose pairs inside the sequences the rule keeps entirely; None without a
+    cut or a classified rule."""
+    if mask.seq_q % mask.block_q == 0 or mask.rule is None or \
+            mask.rule.name in ("allow", "custom"):
+        return None
+    b, h, nq, nk = mask.classes.shape
+    geometry = mask_rules.Geometry(mask.seq_q, mask.seq_kv, b, h, mask.block_q)
+    keep_of = mask_rules.predicate(mask.rule_text, geometry)
+    q = np.arange((nq - 1) * mask.block_q, mask.seq_q)[:, None]
+    kv = np.arange(mask.seq_kv)[None, :]
+    out = np.zeros((b, nk), bool)
+    for bi in range(b):
+        keep = np.broadcast_to(keep_of(np.full_like(q, bi), np.zeros_like(q), q, kv),
+                               (q.shape[0], mask.seq_kv))
+        padded = np.zeros((q.shape[0], nk * mask.block_kv), bool)
+        padded[:, :mask.seq_kv] = keep
+        inside = np.zeros(nk * mask.block_kv, bool)
+        inside[:mask.seq_kv] = True
+        out[bi] = (padded | ~inside).reshape(q.shape[0], nk, mask.block_kv).all(axis=(0, 2))
+    return out
 
 
 def load_gpu(name: str) -> Gpu:
@@ -272,7 +300,8 @@ def load_mask(path: Path) -> Mask:
         arrays = {name: npz[name] for name in npz.files}
     mask = load_blocks(arrays)
     if "rule" in arrays:
-        mask.rule = Rule.parse(str(arrays["rule"]))
+        mask.rule_text = str(arrays["rule"])
+        mask.rule = Rule.parse(mask.rule_text)
     if "token_dims" in arrays:
         if "q_tile_dims" in arrays or "tile_dilation" in arrays or any(
                 int(t) % int(s) for t, s in zip(arrays["token_dims"], arrays["tile_dims"])):
@@ -316,8 +345,12 @@ def load_blocks(arrays: dict[str, np.ndarray]) -> Mask:
     return Mask(classes, seq_q, seq_kv, block_q, block_kv, allowed)
 
 
-def tile_classes(mask: Mask, tile_q: int, tile_kv: int) -> np.ndarray:
-    """Kernel tile classes [B, H, q_tiles, kv_tiles] on a fine grid that both tilings divide."""
+def tile_classes(mask: Mask, tile_q: int, tile_kv: int,
+                 covered: np.ndarray | None = None) -> np.ndarray:
+    """Kernel tile classes [B, H, q_tiles, kv_tiles] on a fine grid that both tilings divide.
+    `covered` (q_cut_rule_full, for a kernel that runs such tiles unmasked): the last q block
+    row's tiles inside blocks it marks are FULL, unless the kv sequence end cuts them (tiles that
+    subdivide the blocks only)."""
     def fine_axis(seq, block, tile):
         cell = math.gcd(block, tile)
         cells = -(-seq // cell)
@@ -338,6 +371,10 @@ def tile_classes(mask: Mask, tile_q: int, tile_kv: int) -> np.ndarray:
     # Tiles cut by a sequence end are never full.
     if mask.seq_q % tile_q:
         full[:, :, -1, :] = False
+    if covered is not None and mask.block_q % tile_q == 0 and mask.block_kv % tile_kv == 0:
+        first = (mask.classes.shape[2] - 1) * mask.block_q // tile_q  # last block row
+        block_of_tile = np.arange(nkt) * tile_kv // mask.block_kv
+        full[:, :, first:, :] = covered[:, None, None, block_of_tile]
     if mask.seq_kv % tile_kv:
         full[:, :, :, -1] = False
     out = np.where(nonempty, PARTIAL, EMPTY).astype(np.uint8)
@@ -517,7 +554,9 @@ def memory_us(placements, seq, visits, heads, q_tiles, slots, kernel: Kernel, gp
 def simulate(mask: Mask, gpu: Gpu, kernel: Kernel, cost: Cost) -> dict:
     b, h = mask.classes.shape[:2]
     slots = gpu.sm_count * kernel.ctas_per_sm
-    classes = tile_classes(mask, kernel.tile_q, kernel.tile_kv)
+    covered = q_cut_rule_full(mask) if mask.rule is not None and \
+        mask.rule.name in kernel.unmasked_covered_rules else None
+    classes = tile_classes(mask, kernel.tile_q, kernel.tile_kv, covered)
     q_tiles, kv_tiles = classes.shape[2:]
     per_dim = mask.tile_grid is not None and (kernel.tile_q, kernel.tile_kv) == (
         mask.block_q, mask.block_kv)

@@ -310,10 +310,20 @@ BlockLayout generate_pattern(const PatternSpec& spec) {
   std::vector<std::int64_t> allowed(g.batch * g.heads, 0);
   BlockRow row;
   const bool repeat = spec.repeat_alike_heads && instance->heads_alike();
+  // BlockLayout::q_cut_rule_full, as apply_mask_rule sets it for a mask read with this rule: the
+  // last q block row of each batch element's first head (rules do not depend on the head).
+  const std::optional<MaskRule> rule = instance->rule();
+  const bool q_cut_covered =
+      rule && rule->name != "allow" && rule->name != "custom" && g.seq_q % g.block_q != 0;
+  const std::int64_t nk = g.kv_blocks(), last_q = g.q_blocks() - 1;
+  std::vector<std::uint8_t> q_cut_rule_full(q_cut_covered ? g.batch * nk : 0, 0);
   for (std::int64_t head = 0; head < g.batch * g.heads; ++head) {
     if (repeat && head > 0) {
       builder.repeat_rows(0, g.q_blocks());
       allowed[head] = allowed[0];
+      if (q_cut_covered && head % g.heads == 0) {
+        std::copy_n(q_cut_rule_full.begin(), nk, q_cut_rule_full.begin() + head / g.heads * nk);
+      }
       continue;
     }
     const std::unique_ptr<HeadMask> mask =
@@ -323,6 +333,15 @@ BlockLayout generate_pattern(const PatternSpec& spec) {
       for (const BlockRowEntry& entry : row) {
         builder.add(entry.kv_block, entry.block_class);
         allowed[head] += entry.allowed_pairs;
+      }
+      if (q_cut_covered && qb == last_q && head % g.heads == 0) {
+        const std::int64_t rows = g.seq_q - last_q * g.block_q;
+        for (const BlockRowEntry& entry : row) {
+          const std::int64_t cols =
+              std::min(g.seq_kv, (entry.kv_block + 1) * g.block_kv) - entry.kv_block * g.block_kv;
+          q_cut_rule_full[head / g.heads * nk + entry.kv_block] =
+              entry.allowed_pairs == rows * cols ? 1 : 0;
+        }
       }
       builder.end_row();
     }
@@ -336,7 +355,8 @@ BlockLayout generate_pattern(const PatternSpec& spec) {
   BlockLayout layout = builder.finish();
   layout.allowed_pairs = std::move(allowed);
   layout.tiling = instance->tiling();
-  layout.rule = instance->rule();
+  layout.rule = rule;
+  layout.q_cut_rule_full = std::move(q_cut_rule_full);
   return layout;
 }
 

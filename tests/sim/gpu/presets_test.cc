@@ -190,6 +190,25 @@ TEST_F(PresetFiles, ClockHeadroomLoadsAndBadEntriesNameTheirField) {
   EXPECT_NE(unknown.find("clock"), std::string::npos) << unknown;
 }
 
+TEST_F(PresetFiles, UnmaskedCoveredRulesLoadAndAnUnknownNameIsNamed) {
+  // The kernels whose tile_needs_mask skips tiles the window and prefix rules cover (both sm90
+  // grids, golden); FlexAttention runs mask_mod on every PARTIAL tile.
+  for (const char* name : {"sm90", "sm90_persistent", "golden"}) {
+    const KernelSpec kernel = load_kernel(name, kShipped);
+    EXPECT_TRUE(kernel.runs_covered_tiles_unmasked("causal")) << name;
+    EXPECT_TRUE(kernel.runs_covered_tiles_unmasked("prefix_lm")) << name;
+    EXPECT_FALSE(kernel.runs_covered_tiles_unmasked("document")) << name;
+  }
+  EXPECT_FALSE(load_kernel("flexattention", kShipped).runs_covered_tiles_unmasked("causal"));
+  write("bad", "unmasked_covered_rules: [causal, casual]\n");
+  const std::string message = input_error_of([&] { load_kernel("bad", {dir_}); });
+  EXPECT_NE(message.find("bad.yaml"), std::string::npos) << message;
+  EXPECT_NE(message.find("unmasked_covered_rules[1]: expected a mask rule name (mask_rules.md), "
+                         "got 'casual'"),
+            std::string::npos)
+      << message;
+}
+
 TEST_F(PresetFiles, NeighborhoodOpsLoadAndBadOnesNameTheirField) {
   // FlexAttention d128 carries the op counts of its SASS (flexattention.yaml); d64 the defaults.
   const KernelSpec d128 = load_kernel("flexattention", kShipped);

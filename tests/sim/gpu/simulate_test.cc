@@ -9,6 +9,7 @@
 
 #include "sim/gpu/launch_order.h"
 #include "sim/gpu/memory_model.h"
+#include "sim/gpu/patterns/pattern.h"
 #include "tests/sim/gpu/test_masks.h"
 
 namespace attnsim::gpu {
@@ -68,6 +69,28 @@ TEST(Simulate, CausalTriangleOnTheNonPersistentGrid) {
   EXPECT_DOUBLE_EQ(r.speedup_bound_tiles, 64.0 / 36.0);
   EXPECT_DOUBLE_EQ(r.density_tiles, 36.0 / 64.0);
   EXPECT_FALSE(r.density_tokens_exact);
+}
+
+// Causal at seq 3000 (24 Q tiles of 128, the last cut at 3000): the lists mark every block of
+// the last Q row PARTIAL. A kernel that runs tiles its rule covers unmasked counts that row's 23
+// blocks below the diagonal FULL; the diagonal tiles (24, the last also cut by seq_kv) stay
+// PARTIAL. By hand: rows 0..22 hold 0 + 1 + ... + 22 = 253 FULL tiles.
+TEST(Simulate, KernelsThatSkipCoveredTilesRunTheCutLastRowUnmasked) {
+  const Workload causal{"causal", generate_pattern(make_pattern_spec(
+                                      "causal", {{"seq", "3000"}, {"batch", "2"}}, "test"))};
+  ASSERT_EQ(causal.mask.q_cut_rule_full.size(), 2u * 24u);
+  KernelSpec masks_all = kernel_with("non_persistent");
+  KernelSpec skips = masks_all;
+  skips.unmasked_covered_rules = {"band", "causal"};
+  const Result all = simulate(causal, small_gpu(4), masks_all, unit_cost());
+  const Result skipped = simulate(causal, small_gpu(4), skips, unit_cost());
+  EXPECT_EQ(all.tiles_full, 2 * 253);
+  EXPECT_EQ(all.tiles_partial, 2 * (24 + 23));
+  EXPECT_EQ(skipped.tiles_full, 2 * (253 + 23));
+  EXPECT_EQ(skipped.tiles_partial, 2 * 24);
+  // Another rule listed, not this one: nothing changes.
+  skips.unmasked_covered_rules = {"band"};
+  EXPECT_EQ(simulate(causal, small_gpu(4), skips, unit_cost()).tiles_partial, 2 * (24 + 23));
 }
 
 TEST(Simulate, WorstQBoundIsSetByTheLongestQTile) {
