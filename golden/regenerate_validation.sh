@@ -50,7 +50,7 @@ done
 # FlexAttention d64 and d128, one machine (2026-12-03 auto visit): predicted by the shipped
 # calibrations.
 for set in 2026-12-03-auto/dataset 2026-12-03-auto/rules; do
-  $V --dataset $H/$set --kernels flexattention,sm90,sm90_persistent $SHIPPED \
+  $V --dataset $H/$set --kernels flexattention,sm90,sm90_persistent,sm90_auto $SHIPPED \
      --out $H/$set/validation --format table
 done
 # The hidden sets' protocol (5 base runs, one run per rule, the rest held out) tried on blind7.

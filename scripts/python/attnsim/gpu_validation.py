@@ -40,7 +40,7 @@ DEFAULT_DATASET = REPO_ROOT / "golden/results/h200/2026-12-02-rules"
 RULE_RUN_DATASET = REPO_ROOT / "golden/results/h200/2026-12-02-flex-costs"
 LEGACY_CALIBRATION_CASES = ["dense-s4096-h32", "dense-s32768-h8", "causal-s16384-h16",
                             "random-s8192-h32", "vertical_slash-s8192-h32"]
-KERNELS = ["golden", "flexattention", "sm90", "sm90_persistent"]
+KERNELS = ["golden", "flexattention", "sm90", "sm90_persistent", "sm90_auto"]
 # tilesim preset per (kernel, head dim) where the kernel compiles a different configuration.
 PRESETS = {("flexattention", 64): "flexattention_d64"}
 # The targets: held-out median and max |error|; runs under SHORT_MS get SHORT_MAX.
@@ -345,14 +345,15 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
     colors = {("golden", 64): "#1f77b4", ("golden", 128): "#08306b",
               ("flexattention", 64): "#ff7f0e", ("flexattention", 128): "#a63603",
               ("sm90", 64): "#2ca02c", ("sm90", 128): "#00441b",
-              ("sm90_persistent", 64): "#9467bd", ("sm90_persistent", 128): "#3f007d"}
+              ("sm90_persistent", 64): "#9467bd", ("sm90_persistent", 128): "#3f007d",
+              ("sm90_auto", 64): "#e377c2", ("sm90_auto", 128): "#7a0177"}
     missing = {(r.kernel, r.head_dim) for r in rows} - set(colors)
     if missing:  # every run is drawn: a configuration without a colour would vanish silently
         raise ValueError(f"plot: no colour for {sorted(missing)}")
     # Only the configurations the dataset measured get a legend entry.
     colors = {key: c for key, c in colors.items() if any((r.kernel, r.head_dim) == key
                                                          for r in rows)}
-    fig, axes = plt.subplots(1, 2, figsize=(13, 6))
+    fig, axes = plt.subplots(1, 2, figsize=(15, 6))
     ax = axes[0]
     for (kernel, head_dim), color in colors.items():
         sel = [r for r in rows if r.kernel == kernel and r.head_dim == head_dim]
@@ -380,7 +381,8 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
         offset = {("golden", 64): -0.3, ("golden", 128): -0.1, ("flexattention", 64): 0.1,
                   ("flexattention", 128): 0.3, ("sm90", 64): -0.2,
                   ("sm90", 128): 0.2, ("sm90_persistent", 64): 0.0,
-                  ("sm90_persistent", 128): 0.4}[(kernel, head_dim)]
+                  ("sm90_persistent", 128): 0.4, ("sm90_auto", 64): -0.4,
+                  ("sm90_auto", 128): 0.45}[(kernel, head_dim)]
         ax.scatter([rules.index(r.rule) + offset for r in sel], [100 * r.error for r in sel],
                    s=12, color=color, label=f"{kernel} d{head_dim}")
     ax.axhspan(-5, 5, color="0.9", zorder=0)
@@ -388,7 +390,8 @@ def plot(rows: list[Row], out_dir: Path) -> list[str]:
     ax.set_xticks(range(len(rules)), rules, rotation=35, ha="right")
     ax.set(ylabel="held-out error, % (predicted - measured) / measured",
            title="Held-out error by mask rule (band: ±5 %)")
-    ax.legend(fontsize=8)
+    # Outside the axes: inside, it hid the largest errors of whichever rules sat under it.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     fig.savefig(out_dir / "predicted_vs_measured.png", dpi=120)
     plt.close(fig)
