@@ -47,6 +47,11 @@ constexpr int kRowBytes = 128;                   // one swizzle-atom row: 64 16-
 constexpr int kSlabBytes = kTileKv * kRowBytes;  // [128 rows][64 columns]; kTileQ == kTileKv
 constexpr int kMaxKvBlocks = Sm90KernelGeometry::kMaxKvBlocks;
 static_assert(kTileQ == kTileKv, "Q and K/V tiles share the slab size");
+// A staged tile's key words; documents also keep the 4 staging warps' summaries after them (other
+// rules keep the plain stride: a visit with the wider one for every rule measured gna d64 1-1.5 %
+// slower, results/h200/2026-12-03-doc-uniform/visit1).
+template <TokenRule kRule>
+constexpr int kKeyWordStride = kRule == TokenRule::kDocument ? kTileKv + 8 : kTileKv;
 
 // A rank-1 neighborhood without dilation (mask_rules.md's sliding_window) keeps one interval of
 // keys per row, neighborhood_range's [start, start + count - 1]: the kernel runs it as this private
@@ -76,9 +81,11 @@ struct Layout {
   // The current work item's key blocks, partial first, in two buffers (item parity), so a
   // persistent CTA fills the next item's list while the last one's readers finish.
   static constexpr int kBlockList = kBarriers + 128;
-  // Word rules: each consumer warpgroup's key words of a tile, two buffers (tile parity).
+  // Word rules: each consumer warpgroup's key words of a tile, two buffers (tile parity), each
+  // kKeyWordStride words: the tile's 128 key words, then per warp of the staging warpgroup its
+  // first word and whether its 32 words are all that one (documents: uniform_document_tile).
   static constexpr int kKeyWords = kBlockList + 2 * 4 * kMaxKvBlocks;
-  static constexpr int kBytes = kKeyWords + 2 * 2 * kTileKv * 4 + 1024;  // + slack to align 1 KB
+  static constexpr int kBytes = kKeyWords + 2 * 2 * (kTileKv + 8) * 4 + 1024;  // + 1 KB align
 };
 
 __device__ __forceinline__ std::uint32_t smem_u32(const void* p) {
@@ -326,14 +333,48 @@ constexpr bool kIntervalPath =
 // document tile inside the window (every tile of non-causal documents) no bound, only the
 // document ids. The bounds are taken relative to this thread's first key, so each compare is
 // against an immediate (as in kNeighborhood1d's original test).
+//
+// Documents: most PARTIAL tiles of documents longer than a tile lie inside one document. The
+// staging warps record, per 32 keys, the first key's document id and whether all 32 share it
+// (stage_key_words); a tile whose four summaries agree holds one document, and then each row's
+// test is one compare for the whole tile instead of one per key (and none when every row of the
+// thread is in that document and no bound cuts the tile).
 template <TokenRule kRule, bool kLo, bool kHi>
 __device__ __forceinline__ void mask_interval(float (&s)[64], const rules::RowState (&row)[2],
                                               int kv0, int quad, const std::uint32_t* words) {
+  bool uniform = false, keep[2] = {true, true};
+  if constexpr (kRule == TokenRule::kDocument) {
+    const uint2 w0 = *reinterpret_cast<const uint2*>(words + kTileKv);
+    const uint2 w1 = *reinterpret_cast<const uint2*>(words + kTileKv + 2);
+    const uint2 w2 = *reinterpret_cast<const uint2*>(words + kTileKv + 4);
+    const uint2 w3 = *reinterpret_cast<const uint2*>(words + kTileKv + 6);
+    uniform = (w0.y & w1.y & w2.y & w3.y) != 0u && w0.x == w1.x && w0.x == w2.x && w0.x == w3.x;
+    keep[0] = row[0].low == w0.x;
+    keep[1] = row[1].low == w0.x;
+    if (uniform && !kLo && !kHi && keep[0] && keep[1]) return;
+  }
   int lo[2], hi[2];
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     lo[r] = row[r].lo - (kv0 + 2 * quad);
     hi[r] = row[r].hi - (kv0 + 2 * quad);
+  }
+  if constexpr (kRule == TokenRule::kDocument) {
+    if (uniform) {  // one document: the rows' own test, and the bounds
+#pragma unroll
+      for (int n = 0; n < kTileKv / 8; ++n)
+#pragma unroll
+        for (int r = 0; r < 2; ++r)
+#pragma unroll
+          for (int c = 0; c < 2; ++c) {
+            const int off = n * 8 + c;
+            bool ok = keep[r];
+            if constexpr (kLo) ok = ok & (off >= lo[r]);
+            if constexpr (kHi) ok = ok & (off <= hi[r]);
+            if (!ok) s[4 * n + 2 * r + c] = -INFINITY;
+          }
+      return;
+    }
   }
 #pragma unroll
   for (int n = 0; n < kTileKv / 8; ++n) {  // registers 4n..4n+3: keys 8n + 2 quad + {0, 1}
@@ -618,7 +659,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     const int warp = tid / 32, lane = tid % 32;
     const std::uint32_t q_base = base + L::kQ + cw * 64 * kRowBytes;
     std::uint32_t* const key_words =
-        reinterpret_cast<std::uint32_t*>(smem_raw + (base - raw) + L::kKeyWords) + cw * 2 * kTileKv;
+        reinterpret_cast<std::uint32_t*>(smem_raw + (base - raw) + L::kKeyWords) +
+        cw * 2 * kKeyWordStride<kRule>;
     // Key-word buffers alternate per staged tile (kw_staged): between two writes of one buffer
     // lies the other's barrier, which every reader of the first has passed.
     int g = 0, iter = 0, kw_staged = 0;
@@ -677,9 +719,16 @@ __global__ void __launch_bounds__(kThreads, 1)
       auto stage_key_words = [&](int j) -> const std::uint32_t* {
         if constexpr (rules::kUsesWords<kRule>) {
           if (j / tiles_per_block < it.n_partial) {
-            std::uint32_t* buf = key_words + (kw_staged++ & 1) * kTileKv;
+            std::uint32_t* buf = key_words + (kw_staged++ & 1) * kKeyWordStride<kRule>;
             if constexpr (kRule == TokenRule::kDocument) {
               buf[tid] = kw_next;
+              // This warp's 32 keys: their first id and whether all share it (mask_interval).
+              const std::uint32_t first = __shfl_sync(0xffffffffu, kw_next, 0);
+              const bool same = __all_sync(0xffffffffu, kw_next == first);
+              if (lane == 0) {
+                buf[kTileKv + 2 * warp] = first;
+                buf[kTileKv + 2 * warp + 1] = same ? 1u : 0u;
+              }
               if ((j + 1) / tiles_per_block < it.n_partial)
                 kw_next = rules::key_word<kRule>(args.rule, it.b, tile_kv(it, j + 1) + tid, seq_kv);
             } else {
