@@ -70,6 +70,7 @@ KernelSpec KernelSpec::on_grid(const Grid& grid) const {
   on.scheduler = grid.scheduler;
   on.launch_order = grid.launch_order;
   on.dense_scheduler = grid.dense_scheduler;
+  on.item_overhead_ratio = grid.item_overhead_ratio;
   on.grid_choice.reset();
   return on;
 }
@@ -115,6 +116,8 @@ models::Violations KernelSpec::validate() const {
   v.require(mask_op_efficiency > 0 && mask_op_efficiency <= 1, "cost.mask_op_efficiency",
             "a fraction in (0, 1]", mask_op_efficiency);
   v.require(host_floor_us >= 0, "cost.host_floor_us", "a non-negative number", host_floor_us);
+  v.require(item_overhead_ratio > 0 && item_overhead_ratio <= 2, "item_overhead_ratio",
+            "a ratio in (0, 2]", item_overhead_ratio);
   v.require(unaligned_tile_cost_ratio >= 0, "cost.unaligned_tile_cost_ratio",
             "a non-negative number", unaligned_tile_cost_ratio);
   v.require(unaligned_mask_factor >= 1, "cost.unaligned_mask_factor", "a number >= 1",

@@ -62,6 +62,14 @@ struct KernelSpec {
   /// (sm90_persistent: sm90's), so tile and per-item costs carry over and only the schedule
   /// differs. Empty: only calibrations fitted for this kernel's own name.
   std::string calibrated_as;
+  /// A work item's fixed cost on this kernel's grid over the cost model's per-item cost (cta_us,
+  /// which calibrations fit on the grid they were measured on). A persistent CTA that moves to its
+  /// next item pays less than a new CTA of the flat grid (no block launch, the next item's loads
+  /// issued while the last one drains): sm90_persistent takes sm90's calibrations with a ratio
+  /// fitted on the persistent grid's runs (its preset says which). 1: the calibrated cost.
+  double item_overhead_ratio = 1.0;
+  /// A cost model's per-item cost (CostParams::cta_us) on this kernel's grid.
+  double item_us(double cta_us) const { return cta_us * item_overhead_ratio; }
 
   /// One grid of a kernel that has two (grid_choice): the scheduling fields of the preset that
   /// models that grid, which replace this kernel's for a launch on it.
@@ -70,6 +78,7 @@ struct KernelSpec {
     std::string scheduler;
     LaunchOrder launch_order;
     std::optional<std::string> dense_scheduler;
+    double item_overhead_ratio = 1.0;
   };
   /// A kernel that picks its grid per mask and head dim on the host, before launching: the sm90
   /// kernel's `bsattn-bench --grid auto`, whose estimate (sim/gpu/schedulers/sm90_grid_choice.h)

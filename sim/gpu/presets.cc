@@ -41,6 +41,7 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
                             "grid_choice",
                             "clock_headroom",
                             "unmasked_covered_rules",
+                            "item_overhead_ratio",
                             "cost",
                             "dense"});
   kernel.name = node.get_or<std::string>("name", kernel.name);
@@ -81,6 +82,8 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
   kernel.q_heads_per_kv_head = node.get_or<int>("q_heads_per_kv_head", kernel.q_heads_per_kv_head);
   kernel.unaligned_variant = node.get_or<bool>("unaligned_variant", kernel.unaligned_variant);
   kernel.calibrated_as = node.get_or<std::string>("calibrated_as", kernel.calibrated_as);
+  kernel.item_overhead_ratio =
+      node.get_or<double>("item_overhead_ratio", kernel.item_overhead_ratio);
   if (node.has("clock_headroom")) {
     kernel.clock_headroom.clear();
     for (const YamlReader& entry : node.list("clock_headroom")) {
@@ -182,7 +185,8 @@ KernelSpec load_kernel_unvalidated(const std::string& name_or_path, const Preset
           load_kernel_unvalidated(name, dirs, depth + 1, field.location() + ": " + field.path());
       if (preset.grid_choice) field.fail("a preset with one grid", "'" + name + "' (grid_choice)");
       throw_if_invalid(preset.validate(), find_preset("kernels", name, dirs).string());
-      return KernelSpec::Grid{name, preset.scheduler, preset.launch_order, preset.dense_scheduler};
+      return KernelSpec::Grid{name, preset.scheduler, preset.launch_order, preset.dense_scheduler,
+                              preset.item_overhead_ratio};
     };
     kernel.grid_choice = KernelSpec::GridChoice{grid("flat"), grid("persistent")};
   }

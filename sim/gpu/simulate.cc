@@ -67,12 +67,13 @@ void add_charged_tiles(const TileCounts& c, bool mask_everything, double& full_t
   masked_tiles += mask_everything ? full + masked : masked;
 }
 
-std::vector<double> item_times(const std::vector<TileCounts>& counts, const CostParams& cost,
+// item_us: the per-item cost on the launch's grid (KernelSpec::item_us).
+std::vector<double> item_times(const std::vector<TileCounts>& counts, double item_us,
                                const CostParams::TileTimes& tiles, MaskingRule rule) {
   const bool masked = has_masked_tiles(counts);
   std::vector<double> work = common::huge_vector<double>(counts.size());
   for (std::size_t i = 0; i < counts.size(); ++i) {
-    work[i] = item_time_us(counts[i], cost.cta_us, tiles, rule, masked);
+    work[i] = item_time_us(counts[i], item_us, tiles, rule, masked);
   }
   return work;
 }
@@ -259,13 +260,14 @@ double dense_launch_ms(const MaskGeometry& g, const KernelSpec& dense_kernel,
     // Without a cut Q tile every dense item has the same counts, hence the same work.
     std::optional<double> equal_work;
     if (g.seq_q % dense_kernel.tile_q == 0) {
-      equal_work =
-          item_time_us(counts_of(0), cost.cta_us, tiles, dense_kernel.masking_rule, masked);
+      equal_work = item_time_us(counts_of(0), dense_kernel.item_us(cost.cta_us), tiles,
+                                dense_kernel.masking_rule, masked);
     }
     const TimedLaunch run = stream_launch(
         g, q_tiles, kv_tiles, dense_kernel, gpu, slots, counts_of,
         [&](const TileCounts& c) {
-          return item_time_us(c, cost.cta_us, tiles, dense_kernel.masking_rule, masked);
+          return item_time_us(c, dense_kernel.item_us(cost.cta_us), tiles,
+                              dense_kernel.masking_rule, masked);
         },
         [&](std::int64_t) { return std::pair<const TileRun*, const TileRun*>(&row, &row + 1); },
         false, nullptr, equal_work);
@@ -273,10 +275,10 @@ double dense_launch_ms(const MaskGeometry& g, const KernelSpec& dense_kernel,
   }
   const std::vector<TileCounts> counts =
       dense_tile_counts(g, dense_kernel.tile_q, dense_kernel.tile_kv);
-  const LaunchRun run =
-      run_launch(item_times(counts, cost, cost.tile_times(dense_kernel, g, std::nullopt),
-                            dense_kernel.masking_rule),
-                 g, q_tiles, dense_kernel, slots);
+  const LaunchRun run = run_launch(
+      item_times(counts, dense_kernel.item_us(cost.cta_us),
+                 cost.tile_times(dense_kernel, g, std::nullopt), dense_kernel.masking_rule),
+      g, q_tiles, dense_kernel, slots);
   const MemoryTraffic memory =
       estimate_memory(run.schedule.placements, run.sequence, RunsFunction([&](std::int64_t) {
                         return std::pair<const TileRun*, const TileRun*>(&row, &row + 1);
@@ -558,13 +560,15 @@ Result simulate(const Workload& workload, const GpuSpec& gpu, const KernelSpec& 
       run = stream_launch(
           g, classifier.q_tiles(), classifier.kv_tiles(), kernel, gpu, slots, counts_of,
           [&](const TileCounts& c) {
-            return item_time_us(c, cost.cta_us, tiles, kernel.masking_rule, masked_tiles);
+            return item_time_us(c, kernel.item_us(cost.cta_us), tiles, kernel.masking_rule,
+                                masked_tiles);
           },
           runs_of, mask_everything, options.record_timeline ? &r.timeline : nullptr);
     } else {
       const LaunchRun sparse_run = run_launch(
-          item_times(counts, cost, tiles, kernel.masking_rule), g, classifier.q_tiles(), kernel,
-          slots, [&](std::int64_t item) { return static_cast<double>(counts[item].visited()); });
+          item_times(counts, kernel.item_us(cost.cta_us), tiles, kernel.masking_rule), g,
+          classifier.q_tiles(), kernel, slots,
+          [&](std::int64_t item) { return static_cast<double>(counts[item].visited()); });
       run.stats = schedule_stats(sparse_run.schedule, sparse_run.work);
       record_critical_path(sparse_run, counts, kernel.masking_rule, run);
       run.memory = estimate_memory(sparse_run.schedule.placements, sparse_run.sequence,

@@ -81,6 +81,8 @@ class Kernel:
     # rules whose PARTIAL tiles the kernel runs unmasked when the rule keeps every pair of the
     # tile's rows inside the sequence (KernelSpec::unmasked_covered_rules)
     unmasked_covered_rules: list = field(default_factory=list)
+    # a work item's fixed cost on this grid over the cost model's cta_us (KernelSpec)
+    item_overhead_ratio: float = 1.0
 
     def clock_headroom_ratio(self) -> float:
         return next((h["ratio"] for h in self.clock_headroom if h["head_dim"] == self.head_dim),
@@ -524,11 +526,12 @@ def shared_sm_makespan(work: list[float], sms: int, per_sm: int, policy: str) ->
 
 
 def item_work(full, masked, cost: Cost, tiles: tuple[float, float], rule: str,
-              problem_masked: bool):
+              problem_masked: bool, item_overhead_ratio: float = 1.0):
     full_us, masked_us = tiles
+    item_us = cost.cta_us * item_overhead_ratio  # KernelSpec::item_us
     if rule == "always_mask" or (rule == "global_fast_path" and problem_masked):
-        return cost.cta_us + (full + masked) * masked_us
-    return cost.cta_us + full * full_us + masked * masked_us
+        return item_us + (full + masked) * masked_us
+    return item_us + full * full_us + masked * masked_us
 
 
 def memory_us(placements, seq, visits, heads, q_tiles, slots, kernel: Kernel, gpu: Gpu, seq_q, b):
@@ -605,7 +608,7 @@ def simulate(mask: Mask, gpu: Gpu, kernel: Kernel, cost: Cost) -> dict:
             problem_masked = bool(masked_v.sum() > 0)
             tiles = tile_times(cost_or_none, kern, mask.seq_q, mask.seq_kv, rule)
             work = [item_work(full_v[i], masked_v[i], cost_or_none, tiles, kern.masking_rule,
-                              problem_masked) for i in seq]
+                              problem_masked, kern.item_overhead_ratio) for i in seq]
         placements, finish = schedule(work, slots, kern.scheduler)
         return seq, work, placements, finish
 
