@@ -209,6 +209,24 @@ TEST_F(PresetFiles, UnmaskedCoveredRulesLoadAndAnUnknownNameIsNamed) {
       << message;
 }
 
+TEST_F(PresetFiles, ItemOverheadRatioLoadsAndABadOneIsNamed) {
+  // The persistent grid's item cost relative to the flat grid's calibrated one: measured 0.75
+  // (sm90_persistent.yaml); the flat grid and sm90_auto's flat grid keep 1, its persistent grid
+  // takes the persistent preset's.
+  EXPECT_DOUBLE_EQ(load_kernel("sm90", kShipped).item_overhead_ratio, 1.0);
+  EXPECT_DOUBLE_EQ(load_kernel("sm90_persistent", kShipped).item_overhead_ratio, 0.75);
+  const KernelSpec choice = load_kernel("sm90_auto", kShipped);
+  ASSERT_TRUE(choice.grid_choice.has_value());
+  EXPECT_DOUBLE_EQ(choice.on_grid(choice.grid_choice->flat).item_overhead_ratio, 1.0);
+  EXPECT_DOUBLE_EQ(choice.on_grid(choice.grid_choice->persistent).item_overhead_ratio, 0.75);
+  EXPECT_DOUBLE_EQ(choice.on_grid(choice.grid_choice->persistent).item_us(4.0), 3.0);
+  write("bad", "item_overhead_ratio: 0\n");
+  const std::string message = input_error_of([&] { load_kernel("bad", {dir_}); });
+  EXPECT_NE(message.find("bad.yaml"), std::string::npos) << message;
+  EXPECT_NE(message.find("item_overhead_ratio: expected a ratio in (0, 2]"), std::string::npos)
+      << message;
+}
+
 TEST_F(PresetFiles, NeighborhoodOpsLoadAndBadOnesNameTheirField) {
   // FlexAttention d128 carries the op counts of its SASS (flexattention.yaml); d64 the defaults.
   const KernelSpec d128 = load_kernel("flexattention", kShipped);
