@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -39,12 +38,7 @@ def with_masks(tmp_path: Path, source: Path, dataset: str) -> Path:
     return root
 
 
-def shipped_costs() -> dict[int, tuple[float, float]]:
-    """h200_grid_item_costs as sim/gpu/schedulers/sm90_grid_choice.cc writes it."""
-    text = (REPO_ROOT / "sim" / "gpu" / "schedulers" / "sm90_grid_choice.cc").read_text()
-    d64 = re.search(r"if \(head_dim == 64\) return \{([\d.]+), ([\d.]+)\};", text)
-    other = re.search(r"\n  return \{([\d.]+), ([\d.]+)\};\n\}", text)
-    return {64: (float(d64[1]), float(d64[2])), 128: (float(other[1]), float(other[2]))}
+shipped_costs = grid_choice.shipped_item_costs
 
 
 @needs_tilesim

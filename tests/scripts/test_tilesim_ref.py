@@ -73,6 +73,11 @@ CASES = [
     ("document --seq 5000 --heads 2 --lengths 1000x2500x1500 --causal 0", "sm90", []),
     ("causal --seq 3000 --heads 3", "flexattention", []),
     ("causal --seq 3000 --heads 3 --block 64", "sm90", []),
+    # The grid picked per mask (sm90_auto): flat on a causal triangle, persistent on short
+    # uniform items, and the tile count where Q tiles are not the blocks.
+    ("causal --seq 16384 --heads 8", "sm90_auto", []),
+    ("band --seq 4096 --heads 32 --batch 2 --left 127 --right 0", "sm90_auto", []),
+    ("block_topk --seq 8192 --heads 4 --density 0.2 --seed 3 --block 64", "sm90_auto", []),
 ]
 
 
@@ -94,6 +99,7 @@ def test_cpp_and_numpy_agree(tmp_path, gen, kernel_name, extra, fmt):
             setattr(kernel, field, int(extra[extra.index(flag) + 1]))
     ref = tilesim_ref.simulate(tilesim_ref.load_mask(mask), gpu, kernel,
                                tilesim_ref.default_cost(gpu, kernel))
+    assert cpp.get("grid") == ref.get("grid")  # sm90_auto's pick; absent for one-grid kernels
     for field in INTEGER_FIELDS:
         assert cpp[field] == ref[field], field
     for field in FLOAT_FIELDS:

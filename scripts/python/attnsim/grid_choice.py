@@ -23,10 +23,12 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 
+from . import REPO_ROOT
 from .errors import InputError
 from .output_format import add_format_option, emit, human
 
@@ -35,6 +37,16 @@ SM_COUNT = 132  # the H200's
 VISIT2 = Path("golden/results/h200/2026-12-03-sm90-dataset/visit2")
 COST_STEP = 0.5
 COST_MAX = 12.0
+
+
+def shipped_item_costs() -> dict[int, tuple[float, float]]:
+    """h200_grid_item_costs (flat, persistent tiles per item) as
+    sim/gpu/schedulers/sm90_grid_choice.cc writes it: {64: ..., 128: ...}, 128 standing for every
+    head dim other than 64."""
+    text = (REPO_ROOT / "sim" / "gpu" / "schedulers" / "sm90_grid_choice.cc").read_text()
+    d64 = re.search(r"if \(head_dim == 64\) return \{([\d.]+), ([\d.]+)\};", text)
+    other = re.search(r"\n  return \{([\d.]+), ([\d.]+)\};\n\}", text)
+    return {64: (float(d64[1]), float(d64[2])), 128: (float(other[1]), float(other[2]))}
 
 
 def item_tiles(mask: Path, batch: int, heads: int) -> np.ndarray:

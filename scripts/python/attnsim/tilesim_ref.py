@@ -83,6 +83,8 @@ class Kernel:
     unmasked_covered_rules: list = field(default_factory=list)
     # a work item's fixed cost on this grid over the cost model's cta_us (KernelSpec)
     item_overhead_ratio: float = 1.0
+    # {"flat": preset, "persistent": preset}: the grid is picked per mask (sm90_auto)
+    grid_choice: dict = field(default_factory=dict)
 
     def clock_headroom_ratio(self) -> float:
         return next((h["ratio"] for h in self.clock_headroom if h["head_dim"] == self.head_dim),
@@ -554,7 +556,44 @@ def memory_us(placements, seq, visits, heads, q_tiles, slots, kernel: Kernel, gp
     return total, total / (gpu.hbm_gb_per_s * 1e3)
 
 
+def choose_grid(mask: Mask, kernel: Kernel, sm_count: int) -> str:
+    """sim/gpu/schedulers/sm90_grid_choice.cc's pick: each item's visited key tiles (the bench's
+    count: a row's listed blocks times key tiles per block where Q tiles are the blocks) plus a
+    fixed cost per item and grid; the flat grid's greedy makespan in its launch order against the
+    persistent grid's round robin in its (longest-first) order; "flat" on a tie."""
+    from .grid_choice import shipped_item_costs
+    flat_kernel = load_kernel(kernel.grid_choice["flat"])
+    persistent_kernel = load_kernel(kernel.grid_choice["persistent"])
+    b, h = mask.classes.shape[:2]
+    q_tiles = -(-mask.seq_q // kernel.tile_q)
+    if mask.block_q == kernel.tile_q and mask.block_kv % kernel.tile_kv == 0:
+        per_item = (mask.classes > 0).sum(axis=-1) * (mask.block_kv // kernel.tile_kv)
+    else:
+        per_item = (tile_classes(mask, kernel.tile_q, kernel.tile_kv) > 0).sum(axis=-1)
+    tiles = [int(t) for t in per_item.reshape(-1)]
+    flat_cost, persistent_cost = shipped_item_costs()[64 if kernel.head_dim == 64 else 128]
+    free, flat = [0.0] * sm_count, 0.0
+    for item in launch_sequence(b, h, q_tiles, flat_kernel):
+        end = heapq.heappop(free) + tiles[item] + flat_cost
+        heapq.heappush(free, end)
+        flat = max(flat, end)
+    order = launch_sequence(b, h, q_tiles, persistent_kernel, tiles)
+    ctas = min(len(order), sm_count)
+    load = [0.0] * ctas
+    for position, item in enumerate(order):
+        load[position % ctas] += tiles[item] + persistent_cost
+    return "persistent" if load and max(load) < flat else "flat"
+
+
 def simulate(mask: Mask, gpu: Gpu, kernel: Kernel, cost: Cost) -> dict:
+    if kernel.grid_choice:  # the launch as the picked grid's preset runs it (KernelSpec::on_grid)
+        grid = choose_grid(mask, kernel, gpu.sm_count)
+        preset = load_kernel(kernel.grid_choice[grid])
+        on_grid = replace(kernel, scheduler=preset.scheduler, launch_order=preset.launch_order,
+                          reverse_q=preset.reverse_q, longest_first_q=preset.longest_first_q,
+                          dense_scheduler=preset.dense_scheduler,
+                          item_overhead_ratio=preset.item_overhead_ratio, grid_choice={})
+        return simulate(mask, gpu, on_grid, cost) | {"grid": grid}
     b, h = mask.classes.shape[:2]
     slots = gpu.sm_count * kernel.ctas_per_sm
     covered = q_cut_rule_full(mask) if mask.rule is not None and \
