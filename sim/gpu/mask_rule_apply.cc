@@ -78,10 +78,7 @@ void apply_mask_rule(BlockLayout& layout, const MaskRule& rule, const std::strin
       }
       if (qb == nq - 1 && g.seq_q % g.block_q != 0) {
         layout.q_cut_rule_full.resize(static_cast<std::size_t>(g.batch * nk), 0);
-        for (const BlockRowEntry& entry : row) {
-          layout.q_cut_rule_full[b * nk + entry.kv_block] =
-              entry.allowed_pairs == area(qb, entry.kv_block) ? 1 : 0;
-        }
+        mark_q_cut_rule_full(g, row, layout.q_cut_rule_full.data() + b * nk);
       }
       for (std::int64_t h = 0; h < g.heads; ++h) {
         const std::int64_t r = (b * g.heads + h) * nq + qb;

@@ -561,7 +561,7 @@ def choose_grid(mask: Mask, kernel: Kernel, sm_count: int) -> str:
     count: a row's listed blocks times key tiles per block where Q tiles are the blocks) plus a
     fixed cost per item and grid; the flat grid's greedy makespan in its launch order against the
     persistent grid's round robin in its (longest-first) order; "flat" on a tie."""
-    from .grid_choice import shipped_item_costs
+    from .grid_choice import flat_makespan, shipped_item_costs
     flat_kernel = load_kernel(kernel.grid_choice["flat"])
     persistent_kernel = load_kernel(kernel.grid_choice["persistent"])
     b, h = mask.classes.shape[:2]
@@ -572,11 +572,8 @@ def choose_grid(mask: Mask, kernel: Kernel, sm_count: int) -> str:
         per_item = (tile_classes(mask, kernel.tile_q, kernel.tile_kv) > 0).sum(axis=-1)
     tiles = [int(t) for t in per_item.reshape(-1)]
     flat_cost, persistent_cost = shipped_item_costs()[64 if kernel.head_dim == 64 else 128]
-    free, flat = [0.0] * sm_count, 0.0
-    for item in launch_sequence(b, h, q_tiles, flat_kernel):
-        end = heapq.heappop(free) + tiles[item] + flat_cost
-        heapq.heappush(free, end)
-        flat = max(flat, end)
+    flat = flat_makespan(np.array([tiles[i] for i in launch_sequence(b, h, q_tiles, flat_kernel)]),
+                         flat_cost, sm_count)
     order = launch_sequence(b, h, q_tiles, persistent_kernel, tiles)
     ctas = min(len(order), sm_count)
     load = [0.0] * ctas

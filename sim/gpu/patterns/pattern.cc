@@ -297,6 +297,15 @@ void refuse_if_far_past_memory_limit(const PatternInstance& instance, const Patt
 
 }  // namespace
 
+void mark_q_cut_rule_full(const MaskGeometry& g, const BlockRow& row, std::uint8_t* out) {
+  const std::int64_t rows = g.seq_q - (g.q_blocks() - 1) * g.block_q;
+  for (const BlockRowEntry& entry : row) {
+    const std::int64_t cols =
+        std::min(g.seq_kv, (entry.kv_block + 1) * g.block_kv) - entry.kv_block * g.block_kv;
+    out[entry.kv_block] = entry.allowed_pairs == rows * cols ? 1 : 0;
+  }
+}
+
 BlockLayout generate_pattern(const PatternSpec& spec) {
   const PatternFamily& family = find_pattern_family(spec.family, spec.source);
   PatternParams params(spec.params, spec.source);
@@ -335,13 +344,7 @@ BlockLayout generate_pattern(const PatternSpec& spec) {
         allowed[head] += entry.allowed_pairs;
       }
       if (q_cut_covered && qb == last_q && head % g.heads == 0) {
-        const std::int64_t rows = g.seq_q - last_q * g.block_q;
-        for (const BlockRowEntry& entry : row) {
-          const std::int64_t cols =
-              std::min(g.seq_kv, (entry.kv_block + 1) * g.block_kv) - entry.kv_block * g.block_kv;
-          q_cut_rule_full[head / g.heads * nk + entry.kv_block] =
-              entry.allowed_pairs == rows * cols ? 1 : 0;
-        }
+        mark_q_cut_rule_full(g, row, q_cut_rule_full.data() + head / g.heads * nk);
       }
       builder.end_row();
     }

@@ -56,6 +56,12 @@ struct BlockRowEntry {
 };
 using BlockRow = std::vector<BlockRowEntry>;
 
+/// BlockLayout::q_cut_rule_full of one batch element: from a rule's last q block row `row` at
+/// geometry `g` (whose seq_q cuts that row), 1 in out[kv block] where the block's allowed pairs
+/// fill its part inside the sequences. `out` holds g.kv_blocks() entries; blocks not in `row`
+/// keep theirs. The one definition apply_mask_rule and generate_pattern both use.
+void mark_q_cut_rule_full(const MaskGeometry& g, const BlockRow& row, std::uint8_t* out);
+
 /// One head's mask.
 class HeadMask {
  public:
