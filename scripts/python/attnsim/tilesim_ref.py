@@ -572,8 +572,8 @@ def choose_grid(mask: Mask, kernel: Kernel, sm_count: int) -> str:
         per_item = (tile_classes(mask, kernel.tile_q, kernel.tile_kv) > 0).sum(axis=-1)
     tiles = [int(t) for t in per_item.reshape(-1)]
     flat_cost, persistent_cost = shipped_item_costs()[64 if kernel.head_dim == 64 else 128]
-    flat = flat_makespan(np.array([tiles[i] for i in launch_sequence(b, h, q_tiles, flat_kernel)]),
-                         flat_cost, sm_count)
+    flat_order = launch_sequence(b, h, q_tiles, flat_kernel)
+    flat = flat_makespan(np.array([tiles[i] for i in flat_order]), flat_cost, sm_count)
     order = launch_sequence(b, h, q_tiles, persistent_kernel, tiles)
     ctas = min(len(order), sm_count)
     load = [0.0] * ctas
