@@ -82,10 +82,12 @@ struct Layout {
   // persistent CTA fills the next item's list while the last one's readers finish.
   static constexpr int kBlockList = kBarriers + 128;
   // Word rules: each consumer warpgroup's key words of a tile, two buffers (tile parity), each
-  // kKeyWordStride words: the tile's 128 key words, then per warp of the staging warpgroup its
-  // first word and whether its 32 words are all that one (documents: uniform_document_tile).
+  // kKeyWordStride<kRule> words: the tile's 128 key words, and for documents then per warp of the
+  // staging warpgroup its first word and whether its 32 words are all that one (stage_key_words
+  // writes them, mask_interval reads them). Sized for the wider, document stride.
   static constexpr int kKeyWords = kBlockList + 2 * 4 * kMaxKvBlocks;
-  static constexpr int kBytes = kKeyWords + 2 * 2 * (kTileKv + 8) * 4 + 1024;  // + 1 KB align
+  static constexpr int kBytes =
+      kKeyWords + 2 * 2 * kKeyWordStride<TokenRule::kDocument> * 4 + 1024;  // + 1 KB align
 };
 
 __device__ __forceinline__ std::uint32_t smem_u32(const void* p) {
