@@ -44,19 +44,7 @@ rules=$work/rules
 cases=golden/results/h200/2026-12-02-rules/cases.json
 generate "$cases" "$rules"
 rules_groups "$cases" "$rules" >"$rules/groups.txt"
-for rep in 1 2; do
-  order="base new"
-  [ $((rep % 2)) -eq 0 ] && order="new base"
-  while read -r gqa group; do
-    for v in $order; do
-      # shellcheck disable=SC2086
-      (cd "$rules" && timeout 60 "$bin/$v/bsattn-bench" $group --kernel sm90 --head-dim 64,128 \
-        --gqa "$gqa" --out "$res/rules-sm90-$v-$rep-gqa$gqa.json" >/dev/null) ||
-        echo "rules $v $rep gqa $gqa: rc $?"
-    done
-  done <"$rules/groups.txt"
-  pack
-done
+ab_groups 2 60 "$rules" rules-sm90
 
 step flexattention
 python3 - "$cases" "$rules/flex-cases.json" <<'PY'

@@ -30,19 +30,7 @@ rules_groups "$rules/cases.json" "$rules" >"$rules/groups.txt"
 cat "$rules/groups.txt"
 
 step sm90-ab
-for rep in 1 2 3; do
-  order="base new"
-  [ $((rep % 2)) -eq 0 ] && order="new base"
-  while read -r gqa group; do
-    for v in $order; do
-      # shellcheck disable=SC2086
-      (cd "$rules" && timeout 90 "$bin/$v/bsattn-bench" $group --kernel sm90 --grid auto \
-        --head-dim 64,128 --gqa "$gqa" --out "$res/sm90-auto-$v-$rep-gqa$gqa.json" >/dev/null) ||
-        echo "sm90 $v $rep gqa $gqa: rc $?"
-    done
-  done <"$rules/groups.txt"
-  pack
-done
+ab_groups 3 90 "$rules" sm90-auto --grid auto
 
 step flexattention
 (cd "$rules" && timeout 200 python3 "$repo/scripts/torch_attention_bench.py" --kernel \

@@ -9,6 +9,11 @@
 #   gpu_tests VERSION...          the two sm90 gtest binaries of BIN/VERSION; sets `hung`
 #   open_ab_visit VERSION...      the device, then gpu_tests VERSION... (packed); stops the visit
 #                                 if a test hung, since a hung build's timings mean nothing
+#   ab_groups REPS SECONDS DIR LABEL [ARG...]
+#                                 bsattn-bench --kernel sm90 (d64 and d128, ARG... added) of
+#                                 BIN/base and BIN/new on DIR/groups.txt's GQA groups, REPS times,
+#                                 alternating which build runs first, into
+#                                 results/LABEL-VERSION-REP-gqaG.json (packed after every round)
 # Sourced by h200_d64_session.sh and h200_d64_2_session.sh (both open with open_ab_visit); the
 # older visit scripts (h200_dataset_session.sh, ...) keep their own variants (the log under WORK,
 # a generate timeout).
@@ -60,6 +65,24 @@ gpu_tests() {  # VERSION...: BIN/VERSION's two sm90 test binaries, logs in resul
         "$(grep -cE '^\[  FAILED  \] [A-Za-z]' "$res/$v-$t.log") failed"
       grep -E "^\[  FAILED|Failure" "$res/$v-$t.log" | head -5
     done
+  done
+}
+
+ab_groups() {  # REPS SECONDS DIR LABEL [ARG...]: the A/B rounds (above)
+  local reps=$1 seconds=$2 dir=$3 label=$4 rep order v gqa group
+  shift 4
+  for rep in $(seq "$reps"); do
+    order="base new"
+    [ $((rep % 2)) -eq 0 ] && order="new base"
+    while read -r gqa group; do
+      for v in $order; do
+        # shellcheck disable=SC2086
+        (cd "$dir" && timeout "$seconds" "$bin/$v/bsattn-bench" $group --kernel sm90 "$@" \
+          --head-dim 64,128 --gqa "$gqa" --out "$res/$label-$v-$rep-gqa$gqa.json" >/dev/null) ||
+          echo "$label $v $rep gqa $gqa: rc $?"
+      done
+    done <"$dir/groups.txt"
+    pack
   done
 }
 
