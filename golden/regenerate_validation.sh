@@ -53,6 +53,13 @@ for set in 2026-12-03-auto/dataset 2026-12-03-auto/rules; do
   $V --dataset $H/$set --kernels flexattention,sm90,sm90_persistent,sm90_auto $SHIPPED \
      --out $H/$set/validation --format table
 done
+# Main's kernel (binaries of a80cbe9) on a fourth H200, every grid and FlexAttention d64 and d128 on
+# one machine (2026-12-04, after the precomputed-costs probe set the neighborhood terms): predicted
+# by the shipped calibrations.
+for set in 2026-12-04-retime/dataset 2026-12-04-retime/rules; do
+  $V --dataset $H/$set --kernels flexattention,sm90,sm90_persistent,sm90_auto $SHIPPED \
+     --out $H/$set/validation --format table
+done
 # The hidden sets' protocol (5 base runs, one run per rule, the rest held out) tried on blind7.
 $V --dataset $H/2026-12-03-blind7 --roles $H/2026-12-03-blind7/protocol-roles.json \
    --rule-runs-from none --out $H/2026-12-03-blind7/validation-protocol --format table

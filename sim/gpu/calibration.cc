@@ -436,8 +436,7 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
             constant =
                 res.critical_masked_tiles * elements * factor * params.mask_element_us(rule, k);
           } else {
-            a[1] = res.critical_masked_tiles * elements * factor *
-                   mask_rule_ops(rule, k.mask_evaluation, k.neighborhood_ops);
+            a[1] = res.critical_masked_tiles * elements * factor * mask_rule_ops(rule, k);
           }
           a[2] = res.critical_items;
           a[3] = 1;
@@ -525,10 +524,10 @@ CalibrationReport calibrate(const Measurements& measurements, const GpuSpec& gpu
       const double y = measurements.runs[r].ms * 1e3;
       const KernelSpec& k = kernels[r];
       const double elements = static_cast<double>(k.tile_q) * static_cast<double>(k.tile_kv);
-      const double e0 = std::max(
-          mask_rule_ops(workloads[r].mask.rule, k.mask_evaluation, k.neighborhood_ops) * op_unit *
-              mask_work_factor(k, workloads[r].mask.geometry, workloads[r].mask.rule),
-          1e-12);
+      const double e0 =
+          std::max(mask_rule_ops(workloads[r].mask.rule, k) * op_unit *
+                       mask_work_factor(k, workloads[r].mask.geometry, workloads[r].mask.rule),
+                   1e-12);
       const double rule_prior_weight =
           k.mask_evaluation == MaskEvaluation::kExpression ? kRulePriorWeight : kPriorWeight;
       double s = 1.0;

@@ -57,12 +57,33 @@ double neighborhood_expression_ops(const MaskRule& rule, const KernelSpec::Neigh
   return total;
 }
 
+// A precomputing kernel's neighborhood (KernelSpec::PrecomputedNeighborhood): the fixed test
+// plus the staging of one key word per key, per grid dimension; or the interval test of an
+// undilated 1-D neighborhood where the kernel has one.
+double precomputed_neighborhood_ops(const MaskRule& rule,
+                                    const KernelSpec::PrecomputedNeighborhood& precomputed) {
+  PatternParams params(rule.params, "rule '" + rule.text() + "'");
+  const std::int64_t max_extent = std::int64_t{1} << 26;
+  const std::size_t rank =
+      rule.name == "gna" ? params.get_dims("dims", {1}, 1, max_extent).size() : 1;
+  const std::vector<std::int64_t> dilation = params.get_dims("dilation", {1}, 1, max_extent);
+  const bool dilated =
+      std::any_of(dilation.begin(), dilation.end(), [](std::int64_t d) { return d > 1; });
+  if (rank == 1 && !dilated && precomputed.interval_1d_ops) return *precomputed.interval_1d_ops;
+  return kPrecomputedOps + static_cast<double>(rank) * precomputed.word_ops_per_dim;
+}
+
 }  // namespace
 
 double mask_rule_ops(const std::optional<MaskRule>& rule, MaskEvaluation evaluation,
-                     const KernelSpec::NeighborhoodOps& neighborhood) {
-  if (evaluation == MaskEvaluation::kPrecomputed)
-    return rule ? kPrecomputedOps : kPrecomputedNoRuleOps;
+                     const KernelSpec::NeighborhoodOps& neighborhood,
+                     const KernelSpec::PrecomputedNeighborhood& precomputed) {
+  if (evaluation == MaskEvaluation::kPrecomputed) {
+    if (!rule) return kPrecomputedNoRuleOps;
+    if (rule->name == "sliding_window" || rule->name == "gna")
+      return precomputed_neighborhood_ops(*rule, precomputed);
+    return kPrecomputedOps;
+  }
   if (!rule) return kMaskedPathOps + kUnknownRuleOps;
   const std::string& n = rule->name;
   // Measured (mask_rules.md): the rule's own work beyond the masked path. Compares against the
@@ -83,10 +104,15 @@ double mask_rule_ops(const std::optional<MaskRule>& rule, MaskEvaluation evaluat
   return kMaskedPathOps + ops;
 }
 
+double mask_rule_ops(const std::optional<MaskRule>& rule, const KernelSpec& kernel) {
+  return mask_rule_ops(rule, kernel.mask_evaluation, kernel.neighborhood_ops,
+                       kernel.precomputed_neighborhood);
+}
+
 double CostParams::mask_element_us(const std::optional<MaskRule>& rule,
                                    const KernelSpec& kernel) const {
   const double op_us = has_rule_cost(rule) ? rule_op_us.at(rule->name) : mask_op_us;
-  return mask_rule_ops(rule, kernel.mask_evaluation, kernel.neighborhood_ops) * op_us;
+  return mask_rule_ops(rule, kernel) * op_us;
 }
 
 double CostParams::masked_tile_us(const KernelSpec& kernel,

@@ -60,11 +60,16 @@ struct CostParams {
 /// path's own work (the -inf select and the sequence-end check) plus the rule's broadcast
 /// operations; work per query row or per key column is left out, since a tile shares it across
 /// a whole row or column. No rule (a block-only mask) or `custom`: a generic estimate. A kernel
-/// that precomputes per-row and per-column values tests every rule with the same few operations.
+/// that precomputes per-row and per-column values tests every rule with the same few operations,
+/// plus, for a neighborhood, its key words' staging per grid dimension (`precomputed`).
 /// Neighborhood rules (sliding_window, gna) count the kernel's `neighborhood` coefficients.
 double mask_rule_ops(const std::optional<MaskRule>& rule,
                      MaskEvaluation evaluation = MaskEvaluation::kExpression,
-                     const KernelSpec::NeighborhoodOps& neighborhood = {});
+                     const KernelSpec::NeighborhoodOps& neighborhood = {},
+                     const KernelSpec::PrecomputedNeighborhood& precomputed = {});
+
+/// mask_rule_ops with `kernel`'s evaluation and op counts.
+double mask_rule_ops(const std::optional<MaskRule>& rule, const KernelSpec& kernel);
 
 /// Uncalibrated defaults: a full tile at kernel.mma_efficiency of the per-SM peak tensor rate and
 /// a mask operation at kernel.mask_op_efficiency of the SM's INT32 issue rate, both shared by the

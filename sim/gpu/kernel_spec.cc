@@ -133,6 +133,14 @@ models::Violations KernelSpec::validate() const {
             "a non-negative number", neighborhood_ops.non_pow2_dilation);
   v.require(neighborhood_ops.non_pow2_extent >= 0, "cost.neighborhood_ops.non_pow2_extent",
             "a non-negative number", neighborhood_ops.non_pow2_extent);
+  v.require(precomputed_neighborhood.word_ops_per_dim >= 0,
+            "cost.precomputed_neighborhood.word_ops_per_dim", "a non-negative number",
+            precomputed_neighborhood.word_ops_per_dim);
+  if (precomputed_neighborhood.interval_1d_ops) {
+    v.require(*precomputed_neighborhood.interval_1d_ops >= 0,
+              "cost.precomputed_neighborhood.interval_1d_ops", "a non-negative number",
+              *precomputed_neighborhood.interval_1d_ops);
+  }
   for (std::size_t i = 0; i < unaligned_weights.size(); ++i) {
     const std::string at = "cost.unaligned_weights[" + std::to_string(i) + "]";
     const std::int64_t m = unaligned_weights[i].multiple_of;

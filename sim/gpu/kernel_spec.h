@@ -128,6 +128,21 @@ struct KernelSpec {
     double non_pow2_extent = 1.6;  ///< gna only (1-D windows have no grid)
   };
   NeighborhoodOps neighborhood_ops;
+  /// Kernels that precompute their rules (mask_evaluation: precomputed): what a neighborhood
+  /// rule's masked tile costs per element, in the units of cost_model.cc's kPrecomputedOps (the
+  /// fixed per-element test, 5), measured by the precomputed-costs probe (every visited tile
+  /// masked, golden/results/h200/2026-12-04-precomputed-costs). Such a tile first stages one
+  /// packed key word per key (golden/neighborhood.h: divisions by each dimension's extent and
+  /// dilation), so its cost grows with the grid's dimensions; dilation and stride do not change
+  /// it. A kernel that tests an undilated 1-D neighborhood as one interval per row (sm90's
+  /// kNeighborhood1d) has no words to stage there.
+  struct PrecomputedNeighborhood {
+    double word_ops_per_dim = 0.0;  ///< added per grid dimension (1 for sliding_window)
+    /// the whole per-element cost of the interval test, when the kernel has one; absent: the
+    /// key-word path for every neighborhood
+    std::optional<double> interval_1d_ops;
+  };
+  PrecomputedNeighborhood precomputed_neighborhood;
 
   /// How much faster than its full-chip rate a tile of this kernel may run when the launch draws
   /// less power: the GPU's maximum SM clock over the clock it holds under this kernel's full

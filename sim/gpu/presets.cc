@@ -113,7 +113,8 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
     const YamlReader cost = node.child("cost");
     cost.reject_unknown_keys({"mma_efficiency", "mask_op_efficiency", "cta_overhead_us",
                               "launch_overhead_us", "host_floor_us", "unaligned_tile_cost_ratio",
-                              "unaligned_mask_factor", "unaligned_weights", "neighborhood_ops"});
+                              "unaligned_mask_factor", "unaligned_weights", "neighborhood_ops",
+                              "precomputed_neighborhood"});
     kernel.mma_efficiency = cost.get_or<double>("mma_efficiency", kernel.mma_efficiency);
     kernel.mask_op_efficiency =
         cost.get_or<double>("mask_op_efficiency", kernel.mask_op_efficiency);
@@ -145,6 +146,13 @@ void read_kernel_fields(const YamlReader& node, KernelSpec& kernel) {
       n.dilated_dim = ops.get_or<double>("dilated_dim", n.dilated_dim);
       n.non_pow2_dilation = ops.get_or<double>("non_pow2_dilation", n.non_pow2_dilation);
       n.non_pow2_extent = ops.get_or<double>("non_pow2_extent", n.non_pow2_extent);
+    }
+    if (cost.has("precomputed_neighborhood")) {
+      const YamlReader ops = cost.child("precomputed_neighborhood");
+      ops.reject_unknown_keys({"word_ops_per_dim", "interval_1d_ops"});
+      KernelSpec::PrecomputedNeighborhood& p = kernel.precomputed_neighborhood;
+      p.word_ops_per_dim = ops.get_or<double>("word_ops_per_dim", p.word_ops_per_dim);
+      if (ops.has("interval_1d_ops")) p.interval_1d_ops = ops.get<double>("interval_1d_ops");
     }
     kernel.cta_overhead_us = cost.get_or<double>("cta_overhead_us", kernel.cta_overhead_us);
     kernel.launch_overhead_us =

@@ -108,6 +108,10 @@ boost::json::object to_json(const KernelSpec& k) {
                           {"dilated_dim", n.dilated_dim},
                           {"non_pow2_dilation", n.non_pow2_dilation},
                           {"non_pow2_extent", n.non_pow2_extent}};
+  const KernelSpec::PrecomputedNeighborhood& pn = k.precomputed_neighborhood;
+  boost::json::object precomputed{{"word_ops_per_dim", pn.word_ops_per_dim}};
+  if (pn.interval_1d_ops) precomputed["interval_1d_ops"] = *pn.interval_1d_ops;
+  o["cost"].as_object()["precomputed_neighborhood"] = std::move(precomputed);
   boost::json::array headroom;
   for (const KernelSpec::ClockHeadroom& h : k.clock_headroom) {
     headroom.push_back(boost::json::object{{"head_dim", h.head_dim}, {"ratio", h.ratio}});

@@ -156,6 +156,20 @@ def test_mask_rule_ops():
     assert ops(rule("gna,dims=64x64,window=9")) == a(1.6 + 4.2)
     assert ops(rule("gna,dilation=1x3,dims=48x64,window=9")) == a(1.6 + 4.2 + 4.2 + 1.6 + 1.6)
     assert ops(rule("gna,dilation=2,dims=12x16x20,window=5")) == a(1.6 + 9.8 + 3 * 4.2 + 2 * 1.6)
+    # A precomputing kernel: 5 for every rule; a neighborhood adds its key words' staging per
+    # grid dimension (sm90.yaml: 1.2), an undilated 1-D one is an interval test where the kernel
+    # has one (sm90: 3.0).
+    sm90 = {"word_ops_per_dim": 1.2, "interval_1d_ops": 3.0}
+    assert ops(rule("band,left=1,right=1"), "precomputed", None, sm90) == 5
+    assert ops(rule("gna,dims=16x16x16,window=5"), "precomputed", None, sm90) == a(5 + 3 * 1.2)
+    assert ops(rule("gna,dilation=1x2,dims=64x64,window=5"), "precomputed", None, sm90) == \
+        a(5 + 2 * 1.2)
+    assert ops(rule("sliding_window,dilation=2,window=9"), "precomputed", None, sm90) == \
+        a(5 + 1.2)
+    assert ops(rule("sliding_window,stride=3,window=9"), "precomputed", None, sm90) == 3.0
+    assert ops(rule("sliding_window,window=9"), "precomputed", None,
+               {"word_ops_per_dim": 1.1}) == a(5 + 1.1)
+    assert ops(rule("gna,dims=16x16x16,window=5"), "precomputed") == 5
 
 
 def test_reference_catches_a_wrong_schedule(tmp_path):

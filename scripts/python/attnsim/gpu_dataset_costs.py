@@ -240,30 +240,47 @@ def derive_all(out_dir: Path, all_cases: list[dict]) -> int:
 SM_COUNT = 132  # H200
 
 
-def element_costs(dataset: Path, tilesim: Path) -> list[dict]:
+# The kernels the probe's table covers: (kernel, head dim) -> (measurements file, tilesim preset,
+# tile_q x tile_kv). bsattn-bench writes both head dims of a kernel into one file.
+PROBE_KERNELS = {
+    ("flexattention", 64): ("flexattention-d64.json", "flexattention_d64", 128 * 128),
+    ("flexattention", 128): ("flexattention-d128.json", "flexattention", 128 * 64),
+    ("sm90", 64): ("sm90.json", "sm90", 128 * 128),
+    ("sm90", 128): ("sm90.json", "sm90", 128 * 128),
+    ("golden", 64): ("golden.json", "golden", 128 * 64),
+    ("golden", 128): ("golden.json", "golden", 128 * 64),
+}
+
+
+def element_costs(dataset: Path, tilesim: Path, kernel: str = "flexattention") -> list[dict]:
     """Per base mask and head dim: the masked path's and the rule's cost per element (ps of SM
-    time: time difference x SMs / visited elements), from the measured variants and tilesim's
-    tile counts of the all_full variant (every visited tile)."""
+    time: time difference x SMs / visited elements), from `kernel`'s measured variants and
+    tilesim's tile counts of the all_full variant (every visited tile)."""
     import json
     import subprocess
 
     cases = json.loads((dataset / "cases.json").read_text())["cases"]
     out = []
-    for head_dim, kernel, tile_kv in ((64, "flexattention_d64", 128), (128, "flexattention", 64)):
-        path = dataset / f"flexattention-d{head_dim}.json"
+    for head_dim in HEAD_DIMS:
+        file, preset, tile_area = PROBE_KERNELS[(kernel, head_dim)]
+        path = dataset / file
         if not path.is_file():
             continue
-        ms = {Path(r["mask"]).stem: r["ms"] for r in json.loads(path.read_text())["runs"]}
-        bases = [c for c in cases if c["variant"] == "base" and c["name"] in ms]
+        ms = {Path(r["mask"]).stem: r["ms"] for r in json.loads(path.read_text())["runs"]
+              if r.get("head_dim", head_dim) == head_dim}
+        bases = [c for c in cases if c["variant"] == "base"
+                 and all(f"{c['name']}--{v}" in ms for v in ("all_full", "all_partial_allow"))]
+        if not bases:
+            continue
         full_masks = [f"masks/{c['name']}--all_full.npz" for c in bases]
         result = subprocess.run([str(tilesim), "bounds", *full_masks, "--gpu", "h200", "--kernel",
-                                 kernel, "--head-dim", str(head_dim), "--format", "json"],
+                                 preset, "--head-dim", str(head_dim), "--format", "json"],
                                 cwd=dataset, check=True, capture_output=True, text=True)
         tiles = {Path(r["mask"]).stem.removesuffix("--all_full"):
                  r["tiles_full"] + r["tiles_partial"] for r in json.loads(result.stdout)["results"]}
         for c in bases:
             n = c["name"]
-            elements = tiles[n] * 128 * tile_kv
+            elements = tiles[n] * tile_area
             per_element = SM_COUNT * 1e9 / elements  # ps of SM time per element per ms
             full, allow = ms[f"{n}--all_full"], ms[f"{n}--all_partial_allow"]
             partial = ms.get(f"{n}--all_partial")
@@ -273,6 +290,74 @@ def element_costs(dataset: Path, tilesim: Path) -> list[dict]:
                         "rule_ps": None if partial is None else (partial - allow) * per_element,
                         "full_tile_us": full * 1e3 * SM_COUNT / tiles[n]})
     return out
+
+
+PRECOMPUTED_OPS = 5.0  # cost_model.cc's kPrecomputedOps: the fixed test of every rule
+
+
+def neighborhood_rank(rule: str) -> int | None:
+    """A neighborhood rule's grid dimensions (sliding_window: 1); None for other rules."""
+    name, _, params = rule.partition(",")
+    if name == "sliding_window":
+        return 1
+    if name == "gna":
+        dims = dict(p.split("=", 1) for p in params.split(",") if "=" in p)["dims"]
+        return dims.count("x") + 1
+    return None
+
+
+def word_path(rule: str, kernel: str) -> bool:
+    """Whether `kernel` stages key words for `rule` (sm90 tests an undilated 1-D neighborhood as
+    an interval instead: kNeighborhood1d)."""
+    rank = neighborhood_rank(rule)
+    if rank is None:
+        return False
+    dilated = any(int(d) > 1 for p in rule.split(",") if p.startswith("dilation=")
+                  for d in p.split("=", 1)[1].split("x"))
+    return not (kernel == "sm90" and rank == 1 and not dilated)
+
+
+def precomputed_neighborhood_fit(rows: list[dict], kernel: str) -> list[dict]:
+    """Per head dim: the rule cost per element of the key-word path as base + per_dim x rank
+    (least squares over the probe's neighborhoods), and per_dim in the units of the fixed test
+    (PRECOMPUTED_OPS x per_dim / base): the preset's cost.precomputed_neighborhood.word_ops_per_dim
+    is their mean over the head dims."""
+    out = []
+    for head_dim in HEAD_DIMS:
+        points = [(neighborhood_rank(r["rule"]), r["rule_ps"]) for r in rows
+                  if r["head_dim"] == head_dim and r["rule_ps"] is not None
+                  and word_path(r["rule"], kernel)]
+        if len({rank for rank, _ in points}) < 2:
+            continue
+        a = np.array([[1.0, rank] for rank, _ in points])
+        (base, per_dim), *_ = np.linalg.lstsq(a, np.array([ps for _, ps in points]), rcond=None)
+        out.append({"kernel": kernel, "head_dim": head_dim, "runs": len(points),
+                    "base_ps": float(base), "per_dim_ps": float(per_dim),
+                    "word_ops_per_dim": float(PRECOMPUTED_OPS * per_dim / base)})
+    return out
+
+
+# sm90's undilated 1-D neighborhood (kNeighborhood1d) tests one interval per row, no key words.
+# Its probe run, sliding_window-011 (window 1025) with every visited tile PARTIAL, masks only 2 of
+# each 64-row consumer half's 9 visited 128-key tiles: the kernel runs the 7 inside its rows'
+# common interval unmasked (tilesim counts all 9 as masked, from the lists), and those 7 also skip
+# the masked path the `allow` variant pays. Its twin with dilation 2 (sliding_window-012, the same
+# window and length) takes the word path on every tile.
+INTERVAL_RUNS = ("sliding_window-011-s16384-b1-h96", "sliding_window-012-s16384-b1-h96")
+INTERVAL_MASKED_SHARE = 2 / 9
+
+
+def interval_1d_ops(rows: list[dict], word_ops_per_dim: float) -> float:
+    """sm90's cost.precomputed_neighborhood.interval_1d_ops: the interval test's cost per masked
+    element over the dilated twin's (each with the masked path), mean over the head dims, in the
+    twin's units (PRECOMPUTED_OPS + word_ops_per_dim: one dimension of key words)."""
+    by = {(r["case"], r["head_dim"]): r for r in rows}
+    ratios = []
+    for head_dim in HEAD_DIMS:
+        interval, words = (by[(name, head_dim)] for name in INTERVAL_RUNS)
+        per_masked = (interval["rule_ps"] + interval["path_ps"]) / INTERVAL_MASKED_SHARE
+        ratios.append(per_masked / (words["rule_ps"] + words["path_ps"]))
+    return (PRECOMPUTED_OPS + word_ops_per_dim) * float(np.mean(ratios))
 
 
 def split_table(dataset: Path) -> list[dict]:
@@ -329,6 +414,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", type=Path, required=True,
                         help="the probe's folder (cases.json, flexattention-d*.json, masks/)")
     parser.add_argument("--tilesim", type=Path, help="tilesim (the flex-costs table)")
+    parser.add_argument("--kernel", choices=sorted({k for k, _ in PROBE_KERNELS}),
+                        default="flexattention",
+                        help="whose measurements the flex-costs table reads (default: %(default)s)")
     parser.add_argument("--split-probe", action="store_true",
                         help="the split probe's table instead (measurements and masks only)")
     add_format_option(parser)
@@ -339,9 +427,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--tilesim is required for the flex-costs table")
     if masks_missing(args.dataset, cases(), "flex-costs-2026-12"):
         return 2
-    rows = element_costs(args.dataset, args.tilesim.resolve())
+    rows = element_costs(args.dataset, args.tilesim.resolve(), args.kernel)
+    fit = precomputed_neighborhood_fit(rows, args.kernel) if args.kernel != "flexattention" else []
     if args.format != "table":
-        emit(args.format, rows)
+        emit(args.format, rows + fit)
         return 0
     print("| case | rule | d | aligned | masked path, ps/element | rule, ps/element | full tile, SM-us |")
     print("|---|---|---|---|---|---|---|")
@@ -349,6 +438,18 @@ def main(argv: list[str] | None = None) -> int:
         rule = "-" if r["rule_ps"] is None else f"{r['rule_ps']:.0f}"
         print(f"| {r['case']} | {r['rule'][:40]} | {r['head_dim']} | {'yes' if r['aligned'] else 'no'}"
               f" | {r['path_ps']:.0f} | {rule} | {r['full_tile_us']:.2f} |")
+    if fit:
+        print("\nKey-word path (neighborhoods): rule ps/element = base + per dimension x rank\n")
+        print("| d | runs | base, ps | per dimension, ps | word_ops_per_dim |")
+        print("|---|---|---|---|---|")
+        for f in fit:
+            print(f"| {f['head_dim']} | {f['runs']} | {f['base_ps']:.1f} | {f['per_dim_ps']:.1f} | "
+                  f"{f['word_ops_per_dim']:.2f} |")
+        word_ops = round(float(np.mean([f["word_ops_per_dim"] for f in fit])), 1)
+        print(f"\nword_ops_per_dim (mean over head dims, one decimal): {word_ops}")
+        if args.kernel == "sm90":
+            print(f"interval_1d_ops (kNeighborhood1d, {INTERVAL_RUNS[0]} against "
+                  f"{INTERVAL_RUNS[1]}): {interval_1d_ops(rows, word_ops):.1f}")
     return 0
 
 

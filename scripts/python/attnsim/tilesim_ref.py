@@ -72,6 +72,9 @@ class Kernel:
     # {"dims": [1-D, 2-D, 3-D], "dilated_dim", "non_pow2_dilation", "non_pow2_extent"}: the
     # neighborhood rules' op counts of this kernel (KernelSpec::NeighborhoodOps); {}: defaults
     neighborhood_ops: dict = field(default_factory=dict)
+    # {"word_ops_per_dim", "interval_1d_ops"}: a precomputing kernel's neighborhood op counts
+    # (KernelSpec::PrecomputedNeighborhood); {}: no staging cost, no interval test
+    precomputed_neighborhood: dict = field(default_factory=dict)
     dense_tile_q: int | None = None
     dense_tile_kv: int | None = None
     dense_scheduler: str | None = None
@@ -253,12 +256,25 @@ def _neighborhood_ops(rule: Rule, table: dict) -> float:
     return ops
 
 
+def _precomputed_neighborhood_ops(rule: Rule, table: dict) -> float:
+    rank = len(_per_dim(rule, "dims", 1, 0)) if rule.name == "gna" else 1
+    dilated = any(d > 1 for d in _per_dim(rule, "dilation", 1, 1))
+    if rank == 1 and not dilated and "interval_1d_ops" in table:
+        return table["interval_1d_ops"]
+    return PRECOMPUTED_OPS + rank * table.get("word_ops_per_dim", 0.0)
+
+
 def mask_rule_ops(rule: Rule | None, evaluation: str = "expression",
-                  neighborhood: dict | None = None) -> float:
+                  neighborhood: dict | None = None, precomputed: dict | None = None) -> float:
     """Per-element operations of a masked tile under `rule` (sim/gpu/cost_model.cc);
-    `neighborhood`: the kernel's neighborhood op counts (Kernel.neighborhood_ops)."""
+    `neighborhood`: the kernel's neighborhood op counts (Kernel.neighborhood_ops); `precomputed`:
+    a precomputing kernel's (Kernel.precomputed_neighborhood)."""
     if evaluation == "precomputed":
-        return PRECOMPUTED_OPS if rule is not None else PRECOMPUTED_NO_RULE_OPS
+        if rule is None:
+            return PRECOMPUTED_NO_RULE_OPS
+        if rule.name in ("sliding_window", "gna"):
+            return _precomputed_neighborhood_ops(rule, precomputed or {})
+        return PRECOMPUTED_OPS
     if rule is None:
         return MASKED_PATH_OPS + UNKNOWN_RULE_OPS
     ops = RULE_OPS.get(rule.name, UNKNOWN_RULE_OPS)
@@ -284,7 +300,8 @@ def tile_times(cost: Cost, kernel: Kernel, seq_q: int, seq_kv: int,
     op_us = cost.rule_op_us[rule.name] if rule is not None and rule.name in cost.rule_op_us \
         else cost.mask_op_us
     mask_work = float(kernel.tile_q) * float(kernel.tile_kv) * (
-        mask_rule_ops(rule, kernel.mask_evaluation, kernel.neighborhood_ops) * op_us)
+        mask_rule_ops(rule, kernel.mask_evaluation, kernel.neighborhood_ops,
+                      kernel.precomputed_neighborhood) * op_us)
     unaligned = kernel.unaligned_variant and bool(seq_q % kernel.tile_q or seq_kv % kernel.tile_kv)
     weight = unaligned_weight(kernel, seq_q, seq_kv)
     extra = cost.unaligned_tile_us * weight

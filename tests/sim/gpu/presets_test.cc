@@ -254,6 +254,30 @@ TEST_F(PresetFiles, NeighborhoodOpsLoadAndBadOnesNameTheirField) {
   EXPECT_NE(message.find("dilation_dim"), std::string::npos) << message;
 }
 
+TEST_F(PresetFiles, PrecomputedNeighborhoodOpsLoadAndBadOnesNameTheirField) {
+  // The probe's numbers (sm90.yaml, golden.yaml); sm90's grids inherit them; NATTEN has none.
+  const KernelSpec sm90 = load_kernel("sm90", kShipped);
+  EXPECT_DOUBLE_EQ(sm90.precomputed_neighborhood.word_ops_per_dim, 1.2);
+  ASSERT_TRUE(sm90.precomputed_neighborhood.interval_1d_ops.has_value());
+  EXPECT_DOUBLE_EQ(*sm90.precomputed_neighborhood.interval_1d_ops, 3.5);
+  EXPECT_DOUBLE_EQ(
+      load_kernel("sm90_persistent", kShipped).precomputed_neighborhood.word_ops_per_dim, 1.2);
+  const KernelSpec golden = load_kernel("golden", kShipped);
+  EXPECT_DOUBLE_EQ(golden.precomputed_neighborhood.word_ops_per_dim, 1.1);
+  EXPECT_FALSE(golden.precomputed_neighborhood.interval_1d_ops.has_value());
+  EXPECT_DOUBLE_EQ(load_kernel("natten", kShipped).precomputed_neighborhood.word_ops_per_dim, 0.0);
+  write("negative", "cost:\n  precomputed_neighborhood:\n    interval_1d_ops: -1\n");
+  std::string message = input_error_of([&] { load_kernel("negative", {dir_}); });
+  EXPECT_NE(message.find("negative.yaml"), std::string::npos) << message;
+  EXPECT_NE(
+      message.find("cost.precomputed_neighborhood.interval_1d_ops: expected a non-negative number"),
+      std::string::npos)
+      << message;
+  write("typo", "cost:\n  precomputed_neighborhood:\n    word_ops: 1\n");
+  message = input_error_of([&] { load_kernel("typo", {dir_}); });
+  EXPECT_NE(message.find("word_ops"), std::string::npos) << message;
+}
+
 TEST_F(PresetFiles, NegativeTileSizesAreRejectedWithTheField) {
   write("bad", "tile_q: -64\ntile_kv: 0\n");
   const std::string message = input_error_of([&] { load_kernel("bad", {dir_}); });

@@ -296,6 +296,27 @@ TEST(Simulate, AMaskedTileCostsAFullOnePlusItsRulePerElement) {
   kernel.mask_evaluation = MaskEvaluation::kPrecomputed;
   EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "16x16x16"}}}),
               cost.masked_tile_us(kernel, MaskRule{"band", {}}), 1e-12);
+  // ... plus, for a neighborhood, its key words' staging per grid dimension (5 + 1.2 x 3 for a
+  // 3-D grid, dilated or not), and an undilated 1-D one's interval test where the kernel has it.
+  kernel.precomputed_neighborhood = {1.2, 3.0};
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "16x16x16"}}}),
+              1.0 + 8192 * (5 + 3 * 1.2) * 1e-5, 1e-12);
+  EXPECT_NEAR(
+      cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "12x16x16"}, {"dilation", "1x2x2"}}}),
+      1.0 + 8192 * (5 + 3 * 1.2) * 1e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "64x64"}, {"stride", "4"}}}),
+              1.0 + 8192 * (5 + 2 * 1.2) * 1e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"sliding_window", {{"dilation", "2"}}}),
+              1.0 + 8192 * (5 + 1.2) * 1e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"sliding_window", {{"window", "9"}}}),
+              1.0 + 8192 * 3.0 * 1e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"gna", {{"dims", "4096"}}}),
+              1.0 + 8192 * 3.0 * 1e-5, 1e-12);
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"band", {}}), 1.0 + 8192 * 5 * 1e-5, 1e-12);
+  kernel.precomputed_neighborhood.interval_1d_ops.reset();  // no interval test: the word path
+  EXPECT_NEAR(cost.masked_tile_us(kernel, MaskRule{"sliding_window", {{"window", "9"}}}),
+              1.0 + 8192 * (5 + 1.2) * 1e-5, 1e-12);
+  kernel.precomputed_neighborhood = {};
   kernel.mask_evaluation = MaskEvaluation::kExpression;
   // The mask's work does not grow with the head dim.
   kernel.head_dim = 64;
