@@ -24,7 +24,8 @@ constexpr double kMaskedPathOps = 1.6;
 constexpr double kUnknownRuleOps = 2;
 // Kernels that precompute per-row and per-column values test every rule with the same few
 // operations (the golden kernel: the masked path and two compares; without a rule, 7: the
-// count this kernel's calibrations were fitted with before the probe).
+// count this kernel's calibrations were fitted with before the probe); a neighborhood adds its
+// key words' staging (KernelSpec::PrecomputedNeighborhood, precomputed_neighborhood_ops).
 constexpr double kPrecomputedOps = 5;
 constexpr double kPrecomputedNoRuleOps = 7;
 

@@ -7,6 +7,7 @@ on the CPU, and the mechanism they model holds in those runs.
 Needs the built `tilesim` (ATTNSIM_BUILD_DIR, default build/default); skips without it."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -91,3 +92,63 @@ def test_word_path_and_rank_read_the_rule_text():
     assert words("sliding_window,dilation=2,window=1025", "sm90")
     assert words("gna,dims=4096,dilation=1x1,window=9", "sm90") is False
     assert not words("document,causal=1,lengths=4x4", "golden")
+
+
+NEIGHBORHOOD_PROBE = PROBE.parent / "2026-12-04-neighborhood-probe"
+
+
+@pytest.fixture(scope="module")
+def neighborhood_probe(tmp_path_factory):
+    root = tmp_path_factory.mktemp("neighborhood-probe")
+    for path in NEIGHBORHOOD_PROBE.glob("*.json"):
+        shutil.copy(path, root / path.name)
+    gpu_dataset.generate(TILESIM, root, "neighborhood-probe-2026-12")
+    return root
+
+
+@pytest.mark.parametrize("kernel", ["sm90", "golden"])
+def test_the_key_word_term_predicts_the_neighborhood_probe(costs, neighborhood_probe, kernel):
+    """Held out: the second probe's grids and windows (3-D with extents of 64, dilated 1x2x2, a
+    window dilated by 4; measured later the same day on another machine) cost what the first
+    probe's base + per-dimension fit says, within 8 % (measured: 6.7 % at most), except sm90 at
+    d128, which runs at its power cap: there its windows came out 14 and 20 % under the fit,
+    and the one mask both probes ran (the window of 1025 dilated by 2) moved from 59 to 52 ps
+    between the machines, so 25 % there."""
+    fit = {f["head_dim"]: f for f in
+           gpu_dataset_costs.precomputed_neighborhood_fit(costs[kernel], kernel)}
+    rows = gpu_dataset_costs.element_costs(neighborhood_probe, TILESIM, kernel)
+    assert len(rows) == 12
+    for r in rows:
+        f = fit[r["head_dim"]]
+        expected = f["base_ps"] + f["per_dim_ps"] * gpu_dataset_costs.neighborhood_rank(r["rule"])
+        tolerance = 0.25 if (kernel, r["head_dim"]) == ("sm90", 128) else 0.08
+        assert r["rule_ps"] == pytest.approx(expected, rel=tolerance), (r["case"], r["head_dim"])
+
+
+def test_committed_cases_are_what_the_code_writes():
+    """Both probes' cases.json are what attnsim.gpu_dataset_costs writes for their datasets."""
+    committed = json.loads((PROBE / "cases.json").read_text())
+    assert committed == {"dataset": "flex-costs-2026-12", "cases": gpu_dataset_costs.cases()}
+    committed = json.loads((NEIGHBORHOOD_PROBE / "cases.json").read_text())
+    assert committed == {"dataset": "neighborhood-probe-2026-12",
+                         "cases": gpu_dataset_costs.cases(
+                             gpu_dataset_costs.NEIGHBORHOOD_PROBE_BASES, first_index=100)}
+
+
+def test_the_neighborhood_probe_readme_table_is_its_measurements(neighborhood_probe):
+    """Every row of the README's table: the mask's rule cost per element, rounded, for
+    FlexAttention, sm90 and golden at d64 and d128, in that order."""
+    readme = (NEIGHBORHOOD_PROBE / "README.md").read_text().replace("**", "")
+    lines = [line for line in readme.splitlines() if line.startswith("| gna ")
+             or line.startswith("| window ")]
+    assert len(lines) == 6
+    columns = {}
+    for kernel in ("flexattention", "sm90", "golden"):
+        for r in gpu_dataset_costs.element_costs(neighborhood_probe, TILESIM, kernel):
+            columns.setdefault(r["case"], {})[(kernel, r["head_dim"])] = round(r["rule_ps"])
+    order = [(k, d) for k in ("flexattention", "sm90", "golden") for d in (64, 128)]
+    probe_cases = json.loads((NEIGHBORHOOD_PROBE / "cases.json").read_text())["cases"]
+    bases = [c["name"] for c in probe_cases if c["variant"] == "base"]
+    for line, case in zip(lines, bases):
+        cells = [cell.strip() for cell in line.strip("|").split("|")][1:]
+        assert cells == [str(columns[case][key]) for key in order], (case, line)

@@ -67,7 +67,7 @@ def cases() -> list[dict]:
 DATASETS = ["2026-11-23", "rules-2026-12", "blind-2026-12", "flex-costs-2026-12",
             "blind2-2026-12", "unaligned-2026-12", "blind3-2026-12", "cta-probe-2026-12",
             "blind4-2026-12", "blind5-2026-12", "dense-twins-2026-12", "blind6-2026-12",
-            "blind7-2026-12", "split-probe-2026-12"]
+            "blind7-2026-12", "split-probe-2026-12", "neighborhood-probe-2026-12"]
 
 
 def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
@@ -112,6 +112,9 @@ def dataset_cases(dataset: str = "2026-11-23") -> list[dict]:
     if dataset == "flex-costs-2026-12":
         from .gpu_dataset_costs import cases as cost_cases
         return cost_cases()
+    if dataset == "neighborhood-probe-2026-12":
+        from .gpu_dataset_costs import NEIGHBORHOOD_PROBE_BASES, cases as cost_cases
+        return cost_cases(NEIGHBORHOOD_PROBE_BASES, first_index=100)
     raise ValueError(f"unknown dataset '{dataset}' (known: {', '.join(DATASETS)})")
 
 

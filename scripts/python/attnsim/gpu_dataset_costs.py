@@ -100,9 +100,26 @@ def heads_for(family: str, params: dict, seq: int, lengths: str | None) -> int:
     return int(min(96, max(4, round(TARGET_MS_D128 / per_head_ms))))
 
 
-def cases() -> list[dict]:
+# The neighborhood probe (neighborhood-probe-2026-12, chosen before it was measured): the masks
+# whose FlexAttention d64 errors repeat with one sign on every visit (3-D grids with an extent of
+# 64, a 3-D grid dilated 1x2x2: +12..+21 %; a window dilated by 4: -17 %), each next to a
+# flex-costs base it can be compared with (first and last), run as the flex-costs probe runs its
+# bases: is the per-element cost of their masked tiles what the op counts say?
+NEIGHBORHOOD_PROBE_BASES = [
+    ("gna", {"dims": "16x32x32", "window": "7x11x11"}, 16384),
+    ("gna", {"dims": "32x32x64", "window": "9x9x13"}, 65536),
+    ("gna", {"dims": "8x64x64", "window": "3x11x11"}, 32768),
+    ("gna", {"dims": "12x32x32", "window": "3x9x9", "dilation": "1x2x2"}, 12288),
+    ("sliding_window", {"window": 2049, "dilation": 4}, 16384),
+    ("sliding_window", {"window": 1025, "dilation": 2}, 16384),
+]
+
+
+def cases(bases: list | None = None, first_index: int = 0) -> list[dict]:
+    """The probe's cases: every base of `bases` (default BASES) and its variants; names and
+    seeds count from `first_index`."""
     out = []
-    for index, (family, params, seq) in enumerate(BASES):
+    for index, (family, params, seq) in enumerate(bases or BASES, start=first_index):
         seed = 7000 + index
         params = dict(params)
         gen_params, lengths = dict(params), None
@@ -425,7 +442,11 @@ def main(argv: list[str] | None = None) -> int:
         return print_split_table(args.dataset, args.format)
     if args.tilesim is None:
         parser.error("--tilesim is required for the flex-costs table")
-    if masks_missing(args.dataset, cases(), "flex-costs-2026-12"):
+    import json
+
+    # The probe's own cases (flex-costs-2026-12, neighborhood-probe-2026-12, ...).
+    probe = json.loads((args.dataset / "cases.json").read_text())
+    if masks_missing(args.dataset, probe["cases"], probe.get("dataset", "flex-costs-2026-12")):
         return 2
     rows = element_costs(args.dataset, args.tilesim.resolve(), args.kernel)
     fit = precomputed_neighborhood_fit(rows, args.kernel) if args.kernel != "flexattention" else []
