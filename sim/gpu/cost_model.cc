@@ -31,6 +31,23 @@ constexpr double kPrecomputedNoRuleOps = 7;
 
 bool power_of_two(std::int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 
+// A neighborhood rule's grid extents (sliding_window: one, unnamed) and its dilation per
+// dimension (one value applies to every dimension).
+struct NeighborhoodShape {
+  std::vector<std::int64_t> dims;
+  std::vector<std::int64_t> dilation;
+};
+
+NeighborhoodShape neighborhood_shape(const MaskRule& rule) {
+  // The rule was checked when it was parsed; its lists read as the pattern families read them.
+  PatternParams params(rule.params, "rule '" + rule.text() + "'");
+  const std::int64_t max_extent = std::int64_t{1} << 26;
+  NeighborhoodShape shape{params.get_dims("dims", {1}, 1, max_extent),
+                          params.get_dims("dilation", {1}, 1, max_extent)};
+  if (shape.dilation.size() == 1) shape.dilation.assign(shape.dims.size(), shape.dilation.front());
+  return shape;
+}
+
 // Neighborhood rules evaluated as an expression on every element (FlexAttention's mask_mod of
 // mask_rules.md): a base per number of dimensions, more per dilated dimension (its `%` and `//`
 // by the dilation) and per dilation or grid extent that is not a power of two (division by such a
@@ -38,13 +55,8 @@ bool power_of_two(std::int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 // work. The coefficients are the kernel's (KernelSpec::neighborhood_ops): the code a compiler
 // makes of one rule differs between kernel configurations.
 double neighborhood_expression_ops(const MaskRule& rule, const KernelSpec::NeighborhoodOps& ops) {
-  // The rule was checked when it was parsed; its lists read as the pattern families read them.
-  PatternParams params(rule.params, "rule '" + rule.text() + "'");
-  const std::int64_t max_extent = std::int64_t{1} << 26;
-  const std::vector<std::int64_t> dims = params.get_dims("dims", {1}, 1, max_extent);
+  const auto [dims, dilation] = neighborhood_shape(rule);
   const std::size_t n = dims.size();
-  std::vector<std::int64_t> dilation = params.get_dims("dilation", {1}, 1, max_extent);
-  if (dilation.size() == 1) dilation.assign(n, dilation.front());
   double total = ops.dims[std::min<std::size_t>(n, ops.dims.size()) - 1];
   for (std::size_t d = 0; d < n && d < dilation.size(); ++d) {
     if (dilation[d] > 1) total += ops.dilated_dim;
@@ -63,11 +75,8 @@ double neighborhood_expression_ops(const MaskRule& rule, const KernelSpec::Neigh
 // undilated 1-D neighborhood where the kernel has one.
 double precomputed_neighborhood_ops(const MaskRule& rule,
                                     const KernelSpec::PrecomputedNeighborhood& precomputed) {
-  PatternParams params(rule.params, "rule '" + rule.text() + "'");
-  const std::int64_t max_extent = std::int64_t{1} << 26;
-  const std::size_t rank =
-      rule.name == "gna" ? params.get_dims("dims", {1}, 1, max_extent).size() : 1;
-  const std::vector<std::int64_t> dilation = params.get_dims("dilation", {1}, 1, max_extent);
+  const auto [dims, dilation] = neighborhood_shape(rule);
+  const std::size_t rank = dims.size();
   const bool dilated =
       std::any_of(dilation.begin(), dilation.end(), [](std::int64_t d) { return d > 1; });
   if (rank == 1 && !dilated && precomputed.interval_1d_ops) return *precomputed.interval_1d_ops;

@@ -23,14 +23,18 @@ PROBE = REPO_ROOT / "golden" / "results" / "h200" / "2026-12-04-precomputed-cost
 pytestmark = pytest.mark.skipif(not TILESIM.exists(), reason=f"{TILESIM} is not built")
 
 
+def scratch_probe(tmp_path_factory, source: Path) -> Path:
+    """A probe's measurements and cases in a scratch folder, its masks regenerated there."""
+    root = tmp_path_factory.mktemp(source.name)
+    for path in source.glob("*.json"):
+        shutil.copy(path, root / path.name)
+    gpu_dataset.generate(TILESIM, root, json.loads((source / "cases.json").read_text())["dataset"])
+    return root
+
+
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory):
-    """The probe's measurements and cases in a scratch folder, its masks regenerated there."""
-    root = tmp_path_factory.mktemp("precomputed-costs")
-    for path in PROBE.glob("*.json"):
-        shutil.copy(path, root / path.name)
-    gpu_dataset.generate(TILESIM, root, "flex-costs-2026-12")
-    return root
+    return scratch_probe(tmp_path_factory, PROBE)
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +61,11 @@ def test_each_dimension_costs_more_at_every_head_dim(costs):
     77-102 ps)."""
     for kernel, rows in costs.items():
         for head_dim in (64, 128):
+            precomputed = tilesim_ref.load_kernel(kernel).precomputed_neighborhood
             by_rank = {}
             for r in rows:
-                if r["head_dim"] == head_dim and gpu_dataset_costs.word_path(r["rule"], kernel):
+                if r["head_dim"] == head_dim and \
+                        gpu_dataset_costs.word_path(r["rule"], precomputed):
                     by_rank.setdefault(gpu_dataset_costs.neighborhood_rank(r["rule"]), []).append(
                         r["rule_ps"])
             assert sorted(by_rank) == [1, 2, 3], (kernel, head_dim)
@@ -83,15 +89,17 @@ def test_sm90_interval_ops_is_what_the_probe_measures(costs):
 
 def test_word_path_and_rank_read_the_rule_text():
     rank, words = gpu_dataset_costs.neighborhood_rank, gpu_dataset_costs.word_path
+    sm90, golden = (tilesim_ref.load_kernel(k).precomputed_neighborhood for k in ("sm90", "golden"))
+
     assert rank("gna,dims=16x32x32,window=7x11x11") == 3
     assert rank("gna,dilation=2,dims=128x128,window=21") == 2
     assert rank("sliding_window,dilation=3,stride=5,window=255") == 1
     assert rank("causal") is None
-    assert not words("sliding_window,window=1025", "sm90")
-    assert words("sliding_window,window=1025", "golden")
-    assert words("sliding_window,dilation=2,window=1025", "sm90")
-    assert words("gna,dims=4096,dilation=1x1,window=9", "sm90") is False
-    assert not words("document,causal=1,lengths=4x4", "golden")
+    assert not words("sliding_window,window=1025", sm90)
+    assert words("sliding_window,window=1025", golden)
+    assert words("sliding_window,dilation=2,window=1025", sm90)
+    assert words("gna,dims=4096,dilation=1x1,window=9", sm90) is False
+    assert not words("document,causal=1,lengths=4x4", golden)
 
 
 NEIGHBORHOOD_PROBE = PROBE.parent / "2026-12-04-neighborhood-probe"
@@ -99,11 +107,7 @@ NEIGHBORHOOD_PROBE = PROBE.parent / "2026-12-04-neighborhood-probe"
 
 @pytest.fixture(scope="module")
 def neighborhood_probe(tmp_path_factory):
-    root = tmp_path_factory.mktemp("neighborhood-probe")
-    for path in NEIGHBORHOOD_PROBE.glob("*.json"):
-        shutil.copy(path, root / path.name)
-    gpu_dataset.generate(TILESIM, root, "neighborhood-probe-2026-12")
-    return root
+    return scratch_probe(tmp_path_factory, NEIGHBORHOOD_PROBE)
 
 
 @pytest.mark.parametrize("kernel", ["sm90", "golden"])

@@ -309,29 +309,25 @@ def element_costs(dataset: Path, tilesim: Path, kernel: str = "flexattention") -
     return out
 
 
-PRECOMPUTED_OPS = 5.0  # cost_model.cc's kPrecomputedOps: the fixed test of every rule
+NEIGHBORHOOD_RULES = ("sliding_window", "gna")
 
 
 def neighborhood_rank(rule: str) -> int | None:
     """A neighborhood rule's grid dimensions (sliding_window: 1); None for other rules."""
-    name, _, params = rule.partition(",")
-    if name == "sliding_window":
-        return 1
-    if name == "gna":
-        dims = dict(p.split("=", 1) for p in params.split(",") if "=" in p)["dims"]
-        return dims.count("x") + 1
-    return None
+    from .tilesim_ref import Rule, neighborhood_shape
+
+    parsed = Rule.parse(rule)
+    return neighborhood_shape(parsed)[0] if parsed.name in NEIGHBORHOOD_RULES else None
 
 
-def word_path(rule: str, kernel: str) -> bool:
-    """Whether `kernel` stages key words for `rule` (sm90 tests an undilated 1-D neighborhood as
-    an interval instead: kNeighborhood1d)."""
-    rank = neighborhood_rank(rule)
-    if rank is None:
-        return False
-    dilated = any(int(d) > 1 for p in rule.split(",") if p.startswith("dilation=")
-                  for d in p.split("=", 1)[1].split("x"))
-    return not (kernel == "sm90" and rank == 1 and not dilated)
+def word_path(rule: str, precomputed: dict) -> bool:
+    """Whether a kernel with the preset's `precomputed` (cost.precomputed_neighborhood) stages
+    key words for `rule`: a neighborhood, unless the kernel tests it as an interval (sm90's
+    kNeighborhood1d, tilesim_ref.interval_test)."""
+    from .tilesim_ref import Rule, interval_test
+
+    parsed = Rule.parse(rule)
+    return parsed.name in NEIGHBORHOOD_RULES and not interval_test(parsed, precomputed)
 
 
 def precomputed_neighborhood_fit(rows: list[dict], kernel: str) -> list[dict]:
@@ -339,11 +335,14 @@ def precomputed_neighborhood_fit(rows: list[dict], kernel: str) -> list[dict]:
     (least squares over the probe's neighborhoods), and per_dim in the units of the fixed test
     (PRECOMPUTED_OPS x per_dim / base): the preset's cost.precomputed_neighborhood.word_ops_per_dim
     is their mean over the head dims."""
+    from .tilesim_ref import PRECOMPUTED_OPS, load_kernel
+
+    precomputed = load_kernel(kernel).precomputed_neighborhood
     out = []
     for head_dim in HEAD_DIMS:
         points = [(neighborhood_rank(r["rule"]), r["rule_ps"]) for r in rows
                   if r["head_dim"] == head_dim and r["rule_ps"] is not None
-                  and word_path(r["rule"], kernel)]
+                  and word_path(r["rule"], precomputed)]
         if len({rank for rank, _ in points}) < 2:
             continue
         a = np.array([[1.0, rank] for rank, _ in points])
@@ -368,6 +367,8 @@ def interval_1d_ops(rows: list[dict], word_ops_per_dim: float) -> float:
     """sm90's cost.precomputed_neighborhood.interval_1d_ops: the interval test's cost per masked
     element over the dilated twin's (each with the masked path), mean over the head dims, in the
     twin's units (PRECOMPUTED_OPS + word_ops_per_dim: one dimension of key words)."""
+    from .tilesim_ref import PRECOMPUTED_OPS
+
     by = {(r["case"], r["head_dim"]): r for r in rows}
     ratios = []
     for head_dim in HEAD_DIMS:

@@ -256,12 +256,23 @@ def _neighborhood_ops(rule: Rule, table: dict) -> float:
     return ops
 
 
+def neighborhood_shape(rule: Rule) -> tuple[int, bool]:
+    """(grid dimensions, whether any is dilated) of a neighborhood rule (sliding_window: 1-D)."""
+    return (len(_per_dim(rule, "dims", 1, 0)),
+            any(d > 1 for d in _per_dim(rule, "dilation", 1, 1)))
+
+
+def interval_test(rule: Rule, table: dict) -> bool:
+    """Whether a precomputing kernel with neighborhood op counts `table`
+    (Kernel.precomputed_neighborhood) tests `rule` as one interval per row instead of staging key
+    words: an undilated 1-D neighborhood, on a kernel that has such a test (sm90)."""
+    return "interval_1d_ops" in table and neighborhood_shape(rule) == (1, False)
+
+
 def _precomputed_neighborhood_ops(rule: Rule, table: dict) -> float:
-    rank = len(_per_dim(rule, "dims", 1, 0)) if rule.name == "gna" else 1
-    dilated = any(d > 1 for d in _per_dim(rule, "dilation", 1, 1))
-    if rank == 1 and not dilated and "interval_1d_ops" in table:
+    if interval_test(rule, table):
         return table["interval_1d_ops"]
-    return PRECOMPUTED_OPS + rank * table.get("word_ops_per_dim", 0.0)
+    return PRECOMPUTED_OPS + neighborhood_shape(rule)[0] * table.get("word_ops_per_dim", 0.0)
 
 
 def mask_rule_ops(rule: Rule | None, evaluation: str = "expression",
