@@ -35,11 +35,17 @@ struct TokenRuleParams {
   int prefix = 0;              ///< kPrefixWindow: keys kv < prefix are kept as well
   bool prefix_causal = false;  ///< kPrefixWindow: ... but only those with kv <= q (a_shape's sinks)
   const std::int32_t* document_ids = nullptr;  ///< kDocument: device int32 [batch, seq_kv]
-  int grid_rank = 0;                           ///< kNeighborhood: 1, 2 or 3 dimensions
-  int grid_dims[3] = {0, 0, 0};                ///< kNeighborhood: sizes, slowest first
-  int neighborhood_window[3] = {0, 0, 0};      ///< per dimension, >= 1
-  int neighborhood_stride[3] = {1, 1, 1};      ///< per dimension, >= 1
-  int neighborhood_dilation[3] = {1, 1, 1};    ///< per dimension, >= 1
+  /// kDocument, optional: device int32 [batch, seq_kv, 2], each position's document's first and
+  /// last position (document_runs() on the host). Valid only when every document id occupies one
+  /// contiguous run of positions (documents packed one after another, mask_rules.md's `lengths`):
+  /// then a row keeps one interval of keys, and the sm_90a kernel tests that interval instead of
+  /// the ids. The golden kernel and the reference ignore it.
+  const std::int32_t* document_runs = nullptr;
+  int grid_rank = 0;                         ///< kNeighborhood: 1, 2 or 3 dimensions
+  int grid_dims[3] = {0, 0, 0};              ///< kNeighborhood: sizes, slowest first
+  int neighborhood_window[3] = {0, 0, 0};    ///< per dimension, >= 1
+  int neighborhood_stride[3] = {1, 1, 1};    ///< per dimension, >= 1
+  int neighborhood_dilation[3] = {1, 1, 1};  ///< per dimension, >= 1
 };
 
 /// Problem shape. Q and O are [batch, q_heads, seq_q, head_dim], K and V are

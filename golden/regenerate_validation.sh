@@ -11,8 +11,12 @@ V=scripts/validate_gpu.py
 SHIPPED="--shipped sim/gpu/calibrations"
 TWINS="--dense-from $H/2026-12-03-dense-twins"
 
-# Fits first: the shipped calibrations come from the rules dataset (plus the cta probe's runs).
+# Fits first: the shipped calibrations come from the rules dataset (plus the cta probe's runs),
+# except the sm90 kernel's document costs: its packed documents run the interval path since
+# 2026-12-04 (kDocumentRuns), after the rules dataset's sm90 runs, so their cost comes from the
+# rules runs of that kernel (2026-12-04-doc-runs-retime), calibrated on that session alone.
 $V --dataset $H/2026-12-02-rules --base-runs-from $H/2026-12-03-cta-probe \
+   --rule-costs-from sm90:document:$H/2026-12-04-doc-runs-retime/rules \
    --out $H/2026-12-02-rules/validation --calibrations sim/gpu/calibrations --format table
 $V --dataset $H/2026-11-23-dataset --out $H/2026-11-23-dataset/validation --format table
 $V --dataset $H/2026-12-02-rules-d64-visit2 --out $H/2026-12-02-rules-d64-visit2/validation \
@@ -57,6 +61,13 @@ done
 # one machine (2026-12-04, after the precomputed-costs probe set the neighborhood terms): predicted
 # by the shipped calibrations.
 for set in 2026-12-04-retime/dataset 2026-12-04-retime/rules; do
+  $V --dataset $H/$set --kernels flexattention,sm90,sm90_persistent,sm90_auto $SHIPPED \
+     --out $H/$set/validation --format table
+done
+# Main's kernel with packed documents on the interval path (kDocumentRuns) on a fifth H200, every
+# grid and FlexAttention d64 and d128 on one machine (2026-12-04): predicted by the shipped
+# calibrations (whose sm90 document costs come from its rules runs, above).
+for set in 2026-12-04-doc-runs-retime/dataset 2026-12-04-doc-runs-retime/rules; do
   $V --dataset $H/$set --kernels flexattention,sm90,sm90_persistent,sm90_auto $SHIPPED \
      --out $H/$set/validation --format table
 done

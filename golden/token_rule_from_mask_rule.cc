@@ -1,6 +1,7 @@
 // Mask rule -> golden token rule: names and parameters of mask_rules.md onto TokenRuleParams.
 #include "golden/token_rule_from_mask_rule.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <utility>
@@ -147,6 +148,28 @@ void reject_natten_only_keys(const RuleReader& reader, const gpu::MaskRule& rule
 
 }  // namespace
 
+std::vector<std::int32_t> document_runs(const std::vector<std::int32_t>& ids, int batch, int seq) {
+  std::vector<std::int32_t> runs(static_cast<std::size_t>(batch) * seq * 2);
+  for (int b = 0; b < batch; ++b) {
+    const std::int32_t* row = ids.data() + static_cast<std::size_t>(b) * seq;
+    std::int32_t* out = runs.data() + static_cast<std::size_t>(b) * seq * 2;
+    std::vector<std::int32_t> seen;  // the ids whose run has ended, sorted
+    for (int first = 0; first < seq;) {
+      int last = first;
+      while (last + 1 < seq && row[last + 1] == row[first]) ++last;
+      const auto at = std::lower_bound(seen.begin(), seen.end(), row[first]);
+      if (at != seen.end() && *at == row[first]) return {};  // a second run of this id
+      seen.insert(at, row[first]);
+      for (int q = first; q <= last; ++q) {
+        out[2 * q] = first;
+        out[2 * q + 1] = last;
+      }
+      first = last + 1;
+    }
+  }
+  return runs;
+}
+
 GoldenTokenRule token_rule_from_mask_rule(const gpu::MaskRule& rule, int batch, int seq_q,
                                           int seq_kv, const std::string& source) {
   const RuleReader reader(rule, source);
@@ -187,6 +210,7 @@ GoldenTokenRule token_rule_from_mask_rule(const gpu::MaskRule& rule, int batch, 
     p.window_left = seq_kv;
     p.window_right = causal ? 0 : seq_kv;
     out.document_ids = document_ids(reader, rule.params.at("lengths"), batch, seq_kv);
+    out.document_runs = golden::document_runs(out.document_ids, batch, seq_kv);
   } else if (name == "prefix_lm") {
     p.rule = TokenRule::kPrefixWindow;
     p.window_left = seq_kv;

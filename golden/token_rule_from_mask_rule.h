@@ -13,10 +13,17 @@ namespace attnsim::golden {
 
 /// A mask rule as the golden kernel runs it.
 struct GoldenTokenRule {
-  TokenRuleParams params;  ///< document_ids stays null: upload `document_ids` and point it there
-  std::vector<std::int32_t> document_ids;  ///< kDocument: [batch, seq_kv] on the host
-  std::string text;                        ///< the rule's canonical text (MaskRule::text)
+  /// document_ids and document_runs stay null: upload the vectors below and point them there
+  TokenRuleParams params;
+  std::vector<std::int32_t> document_ids;   ///< kDocument: [batch, seq_kv] on the host
+  std::vector<std::int32_t> document_runs;  ///< kDocument: document_runs(document_ids, ...)
+  std::string text;                         ///< the rule's canonical text (MaskRule::text)
 };
+
+/// Each position's document's first and last position ([batch, seq, 2]), from document ids
+/// [batch, seq]: what TokenRuleParams::document_runs points to. Empty when some id occupies more
+/// than one run of positions in a batch element (the ids' equality is then not an interval).
+std::vector<std::int32_t> document_runs(const std::vector<std::int32_t>& ids, int batch, int seq);
 
 /// Translates `rule` for a problem of `batch` x `seq_q` x `seq_kv`. Throws common::InputError
 /// naming `source` and the rule's field for a bad value, for geometry the rule does not fit

@@ -61,13 +61,31 @@ constexpr int kKeyWordStride = kRule == TokenRule::kDocument ? kTileKv + 8 : kTi
 // the last row's start bound the keys every row of a warpgroup keeps: PARTIAL tiles inside those
 // skip the per-element test.
 constexpr TokenRule kNeighborhood1d = static_cast<TokenRule>(-1);
+// Documents packed one after another (every id one run of positions: TokenRuleParams::
+// document_runs) keep one interval of keys per row too, the row's document cut by the causal
+// bound: the kernel runs them as this private rule, kNeighborhood1d's path with the interval read
+// from document_runs, so a document's PARTIAL tile has no key words, no id test and no warpgroup
+// barrier either. Both ends are nondecreasing in the row, as kNeighborhood1d's.
+constexpr TokenRule kDocumentRuns = static_cast<TokenRule>(-2);
+// The private rules whose rows each keep one interval of keys, computed once per work item.
+template <TokenRule kRule>
+constexpr bool kRowInterval = kRule == kNeighborhood1d || kRule == kDocumentRuns;
 
-// Row q's keys under kNeighborhood1d (q clamped to seq_q - 1: rows past it are never written).
-__device__ __forceinline__ int2 interval_1d(const TokenRuleParams& rule, int q, int seq_q) {
-  const NeighborhoodRange r =
-      neighborhood_range(min(q, seq_q - 1), rule.grid_dims[0], rule.neighborhood_window[0],
-                         rule.neighborhood_stride[0], 1);
-  return make_int2(r.start, r.start + r.count - 1);
+// Row q's keys under a kRowInterval rule (q clamped to seq_q - 1: rows past it are never
+// written). `batch` picks the document runs' row.
+template <TokenRule kRule>
+__device__ __forceinline__ int2 row_interval(const TokenRuleParams& rule, int batch, int q,
+                                             int seq_q) {
+  q = min(q, seq_q - 1);
+  if constexpr (kRule == kDocumentRuns) {  // seq_q == seq_kv for documents
+    const int2 run = reinterpret_cast<const int2*>(
+        rule.document_runs)[static_cast<std::int64_t>(batch) * seq_q + q];
+    return make_int2(max(run.x, q - rule.window_left), min(run.y, q + rule.window_right));
+  } else {
+    const NeighborhoodRange r = neighborhood_range(
+        q, rule.grid_dims[0], rule.neighborhood_window[0], rule.neighborhood_stride[0], 1);
+    return make_int2(r.start, r.start + r.count - 1);
+  }
 }
 
 template <int D>
@@ -323,7 +341,7 @@ struct KernelArgs {
 // kNeighborhood1d.
 template <TokenRule kRule>
 constexpr bool kIntervalPath =
-    kRule == TokenRule::kWindow || kRule == TokenRule::kDocument || kRule == kNeighborhood1d;
+    kRule == TokenRule::kWindow || kRule == TokenRule::kDocument || kRowInterval<kRule>;
 
 // The interval path's per-element test. At d64 a tile's two GEMMs take about as long as its
 // softmax's exponentials, and the integer compares run beside the softmax's own ALU work
@@ -450,7 +468,7 @@ __device__ __forceinline__ void mask_tile(float (&s)[64], const TokenRuleParams&
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     row[r] = rules::row_state<kRule>(rule, true, q0 + 8 * r, seq_kv, low[r], span[r]);
-    if constexpr (kRule == kNeighborhood1d) {  // low and span hold the row's interval
+    if constexpr (kRowInterval<kRule>) {  // low and span hold the row's interval
       row[r].lo = static_cast<int>(low[r]);
       row[r].hi = static_cast<int>(span[r]);
     }
@@ -480,14 +498,16 @@ __device__ __forceinline__ void mask_tile(float (&s)[64], const TokenRuleParams&
   }
 }
 
-// kRuleArg and k1d name the rule (kNeighborhood and k1d: kNeighborhood1d): a kernel's template
-// arguments name only TokenRule's own values.
-template <typename T, int D, bool kOverlap, bool kPingpong, TokenRule kRuleArg, bool k1d>
+// kRuleArg and kPerRow name the rule (kNeighborhood and kPerRow: kNeighborhood1d; kDocument and
+// kPerRow: kDocumentRuns): a kernel's template arguments name only TokenRule's own values.
+template <typename T, int D, bool kOverlap, bool kPingpong, TokenRule kRuleArg, bool kPerRow>
 __global__ void __launch_bounds__(kThreads, 1)
     attention_fwd_sm90(const __grid_constant__ CUtensorMap tm_q,
                        const __grid_constant__ CUtensorMap tm_k,
                        const __grid_constant__ CUtensorMap tm_v, const KernelArgs args) {
-  constexpr TokenRule kRule = k1d ? kNeighborhood1d : kRuleArg;
+  constexpr TokenRule kRule = !kPerRow                           ? kRuleArg
+                              : kRuleArg == TokenRule::kDocument ? kDocumentRuns
+                                                                 : kNeighborhood1d;
   const int seq_q = args.seq_q, seq_kv = args.seq_kv;
   const int q_heads = args.q_heads, kv_heads = args.kv_heads;
   const float scale_log2 = args.scale_log2;
@@ -677,23 +697,23 @@ __global__ void __launch_bounds__(kThreads, 1)
           rules::row_words<kRule>(args.rule, it.b, q_pos + 8 * r, seq_q, seq_kv, &row_low[r],
                                   &row_span[r]);
       }
-      int cover_lo = 0, cover_hi = -1;  // kNeighborhood1d: the keys every row here keeps
-      if constexpr (kRule == kNeighborhood1d) {
+      int cover_lo = 0, cover_hi = -1;  // kRowInterval: the keys every row here keeps
+      if constexpr (kRowInterval<kRule>) {
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
-          const int2 keys = interval_1d(args.rule, q_pos + 8 * r, seq_q);
+          const int2 keys = row_interval<kRule>(args.rule, it.b, q_pos + 8 * r, seq_q);
           row_low[r] = static_cast<std::uint32_t>(keys.x);
           row_span[r] = static_cast<std::uint32_t>(keys.y);
         }
-        cover_lo = interval_1d(args.rule, q_first + 63, seq_q).x;
-        cover_hi = interval_1d(args.rule, q_first, seq_q).y;
+        cover_lo = row_interval<kRule>(args.rule, it.b, q_first + 63, seq_q).x;
+        cover_hi = row_interval<kRule>(args.rule, it.b, q_first, seq_q).y;
       }
       // The interval path (mask_interval): the largest lower bound and the smallest upper bound
       // of this warp's 16 rows (the last row's start, the first row's end).
       int warp_lo_max = 0, warp_hi_min = seq_kv - 1;
-      if constexpr (kRule == kNeighborhood1d) {
-        warp_lo_max = interval_1d(args.rule, q_first + warp * 16 + 15, seq_q).x;
-        warp_hi_min = interval_1d(args.rule, q_first + warp * 16, seq_q).y;
+      if constexpr (kRowInterval<kRule>) {
+        warp_lo_max = row_interval<kRule>(args.rule, it.b, q_first + warp * 16 + 15, seq_q).x;
+        warp_hi_min = row_interval<kRule>(args.rule, it.b, q_first + warp * 16, seq_q).y;
       } else if constexpr (kIntervalPath<kRule>) {
         warp_lo_max = q_first + warp * 16 + 15 - args.rule.window_left;
         warp_hi_min = min(seq_kv - 1, q_first + warp * 16 + min(args.rule.window_right, seq_kv));
@@ -750,7 +770,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         const bool is_partial = j / tiles_per_block < it.n_partial;
         const bool past_end = kv0 + kTileKv > seq_kv;
         bool needs_mask;
-        if constexpr (kRule == kNeighborhood1d) {
+        if constexpr (kRowInterval<kRule>) {
           needs_mask =
               past_end || (is_partial && !(kv0 >= cover_lo && kv0 + kTileKv - 1 <= cover_hi));
         } else {
@@ -912,9 +932,11 @@ int launch_typed(const AttentionShape& shape, const void* q, const void* k, cons
   if (!encode_map(&mq, q, q_rows, D, dt) || !encode_map(&mk, k, kv_rows, D, dt) ||
       !encode_map(&mv, v, kv_rows, D, dt))
     return static_cast<int>(cudaErrorInvalidValue);
-  constexpr bool k1d = kRule == kNeighborhood1d;
-  auto kernel = attention_fwd_sm90 < T, D, kOverlap, kPingpong,
-       k1d ? TokenRule::kNeighborhood : kRule, k1d > ;
+  constexpr bool kPerRow = kRowInterval<kRule>;
+  constexpr TokenRule kRuleArg = kRule == kNeighborhood1d ? TokenRule::kNeighborhood
+                                 : kRule == kDocumentRuns ? TokenRule::kDocument
+                                                          : kRule;
+  auto kernel = attention_fwd_sm90<T, D, kOverlap, kPingpong, kRuleArg, kPerRow>;
   const int smem = Layout<D>::kBytes;
   if (cudaError_t e =
           cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
@@ -998,6 +1020,8 @@ int launch_sparse(ElementType type, const AttentionShape& shape, const void* q, 
     case TokenRule::kPrefixWindow:
       return launch_rule<TokenRule::kPrefixWindow>(type, schedule, shape, q, k, v, a, st);
     case TokenRule::kDocument:
+      if (rule.document_runs != nullptr)
+        return launch_rule<kDocumentRuns>(type, schedule, shape, q, k, v, a, st);
       return launch_rule<TokenRule::kDocument>(type, schedule, shape, q, k, v, a, st);
     case TokenRule::kNeighborhood:
       if (rule.grid_rank == 1 && rule.neighborhood_dilation[0] == 1)

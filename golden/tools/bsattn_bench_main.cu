@@ -259,9 +259,14 @@ int run(int argc, char** argv) {
       }
       TokenRuleParams rule = rules[w].params;
       std::int32_t* d_docs = nullptr;
+      std::int32_t* d_runs = nullptr;
       if (!rules[w].document_ids.empty()) {
         d_docs = device_copy(rules[w].document_ids);
         rule.document_ids = d_docs;
+      }
+      if (!rules[w].document_runs.empty()) {
+        d_runs = device_copy(rules[w].document_runs);
+        rule.document_runs = d_runs;
       }
       const AttentionShape shape{
           batch, heads, kv_heads, static_cast<int>(g.seq_q), static_cast<int>(g.seq_kv), head_dim};
@@ -388,10 +393,11 @@ int run(int argc, char** argv) {
       if (sm90_kernel)  // the grid this run used (--grid auto picks one per mask and head dim)
         runs.back().as_object()["info"].as_object()["grid"] = persistent ? "persistent" : "flat";
       progress.advance();
-      for (void* p : {static_cast<void*>(q), static_cast<void*>(k), static_cast<void*>(v),
-                      static_cast<void*>(o), static_cast<void*>(d_num), static_cast<void*>(d_idx),
-                      static_cast<void*>(d_full_num), static_cast<void*>(d_full_idx),
-                      static_cast<void*>(d_docs), static_cast<void*>(d_order)}) {
+      for (void* p :
+           {static_cast<void*>(q), static_cast<void*>(k), static_cast<void*>(v),
+            static_cast<void*>(o), static_cast<void*>(d_num), static_cast<void*>(d_idx),
+            static_cast<void*>(d_full_num), static_cast<void*>(d_full_idx),
+            static_cast<void*>(d_docs), static_cast<void*>(d_runs), static_cast<void*>(d_order)}) {
         cudaFree(p);
       }
     }

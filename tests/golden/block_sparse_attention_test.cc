@@ -26,6 +26,7 @@
 #include "golden/element_bits.h"
 #ifdef ATTNSIM_GOLDEN_TEST_SM90
 #include "golden/hopper/attention_sm90.h"
+#include "golden/token_rule_from_mask_rule.h"
 #endif
 #include "sim/gpu/patterns/gna.h"
 
@@ -299,16 +300,31 @@ void run_case(const Case& given, unsigned seed) {
       {"serial", sm90::Sm90Schedule::kSerial},
       {"overlap", sm90::Sm90Schedule::kOverlap},
       {"pingpong", sm90::Sm90Schedule::kPingpong}};
-  for (const auto& [name, schedule] : schedules) {
-    check(std::string("sm90 ") + name, [&] {
-      return sm90::launch_sparse_attention(c.type, s, q.ptr, k.ptr, v.ptr, out.ptr, lists, rule,
-                                           scale, schedule);
-    });
-    check(std::string("sm90 persist ") + name, [&] {
-      return sm90::launch_sparse_attention_persistent(c.type, s, q.ptr, k.ptr, v.ptr, out.ptr,
-                                                      lists, rule, scale, d_order.ptr,
-                                                      static_cast<int>(order.size()), schedule);
-    });
+  // Documents (packed, so every id is one run) also by their runs: the kernel's interval path
+  // (kDocumentRuns) beside the id test, against the same reference, which reads the ids.
+  const std::vector<std::int32_t> runs =
+      docs.empty() ? std::vector<std::int32_t>{} : document_runs(docs, s.batch, s.seq_kv);
+  if (!docs.empty()) {
+    ASSERT_FALSE(runs.empty()) << c.name << ": packed documents have runs";
+  }
+  DeviceBuffer<std::int32_t> d_runs(std::max<std::size_t>(runs.size(), 1));
+  if (!runs.empty()) d_runs.upload(runs);
+  for (const bool by_runs : {false, true}) {
+    if (by_runs && runs.empty()) break;
+    TokenRuleParams tested = rule;
+    tested.document_runs = by_runs ? d_runs.ptr : nullptr;
+    const std::string path = by_runs ? " runs" : "";
+    for (const auto& [name, schedule] : schedules) {
+      check(std::string("sm90 ") + name + path, [&] {
+        return sm90::launch_sparse_attention(c.type, s, q.ptr, k.ptr, v.ptr, out.ptr, lists, tested,
+                                             scale, schedule);
+      });
+      check(std::string("sm90 persist ") + name + path, [&] {
+        return sm90::launch_sparse_attention_persistent(c.type, s, q.ptr, k.ptr, v.ptr, out.ptr,
+                                                        lists, tested, scale, d_order.ptr,
+                                                        static_cast<int>(order.size()), schedule);
+      });
+    }
   }
 #endif
 

@@ -80,6 +80,22 @@ TEST(GoldenTokenRule, DocumentIdsFromLengths) {
   EXPECT_EQ(per_batch.document_ids,
             (std::vector<std::int32_t>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2}));
   EXPECT_TRUE(per_batch.params.document_ids == nullptr);  // the caller uploads the ids
+  // Each position's document's first and last position, per batch element.
+  EXPECT_EQ(per_batch.document_runs,
+            (std::vector<std::int32_t>{0, 7, 0, 7, 0, 7, 0, 7, 0, 7, 0, 7, 0, 7, 0, 7,  // b0
+                                       0, 1, 0, 1, 2, 3, 2, 3, 4, 7, 4, 7, 4, 7, 4, 7}));
+  EXPECT_TRUE(per_batch.params.document_runs == nullptr);
+}
+
+// Ids whose equality is not one interval per row (an id in two runs) have no runs: the kernels
+// then compare ids. Each batch element is checked on its own.
+TEST(GoldenTokenRule, DocumentRunsOnlyForContiguousIds) {
+  EXPECT_EQ(document_runs({5, 5, 2, 9, 9, 9}, 1, 6),
+            (std::vector<std::int32_t>{0, 1, 0, 1, 2, 2, 3, 5, 3, 5, 3, 5}));
+  EXPECT_TRUE(document_runs({0, 0, 1, 0}, 1, 4).empty());
+  EXPECT_TRUE(document_runs({0, 1, 1, 1, 0, 1}, 2, 3).empty());  // batch element 1 is 1, 0, 1
+  EXPECT_EQ(document_runs({0, 1, 1, 1, 1, 0}, 2, 3),             // two elements, 0 1 1 | 1 1 0
+            (std::vector<std::int32_t>{0, 0, 1, 2, 1, 2, 0, 1, 0, 1, 2, 2}));
 }
 
 // Each bad text throws InputError naming the rule's field.

@@ -25,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import REPO_ROOT
@@ -194,11 +194,14 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
                     calibration_out: Path | None = None,
                     rule_dataset: Path | None = None,
                     base_dataset: Path | None = None,
-                    dense_dataset: Path | None = None) -> list[Row]:
+                    dense_dataset: Path | None = None,
+                    rule_costs: dict | None = None) -> list[Row]:
     """Rows for every run of one kernel configuration; the fitted cost model is copied to
     `calibration_out` when given (tilesim's own bytes). With `rule_dataset` (which has runs of
     this kernel), the rule costs are fitted on its `rule_calibration` runs and this dataset's
-    own rule runs are held out too."""
+    own rule runs are held out too. `rule_costs` (rule -> (cost, its fit entry), from
+    `session_rule_costs`) replaces those rules' fitted costs; every run is then predicted with the
+    result, and this dataset's rule runs of those rules are held out."""
     header, runs = measured_runs(dataset, kernel, head_dim)
     ordered, n_base, n_rule = order_for_fit(cases, runs, f"{dataset}: {kernel} d{head_dim}")
     if not has_roles(cases):  # measured with a mask_mod that keeps every pair of the listed blocks
@@ -227,6 +230,27 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
                                   "--fit-runs", str(n_fit), "--rule-runs", str(n_rule),
                                   "--out", str(calibration)], dataset)
             fitted = json.loads(calibration.read_text())
+            if rule_costs:
+                for rule, (cost, entry) in rule_costs.items():
+                    fitted["cost_model"]["rule_op_us"][rule] = cost
+                    fitted["fit"]["rule_op_us"][rule] = entry
+                calibration.write_text(json.dumps(fitted, indent=2) + "\n")
+                replaced = predict_rows(tilesim, dataset, kernel, head_dim, cases, calibration,
+                                        dense_dataset)
+                # The file's run list says what the replaced costs predict, and that those
+                # rules' runs here no longer fit anything.
+                by_case = {row.case: row for row in replaced}
+                rule_of = {Path(r["mask"]).stem: (r.get("rule") or "").split(",")[0]
+                           for r in ordered}
+                for run in fitted["runs"]:
+                    row = by_case.get(Path(run["mask"]).stem)
+                    if row is None:
+                        continue  # another dataset's base run: no rule cost replaced there
+                    run["predicted_ms"] = row.predicted_ms
+                    run["relative_error"] = row.error
+                    if rule_of[row.case] in rule_costs:
+                        run["in_fit"] = False
+                calibration.write_text(json.dumps(fitted, indent=2) + "\n")
             if calibration_out is not None:
                 calibration_out.parent.mkdir(parents=True, exist_ok=True)
                 tmp = calibration_out.with_name(f"{calibration_out.name}.tmp-{os.getpid()}")
@@ -234,6 +258,13 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
                 os.replace(tmp, calibration_out)
         finally:
             fit_file.unlink(missing_ok=True)
+    if rule_costs:
+        base_names = {Path(r["mask"]).stem for r in ordered[:n_base]}
+        rule_names = {Path(r["mask"]).stem for r in ordered[n_fit:n_fit + n_rule]
+                      if (r.get("rule") or "").split(",")[0] not in rule_costs}
+        return [replace(row, role="calibration" if row.case in base_names else
+                        "rule_calibration" if row.case in rule_names else "held_out")
+                for row in replaced]
     # The other datasets' runs calibrate only: they are not rows of this dataset.
     fitted_runs = fitted["runs"]
     ordered = ordered[:n_base] + ordered[n_fit:]
@@ -266,14 +297,49 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
     return rows
 
 
+def parse_rule_cost_spec(spec: str) -> tuple[str, list[str], Path]:
+    """`KERNEL:RULE[,RULE...]:DIR` of --rule-costs-from, checked before anything is read."""
+    parts = spec.split(":", 2)
+    if len(parts) != 3 or parts[0] not in KERNELS or not parts[1]:
+        raise ValidationError(f"--rule-costs-from: expected KERNEL:RULE[,RULE...]:DIR with a "
+                              f"kernel from {', '.join(KERNELS)}, got '{spec}'")
+    session = Path(parts[2])
+    if not (session / "cases.json").is_file() or not measurement_files(session, parts[0]):
+        raise ValidationError(f"--rule-costs-from: {session}: expected a dataset folder with "
+                              f"cases.json and {parts[0]}'s runs")
+    return parts[0], parts[1].split(","), session.resolve()
+
+
+def session_rule_costs(tilesim: Path, session: Path, kernel: str, head_dim: int,
+                       rules: list[str], dataset: Path) -> dict:
+    """Rule -> (cost, fit entry) as calibrated on `session` alone: its own calibration runs and
+    one rule run per rule (the hidden sets' protocol), so that the session machine's speed is in
+    its base costs, not in the rule costs taken from it. The entry names the run relative to
+    `dataset` and the session it came from."""
+    cases = {c["name"]: c for c in json.loads((session / "cases.json").read_text())["cases"]}
+    if not all((session / c["mask"]).is_file() for c in cases.values()):
+        print(f"regenerating the masks of {session} with tilesim gen...", file=sys.stderr)
+        generate(tilesim, session, json.loads((session / "cases.json").read_text())["dataset"])
+    with tempfile.TemporaryDirectory() as scratch:
+        calibration = Path(scratch) / "cal.json"
+        validate_kernel(tilesim, session, kernel, head_dim, cases, calibration)
+        fit = json.loads(calibration.read_text())
+    out = {}
+    for rule in rules:
+        entry = fit["fit"]["rule_op_us"].get(rule)
+        if entry is None:
+            raise ValidationError(f"--rule-costs-from: {session}: no {kernel} d{head_dim} rule "
+                                  f"run of '{rule}' (its cases.json role rule_calibration)")
+        out[rule] = (fit["cost_model"]["rule_op_us"][rule],
+                     {**entry, "run": os.path.relpath(session / entry["run"], dataset),
+                      "fitted_with": "that session's own calibration and rule runs"})
+    return out
+
+
 def predict_with_shipped(tilesim: Path, dataset: Path, kernel: str, head_dim: int, cases: dict,
                          calibrations: Path, dense_dataset: Path | None = None) -> list[Row]:
     """Rows for every run of one kernel configuration predicted by a shipped calibration, with no
     fitting at all: every run is held out."""
-    _, runs = measured_runs(dataset, kernel, head_dim)
-    dense_ms = dense_runs_elsewhere(dense_dataset, kernel, head_dim)
-    dense_ms.update({run_shape(r): r["ms"] for r in runs
-                     if cases.get(Path(r["mask"]).stem, {}).get("family") == "dense"})
     preset = PRESETS.get((kernel, head_dim), kernel)
     # A preset may take another kernel's calibrations (its `calibrated_as`: the same CTA code on
     # another grid, as sm90_persistent takes sm90's).
@@ -282,6 +348,18 @@ def predict_with_shipped(tilesim: Path, dataset: Path, kernel: str, head_dim: in
     calibration = (calibrations / f"h200_{calibrated}_d{head_dim}.json").resolve()
     if not calibration.is_file():
         raise ValidationError(f"{calibration}: no shipped calibration for {kernel} d{head_dim}")
+    return predict_rows(tilesim, dataset, kernel, head_dim, cases, calibration, dense_dataset)
+
+
+def predict_rows(tilesim: Path, dataset: Path, kernel: str, head_dim: int, cases: dict,
+                 calibration: Path, dense_dataset: Path | None = None) -> list[Row]:
+    """Rows for every run of one kernel configuration predicted by one calibration file, all
+    marked held out."""
+    _, runs = measured_runs(dataset, kernel, head_dim)
+    dense_ms = dense_runs_elsewhere(dense_dataset, kernel, head_dim)
+    dense_ms.update({run_shape(r): r["ms"] for r in runs
+                     if cases.get(Path(r["mask"]).stem, {}).get("family") == "dense"})
+    preset = PRESETS.get((kernel, head_dim), kernel)
     rows = []
     for gqa in sorted({r.get("gqa", 1) for r in runs}):
         group = [r for r in runs if r.get("gqa", 1) == gqa]
@@ -489,6 +567,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="fit the rule costs of every kernel it measured on this dataset's "
                              "rule_calibration runs (default: the flex-costs probe, every "
                              "visited tile masked; 'none': each dataset's own rule runs)")
+    parser.add_argument("--rule-costs-from", action="append", default=[],
+                        metavar="KERNEL:RULE[,RULE...]:DIR",
+                        help="take these rules' costs for KERNEL from a calibration of DIR on its "
+                             "own calibration and rule runs (a session of the kernel as it is "
+                             "now, when the rules' code changed after the dataset's runs); the "
+                             "dataset's own runs of those rules are then held out (repeatable)")
     parser.add_argument("--base-runs-from", type=Path, metavar="DIR",
                         help="add every run of this dataset (e.g. the cta probe, "
                              "golden/results/h200/2026-12-03-cta-probe) to the base fit of the "
@@ -523,6 +607,9 @@ def main(argv: list[str] | None = None) -> int:
                                       f"got {', '.join(unknown)}")
         if not tilesim.is_file():
             raise ValidationError(f"{tilesim}: not built (run scripts/attnsim build)")
+        cost_sessions = [parse_rule_cost_spec(spec) for spec in args.rule_costs_from]
+        if cost_sessions and args.shipped:
+            raise ValidationError("--rule-costs-from: fits nothing with --shipped")
         all_cases = json.loads((dataset / "cases.json").read_text())["cases"]
         cases = {c["name"]: c for c in all_cases}
         # Checked before any mask is generated: a bad roles file changes nothing.
@@ -564,12 +651,20 @@ def main(argv: list[str] | None = None) -> int:
                     rows += predict_with_shipped(tilesim, dataset, kernel, head_dim, cases,
                                                  args.shipped, dense_from)
                     continue
+                rule_costs = {}
+                for cost_kernel, rules, session in cost_sessions:
+                    if cost_kernel == kernel:
+                        print(f"calibrating {kernel} d{head_dim} on {session} for its "
+                              f"{', '.join(rules)} costs", file=sys.stderr)
+                        rule_costs.update(session_rule_costs(tilesim, session, kernel, head_dim,
+                                                             rules, dataset))
                 print(f"calibrating {kernel} d{head_dim}", file=sys.stderr)
                 rows += validate_kernel(
                     tilesim, dataset, kernel, head_dim, cases,
                     args.calibrations / f"h200_{kernel}_d{head_dim}.json"
                     if args.calibrations else None, rule_dataset,
-                    args.base_runs_from.resolve() if args.base_runs_from else None, dense_from)
+                    args.base_runs_from.resolve() if args.base_runs_from else None, dense_from,
+                    rule_costs)
     except (OSError, KeyError, json.JSONDecodeError, ValidationError, RuntimeError) as error:
         print(f"validate_gpu: error: {error}", file=sys.stderr)
         return 2
