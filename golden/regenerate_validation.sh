@@ -71,6 +71,11 @@ for set in 2026-12-04-doc-runs-retime/dataset 2026-12-04-doc-runs-retime/rules; 
   $V --dataset $H/$set --kernels flexattention,sm90,sm90_persistent,sm90_auto $SHIPPED \
      --out $H/$set/validation --format table
 done
+# The hidden sets' protocol on that visit's rules runs (the kernel as it ships): refit on its own 5
+# base runs and one run per rule, the other 79 held out.
+$V --dataset $H/2026-12-04-doc-runs-retime/rules --kernels flexattention,sm90,sm90_auto \
+   --rule-runs-from none --out $H/2026-12-04-doc-runs-retime/rules/validation-protocol \
+   --format table
 # The hidden sets' protocol (5 base runs, one run per rule, the rest held out) tried on blind7.
 $V --dataset $H/2026-12-03-blind7 --roles $H/2026-12-03-blind7/protocol-roles.json \
    --rule-runs-from none --out $H/2026-12-03-blind7/validation-protocol --format table

@@ -605,6 +605,21 @@ def test_the_hidden_sets_protocol_on_the_retimed_rules(tmp_path):
                       args=("--rule-runs-from", "none"), report="validation-protocol")
 
 
+def test_the_hidden_sets_protocol_on_the_kernel_as_it_ships(tmp_path):
+    """2026-12-04-doc-runs-retime's rules runs (the sm90 kernel with packed documents as
+    intervals) refit as the hidden sets are, 79 held out: the committed report, errors no worse
+    than measured (FlexAttention 5.8 / 40.2 and 3.5 / 24.1 %: its own rule runs hold few masked
+    tiles, and a 2-D gna run prices 3-D grids; sm90 1.1 / 8.5 and 4.2 / 15.1 %; sm90_auto
+    1.9 / 9.1 and 4.0 / 16.8 %). The targets are not met; at d128 not even the same runs repeat
+    within them (test_run_repeatability.py)."""
+    bounds = {("flexattention", 64): (0.06, 0.41), ("flexattention", 128): (0.037, 0.25),
+              ("sm90", 64): (0.012, 0.09), ("sm90", 128): (0.044, 0.16),
+              ("sm90_auto", 64): (0.021, 0.095), ("sm90_auto", 128): (0.042, 0.175)}
+    validated_summary(tmp_path, DOC_RUNS / "rules", "rules-2026-12", bounds, 79,
+                      args=("--kernels", "flexattention,sm90,sm90_auto", "--rule-runs-from",
+                            "none"), report="validation-protocol")
+
+
 def test_roles_naming_an_unknown_case_exit_2(tmp_path, capsys):
     root = tmp_path / "blind7"
     root.mkdir()
