@@ -1,5 +1,6 @@
 """attnsim.run_repeatability: the same session's flat-grid runs against --grid auto's flat-grid
-runs of the same masks, by hand on a small case and on the committed H200 sessions."""
+runs of the same masks, and two measurement files of the same masks (--pair), by hand on small
+cases and on the committed H200 sessions."""
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ from attnsim import REPO_ROOT, run_repeatability
 
 RESULTS = REPO_ROOT / "golden" / "results" / "h200"
 SESSIONS = ["2026-12-03-auto", "2026-12-04-retime", "2026-12-04-doc-runs-retime"]
+FLEX_REPEAT = RESULTS / "2026-12-04-flex-repeat"
 
 
 def write(folder: Path, name: str, runs: list[tuple]) -> None:
@@ -54,3 +56,37 @@ def test_no_pair_is_exit_2(tmp_path, capsys):
     write(tmp_path, "sm90_auto.json", [("a", 64, 1.0, "persistent")])
     assert run_repeatability.main([str(tmp_path), "--format", "json"]) == 2
     assert "no mask ran on the flat grid" in capsys.readouterr().err
+
+
+def test_pairs_by_hand_with_a_floor(tmp_path):
+    write(tmp_path, "one.json", [("a", 64, 1.0, None), ("b", 64, 0.1, None), ("c", 128, 2.0, None)])
+    write(tmp_path, "two.json", [("a", 64, 0.96, None), ("b", 64, 0.2, None), ("c", 128, 2.1, None),
+                                 ("e", 64, 5.0, None)])
+    rows = run_repeatability.pair_repeatability(tmp_path / "one.json", tmp_path / "two.json")
+    assert [(r["head_dim"], r["pairs"]) for r in rows] == [(64, 2), (128, 1)]
+    assert rows[0]["max"] == pytest.approx(1.0)  # b: 0.1 -> 0.2 ms
+    assert rows[1]["median"] == pytest.approx(0.05)
+    # b's first run is under the floor: only a (-4 %) is left at d64
+    rows = run_repeatability.pair_repeatability(tmp_path / "one.json", tmp_path / "two.json",
+                                                min_ms=0.2)
+    assert rows[0]["pairs"] == 1 and rows[0]["max"] == pytest.approx(0.04)
+
+
+def test_flexattention_repeats_worse_than_the_error_target():
+    """FlexAttention timed again minutes later on the same machine (2026-12-04-flex-repeat): runs
+    of 0.2 ms or more differ by over 5 % on some mask and by over 1.5 % in the median, at d64
+    and d128: the hidden sets' targets are tighter than the measurement repeats."""
+    passes = [("d64-pass1", "d64-pass2"), ("d64-pass2", "d64-pass3"), ("d128-pass1", "d128-pass2")]
+    for first, second in passes:
+        (row,) = run_repeatability.pair_repeatability(FLEX_REPEAT / f"flexattention-{first}.json",
+                                                      FLEX_REPEAT / f"flexattention-{second}.json",
+                                                      min_ms=0.2)
+        assert row["pairs"] >= 40
+        assert row["max"] > 0.05 and row["median"] > 0.015, (first, second, row)
+
+
+def test_no_arguments_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_repeatability.main([])
+    assert exit_info.value.code == 2
+    assert "give DATASET folders or --pair FIRST SECOND" in capsys.readouterr().err
