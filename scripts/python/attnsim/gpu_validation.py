@@ -297,6 +297,20 @@ def validate_kernel(tilesim: Path, dataset: Path, kernel: str, head_dim: int, ca
     return rows
 
 
+def ensure_masks(tilesim: Path, folder: Path, label: str, roles: set[str] | None = None,
+                 default_dataset: str | None = None) -> None:
+    """Generates `folder`'s masks (those of the cases with `roles`) with tilesim gen when any is
+    missing; `label` says whose in the progress line. The cases.json names its dataset
+    (`default_dataset` where it may not: the 2026-11-23 dataset's)."""
+    doc = json.loads((folder / "cases.json").read_text())
+    wanted = [c for c in doc["cases"] if roles is None or c.get("role") in roles]
+    if all((folder / c["mask"]).is_file() for c in wanted):
+        return
+    print(f"regenerating {label} with tilesim gen...", file=sys.stderr)
+    name = (doc.get("dataset") or default_dataset) if default_dataset else doc["dataset"]
+    generate(tilesim, folder, name, roles=roles)
+
+
 def parse_rule_cost_spec(spec: str) -> tuple[str, list[str], Path]:
     """`KERNEL:RULE[,RULE...]:DIR` of --rule-costs-from, checked before anything is read."""
     parts = spec.split(":", 2)
@@ -316,10 +330,8 @@ def session_rule_costs(tilesim: Path, session: Path, kernel: str, head_dim: int,
     one rule run per rule (the hidden sets' protocol), so that the session machine's speed is in
     its base costs, not in the rule costs taken from it. The entry names the run relative to
     `dataset` and the session it came from."""
+    ensure_masks(tilesim, session, f"the masks of {session}")
     cases = {c["name"]: c for c in json.loads((session / "cases.json").read_text())["cases"]}
-    if not all((session / c["mask"]).is_file() for c in cases.values()):
-        print(f"regenerating the masks of {session} with tilesim gen...", file=sys.stderr)
-        generate(tilesim, session, json.loads((session / "cases.json").read_text())["dataset"])
     with tempfile.TemporaryDirectory() as scratch:
         calibration = Path(scratch) / "cal.json"
         validate_kernel(tilesim, session, kernel, head_dim, cases, calibration)
@@ -623,25 +635,15 @@ def main(argv: list[str] | None = None) -> int:
             for name, case in cases.items():
                 case["role"] = next((role for role, names in roles.items() if name in names),
                                     "held_out")
-        if not all((dataset / c["mask"]).is_file() for c in all_cases):
-            print("regenerating the dataset's masks with tilesim gen...", file=sys.stderr)
-            name = json.loads((dataset / "cases.json").read_text()).get("dataset")
-            generate(tilesim, dataset, name or "2026-11-23")
+        ensure_masks(tilesim, dataset, "the dataset's masks", default_dataset="2026-11-23")
         rule_dataset = None
         if str(args.rule_runs_from) != "none" and not args.shipped and has_roles(cases):
             rule_dataset = args.rule_runs_from.resolve()
-            rule_cases = json.loads((rule_dataset / "cases.json").read_text())
-            wanted = [c for c in rule_cases["cases"] if c.get("role") == "rule_calibration"]
-            if not all((rule_dataset / c["mask"]).is_file() for c in wanted):
-                print(f"regenerating the rule runs' masks of {rule_dataset} with tilesim gen...",
-                      file=sys.stderr)
-                generate(tilesim, rule_dataset, rule_cases["dataset"], roles={"rule_calibration"})
+            ensure_masks(tilesim, rule_dataset, f"the rule runs' masks of {rule_dataset}",
+                         roles={"rule_calibration"})
         if args.base_runs_from and not args.shipped:
-            base_cases = json.loads((args.base_runs_from / "cases.json").read_text())
-            if not all((args.base_runs_from / c["mask"]).is_file() for c in base_cases["cases"]):
-                print(f"regenerating the masks of {args.base_runs_from} with tilesim gen...",
-                      file=sys.stderr)
-                generate(tilesim, args.base_runs_from.resolve(), base_cases["dataset"])
+            ensure_masks(tilesim, args.base_runs_from.resolve(),
+                         f"the masks of {args.base_runs_from}")
         dense_from = args.dense_from.resolve() if args.dense_from else None
         rows = []
         for kernel in kernels:
